@@ -1,0 +1,290 @@
+"""Configuration: one TOML file loaded into frozen, validated dataclasses.
+
+Every key is commented in ``config.example.toml``. Secrets never live in the file: the file names the
+environment variable that holds them (``password_env = "INTAKE_IMAP_PASSWORD"``). Without a file, the
+embedded default runs: the 7MSP CCM meeting, a Maildir in, an outbox folder out, a SQLite file, all under
+``./intake-data``. A mistake raises :class:`ConfigError` naming the key and what to write instead.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from intake.errors import ConfigError
+
+LANGUAGES = ("en", "fr", "es")
+
+
+@dataclass(frozen=True)
+class MeetingConfig:
+    name: str = "Seventh Meeting of States Parties to the Convention on Cluster Munitions"
+    short_name: str = "7MSP CCM"
+    reference: str = "ODA/17-00063"
+    venue: str = "Palais des Nations, Geneva, Switzerland"
+    start: date = date(2017, 9, 4)
+    end: date = date(2017, 9, 6)
+    deadline: date = date(2017, 8, 18)
+    timezone: str = "Europe/Zurich"
+    secretariat_name: str = "Secretariat of the Seventh Meeting of States Parties to the Convention on Cluster Munitions"
+    secretariat_address: str = "ccm@unog.ch"
+    website: str = "https://www.unog.ch/ccm"
+    languages: tuple[str, ...] = LANGUAGES
+
+    def validate(self) -> None:
+        if self.end < self.start:
+            raise ConfigError("meeting.end", f"{self.end} is before meeting.start {self.start}",
+                              "give the last day of the meeting, on or after its first day")
+        for lang in self.languages:
+            if lang not in LANGUAGES:
+                raise ConfigError("meeting.languages", f"unknown language {lang!r}",
+                                  f"use some of {list(LANGUAGES)}")
+        if "@" not in self.secretariat_address:
+            raise ConfigError("meeting.secretariat_address", f"{self.secretariat_address!r} is not an address",
+                              'write the mailbox replies go to, e.g. "ccm@unog.ch"')
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    kind: Literal["maildir", "imap"] = "maildir"
+    # Maildir
+    path: Path = Path("intake-data/inbox")
+    # IMAP
+    host: str = ""
+    port: int = 993
+    security: Literal["tls", "starttls", "none"] = "tls"
+    ca_file: Path | None = None
+    username: str = ""
+    auth: Literal["password", "xoauth2"] = "password"
+    password_env: str = "INTAKE_IMAP_PASSWORD"
+    oauth_token_command: str = ""
+    oauth_token_url: str = ""
+    oauth_client_id: str = ""
+    oauth_client_secret_env: str = ""
+    oauth_refresh_token_file: Path | None = None
+    folder: str = "INBOX"
+    done_keyword: str = "IntakeDone"
+    move_to: str = ""
+    timeout_seconds: float = 30.0
+    idle: bool = True
+    # both
+    poll_seconds: float = 60.0
+    first_run_window_days: int = 3
+
+    def validate(self) -> None:
+        if self.kind == "imap":
+            if not self.host:
+                raise ConfigError("mailbox.host", "empty while mailbox.kind is \"imap\"",
+                                  'write the IMAP server name, e.g. host = "outlook.office365.com"')
+            if not self.username:
+                raise ConfigError("mailbox.username", "empty while mailbox.kind is \"imap\"",
+                                  'write the login, e.g. username = "ccm@unog.ch"')
+        if self.poll_seconds <= 0:
+            raise ConfigError("mailbox.poll_seconds", "must be positive", "write e.g. poll_seconds = 60")
+        if self.first_run_window_days < 0:
+            raise ConfigError("mailbox.first_run_window_days", "must be 0 or more",
+                              "write e.g. first_run_window_days = 3")
+
+
+@dataclass(frozen=True)
+class TransportConfig:
+    kind: Literal["outbox", "smtp"] = "outbox"
+    # outbox folder
+    path: Path = Path("intake-data/outbox")
+    # SMTP
+    host: str = ""
+    port: int = 587
+    security: Literal["tls", "starttls", "none"] = "starttls"
+    ca_file: Path | None = None
+    username: str = ""
+    password_env: str = "INTAKE_SMTP_PASSWORD"
+    timeout_seconds: float = 30.0
+    max_attempts: int = 8
+
+    def validate(self) -> None:
+        if self.kind == "smtp" and not self.host:
+            raise ConfigError("transport.host", "empty while transport.kind is \"smtp\"",
+                              'write the SMTP relay, e.g. host = "smtp.office365.com"')
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    path: Path = Path("intake-data/intake.sqlite")
+
+
+@dataclass(frozen=True)
+class RepliesConfig:
+    enabled: bool = True
+    from_name: str = ""  # defaults to meeting.secretariat_name
+    from_address: str = ""  # defaults to meeting.secretariat_address
+    own_addresses: tuple[str, ...] = ()  # more addresses that are ours (never answered)
+    max_per_address_per_day: int = 3
+    reminder_days: tuple[int, ...] = (21, 7)
+    late_notices: bool = True
+    templates_dir: Path | None = None  # a folder whose files override the bundled templates
+
+    def validate(self) -> None:
+        if self.max_per_address_per_day < 1:
+            raise ConfigError("replies.max_per_address_per_day", "must be at least 1",
+                              "write e.g. max_per_address_per_day = 3, or replies.enabled = false")
+        for d in self.reminder_days:
+            if d <= 0:
+                raise ConfigError("replies.reminder_days", f"{d} is not a positive number of days",
+                                  "write e.g. reminder_days = [21, 7]")
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    host: str = "127.0.0.1"
+    port: int = 8025
+    secret_env: str = "INTAKE_WEB_SECRET"
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    recipients: tuple[str, ...] = ()
+    send_at: time = time(7, 0)
+    categories: tuple[str, ...] = ("International organisations", "Non-governmental organisations", "Other")
+
+
+@dataclass(frozen=True)
+class Config:
+    meeting: MeetingConfig = field(default_factory=MeetingConfig)
+    mailbox: MailboxConfig = field(default_factory=MailboxConfig)
+    transport: TransportConfig = field(default_factory=TransportConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    replies: RepliesConfig = field(default_factory=RepliesConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    source: Path | None = None  # the file it came from, None for the embedded default
+
+    @property
+    def own_addresses(self) -> tuple[str, ...]:
+        addrs = {self.meeting.secretariat_address.lower(), *(a.lower() for a in self.replies.own_addresses)}
+        if self.replies.from_address:
+            addrs.add(self.replies.from_address.lower())
+        if self.mailbox.kind == "imap" and "@" in self.mailbox.username:
+            addrs.add(self.mailbox.username.lower())
+        return tuple(sorted(addrs))
+
+
+def secret(env_name: str, key: str) -> str:
+    """The secret held by environment variable ``env_name`` (named by config key ``key``)."""
+    value = os.environ.get(env_name)
+    if not value:
+        raise ConfigError(key, f"environment variable {env_name} is not set",
+                          f"export {env_name}=... before starting, or name another variable in {key}")
+    return value
+
+
+# --- loading ---------------------------------------------------------------------------------------------
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Load and validate ``path``; ``None`` gives the embedded default (paths under ./intake-data)."""
+    if path is None:
+        cfg = Config()
+        _validate(cfg)
+        return cfg
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("--config", f"{p} does not exist",
+                          "give the path of your config file (copy config.example.toml to start)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("--config", f"{p} is not valid TOML ({exc})", "correct the TOML syntax at that place") from None
+    cfg = _build(Config, data, "", base=p.parent.resolve())
+    cfg = dataclasses.replace(cfg, source=p.resolve())
+    _validate(cfg)
+    return cfg
+
+
+def _validate(cfg: Config) -> None:
+    for f in dataclasses.fields(cfg):
+        section = getattr(cfg, f.name)
+        if hasattr(section, "validate"):
+            section.validate()
+
+
+def _build(cls: type, data: Any, prefix: str, base: Path) -> Any:
+    key_name = prefix.rstrip(".") or "the file"
+    if not isinstance(data, dict):
+        raise ConfigError(key_name, "is not a table", f"write it as a [{key_name}] section")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if key not in known:
+            close = [k for k in sorted(known) if k.startswith(key[:3])]
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigError(full, "is not a known key",
+                              f"{hint}remove it, or use one of: {', '.join(sorted(known))}")
+        kwargs[key] = _convert(hints[key], value, full, base)
+    return cls(**kwargs)
+
+
+def _convert(tp: Any, value: Any, key: str, base: Path) -> Any:
+    origin, args = get_origin(tp), get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, key + ".", base)
+    if origin in (typing.Union, types.UnionType):
+        if value is None or value == "":
+            if type(None) in args:
+                return None
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], value, key, base)
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(key, f"{value!r} is not allowed", f"write one of {', '.join(map(repr, args))}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(key, f"{value!r} is not a list", f"write a list, e.g. {key.split('.')[-1]} = [...]")
+        return tuple(_convert(args[0], v, key, base) for v in value)
+    if tp is Path:
+        if not isinstance(value, str):
+            raise ConfigError(key, f"{value!r} is not a path", 'write a path in quotes, e.g. "data/inbox"')
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else base / p
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"{value!r} is not true/false", "write true or false (no quotes)")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(key, f"{value!r} is not a whole number", "write a number without quotes, e.g. 3")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(key, f"{value!r} is not a number", "write a number without quotes, e.g. 30")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(key, f"{value!r} is not text", 'write it in double quotes, e.g. "..."')
+        return value
+    if tp is date:
+        if isinstance(value, date) and not hasattr(value, "hour"):
+            return value
+        raise ConfigError(key, f"{value!r} is not a date", "write a TOML date without quotes, e.g. 2017-08-18")
+    if tp is time:
+        if isinstance(value, time):
+            return value
+        if isinstance(value, str):
+            try:
+                return time.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ConfigError(key, f"{value!r} is not a time of day", "write e.g. 07:00:00 (no quotes)")
+    raise ConfigError(key, f"cannot read a value of type {tp}", "report this as a bug")  # pragma: no cover
+
+
+if __name__ == "__main__":  # pragma: no cover - a quick check: python -m intake.config FILE
+    print(load_config(sys.argv[1] if len(sys.argv) > 1 else None))

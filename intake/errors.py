@@ -1,0 +1,34 @@
+"""One error tree. Every message tells the user what to do."""
+from __future__ import annotations
+
+
+class IntakeError(Exception):
+    """Base of every error this application raises on purpose."""
+
+
+class ConfigError(IntakeError):
+    """A configuration mistake: names the key and the fix."""
+
+    def __init__(self, key: str, problem: str, fix: str) -> None:
+        self.key, self.problem, self.fix = key, problem, fix
+        super().__init__(f"config key '{key}': {problem}. Fix: {fix}")
+
+
+class MailboxError(IntakeError):
+    """The mailbox could not be read (connection, login, folder)."""
+
+
+class MailboxLocked(MailboxError):
+    """Another daemon already watches this mailbox."""
+
+
+class TransportError(IntakeError):
+    """Base of delivery errors raised by a Transport."""
+
+
+class TemporaryFailure(TransportError):
+    """Try again later (4xx, connection refused, timeout)."""
+
+
+class PermanentFailure(TransportError):
+    """Do not try again (5xx): the mail is flagged for a person."""

@@ -1,0 +1,14 @@
+"""Scheduled work the daemon runs after each check, with the clock passed in.
+
+Each tick records what it did in ``jobs_done`` so it happens once even across restarts.
+"""
+from __future__ import annotations
+
+from intake.config import Config
+from intake.daemon import Tick
+
+
+def default_ticks(cfg: Config) -> list[Tick]:
+    """The ticks the daemon runs for this config (deadline notices and the daily report plug in here)."""
+    ticks: list[Tick] = []
+    return ticks

@@ -1,0 +1,486 @@
+"""The SQLite store (sqlite-utils): messages, organisations, representatives, flags, outbox, audit log.
+
+WAL mode, so the daemon, the review page and the CLI can share one file. Write transactions take the write
+lock up front (``BEGIN IMMEDIATE``) and are kept short. Schema steps are sqlite-utils ``Migrations``,
+recorded in the database itself (table ``_sqlite_migrations``).
+
+Nothing is ever deleted: people are withdrawn, flags resolved, messages marked.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("intake")
+
+# Message status: 'received' (raw kept, no effect yet) -> 'processed' | 'quarantined' | 'duplicate'
+DONE_STATUSES = ("processed", "quarantined", "duplicate")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            mailbox TEXT NOT NULL,            -- e.g. maildir:/srv/ccm, imap:ccm@host/INBOX
+            position TEXT NOT NULL,           -- Maildir key, or "<uidvalidity>:<uid>" for IMAP
+            message_id TEXT,                  -- the Message-ID header, without <>
+            sha256 TEXT NOT NULL,
+            raw BLOB NOT NULL,
+            size INTEGER NOT NULL,
+            received_at TEXT,                 -- when the mailbox got it
+            stored_at TEXT NOT NULL,
+            sender TEXT,
+            subject TEXT,
+            sent_at TEXT,                     -- the Date header
+            status TEXT NOT NULL DEFAULT 'received',
+            error TEXT,
+            duplicate_of INTEGER REFERENCES messages(id),
+            intent TEXT,
+            language TEXT,
+            organization_id INTEGER REFERENCES organizations(id),
+            confidence REAL,
+            extraction TEXT,                  -- JSON of the parser's output
+            answer_allowed INTEGER NOT NULL DEFAULT 1,  -- 0: first-run backlog, store but do not answer
+            processed_at TEXT,
+            done_on_server INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (mailbox, position)
+        );
+        CREATE INDEX messages_message_id ON messages(message_id);
+        CREATE INDEX messages_status ON messages(status);
+
+        CREATE TABLE organizations (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            acronym TEXT,
+            category TEXT,
+            emails TEXT NOT NULL DEFAULT '[]',   -- JSON list of addresses
+            invitation_ref TEXT,                 -- Message-ID or reference of the invitation
+            invited INTEGER NOT NULL DEFAULT 0,  -- 1: on the invitee list; 0: learned from a reply
+            state TEXT NOT NULL DEFAULT 'invited',  -- invited, replied, registered, declined
+            language TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE representatives (
+            id INTEGER PRIMARY KEY,
+            organization_id INTEGER NOT NULL REFERENCES organizations(id),
+            honorific TEXT,
+            name TEXT NOT NULL,
+            function TEXT,
+            organization TEXT,                   -- the person's own organisation as written
+            email TEXT,
+            head_of_delegation INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'registered',  -- registered, withdrawn
+            confidence REAL,
+            source_message_id INTEGER REFERENCES messages(id),
+            withdrawn_by_message_id INTEGER REFERENCES messages(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX representatives_org ON representatives(organization_id);
+
+        CREATE TABLE flags (
+            id INTEGER PRIMARY KEY,
+            reason TEXT NOT NULL,                -- a code from parsers.model.FLAG_CODES
+            detail TEXT NOT NULL DEFAULT '',
+            message_id INTEGER REFERENCES messages(id),
+            organization_id INTEGER REFERENCES organizations(id),
+            outbox_id INTEGER REFERENCES outbox(id),
+            status TEXT NOT NULL DEFAULT 'open', -- open, resolved
+            created_at TEXT NOT NULL,
+            resolved_at TEXT,
+            resolved_by TEXT,
+            resolution TEXT
+        );
+        CREATE INDEX flags_status ON flags(status);
+
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,                  -- acknowledgement, clarification, reminder, late_notice, report...
+            language TEXT,
+            organization_id INTEGER REFERENCES organizations(id),
+            reply_to_message_id INTEGER REFERENCES messages(id),
+            to_addr TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            mail_message_id TEXT NOT NULL UNIQUE, -- deterministic, so a retry can be recognised
+            dedupe_key TEXT NOT NULL UNIQUE,      -- one mail per purpose, e.g. ack:<message row id>
+            raw BLOB NOT NULL,
+            status TEXT NOT NULL DEFAULT 'queued', -- queued, sent, failed, held
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_attempt_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        );
+        CREATE INDEX outbox_status ON outbox(status, next_attempt_at);
+        CREATE INDEX outbox_to ON outbox(to_addr, created_at);
+
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,                 -- "daemon", "user:alice", "cli"
+            action TEXT NOT NULL,                -- e.g. representative.added
+            entity TEXT NOT NULL,                -- table name
+            entity_id INTEGER,
+            message_id INTEGER REFERENCES messages(id),
+            detail TEXT NOT NULL DEFAULT '{}'    -- JSON
+        );
+        CREATE INDEX events_entity ON events(entity, entity_id);
+
+        CREATE TABLE mailbox_state (
+            mailbox TEXT PRIMARY KEY,
+            uidvalidity INTEGER,
+            last_uid INTEGER,
+            first_check_at TEXT,
+            last_check_at TEXT,
+            last_success_at TEXT,
+            last_error TEXT,
+            last_error_at TEXT
+        );
+
+        CREATE TABLE jobs_done (                 -- scheduled work done exactly once (reminders, reports)
+            key TEXT PRIMARY KEY,
+            done_at TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+
+        CREATE TABLE users (
+            username TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class KeptMessage:
+    id: int
+    status: str  # the status it had when kept: 'received' means it still needs processing
+    new: bool
+
+
+class Store:
+    """One SQLite file. Open one per thread (sqlite3 connections are not shared across threads)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        self.db = sqlite_utils.Database(conn)
+        if str(path) != ":memory:":
+            self.db.enable_wal()
+        self.db.conn.execute("PRAGMA synchronous = NORMAL")
+        # Two processes starting at once must not both apply the same migration: hold the write lock.
+        with self.transaction():
+            migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- transactions -----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """A write transaction; nested calls become savepoints (sqlite-utils ``atomic``)."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield self
+            return
+        conn.execute("BEGIN IMMEDIATE")  # take the write lock now: no upgrade deadlock with the web page
+        try:
+            yield self
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, params))
+
+    def one(self, sql: str, params: Any = ()) -> dict[str, Any] | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: Any = ()) -> Any:
+        row = self.db.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    # --- messages ---------------------------------------------------------------------------------------
+    def is_done(self, mailbox: str, position: str) -> bool:
+        """True once the message at this position needs nothing more from us."""
+        status = self.scalar("SELECT status FROM messages WHERE mailbox = ? AND position = ?", (mailbox, position))
+        return status in DONE_STATUSES
+
+    def keep_raw(self, mailbox: str, position: str, raw: bytes, *, now: datetime,
+                 received_at: datetime | None = None, message_id: str | None = None,
+                 sender: str | None = None, subject: str | None = None, sent_at: datetime | None = None,
+                 answer_allowed: bool = True) -> KeptMessage:
+        """Keep the raw bytes before any effect. Idempotent per (mailbox, position).
+
+        A message already kept at another position (same Message-ID and bytes, e.g. after an IMAP
+        UIDVALIDITY change or a copy between folders) is kept as a ``duplicate`` and has no effect.
+        """
+        sha = hashlib.sha256(raw).hexdigest()
+        with self.transaction():
+            row = self.one("SELECT id, status FROM messages WHERE mailbox = ? AND position = ?", (mailbox, position))
+            if row:
+                return KeptMessage(row["id"], row["status"], False)
+            original = None
+            if message_id:
+                original = self.one(
+                    "SELECT id FROM messages WHERE message_id = ? AND sha256 = ? AND status != 'duplicate' "
+                    "ORDER BY id LIMIT 1", (message_id, sha))
+            else:
+                original = self.one(
+                    "SELECT id FROM messages WHERE sha256 = ? AND status != 'duplicate' ORDER BY id LIMIT 1",
+                    (sha,))
+            status = "duplicate" if original else "received"
+            cur = self.db.execute(
+                "INSERT INTO messages (mailbox, position, message_id, sha256, raw, size, received_at, stored_at,"
+                " sender, subject, sent_at, status, duplicate_of, answer_allowed, processed_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (mailbox, position, message_id, sha, raw, len(raw), iso(received_at), iso(now), sender, subject,
+                 iso(sent_at), status, original["id"] if original else None, int(answer_allowed),
+                 iso(now) if original else None),
+            )
+            msg_id = int(cur.lastrowid or 0)
+            self.add_event("daemon", "message.kept" if not original else "message.duplicate", "messages", msg_id,
+                           message_id=msg_id, now=now,
+                           detail={"mailbox": mailbox, "position": position, "message_id": message_id,
+                                   "duplicate_of": original["id"] if original else None})
+            return KeptMessage(msg_id, status, True)
+
+    def message(self, message_row_id: int) -> dict[str, Any] | None:
+        return self.one("SELECT * FROM messages WHERE id = ?", (message_row_id,))
+
+    def mark_done_on_server(self, message_row_id: int) -> None:
+        self.db.execute("UPDATE messages SET done_on_server = 1 WHERE id = ?", (message_row_id,))
+
+    # --- audit log and flags ----------------------------------------------------------------------------
+    def add_event(self, actor: str, action: str, entity: str, entity_id: int | None, *, now: datetime,
+                  message_id: int | None = None, detail: dict[str, Any] | None = None) -> int:
+        cur = self.db.execute(
+            "INSERT INTO events (at, actor, action, entity, entity_id, message_id, detail) VALUES (?,?,?,?,?,?,?)",
+            (iso(now), actor, action, entity, entity_id, message_id,
+             json.dumps(detail or {}, ensure_ascii=False, default=str)),
+        )
+        return int(cur.lastrowid or 0)
+
+    def add_flag(self, reason: str, detail: str = "", *, now: datetime, message_id: int | None = None,
+                 organization_id: int | None = None, outbox_id: int | None = None, actor: str = "daemon") -> int:
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO flags (reason, detail, message_id, organization_id, outbox_id, created_at)"
+                " VALUES (?,?,?,?,?,?)",
+                (reason, detail, message_id, organization_id, outbox_id, iso(now)),
+            )
+            flag_id = int(cur.lastrowid or 0)
+            self.add_event(actor, "flag.opened", "flags", flag_id, now=now, message_id=message_id,
+                           detail={"reason": reason, "detail": detail})
+            return flag_id
+
+    def resolve_flag(self, flag_id: int, *, by: str, resolution: str, now: datetime) -> None:
+        with self.transaction():
+            self.db.execute(
+                "UPDATE flags SET status = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ?"
+                " WHERE id = ? AND status = 'open'", (iso(now), by, resolution, flag_id))
+            row = self.one("SELECT message_id FROM flags WHERE id = ?", (flag_id,))
+            self.add_event(by, "flag.resolved", "flags", flag_id, now=now,
+                           message_id=row["message_id"] if row else None, detail={"resolution": resolution})
+
+    def open_flags(self) -> list[dict[str, Any]]:
+        return self.query("SELECT * FROM flags WHERE status = 'open' ORDER BY created_at, id")
+
+    # --- outbox -----------------------------------------------------------------------------------------
+    def queue_mail(self, *, kind: str, to_addr: str, subject: str, raw: bytes, mail_message_id: str,
+                   dedupe_key: str, now: datetime, language: str | None = None,
+                   organization_id: int | None = None, reply_to_message_id: int | None = None,
+                   status: str = "queued") -> int | None:
+        """Queue one outgoing mail; ``None`` when a mail with this ``dedupe_key`` was queued before."""
+        with self.transaction():
+            if self.scalar("SELECT 1 FROM outbox WHERE dedupe_key = ?", (dedupe_key,)):
+                return None
+            cur = self.db.execute(
+                "INSERT INTO outbox (kind, language, organization_id, reply_to_message_id, to_addr, subject,"
+                " mail_message_id, dedupe_key, raw, status, next_attempt_at, created_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (kind, language, organization_id, reply_to_message_id, to_addr.lower(), subject, mail_message_id,
+                 dedupe_key, raw, status, iso(now), iso(now)),
+            )
+            out_id = int(cur.lastrowid or 0)
+            self.add_event("daemon", "mail.queued", "outbox", out_id, now=now, message_id=reply_to_message_id,
+                           detail={"kind": kind, "to": to_addr, "status": status})
+            return out_id
+
+    def due_mail(self, now: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        return self.query(
+            "SELECT * FROM outbox WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            (iso(now), limit))
+
+    def mark_sent(self, outbox_id: int, *, now: datetime) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
+                            (iso(now), outbox_id))
+            self.add_event("sender", "mail.sent", "outbox", outbox_id, now=now)
+
+    def mark_attempt_failed(self, outbox_id: int, *, error: str, now: datetime, retry_at: datetime | None) -> None:
+        """A failed attempt: retried at ``retry_at``, or failed for good (and flagged) when it is None."""
+        with self.transaction():
+            if retry_at is None:
+                self.db.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?"
+                                " WHERE id = ?", (error, outbox_id))
+                row = self.one("SELECT reply_to_message_id, organization_id, to_addr FROM outbox WHERE id = ?",
+                               (outbox_id,))
+                self.add_flag("delivery_failed", f"to {row['to_addr'] if row else '?'}: {error}", now=now,
+                              message_id=row["reply_to_message_id"] if row else None,
+                              organization_id=row["organization_id"] if row else None, outbox_id=outbox_id,
+                              actor="sender")
+            else:
+                self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+                                " WHERE id = ?", (error, iso(retry_at), outbox_id))
+            self.add_event("sender", "mail.failed" if retry_at is None else "mail.retry", "outbox", outbox_id,
+                           now=now, detail={"error": error, "retry_at": iso(retry_at)})
+
+    def mails_to(self, address: str, since: datetime) -> int:
+        """How many automatic mails went (or wait to go) to ``address`` since ``since``."""
+        return int(self.scalar("SELECT count(*) FROM outbox WHERE to_addr = ? AND created_at >= ?"
+                               " AND status != 'held'", (address.lower(), iso(since))) or 0)
+
+    # --- mailbox state and scheduled jobs ---------------------------------------------------------------
+    def mailbox_state(self, mailbox: str) -> dict[str, Any] | None:
+        return self.one("SELECT * FROM mailbox_state WHERE mailbox = ?", (mailbox,))
+
+    def update_mailbox_state(self, mailbox: str, **values: Any) -> None:
+        values = {k: iso(v) if isinstance(v, datetime) else v for k, v in values.items()}
+        with self.transaction():
+            if self.mailbox_state(mailbox) is None:
+                self.db["mailbox_state"].insert({"mailbox": mailbox, **values})
+            else:
+                self.db["mailbox_state"].update(mailbox, values)
+
+    def job_done(self, key: str) -> bool:
+        return bool(self.scalar("SELECT 1 FROM jobs_done WHERE key = ?", (key,)))
+
+    def mark_job_done(self, key: str, *, now: datetime, detail: str = "") -> bool:
+        """Record a scheduled job; False if it was already recorded (someone else did it)."""
+        cur = self.db.execute("INSERT OR IGNORE INTO jobs_done (key, done_at, detail) VALUES (?,?,?)",
+                              (key, iso(now), detail))
+        return cur.rowcount == 1
+
+    # --- organisations and representatives --------------------------------------------------------------
+    def organization(self, org_id: int) -> dict[str, Any] | None:
+        row = self.one("SELECT * FROM organizations WHERE id = ?", (org_id,))
+        if row:
+            row["emails"] = json.loads(row["emails"] or "[]")
+        return row
+
+    def add_organization(self, name: str, *, now: datetime, acronym: str | None = None,
+                         category: str | None = None, emails: list[str] | None = None,
+                         invitation_ref: str | None = None, invited: bool = False,
+                         message_id: int | None = None, actor: str = "daemon") -> int:
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO organizations (name, acronym, category, emails, invitation_ref, invited, state,"
+                " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                (name, acronym, category, json.dumps([e.lower() for e in emails or []]), invitation_ref,
+                 int(invited), "invited", iso(now), iso(now)))
+            org_id = int(cur.lastrowid or 0)
+            self.add_event(actor, "organization.added", "organizations", org_id, now=now, message_id=message_id,
+                           detail={"name": name, "invited": invited})
+            return org_id
+
+    def set_organization_state(self, org_id: int, state: str, *, now: datetime, message_id: int | None = None,
+                               actor: str = "daemon") -> None:
+        with self.transaction():
+            old = self.scalar("SELECT state FROM organizations WHERE id = ?", (org_id,))
+            if old == state:
+                return
+            self.db.execute("UPDATE organizations SET state = ?, updated_at = ? WHERE id = ?",
+                            (state, iso(now), org_id))
+            self.add_event(actor, "organization.state", "organizations", org_id, now=now, message_id=message_id,
+                           detail={"from": old, "to": state})
+
+    def representatives(self, org_id: int, *, include_withdrawn: bool = False) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM representatives WHERE organization_id = ?"
+        if not include_withdrawn:
+            sql += " AND status = 'registered'"
+        return self.query(sql + " ORDER BY head_of_delegation DESC, id", (org_id,))
+
+    def add_representative(self, org_id: int, *, name: str, now: datetime, honorific: str | None = None,
+                           function: str | None = None, organization: str | None = None,
+                           email: str | None = None, head_of_delegation: bool = False,
+                           confidence: float | None = None, message_id: int | None = None,
+                           actor: str = "daemon") -> int:
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO representatives (organization_id, honorific, name, function, organization, email,"
+                " head_of_delegation, confidence, source_message_id, created_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (org_id, honorific, name, function, organization, email, int(head_of_delegation), confidence,
+                 message_id, iso(now), iso(now)))
+            rep_id = int(cur.lastrowid or 0)
+            self.add_event(actor, "representative.added", "representatives", rep_id, now=now,
+                           message_id=message_id,
+                           detail={"name": name, "honorific": honorific, "function": function, "email": email,
+                                   "head_of_delegation": head_of_delegation})
+            return rep_id
+
+    def update_representative(self, rep_id: int, *, now: datetime, message_id: int | None = None,
+                              actor: str = "daemon", **changes: Any) -> None:
+        allowed = {"honorific", "name", "function", "organization", "email", "head_of_delegation"}
+        bad = set(changes) - allowed
+        if bad:
+            raise ValueError(f"cannot change {sorted(bad)} of a representative")
+        with self.transaction():
+            old = self.one("SELECT * FROM representatives WHERE id = ?", (rep_id,))
+            if old is None:
+                raise KeyError(rep_id)
+            diff = {k: {"from": old[k], "to": v} for k, v in changes.items() if old[k] != v}
+            if not diff:
+                return
+            sets = ", ".join(f"{k} = ?" for k in diff)
+            self.db.execute(f"UPDATE representatives SET {sets}, updated_at = ? WHERE id = ?",
+                            (*[changes[k] for k in diff], iso(now), rep_id))
+            self.add_event(actor, "representative.changed", "representatives", rep_id, now=now,
+                           message_id=message_id, detail=diff)
+
+    def withdraw_representative(self, rep_id: int, *, now: datetime, message_id: int | None = None,
+                                actor: str = "daemon") -> None:
+        with self.transaction():
+            self.db.execute("UPDATE representatives SET status = 'withdrawn', withdrawn_by_message_id = ?,"
+                            " updated_at = ? WHERE id = ? AND status = 'registered'", (message_id, iso(now), rep_id))
+            self.add_event(actor, "representative.withdrawn", "representatives", rep_id, now=now,
+                           message_id=message_id)
+
+    def history(self, entity: str, entity_id: int) -> list[dict[str, Any]]:
+        return self.query("SELECT * FROM events WHERE entity = ? AND entity_id = ? ORDER BY id", (entity, entity_id))

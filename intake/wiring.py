@@ -1,0 +1,26 @@
+"""Build the edges the config asks for. The only place that knows every kind of mailbox and transport."""
+from __future__ import annotations
+
+from intake.config import Config
+from intake.mailbox import Mailbox
+from intake.store import Store
+from replies.transport import OutboxFolderTransport, Transport
+
+
+def open_store(cfg: Config) -> Store:
+    return Store(cfg.store.path)
+
+
+def open_mailbox(cfg: Config) -> Mailbox:
+    if cfg.mailbox.kind == "maildir":
+        from intake.maildir import MaildirMailbox
+        return MaildirMailbox(cfg.mailbox.path)
+    from intake.imap import ImapMailbox  # type: ignore[import-not-found]
+    return ImapMailbox.from_config(cfg)  # type: ignore[no-any-return]
+
+
+def open_transport(cfg: Config) -> Transport:
+    if cfg.transport.kind == "outbox":
+        return OutboxFolderTransport(cfg.transport.path)
+    from replies.smtp import SmtpTransport  # type: ignore[import-not-found]
+    return SmtpTransport.from_config(cfg)  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""Outgoing mail: when to answer (RFC 3834 policy), templates, rendering, transports, the sender loop."""
