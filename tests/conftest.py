@@ -1,0 +1,49 @@
+"""Shared test fixtures: real SQLite files, real Maildir folders, the shared corpora beside the repo.
+
+Area-specific servers live in their own modules (tests/dovecot.py, tests/smtp_server.py, ...).
+"""
+from __future__ import annotations
+
+import dataclasses
+import mailbox
+import os
+from pathlib import Path
+
+import pytest
+
+from intake.config import Config, MailboxConfig, StoreConfig, TransportConfig
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("INTAKE_SHARED_DIR", REPO.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared beside the repo (CI lays it there). Missing shared data is an error, not a skip."""
+    assert (SHARED / "corpus").is_dir(), f"shared data not found at {SHARED} (set INTAKE_SHARED_DIR)"
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    """Where tests leave files for a person to look at (screenshots, rendered reports)."""
+    out = Path(os.environ.get("INTAKE_TEST_OUTPUT", REPO / "test-output"))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture
+def workdir_config(tmp_path: Path) -> Config:
+    """The embedded default, with its Maildir, outbox and database in a fresh temporary folder."""
+    return dataclasses.replace(
+        Config(),
+        mailbox=MailboxConfig(kind="maildir", path=tmp_path / "inbox"),
+        transport=TransportConfig(kind="outbox", path=tmp_path / "outbox"),
+        store=StoreConfig(path=tmp_path / "intake.sqlite"),
+    )
+
+
+def deliver(maildir: Path, *raws: bytes) -> list[str]:
+    """Deliver raw messages into a real Maildir; returns their keys."""
+    md = mailbox.Maildir(str(maildir), create=True)
+    return [md.add(mailbox.MaildirMessage(raw)) for raw in raws]
