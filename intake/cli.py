@@ -108,11 +108,11 @@ def run(once: bool, config_path: Path | None) -> None:
 
     Example: intake run --once --config config.toml
     """
+    cfg = _config(config_path)  # first: a config mistake is reported before anything heavy loads
     from intake.daemon import Daemon, MailboxLock
     from intake.schedule import default_ticks
     from intake.wiring import open_mailbox, open_store, open_transport
 
-    cfg = _config(config_path)
     try:
         store = open_store(cfg)
         mailbox = open_mailbox(cfg)

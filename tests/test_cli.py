@@ -1,0 +1,50 @@
+"""The CLI contract other tools depend on, run as a real subprocess."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from intake import cli
+
+INTAKE = [sys.executable, "-m", "intake.cli"]
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "INTAKE_CONFIG"}
+    return subprocess.run(INTAKE + args, cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_parse_prints_one_json_object_per_file_and_survives_unreadable_ones(tmp_path: Path) -> None:
+    good = tmp_path / "good.eml"
+    good.write_bytes(b"From: a@example.org\r\nTo: ccm@unog.ch\r\nSubject: hi\r\nMessage-ID: <g@example.org>\r\n\r\n"
+                     b"Dear Secretariat, Mr. John Smith, Director, will attend.\r\n")
+    garbage = tmp_path / "garbage.eml"
+    garbage.write_bytes(bytes(range(256)) * 20)
+    missing = tmp_path / "missing.eml"
+    out = run(["parse", "--json", str(good), str(missing), str(garbage)], tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(ln) for ln in out.stdout.splitlines()]
+    assert [Path(o["file"]).name for o in lines] == ["good.eml", "missing.eml", "garbage.eml"]
+    for o in lines:
+        for key in ("intent", "language", "organization", "representatives", "withdrawn", "should_reply",
+                    "needs_review", "flags"):
+            assert key in o, (key, o)
+    assert lines[1]["flags"][0]["code"] == "parse_error"
+    assert lines[1]["needs_review"] is True
+    assert not (tmp_path / "intake-data").exists(), "parse must not create a database"
+
+
+def test_bad_config_names_the_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[replies]\nmax_per_address_per_day = 0\n")
+    out = run(["run", "--once", "--config", str(cfg)], tmp_path)
+    assert out.returncode != 0
+    assert "replies.max_per_address_per_day" in out.stderr
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for name, command in cli.main.commands.items():
+        assert command.help and "Example" in command.help, f"`intake {name}` lacks help with an example"
