@@ -152,14 +152,16 @@ class ReviewConfig:
 
     def validate(self) -> None:
         if not self.host:
-            raise ConfigError("review.host", "is empty", 'write host = "127.0.0.1" (or the address to listen on)')
+            raise ConfigError("review.host", "is empty",
+                              'write host = "127.0.0.1" (or the address to listen on)')
         if not 1 <= self.port <= 65535:
             raise ConfigError("review.port", f"{self.port} is not a TCP port",
                               "write a number from 1 to 65535, e.g. 8025")
         if self.session_hours <= 0:
             raise ConfigError("review.session_hours", "must be positive", "write e.g. session_hours = 12")
         if self.login_max_attempts < 1:
-            raise ConfigError("review.login_max_attempts", "must be at least 1", "write e.g. login_max_attempts = 5")
+            raise ConfigError("review.login_max_attempts", "must be at least 1",
+                              "write e.g. login_max_attempts = 5")
         if self.login_window_seconds < 1:
             raise ConfigError("review.login_window_seconds", "must be at least 1",
                               "write e.g. login_window_seconds = 900")
