@@ -22,5 +22,5 @@ def open_mailbox(cfg: Config) -> Mailbox:
 def open_transport(cfg: Config) -> Transport:
     if cfg.transport.kind == "outbox":
         return OutboxFolderTransport(cfg.transport.path)
-    from replies.smtp import SmtpTransport  # type: ignore[import-not-found]
-    return SmtpTransport.from_config(cfg)  # type: ignore[no-any-return]
+    from replies.smtp import SmtpTransport
+    return SmtpTransport.from_config(cfg)

@@ -1,0 +1,146 @@
+"""The SMTP transport (aiosmtplib): implicit TLS or STARTTLS, login from an environment variable, timeouts.
+
+The sender loop is synchronous, so the transport owns a private asyncio event loop and keeps one SMTP
+connection open across the mails of a batch (reconnecting when the server dropped it). Failures are sorted into
+the application's error tree, which is what decides retry or flag:
+
+* a 4xx reply, a refused or dropped connection, a timeout, a failed login -> :class:`TemporaryFailure`
+  (the mail stays queued and is retried with backoff; a login problem is the operator's to fix, not the mail's)
+* a 5xx reply to the sender, a recipient or the data -> :class:`PermanentFailure` (the mail is flagged)
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import aiosmtplib
+
+from intake.config import Config, secret
+from intake.errors import PermanentFailure, TemporaryFailure
+
+log = logging.getLogger("intake.smtp")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Everything needed to reach the relay; ``password`` is already read from the environment."""
+
+    host: str
+    port: int
+    security: str  # tls (implicit), starttls, none
+    username: str = ""
+    password: str = ""
+    timeout: float = 30.0
+    ca_file: Path | None = None
+    password_env: str = "INTAKE_SMTP_PASSWORD"  # named in errors, so the operator knows what to fix
+
+
+class SmtpTransport:
+    """Deliver mail through an SMTP relay. Example::
+
+        transport = SmtpTransport.from_config(cfg)
+        transport.send(raw, mail_from="ccm@unog.ch", rcpt_to=["a@b.org"], message_id="<x@unog.ch>")
+        transport.close()
+    """
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._loop = asyncio.new_event_loop()
+        self._client: aiosmtplib.SMTP | None = None
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> SmtpTransport:
+        t = cfg.transport
+        password = secret(t.password_env, "transport.password_env") if t.username else ""
+        return cls(SmtpSettings(host=t.host, port=t.port, security=t.security, username=t.username,
+                                password=password, timeout=t.timeout_seconds, ca_file=t.ca_file,
+                                password_env=t.password_env))
+
+    @property
+    def name(self) -> str:
+        return f"smtp:{self.settings.host}:{self.settings.port}"
+
+    # --- the protocol ---------------------------------------------------------------------------------
+    def send(self, raw: bytes, *, mail_from: str, rcpt_to: Sequence[str], message_id: str) -> None:
+        """Deliver one message; raises TemporaryFailure or PermanentFailure."""
+        try:
+            self._loop.run_until_complete(self._send(raw, mail_from, list(rcpt_to)))
+        except (TemporaryFailure, PermanentFailure):
+            self._drop_connection()
+            raise
+        log.debug("%s accepted by %s", message_id, self.name)
+
+    def close(self) -> None:
+        self._drop_connection()
+        if not self._loop.is_closed():
+            self._loop.close()
+
+    # --- internals ------------------------------------------------------------------------------------
+    def _tls_context(self) -> ssl.SSLContext:
+        # Certificates are always verified; a private CA is given by file, never by switching checks off.
+        ctx = ssl.create_default_context(cafile=str(self.settings.ca_file) if self.settings.ca_file else None)
+        return ctx
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        s = self.settings
+        client = aiosmtplib.SMTP(
+            hostname=s.host, port=s.port, timeout=s.timeout,
+            use_tls=s.security == "tls", start_tls=s.security == "starttls",
+            tls_context=self._tls_context() if s.security != "none" else None,
+        )
+        try:
+            await client.connect()
+            if s.username:
+                await client.login(s.username, s.password)
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            await _quit_quietly(client)
+            raise TemporaryFailure(f"{self.name}: login as {s.username!r} refused ({exc.code} {exc.message}); "
+                                   f"check transport.username and the password in ${s.password_env}") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            await _quit_quietly(client)
+            raise _by_code(exc.code, f"{self.name}: {exc.code} {exc.message}") from exc
+        except (aiosmtplib.SMTPException, OSError, ssl.SSLError, asyncio.TimeoutError) as exc:
+            await _quit_quietly(client)
+            raise TemporaryFailure(f"{self.name}: cannot connect ({type(exc).__name__}: {exc})") from exc
+        self._client = client
+        return client
+
+    async def _send(self, raw: bytes, mail_from: str, rcpt_to: list[str]) -> None:
+        client = await self._connected()
+        try:
+            errors, _ = await client.sendmail(mail_from, rcpt_to, raw)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            worst = max((r.code for r in exc.recipients), default=550)
+            detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
+            raise _by_code(worst, f"recipient refused: {detail}") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise _by_code(exc.code, f"{exc.code} {exc.message}") from exc
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+            raise TemporaryFailure(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+        if errors:  # some recipients refused, others accepted: we send to one address, so this is rare
+            detail = "; ".join(f"{addr}: {code} {msg}" for addr, (code, msg) in errors.items())
+            raise _by_code(max(code for code, _ in errors.values()), f"recipient refused: {detail}")
+
+    def _drop_connection(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and not self._loop.is_closed():
+            self._loop.run_until_complete(_quit_quietly(client))
+
+
+def _by_code(code: int, detail: str) -> TemporaryFailure | PermanentFailure:
+    """5xx is permanent (RFC 5321 4.2.1); everything else (4xx, odd codes) is worth another try."""
+    return PermanentFailure(detail) if 500 <= code < 600 else TemporaryFailure(detail)
+
+
+async def _quit_quietly(client: aiosmtplib.SMTP) -> None:
+    try:
+        if client.is_connected:
+            await client.quit()
+    except Exception:  # noqa: BLE001 - the connection is being thrown away anyway
+        client.close()
