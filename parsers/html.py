@@ -1,0 +1,42 @@
+"""HTML to text that keeps table rows and list items as lines.
+
+inscriptis renders block elements and ``<li>`` as lines and lays tables out as columns; we want table cells
+split reliably, so cells are rendered with a `` | `` separator that :mod:`parsers.people` reads as a table row.
+"""
+from __future__ import annotations
+
+import re
+
+from inscriptis import get_text
+from inscriptis.css_profiles import CSS_PROFILES
+from inscriptis.model.config import ParserConfig
+
+_CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_links=False, display_anchors=False)
+_STYLE = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.S | re.I)
+_CELL_END = re.compile(r"</t[dh]\s*>", re.I)
+_ROW_END = re.compile(r"</tr\s*>", re.I)
+
+
+def html_to_text(html: str) -> str:
+    """Render ``html`` as plain text; each table row becomes one ``a | b | c`` line.
+
+    >>> html_to_text("<table><tr><td>Ms.</td><td>Ana Ruiz</td></tr></table>").strip()
+    'Ms. | Ana Ruiz'
+    """
+    html = _STYLE.sub(" ", html)
+    if "<t" in html.lower():
+        # Flatten tables before inscriptis sees them: a cell separator and a line break per row.
+        html = _CELL_END.sub(" | ", html)
+        html = _ROW_END.sub("<br>", html)
+        html = re.sub(r"<(/?)(table|tbody|thead|tfoot|tr|td|th)\b[^>]*>", " ", html, flags=re.I)
+    try:
+        text = get_text(html, _CONFIG)
+    except Exception:  # noqa: BLE001 - inscriptis/lxml reject some broken documents; keep the words
+        text = re.sub(r"<[^>]+>", " ", html)
+    lines = []
+    for line in text.splitlines():
+        line = line.replace("\xa0", " ").rstrip()
+        line = re.sub(r"(\s*\|\s*)+$", "", line)  # the separator after the last cell
+        line = re.sub(r"^\s*\|\s*", "", line)
+        lines.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")

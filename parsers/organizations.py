@@ -1,0 +1,214 @@
+"""Which organisation a reply is written for, and what an organisation mention looks like.
+
+A small directory of organisations that are usually invited as observers to disarmament meetings in Geneva
+(UN bodies, the Red Cross, campaign coalitions, mine-action operators, research institutes): canonical English
+name, acronyms, names in French/Spanish, and mail domains. The labelling rule is "the full English name if it
+appears anywhere in the message, else the acronym as written", so resolution returns one or the other.
+Organisations not in the directory are still found from "Full Name (ACRONYM)" patterns and organisation words.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Org:
+    name: str
+    acronyms: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()  # other names (other languages, former names) that mean the same body
+    domains: tuple[str, ...] = ()
+
+
+DIRECTORY: tuple[Org, ...] = (
+    Org("International Committee of the Red Cross", ("ICRC", "CICR", "IKRK"),
+        ("Comité international de la Croix-Rouge", "Comité Internacional de la Cruz Roja"), ("icrc.org",)),
+    Org("International Federation of Red Cross and Red Crescent Societies", ("IFRC", "FICR"), (), ("ifrc.org",)),
+    Org("International Campaign to Ban Landmines", ("ICBL",),
+        ("Campaña Internacional para la Prohibición de las Minas Terrestres",
+         "Campagne internationale pour interdire les mines"), ("icblcmc.org", "icbl.org")),
+    Org("Cluster Munition Coalition", ("CMC",), ("Coalition contre les sous-munitions", "Coalición contra las Municiones en Racimo"),
+        ("icblcmc.org", "stopclustermunitions.org")),
+    Org("United Nations Development Programme", ("UNDP", "PNUD"),
+        ("Programme des Nations Unies pour le développement", "Programa de las Naciones Unidas para el Desarrollo"),
+        ("undp.org",)),
+    Org("UNICEF", ("UNICEF",), ("United Nations Children's Fund", "Fonds des Nations Unies pour l'enfance"),
+        ("unicef.org",)),
+    Org("United Nations Mine Action Service", ("UNMAS",), ("Service de la lutte antimines des Nations Unies",
+                                                            "Servicio de las Naciones Unidas de Actividades relativas a las Minas"),
+        ()),
+    Org("United Nations Institute for Disarmament Research", ("UNIDIR",),
+        ("Institut des Nations Unies pour la recherche sur le désarmement",), ("unidir.org",)),
+    Org("United Nations Office for Project Services", ("UNOPS",), (), ("unops.org",)),
+    Org("United Nations High Commissioner for Refugees", ("UNHCR", "HCR"), (), ("unhcr.org",)),
+    Org("Office for the Coordination of Humanitarian Affairs", ("OCHA",), (), ("unocha.org",)),
+    Org("Office of the United Nations High Commissioner for Human Rights", ("OHCHR",), (), ("ohchr.org",)),
+    Org("World Health Organization", ("WHO", "OMS"), (), ("who.int",)),
+    Org("United Nations Population Fund", ("UNFPA",), (), ("unfpa.org",)),
+    Org("United Nations Institute for Training and Research", ("UNITAR",), (), ("unitar.org",)),
+    Org("Geneva International Centre for Humanitarian Demining", ("GICHD", "CIDHG"),
+        ("Centre international de déminage humanitaire", "Centro Internacional de Desminado Humanitario de Ginebra"),
+        ("gichd.org",)),
+    Org("Geneva Centre for Security Policy", ("GCSP",), (), ("gcsp.ch",)),
+    Org("Geneva Call", (), ("Appel de Genève", "Llamamiento de Ginebra"), ("genevacall.org",)),
+    Org("The HALO Trust", ("HALO",), ("HALO Trust",), ("halotrust.org",)),
+    Org("Mines Advisory Group", ("MAG",), ("MAG International",), ("maginternational.org",)),
+    Org("Norwegian People's Aid", ("NPA",), ("Norsk Folkehjelp",), ("npaid.org", "npaid.no")),
+    Org("DanChurchAid", ("DCA",), ("Folkekirkens Nødhjælp", "Dan Church Aid"), ("dca.dk",)),
+    Org("Danish Demining Group", ("DDG",), (), ("drc.dk", "drc.ngo")),
+    Org("Handicap International", ("HI",), ("Humanity & Inclusion", "Humanity and Inclusion"),
+        ("handicap-international.org", "handicap-international.de", "handicap-international.ch",
+         "handicap-international.fr", "hi.org", "hi-us.org")),
+    Org("Human Rights Watch", ("HRW",), (), ("hrw.org",)),
+    Org("Amnesty International", (), (), ("amnesty.org",)),
+    Org("Article 36", (), (), ("article36.org",)),
+    Org("PAX", ("PAX",), ("PAX for Peace", "IKV Pax Christi"), ("paxforpeace.nl", "paxvoorvrede.nl")),
+    Org("Action on Armed Violence", ("AOAV",), (), ("aoav.org.uk", "aoav.org")),
+    Org("Small Arms Survey", ("SAS",), (), ("smallarmssurvey.org",)),
+    Org("Mines Action Canada", ("MAC",), ("Action Mines Canada",), ("minesactioncanada.org",)),
+    Org("Swiss Foundation for Mine Action", ("FSD",), ("Fondation suisse de déminage",), ("fsd.ch",)),
+    Org("APOPO", ("APOPO",), (), ("apopo.org",)),
+    Org("Organization of American States", ("OAS", "OEA"), ("Organización de los Estados Americanos",), ("oas.org",)),
+    Org("European Union", ("EU", "UE"), ("Union européenne", "Unión Europea"), ("eeas.europa.eu", "ec.europa.eu")),
+    Org("African Union", ("AU", "UA"), ("Union africaine",), ("africa-union.org",)),
+    Org("Women's International League for Peace and Freedom", ("WILPF",), ("Reaching Critical Will",), ("wilpf.org",)),
+    Org("Control Arms", (), (), ("controlarms.org",)),
+    Org("Oxfam International", ("Oxfam",), (), ("oxfam.org",)),
+    Org("Save the Children", (), (), ("savethechildren.org",)),
+    Org("ITF Enhancing Human Security", ("ITF",), (), ("itf-fund.si",)),
+    Org("Mine Action Review", (), (), ("mineactionreview.org",)),
+    Org("International Peace Bureau", ("IPB",), (), ("ipb.org",)),
+    Org("Norwegian Refugee Council", ("NRC",), (), ("nrc.no",)),
+    Org("Landmine Survivors Initiatives", ("LSI",), (), ()),
+    Org("International Committee for Robot Arms Control", ("ICRAC",), (), ("icrac.net",)),
+)
+
+# Our own organisation and its parents: mentioned in every quoted invitation, never the replying organisation.
+OWN = ("United Nations Office for Disarmament Affairs", "UNODA", "United Nations Office at Geneva", "UNOG")
+
+# Words that make a phrase an organisation rather than a function ("Kenya Coalition Against Landmines").
+ORG_WORDS = re.compile(
+    r"\b(?:Coalition|Coalición|Campaign|Campaña|Campagne|Network|Red|Réseau|Association|Asociación|Associação"
+    r"|Foundation|Fundación|Fondation|Initiative|Iniciativa|Institute|Instituto|Institut|Society|Sociedad|Société"
+    r"|Alliance|Alianza|Federation|Federación|Fédération|Trust|Organi[sz]ation|Organización|Council|League"
+    r"|Survivors'?|Sobrevivientes|Movement|Movimiento|Mouvement|Centre|Center|Centro)\b"
+)
+_WEBMAIL = frozenset({
+    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.fr", "yahoo.es", "hotmail.com", "hotmail.fr", "outlook.com",
+    "live.com", "msn.com", "aol.com", "icloud.com", "me.com", "gmx.de", "gmx.net", "gmx.ch", "web.de", "orange.fr",
+    "free.fr", "wanadoo.fr", "laposte.net", "bluewin.ch", "protonmail.com", "proton.me", "mail.com", "yandex.com",
+    "yandex.ru", "mail.ru", "qq.com", "163.com", "hotmail.es", "yahoo.co.uk", "btinternet.com",
+})
+
+
+def fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return re.sub(r"[’`]", "'", text)
+
+
+def is_webmail(domain: str | None) -> bool:
+    return bool(domain) and domain.lower() in _WEBMAIL  # type: ignore[union-attr]
+
+
+def _domain_matches(domain: str, org: Org) -> bool:
+    domain = domain.lower()
+    return any(domain == d or domain.endswith("." + d) for d in org.domains)
+
+
+@dataclass(frozen=True)
+class OrgMention:
+    org: Org
+    start: int
+    full_name_seen: bool
+    surface: str
+
+
+def _pattern(text: str) -> str:
+    return r"(?<![\w-])" + re.escape(fold(text)).replace("\\ ", r"\s+") + r"(?![\w-])"
+
+
+_COMPILED: list[tuple[Org, re.Pattern[str], re.Pattern[str] | None, re.Pattern[str] | None]] = []
+for _org in DIRECTORY:
+    names = [_org.name] + list(_org.aliases)
+    _full = re.compile("|".join(_pattern(n) for n in names))
+    _acr = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in _org.acronyms) + r")(?![\w-])") \
+        if _org.acronyms else None
+    _canon = re.compile(_pattern(_org.name))
+    _COMPILED.append((_org, _full, _acr, _canon))
+
+
+def mentions(text: str) -> list[OrgMention]:
+    """Every directory organisation mentioned in ``text`` (full name, alias or exact-case acronym)."""
+    folded = fold(text)
+    found: list[OrgMention] = []
+    for org, full, acr, _ in _COMPILED:
+        m = full.search(folded)
+        a = acr.search(text) if acr else None
+        if m or a:
+            start = min(x.start() for x in (m, a) if x)
+            found.append(OrgMention(org, start, bool(m), (m.group(0) if m else a.group(0))))  # type: ignore[union-attr]
+    return found
+
+
+def label_for(org: Org, full_text: str) -> str:
+    """The label form: the canonical English name if it appears anywhere, else the acronym as written."""
+    folded = fold(full_text)
+    for o, _, acr, canon in _COMPILED:
+        if o is org:
+            if canon and canon.search(folded):
+                return org.name
+            if acr:
+                m = acr.search(full_text)
+                if m:
+                    return m.group(0)
+            return org.name
+    return org.name
+
+
+def find_org(name_or_acronym: str) -> Org | None:
+    """The directory entry that ``name_or_acronym`` names exactly (case-insensitive for names)."""
+    text = name_or_acronym.strip()
+    folded = fold(text)
+    for org, full, acr, _ in _COMPILED:
+        if full.fullmatch(folded) or (acr and acr.fullmatch(text)):
+            return org
+    return None
+
+
+def resolve_organization(sender_domain: str | None, own_text: str, subject: str, full_text: str,
+                         exclude_text: str = "") -> tuple[Org | None, str | None]:
+    """The organisation the sender writes for and its label.
+
+    The sender's domain decides when it belongs to exactly one directory organisation; when several share a
+    domain (the ICBL and the CMC) or the sender uses webmail, the organisation named first in the sender's own
+    text (then the subject) wins.
+    """
+    by_domain = [o for o in DIRECTORY if sender_domain and _domain_matches(sender_domain, o)]
+    own_mentions = sorted(mentions(subject + "\n" + own_text), key=lambda m: m.start)
+    if len(by_domain) == 1:
+        org = by_domain[0]
+        return org, label_for(org, full_text)
+    if len(by_domain) > 1:
+        for m in own_mentions:
+            if m.org in by_domain:
+                return m.org, label_for(m.org, full_text)
+        return by_domain[0], label_for(by_domain[0], full_text)
+    if own_mentions:
+        # Prefer a coalition named as the delegation ("as part of the CMC delegation") over a member named
+        # first: the organisation mentioned most often in the sender's text.
+        counts: dict[str, int] = {}
+        for m in mentions(own_text):
+            counts[m.org.name] = len(re.findall(re.escape(m.surface), fold(own_text) if m.full_name_seen else own_text))
+        best = max(own_mentions, key=lambda m: (counts.get(m.org.name, 0), -m.start))
+        return best.org, label_for(best.org, full_text)
+    return None, _unknown_org_label(own_text)
+
+
+def _unknown_org_label(text: str) -> str | None:
+    """An organisation outside the directory, from a "Full Name (ACRONYM)" pattern in the sender's text."""
+    m = re.search(r"((?:[A-Z][\w'’&-]+\s+){1,7}[A-Z][\w'’-]+)\s+\(([A-Z]{2,8})\)", text)
+    if m and ORG_WORDS.search(m.group(1)):
+        return m.group(1)
+    return None

@@ -1,0 +1,951 @@
+"""Find the representatives a reply registers, and the people it withdraws.
+
+Registrations come in a handful of shapes, tried in this order on the sender's own text (before the
+signature), then on attachments, then on a forwarded message when the sender points to it:
+
+1. tables with a header row (``Title | Name | Function | E-mail``; tabs, `` | `` or column gaps);
+2. key-value blocks (``Name: ...`` / ``Function: ...`` / ``E-mail: ...`` in en/fr/es);
+3. list lines (``- Ms. Ana Ruiz, Adviser (ana@x.org)``) and stacked blocks (name line, function line, e-mail);
+4. prose (``... will be represented by Mr. X, Director, ...``; ``please replace X with Y``).
+
+Honorific + name is found by rules (regex here, a spaCy SpanRuler in :mod:`parsers.nlp_rules`); a name without
+an honorific must be confirmed by spaCy NER or by its layout (a table cell, a ``Name:`` field, a list line with
+an e-mail). People named only in the signature, as a contact, or as not attending are not representatives;
+"register me" / "the undersigned" / "(myself)" make the signer one.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from parsers.names import (HONORIFIC_RE, PARTICLES, family_key, looks_like_name, name_key, normalise_honorific,
+                           normalise_name)
+from parsers.organizations import ORG_WORDS, Org, find_org, fold
+
+EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_TOK = r"(?:[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ]\.|[A-ZÀ-ÖØ-ÞŒ])"
+_PART = r"(?:van|der|den|de|del|della|la|le|di|da|dos|das|du|von|bin|binti|ibn|ben|ter|ten|DE|LA|DEL|VAN|DER|BIN|AL|EL)"
+NAME_RE = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
+HON_NAME = re.compile(rf"(?<![\w.])(?P<hon>{HONORIFIC_RE})[ \t]+(?P<name>{NAME_RE})")
+_BULLET = re.compile(r"^\s*(?:[-•*·–▪►o]|\(?\d{1,2}[.)]|[a-h][.)])\s+")
+_GREETING = re.compile(r"^\s*(?:dear|estimad[oa]s?|cher|chère|chers|hola|hi|hello|bonjour|buenos|buenas|"
+                       r"good (?:morning|afternoon)|madame|monsieur|señor|señora|querid[oa])\b", re.I)
+_PHONE = re.compile(r"^[\s()+\d./-]{7,}$|^\s*(?:t|tel|tél|phone|mobile|mob|cell|celular|teléfono|fax|m)\b\.?\s*[:.]?\s*\+?[\d(]", re.I)
+_URL = re.compile(r"^\s*(?:www\.|https?://)|^\s*(?:skype|twitter)\s*:", re.I)
+
+# Cues, by language, on the sentence around a mention.
+_WITHDRAW = re.compile(
+    r"no longer (?:be )?able|(?:will|would) not be able to (?:attend|travel|participate|come|join)|"
+    r"(?:can ?not|cannot|unable to|won[’']t be able to) (?:attend|travel|participate|come|join)|"
+    r"will not (?:attend|travel|be attending|participate)|nor I|neither .{0,60} nor|"
+    r"did not receive .{0,40}(?:visa|in time)|has left|left (?:the|our|[A-Z]{2,})|former colleague|redeployed|"
+    r"ne (?:pourra|pourront|peut|peuvent) (?:pas|plus)|n['’]assistera|ne participera|"
+    r"no (?:podrá|podrán|puede|pueden) (?:asistir|participar|viajar)|cancel|withdraw|annul|retir|"
+    r"que nous avions inscrits|que habíamos inscrito",
+    re.I,
+)
+_REPLACED_BY = re.compile(r"\b(?:replaced by|be replaced with|remplacée? par|reemplazad[oa] por|sustituid[oa] por)\b",
+                          re.I)
+_REPLACE_WITH = re.compile(r"\b(?:replace|remplacer|reemplazar|sustituir)\b(?P<mid>.{1,80}?)\b(?:with|by|par|por)\b",
+                           re.I | re.S)
+_CONTACT = re.compile(r"\bcontact|contacter|comuníquese|comunicarse|in copy|en copie|en copia|cc[’']?d|"
+                      r"focal point|point focal|my contact there|urgent", re.I)
+_REGISTER = re.compile(
+    r"regist|represent|attend|particip|delegat|délégation|delegación|join|inscri|add\b|ADD\b|include|nominat|"
+    r"designat|assist|will be|would like|following|suivant|siguiente|name|nom|nombre|head|lead|chef|jef[ea]|"
+    r"correct|misspel|spelt|spelled|error|erreur|replace|remplac|reemplaz|sustitu|modif|change|update",
+    re.I,
+)
+_SELF = re.compile(
+    r"\bregister (?:me|myself)\b|\bregister for\b|\bregistering myself\b|\bmyself\b|\bI will (?:be )?(?:attend|represent)"
+    r"|\bI (?:will|would like to|wish to|want to|shall) (?:attend|participate|represent|register)|\brepresented by me\b"
+    r"|\bthe undersigned\b|\bsoussignée?\b|\bm['’]inscrire\b|\bmon inscription\b|\bje (?:participerai|serai présente?)\b"
+    r"|\binscribirme\b|\bmi inscripción\b|\bel suscrito\b|\bla suscrita\b|\basistiré\b|\bparticiparé\b"
+    r"|\bI will be representing\b|\bregister me\b|\bwould still be registered\b|\bcould still be registered\b"
+    r"|\bI (?:am|'m) writing to register myself\b|\bjoin the .{1,40} team\b",
+    re.I,
+)
+_HOD = re.compile(r"head(?:s|ing)? (?:of )?(?:the )?(?:\w+ )?delegation|chef(?:fe)? de (?:la )?délégation|"
+                  r"jef[ea] de (?:la )?delegación|(?:will|to) (?:head|lead) the|dirigera la délégation|"
+                  r"presidirá la delegación", re.I)
+_SELF_MARK = re.compile(r"^\s*\(?\s*(?:myself|me|moi-même|moi|yo|yo misma|yo mismo|self)\s*\)?\s*$", re.I)
+_GENERIC_ROLE = re.compile(r"^(?:our |notre |nuestr[oa] |my |mon |ma |mi )?(?:colleagues?|collègues?|colegas?|"
+                           r"compañer[oa]s?|representatives?|représentante?s?|representantes?|delegates?|"
+                           r"participants?|participantes?|member|membre|miembro|staff member)$", re.I)
+
+_KEY = re.compile(r"^\s*\**(?P<key>[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ .'’/-]{0,30}?)\**\s*:\s*(?P<value>.*)$")
+_NAME_KEYS = re.compile(r"^(?:(?:full )?name|participant|nom(?: et prénom| complet| du participant)?|nombre(?: completo)?|"
+                        r"nome|representative|représentant|representante)$", re.I)
+_FUNC_KEYS = re.compile(r"^(?:title|job title|function|position|role|fonction|poste|titre|cargo|función|puesto|"
+                        r"designation)$", re.I)
+_ORG_KEYS = re.compile(r"^(?:organi[sz]ation|organisme|organización|organizacion|affiliation|institution|"
+                       r"institución|entidad|employer|organisation d'appartenance)$", re.I)
+_MAIL_KEYS = re.compile(r"^(?:e-?mail(?: address)?|courriel|adresse (?:électronique|e-mail|mail)|correo(?: electrónico)?|"
+                        r"mail)$", re.I)
+_HON_KEYS = re.compile(r"^(?:civilité|salutation|tratamiento|honorific)$", re.I)
+
+_HEADER_WORDS = {
+    "hon": re.compile(r"^(?:civilité|salutation|tratamiento|honorific|title|titre|mr/ms)$", re.I),
+    "name": re.compile(r"^(?:name|full name|nom et prénom|nom complet|nombre(?: completo)?|nombre y apellidos?|"
+                       r"participant|participante|nom, prénom|names?)$", re.I),
+    "given": re.compile(r"^(?:prénom|first name|given names?|nombres?|forename)$", re.I),
+    "family": re.compile(r"^(?:nom|last name|surname|family name|apellidos?)$", re.I),
+    "function": re.compile(r"^(?:function|position|fonction|poste|cargo|función|job title|designation|role|title|titre)$", re.I),
+    "org": re.compile(r"^(?:organi[sz]ation|organisme|organización|affiliation|institution|entidad)$", re.I),
+    "email": re.compile(r"^(?:e-?mail|courriel|correo(?: electrónico)?|e-mail address|adresse électronique)$", re.I),
+    "remark": re.compile(r"^(?:remarques?|remarks?|notes?|observa(?:tions|ciones)|comments?|commentaires?|role)$", re.I),
+}
+
+_CLOSING = re.compile(
+    r"^\s*(?:(?:with )?(?:kind|best|warm|warmest|many|kindest)?\s*(?:regards|wishes|thanks)\b.{0,30}|"
+    r"(?:with )?(?:many |best )?thanks?(?: you)?(?: (?:very|so) much)?(?: in advance)?(?: for .{0,40})?|"
+    r"(?:yours )?(?:sincerely|faithfully|truly)(?: yours)?|cheers|best|regards|sincères salutations|"
+    r"(?:bien )?cordialement|salutations(?: distinguées)?|bien à (?:vous|toi)|(?:avec )?mes remerciements.{0,40}|"
+    r"merci(?: beaucoup| d['’]avance)?.{0,40}|amitiés|(?:un )?(?:cordial )?saludos?(?: cordiales)?|atentamente|"
+    r"cordialmente|(?:muchas|mil) gracias.{0,40}|gracias.{0,30}|quedo (?:atento|atenta).{0,40}|"
+    r"(?:je vous prie|veuillez|nous vous prions)(?: d['’]agréer| de (?:bien vouloir )?(?:croire|recevoir|agréer)).{0,200}|"
+    r"with (?:apologies|thanks|best regards|many thanks).{0,30}|mit freundlichen grüßen|viele grüße|"
+    r"sent from my \w+.*)\s*[,.!]?\s*$",
+    re.I,
+)
+
+
+@dataclass
+class Person:
+    """A representative found in the text, before it becomes a :class:`parsers.model.Representative`."""
+
+    name: str
+    honorific: str | None = None
+    function: str | None = None
+    organization: str | None = None  # None: the message's organisation
+    email: str | None = None
+    head_of_delegation: bool = False
+    source: str = "line"  # table, kv, line, block, prose, signature, quoted
+    confidence: float = 0.9
+    is_self: bool = False
+    in_attachment: bool = False
+
+
+@dataclass
+class Context:
+    """What the extractor knows about the message apart from its text."""
+
+    sender_name: str | None
+    sender_addr: str | None
+    org: Org | None
+    org_label: str | None
+    own_addresses: tuple[str, ...] = ()
+    persons_ner: frozenset[tuple[str, ...]] = frozenset()  # name keys of PERSON entities found by spaCy
+
+
+@dataclass
+class PeopleResult:
+    people: list[Person] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
+    self_registration: bool = False
+    announced_count: int | None = None  # "the following two participants"
+    surname_mentions: list[tuple[str, str]] = field(default_factory=list)  # (honorific, family name) not resolved
+
+
+# --------------------------------------------------------------------------------------------------- helpers
+
+
+def split_signature(lines: list[str]) -> int:
+    """Index of the first signature line (the closing formula or ``--``), or ``len(lines)``."""
+    n = len(lines)
+    for i, line in enumerate(lines):
+        if i == 0:
+            continue
+        stripped = line.strip()
+        if stripped in {"--", "-- ", "__"}:
+            return i
+        if len(stripped) <= 120 and _CLOSING.match(stripped):
+            return i
+    return n
+
+
+def _clean_email(text: str) -> str | None:
+    m = EMAIL_RE.search(text)
+    return m.group(0).strip(".").lower() if m else None
+
+
+def _strip_possessive(name: str) -> str:
+    return re.sub(r"['’]s$", "", name)
+
+
+def _is_top_org(text: str, ctx: Context) -> bool:
+    t = fold(text.strip(" .,;()"))
+    if not t:
+        return False
+    if ctx.org_label and t == fold(ctx.org_label):
+        return True
+    if ctx.org is not None:
+        names = [ctx.org.name, *ctx.org.aliases, *ctx.org.acronyms]
+        if any(t == fold(n) for n in names):
+            return True
+        if t.startswith("the ") and any(t[4:] == fold(n) for n in names):
+            return True
+        # "MAG (Mines Advisory Group)", "ICBL – International Campaign to Ban Landmines"
+        parts = [p for p in re.split(r"\s*(?:[()–—|/]| - )\s*", t) if p]
+        if parts and all(any(p == fold(n) or p == "the " + fold(n) for n in names) for p in parts):
+            return True
+    return False
+
+
+def _starts_with_top_org(text: str, ctx: Context) -> bool:
+    if ctx.org is None:
+        return False
+    t = text.strip()
+    for n in (*ctx.org.acronyms, ctx.org.name, *ctx.org.aliases):
+        if n and (t.startswith(n + " ") or t.startswith(n + ",") or fold(t).startswith(fold(n) + " ")
+                  or fold(t).startswith("the " + fold(n))):
+            return True
+    return False
+
+
+def _external_org(text: str, ctx: Context) -> str | None:
+    """``text`` as an organisation other than the message's own, or None if it is not one."""
+    t = text.strip(" .,;")
+    if not t or _is_top_org(t, ctx):
+        return None
+    org = find_org(t)
+    if org is not None:
+        return org.name if ctx.org is None or org is not ctx.org else None
+    if ORG_WORDS.search(t) and sum(1 for w in t.split() if w[:1].isupper()) >= 2 and len(t.split()) <= 10:
+        return t
+    return None
+
+
+def _org_like(text: str, ctx: Context) -> bool:
+    t = text.strip()
+    return _is_top_org(t, ctx) or _external_org(t, ctx) is not None or _starts_with_top_org(t, ctx)
+
+
+@dataclass
+class _Details:
+    function: str | None = None
+    organization: str | None = None
+    email: str | None = None
+    hod: bool = False
+    is_self: bool = False
+    honorific: str | None = None
+
+
+def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _Details:
+    """Function, organisation, e-mail and markers from the text that follows a name."""
+    d = _Details()
+    text = rest
+    d.email = _clean_email(text)
+    text = EMAIL_RE.sub(" ", text)
+    text = re.sub(r"\bmailto:\S*", " ", text)
+    text = re.sub(r"\b(?:e-?mail|courriel|correo(?: electrónico)?)\s*:?\s*(?=$|[\s,;)–-])", " ", text, flags=re.I)
+
+    # Parentheticals: markers, honorifics, locations, notes. Short ones right after a function are kept
+    # ("Child Protection Specialist (Mine Action)").
+    def paren(m: re.Match[str]) -> str:
+        inner = m.group(1).strip()
+        if not inner:
+            return " "
+        if _HOD.search(inner) or re.fullmatch(r"(?i)hod|chef de délégation|head", inner):
+            d.hod = True
+            return " "
+        if _SELF_MARK.match(inner):
+            d.is_self = True
+            return " "
+        if normalise_honorific(inner):
+            d.honorific = normalise_honorific(inner)
+            return " "
+        if re.search(r"\d|member|membre|miembro|tbc|à confirmer|por confirmar|appointed|nommé|nombrad|"
+                     r"on leave|en congé|sin correo|no tiene|no email|sans courriel", inner, re.I):
+            return " "
+        ext = _external_org(inner, ctx)
+        if ext or _is_top_org(inner, ctx):
+            if ext and not d.organization:
+                d.organization = ext
+            return " "
+        if len(inner.split()) <= 4:
+            return f" ({inner})"
+        return " "
+
+    for _ in range(2):
+        text = re.sub(r"\(([^()]*)\)", paren, text)
+    text = re.sub(r"\([^)]*$", " ", text)  # an unclosed parenthesis (wrapped line)
+    if split_dashes:
+        chunks = re.split(r"\s+[-–—]\s+|\s*\|\s*|\s*;\s*|\t+|\s+:\s+|\s+/\s+", text)
+    else:
+        chunks = re.split(r"\s*\|\s*|\t+", text)
+    function_parts: list[str] = []
+    for chunk in chunks:
+        chunk = chunk.strip(" ,:;.–—-\u2013")
+        if not chunk:
+            continue
+        # "Programme Coordinator at the Lao Survivors' Advocacy Network"
+        at = re.match(r"^(.*?)\s+(?:at|with|of|au sein de|à|en|de la|del|de)\s+(?:the\s+|la\s+|el\s+)?(.+)$", chunk)
+        if at and _external_org(at.group(2), ctx) and not _is_top_org(at.group(2), ctx) and find_org(at.group(2)) is None \
+                and ORG_WORDS.search(at.group(2)) and at.group(1):
+            if not d.organization:
+                d.organization = _external_org(at.group(2), ctx)
+            chunk = at.group(1)
+        pieces = [p.strip(" .;:") for p in re.split(r",\s+", chunk) if p.strip(" .;:")]
+        for k, piece in enumerate(pieces):
+            if _HOD.fullmatch(piece.lower()) or re.fullmatch(r"(?i)head of (?:the )?delegation|chef(?:fe)? de délégation|"
+                                                              r"jef[ea] de (?:la )?delegación", piece):
+                d.hod = True
+                continue
+            if _SELF_MARK.match(piece):
+                d.is_self = True
+                continue
+            if _PHONE.match(piece) or _URL.match(piece) or re.fullmatch(r"[\d\s+().-]+", piece):
+                continue
+            if _is_top_org(piece, ctx):
+                continue
+            ext = _external_org(piece, ctx)
+            if ext:
+                if not d.organization:
+                    d.organization = ext
+                continue
+            if k > 0 and re.fullmatch(r"[A-ZÀ-Þ][\w-]+(?: [A-ZÀ-Þ][\w-]+)?", piece) and len(function_parts) and \
+                    re.search(r"\b(?:Office|Delegation|Programme|Program)\b", function_parts[-1]) is None and \
+                    piece in _PLACES:
+                continue
+            function_parts.append(piece)
+    function = ", ".join(function_parts).strip(" ,")
+    function = re.sub(r"\s+", " ", function)
+    function = re.sub(r"\s+\(", " (", function)
+    if function and not _GENERIC_ROLE.match(function) and len(function) <= 140 and re.search(r"[A-Za-zÀ-ÿ]", function):
+        d.function = function
+    return d
+
+
+# Places that trail a function or organisation ("PAX, Utrecht"); not part of a title.
+_PLACES = frozenset({"Geneva", "Genève", "Ginebra", "New York", "Utrecht", "Dakar", "Bogotá", "Oslo", "London",
+                     "Paris", "Lyon", "Brussels", "Bruxelles", "Washington", "Vientiane", "Lima", "Nairobi",
+                     "Bamako", "Beirut", "Amman", "Kabul", "Juba", "Manchester", "Copenhagen"})
+
+
+def _make_person(raw_name: str, honorific: str | None, details: _Details, source: str, ctx: Context,
+                 confidence: float) -> Person | None:
+    raw_name = _strip_possessive(raw_name.strip(" ,;:-–"))
+    # a trailing "(Ms.)" or honorific after the name ("Viengkham Phommasack (Ms.)")
+    name = normalise_name(raw_name)
+    if not name:
+        return None
+    hon = normalise_honorific(honorific) if honorific else details.honorific
+    return Person(name=name, honorific=hon, function=details.function, organization=details.organization,
+                  email=details.email, head_of_delegation=details.hod, source=source, confidence=confidence,
+                  is_self=details.is_self)
+
+
+def _split_name_rest(line: str) -> tuple[str | None, str | None, str]:
+    """(honorific, name, rest) for a line that begins with a person, else (None, None, line)."""
+    m = HON_NAME.match(line)
+    if m:
+        name = m.group("name")
+        return m.group("hon"), name, line[m.end():]
+    m = re.match(rf"(?P<name>{NAME_RE})(?=\s*(?:$|[,(–—|:;\t]|\s-\s))", line)
+    if m:
+        rest = line[m.end():]
+        hm = re.match(rf"\s*\(\s*(?P<hon>{HONORIFIC_RE})\s*\)", rest)
+        if hm:
+            return hm.group("hon"), m.group("name"), rest[hm.end():]
+        return None, m.group("name"), rest
+    return None, None, line
+
+
+def _name_ok(name: str, ctx: Context, *, strong_layout: bool) -> bool:
+    """Whether a name without honorific is a person: its shape, plus NER or a strong layout."""
+    name = _strip_possessive(name)
+    if not looks_like_name(name, min_tokens=2, max_tokens=6):
+        return False
+    words = name.split()
+    if ORG_WORDS.search(name) or find_org(name) or any(w in _NOT_NAME_WORDS for w in words):
+        return False
+    if strong_layout:
+        return True
+    key = name_key(normalise_name(name))
+    return any(set(key) <= set(k) or set(k) <= set(key) for k in ctx.persons_ner if k)
+
+
+# Capitalised words that start lines but are not names ("Passport details", "Thank you", "Best Regards").
+_NOT_NAME_WORDS = frozenset({
+    "Passport", "Thank", "Thanks", "Best", "Kind", "Regards", "Dear", "Please", "Name", "Function", "Title",
+    "Position", "Organisation", "Organization", "Tel", "Phone", "Mobile", "Email", "E-mail", "Contact", "Head",
+    "Delegation", "Members", "Member", "Meeting", "States", "Parties", "Convention", "Cluster", "Munitions",
+    "Seventh", "Geneva", "Secretariat", "Programme", "Program", "Director", "Officer", "Adviser", "Advisor",
+    "Manager", "Coordinator", "Researcher", "Assistant", "Unit", "Division", "Office", "Street", "Avenue", "Rue",
+    "Route", "Chemin", "Road", "Palais", "Nations", "United", "Sent", "From", "Subject", "Date", "Mines", "Action",
+    "Mine", "Humanitarian", "Disarmament", "Arms", "Policy", "Senior", "Chief", "Deputy", "Nom", "Fonction",
+    "Courriel", "Cargo", "Correo", "Nombre", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "September",
+    "August", "July", "Embargoed", "Unsubscribe", "Speakers", "Room", "Geneva,", "Lunch", "Side", "Event",
+    "Reunión", "Assemblée", "Séptima", "Septième", "Liste", "Civilité", "Fait", "Mr", "Ms", "Dr",
+})
+
+
+# --------------------------------------------------------------------------------------------------- shapes
+
+
+def _cells(line: str) -> list[str] | None:
+    if "\t" in line:
+        cells = [c.strip() for c in line.split("\t")]
+    elif " | " in line or line.count("|") >= 2:
+        cells = [c.strip() for c in line.split("|")]
+    elif re.search(r"\S {2,}\S", line.strip()):
+        cells = [c.strip() for c in re.split(r" {2,}", line.strip())]
+    else:
+        return None
+    return cells if len([c for c in cells if c]) >= 2 else None
+
+
+def _header_roles(cells: list[str]) -> list[str | None] | None:
+    roles: list[str | None] = []
+    for cell in cells:
+        c = cell.strip(" *:").lower()
+        role = None
+        for r, pat in _HEADER_WORDS.items():
+            if pat.match(c):
+                role = r
+                break
+        roles.append(role)
+    named = [r for r in roles if r]
+    if len(named) < 2 or not ({"name", "given", "family"} & set(named)):
+        return None
+    # "Title" is an honorific column only when there is also a function column.
+    if "function" in roles and roles.count("function") > 1:
+        for i, c in enumerate(cells):
+            if c.strip().lower() in {"title", "titre"}:
+                roles[i] = "hon"
+    elif "hon" in roles and "function" not in roles:
+        for i, c in enumerate(cells):
+            if c.strip().lower() in {"title", "titre"}:
+                roles[i] = "function"
+    if "given" in roles and "family" not in roles:
+        roles = ["name" if r == "given" else r for r in roles]
+    return roles
+
+
+def find_tables(lines: list[str], ctx: Context) -> tuple[list[Person], set[int]]:
+    """People in tables with a header row; returns them and the line indexes used."""
+    people: list[Person] = []
+    used: set[int] = set()
+    i = 0
+    while i < len(lines):
+        cells = _cells(lines[i])
+        roles = _header_roles(cells) if cells else None
+        if not roles:
+            i += 1
+            continue
+        used.add(i)
+        j = i + 1
+        while j < len(lines):
+            if not lines[j].strip():
+                # blank lines between rows (PDF layout); stop at two in a row
+                if j + 1 < len(lines) and lines[j + 1].strip() and _cells(lines[j + 1]):
+                    j += 1
+                    continue
+                break
+            row = _cells(lines[j])
+            if not row:
+                break
+            used.add(j)
+            person = _row_person(row, roles, ctx)
+            if person:
+                people.append(person)
+            j += 1
+        i = j
+    return people, used
+
+
+def _row_person(row: list[str], roles: list[str | None], ctx: Context) -> Person | None:
+    values: dict[str, str] = {}
+    for k, role in enumerate(roles):
+        if role and k < len(row) and row[k]:
+            values[role] = (values.get(role, "") + " " + row[k]).strip() if role == "remark" else row[k]
+    raw = values.get("name") or " ".join(x for x in (values.get("given"), values.get("family")) if x)
+    if not raw:
+        return None
+    hod = bool(_HOD.search(raw)) or bool(values.get("remark") and _HOD.search(values["remark"]))
+    raw = re.sub(r"\([^)]*\)", " ", raw).strip()
+    hon = values.get("hon")
+    m = re.match(rf"^(?P<hon>{HONORIFIC_RE})\s+(?P<rest>.+)$", raw)
+    if m:
+        hon, raw = m.group("hon"), m.group("rest")
+    if not looks_like_name(raw, min_tokens=2, max_tokens=7):
+        return None
+    details = _Details(hod=hod)
+    if values.get("function"):
+        f = _parse_details(values["function"], ctx, split_dashes=False)
+        details.function, details.organization = f.function, f.organization
+        details.hod = details.hod or f.hod
+    if values.get("org"):
+        details.organization = _external_org(values["org"], ctx) or details.organization
+        if not _is_top_org(values["org"], ctx) and not details.organization:
+            details.organization = values["org"].strip()
+    details.email = _clean_email(values.get("email", "")) or _clean_email(" ".join(row))
+    person = _make_person(raw, hon if normalise_honorific(hon) else None, details, "table", ctx, 0.95)
+    return person
+
+
+def find_key_values(lines: list[str], ctx: Context) -> tuple[list[Person], set[int]]:
+    """People given as ``Name: ...`` blocks followed by ``Function:``, ``E-mail:`` etc."""
+    people: list[Person] = []
+    used: set[int] = set()
+    i = 0
+    while i < len(lines):
+        m = _KEY.match(lines[i])
+        if not (m and _NAME_KEYS.match(m.group("key").strip()) and m.group("value").strip()):
+            i += 1
+            continue
+        value = m.group("value").strip()
+        hon = None
+        hm = re.match(rf"^(?P<hon>{HONORIFIC_RE})\s+(?P<rest>.+)$", value)
+        if hm:
+            hon, value = hm.group("hon"), hm.group("rest")
+        details = _Details()
+        details.hod = bool(_HOD.search(value))
+        value = re.sub(r"\([^)]*\)", " ", value).strip()
+        used.add(i)
+        j = i + 1
+        while j < len(lines):
+            line = lines[j]
+            km = _KEY.match(line)
+            if not line.strip():
+                if j + 1 < len(lines) and _KEY.match(lines[j + 1]) and not _NAME_KEYS.match(
+                        (_KEY.match(lines[j + 1]) or m).group("key").strip()):  # type: ignore[union-attr]
+                    j += 1
+                    continue
+                break
+            if not km:
+                # a wrapped value: continue the previous line when it has an open parenthesis
+                if j - 1 in used and lines[j - 1].count("(") > lines[j - 1].count(")"):
+                    lines_j = lines[j - 1] + " " + line.strip()
+                    lines[j - 1] = lines_j
+                    used.add(j)
+                    j += 1
+                    km = _KEY.match(lines_j)
+                    if km:
+                        _apply_kv(km, details, ctx)
+                    continue
+                break
+            key = km.group("key").strip()
+            if _NAME_KEYS.match(key):
+                break
+            if _KEY.match(line) and lines[j].count("(") > lines[j].count(")") and j + 1 < len(lines) \
+                    and lines[j + 1].strip() and not _KEY.match(lines[j + 1]):
+                lines[j] = line + " " + lines[j + 1].strip()
+                used.add(j + 1)
+                km = _KEY.match(lines[j]) or km
+                _apply_kv(km, details, ctx)
+                used.add(j)
+                j += 2
+                continue
+            _apply_kv(km, details, ctx)
+            used.add(j)
+            j += 1
+        if looks_like_name(value, min_tokens=1, max_tokens=7):
+            person = _make_person(value, hon, details, "kv", ctx, 0.95)
+            if person:
+                people.append(person)
+        i = j
+    return people, used
+
+
+def _apply_kv(km: re.Match[str], details: _Details, ctx: Context) -> None:
+    key, value = km.group("key").strip(), km.group("value").strip()
+    if _FUNC_KEYS.match(key):
+        if normalise_honorific(value) and key.lower() in {"title", "titre"}:
+            details.honorific = normalise_honorific(value)
+            return
+        f = _parse_details(value, ctx, split_dashes=False)
+        details.function = f.function or details.function
+        details.organization = details.organization or f.organization
+        details.hod = details.hod or f.hod
+    elif _ORG_KEYS.match(key):
+        inner = re.findall(r"\(([^)]*)\)", value)
+        bare = re.sub(r"\([^)]*\)", " ", value).strip(" ,")
+        ext = _external_org(bare, ctx)
+        if ext:
+            details.organization = ext
+        elif not _is_top_org(bare, ctx) and bare and not details.organization and ctx.org is None:
+            details.organization = None
+        for note in inner:
+            # "Geneva Call (consultant)": a role in brackets after the organisation
+            if not details.function and len(note.split()) <= 3 and not re.search(r"member|membre|miembro|\d", note, re.I) \
+                    and not _org_like(note, ctx):
+                details.function = note.strip()[:1].upper() + note.strip()[1:]
+    elif _MAIL_KEYS.match(key):
+        details.email = _clean_email(value) or details.email
+    elif _HON_KEYS.match(key):
+        details.honorific = normalise_honorific(value) or details.honorific
+
+
+def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tuple[list[Person], set[int]]:
+    """List lines ("- Ms. X, Function (mail)") and stacked blocks (name line, function line, mail line)."""
+    people: list[Person] = []
+    consumed: set[int] = set()
+    hod_section = False
+    i = 0
+    while i < len(lines):
+        if i in used or i in consumed:
+            i += 1
+            continue
+        raw_line = lines[i]
+        line = _BULLET.sub("", raw_line).strip()
+        bulleted = line != raw_line.strip()
+        # section headers: "Head of Delegation:" / "Members:"
+        if re.fullmatch(r"(?i)(?:head of (?:the )?delegation|chef(?:fe)? de (?:la )?délégation|jef[ea] de (?:la )?delegación)\s*:?", line):
+            hod_section = True
+            i += 1
+            continue
+        if re.fullmatch(r"(?i)(?:members?|other members|membres|miembros|delegates|participants)\s*:?", line):
+            hod_section = False
+            i += 1
+            continue
+        if not line or _GREETING.match(line) or _WITHDRAW.search(line) or _REPLACED_BY.search(line) \
+                or _REPLACE_WITH.search(line):
+            i += 1
+            continue
+        hon, name, rest = _split_name_rest(line)
+        if not name:
+            i += 1
+            continue
+        name = _strip_possessive(name)
+        rest_clean = rest.strip()
+        has_email = bool(EMAIL_RE.search(rest))
+        if hon is None:
+            ok = _name_ok(name, ctx, strong_layout=(bulleted or has_email) and len(rest_clean) > 0)
+            if not ok and not rest_clean:
+                ok = _name_ok(name, ctx, strong_layout=False) or (
+                    looks_like_name(name) and i + 1 < len(lines) and _block_follows(lines, i + 1, ctx))
+            if not ok:
+                i += 1
+                continue
+        elif len(name.split()) < 2 and not re.match(r"^[A-Z]\.", name):
+            i += 1
+            continue
+        if rest_clean and not re.match(r"^[,(–—|:;\t-]", rest_clean):
+            # the name continues into a sentence ("Mr. X will head the delegation"): prose, not a list line
+            i += 1
+            continue
+        if rest_clean:
+            details = _parse_details(rest, ctx)
+            consumed.add(i)
+            j = i + 1
+            # a wrapped list line: "(annelaure.perrin@...)" on the next line
+            if not details.email and j < len(lines) and lines[j].strip().startswith("(") and EMAIL_RE.search(lines[j]) \
+                    and not _split_name_rest(_BULLET.sub("", lines[j]).strip())[1]:
+                details.email = _clean_email(lines[j])
+                consumed.add(j)
+            person = _make_person(name, hon, details, "line", ctx, 0.9 if hon else 0.8)
+            if person:
+                person.head_of_delegation = person.head_of_delegation or hod_section
+                people.append(person)
+            i += 1
+            continue
+        # a stacked block: name alone, then function / organisation / e-mail lines
+        details = _Details()
+        j = i + 1
+        function_lines: list[str] = []
+        while j < len(lines) and lines[j].strip():
+            nxt = lines[j].strip()
+            if _split_name_rest(_BULLET.sub("", nxt))[0]:  # next person with honorific
+                break
+            km = _KEY.match(nxt)
+            if EMAIL_RE.search(nxt) and (not km or _MAIL_KEYS.match(km.group("key").strip())
+                                         or len(nxt.split()) <= 3 or "|" in nxt):
+                details.email = details.email or _clean_email(nxt)
+            elif km and (_MAIL_KEYS.match(km.group("key").strip())):
+                details.email = details.email or _clean_email(km.group("value"))
+            elif _PHONE.match(nxt) or _URL.match(nxt):
+                pass
+            elif km and not _FUNC_KEYS.match(km.group("key").strip()) and not _ORG_KEYS.match(km.group("key").strip()):
+                pass  # "Passport details: ..."
+            elif km and _ORG_KEYS.match(km.group("key").strip()):
+                details.organization = _external_org(km.group("value"), ctx) or details.organization
+            elif _org_like(nxt, ctx) and function_lines:
+                ext = _external_org(nxt, ctx)
+                if ext and not _starts_with_top_org(nxt, ctx):
+                    details.organization = details.organization or ext
+            elif len(function_lines) < 1:
+                function_lines.append(km.group("value") if km else nxt)
+            j += 1
+        if not function_lines and not details.email:
+            i += 1
+            continue
+        if function_lines:
+            f = _parse_details(function_lines[0], ctx, split_dashes=False)
+            details.function = f.function
+            details.organization = details.organization or f.organization
+            details.hod = f.hod
+        person = _make_person(name, hon, details, "block", ctx, 0.85 if hon else 0.75)
+        if person:
+            person.head_of_delegation = person.head_of_delegation or hod_section
+            people.append(person)
+        consumed.update(range(i, j))
+        i = j
+    return people, consumed
+
+
+def _block_follows(lines: list[str], j: int, ctx: Context) -> bool:
+    """Whether the lines after a bare name look like that person's details (a function line and an e-mail)."""
+    window = [x.strip() for x in lines[j:j + 4]]
+    stop = next((k for k, x in enumerate(window) if not x), len(window))
+    window = window[:stop]
+    return len(window) >= 2 and any(EMAIL_RE.search(x) for x in window)
+
+
+# --------------------------------------------------------------------------------------------------- prose
+
+
+_ABBREV_END = re.compile(rf"(?:{HONORIFIC_RE}|\b[A-Z]|\be\.g|\bi\.e|\bNo|\bext|\bapprox|\bSt)\.$")
+
+
+def sentences(text: str) -> list[str]:
+    """Split prose into sentences without breaking after "Mr." or an initial."""
+    out: list[str] = []
+    start = 0
+    for m in re.finditer(r"[.!?;](?=\s+[\"“«(¿¡]?[A-ZÀ-Þ0-9])|[!?](?=\s)|\n\s*\n", text):
+        chunk = text[start:m.end()]
+        if m.group(0) == "." and _ABBREV_END.search(chunk.rstrip()):
+            continue
+        out.append(chunk.strip())
+        start = m.end()
+    if text[start:].strip():
+        out.append(text[start:].strip())
+    return [s for s in out if s]
+
+
+def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
+    """Details written right after a name in prose: ``, Function, Unit (mail), for the ...``."""
+    after = sentence[end:]
+    m = re.match(r"\s*\(([^)]*)\)", after)
+    details = _Details()
+    if m:
+        details = _parse_details(m.group(1), ctx)
+        after = after[m.end():]
+    if after.startswith(","):
+        stop = re.search(
+            r",\s+(?:for|as|who|which|to|in|from|at the|on|pour|qui|que|comme|como|quien|quienes|para|en|dans|au|aux|"
+            r"al|a la|y|and|et|will|would|se|est|es|is)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
+            + HONORIFIC_RE + r")|$",
+            after[1:])
+        chunk = after[1:stop.start() + 1] if stop else after[1:]
+        paren = re.search(r"\(([^)]*)$", chunk)
+        if stop and stop.group(0) == ")" and paren:
+            chunk = chunk[:paren.start()] + " (" + paren.group(1) + ")"
+        extra = _parse_details(chunk, ctx)
+        details.function = details.function or extra.function
+        details.organization = details.organization or extra.organization
+        details.email = details.email or extra.email
+        details.hod = details.hod or extra.hod
+    return details
+
+
+def _role_before(sentence: str, start: int) -> str | None:
+    """"Our Geneva Director, Mr. X" / "our communications officer, Ms. Y": the role written before a name."""
+    before = sentence[:start]
+    m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),?\s*$", before, re.I)
+    if not m:
+        return None
+    role = m.group(1).strip()
+    if _GENERIC_ROLE.match(role) or re.search(r"\b(?:colleague|collègue|colega)s?\b", role, re.I):
+        return None
+    return role
+
+
+def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tuple[str, ...]]) -> list[Person]:
+    """People registered, replaced or withdrawn in running text."""
+    people: list[Person] = []
+    for sentence in sentences(text):
+        if _GREETING.match(sentence) and len(sentence) < 60:
+            continue
+        mentions = [m for m in HON_NAME.finditer(sentence)]
+        full = [m for m in mentions if len(_strip_possessive(m.group("name")).split()) >= 2
+                or re.match(r"^[A-Z]\.", m.group("name"))]
+        if not mentions:
+            # names without honorific: only where spaCy saw a person and the sentence registers someone
+            if ctx.persons_ner and _REGISTER.search(sentence) and not _CONTACT.search(sentence):
+                for key_name in _ner_names_in(sentence, ctx):
+                    if _name_ok(key_name, ctx, strong_layout=False):
+                        start = sentence.find(key_name)
+                        d = _apposition(sentence, start + len(key_name), ctx)
+                        p = _make_person(key_name, None, d, "prose", ctx, 0.6)
+                        if p and name_key(p.name) not in taken:
+                            people.append(p)
+            continue
+        replaced_by = _REPLACED_BY.search(sentence)
+        replace_with = _REPLACE_WITH.search(sentence)
+        withdraw = _WITHDRAW.search(sentence)
+        contact = _CONTACT.search(sentence)
+        for m in mentions:
+            raw = _strip_possessive(m.group("name"))
+            is_full = m in full
+            role = "add"
+            if replace_with and m.start() < replace_with.end() and m.start() >= replace_with.start():
+                role = "withdraw"
+            elif replace_with and m.start() >= replace_with.end():
+                role = "add"
+            elif replaced_by:
+                role = "withdraw" if m.start() < replaced_by.start() else "add"
+            elif withdraw:
+                role = "withdraw"
+            elif contact:
+                role = "skip"
+            elif not _REGISTER.search(sentence) and not EMAIL_RE.search(sentence):
+                role = "skip"
+            if _HOD.search(sentence) and role == "add" and not is_full:
+                role = "hod"
+            if role == "withdraw":
+                result.withdrawn.append(normalise_name(raw) if is_full else "~" + family_key(raw))
+                continue
+            if role == "hod":
+                result.surname_mentions.append(("hod", family_key(raw)))
+                continue
+            if role == "skip" or not is_full:
+                continue
+            d = _apposition(sentence, m.end(), ctx)
+            if not d.function:
+                d.function = _role_before(sentence, m.start())
+            if _HOD.search(sentence[m.end():m.end() + 60]) and re.search(r"\b(?:will|to) (?:head|lead)|chef|jef", sentence):
+                d.hod = True
+            p = _make_person(raw, m.group("hon"), d, "prose", ctx, 0.8)
+            if p:
+                people.append(p)
+    return people
+
+
+def _ner_names_in(sentence: str, ctx: Context) -> list[str]:
+    out = []
+    for m in re.finditer(NAME_RE, sentence):
+        cand = m.group(0)
+        key = name_key(normalise_name(cand))
+        if len(key) >= 2 and key in ctx.persons_ner:
+            out.append(cand)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------- driver
+
+
+def extract_people(body: str, signature: str, ctx: Context, *, attachments: list[str] = ()) -> PeopleResult:  # type: ignore[assignment]
+    """All shapes on the body (own text before the signature), then attachments; merge by name."""
+    result = PeopleResult()
+    result.self_registration = bool(_SELF.search(body))
+    lines = body.split("\n")
+    people: list[Person] = []
+    tables, used = find_tables(lines, ctx)
+    kv, used_kv = find_key_values(lines, ctx)
+    used |= used_kv
+    listed, consumed = find_lines_and_blocks(lines, used, ctx)
+    people += tables + kv + listed
+    prose_text = "\n".join(line for k, line in enumerate(lines) if k not in used and k not in consumed)
+    taken = {name_key(p.name) for p in people}
+    people += find_in_prose(prose_text, ctx, result, taken)
+    for text in attachments:
+        a_lines = text.split("\n")
+        at, au = find_tables(a_lines, ctx)
+        ak, aku = find_key_values(a_lines, ctx)
+        al, _ = find_lines_and_blocks(a_lines, au | aku, ctx)
+        for p in at + ak + al:
+            p.in_attachment = True
+        people += at + ak + al
+    result.people = merge_people(people)
+    m = re.search(r"\b(two|three|four|five|six|deux|trois|quatre|cinq|dos|tres|cuatro|cinco|\d)\s+(?:\w+\s+){0,2}?"
+                  r"(?:participants?|people|persons|personnes|personas|colleagues|collègues|colegas|representatives|"
+                  r"représentants|representantes|campaigners|delegates|names|participantes|campañistas|members)\b",
+                  body, re.I)
+    if m:
+        result.announced_count = _NUMBERS.get(m.group(1).lower(), None) or (
+            int(m.group(1)) if m.group(1).isdigit() else None)
+    return result
+
+
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5,
+            "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5}
+
+
+def merge_people(people: list[Person]) -> list[Person]:
+    """One entry per person: the same name found by two shapes keeps the richer details."""
+    merged: list[Person] = []
+    for p in people:
+        key = name_key(p.name)
+        twin = next((q for q in merged if name_key(q.name) == key), None)
+        if twin is None:
+            merged.append(p)
+            continue
+        idx = merged.index(twin)
+        merged[idx] = replace(
+            twin,
+            honorific=twin.honorific or p.honorific,
+            function=twin.function or p.function,
+            organization=twin.organization or p.organization,
+            email=twin.email or p.email,
+            head_of_delegation=twin.head_of_delegation or p.head_of_delegation,
+            confidence=max(twin.confidence, p.confidence),
+            is_self=twin.is_self or p.is_self,
+        )
+    return merged
+
+
+def person_from_signature(signature: str, ctx: Context) -> Person | None:
+    """The signer as a representative (for "register me" / "the undersigned"): name, title, mail from the
+    signature block and the From header."""
+    lines = [line.strip() for line in signature.split("\n") if line.strip()]
+    lines = [line for line in lines if not _CLOSING.match(line)]
+    sender = ctx.sender_name or ""
+    sender_key = set(name_key(sender))
+    idx = None
+    for k, line in enumerate(lines):
+        first = re.split(r"\s*[|,]\s*", line)[0]
+        first = re.sub(rf"^{HONORIFIC_RE}\s+", "", first)
+        first = re.sub(r"\s*\([^)]*\)\s*$", "", first)
+        key = set(name_key(first))
+        if key and sender_key and (key == sender_key or (len(key) >= 2 and key <= sender_key) or
+                                   (len(sender_key) >= 2 and sender_key <= key)):
+            idx = k
+            if len(key) >= 2:
+                break
+    if idx is None:
+        if not sender:
+            return None
+        name_line, rest = sender, []
+    else:
+        name_line, rest = lines[idx], lines[idx + 1:]
+    hon = None
+    hm = re.match(rf"^(?P<hon>{HONORIFIC_RE})\s+", name_line)
+    if hm:
+        hon = hm.group("hon")
+        name_line = name_line[hm.end():]
+    pm = re.search(rf"\((?P<hon>{HONORIFIC_RE})\)", name_line)
+    if pm:
+        hon = pm.group("hon")
+    parts = re.split(r"\s*\|\s*", name_line)
+    name = re.sub(r"\s*\([^)]*\)\s*", " ", parts[0]).split(",")[0].strip()
+    if len(name.split()) < 2 and sender and len(sender.split()) >= 2:
+        name = sender
+    function = None
+    inline = parts[1:] + re.split(r",\s*", name_line)[1:2] if len(parts) > 1 else re.split(r",\s*", name_line, 1)[1:]
+    candidates = [x for x in inline if x] + rest
+    for cand in candidates[:3]:
+        if EMAIL_RE.search(cand) or _PHONE.match(cand) or _URL.match(cand):
+            continue
+        if _is_top_org(cand, ctx) or (_org_like(cand, ctx) and not re.search(r",", cand)):
+            continue
+        d = _parse_details(cand, ctx, split_dashes=False)
+        if d.function:
+            function = d.function
+            break
+    email = ctx.sender_addr
+    for line in lines:
+        mail = _clean_email(line)
+        if mail and sender_key and mail == ctx.sender_addr:
+            email = mail
+    person = Person(name=normalise_name(name), honorific=normalise_honorific(hon) if hon else None, function=function,
+                    organization=None, email=email, source="signature", confidence=0.7, is_self=True)
+    return person if person.name else None
+
+
+def drop_particle_tail(name: str) -> str:
+    tokens = name.split()
+    while tokens and tokens[-1].lower() in PARTICLES:
+        tokens.pop()
+    return " ".join(tokens)

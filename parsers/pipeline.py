@@ -1,0 +1,344 @@
+"""The parsing pipeline: raw bytes -> :class:`parsers.model.Extraction`.
+
+Stages (each a module): MIME -> quotes/signature -> language -> header policy -> organisation -> spaCy NER ->
+people -> intent -> review. :func:`parse_messages` runs the same stages but batches spaCy with ``nlp.pipe``
+per language and skips NER for auto-replies, bounces and bulk mail.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Sequence
+
+from parsers import people as P
+from parsers.intent import classify_intent, is_auto_reply
+from parsers.language import detect_language
+from parsers.mime import MailParts, parse_mime
+from parsers.model import Extraction, Flag, Representative
+from parsers.names import name_key, family_key
+from parsers.nlp import has_ner, pipeline
+from parsers.nlp_rules import person_keys
+from parsers.organizations import Org, is_webmail, resolve_organization, _domain_matches  # noqa: PLC2701
+from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
+from parsers.quotes import SplitReply, split_reply
+from parsers.review import LOW_CONFIDENCE, either_or, is_late, make_flag, needs_review, resend_hint
+
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|antw|r)\s*:\s*)*(?:fw|fwd|tr|rv|wg|enc|i)\s*:", re.I)
+_POINTS_BELOW = re.compile(r"\bbelow\b|\bforward|\bresend|\bci-dessous\b|\btransf[eè]re|\bfaire suivre\b|"
+                           r"\ba continuaci[oó]n\b|\babajo\b|\breenv[ií]|\btransmit", re.I)
+_SECRETARIAT = re.compile(r"^(?:ccm|secretariat|info)@", re.I)
+
+
+@dataclass
+class Prepared:
+    """A message after the stages that need no spaCy; ``ner_text`` is what NER should read (None: skip)."""
+
+    parts: MailParts
+    split: SplitReply
+    body: str
+    signature: str
+    language: str
+    signals: HeaderSignals
+    org: Org | None
+    org_label: str | None
+    auto: bool
+    ner_text: str | None
+    own_addresses: tuple[str, ...]
+    deadline: date | None
+    forward_text: str | None = None
+    flags: list[Flag] = field(default_factory=list)
+
+
+def _sender_domain(addr: str | None) -> str | None:
+    return addr.rsplit("@", 1)[1].lower() if addr and "@" in addr else None
+
+
+def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) -> Prepared:
+    parts = parse_mime(raw)
+    split = split_reply(parts.text)
+    own_lines = split.own.split("\n")
+    sig_at = P.split_signature(own_lines)
+    body = "\n".join(own_lines[:sig_at]).strip()
+    signature = "\n".join(own_lines[sig_at:]).strip()
+    language = detect_language(body or split.own or parts.text)
+    own = tuple(a.lower() for a in own_addresses)
+    signals = header_signals(parts.headers, parts.raw_headers, parts.content_type, parts.report_type, own)
+    attachments_text = "\n".join(a.text or "" for a in parts.attachments)
+    full_text = "\n".join([parts.headers.subject, parts.text, attachments_text])
+    org, org_label = (None, None)
+    if not signals.bounce:
+        org, org_label = resolve_organization(_sender_domain(parts.headers.from_addr), split.own, parts.headers.subject,
+                                              full_text)
+    auto = signals.bounce or signals.auto_submitted or signals.bulk or is_auto_reply(parts.headers.subject, body)
+    forward_text = None
+    if not auto:
+        forward_text = _forwarded_text(parts, split, body, own)
+    ner_parts = [] if auto else [body, attachments_text, forward_text or ""]
+    ner_text = "\n\n".join(p for p in ner_parts if p.strip()) or None
+    flags = [make_flag("parse_error", "; ".join(parts.defects))] if parts.parse_error else []
+    return Prepared(parts, split, body, signature, language, signals, org, org_label, auto, ner_text, own,
+                    deadline, forward_text, flags)
+
+
+def _forwarded_text(parts: MailParts, split: SplitReply, body: str, own: tuple[str, ...]) -> str | None:
+    """The first quoted message written by someone other than us, when the sender points to it."""
+    if not split.blocks:
+        return None
+    if not (_FORWARD_SUBJECT.match(parts.headers.subject) or _POINTS_BELOW.search(body)
+            or any(b.forwarded for b in split.blocks)):
+        return None
+    for block in split.blocks:
+        sender = (block.sender or "").lower()
+        if sender and (sender in own or _SECRETARIAT.match(sender)):
+            continue
+        if block.sender_name and re.fullmatch(r"(?i)ccm|ccm secretariat", block.sender_name.strip()):
+            continue
+        return block.text
+    return None
+
+
+def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extraction:
+    """Everything after NER: people, intent, reply policy, review flags."""
+    parts, headers = prep.parts, prep.parts.headers
+    ctx = P.Context(sender_name=headers.from_name, sender_addr=headers.from_addr, org=prep.org,
+                    org_label=prep.org_label, own_addresses=prep.own_addresses, persons_ner=persons_ner)
+    attachments = [a.text for a in parts.attachments if a.text]
+    result = P.PeopleResult()
+    if not prep.auto:
+        result = P.extract_people(prep.body, prep.signature, ctx, attachments=attachments)
+        if not result.people and prep.forward_text:
+            fwd_lines = prep.forward_text.split("\n")
+            cut = P.split_signature(fwd_lines)
+            fwd = P.extract_people("\n".join(fwd_lines[:cut]), "", ctx)
+            for p in fwd.people:
+                p.source = "quoted"
+            result.people = fwd.people
+            if fwd.self_registration and not fwd.people:
+                result.self_registration = True
+    people = _settle_people(result, prep, ctx)
+    withdrawn = _resolve_withdrawn(result, prep, people, ctx)
+    known_sender = bool(prep.org and headers.from_addr and _domain_matches(_sender_domain(headers.from_addr) or "",
+                                                                            prep.org))
+    intent, cues = classify_intent(signals=prep.signals, subject=headers.subject, body=prep.body or prep.split.own,
+                                   n_people=len(people), n_withdrawn=len(withdrawn), known_sender=known_sender,
+                                   has_attachment=bool(parts.attachments))
+    if parts.parse_error:
+        intent = "other"
+    if intent == "correction":
+        people = _enrich_from_quotes(people, prep, ctx)
+    if intent not in {"registration", "correction"}:
+        people = []
+    if intent not in {"correction", "cancellation"}:
+        withdrawn = []
+    org_label = prep.org_label if intent != "bounce" and "spam" not in cues else None
+    reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
+                           organization=p.organization or org_label, email=p.email,
+                           head_of_delegation=p.head_of_delegation, confidence=p.confidence) for p in people]
+    should_reply = reply_allowed(prep.signals) and intent not in {"auto_reply", "bounce"} and "spam" not in cues
+    flags = list(prep.flags)
+    flags += _review_flags(prep, intent, cues, people, result, ctx)
+    confidence = _message_confidence(intent, people, flags, cues)
+    if confidence < LOW_CONFIDENCE and intent in {"registration", "correction"}:
+        flags.append(make_flag("low_confidence", f"{confidence:.2f}"))
+    return Extraction(intent=intent, language=prep.language, organization=org_label, representatives=reps,
+                      withdrawn=withdrawn, should_reply=should_reply, needs_review=needs_review(flags), flags=flags,
+                      confidence=confidence, headers=headers, body_text=prep.split.own,
+                      attachments=list(parts.attachments))
+
+
+def _is_sender(p: P.Person, ctx: P.Context) -> bool:
+    if not ctx.sender_name:
+        return False
+    a, b = set(name_key(p.name)), set(name_key(ctx.sender_name))
+    return bool(a and b) and (a == b or (len(a) >= 2 and a <= b) or (len(b) >= 2 and b <= a))
+
+
+def _settle_people(result: P.PeopleResult, prep: Prepared, ctx: P.Context) -> list[P.Person]:
+    """Apply the person rules that need the whole message: the signer, the sender's address, loose e-mails."""
+    people = list(result.people)
+    kept = []
+    for p in people:
+        if _is_sender(p, ctx) and not (p.is_self or result.self_registration or p.honorific or
+                                       p.source in {"table", "kv", "line", "quoted"} or p.in_attachment):
+            continue  # the signer's own block, not a registration
+        kept.append(p)
+    people = kept
+    if result.self_registration and not any(_is_sender(p, ctx) for p in people):
+        signer = P.person_from_signature(prep.signature or prep.body, ctx)
+        if signer and signer.name:
+            people.insert(0, signer)
+    own = set(prep.own_addresses)
+    for p in people:
+        if p.email and (p.email in own or _SECRETARIAT.match(p.email)):
+            p.email = None
+        if p.email and p.email == ctx.sender_addr and not _is_sender(p, ctx):
+            p.email = None  # the sender's address is never given to someone else
+        if not p.email and _is_sender(p, ctx) and ctx.sender_addr and not is_webmail_only(p, ctx):
+            p.email = ctx.sender_addr
+        if not p.email and _is_sender(p, ctx) and ctx.sender_addr:
+            p.email = ctx.sender_addr
+    # E-mails written apart from the name ("His e-mail is ...", "Correo electrónico: ..."): give a loose
+    # address to the one person without one.
+    assigned = {p.email for p in people if p.email}
+    loose = [m.group(0).lower().strip(".") for m in P.EMAIL_RE.finditer(prep.body)]
+    loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
+             and not _SECRETARIAT.match(e)]
+    missing = [p for p in people if not p.email and not _is_sender(p, ctx)]
+    if len(loose) == 1 and len(missing) == 1:
+        missing[0].email = loose[0]
+    for fam in [f for kind, f in result.surname_mentions if kind == "hod"]:
+        for p in people:
+            if family_key(p.name) == fam:
+                p.head_of_delegation = True
+    if re.search(r"\bI will (?:lead|head) the delegation\b|\bje dirigerai\b|\bpresidiré\b", prep.body, re.I):
+        for p in people:
+            if _is_sender(p, ctx):
+                p.head_of_delegation = True
+    return people
+
+
+def is_webmail_only(p: P.Person, ctx: P.Context) -> bool:
+    return False
+
+
+def _resolve_withdrawn(result: P.PeopleResult, prep: Prepared, people: list[P.Person], ctx: P.Context) -> list[str]:
+    """Full names for the people withdrawn; "Mrs. Deshmukh" is looked up in the quoted original."""
+    added = {name_key(p.name) for p in people}
+    quoted_names = _quoted_people_names(prep)
+    out: list[str] = []
+    for w in result.withdrawn:
+        if w.startswith("~"):
+            fam = w[1:]
+            full = next((n for n in quoted_names if family_key(n) == fam), None)
+            w = full or fam.title()
+        if name_key(w) in added or w in out:
+            continue
+        out.append(w)
+    if re.search(r"\bneither\b.{1,80}\bnor I\b|\b(?:and|&) I (?:will|can)(?:not| not)\b|\bni moi\b|\bni yo\b",
+                 prep.body, re.I | re.S) and ctx.sender_name:
+        out.append(P.normalise_name(ctx.sender_name))
+    # Withdrawn people without an honorific ("my former colleague Harriet Blackwood"): spaCy persons in a
+    # sentence that withdraws someone.
+    for sentence in P.sentences(prep.body):
+        if P._WITHDRAW.search(sentence) and not P.HON_NAME.search(sentence):  # noqa: SLF001
+            for cand in P._ner_names_in(sentence, ctx):  # noqa: SLF001
+                name = P.normalise_name(cand)
+                if name_key(name) not in added and name not in out and not _is_sender(P.Person(name=name), ctx):
+                    out.append(name)
+    return out
+
+
+def _quoted_people_names(prep: Prepared) -> list[str]:
+    names = []
+    for block in prep.split.blocks:
+        for m in P.HON_NAME.finditer(block.text):
+            n = P.normalise_name(P._strip_possessive(m.group("name")))  # noqa: SLF001
+            if len(n.split()) >= 2:
+                names.append(n)
+    return names
+
+
+def _enrich_from_quotes(people: list[P.Person], prep: Prepared, ctx: P.Context) -> list[P.Person]:
+    """In a correction, details the sender did not repeat come from the quoted original (same family name)."""
+    quoted: list[P.Person] = []
+    for block in prep.split.blocks:
+        lines = block.text.split("\n")
+        res = P.extract_people("\n".join(lines[:P.split_signature(lines)]), "", ctx)
+        quoted += res.people
+    for p in people:
+        twin = next((q for q in quoted if family_key(q.name) == family_key(p.name)), None)
+        if twin is None:
+            continue
+        p.function = p.function or twin.function
+        p.email = p.email or twin.email
+        p.honorific = p.honorific or twin.honorific
+        p.organization = p.organization or twin.organization
+    return people
+
+
+def _review_flags(prep: Prepared, intent: str, cues: set[str], people: list[P.Person], result: P.PeopleResult,
+                  ctx: P.Context) -> list[Flag]:
+    flags: list[Flag] = []
+    headers = prep.parts.headers
+    human = intent not in {"auto_reply", "bounce"} and "spam" not in cues and not prep.signals.bulk
+    if is_late(headers, prep.deadline) and human:
+        flags.append(make_flag("late", headers.date.isoformat() if headers.date else ""))
+    if intent in {"correction", "cancellation", "question"}:
+        flags.append(make_flag(intent))
+    if intent == "bounce":
+        flags.append(make_flag("bounce"))
+    if not human:
+        return flags
+    if intent == "registration" and people and all(p.in_attachment for p in people):
+        flags.append(make_flag("attachment_only"))
+    for a in prep.parts.attachments:
+        if a.text is None and (a.content_type in {"application/pdf"} or (a.filename or "").lower().endswith(
+                (".pdf", ".docx", ".doc"))):
+            flags.append(make_flag("attachment_unreadable", a.filename or a.content_type))
+    if intent == "registration" and not people:
+        flags.append(make_flag("no_representatives", "same as before" if "same_as_before" in cues else ""))
+    domain = _sender_domain(headers.from_addr)
+    if intent in {"registration", "correction", "cancellation", "question"}:
+        if is_webmail(domain):
+            flags.append(make_flag("webmail_sender", domain or ""))
+        elif prep.org is not None and prep.org.domains and domain and not _domain_matches(domain, prep.org):
+            flags.append(make_flag("sender_domain_mismatch", domain))
+        if prep.org_label is None:
+            flags.append(make_flag("unknown_organization"))
+    if intent == "registration" and result.announced_count and people and result.announced_count != len(people):
+        flags.append(make_flag("contradiction", f"announces {result.announced_count}, lists {len(people)}"))
+    elif intent == "registration" and len(people) >= 2 and either_or(prep.body):
+        flags.append(make_flag("contradiction", "either/or attendance"))
+    if intent == "registration" and resend_hint(prep.body):
+        flags.append(make_flag("duplicate_resend"))
+    if "action_requested" in cues:
+        flags.append(make_flag("action_requested"))
+    return flags
+
+
+def _message_confidence(intent: str, people: list[P.Person], flags: list[Flag], cues: set[str]) -> float:
+    if intent in {"bounce", "auto_reply"}:
+        return 0.95
+    if intent == "other":
+        return 0.8 if "spam" in cues else 0.6
+    conf = min((p.confidence for p in people), default=0.7)
+    if any(f.code == "contradiction" for f in flags):
+        conf *= 0.7
+    return conf
+
+
+# --------------------------------------------------------------------------------------------------- entry points
+
+
+def _ner_persons(doc) -> frozenset[tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    return person_keys(doc)
+
+
+def parse_message(raw: bytes, *, deadline: date | None = None, own_addresses: Sequence[str] = ()) -> Extraction:
+    """Parse one raw message. Never raises on bad mail: unreadable MIME gives intent "other" + parse_error."""
+    prep = prepare(raw, deadline=deadline, own_addresses=own_addresses)
+    persons: frozenset[tuple[str, ...]] = frozenset()
+    if prep.ner_text:
+        nlp = pipeline(prep.language)
+        if has_ner(nlp) or "honorific_person" in nlp.pipe_names:
+            persons = _ner_persons(nlp(prep.ner_text))
+    return finish(prep, persons)
+
+
+def parse_messages(raws: Sequence[bytes], *, deadline: date | None = None,
+                   own_addresses: Sequence[str] = ()) -> list[Extraction]:
+    """Parse many messages; spaCy runs once per language with ``nlp.pipe`` and not at all for automatic mail."""
+    prepared = [prepare(r, deadline=deadline, own_addresses=own_addresses) for r in raws]
+    by_lang: dict[str, list[int]] = defaultdict(list)
+    for k, prep in enumerate(prepared):
+        if prep.ner_text:
+            by_lang[prep.language].append(k)
+    persons: dict[int, frozenset[tuple[str, ...]]] = {}
+    for lang, idxs in by_lang.items():
+        nlp = pipeline(lang)
+        texts = [prepared[k].ner_text or "" for k in idxs]
+        for k, doc in zip(idxs, nlp.pipe(texts, batch_size=32)):
+            persons[k] = _ner_persons(doc)
+    return [finish(prep, persons.get(k, frozenset())) for k, prep in enumerate(prepared)]

@@ -1,0 +1,178 @@
+"""Quoted-text removal: split a reply into the sender's own text and the quoted/forwarded blocks below it.
+
+Evaluated first (docs/parsing.md): quotequail and mail-parser-reply. Both cut well at English "On ... wrote:"
+lines but neither returns the forwarded blocks we need (names are sometimes only in a forwarded message) and
+both miss some French/Spanish/German Outlook headers, so the splitter is ours: a line scanner over a small set
+of attribution patterns in en/fr/es/de. The signature is kept in the own text (it carries names and titles).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Separator lines written by clients above a quoted or forwarded message.
+_SEPARATOR = re.compile(
+    r"^\s*(?:-{2,}|_{2,}|={2,})?\s*(?:original message|message d'origine|mensaje original|ursprüngliche nachricht"
+    r"|forwarded message|message transféré|mensaje reenviado|weitergeleitete nachricht|begin forwarded message"
+    r"|début du message réexpédié|inicio del mensaje reenviado)\s*:?\s*(?:-{2,}|_{2,}|={2,})?\s*$",
+    re.I,
+)
+_FORWARD_SEPARATOR = re.compile(r"forward|transféré|réexpédié|reenviado|weitergeleitet", re.I)
+# "On Tue, Jan 31, 2017 at 3:12 PM, CCM <ccm@unog.ch> wrote:" and its fr/es/de/pt cousins; may wrap over lines.
+_ATTRIBUTION = re.compile(
+    r"^\s*(?:On|Le|El|Am|Em|Il)\s.{0,300}?(?:wrote|a écrit|escribió|schrieb|escreveu|ha scritto)\s*:\s*$",
+    re.I | re.S,
+)
+# Outlook-style header block: From/De/Von line followed closely by Sent/Date and Subject lines.
+_HDR_FROM = re.compile(r"^\s*\**\s*(?:From|De|Von|Da|Van)\s*:\s*\**\s*\S", re.I)
+_HDR_DATE = re.compile(r"^\s*\**\s*(?:Sent|Date|Envoyé|Enviado(?: el)?|Fecha|Gesendet|Datum|Inviato)\s*:", re.I)
+_HDR_SUBJECT = re.compile(r"^\s*\**\s*(?:Subject|Objet|Asunto|Betreff|Oggetto|Onderwerp)\s*:", re.I)
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+@dataclass
+class QuotedBlock:
+    """One quoted or forwarded message found below the reply."""
+
+    header: str
+    sender: str | None  # address of the quoted message's author, when the attribution gives one
+    sender_name: str | None
+    text: str
+    forwarded: bool = False
+
+
+@dataclass
+class SplitReply:
+    own: str
+    blocks: list[QuotedBlock] = field(default_factory=list)
+
+
+def _is_header_block(lines: list[str], i: int) -> int:
+    """Length of an Outlook header block starting at line ``i`` (0 if there is none)."""
+    if not _HDR_FROM.match(lines[i]):
+        return 0
+    seen_date = seen_subject = False
+    end = i
+    for j in range(i + 1, min(len(lines), i + 8)):
+        line = lines[j]
+        if _HDR_DATE.match(line):
+            seen_date = True
+            end = j
+        elif _HDR_SUBJECT.match(line):
+            seen_subject = True
+            end = j
+            break
+        elif re.match(r"^\s*\**\s*(?:To|À|A|Para|An|Cc|CC|Cci|Bcc|Aan)\s*:", line, re.I) or not line.strip():
+            end = j
+        elif line.startswith((" ", "\t")):
+            end = j  # folded header line
+        else:
+            break
+    return end - i + 1 if (seen_date or seen_subject) else 0
+
+
+def _attribution_len(lines: list[str], i: int) -> int:
+    """Number of lines (1-3) of an "On ... wrote:" attribution starting at ``i``, else 0."""
+    first = lines[i].lstrip("> ").strip()
+    if not re.match(r"(?:On|Le|El|Am|Em|Il)\s", first):
+        return 0
+    joined = first
+    for n in range(1, 4):
+        if _ATTRIBUTION.match(joined):
+            return n
+        if i + n >= len(lines):
+            break
+        joined += " " + lines[i + n].lstrip("> ").strip()
+    return 0
+
+
+def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
+    """(length of the quote marker starting at line i, whether it introduces a forward); (0, False) if none."""
+    line = lines[i]
+    if _SEPARATOR.match(line):
+        return 1, bool(_FORWARD_SEPARATOR.search(line))
+    n = _attribution_len(lines, i)
+    if n:
+        return n, False
+    n = _is_header_block(lines, i)
+    if n:
+        return n, False
+    return 0, False
+
+
+def _sender_of(header: str) -> tuple[str | None, str | None]:
+    m = re.search(r"(?:From|De|Von|Da|Van)\s*:\s*\**\s*([^\n<\[]*?)\s*(?:[<\[](?:mailto:)?([^>\]\s]+)[>\]])?\s*$",
+                  header, re.I | re.M)
+    if m:
+        name = m.group(1).strip(' "*') or None
+        addr = m.group(2)
+        if not addr and name and _EMAIL.search(name):
+            addr = _EMAIL.search(name).group(0)  # type: ignore[union-attr]
+        return (addr.lower() if addr else None), name
+    addr_m = _EMAIL.search(header)
+    name_m = re.search(r",\s*([^,<]+?)\s*<[^>]+>\s*(?:wrote|a écrit|escribió|schrieb)", header, re.I)
+    return (addr_m.group(0).lower() if addr_m else None), (name_m.group(1).strip() if name_m else None)
+
+
+def _unquote(line: str) -> str:
+    return re.sub(r"^(?:\s?>)+ ?", "", line)
+
+
+def split_reply(text: str) -> SplitReply:
+    """Split ``text`` into the sender's own text and the quoted blocks, outermost first.
+
+    >>> r = split_reply("Yes, two people.\\n\\nOn Mon, 1 May 2017, CCM <ccm@unog.ch> wrote:\\n> Who comes?")
+    >>> r.own, r.blocks[0].sender, r.blocks[0].text
+    ('Yes, two people.', 'ccm@unog.ch', 'Who comes?')
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    # Find the first marker; a run of ">" lines that reaches the end also starts a quote.
+    first = None
+    for i, line in enumerate(lines):
+        n, _ = _marker_at(lines, i)
+        if n:
+            first = i
+            break
+        if line.startswith(">") and _mostly_quoted(lines[i:]):
+            first = i
+            break
+    if first is None:
+        return SplitReply(own=text.strip())
+    own = "\n".join(lines[:first]).strip()
+    rest = [_unquote(line) for line in lines[first:]]
+    blocks: list[QuotedBlock] = []
+    i = 0
+    current_header: list[str] = []
+    current_body: list[str] = []
+    forwarded = False
+    while i < len(rest):
+        n, fwd = _marker_at(rest, i)
+        if n:
+            if current_header or any(x.strip() for x in current_body):
+                blocks.append(_make_block(current_header, current_body, forwarded))
+            # a forward separator is usually followed by its own From/Date/Subject header block
+            header_lines = rest[i:i + n]
+            i += n
+            if _SEPARATOR.match(header_lines[0]):
+                m = _is_header_block(rest, i) if i < len(rest) else 0
+                header_lines += rest[i:i + m]
+                i += m
+            current_header, current_body, forwarded = header_lines, [], fwd
+            continue
+        current_body.append(rest[i])
+        i += 1
+    blocks.append(_make_block(current_header, current_body, forwarded))
+    return SplitReply(own=own, blocks=blocks)
+
+
+def _mostly_quoted(lines: list[str]) -> bool:
+    content = [line for line in lines if line.strip()]
+    quoted = [line for line in content if line.startswith(">")]
+    return bool(content) and len(quoted) >= 0.8 * len(content)
+
+
+def _make_block(header: list[str], body: list[str], forwarded: bool) -> QuotedBlock:
+    header_text = "\n".join(header)
+    sender, name = _sender_of(header_text)
+    return QuotedBlock(header=header_text, sender=sender, sender_name=name, text="\n".join(body).strip(),
+                       forwarded=forwarded)

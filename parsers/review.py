@@ -1,0 +1,41 @@
+"""Which messages a person must look at, and why (flag codes from :data:`parsers.model.FLAG_CODES`)."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from parsers.model import FLAG_CODES, Flag, Headers
+
+# Flags that send a message to review; the others are informative.
+REVIEW_CODES = frozenset({
+    "parse_error", "late", "correction", "cancellation", "question", "attachment_only", "attachment_unreadable",
+    "no_representatives", "low_confidence", "webmail_sender", "sender_domain_mismatch", "contradiction",
+    "duplicate_resend", "unknown_organization", "action_requested",
+})
+LOW_CONFIDENCE = 0.55
+_RESEND = re.compile(r"\bresend(?:ing)?\b|\bre-?sent\b|\bsending (?:it )?again\b|\bsent (?:it )?again\b|"
+                     r"\bhaven[’']t received (?:a |any )?confirmation\b|\bno confirmation\b|\brenvoie\b|\brenvoyer\b|"
+                     r"\breenv[ií]o\b|\breenviar\b|\bvuelvo a enviar\b", re.I)
+_EITHER_OR = re.compile(r"\beither\b.{1,200}\bor\b|\bsoit\b.{1,200}\bsoit\b|\bo bien\b|\bya sea\b", re.I | re.S)
+
+
+def is_late(headers: Headers, deadline: date | None) -> bool:
+    """Sent after the deadline day (the sender's own calendar date, as in the Date header)."""
+    return bool(deadline and headers.date and headers.date.date() > deadline)
+
+
+def make_flag(code: str, detail: str = "") -> Flag:
+    assert code in FLAG_CODES, code  # a typo here would silently hide a review reason
+    return Flag(code, detail)
+
+
+def resend_hint(text: str) -> bool:
+    return bool(_RESEND.search(text))
+
+
+def either_or(text: str) -> bool:
+    return bool(_EITHER_OR.search(text))
+
+
+def needs_review(flags: list[Flag]) -> bool:
+    return any(f.code in REVIEW_CODES for f in flags)
