@@ -15,7 +15,8 @@ _AUTO_SUBJECT = re.compile(
     r"fuera de la oficina|abwesenheitsnotiz|automatische antwort|thank you for contacting|thank you for your (?:e-?mail|message)|"
     r"accusé de réception|acuse de recibo|we have received your)", re.I)
 _AUTO_BODY = re.compile(
-    r"\bout of (?:the )?office\b|\bon (?:annual |parental |sick |maternity )?leave\b|\baway from (?:the|my) office\b|"
+    r"\bI (?:am|'m|will be) (?:currently )?(?:out of (?:the )?office|on (?:annual |parental |sick |maternity )?leave|away from)|"
+    r"\bout of (?:the )?office (?:from|until|till)\b|\baway from (?:the|my) office\b|"
     r"\bautomated (?:response|reply|message)\b|\bautomatic (?:reply|response|acknowledg)|\bthis is an auto|"
     r"\bwill (?:respond|reply|get back to you) .{0,40}(?:upon|when I|on my) return|\blimited access to (?:e-?mail|my e-?mail)|"
     r"\bno access to e-?mail\b|\bwill not be forwarded\b|\bje suis absente?\b|\babsente? du bureau\b|\ben congé\b|"

@@ -58,7 +58,8 @@ _REGISTER = re.compile(
 )
 _SELF = re.compile(
     r"\bregister (?:me|myself)\b|\bregister for\b|\bregistering myself\b|\bmyself\b|\bI will (?:be )?(?:attend|represent)"
-    r"|\bI (?:will|would like to|wish to|want to|shall) (?:attend|participate|represent|register)|\brepresented by me\b"
+    r"|\bI (?:will|would like to|wish to|want to|shall) (?:attend|participate|represent|register for|register myself)"
+    r"|\brepresented by me\b"
     r"|\bthe undersigned\b|\bsoussignée?\b|\bm['’]inscrire\b|\bmon inscription\b|\bje (?:participerai|serai présente?)\b"
     r"|\binscribirme\b|\bmi inscripción\b|\bel suscrito\b|\bla suscrita\b|\basistiré\b|\bparticiparé\b"
     r"|\bI will be representing\b|\bregister me\b|\bwould still be registered\b|\bcould still be registered\b"
@@ -211,9 +212,21 @@ def _external_org(text: str, ctx: Context) -> str | None:
     org = find_org(t)
     if org is not None:
         return org.name if ctx.org is None or org is not ctx.org else None
-    if ORG_WORDS.search(t) and sum(1 for w in t.split() if w[:1].isupper()) >= 2 and len(t.split()) <= 10:
+    if ORG_WORDS.search(t) and not JOB_WORDS.search(t) and sum(1 for w in t.split() if w[:1].isupper()) >= 2 \
+            and len(t.split()) <= 10:
         return t
     return None
+
+
+# Words of a job title: a phrase with one of them is a function, even with "Campaign" or "Network" in it.
+JOB_WORDS = re.compile(
+    r"\b(?:Officer|Manager|Adviser|Advisor|Director|Coordinator|Coordinador[a]?|Coordinat(?:eur|rice)|Assistant[e]?|"
+    r"Asistente|Researcher|Specialist|Sp[ée]cialiste|Analyst|Head|Chief|President|Président[e]?|Presidente|Fellow|"
+    r"Consultant[e]?|Chargée?|Conseill(?:er|ère)|Directeur|Directrice|Oficial|Jef[ea]|Asesor[a]?|Chercheu(?:r|se)|"
+    r"Advocate|Leader|Líder|Associate|Secretary|Secretari[oa]|Representative|Delegate|Expert[e]?|Intern|"
+    r"Campaigner|Campañista|Focal Point|Programme|Program|Project|Proyecto|Projet|Sobreviviente)\b", re.I)
+_CLAUSE = re.compile(r"\b(?:will|would|shall|is|are|was|were|has|have|can|could|should|need|needs|est|sont|sera|"
+                     r"seront|será|serán|es|son|va|van|tiene|tienen|does|did|please|merci|por favor)\b", re.I)
 
 
 def _org_like(text: str, ctx: Context) -> bool:
@@ -236,6 +249,11 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
     d = _Details()
     text = rest
     d.email = _clean_email(text)
+    change = _FUNCTION_CHANGE.search(text)
+    if change:
+        # "sa fonction est désormais « Conseiller juridique principal »": only the new title counts
+        d.function = (change.group("f") or change.group("g")).strip(" .,;")
+        return d
     text = EMAIL_RE.sub(" ", text)
     text = re.sub(r"\bmailto:\S*", " ", text)
     text = re.sub(r"\b(?:e-?mail|courriel|correo(?: electrónico)?)\s*:?\s*(?=$|[\s,;)–-])", " ", text, flags=re.I)
@@ -263,6 +281,10 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
             if ext and not d.organization:
                 d.organization = ext
             return " "
+        before = m.string[:m.start()].rstrip()
+        last_piece = re.split(r",\s+|\s+[-–—]\s+", before)[-1] if before else ""
+        if "," in inner or (last_piece and _external_org(last_piece, ctx)):
+            return " "  # "(Basra, Iraq)" after an organisation: a place, not part of the title
         if len(inner.split()) <= 4:
             return f" ({inner})"
         return " "
@@ -297,7 +319,10 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
                 continue
             if _PHONE.match(piece) or _URL.match(piece) or re.fullmatch(r"[\d\s+().-]+", piece):
                 continue
-            if _is_top_org(piece, ctx):
+            if _is_top_org(piece, ctx) or _CLAUSE.search(piece):
+                continue
+            if piece in _PLACES or (_starts_with_top_org(piece, ctx) and piece.split()[-1] in _PLACES
+                                    and len(piece.split()) <= 3 and k > 0):
                 continue
             ext = _external_org(piece, ctx)
             if ext:
@@ -316,6 +341,11 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
         d.function = function
     return d
 
+
+_FUNCTION_CHANGE = re.compile(
+    r"\b(?:function|title|position|job title|fonction|titre|poste|cargo|función|puesto)\s+(?:is|est|es|will be|sera|será)"
+    r"\s+(?:now\s+|désormais\s+|maintenant\s+|ahora\s+)?(?:[«\"“]\s*(?P<f>[^»\"”]+?)\s*[»\"”]|"
+    r"(?P<g>[A-ZÀ-Þa-zà-ÿ][^.,;()]+?)(?=\s*(?:[.,;(]|\s(?:and|et|y)\s|$)))", re.I)
 
 # Places that trail a function or organisation ("PAX, Utrecht"); not part of a title.
 _PLACES = frozenset({"Geneva", "Genève", "Ginebra", "New York", "Utrecht", "Dakar", "Bogotá", "Oslo", "London",
@@ -631,7 +661,8 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tup
             consumed.add(i)
             j = i + 1
             # a wrapped list line: "(annelaure.perrin@...)" on the next line
-            if not details.email and j < len(lines) and lines[j].strip().startswith("(") and EMAIL_RE.search(lines[j]) \
+            if not details.email and j < len(lines) and EMAIL_RE.search(lines[j]) and (
+                    lines[j].strip().startswith("(") or len(EMAIL_RE.sub("", lines[j]).split()) <= 2) \
                     and not _split_name_rest(_BULLET.sub("", lines[j]).strip())[1]:
                 details.email = _clean_email(lines[j])
                 consumed.add(j)
@@ -696,7 +727,8 @@ def _block_follows(lines: list[str], j: int, ctx: Context) -> bool:
 # --------------------------------------------------------------------------------------------------- prose
 
 
-_ABBREV_END = re.compile(rf"(?:{HONORIFIC_RE}|\b[A-Z]|\be\.g|\bi\.e|\bNo|\bext|\bapprox|\bSt)\.$")
+_ABBREV_END = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Dra|Dr|dr|Prof|prof|Amb|Mme|Mlle|Sra|Srta|Sr|H\.\s?E|S\.\s?E|St|No|no|ext|"
+                         r"approx|e\.g|i\.e|[A-Z])\.$")
 
 
 def sentences(text: str) -> list[str]:
@@ -724,11 +756,13 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
         after = after[m.end():]
     if after.startswith(","):
         stop = re.search(
-            r",\s+(?:for|as|who|which|to|in|from|at the|on|pour|qui|que|comme|como|quien|quienes|para|en|dans|au|aux|"
-            r"al|a la|y|and|et|will|would|se|est|es|is)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
+            r",\s*(?:for|as|who|which|to|in|from|at the|on|pour|qui|que|comme|como|quien|quienes|para|en|dans|au|aux|"
+            r"al|a la|y|and|et|will|would|se|est|es|is|has|have|a|ha|can|could|did)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
             + HONORIFIC_RE + r")|$",
-            after[1:])
-        chunk = after[1:stop.start() + 1] if stop else after[1:]
+            after)
+        chunk = after[1:stop.start()] if stop and stop.start() > 0 else ""
+        if stop and stop.group(0) == ")":
+            chunk = after[1:stop.start() + 1]
         paren = re.search(r"\(([^)]*)$", chunk)
         if stop and stop.group(0) == ")" and paren:
             chunk = chunk[:paren.start()] + " (" + paren.group(1) + ")"
@@ -743,7 +777,7 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
 def _role_before(sentence: str, start: int) -> str | None:
     """"Our Geneva Director, Mr. X" / "our communications officer, Ms. Y": the role written before a name."""
     before = sentence[:start]
-    m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),?\s*$", before, re.I)
+    m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", before, re.I)
     if not m:
         return None
     role = m.group(1).strip()
@@ -763,10 +797,11 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 or re.match(r"^[A-Z]\.", m.group("name"))]
         if not mentions:
             # names without honorific: only where spaCy saw a person and the sentence registers someone
-            if ctx.persons_ner and _REGISTER.search(sentence) and not _CONTACT.search(sentence):
+            if ctx.persons_ner and _REGISTER.search(sentence) and not _CONTACT.search(sentence) \
+                    and not _WITHDRAW.search(sentence):
                 for key_name in _ner_names_in(sentence, ctx):
-                    if _name_ok(key_name, ctx, strong_layout=False):
-                        start = sentence.find(key_name)
+                    start = sentence.find(key_name)
+                    if _name_ok(key_name, ctx, strong_layout=False) and not _inside_proper_phrase(sentence, start):
                         d = _apposition(sentence, start + len(key_name), ctx)
                         p = _make_person(key_name, None, d, "prose", ctx, 0.6)
                         if p and name_key(p.name) not in taken:
@@ -800,6 +835,17 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
             if role == "hod":
                 result.surname_mentions.append(("hod", family_key(raw)))
                 continue
+            fix = _FIRST_NAME_FIX.search(sentence)
+            if not is_full and role in {"add", "skip"} and fix and fix.start() >= m.start():
+                # "Mr. Bondarenko's first name is spelled OLEKSANDR": a corrected person
+                d = _Details()
+                change = _FUNCTION_CHANGE.search(sentence)
+                if change:
+                    d.function = (change.group("f") or change.group("g")).strip(" .,;")
+                p = _make_person(fix.group("given") + " " + raw, m.group("hon"), d, "prose", ctx, 0.7)
+                if p:
+                    people.append(p)
+                continue
             if role == "skip" or not is_full:
                 continue
             d = _apposition(sentence, m.end(), ctx)
@@ -811,6 +857,17 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
             if p:
                 people.append(p)
     return people
+
+
+def _inside_proper_phrase(sentence: str, start: int) -> bool:
+    """Whether a capitalised run continues a longer name ("International Campaign to Ban Landmines")."""
+    return bool(re.search(r"[A-Z][\w'’-]+\s+(?:to|of|for|de|del|des|du|pour|para|contra|against|and|et|y)\s+$",
+                          sentence[:start]))
+
+
+_FIRST_NAME_FIX = re.compile(
+    r"\b(?:first name|given name|prénom|nombre de pila|primer nombre|nombre)\s+(?:is|est|es)\s+(?:correctly\s+)?"
+    r"(?:spelled|spelt|written|écrit|s['’]écrit|se escribe|escrito)?\s*[«\"“]?(?P<given>[A-ZÀ-Þ][\w'’-]+)", re.I)
 
 
 def _ner_names_in(sentence: str, ctx: Context) -> list[str]:
@@ -829,7 +886,8 @@ def _ner_names_in(sentence: str, ctx: Context) -> list[str]:
 def extract_people(body: str, signature: str, ctx: Context, *, attachments: list[str] = ()) -> PeopleResult:  # type: ignore[assignment]
     """All shapes on the body (own text before the signature), then attachments; merge by name."""
     result = PeopleResult()
-    result.self_registration = bool(_SELF.search(body))
+    result.self_registration = any(_SELF.search(s) and not re.search(
+        r"address|adress|correspond|contact|dirig|in copy|en copie", s, re.I) for s in sentences(body))
     lines = body.split("\n")
     people: list[Person] = []
     tables, used = find_tables(lines, ctx)
