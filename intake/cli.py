@@ -6,6 +6,7 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -139,23 +140,43 @@ def run(once: bool, config_path: Path | None) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "docx"]), default="csv", show_default=True,
+              help="csv: to stdout or --output; xlsx: one row per person; docx: list-of-participants layout.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to a file (xlsx and docx default to ./participants.<format>).")
 @CONFIG_OPTION
 def export(fmt: str, output: Path | None, config_path: Path | None) -> None:
-    """Export the list of participants (registered people only).
+    """Export the list of participants (registered people only), in the order of report.categories.
 
+    \b
     Example: intake export --format csv --config config.toml > participants.csv
+             intake export --format docx -o list-of-participants.docx --config config.toml
     """
-    from intake.export import participants_csv
+    from intake.export import participants_csv, participants_docx, participants_xlsx
     from intake.wiring import open_store
 
     cfg = _config(config_path)
-    text = participants_csv(open_store(cfg))
-    if output:
-        output.write_text(text, encoding="utf-8")
-    else:
-        click.echo(text, nl=False)
+    store = open_store(cfg)
+    categories = cfg.report.categories
+    if fmt == "csv":
+        text = participants_csv(store, categories)
+        if output:
+            output.write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+        return
+    target = output or Path(f"participants.{fmt}")
+    try:
+        if fmt == "xlsx":
+            n = participants_xlsx(store, target, categories, title=f"{cfg.meeting.short_name} list of participants")
+        else:
+            m = cfg.meeting
+            n = participants_docx(store, target, categories, meeting_name=m.name,
+                                  meeting_place_dates=f"{m.venue}, {m.start:%d} - {m.end:%d %B %Y}")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {target}: {exc.strerror or exc}; "
+                                   "choose another --output") from None
+    click.echo(f"{n} participants written to {target}", err=True)
 
 
 @main.command()
@@ -197,6 +218,98 @@ def status(max_age: float | None, config_path: Path | None) -> None:
 # --- review web page (issue 6) ----------------------------------------------------------------------------
 
 # --- report and exports (issue 7) ------------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from intake.store import Store
+
+
+@main.command()
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Report of this local date, with the figures as of report.send_at that day (default: now).")
+@click.option("--send", "mode", flag_value="send", help="Mail it to report.recipients (once a day, like the daemon).")
+@click.option("--stdout", "mode", flag_value="stdout", default=True, help="Print the text part (the default).")
+@click.option("--force", is_flag=True, help="With --send: send again although today's report was sent.")
+@click.option("--save", "save_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write report.html, report.txt, the chart PNG and the participants CSV into this folder.")
+@CONFIG_OPTION
+def report(day: object, mode: str, force: bool, save_dir: Path | None, config_path: Path | None) -> None:
+    """The daily summary report: replies of the last 24 h, totals, open flags, days to the deadline.
+
+    --send queues it through the outbox and delivers it now, with the same once-a-day key the daemon uses,
+    so it is not sent twice the same day (unless --force).
+
+    \b
+    Example: intake report --config config.toml
+             intake report --send --config config.toml
+             intake report --date 2017-08-10 --save report-folder --config config.toml
+    """
+    from zoneinfo import ZoneInfo
+
+    from intake.report import queue_report, render_everything, report_moment, save_report_files
+    from intake.store import utcnow
+    from intake.wiring import open_store
+
+    cfg = _config(config_path)
+    now = utcnow()
+    as_of = now
+    if day is not None:
+        wanted = day.date()  # type: ignore[attr-defined]
+        if wanted != now.astimezone(ZoneInfo(cfg.meeting.timezone)).date():
+            as_of = report_moment(cfg, wanted)
+    store = open_store(cfg)
+    if save_dir is not None or mode == "stdout":
+        rendered = render_everything(store, cfg, as_of)
+        if save_dir is not None:
+            files = save_report_files(rendered, save_dir)
+            click.echo(f"report written to {files['html']} (and {', '.join(f.name for f in files.values())})",
+                       err=True)
+        if mode == "stdout":
+            click.echo(rendered.text, nl=False)
+    if mode != "send":
+        return
+    try:
+        queued = queue_report(store, cfg, now=now, as_of=as_of, force=force)
+    except IntakeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if queued.already_sent:
+        click.echo(f"the report of {queued.report_date} was already sent today; use --force to send it again")
+        return
+    failures = _deliver_now(store, cfg, queued.outbox_ids)
+    if failures:
+        raise click.ClickException(f"report of {queued.report_date} queued but not delivered yet ({failures}); "
+                                   "the daemon retries it, or check the [transport] section")
+    click.echo(f"report of {queued.report_date} sent to {', '.join(cfg.report.recipients)}")
+
+
+def _deliver_now(store: Store, cfg: Config, outbox_ids: tuple[int, ...]) -> str:
+    """Deliver just these queued mails (not the whole outbox: the daemon owns the rest); '' when all went."""
+    from intake.errors import PermanentFailure, TransportError
+    from intake.store import utcnow
+    from intake.wiring import open_transport
+    from replies.acknowledgement import sender_identity
+    from replies.sender import backoff
+
+    errors = []
+    transport = open_transport(cfg)
+    try:
+        for out_id in outbox_ids:
+            row = store.one("SELECT * FROM outbox WHERE id = ? AND status = 'queued'", (out_id,))
+            if row is None:
+                continue  # the daemon's sender took it meanwhile
+            try:
+                transport.send(row["raw"], mail_from=sender_identity(cfg)[1], rcpt_to=[row["to_addr"]],
+                               message_id=row["mail_message_id"])
+            except TransportError as exc:
+                permanent = isinstance(exc, PermanentFailure)
+                store.mark_attempt_failed(out_id, error=str(exc), now=utcnow(),
+                                          retry_at=None if permanent else utcnow() + backoff(row["attempts"] + 1))
+                errors.append(f"{row['to_addr']}: {exc}")
+            else:
+                store.mark_sent(out_id, now=utcnow())
+    finally:
+        transport.close()
+    return "; ".join(errors)
+
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -172,6 +172,22 @@ class ReportConfig:
     recipients: tuple[str, ...] = ()
     send_at: time = time(7, 0)
     categories: tuple[str, ...] = ("International organisations", "Non-governmental organisations", "Other")
+    # the organisations that have not answered are listed from this many days before the deadline
+    silent_list_days: int = 14
+
+    def validate(self) -> None:
+        for addr in self.recipients:
+            if "@" not in addr or addr != addr.strip():
+                raise ConfigError("report.recipients", f"{addr!r} is not an e-mail address",
+                                  'write addresses in quotes, e.g. recipients = ["secretary@example.org"]')
+        if not self.categories:
+            raise ConfigError("report.categories", "is empty",
+                              'list the categories in print order, e.g. categories = ["NGOs", "Other"]')
+        if len(set(self.categories)) != len(self.categories):
+            raise ConfigError("report.categories", "names a category twice", "write each category once")
+        if self.silent_list_days < 0:
+            raise ConfigError("report.silent_list_days", "must be 0 or more",
+                              "write e.g. silent_list_days = 14")
 
 
 @dataclass(frozen=True)

@@ -11,4 +11,7 @@ from intake.daemon import Tick
 def default_ticks(cfg: Config) -> list[Tick]:
     """The ticks the daemon runs for this config (deadline notices and the daily report plug in here)."""
     ticks: list[Tick] = []
+    if cfg.report.recipients:
+        from intake.report import daily_report_tick  # matplotlib loads only when a report is wanted
+        ticks.append(daily_report_tick)
     return ticks
