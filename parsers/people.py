@@ -842,7 +842,9 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 change = _FUNCTION_CHANGE.search(sentence)
                 if change:
                     d.function = (change.group("f") or change.group("g")).strip(" .,;")
-                p = _make_person(fix.group("given") + " " + raw, m.group("hon"), d, "prose", ctx, 0.7)
+                given = normalise_name(fix.group("given").lower().capitalize() if fix.group("given").isupper()
+                                       else fix.group("given"))
+                p = _make_person(given + " " + raw, m.group("hon"), d, "prose", ctx, 0.7)
                 if p:
                     people.append(p)
                 continue
