@@ -69,6 +69,7 @@ class MailboxConfig:
     oauth_client_id: str = ""
     oauth_client_secret_env: str = ""
     oauth_refresh_token_file: Path | None = None
+    oauth_scope: str = ""  # e.g. "https://outlook.office.com/IMAP.AccessAsUser.All offline_access"
     folder: str = "INBOX"
     done_keyword: str = "IntakeDone"
     move_to: str = ""
@@ -86,6 +87,22 @@ class MailboxConfig:
             if not self.username:
                 raise ConfigError("mailbox.username", "empty while mailbox.kind is \"imap\"",
                                   'write the login, e.g. username = "ccm@unog.ch"')
+            if self.security == "none" and self.host not in ("127.0.0.1", "::1", "localhost"):
+                raise ConfigError("mailbox.security", f'"none" would send the password to {self.host} unencrypted',
+                                  'write security = "tls" (port 993) or "starttls" (port 143)')
+            if not 0 < self.port < 65536:
+                raise ConfigError("mailbox.port", f"{self.port} is not a port number", "write e.g. port = 993")
+            if self.timeout_seconds <= 0:
+                raise ConfigError("mailbox.timeout_seconds", "must be positive", "write e.g. timeout_seconds = 30")
+            if self.auth == "xoauth2" and not self.oauth_token_command and not (
+                    self.oauth_token_url and self.oauth_client_id and self.oauth_refresh_token_file):
+                raise ConfigError("mailbox.oauth_token_command",
+                                  'neither a token command nor a refresh-token flow is set for auth = "xoauth2"',
+                                  "set oauth_token_command, or oauth_token_url + oauth_client_id + "
+                                  "oauth_refresh_token_file")
+            if self.ca_file is not None and not self.ca_file.is_file():
+                raise ConfigError("mailbox.ca_file", f"{self.ca_file} is not a file",
+                                  "give the PEM file of your private CA, or leave it empty for the system CAs")
         if self.poll_seconds <= 0:
             raise ConfigError("mailbox.poll_seconds", "must be positive", "write e.g. poll_seconds = 60")
         if self.first_run_window_days < 0:

@@ -16,13 +16,13 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from intake.config import Config
 from intake.errors import IntakeError, MailboxError, MailboxLocked
-from intake.mailbox import Mailbox
-from intake.pipeline import Outcome, process_message
-from intake.store import Store, utcnow
+from intake.mailbox import IncomingMessage, Mailbox
+from intake.pipeline import Outcome, header_facts, process_message
+from intake.store import Store, iso, utcnow
 from replies.acknowledgement import sender_identity
 from replies.sender import SendSummary, send_due
 from replies.transport import Transport
@@ -89,7 +89,31 @@ class MailboxLock:
             self._fh = None
 
 
+#: Reconnect delays after failures: 1, 2, 4 ... seconds, at most this many (or poll_seconds if smaller).
+MAX_BACKOFF_SECONDS = 60.0
+#: Save the mailbox's high-water mark at least every this many messages of a backlog.
+CHECKPOINT_EVERY = 50
+
+
+def _add_sent(total: SendSummary, more: SendSummary) -> None:
+    total.sent += more.sent
+    total.retried += more.retried
+    total.failed += more.failed
+
+
+def backoff_seconds(failures: int, cap: float) -> float:
+    """Delay before the next try after ``failures`` failures in a row: 1, 2, 4 ... up to ``cap``."""
+    return float(min(cap, 2 ** max(0, failures - 1)))
+
+
 class Daemon:
+    """Reads one mailbox, processes each new message, sends what was queued, runs the ticks.
+
+    Mailboxes that keep a resumable position (IMAP: UIDVALIDITY and a high-water UID) expose ``resume()``
+    and ``checkpoint``; the daemon keeps that state in ``mailbox_state`` so a restart continues where the
+    last run stopped. The store, not the mailbox, is what guarantees exactly-once.
+    """
+
     def __init__(self, cfg: Config, store: Store, mailbox: Mailbox, transport: Transport, *,
                  now: Callable[[], datetime] = utcnow, ticks: Iterable[Tick] = (),
                  progress: bool | None = None) -> None:
@@ -98,29 +122,90 @@ class Daemon:
         self.ticks = list(ticks)
         self.stop = threading.Event()
         self.progress = sys.stderr.isatty() if progress is None else progress
+        self.failures = 0
+        resume = getattr(mailbox, "resume", None)
+        if resume is not None:
+            st = store.mailbox_state(mailbox.name) or {}
+            resume(st.get("uidvalidity"), st.get("last_uid"))
 
     # --- one pass -------------------------------------------------------------------------------------
     def run_once(self) -> RunSummary:
         summary = RunSummary()
         name = self.mailbox.name
         self.store.update_mailbox_state(name, last_check_at=self.now())
+        if self.store.mailbox_state(name).get("first_check_at") is None:  # type: ignore[union-attr]
+            self.store.update_mailbox_state(name, first_check_at=self.now())
         try:
-            for incoming in self._with_progress(self.mailbox.fetch_new(lambda pos: self.store.is_done(name, pos))):
-                outcome = process_message(self.store, self.cfg, name, incoming, now=self.now())
+            for i, incoming in enumerate(self._with_progress(
+                    self.mailbox.fetch_new(lambda pos: self.store.is_done(name, pos))), 1):
+                outcome = self._rescan_duplicate(incoming) or process_message(
+                    self.store, self.cfg, name, incoming, now=self.now())
                 summary.add(outcome)
                 self.mailbox.mark_done(incoming.position)
                 self.store.mark_done_on_server(outcome.message_row_id)
+                if outcome.replies_queued:
+                    # Answer now, not after the whole backlog: the acknowledgement should leave within seconds.
+                    _add_sent(summary.sent, self.send_queued())
+                if i % CHECKPOINT_EVERY == 0:
+                    self._save_checkpoint()
                 if self.stop.is_set():
                     log.info("stop requested: finished the current message, leaving the rest for later")
                     break
         except MailboxError as exc:
             self.store.update_mailbox_state(name, last_error=str(exc), last_error_at=self.now())
             raise
+        finally:
+            self._save_checkpoint()
         self.store.update_mailbox_state(name, last_success_at=self.now())
         for tick in self.ticks:
             tick(self.store, self.cfg, self.now())
-        summary.sent = self.send_queued()
+        _add_sent(summary.sent, self.send_queued())
         return summary
+
+    def _save_checkpoint(self) -> None:
+        """Keep the mailbox's resumable position (IMAP UIDVALIDITY + high-water UID) in ``mailbox_state``."""
+        values: dict[str, Any] = {}
+        for attr in ("uidvalidity", "last_uid", "waiting"):
+            value = getattr(self.mailbox, attr, None)
+            if value is not None:
+                values["waiting_on_server" if attr == "waiting" else attr] = value
+        if values:
+            self.store.update_mailbox_state(self.mailbox.name, **values)
+
+    def _rescan_duplicate(self, incoming: IncomingMessage) -> Outcome | None:
+        """After a UIDVALIDITY change every message comes again under a new position: recognise by Message-ID.
+
+        ``keep_raw`` already recognises identical bytes; this also covers a server that rewrote headers while
+        rebuilding the folder, so nothing stored before is answered twice.
+        """
+        if not getattr(self.mailbox, "rescanning", False):
+            return None
+        facts = header_facts(incoming.raw)
+        if not facts.message_id:
+            return None
+        name = self.mailbox.name
+        if self.store.scalar("SELECT 1 FROM messages WHERE mailbox = ? AND position = ?",
+                             (name, incoming.position)):
+            return None  # kept at this position already: the normal path knows what to do
+        original = self.store.one(
+            "SELECT id FROM messages WHERE mailbox = ? AND message_id = ? AND status != 'duplicate' "
+            "ORDER BY id LIMIT 1", (name, facts.message_id))
+        if original is None:
+            return None
+        now = self.now()
+        with self.store.transaction():
+            kept = self.store.keep_raw(name, incoming.position, incoming.raw, now=now,
+                                       received_at=incoming.received_at, message_id=facts.message_id,
+                                       sender=facts.sender, subject=facts.subject, sent_at=facts.date,
+                                       answer_allowed=False)
+            if kept.status == "received":
+                self.store.db.execute(
+                    "UPDATE messages SET status = 'duplicate', duplicate_of = ?, processed_at = ? WHERE id = ?",
+                    (original["id"], iso(now), kept.id))
+                self.store.add_event("daemon", "message.duplicate", "messages", kept.id, message_id=kept.id,
+                                     now=now, detail={"duplicate_of": original["id"], "reason": "uidvalidity"})
+        log.info("<%s> already stored before the UIDVALIDITY change; no effect", facts.message_id)
+        return Outcome(kept.id, "duplicate", facts.message_id)
 
     def send_queued(self) -> SendSummary:
         return send_due(self.store, self.transport, now=self.now, mail_from=sender_identity(self.cfg)[1],
@@ -141,19 +226,32 @@ class Daemon:
 
     # --- forever --------------------------------------------------------------------------------------
     def run_forever(self) -> None:
-        """Poll until SIGTERM/SIGINT; the current message is finished first."""
+        """Check, wait for new mail (IDLE or poll), repeat until SIGTERM/SIGINT; the current message is finished.
+
+        A failure (server down, connection dropped, login refused) is logged and recorded for ``intake status``,
+        and the daemon tries again after 1, 2, 4 ... seconds (at most a minute, or poll_seconds if smaller).
+        """
         self._install_signals()
+        cap = min(MAX_BACKOFF_SECONDS, self.cfg.mailbox.poll_seconds)
         while not self.stop.is_set():
             try:
                 s = self.run_once()
                 if s.read or s.sent.sent:
-                    log.info("read %d, processed %d, quarantined %d, sent %d", s.read, s.processed,
-                             s.quarantined, s.sent.sent)
+                    log.info("read %d, processed %d, duplicates %d, quarantined %d, sent %d", s.read,
+                             s.processed, s.duplicates, s.quarantined, s.sent.sent)
+                if self.failures:
+                    log.info("mailbox %s reachable again after %d failed attempts", self.mailbox.name,
+                             self.failures)
+                self.failures = 0
+                if self.stop.is_set():
+                    break
+                self.mailbox.wait(self.cfg.mailbox.poll_seconds)
             except IntakeError as exc:
-                log.error("check failed: %s (retrying in %.0f s)", exc, self.cfg.mailbox.poll_seconds)
-            if self.stop.is_set():
-                break
-            self.mailbox.wait(self.cfg.mailbox.poll_seconds)
+                self.failures += 1
+                delay = backoff_seconds(self.failures, cap)
+                self.store.update_mailbox_state(self.mailbox.name, last_error=str(exc), last_error_at=self.now())
+                log.error("check failed (%d in a row): %s; retrying in %.0f s", self.failures, exc, delay)
+                self.stop.wait(delay)
         log.info("stopped cleanly")
 
     def _install_signals(self) -> None:

@@ -32,3 +32,16 @@ class TemporaryFailure(TransportError):
 
 class PermanentFailure(TransportError):
     """Do not try again (5xx): the mail is flagged for a person."""
+
+
+class OAuthError(MailboxError):
+    """No OAuth access token could be had (token command, token endpoint, refresh-token file)."""
+
+
+class InviteeListError(IntakeError):
+    """The invitee CSV cannot be imported as it is; nothing was imported. Lists every bad row."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source, self.problems = source, problems
+        shown = "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
+        super().__init__(f"{source}: nothing imported, {len(problems)} problem(s):\n  {shown}")

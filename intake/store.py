@@ -484,3 +484,9 @@ class Store:
 
     def history(self, entity: str, entity_id: int) -> list[dict[str, Any]]:
         return self.query("SELECT * FROM events WHERE entity = ? AND entity_id = ? ORDER BY id", (entity, entity_id))
+
+
+@migrations()
+def m002_imap_waiting_on_server(db: sqlite_utils.Database) -> None:
+    """How many messages the last mailbox check found new and not yet finished (for ``intake status``)."""
+    db.execute("ALTER TABLE mailbox_state ADD COLUMN waiting_on_server INTEGER")

@@ -1,0 +1,373 @@
+"""IMAP mailbox (imapclient): the secretariat's real mailbox on Dovecot, Exchange/Microsoft 365 or Gmail.
+
+What makes it safe, and why:
+
+* **Never relies on \\Seen.** Bodies are fetched with ``BODY.PEEK[]`` (the flag is untouched) and nothing is
+  selected by flags: a person reading the mailbox in another client cannot make us skip mail.
+* **Positions are ``"<UIDVALIDITY>:<UID>"``** and the store keeps every position it has finished with. A
+  high-water mark (the highest UID below which everything is finished) keeps each check to the new UIDs; it is
+  saved in ``mailbox_state`` by the daemon and handed back with :meth:`ImapMailbox.resume`. When the server
+  changes UIDVALIDITY the mark is dropped and the whole folder is read again; the daemon then recognises mail it
+  already has by Message-ID (:attr:`ImapMailbox.rescanning`) and answers nothing twice.
+* **Processed mail gets a keyword** (``mailbox.done_keyword``) or is moved to ``mailbox.move_to``; nothing is
+  ever deleted or expunged. The keyword is for people; exactly-once rests on the store.
+* **Every network operation has a timeout** (``mailbox.timeout_seconds``); any failure drops the connection and
+  raises :class:`~intake.errors.MailboxError`, and the next call connects afresh (the daemon backs off).
+* **IDLE push**, re-issued at least every ``poll_seconds`` (and never near the 29-minute limit of RFC 2177);
+  servers without IDLE are polled.
+"""
+from __future__ import annotations
+
+import imaplib
+import logging
+import ssl
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator, Sequence
+
+from imapclient import IMAPClient, SocketTimeout
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from intake.config import Config, MailboxConfig, secret
+from intake.errors import ConfigError, MailboxError
+from intake.mailbox import IncomingMessage
+from intake.oauth import TokenSource, token_source_from_config
+
+log = logging.getLogger("intake.imap")
+
+#: RFC 2177 asks clients to re-issue IDLE at least every 29 minutes; stay well below.
+MAX_IDLE_SECONDS = 25 * 60
+#: Messages fetched per FETCH command: few round trips for a backlog, bounded memory per batch.
+FETCH_BATCH = 25
+#: Errors the network and the protocol can raise; all of them mean "this connection is no longer usable".
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (IMAPClientError, imaplib.IMAP4.error, OSError, EOFError)
+
+Authenticator = Callable[[IMAPClient], None]
+
+
+def parse_position(position: str) -> tuple[int, int]:
+    """``"1700000000:42"`` -> ``(1700000000, 42)``."""
+    uidvalidity, _, uid = position.partition(":")
+    return int(uidvalidity), int(uid)
+
+
+def password_login(username: str, password_env: str) -> Authenticator:
+    """LOGIN with the password from environment variable ``password_env`` (read at each connect)."""
+    def login(client: IMAPClient) -> None:
+        client.login(username, secret(password_env, "mailbox.password_env"))
+    return login
+
+
+def xoauth2_login(username: str, tokens: TokenSource) -> Authenticator:
+    """SASL XOAUTH2 (Microsoft 365, Gmail). A refused token is dropped and a fresh one tried once."""
+    def login(client: IMAPClient) -> None:
+        try:
+            client.oauth2_login(username, tokens.access_token())
+        except LoginError:
+            tokens.invalidate()
+            client.oauth2_login(username, tokens.access_token())
+    return login
+
+
+class ImapMailbox:
+    """One folder of one IMAP account. Not thread-safe: the daemon uses it from one thread.
+
+    ``interrupt()`` may be called from a signal handler to end a ``wait()`` within about a second.
+    """
+
+    def __init__(self, *, host: str, port: int, security: str, username: str, authenticate: Authenticator,
+                 folder: str = "INBOX", done_keyword: str = "IntakeDone", move_to: str = "",
+                 timeout: float = 30.0, idle: bool = True, ca_file: str | None = None) -> None:
+        self.host, self.port, self.security = host, port, security
+        self.username, self.folder = username, folder
+        self.done_keyword, self.move_to = done_keyword, move_to
+        self.timeout, self.use_idle, self.ca_file = timeout, idle, ca_file
+        self._authenticate = authenticate
+        self.name = f"imap:{username}@{host}/{folder}"
+        self._client: IMAPClient | None = None
+        self._stop = threading.Event()
+        self._keywords_allowed = True
+        self._warned_no_keywords = False
+        # Exactly-once bookkeeping (see the module docstring).
+        self.uidvalidity: int | None = None
+        self.last_uid = 0
+        self.rescanning = False
+        self.waiting = 0  # messages found new at the last check and not finished yet
+        self._pending: set[int] = set()
+        self._seen_max = 0
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> ImapMailbox:
+        """Build from ``[mailbox]``; authentication errors surface at the first connect, naming the key."""
+        m: MailboxConfig = cfg.mailbox
+        if m.auth == "xoauth2":
+            authenticate = xoauth2_login(m.username, token_source_from_config(m))
+        else:
+            authenticate = password_login(m.username, m.password_env)
+        return cls(host=m.host, port=m.port, security=m.security, username=m.username, authenticate=authenticate,
+                   folder=m.folder, done_keyword=m.done_keyword, move_to=m.move_to, timeout=m.timeout_seconds,
+                   idle=m.idle, ca_file=str(m.ca_file) if m.ca_file else None)
+
+    # --- state handed over by the daemon ------------------------------------------------------------------
+    def resume(self, uidvalidity: int | None, last_uid: int | None) -> None:
+        """Continue from a saved high-water mark (``mailbox_state``); a different UIDVALIDITY voids it."""
+        self.uidvalidity = uidvalidity
+        self.last_uid = int(last_uid or 0)
+        self._seen_max = self.last_uid
+
+    # --- connection -----------------------------------------------------------------------------------------
+    def _ssl_context(self) -> ssl.SSLContext:
+        # Verification on, always: a private CA is added with mailbox.ca_file, never switched off.
+        return ssl.create_default_context(cafile=self.ca_file)
+
+    def _connect(self) -> IMAPClient:
+        timeout = SocketTimeout(connect=self.timeout, read=self.timeout)
+        where = f"{self.host}:{self.port}"
+        try:
+            client = IMAPClient(self.host, port=self.port, ssl=self.security == "tls",
+                                ssl_context=self._ssl_context() if self.security == "tls" else None,
+                                timeout=timeout)
+        except ssl.SSLCertVerificationError as exc:
+            raise MailboxError(f"IMAP {where}: the server certificate is not trusted ({exc.verify_message}); "
+                               "if the server uses a private CA, set mailbox.ca_file") from exc
+        except (OSError, IMAPClientError, imaplib.IMAP4.error) as exc:
+            raise MailboxError(f"IMAP {where}: cannot connect ({exc or type(exc).__name__})") from exc
+        client.normalise_times = False  # keep INTERNALDATE's zone: the first-run window compares instants
+        try:
+            if self.security == "starttls":
+                client.starttls(self._ssl_context())
+            self._authenticate(client)
+            info = client.select_folder(self.folder)
+        except ssl.SSLCertVerificationError as exc:
+            _drop(client)
+            raise MailboxError(f"IMAP {where}: the server certificate is not trusted ({exc.verify_message}); "
+                               "if the server uses a private CA, set mailbox.ca_file") from exc
+        except LoginError as exc:
+            _drop(client)
+            raise MailboxError(f"IMAP {where}: login as {self.username} refused ({exc}); check mailbox.username "
+                               "and the password (mailbox.password_env) or token (mailbox.oauth_*)") from exc
+        except ConfigError:
+            _drop(client)
+            raise
+        except IMAPClientError as exc:
+            _drop(client)
+            if "select" in str(exc).lower():
+                raise MailboxError(f"IMAP {where}: cannot open folder {self.folder!r} ({exc}); "
+                                   "check mailbox.folder") from exc
+            raise MailboxError(f"IMAP {where}: {exc}") from exc
+        except NETWORK_ERRORS as exc:
+            _drop(client)
+            raise MailboxError(f"IMAP {where}: connection lost while logging in ({exc or type(exc).__name__})") \
+                from exc
+        self._after_select(client, info)
+        log.info("connected to %s (%s) as %s, folder %s, UIDVALIDITY %s", where, self.security, self.username,
+                 self.folder, self.uidvalidity)
+        return client
+
+    def _after_select(self, client: IMAPClient, info: dict[bytes, Any]) -> None:
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        if self.uidvalidity is not None and uidvalidity != self.uidvalidity:
+            log.warning("%s: UIDVALIDITY changed from %s to %s: reading the whole folder again; mail already "
+                        "stored is recognised by Message-ID and not answered again",
+                        self.name, self.uidvalidity, uidvalidity)
+            self.rescanning = True
+            self.last_uid = self._seen_max = 0
+            self._pending.clear()
+        self.uidvalidity = uidvalidity
+        permanent = info.get(b"PERMANENTFLAGS", ())
+        self._keywords_allowed = b"\\*" in permanent or self.done_keyword.encode() in permanent
+        if self.move_to and not client.folder_exists(self.move_to):
+            client.create_folder(self.move_to)
+
+    def _connection(self) -> IMAPClient:
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    @contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        """Turn any network/protocol failure into MailboxError and forget the broken connection."""
+        try:
+            yield
+        except MailboxError:
+            raise
+        except NETWORK_ERRORS as exc:
+            self._disconnect()
+            raise MailboxError(f"IMAP {self.host}:{self.port}: {doing} failed "
+                               f"({exc or type(exc).__name__}); will reconnect") from exc
+
+    def _disconnect(self) -> None:
+        if self._client is not None:
+            _drop(self._client)
+            self._client = None
+
+    # --- Mailbox protocol -----------------------------------------------------------------------------------
+    def fetch_new(self, is_known: Callable[[str], bool]) -> Iterator[IncomingMessage]:
+        """Yield the messages above the high-water mark that the store has not finished, oldest UID first."""
+        uids = self._new_uids()
+        positions = {uid: f"{self.uidvalidity}:{uid}" for uid in uids}
+        known = [uid for uid in uids if is_known(positions[uid])]
+        new = [uid for uid in uids if uid not in set(known)]
+        if known:
+            # Finished in the store but maybe not on the server (a crash between the two): mark again, idempotent.
+            self._mark_on_server(known)
+        self._pending = set(new)
+        self.waiting = len(new)
+        self._seen_max = max([self._seen_max, *uids])
+        self._advance()
+        for start in range(0, len(new), FETCH_BATCH):
+            batch = new[start:start + FETCH_BATCH]
+            with self._guard("fetching messages"):
+                data = self._connection().fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
+            for uid in batch:
+                item = data.get(uid)
+                if not item or b"BODY[]" not in item:
+                    # Expunged or moved away by another client meanwhile: not ours to handle any more. If it is
+                    # moved back it gets a new UID and comes again (then recognised by Message-ID).
+                    log.warning("%s: UID %d vanished before it was read", self.name, uid)
+                    self._finished(uid)
+                    continue
+                yield IncomingMessage(positions[uid], bytes(item[b"BODY[]"]), _as_utc(item.get(b"INTERNALDATE")))
+
+    def _new_uids(self) -> list[int]:
+        for attempt in (1, 2):
+            try:
+                with self._guard("checking the folder"):
+                    client = self._connection()
+                    # Re-select: cheap, refreshes UIDVALIDITY, and notices a connection that died while idle.
+                    self._after_select(client, client.select_folder(self.folder))
+                    found = client.search(["UID", f"{self.last_uid + 1}:*"])
+                    # "N:*" always matches the last message, even below N (RFC 3501): filter.
+                    return sorted(u for u in found if u > self.last_uid)
+            except MailboxError:
+                if attempt == 2:
+                    raise
+                log.info("%s: the connection was stale; connecting again", self.name)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def mark_done(self, position: str) -> None:
+        """Set the done keyword (or move to ``move_to``); never deletes. Also advances the high-water mark."""
+        uidvalidity, uid = parse_position(position)
+        if uidvalidity != self.uidvalidity:
+            return  # an old position after a UIDVALIDITY change: the UID means nothing now
+        self._mark_on_server([uid])
+        self._finished(uid)
+
+    def _mark_on_server(self, uids: Sequence[int]) -> None:
+        with self._guard("marking messages done"):
+            client = self._connection()
+            if self.move_to:
+                if client.has_capability("MOVE"):
+                    client.move(list(uids), self.move_to)
+                    return
+                client.copy(list(uids), self.move_to)  # no MOVE: copy and keep the original (never delete)
+            if self._keywords_allowed:
+                client.add_flags(list(uids), [self.done_keyword], silent=True)
+            elif not self._warned_no_keywords:
+                self._warned_no_keywords = True
+                log.warning("%s: the server does not allow keywords; processed mail is not marked on the server "
+                            "(the store still remembers it; set mailbox.move_to to file it away)", self.name)
+
+    def _finished(self, uid: int) -> None:
+        self._pending.discard(uid)
+        self._advance()
+
+    def _advance(self) -> None:
+        mark = min(self._pending) - 1 if self._pending else self._seen_max
+        self.last_uid = max(self.last_uid, mark)
+        if not self._pending:
+            self.rescanning = False
+            self.waiting = 0
+        else:
+            self.waiting = len(self._pending)
+
+    def wait(self, timeout: float) -> None:
+        """IDLE until new mail arrives (or ``timeout``); without IDLE, sleep. Raises MailboxError on a drop."""
+        if self._stop.is_set():
+            return
+        client = None
+        with self._guard("waiting for new mail"):
+            client = self._connection()
+            can_idle = self.use_idle and client.has_capability("IDLE")
+        if not can_idle:
+            self._stop.wait(timeout)
+            return
+        self._idle(client, min(timeout, MAX_IDLE_SECONDS))
+
+    def _idle(self, client: IMAPClient, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        quick_empty = 0
+        with self._guard("waiting in IDLE"):
+            client.idle()
+            try:
+                while not self._stop.is_set():
+                    remaining = end - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    slice_ = min(1.0, remaining)  # short slices: a SIGTERM is noticed within a second
+                    started = time.monotonic()
+                    responses = client.idle_check(timeout=slice_)
+                    if any(_is_new_mail(r) for r in responses):
+                        log.debug("%s: IDLE says new mail", self.name)
+                        break
+                    if any(r and r[0] == b"BYE" for r in responses):
+                        raise MailboxError(f"IMAP {self.host}:{self.port}: the server closed the connection "
+                                           f"({responses}); will reconnect")
+                    # idle_check returns [] both on timeout and on a closed socket; a closed socket returns at
+                    # once, again and again.
+                    quick_empty = quick_empty + 1 if not responses and time.monotonic() - started < slice_ / 2 \
+                        else 0
+                    if quick_empty >= 3:
+                        raise MailboxError(f"IMAP {self.host}:{self.port}: the connection closed during IDLE; "
+                                           "will reconnect")
+            finally:
+                if self._client is not None:
+                    try:
+                        client.idle_done()
+                    except NETWORK_ERRORS:
+                        self._disconnect()
+        if self._client is None:
+            raise MailboxError(f"IMAP {self.host}:{self.port}: the connection broke while leaving IDLE; "
+                               "will reconnect")
+
+    def interrupt(self) -> None:
+        """End ``wait()`` soon (from a signal handler or another thread)."""
+        self._stop.set()
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.logout()
+            except NETWORK_ERRORS:
+                _drop(client)
+
+
+def _is_new_mail(response: tuple[Any, ...]) -> bool:
+    return len(response) >= 2 and response[1] in (b"EXISTS", b"RECENT")
+
+
+def _as_utc(value: object) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _drop(client: IMAPClient) -> None:
+    """Close a connection that may already be broken, without waiting for the server."""
+    try:
+        client.shutdown()
+    except Exception:  # noqa: BLE001 - it is being thrown away; a second failure tells nothing new
+        pass
+    try:
+        sock = client.socket()
+        sock.close()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+__all__ = ["ImapMailbox", "parse_position", "password_login", "xoauth2_login"]
