@@ -1,0 +1,131 @@
+"""The application factory: routes, middleware, templates and one SQLite connection per worker thread.
+
+Starlette runs the request handlers on the event loop; database work goes to its thread pool
+(``run_in_threadpool``), and each pool thread opens its own :class:`~intake.store.Store` once (sqlite3
+connections are not shared between threads). Reads run outside transactions (WAL: they never block the daemon);
+each change is one short ``BEGIN IMMEDIATE`` transaction.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from intake.config import Config
+from intake.store import Store, utcnow
+from intake.web import views
+from intake.web.auth import LoginRateLimit
+from intake.web.security import SecurityHeaders
+
+log = logging.getLogger("intake.web")
+HERE = Path(__file__).parent
+MAX_BODY_BYTES = 256 * 1024
+T = TypeVar("T")
+
+
+class ThreadStores:
+    """One Store per thread, opened on first use, all on the same file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def get(self) -> Store:
+        store = getattr(self._local, "store", None)
+        if store is None:
+            store = Store(self.path)
+            self._local.store = store
+        return store
+
+
+class ReviewApp:
+    """What the handlers share: config, clock, stores, templates, the login rate limit."""
+
+    def __init__(self, cfg: Config, *, now: Callable[[], datetime], secret: str) -> None:
+        self.cfg = cfg
+        self.now = now
+        self.secret = secret
+        self.stores = ThreadStores(cfg.store.path)
+        self.rate_limit = LoginRateLimit(cfg.review.login_max_attempts,
+                                         timedelta(seconds=cfg.review.login_window_seconds), now)
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+            autoescape=True,  # every page: mail content is untrusted HTML
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True, lstrip_blocks=True,
+        )
+
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(store, *args, **kwargs)`` in the thread pool with that thread's Store."""
+        def call() -> T:
+            return fn(self.stores.get(), *args, **kwargs)
+        return await run_in_threadpool(call)
+
+
+def session_secret(cfg: Config) -> str:
+    """The cookie-signing secret from the environment variable named by review.secret_env, or a random one."""
+    import os
+
+    value = os.environ.get(cfg.review.secret_env, "")
+    if value:
+        if len(value) < 16:
+            log.warning("%s holds fewer than 16 characters: use a long random secret", cfg.review.secret_env)
+        return value
+    log.warning("%s is not set (config key review.secret_env): using a random session secret; everyone must "
+                "log in again after a restart", cfg.review.secret_env)
+    return secrets.token_urlsafe(32)
+
+
+def create_app(cfg: Config, *, now: Callable[[], datetime] = utcnow, secret: str | None = None) -> Starlette:
+    """The review web application for ``cfg`` (served by ``intake serve``; tests call it directly).
+
+    Example: ``uvicorn.run(create_app(load_config("config.toml")), host="127.0.0.1", port=8025)``
+    """
+    review = ReviewApp(cfg, now=now, secret=secret or session_secret(cfg))
+    Store(cfg.store.path).close()  # create the file and apply migrations now, not in the first request
+    routes = [
+        Route("/login", views.login_page, methods=["GET"]),
+        Route("/login", views.login_submit, methods=["POST"]),
+        Route("/logout", views.logout, methods=["POST"]),
+        Route("/", views.queue, methods=["GET"]),
+        Route("/search", views.search, methods=["GET"]),
+        Route("/messages/{message_id:int}", views.message_page, methods=["GET"]),
+        Route("/messages/{message_id:int}/attachments/{index:int}", views.attachment, methods=["GET"]),
+        Route("/messages/{message_id:int}/raw", views.raw_message, methods=["GET"]),
+        Route("/messages/{message_id:int}/people", views.message_add_person, methods=["POST"]),
+        Route("/messages/{message_id:int}/organization", views.message_assign_org, methods=["POST"]),
+        Route("/messages/{message_id:int}/resolve", views.message_resolve, methods=["POST"]),
+        Route("/people/{rep_id:int}", views.person_update, methods=["POST"]),
+        Route("/people/{rep_id:int}/withdraw", views.person_withdraw, methods=["POST"]),
+        Route("/flags/{flag_id:int}", views.flag_page, methods=["GET"]),
+        Route("/flags/{flag_id:int}/resolve", views.flag_resolve, methods=["POST"]),
+        Route("/organizations", views.organizations_page, methods=["GET"]),
+        Route("/organizations/{org_id:int}", views.organization_page, methods=["GET"]),
+        Route("/organizations/{org_id:int}/people", views.organization_add_person, methods=["POST"]),
+        Route("/participants", views.participants_page, methods=["GET"]),
+        Route("/participants.csv", views.participants_csv, methods=["GET"]),
+        Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(SessionMiddleware, secret_key=review.secret, session_cookie="intake_session",
+                   max_age=int(cfg.review.session_hours * 3600), same_site="strict",
+                   https_only=cfg.review.secure_cookie),
+        Middleware(views.RequireLogin, review=review),
+    ]
+    # forms are small; a bigger body is refused before it is read into memory
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=views.EXCEPTION_HANDLERS,
+                    max_body_size=MAX_BODY_BYTES)
+    app.state.review = review
+    return app

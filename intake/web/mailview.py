@@ -1,0 +1,186 @@
+"""A stored message made fit to show a person: headers, the sender's own text, the quoted part, attachments.
+
+The text comes from the parsers (``parsers.mime.parse_mime`` decodes charsets and HTML, ``parsers.quotes``
+splits off the quoted part). The messages that most need a person are the ones a parser chokes on, so when the
+parsers raise, the page falls back to the standard library and, at worst, to the raw bytes: a message is
+always shown. Everything here is plain text; the templates escape it.
+"""
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from email.message import Message
+
+from parsers.model import Headers
+
+log = logging.getLogger("intake.web")
+
+SHOWN_HEADERS = ("From", "Reply-To", "To", "Cc", "Date", "Subject", "Message-ID")
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    index: int  # position among the message's attachments: the download URL uses it
+    filename: str
+    content_type: str  # as declared by the sender; shown, never used to serve the file
+    size: int
+
+
+@dataclass
+class MessageView:
+    headers: list[tuple[str, str]]
+    own_text: str
+    quoted_text: str
+    attachments: list[AttachmentInfo] = field(default_factory=list)
+    note: str = ""  # why the view is degraded, when it is
+
+
+def _message(raw: bytes) -> Message:
+    return email.message_from_bytes(raw, policy=email.policy.compat32)
+
+
+def _walk(msg: Message):  # type: ignore[no-untyped-def]
+    """All leaf parts; an attached message (message/rfc822) counts as one part, served as a .eml file."""
+    if msg.get_content_type() == "message/rfc822":
+        yield msg
+        return
+    if msg.is_multipart():
+        payload = msg.get_payload()
+        if isinstance(payload, list):
+            for sub in payload:
+                if isinstance(sub, Message):
+                    yield from _walk(sub)
+        return
+    yield msg
+
+
+def _is_attachment(part: Message) -> bool:
+    try:
+        disposition = (part.get("Content-Disposition") or "").lower()
+        filename = part.get_filename()
+    except Exception:  # noqa: BLE001 - broken parameters must not hide the part
+        disposition, filename = "", None
+    return ("attachment" in disposition or bool(filename)
+            or part.get_content_maintype() not in ("text", "multipart"))
+
+
+def _decode_header(value: object) -> str:
+    try:
+        from parsers.mime import decode_header_value
+        return decode_header_value(value)
+    except Exception:  # noqa: BLE001 - see the module docstring
+        return re.sub(r"\s+", " ", str(value or "")).strip()
+
+
+def safe_filename(name: str | None, index: int, content_type: str = "") -> str:
+    """A file name fit for a download: no folders, no control characters, never empty."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.sub(r"[\x00-\x1f\x7f/\\]+", "_", name).strip().strip(".")
+    if not name:
+        ext = ".eml" if content_type == "message/rfc822" else ".bin"
+        name = f"attachment-{index + 1}{ext}"
+    return name[:150]
+
+
+def attachment_parts(raw: bytes) -> list[tuple[AttachmentInfo, Message]]:
+    try:
+        msg = _message(raw)
+        parts = [p for p in _walk(msg) if _is_attachment(p)]
+    except Exception:  # noqa: BLE001
+        return []
+    out: list[tuple[AttachmentInfo, Message]] = []
+    for i, part in enumerate(parts):
+        data = _part_bytes(part)
+        try:
+            declared = part.get_filename()
+        except Exception:  # noqa: BLE001
+            declared = None
+        info = AttachmentInfo(i, safe_filename(_decode_header(declared) if declared else None, i,
+                                               part.get_content_type()),
+                              part.get_content_type(), len(data))
+        out.append((info, part))
+    return out
+
+
+def _part_bytes(part: Message) -> bytes:
+    if part.get_content_type() == "message/rfc822":
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        return inner.as_bytes() if isinstance(inner, Message) else b""
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001
+        data = None
+    if isinstance(data, bytes):
+        return data
+    text = part.get_payload()
+    return text.encode("utf-8", "surrogateescape") if isinstance(text, str) else b""
+
+
+def attachment_bytes(raw: bytes, index: int) -> tuple[AttachmentInfo, bytes] | None:
+    """The ``index``-th attachment's name and bytes, or None when there is no such attachment."""
+    for info, part in attachment_parts(raw):
+        if info.index == index:
+            return info, _part_bytes(part)
+    return None
+
+
+def view_message(raw: bytes) -> MessageView:
+    """Everything the message page shows about ``raw``; never raises."""
+    attachments = [info for info, _ in attachment_parts(raw)]
+    try:
+        msg = _message(raw)
+        headers = [(h, _decode_header(msg.get(h))) for h in SHOWN_HEADERS if msg.get(h) is not None]
+    except Exception:  # noqa: BLE001
+        headers = []
+    try:
+        from parsers.mime import parse_mime
+        from parsers.quotes import split_reply
+
+        text = parse_mime(raw).text
+        split = split_reply(text)
+        own = split.own
+        quoted = text[len(own):].strip() if text.startswith(own) else "\n\n".join(
+            "\n".join(x for x in (b.header, b.text) if x) for b in split.blocks)
+        return MessageView(headers, own, quoted, attachments)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("message view: parsers failed (%s); showing the plain text part", exc)
+    try:
+        body = _message(raw).get_payload(decode=False)
+        text = body if isinstance(body, str) else ""
+        plain = email.message_from_bytes(raw, policy=email.policy.default).get_body(("plain", "html"))
+        if plain is not None:
+            text = str(plain.get_content())
+        return MessageView(headers, text.strip(), "", attachments, note="shown without quote folding")
+    except Exception:  # noqa: BLE001
+        return MessageView(headers, raw.decode("utf-8", "replace"), "", attachments,
+                           note="the message could not be decoded; these are its raw bytes")
+
+
+def reply_headers(raw: bytes) -> Headers:
+    """The header facts an answer needs (who to answer, threading), read leniently from the raw bytes."""
+    try:
+        msg = _message(raw)
+    except Exception:  # noqa: BLE001
+        return Headers()
+
+    def get(name: str) -> str:
+        return _decode_header(msg.get(name)) if msg.get(name) is not None else ""
+
+    from_name, from_addr = email.utils.parseaddr(get("From"))
+    _, reply_to = email.utils.parseaddr(get("Reply-To"))
+    ids = re.findall(r"<[^<>\s]+>", get("Message-ID"))
+    return Headers(
+        message_id=ids[0] if ids else None,
+        in_reply_to=(re.findall(r"<[^<>\s]+>", get("In-Reply-To")) or [None])[0],
+        references=tuple(re.findall(r"<[^<>\s]+>", get("References"))),
+        subject=get("Subject"),
+        from_name=from_name.strip() or None,
+        from_addr=from_addr.strip().lower() or None if "@" in from_addr else None,
+        reply_to=reply_to.strip().lower() or None if "@" in reply_to else None,
+    )

@@ -1,0 +1,190 @@
+"""What the review pages read. Plain SELECTs outside transactions: WAL readers never block the daemon."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from intake.store import Store
+from parsers.model import FLAG_CODES
+
+
+def _like(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def age_text(created_at: str | None, now: datetime) -> str:
+    """'3 d 4 h', '2 h 5 min', '7 min': how long a flag has waited."""
+    if not created_at:
+        return ""
+    try:
+        then = datetime.fromisoformat(created_at)
+    except ValueError:
+        return ""
+    minutes = max(0, int((now - then).total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {mins} min"
+    return f"{mins} min"
+
+
+def open_flag_queue(store: Store, *, now: datetime, reason: str | None = None,
+                    search: str | None = None) -> list[dict[str, Any]]:
+    """Open flags, oldest first, with the message's sender and subject and the organisation's name."""
+    sql = ("SELECT f.id, f.reason, f.detail, f.created_at, f.message_id, f.organization_id,"
+           " coalesce(o.name, mo.name) AS organization, coalesce(f.organization_id, m.organization_id) AS org_id,"
+           " m.sender, m.subject, m.received_at"
+           " FROM flags f LEFT JOIN messages m ON m.id = f.message_id"
+           " LEFT JOIN organizations o ON o.id = f.organization_id"
+           " LEFT JOIN organizations mo ON mo.id = m.organization_id"
+           " WHERE f.status = 'open'")
+    params: list[Any] = []
+    if reason:
+        sql += " AND f.reason = ?"
+        params.append(reason)
+    if search:
+        sql += (" AND (coalesce(o.name, mo.name, '') LIKE ? ESCAPE '\\' OR coalesce(m.sender, '') LIKE ? ESCAPE '\\'"
+                " OR coalesce(m.subject, '') LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM representatives r"
+                " WHERE r.organization_id = coalesce(f.organization_id, m.organization_id)"
+                " AND r.name LIKE ? ESCAPE '\\'))")
+        params += [_like(search)] * 4
+    rows = store.query(sql + " ORDER BY f.created_at, f.id", params)
+    for r in rows:
+        r["age"] = age_text(r["created_at"], now)
+        r["reason_text"] = FLAG_CODES.get(r["reason"], "")
+    return rows
+
+
+def open_flag_reasons(store: Store) -> list[dict[str, Any]]:
+    """Each reason with open flags and how many, for the queue's filter."""
+    return store.query("SELECT reason, count(*) AS n FROM flags WHERE status = 'open' GROUP BY reason ORDER BY reason")
+
+
+def message_flags(store: Store, message_row_id: int) -> list[dict[str, Any]]:
+    rows = store.query("SELECT * FROM flags WHERE message_id = ? ORDER BY id", (message_row_id,))
+    for r in rows:
+        r["reason_text"] = FLAG_CODES.get(r["reason"], "")
+    return rows
+
+
+def message_history(store: Store, message_row_id: int) -> list[dict[str, Any]]:
+    """Every audit-log entry about the message and what was done because of it."""
+    rows = store.query(
+        "SELECT * FROM events WHERE message_id = ? OR (entity = 'messages' AND entity_id = ?) ORDER BY id",
+        (message_row_id, message_row_id))
+    return [_readable(r) for r in rows]
+
+
+def organization_history(store: Store, org_id: int) -> list[dict[str, Any]]:
+    rows = store.query(
+        "SELECT * FROM events WHERE (entity = 'organizations' AND entity_id = ?)"
+        " OR (entity = 'representatives' AND entity_id IN"
+        "     (SELECT id FROM representatives WHERE organization_id = ?))"
+        " OR (entity = 'flags' AND entity_id IN (SELECT id FROM flags WHERE organization_id = ?))"
+        " ORDER BY id", (org_id, org_id, org_id))
+    return [_readable(r) for r in rows]
+
+
+def entity_history(store: Store, entity: str, entity_id: int) -> list[dict[str, Any]]:
+    return [_readable(r) for r in store.history(entity, entity_id)]
+
+
+def _readable(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its JSON detail as short 'key: value' text."""
+    try:
+        detail = json.loads(event.get("detail") or "{}")
+    except ValueError:
+        detail = {"detail": event.get("detail")}
+    parts = []
+    for k, v in (detail.items() if isinstance(detail, dict) else []):
+        if isinstance(v, dict) and set(v) == {"from", "to"}:
+            parts.append(f"{k}: {v['from']!r} → {v['to']!r}")
+        elif v not in (None, "", [], {}):
+            parts.append(f"{k}: {v}")
+    event["detail_text"] = "; ".join(parts)
+    return event
+
+
+def organizations(store: Store, *, search: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
+    """Every organisation with its state, number of registered people, messages and open flags."""
+    sql = ("SELECT o.*, (SELECT count(*) FROM representatives r WHERE r.organization_id = o.id"
+           "   AND r.status = 'registered') AS people,"
+           " (SELECT count(*) FROM messages m WHERE m.organization_id = o.id) AS messages,"
+           " (SELECT count(*) FROM flags f LEFT JOIN messages m ON m.id = f.message_id WHERE f.status = 'open'"
+           "   AND coalesce(f.organization_id, m.organization_id) = o.id) AS open_flags"
+           " FROM organizations o WHERE 1 = 1")
+    params: list[Any] = []
+    if state:
+        sql += " AND o.state = ?"
+        params.append(state)
+    if search:
+        sql += (" AND (o.name LIKE ? ESCAPE '\\' OR coalesce(o.acronym, '') LIKE ? ESCAPE '\\'"
+                " OR o.emails LIKE ? ESCAPE '\\')")
+        params += [_like(search)] * 3
+    rows = store.query(sql + " ORDER BY o.name COLLATE NOCASE", params)
+    for r in rows:
+        r["emails"] = json.loads(r["emails"] or "[]")
+    return rows
+
+
+def organization_messages(store: Store, org_id: int) -> list[dict[str, Any]]:
+    return store.query(
+        "SELECT m.id, m.sender, m.subject, m.received_at, m.stored_at, m.intent, m.status, m.language,"
+        " (SELECT count(*) FROM flags f WHERE f.message_id = m.id AND f.status = 'open') AS open_flags"
+        " FROM messages m WHERE m.organization_id = ? ORDER BY coalesce(m.received_at, m.stored_at), m.id",
+        (org_id,))
+
+
+def unassigned_messages(store: Store) -> list[dict[str, Any]]:
+    """Messages that belong to no organisation (auto-replies, bounces, parse errors, questions)."""
+    return store.query(
+        "SELECT id, sender, subject, received_at, stored_at, intent, status FROM messages"
+        " WHERE organization_id IS NULL ORDER BY id DESC LIMIT 200")
+
+
+def participants(store: Store, *, search: str | None = None) -> list[dict[str, Any]]:
+    """Registered people, grouped by organisation, head of delegation first."""
+    sql = ("SELECT r.*, o.name AS org_name, o.category FROM representatives r"
+           " JOIN organizations o ON o.id = r.organization_id WHERE r.status = 'registered'")
+    params: list[Any] = []
+    if search:
+        sql += (" AND (r.name LIKE ? ESCAPE '\\' OR o.name LIKE ? ESCAPE '\\'"
+                " OR coalesce(r.email, '') LIKE ? ESCAPE '\\')")
+        params += [_like(search)] * 3
+    return store.query(sql + " ORDER BY o.name COLLATE NOCASE, r.head_of_delegation DESC, r.id", params)
+
+
+def search_messages(store: Store, q: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Messages whose sender, subject or organisation matches ``q``."""
+    return store.query(
+        "SELECT m.id, m.sender, m.subject, m.received_at, m.stored_at, m.intent, m.status, o.name AS organization"
+        " FROM messages m LEFT JOIN organizations o ON o.id = m.organization_id"
+        " WHERE coalesce(m.sender, '') LIKE ? ESCAPE '\\' OR coalesce(m.subject, '') LIKE ? ESCAPE '\\'"
+        " OR coalesce(o.name, '') LIKE ? ESCAPE '\\' ORDER BY m.id DESC LIMIT ?",
+        (_like(q), _like(q), _like(q), limit))
+
+
+def queued_mail(store: Store, message_row_id: int) -> list[dict[str, Any]]:
+    """Replies to this message, queued or sent (what the sender will get)."""
+    rows = store.query(
+        "SELECT id, kind, to_addr, subject, status, created_at, sent_at, raw FROM outbox"
+        " WHERE reply_to_message_id = ? ORDER BY id", (message_row_id,))
+    for r in rows:
+        r["text"] = _mail_text(r.pop("raw"))
+    return rows
+
+
+def _mail_text(raw: bytes) -> str:
+    import email
+    import email.policy
+
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        body = msg.get_body(("plain",))
+        return str(body.get_content()) if body is not None else ""
+    except Exception:  # noqa: BLE001 - our own mail; a failure here only hides its preview
+        return ""

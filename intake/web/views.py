@@ -1,0 +1,469 @@
+"""Request handlers of the review page. Each reads its form through :func:`checked_form` (CSRF), runs its
+database work in the thread pool, and answers with a page or a redirect (POST -> 303 -> GET)."""
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from starlette.datastructures import URL
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from intake.store import Store
+from intake.web import actions, csrf, queries
+from intake.web.auth import verify_user
+from intake.web.mailview import attachment_bytes, view_message
+from parsers.model import FLAG_CODES
+
+if TYPE_CHECKING:
+    from intake.web.app import ReviewApp
+
+log = logging.getLogger("intake.web")
+PUBLIC_PATHS = ("/login",)
+PUBLIC_PREFIXES = ("/static/",)
+ORG_STATES = ("invited", "replied", "registered", "declined")
+
+
+def _review(request: Request) -> ReviewApp:
+    return request.app.state.review  # type: ignore[no-any-return]
+
+
+def _user(request: Request) -> str:
+    return str(request.state.user)
+
+
+def local_path(value: str | None, default: str = "/") -> str:
+    """``value`` when it is a path on this site, else ``default`` (no open redirects)."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+class RequireLogin:
+    """Every path but the login page and the stylesheet needs a logged-in user who still exists."""
+
+    def __init__(self, app: ASGIApp, review: ReviewApp) -> None:
+        self.app = app
+        self.review = review
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        session: dict[str, Any] = scope.get("session", {})
+        username = session.get("user")
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        if isinstance(username, str) and await self.review.db(_user_exists, username):
+            scope.setdefault("state", {})["user"] = username
+            await self.app(scope, receive, send)
+            return
+        session.pop("user", None)
+        if scope["method"] in ("GET", "HEAD"):
+            target = URL(scope=scope)
+            nxt = target.path + (f"?{target.query}" if target.query else "")
+            response: Response = RedirectResponse("/login?" + urlencode({"next": nxt}), status_code=303)
+        else:
+            response = PlainTextResponse("Log in first.", status_code=403)
+        await response(scope, receive, send)
+
+
+def _user_exists(store: Store, username: str) -> bool:
+    return bool(store.scalar("SELECT 1 FROM users WHERE username = ?", (username,)))
+
+
+# --- rendering helpers --------------------------------------------------------------------------------------
+
+def flash(request: Request, text: str, kind: str = "ok") -> None:
+    request.session.setdefault("flash", []).append([kind, text])
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    review = _review(request)
+    base = {
+        "user": getattr(request.state, "user", None),
+        "csrf_field": csrf.FIELD,
+        "csrf_token": csrf.token(request.session),
+        "flashes": request.session.pop("flash", []),
+        "meeting": review.cfg.meeting,
+        "path": request.url.path,
+        "flag_codes": FLAG_CODES,
+    }
+    html = review.templates.get_template(name).render(**base, **context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+async def checked_form(request: Request) -> dict[str, str]:
+    """The submitted form as text fields, after the CSRF check (403 without this session's token)."""
+    form = await request.form()
+    csrf.check(request.session, form)
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+# --- login --------------------------------------------------------------------------------------------------
+
+async def login_page(request: Request) -> Response:
+    if request.session.get("user"):
+        return redirect(local_path(request.query_params.get("next")))
+    return render(request, "login.html", next=local_path(request.query_params.get("next")), error=None)
+
+
+async def login_submit(request: Request) -> Response:
+    review = _review(request)
+    form = await checked_form(request)
+    username = form.get("username", "").strip()
+    password = form.get("password", "")
+    nxt = local_path(form.get("next"))
+    client = request.client.host if request.client else "unknown"
+    keys = (f"user:{username.casefold()}", f"ip:{client}")
+    if review.rate_limit.blocked(*keys):
+        log.warning("login refused for %r from %s: too many failed attempts", username, client)
+        minutes = max(1, review.cfg.review.login_window_seconds // 60)
+        return render(request, "login.html", 429, next=nxt,
+                      error=f"Too many failed attempts. Wait {minutes} minutes, then try again.")
+    if username and password and await review.db(verify_user, username, password):
+        review.rate_limit.succeeded(keys[0])
+        request.session.clear()  # a new session at login: no fixation of an older one
+        request.session["user"] = username
+        await review.db(_log_login, username, review)
+        log.info("login: %s from %s", username, client)
+        return redirect(nxt)
+    review.rate_limit.failed(*keys)
+    log.warning("failed login for %r from %s", username, client)
+    return render(request, "login.html", 401, next=nxt, error="Wrong user name or password.")
+
+
+def _log_login(store: Store, username: str, review: ReviewApp) -> None:
+    with store.transaction():
+        store.add_event(actions.actor(username), "user.login", "users", None, now=review.now())
+
+
+async def logout(request: Request) -> Response:
+    await checked_form(request)
+    request.session.clear()
+    return redirect("/login")
+
+
+# --- queue and search ---------------------------------------------------------------------------------------
+
+async def queue(request: Request) -> Response:
+    review = _review(request)
+    reason = request.query_params.get("reason") or None
+    q = (request.query_params.get("q") or "").strip() or None
+
+    def load(store: Store) -> dict[str, Any]:
+        return {"rows": queries.open_flag_queue(store, now=review.now(), reason=reason, search=q),
+                "reasons": queries.open_flag_reasons(store)}
+
+    data = await review.db(load)
+    return render(request, "queue.html", reason=reason, q=q or "", **data)
+
+
+async def search(request: Request) -> Response:
+    review = _review(request)
+    q = (request.query_params.get("q") or "").strip()
+
+    def load(store: Store) -> dict[str, Any]:
+        if not q:
+            return {"orgs": [], "people": [], "messages": []}
+        return {"orgs": queries.organizations(store, search=q), "people": queries.participants(store, search=q),
+                "messages": queries.search_messages(store, q)}
+
+    return render(request, "search.html", q=q, **(await review.db(load)))
+
+
+# --- a message ----------------------------------------------------------------------------------------------
+
+def _message_page_data(store: Store, review: ReviewApp, message_id: int) -> dict[str, Any] | None:
+    row = store.message(message_id)
+    if row is None:
+        return None
+    raw = row.pop("raw")
+    org = store.organization(row["organization_id"]) if row.get("organization_id") else None
+    people = store.representatives(org["id"]) if org else []
+    for p in people:
+        p["history"] = queries.entity_history(store, "representatives", p["id"])
+    flags = queries.message_flags(store, message_id)
+    open_flags = [f for f in flags if f["status"] == "open"]
+    ack_preview = ""
+    if open_flags and people:
+        try:
+            ack_preview = actions.acknowledgement_text(store, review.cfg, message_id)[1]
+        except Exception as exc:  # noqa: BLE001 - a preview must not hide the message
+            ack_preview = f"(the acknowledgement cannot be previewed: {exc})"
+    return {
+        "message": row,
+        "view": view_message(raw),
+        "org": org,
+        "people": people,
+        "withdrawn": [r for r in (store.representatives(org["id"], include_withdrawn=True) if org else [])
+                      if r["status"] != "registered"],
+        "flags": flags,
+        "open_flags": open_flags,
+        "history": queries.message_history(store, message_id),
+        "mails": queries.queued_mail(store, message_id),
+        "ack_preview": ack_preview,
+        "clarification": actions.clarification_draft(store, review.cfg, message_id) if open_flags else "",
+        "all_orgs": store.query("SELECT id, name FROM organizations ORDER BY name COLLATE NOCASE"),
+    }
+
+
+async def message_page(request: Request) -> Response:
+    review = _review(request)
+    message_id = int(request.path_params["message_id"])
+    data = await review.db(_message_page_data, review, message_id)
+    if data is None:
+        raise HTTPException(404, "There is no such message.")
+    return render(request, "message.html", choices=actions.CHOICES, **data)
+
+
+def _download(data: bytes, filename: str) -> Response:
+    """Bytes as a download, never shown in the browser: whatever the sender declared, it is served as
+    application/octet-stream with ``attachment`` disposition (and nosniff, from the security headers)."""
+    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in filename)
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return Response(data, media_type="application/octet-stream",
+                    headers={"content-disposition": disposition, "content-security-policy": "sandbox"})
+
+
+async def attachment(request: Request) -> Response:
+    review = _review(request)
+    message_id, index = int(request.path_params["message_id"]), int(request.path_params["index"])
+
+    def load(store: Store) -> tuple[Any, bytes] | None:
+        row = store.one("SELECT raw FROM messages WHERE id = ?", (message_id,))
+        return attachment_bytes(row["raw"], index) if row else None
+
+    found = await review.db(load)
+    if found is None:
+        raise HTTPException(404, "There is no such attachment.")
+    info, data = found
+    return _download(data, info.filename)
+
+
+async def raw_message(request: Request) -> Response:
+    review = _review(request)
+    message_id = int(request.path_params["message_id"])
+    raw = await review.db(lambda s: s.scalar("SELECT raw FROM messages WHERE id = ?", (message_id,)))
+    if raw is None:
+        raise HTTPException(404, "There is no such message.")
+    return _download(bytes(raw), f"message-{message_id}.eml")
+
+
+async def _act(request: Request, back: str, fn: Any, *args: Any, **kwargs: Any) -> Response:
+    """Run an action; its result or refusal becomes the next page's notice."""
+    try:
+        result = await _review(request).db(fn, *args, **kwargs)
+    except actions.ActionRefused as exc:
+        flash(request, str(exc), "error")
+    else:
+        if isinstance(result, str):
+            flash(request, result)
+    return redirect(back)
+
+
+async def message_add_person(request: Request) -> Response:
+    review = _review(request)
+    form = await checked_form(request)
+    message_id = int(request.path_params["message_id"])
+    org_id = await review.db(lambda s: s.scalar("SELECT organization_id FROM messages WHERE id = ?",
+                                                 (message_id,)))
+    if org_id is None:
+        flash(request, "Say first which organisation this message belongs to.", "error")
+        return redirect(f"/messages/{message_id}")
+
+    def add(store: Store) -> str:
+        actions.add_person(store, org_id, form, username=_user(request), now=review.now(), message_id=message_id)
+        return f"Added {form.get('name', '').strip()}."
+
+    return await _act(request, f"/messages/{message_id}#people", add)
+
+
+async def message_assign_org(request: Request) -> Response:
+    review = _review(request)
+    form = await checked_form(request)
+    message_id = int(request.path_params["message_id"])
+    org_id = _int(form.get("organization_id"))
+    if org_id is None:
+        flash(request, "Choose an organisation.", "error")
+        return redirect(f"/messages/{message_id}")
+    return await _act(request, f"/messages/{message_id}", actions.assign_organization, message_id, org_id,
+                      username=_user(request), now=review.now())
+
+
+async def message_resolve(request: Request) -> Response:
+    review = _review(request)
+    form = await checked_form(request)
+    message_id = int(request.path_params["message_id"])
+    try:
+        done = await review.db(actions.resolve_message, review.cfg, message_id, form.get("choice", ""),
+                               username=_user(request), now=review.now(), text=form.get("text", ""),
+                               note=form.get("note", ""))
+    except actions.ActionRefused as exc:
+        flash(request, str(exc), "error")
+        return redirect(f"/messages/{message_id}#resolve")
+    flash(request, f"Message {message_id}: {done}.")
+    return redirect("/")
+
+
+# --- people -------------------------------------------------------------------------------------------------
+
+async def person_update(request: Request) -> Response:
+    review = _review(request)
+    form = await checked_form(request)
+    rep_id = int(request.path_params["rep_id"])
+    back = local_path(form.get("back"))
+
+    def update(store: Store) -> str:
+        actions.update_person(store, rep_id, form, username=_user(request), now=review.now(),
+                              message_id=_int(form.get("message_id")))
+        return f"Saved {form.get('name', '').strip()}."
+
+    return await _act(request, back, update)
+
+
+async def person_withdraw(request: Request) -> Response:
+    review = _review(request)
+    form = await checked_form(request)
+    rep_id = int(request.path_params["rep_id"])
+    return await _act(request, local_path(form.get("back")), actions.withdraw_person, rep_id,
+                      username=_user(request), now=review.now(), message_id=_int(form.get("message_id")))
+
+
+# --- flags without a message --------------------------------------------------------------------------------
+
+async def flag_page(request: Request) -> Response:
+    review = _review(request)
+    flag_id = int(request.path_params["flag_id"])
+
+    def load(store: Store) -> dict[str, Any] | None:
+        flag = store.one("SELECT * FROM flags WHERE id = ?", (flag_id,))
+        if flag is None:
+            return None
+        flag["reason_text"] = FLAG_CODES.get(flag["reason"], "")
+        org = store.organization(flag["organization_id"]) if flag["organization_id"] else None
+        mail = store.one("SELECT id, kind, to_addr, subject, status, last_error, attempts FROM outbox WHERE id = ?",
+                         (flag["outbox_id"],)) if flag["outbox_id"] else None
+        return {"flag": flag, "org": org, "mail": mail,
+                "history": queries.entity_history(store, "flags", flag_id)}
+
+    data = await review.db(load)
+    if data is None:
+        raise HTTPException(404, "There is no such flag.")
+    if data["flag"]["message_id"]:
+        return redirect(f"/messages/{data['flag']['message_id']}")
+    return render(request, "flag.html", **data)
+
+
+async def flag_resolve(request: Request) -> Response:
+    review = _review(request)
+    form = await checked_form(request)
+    flag_id = int(request.path_params["flag_id"])
+    try:
+        done = await review.db(actions.resolve_flag_alone, flag_id, form.get("choice", ""),
+                               username=_user(request), now=review.now(), note=form.get("note", ""))
+    except actions.ActionRefused as exc:
+        flash(request, str(exc), "error")
+        return redirect(f"/flags/{flag_id}")
+    flash(request, f"Flag {flag_id}: {done}.")
+    return redirect("/")
+
+
+# --- organisations and participants -------------------------------------------------------------------------
+
+async def organizations_page(request: Request) -> Response:
+    review = _review(request)
+    q = (request.query_params.get("q") or "").strip() or None
+    state = request.query_params.get("state") or None
+    if state not in ORG_STATES:
+        state = None
+
+    def load(store: Store) -> dict[str, Any]:
+        return {"orgs": queries.organizations(store, search=q, state=state),
+                "unassigned": queries.unassigned_messages(store) if not (q or state) else []}
+
+    return render(request, "organizations.html", q=q or "", state=state, states=ORG_STATES,
+                  **(await review.db(load)))
+
+
+async def organization_page(request: Request) -> Response:
+    review = _review(request)
+    org_id = int(request.path_params["org_id"])
+
+    def load(store: Store) -> dict[str, Any] | None:
+        org = store.organization(org_id)
+        if org is None:
+            return None
+        people = store.representatives(org_id, include_withdrawn=True)
+        return {"org": org, "people": [p for p in people if p["status"] == "registered"],
+                "withdrawn": [p for p in people if p["status"] != "registered"],
+                "messages": queries.organization_messages(store, org_id),
+                "history": queries.organization_history(store, org_id)}
+
+    data = await review.db(load)
+    if data is None:
+        raise HTTPException(404, "There is no such organisation.")
+    return render(request, "organization.html", **data)
+
+
+async def organization_add_person(request: Request) -> Response:
+    review = _review(request)
+    form = await checked_form(request)
+    org_id = int(request.path_params["org_id"])
+
+    def add(store: Store) -> str:
+        actions.add_person(store, org_id, form, username=_user(request), now=review.now())
+        return f"Added {form.get('name', '').strip()}."
+
+    return await _act(request, f"/organizations/{org_id}", add)
+
+
+async def participants_page(request: Request) -> Response:
+    review = _review(request)
+    q = (request.query_params.get("q") or "").strip() or None
+    rows = await review.db(queries.participants, search=q)
+    return render(request, "participants.html", q=q or "", rows=rows)
+
+
+async def participants_csv(request: Request) -> Response:
+    review = _review(request)
+    from intake.export import participants_csv as to_csv
+
+    def export(store: Store) -> str:
+        text = to_csv(store)
+        with store.transaction():  # personal data left the system: say who took it
+            store.add_event(actions.actor(_user(request)), "participants.exported", "representatives", None,
+                            now=review.now(), detail={"format": "csv"})
+        return text
+
+    text = await review.db(export)
+    return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": 'attachment; filename="participants.csv"'})
+
+
+# --- errors -------------------------------------------------------------------------------------------------
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if "session" not in request.scope:  # outside the session middleware (e.g. body too large): plain text
+        return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
+    return render(request, "error.html", exc.status_code, status=exc.status_code, detail=exc.detail)
+
+
+EXCEPTION_HANDLERS = {HTTPException: http_error}

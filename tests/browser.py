@@ -1,0 +1,207 @@
+"""Review-page fixtures: a seeded database, the real server on loopback, a real headless Chromium.
+
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright's sync API; no browser is downloaded.
+The server is uvicorn in a thread on a socket bound to 127.0.0.1 port 0 (so parallel runs never clash).
+"""
+from __future__ import annotations
+
+import dataclasses
+import socket
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import uvicorn
+
+from intake.config import Config, ReviewConfig
+from intake.store import Store
+from intake.web import create_app
+from intake.web.auth import add_user
+from parsers.model import Extraction, Headers, Representative
+from replies.acknowledgement import queue_acknowledgement
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+NOW = datetime(2017, 8, 10, 9, 0, tzinfo=timezone.utc)
+USER, PASSWORD = "alice", "correct horse battery"
+SECRET = "test-secret-" + "x" * 32
+SCRIPT = "<script>document.title='pwned'</script>"
+
+
+def mail(*, sender: str, subject: str, text: str, sent: datetime, message_id: str,
+         html: str | None = None, attachments: list[tuple[str, str, bytes]] = ()) -> bytes:  # type: ignore[assignment]
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "ccm@unog.ch"
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(sent)
+    msg["Message-ID"] = f"<{message_id}>"
+    msg.set_content(text)
+    if html is not None:
+        msg.add_alternative(html, subtype="html")
+    for filename, ctype, data in attachments:
+        maintype, subtype = ctype.split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return msg.as_bytes()
+
+
+GICHD_REPLY = """Dear Secretariat,
+
+Please register the following representatives of the Geneva International Centre for Humanitarian Demining
+for the Seventh Meeting of States Parties:
+
+- Mr. Jon Smtih, Director
+- Ms. Anna Keller, Programme Officer
+
+Best regards,
+John Smith
+
+On Mon, 24 Jul 2017 at 10:00, CCM <ccm@unog.ch> wrote:
+> Dear Sir/Madam,
+> The Secretariat has the honour to invite your organisation to the Seventh Meeting.
+> Replies by 18 August 2017.
+"""
+
+
+@dataclass
+class Seeded:
+    cfg: Config
+    gichd_message: int
+    gichd_org: int
+    smith: int
+    keller: int
+    script_message: int
+    lone_flag: int
+    early_ack: int | None
+
+
+def _processed(store: Store, msg_id: int, org_id: int | None, intent: str, language: str = "en") -> None:
+    store.db.execute("UPDATE messages SET status = 'processed', intent = ?, language = ?, organization_id = ?,"
+                     " confidence = 0.62, processed_at = ? WHERE id = ?",
+                     (intent, language, org_id, NOW.isoformat(), msg_id))
+
+
+def seed(cfg: Config) -> Seeded:
+    """What the daemon would have left after two replies: people recorded, flags open, an ack queued.
+
+    Built through the Store API and an Extraction, as the pipeline's ``record`` step does.
+    """
+    store = Store(cfg.store.path)
+    add_user(store, USER, PASSWORD, now=NOW)
+    with store.transaction():
+        org = store.add_organization("Geneva International Centre for Humanitarian Demining", acronym="GICHD",
+                                     category="International organisations", emails=["info@gichd.org"],
+                                     invited=True, now=NOW - timedelta(days=30))
+        store.add_organization("Handicap International", acronym="HI", emails=["info@hi.org"], invited=True,
+                               now=NOW - timedelta(days=30))
+    raw = mail(sender="John Smith <john.smith.gva@gmail.com>", subject="Registration 7MSP CCM - GICHD",
+               text=GICHD_REPLY, sent=NOW - timedelta(days=2), message_id="gichd-1@mail.gmail.com",
+               attachments=[("letter.pdf", "application/pdf", b"%PDF-1.4 not really a pdf"),
+                            ("note.html", "text/html", f"<p>hi</p>{SCRIPT}".encode())])
+    gichd = store.keep_raw("maildir:/inbox", "1", raw, now=NOW - timedelta(days=2),
+                           received_at=NOW - timedelta(days=2), message_id="gichd-1@mail.gmail.com",
+                           sender="john.smith.gva@gmail.com", subject="Registration 7MSP CCM - GICHD").id
+    ex = Extraction(intent="registration", language="en", organization="GICHD", should_reply=True,
+                    needs_review=True, confidence=0.62,
+                    representatives=[Representative("Jon Smtih", "Mr.", "Director"),
+                                     Representative("Anna Keller", "Ms.", "Programme Officer")],
+                    headers=Headers(message_id="<gichd-1@mail.gmail.com>", subject="Registration 7MSP CCM - GICHD",
+                                    from_name="John Smith", from_addr="john.smith.gva@gmail.com"))
+    t = NOW - timedelta(days=2)
+    with store.transaction():
+        smith = store.add_representative(org, name="Jon Smtih", honorific="Mr.", function="Director",
+                                         organization="GICHD", now=t, message_id=gichd)
+        keller = store.add_representative(org, name="Anna Keller", honorific="Ms.", function="Programme Officer",
+                                          organization="GICHD", now=t, message_id=gichd)
+        store.set_organization_state(org, "registered", now=t, message_id=gichd)
+        store.add_flag("webmail_sender", "gmail.com is a personal address", now=t, message_id=gichd,
+                       organization_id=org)
+        early_ack, _ = queue_acknowledgement(
+            store, cfg, message_row_id=gichd, extraction=ex, organization="GICHD",
+            recorded=store.representatives(org), now=t, organization_id=org)
+        _processed(store, gichd, org, "registration")
+
+    t2 = NOW - timedelta(hours=5)
+    raw2 = mail(sender="Marie Curie <m.curie@hi.org>", subject=f"Question {SCRIPT}",
+                text=f"Do we need a visa? {SCRIPT}\n<b>bold?</b>", html=f"<p>Do we need a visa?</p>{SCRIPT}",
+                sent=t2, message_id="hi-q@hi.org")
+    q = store.keep_raw("maildir:/inbox", "2", raw2, now=t2, received_at=t2, message_id="hi-q@hi.org",
+                       sender="m.curie@hi.org", subject=f"Question {SCRIPT}").id
+    with store.transaction():
+        store.add_flag("question", f"asks about visas {SCRIPT}", now=t2, message_id=q)
+        _processed(store, q, None, "question")
+    lone = store.add_flag("delivery_failed", "to nobody@example.org: 550 no such user", now=NOW - timedelta(hours=1),
+                          organization_id=org)
+    store.close()
+    return Seeded(cfg, gichd, org, smith, keller, q, lone, early_ack)
+
+
+def review_config(tmp_path: Path) -> Config:
+    from intake.config import MailboxConfig, StoreConfig, TransportConfig
+    return dataclasses.replace(
+        Config(), mailbox=MailboxConfig(kind="maildir", path=tmp_path / "inbox"),
+        transport=TransportConfig(kind="outbox", path=tmp_path / "outbox"),
+        store=StoreConfig(path=tmp_path / "intake.sqlite"),
+        review=ReviewConfig(login_max_attempts=3, login_window_seconds=600))
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Seeded:
+    return seed(review_config(tmp_path))
+
+
+class LiveServer:
+    """uvicorn serving the review app in a thread, on an already-bound loopback socket."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        app = create_app(cfg, now=lambda: NOW, secret=SECRET)
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the review server did not start within 10 s")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+@pytest.fixture
+def live_server(seeded: Seeded) -> Iterator[LiveServer]:
+    with LiveServer(seeded.cfg) as server:
+        yield server
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Any]:
+    """A Playwright page in a fresh headless Chromium (its own user-data-dir, no network but loopback)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        context.set_default_timeout(10_000)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
