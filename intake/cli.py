@@ -217,6 +217,75 @@ def status(max_age: float | None, config_path: Path | None) -> None:
 
 # --- review web page (issue 6) ----------------------------------------------------------------------------
 
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default: review.host, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default: review.port, 8025).")
+@CONFIG_OPTION
+def serve(host: str | None, port: int | None, config_path: Path | None) -> None:
+    """Serve the review page where the secretariat handles flagged replies in a browser.
+
+    Log in with a user made by `intake user add`. Set the variable named by review.secret_env (default
+    INTAKE_WEB_SECRET) to a long random text so logins survive a restart. Runs beside `intake run` on the
+    same database.
+
+    Example: INTAKE_WEB_SECRET=... intake serve --config config.toml
+    """
+    import uvicorn
+
+    from intake.web import create_app
+    from intake.web.auth import user_count
+    from intake.wiring import open_store
+
+    cfg = _config(config_path)
+    try:
+        store = open_store(cfg)
+        users = user_count(store)
+        store.close()
+        app = create_app(cfg)
+    except IntakeError as exc:
+        raise click.ClickException(str(exc)) from None
+    if users == 0:
+        click.echo("No user can log in yet: add one with `intake user add NAME` (works while serving).", err=True)
+    bind_host, bind_port = host or cfg.review.host, port or cfg.review.port
+    click.echo(f"Review page on http://{bind_host}:{bind_port}/ (Ctrl-C stops it)", err=True)
+    # proxy_headers: behind a reverse proxy on this machine the client address (login rate limit) is the
+    # real one from X-Forwarded-For; uvicorn trusts it only from 127.0.0.1
+    uvicorn.run(app, host=bind_host, port=bind_port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
+                log_level="info", server_header=False)
+
+
+@main.group()
+def user() -> None:
+    """Users of the review page."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (for scripts) instead of a prompt.")
+@CONFIG_OPTION
+def user_add(username: str, password_stdin: bool, config_path: Path | None) -> None:
+    """Add a review-page user, or set a new password for an existing one (argon2 hash in the database).
+
+    Example: intake user add alice --config config.toml
+    """
+    from intake.store import utcnow
+    from intake.web.auth import add_user
+    from intake.wiring import open_store
+
+    cfg = _config(config_path)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        store = open_store(cfg)
+        new = add_user(store, username, password, now=utcnow())
+    except IntakeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{'Added' if new else 'Changed the password of'} {username}.")
+
+
 # --- report and exports (issue 7) ------------------------------------------------------------------------
 
 if TYPE_CHECKING:
