@@ -1,7 +1,13 @@
 """Apply what a reply says to the record: organisations and representatives, with the audit log.
 
-Registrations add people; corrections add, update and withdraw; cancellations withdraw everyone and mark the
-organisation declined. Nothing is deleted. Runs inside the caller's transaction.
+Registrations add people; corrections add, update and withdraw ("please replace Mr. X by Ms. Y" is a
+withdrawal of X and an addition of Y); cancellations withdraw everyone and mark the organisation declined.
+Nothing is deleted, and every change is an event carrying the message it came from (the store's helpers
+write them). Runs inside the caller's transaction.
+
+Organisation states: ``invited`` (on the list, no reply yet) -> ``replied`` (wrote, nobody registered) ->
+``registered`` (at least one person) or ``declined`` (cancelled); ``no_answer`` is set by the deadline tick
+for invitees that never wrote (see ``replies.notices``) and turns into the others when a late reply comes.
 """
 from __future__ import annotations
 
@@ -11,9 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from intake.matching import match_organization
+from intake.matching import WEBMAIL_DOMAINS, Match, match_organization
 from intake.store import Store
 from parsers.model import Extraction, Representative
+
+HONORIFICS = frozenset({
+    "mr", "mrs", "ms", "miss", "dr", "prof", "professor", "he", "h", "e", "excellency", "amb", "ambassador",
+    "m", "mme", "mlle", "me", "sr", "sra", "srta", "don", "dona", "doña", "sir", "dame", "lic", "ing",
+})
 
 
 def person_key(name: str | None) -> tuple[str, ...]:
@@ -21,6 +32,11 @@ def person_key(name: str | None) -> tuple[str, ...]:
     text = unicodedata.normalize("NFKD", name or "")
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     return tuple(sorted(re.sub(r"[^\w\s]", " ", text).split()))
+
+
+def bare_key(name: str | None) -> tuple[str, ...]:
+    """``person_key`` without titles: "Mr. John Smith" and "John Smith" are one person."""
+    return tuple(w for w in person_key(name) if w not in HONORIFICS)
 
 
 @dataclass
@@ -32,36 +48,40 @@ class Applied:
     updated: list[dict[str, Any]] = field(default_factory=list)
     withdrawn: list[dict[str, Any]] = field(default_factory=list)
     unchanged: list[dict[str, Any]] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)  # names asked to be withdrawn that are not on the list
+    match: Match | None = None
 
     @property
     def recorded(self) -> list[dict[str, Any]]:
         """The people this message put on the record (what an acknowledgement lists)."""
         return self.added + self.updated + self.unchanged
 
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.withdrawn)
+
 
 def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: datetime) -> Applied:
+    """Change the record as ``ex`` says; flags what a person must look at (unknown or conflicting sender)."""
     if ex.intent in ("auto_reply", "bounce", "other"):
         return Applied(None, None, "none")
     match = match_organization(store, ex)
     org_id = match.organization_id
     if org_id is None:
-        name = ex.organization or _fallback_org_name(ex)
-        if name is None:
-            return Applied(None, None, "none")
-        existing = store.one("SELECT id FROM organizations WHERE name = ?", (name,))
-        org_id = existing["id"] if existing else store.add_organization(
-            name, now=now, emails=[ex.headers.from_addr] if ex.headers.from_addr else [],
-            message_id=message_row_id)
-        if store.scalar("SELECT count(*) FROM organizations WHERE invited = 1"):
-            store.add_flag("unknown_organization", f"no invited organisation matches {name!r}", now=now,
-                           message_id=message_row_id, organization_id=org_id)
+        org_id = _unmatched_organization(store, message_row_id, ex, now=now)
+        if org_id is None:
+            return Applied(None, None, "none", match=match)
+    for conflict in match.conflicts:
+        store.add_flag("sender_domain_mismatch", f"conflicting evidence for the organisation: {conflict}",
+                       now=now, message_id=message_row_id, organization_id=org_id)
     org = store.organization(org_id) or {}
-    applied = Applied(org_id, org.get("name"), match.how)
+    applied = Applied(org_id, org.get("name"), match.how, match=match)
     store.db.execute("UPDATE messages SET organization_id = ? WHERE id = ?", (org_id, message_row_id))
+    if not org.get("language") and ex.language in ("en", "fr", "es"):
+        # The first reply tells us the organisation's language: later reminders and notices use it.
+        store.db.execute("UPDATE organizations SET language = ? WHERE id = ?", (ex.language, org_id))
 
     current = store.representatives(org_id)
-    by_key = {person_key(r["name"]): r for r in current}
-
     if ex.intent == "cancellation":
         for r in current:
             store.withdraw_representative(r["id"], now=now, message_id=message_row_id)
@@ -70,40 +90,82 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
         return applied
 
     for name in ex.withdrawn:
-        r = by_key.pop(person_key(name), None)
-        if r is not None:
-            store.withdraw_representative(r["id"], now=now, message_id=message_row_id)
-            applied.withdrawn.append(r)
+        r = _find_person(current, name)
+        if r is None:
+            applied.not_found.append(name)
+            continue
+        store.withdraw_representative(r["id"], now=now, message_id=message_row_id)
+        applied.withdrawn.append(r)
+        current = [c for c in current if c["id"] != r["id"]]
+    if applied.not_found:
+        store.add_flag("correction", "asked to withdraw people who are not registered: "
+                       + ", ".join(repr(n) for n in applied.not_found),
+                       now=now, message_id=message_row_id, organization_id=org_id)
 
     for rep in ex.representatives:
-        old = by_key.get(person_key(rep.name))
+        old = _find_person(current, rep.name, exact_only=True)
         if old is None:
             rep_id = store.add_representative(org_id, now=now, message_id=message_row_id, **_fields(rep, org))
-            row = store.one("SELECT * FROM representatives WHERE id = ?", (rep_id,))
-            applied.added.append(row or {})
-            by_key[person_key(rep.name)] = row or {}
+            row = store.one("SELECT * FROM representatives WHERE id = ?", (rep_id,)) or {}
+            applied.added.append(row)
+            current.append(row)
             continue
         changes = {k: v for k, v in _fields(rep, org).items()
-                   if k not in ("confidence",) and v not in (None, "") and old.get(k) != v}
+                   if k != "confidence" and v not in (None, "") and old.get(k) != v}
         if "head_of_delegation" in changes and not rep.head_of_delegation:
             changes.pop("head_of_delegation")  # silence about the role does not remove it
         if changes:
             store.update_representative(old["id"], now=now, message_id=message_row_id, **changes)
-            applied.updated.append(store.one("SELECT * FROM representatives WHERE id = ?", (old["id"],)) or {})
+            row = store.one("SELECT * FROM representatives WHERE id = ?", (old["id"],)) or {}
+            applied.updated.append(row)
+            current = [row if c["id"] == old["id"] else c for c in current]
         else:
             applied.unchanged.append(old)
 
     if any(r.head_of_delegation for r in ex.representatives):
-        heads = {person_key(r.name) for r in ex.representatives if r.head_of_delegation}
+        # One head of delegation: naming a new one takes the role from the previous one.
+        heads = {bare_key(r.name) for r in ex.representatives if r.head_of_delegation}
         for r in store.representatives(org_id):
-            if r["head_of_delegation"] and person_key(r["name"]) not in heads:
+            if r["head_of_delegation"] and bare_key(r["name"]) not in heads:
                 store.update_representative(r["id"], now=now, message_id=message_row_id, head_of_delegation=0)
 
     if store.representatives(org_id):
         store.set_organization_state(org_id, "registered", now=now, message_id=message_row_id)
-    elif org.get("state") == "invited":
+    elif org.get("state") in ("invited", "no_answer"):
         store.set_organization_state(org_id, "replied", now=now, message_id=message_row_id)
     return applied
+
+
+def _find_person(people: list[dict[str, Any]], name: str, *, exact_only: bool = False) -> dict[str, Any] | None:
+    """The registered person ``name`` designates: same name without titles; for withdrawals also a unique
+    surname ("please remove Mr. Smith")."""
+    key = bare_key(name)
+    if not key:
+        return None
+    for p in people:
+        if bare_key(p["name"]) == key:
+            return p
+    if exact_only:
+        return None
+    # "Mr. Smith" when only one registered person has the word "smith" in the name
+    hits = [p for p in people if set(key) <= set(bare_key(p["name"]))]
+    return hits[0] if len(hits) == 1 else None
+
+
+def _unmatched_organization(store: Store, message_row_id: int, ex: Extraction, *, now: datetime) -> int | None:
+    """A reply nobody expected: record it under the name it gives (or its domain) and flag it for a person."""
+    name = ex.organization or _fallback_org_name(ex)
+    if name is None:
+        store.add_flag("unknown_organization", "no organisation could be identified", now=now,
+                       message_id=message_row_id)
+        return None
+    existing = store.one("SELECT id FROM organizations WHERE name = ?", (name,))
+    org_id = int(existing["id"]) if existing else store.add_organization(
+        name, now=now, emails=[ex.headers.from_addr] if ex.headers.from_addr else [], message_id=message_row_id)
+    if store.scalar("SELECT count(*) FROM organizations WHERE invited = 1"):
+        store.add_flag("unknown_organization", f"no invited organisation matches {name!r}", now=now,
+                       message_id=message_row_id, organization_id=org_id)
+    return org_id
 
 
 def _fields(rep: Representative, org: dict[str, Any]) -> dict[str, Any]:
@@ -120,5 +182,9 @@ def _fields(rep: Representative, org: dict[str, Any]) -> dict[str, Any]:
 
 def _fallback_org_name(ex: Extraction) -> str | None:
     """Without a name in the text, the sender's domain stands for the organisation until a person fixes it."""
-    addr = ex.headers.from_addr or ""
-    return addr.rpartition("@")[2] or None if "@" in addr else None
+    addr = (ex.headers.from_addr or "").lower()
+    if "@" not in addr:
+        return None
+    domain = addr.rpartition("@")[2]
+    # Two strangers writing from gmail.com are not one organisation: webmail senders stand for themselves.
+    return addr if domain in WEBMAIL_DOMAINS else domain

@@ -1,16 +1,26 @@
 """Which organisation a reply belongs to.
 
-In order of trust: the sender's address on the invitee list, the sender's domain (when only one organisation
-uses it), the organisation the parser found in the text (exact after normalisation). A reply that matches
-nothing creates a new, uninvited organisation and is flagged ``unknown_organization`` when an invitee list
-exists.
+Evidence, in order of trust:
+
+1. ``thread``  In-Reply-To / References point at the organisation's invitation (``invitation_ref``) or at a
+               mail we sent it (a reminder, an acknowledgement: ``outbox.mail_message_id``);
+2. ``address`` the sender's address is one of the organisation's addresses;
+3. ``domain``  the sender's domain is used by exactly one organisation (never for webmail domains);
+4. ``name`` / ``acronym`` / ``fuzzy``  the organisation the parser found in the text: exact after
+               normalisation, then a fuzzy match (rapidfuzz) that must be clearly better than the runner-up.
+
+The strongest evidence decides. When a weaker piece of evidence points firmly at *another* organisation the
+match carries a conflict, which the caller flags for a person. A reply that matches nothing is unmatched.
 """
 from __future__ import annotations
 
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz, process
 
 from intake.store import Store
 from parsers.model import Extraction
@@ -22,40 +32,107 @@ WEBMAIL_DOMAINS = frozenset({
     "yandex.ru", "mail.ru", "qq.com", "163.com",
 })
 
+# A fuzzy name match must reach this score (0-100, rapidfuzz token_sort_ratio) and beat the runner-up by
+# FUZZY_MARGIN; below that, a person decides. Measured on the test names: typos and word order score 90+,
+# different organisations sharing words ("... Red Cross" vs "... Red Crescent") score below 85.
+FUZZY_CUTOFF = 88.0
+FUZZY_MARGIN = 5.0
+
 
 def normalise_name(text: str | None) -> str:
+    """Lower case, no accents, no punctuation, no "(ACRONYM)", no leading "the"."""
     text = unicodedata.normalize("NFKD", text or "")
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"\([^)]*\)", " ", text)  # "International Committee of the Red Cross (ICRC)"
+    text = text.replace("&", " and ")
     text = re.sub(r"[^\w\s]", " ", text)
-    text = re.sub(r"^the\s+", "", text.strip())
-    return re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"^the\s+", "", text)
+
+
+def normalise_message_id(mid: str | None) -> str:
+    return (mid or "").strip().strip("<>").strip().lower()
 
 
 @dataclass(frozen=True)
 class Match:
     organization_id: int | None
-    how: str  # address, domain, name, acronym, none
+    how: str  # thread, address, domain, name, acronym, fuzzy, none
+    score: float = 100.0
+    conflicts: tuple[str, ...] = field(default=())
+
+    @property
+    def matched(self) -> bool:
+        return self.organization_id is not None
 
 
 def match_organization(store: Store, extraction: Extraction) -> Match:
-    sender = (extraction.headers.from_addr or "").lower()
-    orgs = store.query("SELECT id, name, acronym, emails FROM organizations")
+    """The organisation ``extraction`` belongs to, how we know, and any evidence against it."""
+    orgs = store.query("SELECT id, name, acronym, emails, invitation_ref FROM organizations")
+    for o in orgs:
+        o["emails"] = json.loads(o["emails"] or "[]")
+    names = {o["id"]: o["name"] for o in orgs}
+    evidence: list[tuple[str, int, float]] = []  # (how, organisation id, score), strongest first
+
+    thread_org = _by_thread(store, orgs, extraction)
+    if thread_org is not None:
+        evidence.append(("thread", thread_org, 100.0))
+    sender = (extraction.headers.from_addr or "").strip().lower()
     if sender:
-        for o in orgs:
-            if sender in json.loads(o["emails"] or "[]"):
-                return Match(o["id"], "address")
+        hits = [o["id"] for o in orgs if sender in o["emails"]]
+        if len(hits) == 1:
+            evidence.append(("address", hits[0], 100.0))
         domain = sender.rpartition("@")[2]
         if domain and domain not in WEBMAIL_DOMAINS:
-            hits = {o["id"] for o in orgs
-                    if any(e.rpartition("@")[2] == domain for e in json.loads(o["emails"] or "[]"))}
-            if len(hits) == 1:
-                return Match(hits.pop(), "domain")
-    wanted = normalise_name(extraction.organization)
-    if wanted:
-        for o in orgs:
-            if normalise_name(o["name"]) == wanted:
-                return Match(o["id"], "name")
-        for o in orgs:
-            if o["acronym"] and normalise_name(o["acronym"]) == wanted:
-                return Match(o["id"], "acronym")
-    return Match(None, "none")
+            by_domain = {o["id"] for o in orgs if any(e.rpartition("@")[2] == domain for e in o["emails"])}
+            if len(by_domain) == 1:
+                evidence.append(("domain", next(iter(by_domain)), 100.0))
+    by_name = _by_name(orgs, extraction.organization)
+    if by_name is not None:
+        evidence.append(by_name)
+
+    if not evidence:
+        return Match(None, "none", 0.0)
+    how, org_id, score = evidence[0]
+    conflicts = tuple(dict.fromkeys(
+        f"{other_how} points to {names.get(other_id)!r}, {how} to {names.get(org_id)!r}"
+        for other_how, other_id, other_score in evidence[1:]
+        if other_id != org_id and other_score >= 95.0))
+    return Match(org_id, how, score, conflicts)
+
+
+def _by_thread(store: Store, orgs: list[dict[str, Any]], ex: Extraction) -> int | None:
+    wanted = [normalise_message_id(m) for m in (ex.headers.in_reply_to, *ex.headers.references) if m]
+    if not wanted:
+        return None
+    refs = {normalise_message_id(o["invitation_ref"]): o["id"] for o in orgs if o["invitation_ref"]}
+    # Nearest first: In-Reply-To, then References from the newest back.
+    for mid in [wanted[0], *reversed(wanted[1:])]:
+        if mid in refs:
+            return refs[mid]
+        row = store.one("SELECT organization_id FROM outbox WHERE lower(mail_message_id) = ? "
+                        "AND organization_id IS NOT NULL", (f"<{mid}>",))
+        if row:
+            return int(row["organization_id"])
+    return None
+
+
+def _by_name(orgs: list[dict[str, Any]], text: str | None) -> tuple[str, int, float] | None:
+    wanted = normalise_name(text)
+    if not wanted:
+        return None
+    for o in orgs:
+        if normalise_name(o["name"]) == wanted:
+            return ("name", o["id"], 100.0)
+    compact = wanted.replace(" ", "")
+    for o in orgs:
+        if o["acronym"] and normalise_name(o["acronym"]).replace(" ", "") == compact:
+            return ("acronym", o["id"], 100.0)
+    choices = {o["id"]: normalise_name(o["name"]) for o in orgs}
+    best = process.extract(wanted, choices, scorer=fuzz.token_sort_ratio, limit=2)
+    if not best or best[0][1] < FUZZY_CUTOFF:
+        return None
+    if len(best) > 1 and best[0][1] - best[1][1] < FUZZY_MARGIN:
+        return None  # two organisations are about as close: a person decides
+    _, score, org_id = best[0]
+    return ("fuzzy", int(org_id), float(score))

@@ -16,16 +16,23 @@ import json
 import logging
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from intake.apply import apply_extraction
+from intake.apply import Applied, apply_extraction
 from intake.config import Config
 from intake.mailbox import IncomingMessage
 from intake.store import Store, iso
 from parsers import parse_message
 from parsers.model import Extraction
-from replies.acknowledgement import queue_acknowledgement
+from replies.acknowledgement import (
+    queue_acknowledgement,
+    queue_cancellation_confirmation,
+    queue_clarification,
+    queue_correction_confirmation,
+    queue_late_notice,
+)
 
 log = logging.getLogger("intake.pipeline")
 
@@ -114,7 +121,9 @@ def process_message(store: Store, cfg: Config, mailbox_name: str, incoming: Inco
         return quarantine(store, kept.id, facts.message_id, exc, now=now)
 
     try:
-        return record(store, cfg, kept.id, extraction, now=now, answer_allowed=allowed)
+        # Lateness counts from arrival; an arrival stamp after our clock (a test's fixed date) means "now".
+        arrived = min(received, now) if received is not None else now
+        return record(store, cfg, kept.id, extraction, now=now, answer_allowed=allowed, received_at=arrived)
     except Exception as exc:  # noqa: BLE001
         return quarantine(store, kept.id, facts.message_id, exc, now=now)
 
@@ -131,27 +140,36 @@ def quarantine(store: Store, message_row_id: int, message_id: str | None, exc: B
 
 
 def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, now: datetime,
-           answer_allowed: bool = True) -> Outcome:
-    """Everything a parsed message changes, in one transaction."""
+           answer_allowed: bool = True, received_at: datetime | None = None) -> Outcome:
+    """Everything a parsed message changes, in one transaction: the record, the flags, the answer.
+
+    The answer (at most one automatic mail per message, see :func:`choose_reply`) is queued in the same
+    transaction as the data it describes, so a crash leaves either both or neither.
+    """
     out = Outcome(message_row_id, "processed", ex.headers.message_id, ex.intent)
+    late = is_late(cfg, received_at or ex.headers.date) and ex.intent not in ("auto_reply", "bounce")
     with store.transaction():
         applied = apply_extraction(store, message_row_id, ex, now=now)
+        codes = {f.code for f in ex.flags}
         for flag in ex.flags:
             store.add_flag(flag.code, flag.detail, now=now, message_id=message_row_id,
                            organization_id=applied.organization_id)
             out.flags += 1
-        if ex.needs_review and not ex.flags:
+        for code, detail in _own_flags(ex, applied, late=late, received_at=received_at or ex.headers.date):
+            if code not in codes:
+                store.add_flag(code, detail, now=now, message_id=message_row_id,
+                               organization_id=applied.organization_id)
+                codes.add(code)
+                out.flags += 1
+        if ex.needs_review and not codes:
             store.add_flag("low_confidence", "the parser asks for a review", now=now, message_id=message_row_id,
                            organization_id=applied.organization_id)
             out.flags += 1
         out.representatives = len(applied.added) + len(applied.updated)
-        if ex.intent in ("registration", "correction") and applied.recorded:
-            out_id, decision = queue_acknowledgement(
-                store, cfg, message_row_id=message_row_id, extraction=ex, organization=applied.organization_name,
-                recorded=applied.recorded, now=now, answer_allowed=answer_allowed,
-                organization_id=applied.organization_id)
-            out.replies_queued += out_id is not None
-            out.note = decision.reason
+        out_id, reason = _queue_answer(store, cfg, message_row_id, ex, applied, now=now, late=late,
+                                       answer_allowed=answer_allowed)
+        out.replies_queued += out_id is not None
+        out.note = reason
         store.db.execute(
             "UPDATE messages SET status = 'processed', intent = ?, language = ?, confidence = ?, extraction = ?,"
             " processed_at = ? WHERE id = ?",
@@ -159,9 +177,96 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
              message_row_id))
         store.add_event("daemon", "message.processed", "messages", message_row_id, now=now,
                         message_id=message_row_id, detail=_summary(ex, out))
-    log.info("<%s> %s: %d people, %d flags, %d replies queued", ex.headers.message_id, ex.intent,
-             out.representatives, out.flags, out.replies_queued)
+    log.info("<%s> %s: %d people, %d flags, %d replies queued (%s)", ex.headers.message_id, ex.intent,
+             out.representatives, out.flags, out.replies_queued, out.note)
     return out
+
+
+def is_late(cfg: Config, received_at: datetime | None) -> bool:
+    """After the end of the deadline day, in the secretariat's time zone."""
+    if received_at is None:
+        return False
+    try:
+        tz: tzinfo = ZoneInfo(cfg.meeting.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = timezone.utc
+    if received_at.tzinfo is None:
+        received_at = received_at.replace(tzinfo=timezone.utc)
+    return received_at.astimezone(tz).date() > cfg.meeting.deadline
+
+
+def choose_reply(ex: Extraction, applied: Applied, *, late: bool) -> str | None:
+    """Which automatic mail a message gets (at most one, to keep the conversation short):
+
+    * registration or correction that recorded people: ``late_notice`` when late (the first time per
+      organisation; afterwards the normal answer with a "late" sentence), else ``correction_confirmation``
+      when people were withdrawn or the message is a correction, else ``acknowledgement``;
+    * registration in which nobody was found: ``clarification``;
+    * cancellation: ``cancellation_confirmation``;
+    * questions, corrections we could not apply, auto-replies, bounces, other: nothing (questions are flagged).
+    """
+    if ex.intent == "cancellation":
+        return "cancellation_confirmation"
+    if ex.intent not in ("registration", "correction"):
+        return None
+    if applied.changed or applied.recorded:
+        if late:
+            return "late_notice"
+        if ex.intent == "correction" or applied.withdrawn:
+            return "correction_confirmation"
+        return "acknowledgement"
+    return "clarification" if ex.intent == "registration" else None
+
+
+def _queue_answer(store: Store, cfg: Config, message_row_id: int, ex: Extraction, applied: Applied, *,
+                  now: datetime, late: bool, answer_allowed: bool) -> tuple[int | None, str]:
+    kind = choose_reply(ex, applied, late=late)
+    if kind == "late_notice" and (not cfg.replies.late_notices or store.scalar(
+            "SELECT 1 FROM outbox WHERE dedupe_key = ?", (f"late_notice:org:{applied.organization_id}",))):
+        kind = choose_reply(ex, applied, late=False)  # one late notice per organisation is enough
+    if kind is None:
+        return None, f"no automatic answer for intent {ex.intent!r}"
+    common: dict[str, Any] = {"message_row_id": message_row_id, "extraction": ex, "now": now,
+                              "answer_allowed": answer_allowed}
+    org_id = applied.organization_id
+    if kind == "acknowledgement":
+        out_id, decision = queue_acknowledgement(store, cfg, recorded=applied.recorded, organization_id=org_id,
+                                                 organization=applied.organization_name, late=late, **common)
+    elif kind == "correction_confirmation" and org_id is not None:
+        out_id, decision = queue_correction_confirmation(
+            store, cfg, added=applied.added, updated=applied.updated, withdrawn=applied.withdrawn,
+            organization_id=org_id, late=late, **common)
+    elif kind == "cancellation_confirmation":
+        out_id, decision = queue_cancellation_confirmation(store, cfg, withdrawn=applied.withdrawn,
+                                                           organization_id=org_id, **common)
+    elif kind == "late_notice":
+        out_id, decision = queue_late_notice(store, cfg, recorded=applied.recorded, organization_id=org_id,
+                                             intent=ex.intent, **common)
+    elif kind == "clarification":
+        attachment_only = any(f.code == "attachment_only" for f in ex.flags) or bool(ex.attachments)
+        out_id, decision = queue_clarification(
+            store, cfg, reason="attachment_only" if attachment_only else "nobody",
+            attachments=[a.filename or "" for a in ex.attachments], organization_id=org_id, **common)
+    else:
+        return None, f"no automatic answer ({kind} without an organisation)"
+    return out_id, f"{kind}: {decision.reason}"
+
+
+def _own_flags(ex: Extraction, applied: Applied, *, late: bool,
+               received_at: datetime | None) -> list[tuple[str, str]]:
+    """Flags the application side knows better than the parser (each added once per message)."""
+    flags: list[tuple[str, str]] = []
+    if late:
+        flags.append(("late", f"received {iso(received_at)}, after the deadline"))
+    if ex.intent == "question":
+        flags.append(("question", "a question gets no automatic answer; please answer it"))
+    if ex.intent == "registration" and not applied.recorded and not applied.changed:
+        flags.append(("no_representatives", "a registration in which nobody was found; clarification asked"))
+    if ex.intent == "correction" and not applied.changed and not applied.not_found:
+        flags.append(("correction", "a correction that changed nothing; please check what the sender wants"))
+    if ex.intent == "cancellation":
+        flags.append(("cancellation", f"withdrew {len(applied.withdrawn)} people"))
+    return flags
 
 
 def _summary(ex: Extraction, out: Outcome) -> dict[str, Any]:

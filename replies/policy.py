@@ -1,16 +1,28 @@
-"""When we may answer automatically (RFC 3834 and experience).
+"""When we may answer automatically, and to whom (RFC 3834 and experience).
 
 The parser already says whether a message *asks* for an answer (``should_reply``: no auto-replies, bounces,
-list or bulk mail, null return path, mailer-daemon). Here the application side adds what only it knows: our own
-addresses, the first-run window and the per-address daily limit that stops mail loops with other robots.
+list or bulk mail, null return path, mailer-daemon). Here the application side checks again what the headers
+say (a second line of defence costs nothing) and adds what only it knows: our own addresses and Message-IDs,
+the first-run window, the organisation's configured addresses and the per-address daily limit that stops mail
+loops with other robots.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Iterable, Sequence
 
-from parsers.model import Extraction
+ROBOT_LOCAL_PARTS = frozenset({
+    "mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply", "bounce", "bounces",
+    "listserv", "majordomo", "auto-reply", "autoreply",
+})
+
+# A plain addr-spec: nothing that could smuggle a second recipient or a header into the envelope.
+_PLAIN_ADDRESS = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
+
+# Message-IDs we generate (replies.compose.deterministic_message_id): mail that *is* ours never gets an answer.
+_OUR_MESSAGE_ID = re.compile(r"^<?intake\.[0-9a-f]{32}@")
 
 
 @dataclass(frozen=True)
@@ -19,28 +31,67 @@ class Decision:
     reason: str
 
 
-def reply_address(extraction: Extraction) -> str | None:
-    """Where an answer goes: Reply-To when given, otherwise From (RFC 5322 3.6.2)."""
-    h = extraction.headers
-    return (h.reply_to or h.from_addr or None) and (h.reply_to or h.from_addr or "").strip().lower() or None
+@dataclass(frozen=True)
+class Incoming:
+    """The header facts the policy looks at, from a fresh parse or from a stored message."""
+
+    from_addr: str | None
+    reply_to: str | None = None
+    message_id: str | None = None
+    return_path: str | None = None
+    auto_submitted: str | None = None
+    should_reply: bool = True  # the parser's verdict on the content (auto-reply, bounce, list, bulk)
 
 
-def may_auto_reply(extraction: Extraction, *, to_addr: str | None, own_addresses: Iterable[str],
+def is_plain_address(addr: str | None) -> bool:
+    return bool(addr) and bool(_PLAIN_ADDRESS.match(addr or ""))
+
+
+def reply_address(incoming: Incoming | object, organization_emails: Sequence[str] = ()) -> str | None:
+    """Where an answer goes: the sender (From).
+
+    Reply-To is honoured only when it is one of the organisation's configured addresses: an automatic answer
+    must not be steered to a third party (RFC 3834 section 4 prefers the sender over anything the message
+    asks for). Accepts an :class:`Incoming` or anything with ``headers.from_addr`` / ``headers.reply_to``.
+    """
+    h = getattr(incoming, "headers", incoming)
+    sender = (getattr(h, "from_addr", None) or "").strip().lower() or None
+    reply_to = (getattr(h, "reply_to", None) or "").strip().lower() or None
+    known = {e.lower() for e in organization_emails}
+    if reply_to and reply_to in known:
+        return reply_to
+    return sender
+
+
+def may_auto_reply(incoming: Incoming | object, *, to_addr: str | None, own_addresses: Iterable[str],
                    sent_today: int, max_per_day: int, answer_allowed: bool = True) -> Decision:
-    if not extraction.should_reply:
+    """Whether an automatic answer to ``incoming`` may go to ``to_addr`` now; the reason either way."""
+    h = getattr(incoming, "headers", incoming)
+    should_reply = getattr(incoming, "should_reply", True)
+    if not should_reply:
         return Decision(False, "the message asks for no automatic answer (auto-reply, bounce, list or bulk mail)")
-    if not to_addr or "@" not in to_addr:
-        return Decision(False, "no address to answer")
+    auto = (getattr(h, "auto_submitted", None) or "").strip().lower()
+    if auto and auto != "no":
+        return Decision(False, f"the message is automatic (Auto-Submitted: {auto})")
+    return_path = getattr(h, "return_path", None)
+    # Only an explicit "<>" is a null path: a message kept without any Return-Path header is not one.
+    if return_path is not None and return_path.strip() == "<>":
+        return Decision(False, "null return path: a delivery report or another robot's mail")
+    if _OUR_MESSAGE_ID.match(getattr(h, "message_id", None) or ""):
+        return Decision(False, "the message is one of our own automatic mails")
+    if not to_addr or not is_plain_address(to_addr):
+        return Decision(False, f"no usable address to answer ({to_addr!r})")
     own = {a.lower() for a in own_addresses}
     local = to_addr.split("@", 1)[0].lower()
     if to_addr.lower() in own:
         return Decision(False, "the message comes from our own address")
-    if local in {"mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply"}:
-        return Decision(False, f"{to_addr} is a robot address")
+    if local in ROBOT_LOCAL_PARTS or local.startswith(("owner-", "bounce")) or local.endswith("-request"):
+        return Decision(False, f"{to_addr} is a robot or list address")
     if not answer_allowed:
         return Decision(False, "older than the first-run window: stored, not answered")
     if sent_today >= max_per_day:
-        return Decision(False, f"{to_addr} already got {sent_today} automatic mails today (limit {max_per_day})")
+        return Decision(False, f"{to_addr} already got {sent_today} automatic mails in 24 hours "
+                               f"(limit replies.max_per_address_per_day = {max_per_day})")
     return Decision(True, "ok")
 
 

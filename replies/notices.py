@@ -1,0 +1,140 @@
+"""Deadline mail the daemon schedules itself: reminders before the deadline, and "no answer" after it.
+
+Both are *ticks* (``tick(store, cfg, now)``), run after every mailbox check with the clock passed in, so a test
+can run them on any date. Exactly once, even across restarts:
+
+* a reminder is recorded per organisation and offset in ``jobs_done`` (``reminder:<deadline>:<days>:org:<id>``)
+  in the same transaction that queues its mails, and each mail has its own outbox dedupe key as well;
+* when several offsets are due at once (the daemon was down), only the nearest to the deadline is sent: an
+  organisation never gets two reminders on one day.
+
+Late-reply notices answer a message, so they are queued by ``intake.pipeline.record`` (one per organisation).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from intake.config import Config
+from intake.store import Store
+from replies.acknowledgement import sender_identity
+from replies.compose import build_mail, deterministic_message_id
+from replies.policy import ROBOT_LOCAL_PARTS, day_start, is_plain_address
+from replies.render import render_mail
+
+log = logging.getLogger("intake.notices")
+
+# Organisations that still owe us their delegation: invited and neither registered nor declined.
+STATES_TO_REMIND = ("invited", "replied")
+
+
+@dataclass
+class NoticeSummary:
+    offset: int | None = None
+    organizations: int = 0
+    mails: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def local_today(cfg: Config, now: datetime) -> date:
+    """The secretariat's calendar day (deadlines are days in ``meeting.timezone``)."""
+    try:
+        tz: tzinfo = ZoneInfo(cfg.meeting.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = timezone.utc
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    return now.astimezone(tz).date()
+
+
+def due_reminder_offset(cfg: Config, today: date) -> int | None:
+    """The reminder offset (days before the deadline) due today: the smallest whose day has come, until the
+    deadline day itself; None when no reminder is due."""
+    if today > cfg.meeting.deadline:
+        return None
+    due = [d for d in cfg.replies.reminder_days if (cfg.meeting.deadline - today).days <= d]
+    return min(due) if due else None
+
+
+def send_reminders(store: Store, cfg: Config, now: datetime) -> NoticeSummary:
+    """Queue the reminder due today to every invited organisation that has not registered (the tick)."""
+    today = local_today(cfg, now)
+    offset = due_reminder_offset(cfg, today)
+    summary = NoticeSummary(offset)
+    if offset is None or not cfg.replies.enabled:
+        return summary
+    days_left = (cfg.meeting.deadline - today).days
+    orgs = store.query(
+        "SELECT id FROM organizations WHERE invited = 1 AND state IN (%s) ORDER BY id"
+        % ",".join("?" * len(STATES_TO_REMIND)), STATES_TO_REMIND)
+    for row in orgs:
+        job = f"reminder:{cfg.meeting.deadline.isoformat()}:{offset}:org:{row['id']}"
+        if store.job_done(job):
+            continue
+        org = store.organization(row["id"]) or {}
+        with store.transaction():
+            queued, skipped = _queue_reminder(store, cfg, org, offset=offset, days_left=days_left, now=now)
+            summary.skipped.extend(skipped)
+            if queued is None:
+                continue  # over the daily limit: tried again at the next tick while the day lasts
+            store.mark_job_done(job, now=now, detail=f"{queued} mails")
+            store.add_event("daemon", "reminder.queued", "organizations", row["id"], now=now,
+                            detail={"offset": offset, "mails": queued})
+        summary.organizations += 1
+        summary.mails += queued
+    if summary.organizations:
+        log.info("reminder %d days before the deadline queued for %d organisations (%d mails)", offset,
+                 summary.organizations, summary.mails)
+    return summary
+
+
+def _queue_reminder(store: Store, cfg: Config, org: dict[str, Any], *, offset: int, days_left: int,
+                    now: datetime) -> tuple[int | None, list[str]]:
+    """Queue one reminder per listed address; ``(None, ...)`` when the per-address limit says wait."""
+    own = {a.lower() for a in cfg.own_addresses}
+    addresses = [a for a in org["emails"] if is_plain_address(a) and a.lower() not in own
+                 and a.split("@", 1)[0].lower() not in ROBOT_LOCAL_PARTS]
+    skipped = [f"{org['name']}: {a} is not an address we write to" for a in org["emails"] if a not in addresses]
+    if not addresses:
+        skipped.append(f"{org['name']}: no address to remind")
+        return 0, skipped
+    limit = cfg.replies.max_per_address_per_day
+    if any(store.mails_to(a, day_start(now)) >= limit for a in addresses):
+        skipped.append(f"{org['name']}: an address already got {limit} automatic mails in 24 hours")
+        return None, skipped
+    from_name, from_addr = sender_identity(cfg)
+    rendered = render_mail("reminder", org.get("language") or "en",
+                           {"meeting": cfg.meeting, "organization": org["name"], "days_left": days_left},
+                           templates_dir=cfg.replies.templates_dir)
+    subject = rendered.subject or f"Reminder: {cfg.meeting.short_name}"
+    for addr in addresses:
+        key = f"reminder:{cfg.meeting.deadline.isoformat()}:{offset}:org:{org['id']}:{addr.lower()}"
+        mid = deterministic_message_id(key, from_addr.rpartition("@")[2])
+        mail = build_mail(from_name=from_name, from_addr=from_addr, to_addr=addr, subject=subject,
+                          text=rendered.text, html=rendered.html, message_id=mid, date=now,
+                          in_reply_to=org.get("invitation_ref") or None, auto_submitted="auto-generated",
+                          language=rendered.language)
+        store.queue_mail(kind="reminder", to_addr=addr, subject=subject, raw=mail.as_bytes(), mail_message_id=mid,
+                         dedupe_key=key, now=now, language=rendered.language, organization_id=org["id"])
+    return len(addresses), skipped
+
+
+def mark_no_answer(store: Store, cfg: Config, now: datetime) -> int:
+    """After the deadline day, invitees that never wrote become ``no_answer`` (the tick); returns how many."""
+    if local_today(cfg, now) <= cfg.meeting.deadline:
+        return 0
+    rows = store.query("SELECT id FROM organizations WHERE invited = 1 AND state = 'invited' ORDER BY id")
+    with store.transaction():
+        for row in rows:
+            store.set_organization_state(row["id"], "no_answer", now=now)
+    if rows:
+        log.info("deadline passed: %d invited organisations marked no_answer", len(rows))
+    return len(rows)
+
+
+def deadline_ticks() -> list[Any]:
+    """The ticks of this module, in the order the daemon runs them."""
+    return [send_reminders, mark_no_answer]
