@@ -6,13 +6,14 @@ the daemon's thread.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Sequence
+from datetime import date
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, DateFormatter
+from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def registrations_chart(days: Sequence[DayCount], *, deadline: date, report_date
     fig = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    xs = [d.day for d in days]
+    xs = [float(date2num(d.day)) for d in days]  # matplotlib's day numbers (typed floats)
     if xs:
         ax.step(xs, [d.people for d in days], where="post", color="#1f5fa8", linewidth=2.2,
                 label="people registered")
@@ -42,22 +43,21 @@ def registrations_chart(days: Sequence[DayCount], *, deadline: date, report_date
                 label="organisations registered")
         last = days[-1]
         # say the latest figures on the chart itself, so it reads without the legend
-        ax.annotate(str(last.people), (last.day, last.people), textcoords="offset points", xytext=(6, 2),
+        ax.annotate(str(last.people), (xs[-1], last.people), textcoords="offset points", xytext=(6, 2),
                     color="#1f5fa8", fontsize=10, fontweight="bold")
-        ax.annotate(str(last.organizations), (last.day, last.organizations), textcoords="offset points",
+        ax.annotate(str(last.organizations), (xs[-1], last.organizations), textcoords="offset points",
                     xytext=(6, -12), color="#e07b00", fontsize=10, fontweight="bold")
-    ax.axvline(deadline, color="#c0392b", linestyle="--", linewidth=1.6, label=f"deadline {deadline:%d %b %Y}")
+    ax.axvline(float(date2num(deadline)), color="#c0392b", linestyle="--", linewidth=1.6, label=f"deadline {deadline:%d %b %Y}")
     if report_date != deadline:
-        ax.axvline(report_date, color="#555555", linestyle=":", linewidth=1.4,
+        ax.axvline(float(date2num(report_date)), color="#555555", linestyle=":", linewidth=1.4,
                    label=f"this report {report_date:%d %b %Y}")
-    left = min([*xs, report_date, deadline])
-    right = max([*xs, report_date, deadline])
-    span = max((right - left).days, 1)
-    pad = timedelta(days=max(1, span // 20))
+    ends = [float(date2num(report_date)), float(date2num(deadline))]
+    left, right = min([*xs, *ends]), max([*xs, *ends])
+    pad = max(1.0, (right - left) / 20)  # in days
     ax.set_xlim(left - pad, right + pad)
     top = max([1, *(d.people for d in days), *(d.organizations for d in days)])
     ax.set_ylim(0, top * 1.18 + 1)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.xaxis.set_major_locator(AutoDateLocator(minticks=4, maxticks=10))
     ax.xaxis.set_major_formatter(DateFormatter("%d %b"))
     ax.grid(True, axis="y", color="#dddddd")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,8 @@ log = logging.getLogger("intake.report")
 TEMPLATES = Path(__file__).parent / "report_templates"
 WINDOW = timedelta(hours=24)
 AUTOMATIC_INTENTS = ("auto_reply", "bounce")
+# States of an organisation that has not answered: "no_answer" is set by the deadline tick (replies.notices).
+SILENT_STATES = ("invited", "no_answer")
 CHART_FILENAME = "registrations.png"
 # The longest stretch the chart shows: a months-long invitation period would squash the last weeks.
 CHART_MAX_DAYS = 120
@@ -154,13 +156,13 @@ def _when(text: str | None) -> datetime | None:
     if not text:
         return None
     dt = datetime.fromisoformat(text)
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def report_moment(cfg: Config, day: date) -> datetime:
     """The moment the report of ``day`` is due: ``report.send_at`` local time that day, in UTC."""
     tz = ZoneInfo(cfg.meeting.timezone)
-    return datetime.combine(day, cfg.report.send_at, tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, cfg.report.send_at, tzinfo=tz).astimezone(UTC)
 
 
 def build_report(store: Store, cfg: Config, now: datetime) -> Report:
@@ -169,7 +171,7 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
     Example: ``r = build_report(store, cfg, datetime(2017, 8, 10, 5, 0, tzinfo=timezone.utc))``
     """
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     tz = ZoneInfo(cfg.meeting.timezone)
     local = now.astimezone(tz)
     t = iso(now)
@@ -201,7 +203,7 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
         return (o["category"] or "").strip() or OTHER
 
     def answered(o: dict[str, Any]) -> bool:
-        return bool(o["wrote"]) or o["state"] != "invited"
+        return bool(o["wrote"]) or o["state"] not in SILENT_STATES
 
     def registered(o: dict[str, Any]) -> bool:
         # people on the record make an organisation registered, whatever its state column says
@@ -402,6 +404,7 @@ def report_mail(cfg: Config, rendered: RenderedReport, *, to_addr: str, message_
                      to_addr=to_addr, subject=rendered.report.subject, text=rendered.text, html=rendered.html,
                      message_id=message_id, date=now, auto_submitted="auto-generated", language="en")
     html_part = msg.get_payload()[1]  # type: ignore[index]
+    assert isinstance(html_part, EmailMessage)  # build_mail made [text, html]
     html_part.add_related(rendered.chart_png, maintype="image", subtype="png", cid=f"<{rendered.chart_cid}>",
                           filename=CHART_FILENAME, disposition="inline")
     msg.add_attachment(rendered.csv.encode("utf-8"), maintype="text", subtype="csv",
@@ -429,7 +432,7 @@ def queue_report(store: Store, cfg: Config, *, now: datetime, as_of: datetime | 
     never send it twice; ``force`` sends again anyway (with new dedupe keys).
     """
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     if not cfg.report.recipients:
         from intake.errors import ConfigError
         raise ConfigError("report.recipients", "is empty, so the report has nobody to go to",
@@ -468,7 +471,7 @@ def daily_report_tick(store: Store, cfg: Config, now: datetime) -> None:
     if not cfg.report.recipients:
         return
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     local = now.astimezone(ZoneInfo(cfg.meeting.timezone))
     if local.time() < cfg.report.send_at or store.job_done(report_job_key(local.date())):
         return
@@ -476,6 +479,15 @@ def daily_report_tick(store: Store, cfg: Config, now: datetime) -> None:
 
 
 __all__ = [
-    "Report", "Totals", "build_report", "render_report", "report_mail", "queue_report", "daily_report_tick",
-    "report_moment", "save_report_files", "render_everything", "age_text",
+    "Report",
+    "Totals",
+    "age_text",
+    "build_report",
+    "daily_report_tick",
+    "queue_report",
+    "render_everything",
+    "render_report",
+    "report_mail",
+    "report_moment",
+    "save_report_files",
 ]

@@ -12,7 +12,7 @@ import email
 import email.policy
 import io
 import re
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -27,7 +27,6 @@ from intake.schedule import default_ticks
 from intake.store import Store
 from replies.transport import OutboxFolderTransport
 
-UTC = timezone.utc
 REPORT_AT = datetime(2017, 8, 10, 5, 0, tzinfo=UTC)  # 07:00 in Geneva (CEST)
 INVITED_AT = datetime(2017, 7, 10, 8, 0, tzinfo=UTC)
 RECIPIENTS = ("secretary@unog.example.org", "assistant@unog.example.org")
@@ -253,8 +252,8 @@ def test_report_mail_has_both_parts_an_inline_png_and_the_csv(seeded: Store, cfg
 
 
 def test_daemon_sends_it_once_a_day_even_across_restarts(seeded: Store, cfg: Config) -> None:
-    assert default_ticks(cfg) == [daily_report_tick]
-    assert default_ticks(dataclasses.replace(cfg, report=ReportConfig())) == []  # nobody to send it to
+    assert daily_report_tick in default_ticks(cfg)
+    assert daily_report_tick not in default_ticks(dataclasses.replace(cfg, report=ReportConfig()))  # nobody
     outbox = cfg.transport.path
 
     def daemon_at(moment: datetime) -> Daemon:
@@ -266,25 +265,26 @@ def test_daemon_sends_it_once_a_day_even_across_restarts(seeded: Store, cfg: Con
         return sorted(p for p in outbox.glob("*.eml")
                       if b"daily report" in p.read_bytes().split(b"\r\n\r\n")[0].replace(b"\r\n ", b" "))
 
-    assert daemon_at(at(10, 4)).run_once().sent.sent == 0  # 06:00 in Geneva: too early
+    daemon_at(at(10, 4)).run_once()  # 06:00 in Geneva: too early
     assert reports_sent() == []
-    assert daemon_at(REPORT_AT).run_once().sent.sent == 2  # 07:00: one mail to each recipient
+    daemon_at(REPORT_AT).run_once()  # 07:00: one mail to each recipient
     first = reports_sent()
     assert len(first) == 2
     msg = email.message_from_bytes(first[0].read_bytes(), policy=email.policy.default)
     assert isinstance(msg, EmailMessage)
     text, _html, png, _csv = parts(msg)
     assert "People registered" in text and png.startswith(b"\x89PNG")
+    assert seeded.scalar("SELECT count(*) FROM outbox WHERE kind = 'report' AND status = 'sent'") == 2
 
     # a second tick the same day, and a restarted daemon in the evening, send nothing
-    assert daemon_at(REPORT_AT + timedelta(minutes=1)).run_once().sent.sent == 0
-    assert daemon_at(at(10, 20)).run_once().sent.sent == 0
+    daemon_at(REPORT_AT + timedelta(minutes=1)).run_once()
+    daemon_at(at(10, 20)).run_once()
     assert reports_sent() == first
     assert seeded.scalar("SELECT count(*) FROM outbox WHERE kind = 'report'") == 2
     assert seeded.job_done("report:2017-08-10")
 
     # the next morning brings the next report
-    assert daemon_at(at(11, 5)).run_once().sent.sent == 2
+    daemon_at(at(11, 5)).run_once()
     assert len(reports_sent()) == 4
 
 
@@ -295,6 +295,18 @@ def test_queue_report_twice_says_already_sent_unless_forced(seeded: Store, cfg: 
     forced = queue_report(seeded, cfg, now=REPORT_AT + timedelta(hours=2), force=True)
     assert not forced.already_sent and len(forced.outbox_ids) == 2
     assert seeded.scalar("SELECT count(*) FROM outbox WHERE kind = 'report'") == 4
+
+
+def test_after_the_deadline_silent_organisations_stay_silent(seeded: Store, cfg: Config) -> None:
+    from replies.notices import mark_no_answer  # the deadline tick: silent invitees become "no_answer"
+
+    after = at(20, 5)
+    assert mark_no_answer(seeded, cfg, after) == 3
+    r = build_report(seeded, cfg, after)
+    assert r.days_left == -2 and r.deadline_text.startswith("the deadline passed 2 days ago")
+    assert (r.totals.replied, r.totals.no_answer) == (6, 3)
+    assert [o.name for o in r.silent] == ["United Nations Development Programme", "Human Rights Watch",
+                                          "Zonta Peace Association"]
 
 
 def test_age_text() -> None:

@@ -8,14 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from intake.store import Store
-
 from test_report import RECIPIENTS, seed_meeting
+
+from intake.store import Store
 
 
 def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "INTAKE_CONFIG"}
-    return subprocess.run([sys.executable, "-m", "intake.cli", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "intake.cli", *args], cwd=cwd, capture_output=True, text=True, check=False,
                           timeout=120, env=env)
 
 

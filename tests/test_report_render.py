@@ -16,12 +16,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import matplotlib.image
+from test_report import RECIPIENTS, REPORT_AT, seed_meeting
 
 from intake.config import Config, ReportConfig
 from intake.report import CHART_FILENAME, queue_report
 from intake.store import Store
-
-from test_report import RECIPIENTS, REPORT_AT, seed_meeting
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -32,7 +31,7 @@ def screenshot(html: Path, png: Path, profile: Path, *, width: int = 1000, heigh
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
          f"--user-data-dir={profile}", f"--screenshot={png}",
          f"--window-size={width},{height}", html.as_uri()],
-        capture_output=True, text=True, timeout=90)
+        capture_output=True, text=True, timeout=90, check=False)
     assert png.exists(), f"chromium made no screenshot: {proc.stderr[-2000:]}"
 
 
