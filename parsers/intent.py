@@ -33,7 +33,7 @@ _CANCEL = re.compile(
     r"\bplease cancel\b|\bveuillez annuler\b|\bpor favor cancel", re.I)
 _CORRECT = re.compile(
     r"\breplace\b|\breplaced\b|\bchanges?\b (?:to|in)\b|\bfollowing (?:two |three )?changes\b|\bcorrect(?:ion|ed)?\b|"
-    r"\bmisspel|\bmisspelt\b|\bspelled\b|\berrors?\b (?:crept|in (?:my|our))|\bplease (?:add|ADD)\b|\bADD\b|"
+    r"\bmisspel|\bmisspelt\b|\bspelled\b|\berrors?\b (?:crept|in (?:my|our))|"
     r"\bmodifications?\b|\bremplac|\bcorriger\b|\berreur\b|\bcorregir\b|\bun error\b|\breemplaz|\bsustitu|"
     r"\bupdate (?:to|of) (?:our|the) (?:delegation|registration)|\bno longer (?:be )?able to attend\b", re.I)
 _QUESTION = re.compile(

@@ -302,7 +302,7 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
         if not chunk:
             continue
         # "Programme Coordinator at the Lao Survivors' Advocacy Network"
-        at = re.match(r"^(.*?)\s+(?:at|with|of|au sein de|à|en|de la|del|de)\s+(?:the\s+|la\s+|el\s+)?(.+)$", chunk)
+        at = re.match(r"^(.*?)\s+(?:at|with|au sein de|auprès de|en la|en el)\s+(?:the\s+|la\s+|el\s+|l['’])?(.+)$", chunk)
         if at and _external_org(at.group(2), ctx) and not _is_top_org(at.group(2), ctx) and find_org(at.group(2)) is None \
                 and ORG_WORDS.search(at.group(2)) and at.group(1):
             if not d.organization:
