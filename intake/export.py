@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -90,6 +91,32 @@ def person_line(honorific: str | None, name: str, function: str | None, head_of_
     return ", ".join(parts)
 
 
+def _category_key(text: str) -> str:
+    key = re.sub(r"[^a-z0-9]", "", sort_key(text)).replace("ization", "isation")
+    return key.removesuffix("s")
+
+
+def _initials(text: str) -> str:
+    return "".join(w[0] for w in re.split(r"[^a-z]+", sort_key(text)) if w)
+
+
+def category_for(raw: str | None, categories: Sequence[str]) -> str:
+    """The configured category an organisation's category means, else the raw text (empty -> "Other").
+
+    Invitee lists are typed by hand, so the match ignores case, accents, punctuation, plural and the
+    -ise/-ize spelling, and accepts initials: "NGO", "NGOs" and "non-governmental organization" all mean
+    "Non-governmental organisations"; "IO" means "International organisations".
+    """
+    text = (raw or "").strip()
+    if not text:
+        return OTHER
+    key = _category_key(text)
+    for name in categories:
+        if key in (_category_key(name), _initials(name)) and key:
+            return name
+    return text
+
+
 def sort_key(text: str) -> str:
     """Alphabetical order as a reader expects it: no case, no accents ("Égalité" sorts with "Egalite")."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -121,8 +148,7 @@ def participants(store: Store, categories: Sequence[str] = DEFAULT_CATEGORIES, *
     rank = {c: i for i, c in enumerate(categories)}
 
     def category_of(row: dict[str, Any]) -> str:
-        c = (row["category"] or "").strip()
-        return c or OTHER
+        return category_for(row["category"], categories)
 
     def order(row: dict[str, Any]) -> tuple[Any, ...]:
         cat = category_of(row)

@@ -28,7 +28,7 @@ import jinja2
 
 from intake.chart import DayCount, registrations_chart
 from intake.config import Config
-from intake.export import OTHER, participants_csv, person_line
+from intake.export import category_for, participants_csv, person_line
 from intake.store import Store, iso
 from parsers.model import FLAG_CODES
 from replies.compose import build_mail, deterministic_message_id
@@ -200,7 +200,7 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
         people_by_org[r["organization_id"]] = people_by_org.get(r["organization_id"], 0) + 1
 
     def category_of(o: dict[str, Any]) -> str:
-        return (o["category"] or "").strip() or OTHER
+        return category_for(o["category"], categories)
 
     def answered(o: dict[str, Any]) -> bool:
         return bool(o["wrote"]) or o["state"] not in SILENT_STATES

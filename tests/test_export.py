@@ -15,6 +15,7 @@ import pytest
 
 from intake.export import (
     XLSX_COLUMNS,
+    category_for,
     grouped,
     participants,
     participants_csv,
@@ -59,9 +60,9 @@ def seed_list(store: Store) -> None:
     uni = org("University of Geneva", "Universities")  # a category the config does not list: printed last
     zonta = org("Zonta Peace Association", None)
     hi = org("Handicap International", NGO)
-    npa = org("norwegian people's aid", NGO)
+    npa = org("norwegian people's aid", "NGO")  # as an invitee list types it
     acc = org("Ácción Contra Minas", NGO)
-    oif = org("Organisation internationale de la Francophonie", IO)
+    oif = org("Organisation internationale de la Francophonie", "international organization")
     gichd = org("Geneva International Centre for Humanitarian Demining", IO)
     mac = org("Mines Action Canada", NGO)
 
@@ -101,6 +102,13 @@ def test_participants_as_of_a_moment(store: Store) -> None:
     assert "Gone Away" in names and "Cancelled Person" in names
     assert [p.name for p in participants(store, CATEGORIES, as_of=T0 + timedelta(minutes=5, seconds=30))] == [
         "Lucía Pérez", "Jean Dupont", "Per Nordahl", "Anna Berg", "Clara Weiss"]
+
+
+def test_category_for_tolerates_how_invitee_lists_are_typed() -> None:
+    cats = CATEGORIES
+    assert [category_for(c, cats) for c in ("NGO", "NGOs", "ngo", "Non-Governmental Organization", "IO",
+                                            "International organisation", None, "  ", "other", "Universities")] == [
+        NGO, NGO, NGO, NGO, IO, IO, "Other", "Other", "Other", "Universities"]
 
 
 def test_line_and_honorifics() -> None:
