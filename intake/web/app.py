@@ -1,22 +1,25 @@
 """The application factory: routes, middleware, templates and one SQLite connection per worker thread.
 
-Starlette runs the request handlers on the event loop; database work goes to its thread pool
-(``run_in_threadpool``), and each pool thread opens its own :class:`~intake.store.Store` once (sqlite3
-connections are not shared between threads). Reads run outside transactions (WAL: they never block the daemon);
-each change is one short ``BEGIN IMMEDIATE`` transaction.
+Starlette runs the request handlers on the event loop; database work goes to a small pool of our own threads,
+each with its own :class:`~intake.store.Store` opened once (sqlite3 connections are bound to their thread).
+Our own pool, not Starlette's: its few threads are reused, so connections are opened rarely (opening a Store
+checks the migrations under the write lock, and would wait for the daemon's transaction). Reads run outside
+transactions (WAL: they never block the daemon, nor it them); each change is one short ``BEGIN IMMEDIATE``
+transaction.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 import jinja2
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
@@ -31,6 +34,7 @@ from intake.web.security import SecurityHeaders
 log = logging.getLogger("intake.web")
 HERE = Path(__file__).parent
 MAX_BODY_BYTES = 256 * 1024
+DB_THREADS = 4  # a few staff at once; every query is short
 T = TypeVar("T")
 
 
@@ -57,6 +61,7 @@ class ReviewApp:
         self.now = now
         self.secret = secret
         self.stores = ThreadStores(cfg.store.path)
+        self.executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="intake-web-db")
         self.rate_limit = LoginRateLimit(cfg.review.login_max_attempts,
                                          timedelta(seconds=cfg.review.login_window_seconds), now)
         self.templates = jinja2.Environment(
@@ -67,10 +72,10 @@ class ReviewApp:
         )
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run ``fn(store, *args, **kwargs)`` in the thread pool with that thread's Store."""
+        """Run ``fn(store, *args, **kwargs)`` in a database thread with that thread's Store."""
         def call() -> T:
             return fn(self.stores.get(), *args, **kwargs)
-        return await run_in_threadpool(call)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
 
 def session_secret(cfg: Config) -> str:
