@@ -56,11 +56,11 @@ def build_mail(*, from_name: str, from_addr: str, to_addr: str, subject: str, te
     # RFC 3834: mark automatic mail so other robots do not answer it
     msg["Auto-Submitted"] = auto_submitted
     msg["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office replies to us
-    if language:
-        msg["Content-Language"] = clean_header(language)
     msg.set_content(text, charset="utf-8")
     if html is not None:
         msg.add_alternative(html, subtype="html", charset="utf-8")
+    if language:  # after set_content, which drops every Content-* header it finds
+        msg["Content-Language"] = clean_header(language)
     return msg
 
 
