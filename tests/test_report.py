@@ -191,7 +191,7 @@ def test_figures_on_a_fixed_clock(seeded: Store, cfg: Config) -> None:
     assert series["2017-08-10"] == (7, 4)
 
 
-def test_the_same_day_later_gives_other_figures_and_hides_no_one_early(seeded: Store, cfg: Config) -> None:
+def test_figures_depend_on_the_moment_asked_for(seeded: Store, cfg: Config) -> None:
     later = build_report(seeded, cfg, REPORT_AT + timedelta(hours=2))
     assert later.totals.people == 8  # the 06:00 UTC registration now counts
     assert [f.reason for f in later.flags] == ["low_confidence", "question"]  # attachment_only was resolved
