@@ -226,7 +226,7 @@ JOB_WORDS = re.compile(
     r"Advocate|Leader|Líder|Associate|Secretary|Secretari[oa]|Representative|Delegate|Expert[e]?|Intern|"
     r"Campaigner|Campañista|Focal Point|Programme|Program|Project|Proyecto|Projet|Sobreviviente)\b", re.I)
 _CLAUSE = re.compile(r"\b(?:will|would|shall|is|are|was|were|has|have|can|could|should|need|needs|est|sont|sera|"
-                     r"seront|será|serán|es|son|va|van|tiene|tienen|does|did|please|merci|por favor)\b", re.I)
+                     r"seront|será|serán|es|son|va|van|tiene|tienen|does|did|please|merci|por favor)\b")
 
 
 def _org_like(text: str, ctx: Context) -> bool:
@@ -372,6 +372,17 @@ def _split_name_rest(line: str) -> tuple[str | None, str | None, str]:
     if m:
         name = m.group("name")
         return m.group("hon"), name, line[m.end():]
+    # "MOREAU, Pierre (Mr.) - ...": family name in capitals, comma, given names
+    m = re.match(rf"(?P<fam>[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’\-]+(?:[ ][A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’\-]+)*),[ \t]*"
+                 rf"(?P<given>[A-ZÀ-ÖØ-Þ][a-zà-ÿ][\w'’\-]*(?:[ ][A-ZÀ-ÖØ-Þ][a-zà-ÿ][\w'’\-]*)*)"
+                 rf"(?=\s*(?:$|[,(–—|:;\t]|\s-\s))", line)
+    if m and len(m.group("fam")) > 1:
+        rest = line[m.end():]
+        hm = re.match(rf"\s*\(\s*(?P<hon>{HONORIFIC_RE})\s*\)", rest)
+        name = m.group("given") + " " + m.group("fam")
+        if hm:
+            return hm.group("hon"), name, rest[hm.end():]
+        return None, name, rest
     m = re.match(rf"(?P<name>{NAME_RE})(?=\s*(?:$|[,(–—|:;\t]|\s-\s))", line)
     if m:
         rest = line[m.end():]
@@ -430,6 +441,7 @@ def _header_roles(cells: list[str]) -> list[str | None] | None:
     roles: list[str | None] = []
     for cell in cells:
         c = cell.strip(" *:").lower()
+        c = {"civilite": "civilité", "prenom": "prénom", "fonction": "fonction", "funcion": "función"}.get(fold(c), c)
         role = None
         for r, pat in _HEADER_WORDS.items():
             if pat.match(c):
@@ -803,6 +815,13 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                     start = sentence.find(key_name)
                     if _name_ok(key_name, ctx, strong_layout=False) and not _inside_proper_phrase(sentence, start):
                         d = _apposition(sentence, start + len(key_name), ctx)
+                        if not d.function:
+                            # "our Director Nicholas Barker": a title written right before the name
+                            pm = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su|the)\s+((?:[A-Za-zÀ-ÿ'’-]+\s+){0,4}?)"
+                                           r"$", sentence[:start], re.I)
+                            role = pm.group(1).strip() if pm else ""
+                            if role and JOB_WORDS.search(role) and not _GENERIC_ROLE.match(role):
+                                d.function = role
                         p = _make_person(key_name, None, d, "prose", ctx, 0.6)
                         if p and name_key(p.name) not in taken:
                             people.append(p)
@@ -873,12 +892,21 @@ _FIRST_NAME_FIX = re.compile(
 
 
 def _ner_names_in(sentence: str, ctx: Context) -> list[str]:
+    """Capitalised runs (or their sub-runs: "Director Nicholas Barker") that spaCy tagged as a person."""
     out = []
     for m in re.finditer(NAME_RE, sentence):
-        cand = m.group(0)
-        key = name_key(normalise_name(cand))
-        if len(key) >= 2 and key in ctx.persons_ner:
-            out.append(cand)
+        tokens = m.group(0).split()
+        found = None
+        for size in range(len(tokens), 1, -1):
+            for start in range(0, len(tokens) - size + 1):
+                cand = " ".join(tokens[start:start + size])
+                if name_key(normalise_name(cand)) in ctx.persons_ner:
+                    found = cand
+                    break
+            if found:
+                break
+        if found:
+            out.append(found)
     return out
 
 

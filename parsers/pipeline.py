@@ -182,12 +182,18 @@ def _settle_people(result: P.PeopleResult, prep: Prepared, ctx: P.Context) -> li
     # E-mails written apart from the name ("His e-mail is ...", "Correo electrónico: ..."): give a loose
     # address to the one person without one.
     assigned = {p.email for p in people if p.email}
+    # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates.
+    wrong = {m.group(1).lower() for m in re.finditer(
+        r"(?:et non|and not|not|y no|instead of|au lieu de|en lugar de|en vez de|rather than)\s+(?:à\s+|de\s+)?"
+        r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", prep.body, re.I)}
     loose = [m.group(0).lower().strip(".") for m in P.EMAIL_RE.finditer(prep.body)]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
-             and not _SECRETARIAT.match(e)]
+             and not _SECRETARIAT.match(e) and e not in wrong]
     missing = [p for p in people if not p.email and not _is_sender(p, ctx)]
-    if len(loose) == 1 and len(missing) == 1:
-        missing[0].email = loose[0]
+    if loose and len(loose) == len(missing):
+        # one address per person, in the order both were written ("... are x@ and y@ respectively")
+        for person, mail in zip(missing, loose):
+            person.email = mail
     for fam in [f for kind, f in result.surname_mentions if kind == "hod"]:
         for p in people:
             if family_key(p.name) == fam:
