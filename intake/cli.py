@@ -215,6 +215,101 @@ def status(max_age: float | None, config_path: Path | None) -> None:
 
 # --- invitees and deadline mail (issue 5) ------------------------------------------------------------------
 
+@main.group()
+def invitees() -> None:
+    """The list of invited organisations (import a CSV, list states).
+
+    Example: intake invitees import invitees.csv --config config.toml
+    """
+
+
+@invitees.command("import")
+@click.option("--dry-run", is_flag=True, help="Check the file and show what would change; change nothing.")
+@CONFIG_OPTION
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+def invitees_import(dry_run: bool, config_path: Path | None, csv_file: Path) -> None:
+    """Import invited organisations from a CSV file (name, acronym, category, emails, invitation, language).
+
+    All or nothing: a bad row stops the import and every problem is listed. Importing again updates
+    organisations by name (addresses are added, never removed).
+
+    Example: intake invitees import invitees.csv --config config.toml
+    """
+    from intake.invitees import import_invitees, preview_invitees
+    from intake.store import utcnow
+    from intake.wiring import open_store
+
+    cfg = _config(config_path)
+    store = open_store(cfg)
+    try:
+        run = preview_invitees if dry_run else import_invitees
+        summary = run(store, csv_file, now=utcnow())
+    except IntakeError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    click.echo(f"{'would import' if dry_run else 'imported'} {csv_file}: {summary.added} added, "
+               f"{summary.updated} updated, {summary.unchanged} unchanged")
+
+
+@invitees.command("list")
+@CONFIG_OPTION
+def invitees_list(config_path: Path | None) -> None:
+    """List organisations with their state (invited, replied, registered, declined, no_answer).
+
+    Example: intake invitees list --config config.toml
+    """
+    from intake.wiring import open_store
+
+    store = open_store(_config(config_path))
+    rows = store.query(
+        "SELECT o.name, o.acronym, o.state, o.invited, o.emails, "
+        "(SELECT count(*) FROM representatives r WHERE r.organization_id = o.id AND r.status = 'registered')"
+        " AS people FROM organizations o ORDER BY o.invited DESC, o.state, o.name")
+    store.close()
+    for r in rows:
+        label = f"{r['name']} ({r['acronym']})" if r["acronym"] else r["name"]
+        emails = ", ".join(json.loads(r["emails"] or "[]"))
+        click.echo(f"{r['state']:<11} {r['people']:>3} people  {label}  <{emails}>"
+                   f"{'' if r['invited'] else '  [not on the invitee list]'}")
+    click.echo(f"{len(rows)} organisations")
+
+
+@main.command()
+@click.option("--at", "at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), default=None,
+              help="Run as if it were this UTC date/time (default: now).")
+@CONFIG_OPTION
+def notices(at: object, config_path: Path | None) -> None:
+    """Queue the deadline mail due now: reminders to invitees that have not registered, "no answer" states.
+
+    The daemon does this by itself after every check; this command is for a run by hand. Each reminder goes
+    once per organisation and offset, however often it runs. Queued mail is sent by the next `intake run`.
+
+    Example: intake notices --config config.toml
+    """
+    from datetime import timezone
+
+    from intake.store import utcnow
+    from intake.wiring import open_store
+    from replies.notices import mark_no_answer, send_reminders
+
+    cfg = _config(config_path)
+    now = at.replace(tzinfo=timezone.utc) if at is not None else utcnow()  # type: ignore[attr-defined]
+    store = open_store(cfg)
+    summary = send_reminders(store, cfg, now)
+    no_answer = mark_no_answer(store, cfg, now)
+    store.close()
+    if summary.offset is None:
+        click.echo("no reminder due today")
+    else:
+        click.echo(f"reminder {summary.offset} days before the deadline: {summary.organizations} organisations, "
+                   f"{summary.mails} mails queued")
+    for line in summary.skipped:
+        click.echo(f"  skipped: {line}")
+    if no_answer:
+        click.echo(f"{no_answer} organisations marked no_answer")
+
+
 # --- review web page (issue 6) ----------------------------------------------------------------------------
 
 @main.command()
