@@ -466,7 +466,8 @@ def queue_report(store: Store, cfg: Config, *, now: datetime, as_of: datetime | 
 def daily_report_tick(store: Store, cfg: Config, now: datetime) -> None:
     """Daemon tick: queue today's report once local time reaches ``report.send_at``.
 
-    Does nothing without recipients, before the time, or when today's report is in ``jobs_done``.
+    Does nothing without recipients, before the time, or when today's report is in ``jobs_done``. A failure
+    is logged, never raised: the daemon goes on reading replies.
     """
     if not cfg.report.recipients:
         return
@@ -475,7 +476,12 @@ def daily_report_tick(store: Store, cfg: Config, now: datetime) -> None:
     local = now.astimezone(ZoneInfo(cfg.meeting.timezone))
     if local.time() < cfg.report.send_at or store.job_done(report_job_key(local.date())):
         return
-    queue_report(store, cfg, now=now)
+    try:
+        queue_report(store, cfg, now=now)
+    except Exception:  # a broken report must not stop the intake of replies
+        # Nothing was recorded in jobs_done, so the next check tries again (after a template is fixed, say).
+        log.exception("the daily report of %s could not be built; replies are still processed, "
+                      "the next check tries again", local.date())
 
 
 __all__ = [

@@ -288,6 +288,24 @@ def test_daemon_sends_it_once_a_day_even_across_restarts(seeded: Store, cfg: Con
     assert len(reports_sent()) == 4
 
 
+def test_a_broken_report_template_does_not_stop_the_daemon(seeded: Store, cfg: Config, tmp_path: Path,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    overrides = tmp_path / "templates"
+    overrides.mkdir()
+    (overrides / "report.txt").write_text("{% for x in %}broken\n", encoding="utf-8")
+    broken = dataclasses.replace(cfg, replies=dataclasses.replace(cfg.replies, templates_dir=overrides))
+    daemon = Daemon(broken, seeded, MaildirMailbox(cfg.mailbox.path), OutboxFolderTransport(cfg.transport.path),
+                    now=lambda: REPORT_AT, ticks=[daily_report_tick], progress=False)
+    with caplog.at_level("ERROR", logger="intake.report"):
+        daemon.run_once()  # does not raise
+    assert "could not be built" in caplog.text
+    assert not seeded.job_done("report:2017-08-10")  # so the next check tries again
+    (overrides / "report.txt").unlink()  # the secretariat fixes it: the bundled template is used again
+    daemon.cfg = cfg
+    daemon.run_once()
+    assert seeded.scalar("SELECT count(*) FROM outbox WHERE kind = 'report' AND status = 'sent'") == 2
+
+
 def test_queue_report_twice_says_already_sent_unless_forced(seeded: Store, cfg: Config) -> None:
     assert not queue_report(seeded, cfg, now=REPORT_AT).already_sent
     again = queue_report(seeded, cfg, now=REPORT_AT + timedelta(hours=1))
@@ -320,6 +338,7 @@ def test_an_empty_database_still_gives_a_report(cfg: Config) -> None:
     store = Store(cfg.store.path)
     rendered = render_everything(store, cfg, REPORT_AT)
     assert "Nothing waits for a person." in rendered.text
+    assert "No organisation on record yet." in rendered.text
     assert rendered.report.totals.people == 0
     assert rendered.chart_png.startswith(b"\x89PNG")
     assert rendered.csv.splitlines() == [
