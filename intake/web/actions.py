@@ -15,18 +15,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import re
+
 import jinja2
 from email_validator import EmailNotValidError, validate_email
 
 from intake.config import Config
 from intake.errors import IntakeError
 from intake.store import Store
-from intake.web.mailview import reply_headers
-from parsers.model import Extraction, Headers
-from replies.acknowledgement import sender_identity
+from intake.web.mailview import view_message
+from replies.acknowledgement import ReplyTarget, greeting_name, queue_reply, sender_identity
 from replies.compose import build_mail, deterministic_message_id, reply_subject
-from replies.policy import may_auto_reply
-from replies.render import render
+from replies.policy import Decision, Incoming, day_start, is_plain_address, may_auto_reply, reply_address
+from replies.render import render_mail
 
 CHOICES = {
     "approve_ack": "approved; acknowledgement queued",
@@ -135,72 +136,93 @@ def assign_organization(store: Store, message_row_id: int, org_id: int, *, usern
 
 # --- replies ------------------------------------------------------------------------------------------------
 
-def _reply_extraction(row: dict[str, Any], organization: str | None) -> Extraction:
-    """What the reply code needs to answer a stored message: its headers and language.
-
-    ``should_reply`` is True because a person decided to answer; the policy still refuses our own and robot
-    addresses.
-    """
-    return Extraction(intent=row.get("intent") or "other", language=row.get("language") or "en",
-                      organization=organization, should_reply=True, headers=reply_headers(row["raw"]))
+def _context(store: Store, cfg: Config, target: ReplyTarget, org: dict[str, Any] | None) -> dict[str, Any]:
+    """The variables every reply template gets, as ``replies.acknowledgement.queue_reply`` builds them."""
+    return {"meeting": cfg.meeting, "reply_subject": reply_subject(target.subject, cfg.meeting.name),
+            "greeting_name": greeting_name(target.from_name), "organization": org["name"] if org else None}
 
 
-def _check_policy(store: Store, cfg: Config, ex: Extraction) -> str:
-    """The address to answer, or ActionRefused with the reason."""
-    if not cfg.replies.enabled:
-        raise ActionRefused("Replies are switched off (replies.enabled = false): approve without reply instead.")
-    h = ex.headers
-    to_addr = (h.reply_to or h.from_addr or "").lower() or None
-    # sent_today=0: the daily limit stops loops between robots; a person's decision is not a loop
-    decision = may_auto_reply(ex, to_addr=to_addr, own_addresses=cfg.own_addresses, sent_today=0,
-                              max_per_day=cfg.replies.max_per_address_per_day)
-    if not decision.send or to_addr is None:
-        raise ActionRefused(f"No reply can be sent: {decision.reason}. Approve without reply instead.")
-    return to_addr
+def _is_late(store: Store, message_row_id: int) -> bool:
+    return bool(store.scalar("SELECT 1 FROM flags WHERE message_id = ? AND reason = 'late'", (message_row_id,)))
 
 
-def _queue(store: Store, cfg: Config, *, kind: str, row: dict[str, Any], ex: Extraction, to_addr: str,
-           text: str, language: str, dedupe_key: str, now: datetime) -> int | None:
-    from_name, from_addr = sender_identity(cfg)
-    mid = deterministic_message_id(dedupe_key, from_addr.rpartition("@")[2])
-    h: Headers = ex.headers
-    mail = build_mail(from_name=from_name, from_addr=from_addr, to_addr=to_addr,
-                      subject=reply_subject(h.subject, cfg.meeting.name), text=text, message_id=mid, date=now,
-                      in_reply_to=h.message_id, references=h.references, language=language)
-    return store.queue_mail(kind=kind, to_addr=to_addr, subject=str(mail["Subject"]), raw=mail.as_bytes(),
-                            mail_message_id=mid, dedupe_key=dedupe_key, now=now, language=language,
-                            organization_id=row.get("organization_id"), reply_to_message_id=row["id"])
+def acknowledgement_text(store: Store, cfg: Config, message_row_id: int) -> str:
+    """The acknowledgement the message would get now: the delegation as it stands after the person's edits."""
+    target = ReplyTarget.from_stored(store, message_row_id)
+    org_id = store.scalar("SELECT organization_id FROM messages WHERE id = ?", (message_row_id,))
+    org = store.organization(org_id) if org_id else None
+    context = {**_context(store, cfg, target, org), "representatives": store.representatives(org_id) if org else [],
+               "late": _is_late(store, message_row_id)}
+    return render_mail("acknowledgement", target.language, context, templates_dir=cfg.replies.templates_dir).text
 
 
-def acknowledgement_text(store: Store, cfg: Config, message_row_id: int) -> tuple[str, str, list[dict[str, Any]]]:
-    """(language, text, people) of the acknowledgement the message would get now: the whole delegation as
-    it stands after the person's edits."""
-    row = store.message(message_row_id) or {}
-    org = store.organization(row["organization_id"]) if row.get("organization_id") else None
-    people = store.representatives(org["id"]) if org else []
-    ex = _reply_extraction(row, org["name"] if org else None)
-    language, text = render("acknowledgement", ex.language,
-                            {"meeting": cfg.meeting, "organization": org["name"] if org else None,
-                             "representatives": people, "greeting_name": ex.headers.from_name},
-                            templates_dir=cfg.replies.templates_dir)
-    return language, text, people
+# The clarification template is written for automatic mail; a person's question should not say so.
+_AUTOMATIC_LINE = re.compile(r"(?im)^.*(sent automatically|automatiquement|automáticamente).*\n?")
+
+
+_NEUTRAL_DRAFT = {
+    "en": ("Dear {name},", "Dear Madam/Sir,", "Thank you for your message concerning the {meeting}.",
+           "Yours sincerely,"),
+    "fr": ("{name},", "Madame, Monsieur,", "Nous vous remercions de votre message concernant la {meeting}.",
+           "Veuillez agréer nos salutations distinguées."),
+    "es": ("Estimado/a {name}:", "Estimado/a señor/a:", "Le agradecemos su mensaje relativo a la {meeting}.",
+           "Atentamente,"),
+}
 
 
 def clarification_draft(store: Store, cfg: Config, message_row_id: int) -> str:
-    """The text the clarification form starts with: the ``clarification`` template when there is one."""
+    """The text the clarification form starts with, for the person to edit.
+
+    When nobody could be read (or only in an attachment) it is the ``clarification`` template, which asks for
+    the names; for anything else (a question, a contradiction) a greeting and signature around a blank line.
+    """
+    target = ReplyTarget.from_stored(store, message_row_id)
     row = store.message(message_row_id) or {}
     org = store.organization(row["organization_id"]) if row.get("organization_id") else None
-    ex = _reply_extraction(row, org["name"] if org else None)
-    context = {"meeting": cfg.meeting, "organization": org["name"] if org else None,
-               "greeting_name": ex.headers.from_name, "representatives": [], "question": "", "questions": []}
-    try:
-        return render("clarification", ex.language, context, templates_dir=cfg.replies.templates_dir)[1]
-    except (jinja2.TemplateError, OSError):
-        pass  # no template yet (or one needing other variables): the built-in draft below
-    greeting = ex.headers.from_name or "Madam/Sir"
-    return (f"Dear {greeting},\n\nThank you for your message about the {cfg.meeting.name}.\n\n"
-            "To complete the registration, could you please confirm the following:\n\n- \n\n"
-            f"Yours sincerely,\n{cfg.meeting.secretariat_name}\n{cfg.meeting.secretariat_address}\n")
+    reasons = {r["reason"] for r in store.query("SELECT reason FROM flags WHERE message_id = ?", (message_row_id,))}
+    context = _context(store, cfg, target, org)
+    if reasons & {"attachment_only", "no_representatives"}:
+        context.update(reason="attachment_only" if "attachment_only" in reasons else "nobody",
+                       attachments=[a.filename for a in view_message(row.get("raw") or b"").attachments])
+        try:
+            text = render_mail("clarification", target.language, context,
+                               templates_dir=cfg.replies.templates_dir).text
+            return _AUTOMATIC_LINE.sub("", text)
+        except (jinja2.TemplateError, OSError):
+            pass  # an edited template with a mistake must not hide the page: the neutral draft below
+    named, anonymous, thanks, closing = _NEUTRAL_DRAFT.get(target.language or "en", _NEUTRAL_DRAFT["en"])
+    name = context["greeting_name"]
+    greeting = named.format(name=name) if name else anonymous
+    return (f"{greeting}\n\n{thanks.format(meeting=cfg.meeting.name)}\n\n\n\n{closing}\n"
+            f"{cfg.meeting.secretariat_name}\n{cfg.meeting.secretariat_address}\n")
+
+
+def _queue_written_reply(store: Store, cfg: Config, *, kind: str, message_row_id: int, text: str,
+                         organization_id: int | None, dedupe_key: str, now: datetime) -> int | None:
+    """Queue a mail whose text a person wrote. The same checks as ``queue_reply(..., manual=True)`` (address,
+    own addresses, per-address limit); only the text comes from the form instead of a template."""
+    target = ReplyTarget.from_stored(store, message_row_id)
+    org = store.organization(organization_id) if organization_id else None
+    to_addr = reply_address(target.incoming, org["emails"] if org else ())
+    sent_today = store.mails_to(to_addr, day_start(now)) if to_addr and is_plain_address(to_addr) else 0
+    decision = may_auto_reply(Incoming(target.incoming.from_addr, target.incoming.reply_to), to_addr=to_addr,
+                              own_addresses=cfg.own_addresses, sent_today=sent_today,
+                              max_per_day=cfg.replies.max_per_address_per_day, answer_allowed=True)
+    if not cfg.replies.enabled:
+        decision = Decision(False, "replies are switched off (replies.enabled = false)")
+    if not decision.send or to_addr is None:
+        raise ActionRefused(f"No mail can be sent: {decision.reason}.")
+    if store.scalar("SELECT 1 FROM outbox WHERE dedupe_key = ?", (dedupe_key,)):
+        return None
+    from_name, from_addr = sender_identity(cfg)
+    mid = deterministic_message_id(dedupe_key, from_addr.rpartition("@")[2])
+    mail = build_mail(from_name=from_name, from_addr=from_addr, to_addr=to_addr,
+                      subject=reply_subject(target.subject, cfg.meeting.name), text=text, message_id=mid,
+                      date=now, in_reply_to=target.message_id, references=target.references,
+                      language=target.language, auto_submitted="no")  # a person wrote it (RFC 3834)
+    return store.queue_mail(kind=kind, to_addr=to_addr, subject=str(mail["Subject"]), raw=mail.as_bytes(),
+                            mail_message_id=mid, dedupe_key=dedupe_key, now=now, language=target.language,
+                            organization_id=organization_id, reply_to_message_id=message_row_id)
 
 
 def resolve_message(store: Store, cfg: Config, message_row_id: int, choice: str, *, username: str,
@@ -220,26 +242,35 @@ def resolve_message(store: Store, cfg: Config, message_row_id: int, choice: str,
         org = store.organization(row["organization_id"]) if row.get("organization_id") else None
         done = CHOICES[choice]
         if choice in ("approve_ack", "clarify"):
-            ex = _reply_extraction(row, org["name"] if org else None)
-            to_addr = _check_policy(store, cfg, ex)
             # one key per reviewed flag: a double click never sends twice, a later review can send again
-            key_suffix = f"message:{message_row_id}:review:{flags[0]['id']}"
+            key = f"{'acknowledgement' if choice == 'approve_ack' else 'clarification'}:message:" \
+                  f"{message_row_id}:review:{flags[0]['id']}"
             if choice == "approve_ack":
-                if org is None or not store.representatives(org["id"]):
+                people = store.representatives(org["id"]) if org else []
+                if not people:
                     raise ActionRefused("Nobody is registered for this message's organisation: add the people "
                                         "first, or approve without reply.")
-                language, body, _ = acknowledgement_text(store, cfg, message_row_id)
-                kind = "acknowledgement"
+                out_id, decision = queue_reply(
+                    store, cfg, kind="acknowledgement", message_row_id=message_row_id, now=now,
+                    organization_id=org["id"] if org else None, dedupe_key=key, manual=True,
+                    context={"representatives": people, "late": _is_late(store, message_row_id)})
+                if out_id is None and not decision.reason.startswith("already queued"):
+                    raise ActionRefused(f"No acknowledgement can be sent: {decision.reason}. "
+                                        "Approve without reply instead.")
+                if out_id is not None:
+                    _supersede_unsent(store, message_row_id, keep=out_id, who=who, now=now)
             else:
                 body = text.replace("\r\n", "\n").strip()
                 if not body:
                     raise ActionRefused("Write the question for the sender first.")
-                language, kind = ex.language, "clarification"
-            out_id = _queue(store, cfg, kind=kind, row=row, ex=ex, to_addr=to_addr, text=body + "\n",
-                            language=language, dedupe_key=f"{kind}:{key_suffix}", now=now)
-            if kind == "acknowledgement" and out_id is not None:
-                _supersede_unsent(store, message_row_id, keep=out_id, who=who, now=now)
+                out_id = _queue_written_reply(store, cfg, kind="clarification", message_row_id=message_row_id,
+                                              text=body + "\n", organization_id=row.get("organization_id"),
+                                              dedupe_key=key, now=now)
+            to_addr = store.scalar("SELECT to_addr FROM outbox WHERE dedupe_key = ?", (key,))
             done += f" to {to_addr}" + (f" (outbox #{out_id})" if out_id else " (already queued)")
+            store.add_event(who, "reply.approved" if choice == "approve_ack" else "reply.written", "outbox",
+                            store.scalar("SELECT id FROM outbox WHERE dedupe_key = ?", (key,)), now=now,
+                            message_id=message_row_id, detail={"kind": key.split(":")[0], "to": to_addr})
         resolution = done + (f"; note: {note.strip()}" if note.strip() else "")
         for f in flags:
             store.resolve_flag(f["id"], by=who, resolution=resolution, now=now)
@@ -247,9 +278,10 @@ def resolve_message(store: Store, cfg: Config, message_row_id: int, choice: str,
 
 
 def _supersede_unsent(store: Store, message_row_id: int, *, keep: int, who: str, now: datetime) -> None:
-    """An earlier acknowledgement of this message that has not gone yet would list the uncorrected people:
-    it is set aside (status 'superseded', kept for the record)."""
-    for old in store.query("SELECT id FROM outbox WHERE reply_to_message_id = ? AND kind = 'acknowledgement'"
+    """An earlier acknowledgement (or correction confirmation) of this message that has not gone yet would list
+    the uncorrected people: it is set aside (status 'superseded', kept for the record)."""
+    for old in store.query("SELECT id FROM outbox WHERE reply_to_message_id = ?"
+                           " AND kind IN ('acknowledgement', 'correction_confirmation')"
                            " AND status IN ('queued', 'held') AND id != ?", (message_row_id, keep)):
         store.db.execute("UPDATE outbox SET status = 'superseded' WHERE id = ?", (old["id"],))
         store.add_event(who, "mail.superseded", "outbox", old["id"], now=now, message_id=message_row_id,

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import email
 import email.policy
-import email.utils
 import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from email.message import Message
-
-from parsers.model import Headers
 
 log = logging.getLogger("intake.web")
 
@@ -161,26 +158,3 @@ def view_message(raw: bytes) -> MessageView:
         return MessageView(headers, raw.decode("utf-8", "replace"), "", attachments,
                            note="the message could not be decoded; these are its raw bytes")
 
-
-def reply_headers(raw: bytes) -> Headers:
-    """The header facts an answer needs (who to answer, threading), read leniently from the raw bytes."""
-    try:
-        msg = _message(raw)
-    except Exception:  # noqa: BLE001
-        return Headers()
-
-    def get(name: str) -> str:
-        return _decode_header(msg.get(name)) if msg.get(name) is not None else ""
-
-    from_name, from_addr = email.utils.parseaddr(get("From"))
-    _, reply_to = email.utils.parseaddr(get("Reply-To"))
-    ids = re.findall(r"<[^<>\s]+>", get("Message-ID"))
-    return Headers(
-        message_id=ids[0] if ids else None,
-        in_reply_to=(re.findall(r"<[^<>\s]+>", get("In-Reply-To")) or [None])[0],
-        references=tuple(re.findall(r"<[^<>\s]+>", get("References"))),
-        subject=get("Subject"),
-        from_name=from_name.strip() or None,
-        from_addr=from_addr.strip().lower() or None if "@" in from_addr else None,
-        reply_to=reply_to.strip().lower() or None if "@" in reply_to else None,
-    )

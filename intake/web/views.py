@@ -204,7 +204,7 @@ def _message_page_data(store: Store, review: ReviewApp, message_id: int) -> dict
     ack_preview = ""
     if open_flags and people:
         try:
-            ack_preview = actions.acknowledgement_text(store, review.cfg, message_id)[1]
+            ack_preview = actions.acknowledgement_text(store, review.cfg, message_id)
         except Exception as exc:  # noqa: BLE001 - a preview must not hide the message
             ack_preview = f"(the acknowledgement cannot be previewed: {exc})"
     return {
