@@ -249,6 +249,10 @@ def _queue_answer(store: Store, cfg: Config, message_row_id: int, ex: Extraction
             attachments=[a.filename or "" for a in ex.attachments], organization_id=org_id, **common)
     else:
         return None, f"no automatic answer ({kind} without an organisation)"
+    if out_id is None:
+        # Kept in the audit log: a person can see why an organisation heard nothing back (loop limit, robot...).
+        store.add_event("daemon", "reply.suppressed", "messages", message_row_id, now=now,
+                        message_id=message_row_id, detail={"kind": kind, "reason": decision.reason})
     return out_id, f"{kind}: {decision.reason}"
 
 
