@@ -152,7 +152,7 @@ def export(fmt: str, output: Path | None, config_path: Path | None) -> None:
     Example: intake export --format csv --config config.toml > participants.csv
              intake export --format docx -o list-of-participants.docx --config config.toml
     """
-    from intake.export import participants_csv, participants_docx, participants_xlsx
+    from intake.export import meeting_dates, participants_csv, participants_docx, participants_xlsx
     from intake.wiring import open_store
 
     cfg = _config(config_path)
@@ -172,7 +172,7 @@ def export(fmt: str, output: Path | None, config_path: Path | None) -> None:
         else:
             m = cfg.meeting
             n = participants_docx(store, target, categories, meeting_name=m.name,
-                                  meeting_place_dates=f"{m.venue}, {m.start:%d} - {m.end:%d %B %Y}")
+                                  meeting_place_dates=f"{m.venue}, {meeting_dates(m.start, m.end)}")
     except OSError as exc:
         raise click.ClickException(f"cannot write {target}: {exc.strerror or exc}; "
                                    "choose another --output") from None

@@ -220,6 +220,17 @@ def participants_xlsx(store: Store, path: str | Path, categories: Sequence[str] 
     return len(people)
 
 
+def meeting_dates(start: date, end: date) -> str:
+    """``"4-6 September 2017"``, ``"30 August-1 September 2017"``, ``"5 September 2017"`` (as a UN title page)."""
+    if start == end:
+        return f"{start.day} {start:%B %Y}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}-{end.day} {end:%B %Y}"
+    if start.year == end.year:
+        return f"{start.day} {start:%B}-{end.day} {end:%B %Y}"
+    return f"{start.day} {start:%B %Y}-{end.day} {end:%B %Y}"
+
+
 # --- DOCX --------------------------------------------------------------------------------------------------
 
 def participants_docx(store: Store, path: str | Path, categories: Sequence[str] = DEFAULT_CATEGORIES, *,

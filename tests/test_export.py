@@ -6,7 +6,7 @@ import io
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import docx
@@ -17,6 +17,7 @@ from intake.export import (
     XLSX_COLUMNS,
     category_for,
     grouped,
+    meeting_dates,
     participants,
     participants_csv,
     participants_docx,
@@ -111,6 +112,13 @@ def test_category_for_tolerates_how_invitee_lists_are_typed() -> None:
         NGO, NGO, NGO, NGO, IO, IO, "Other", "Other", "Other", "Universities"]
 
 
+def test_meeting_dates() -> None:
+    assert meeting_dates(date(2017, 9, 4), date(2017, 9, 6)) == "4-6 September 2017"
+    assert meeting_dates(date(2017, 8, 30), date(2017, 9, 1)) == "30 August-1 September 2017"
+    assert meeting_dates(date(2017, 12, 31), date(2018, 1, 2)) == "31 December 2017-2 January 2018"
+    assert meeting_dates(date(2017, 9, 5), date(2017, 9, 5)) == "5 September 2017"
+
+
 def test_line_and_honorifics() -> None:
     assert person_line("M.", "Jean Dupont", "Directeur", True) == "Mr. Jean Dupont, Directeur, Head of Delegation"
     assert person_line(None, "Jean Dupont", " ", False) == "Jean Dupont"
@@ -199,6 +207,7 @@ def test_cli_export_in_three_formats(store: Store, tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     texts = [p.text for p in docx.Document(str(target)).paragraphs]
     assert "LIST OF PARTICIPANTS" in texts and EXPECTED[-1][2] in texts
+    assert "Palais des Nations, Geneva, Switzerland, 4-6 September 2017" in texts
 
     out = _cli(["export", "--format", "docx", "-o", str(tmp_path / "no" / "such" / "dir.docx"),
                 "--config", str(config)], tmp_path)
