@@ -232,7 +232,8 @@ class ImapMailbox:
                 yield IncomingMessage(positions[uid], bytes(item[b"BODY[]"]), _as_utc(item.get(b"INTERNALDATE")))
 
     def _new_uids(self) -> list[int]:
-        for attempt in (1, 2):
+        # Retry once only when an old connection went stale; a fresh connection that fails is a real failure.
+        for attempt in (1, 2) if self._client is not None else (2,):
             try:
                 with self._guard("checking the folder"):
                     client = self._connection()

@@ -16,20 +16,29 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
 import tempfile
 import time
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Iterator, Sequence
+
+import dataclasses
 
 import pytest
 from imapclient import IMAPClient
 
+from intake.config import Config, MailboxConfig, MeetingConfig, StoreConfig, TransportConfig
+
+#: The tests run "during the registration period": replies are on time, so each gets an acknowledgement.
+MEETING = MeetingConfig(start=date(2099, 9, 4), end=date(2099, 9, 6), deadline=date(2099, 8, 18))
+
 USER = "ccm@unog.test"
 PASSWORD = "secret-test-password"
+PASSWORD_ENV = "INTAKE_TEST_IMAP_PASSWORD"
 
 
 def free_port() -> int:
@@ -99,6 +108,7 @@ default_login_user = dovenull
 first_valid_uid = 1
 mail_location = maildir:{self.maildir}/%u
 disable_plaintext_auth = no
+auth_failure_delay = 0
 auth_mechanisms = {mechanisms}
 ssl = yes
 ssl_cert = <{cert}
@@ -133,19 +143,40 @@ service anvil {{
     def start(self) -> None:
         if not shutil.which("dovecot"):
             raise RuntimeError("dovecot is not installed: apt-get install dovecot-imapd")
-        # Dovecot forks into the background: give it files, not pipes, or the call waits for the daemon.
-        with open(self.dir / "start.out", "ab") as out:
-            subprocess.run(["dovecot", "-c", str(self.conf)], check=True, stdin=subprocess.DEVNULL, stdout=out,
-                           stderr=out, timeout=30)
+        # In the foreground (-F) as our child, in a process group of its own: stop() can then end the master and
+        # every login/imap process it started, and reap them (a daemonised master can linger as a zombie whose
+        # pid file blocks the next start).
+        out = open(self.dir / "start.out", "ab")
+        self._proc = subprocess.Popen(["dovecot", "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL, stdout=out,
+                                      stderr=out, start_new_session=True)
+        out.close()
         self.running = True
-        self._wait_listening(True)
+        try:
+            self._wait_listening(True)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self) -> None:
+        """Stop the server as an administrator would (SIGTERM); connected clients see the connection drop."""
         if not self.running:
             return
-        subprocess.run(["doveadm", "-c", str(self.conf), "stop"], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
         self.running = False
+        pgid = self._proc.pid
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+            self._proc.wait(timeout=2)  # the master waits for stuck login processes; no need to wait long
+        except subprocess.TimeoutExpired:
+            pass
+        except ProcessLookupError:
+            pass
+        try:
+            os.killpg(pgid, signal.SIGKILL)  # whatever is left of this instance (login processes hold the port)
+        except ProcessLookupError:
+            pass
+        if self._proc.poll() is None:
+            self._proc.wait(timeout=10)
+        (self.dir / "run" / "master.pid").unlink(missing_ok=True)
         self._wait_listening(False)
 
     def restart(self) -> None:
@@ -204,9 +235,42 @@ service anvil {{
             return c.fetch(uids, ["FLAGS", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])  # type: ignore[no-any-return]
 
 
+def imap_config(server: Dovecot, workdir: Path, *, security: str = "tls", **mailbox: object) -> Config:
+    """A Config reading ``server`` (verified TLS by default), with outbox and database under ``workdir``."""
+    port = server.port if security in ("starttls", "none") else server.tls_port
+    fields: dict[str, object] = {"kind": "imap", "host": "127.0.0.1", "port": port, "security": security,
+                                 "ca_file": server.ca_file, "username": USER, "password_env": PASSWORD_ENV,
+                                 "timeout_seconds": 10.0, "poll_seconds": 5.0, **mailbox}
+    return dataclasses.replace(
+        Config(), meeting=MEETING, mailbox=MailboxConfig(**fields),  # type: ignore[arg-type]
+        transport=TransportConfig(kind="outbox", path=workdir / "outbox"),
+        store=StoreConfig(path=workdir / "intake.sqlite"))
+
+
+def config_toml(server: Dovecot, workdir: Path, **mailbox: object) -> Path:
+    """The same as :func:`imap_config`, written as a TOML file for ``intake run --config``."""
+    fields: dict[str, object] = {"kind": "imap", "host": "127.0.0.1", "port": server.tls_port, "security": "tls",
+                                 "ca_file": str(server.ca_file), "username": USER, "password_env": PASSWORD_ENV,
+                                 "timeout_seconds": 10.0, "poll_seconds": 5.0, **mailbox}
+
+    def toml(v: object) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    lines = ["[meeting]", "start = 2099-09-04", "end = 2099-09-06", "deadline = 2099-08-18", "[mailbox]", *(f"{k} = {toml(v)}" for k, v in fields.items()),
+             "[transport]", 'kind = "outbox"', f'path = "{workdir / "outbox"}"',
+             "[store]", f'path = "{workdir / "intake.sqlite"}"']
+    path = workdir / "config.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 @pytest.fixture
-def dovecot() -> Iterator[Dovecot]:
-    """A running Dovecot for one test, removed afterwards."""
+def dovecot(monkeypatch: pytest.MonkeyPatch) -> Iterator[Dovecot]:
+    """A running Dovecot for one test (its password in the environment), removed afterwards."""
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     server = Dovecot()
     server.start()
     try:
