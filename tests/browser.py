@@ -144,6 +144,66 @@ def seed(cfg: Config) -> Seeded:
     return Seeded(cfg, gichd, org, smith, keller, q, lone, early_ack)
 
 
+MAG_REPLY = """Dear Secretariat,
+
+Mines Advisory Group (MAG) will be represented at the Seventh Meeting of States Parties by:
+
+Mr. Petr Brown, Director of Policy
+Ms. Jane Doe, Advocacy Officer
+
+Kind regards,
+Peter Brown
+Mines Advisory Group
+"""
+
+VISA_QUESTION = """Dear Secretariat,
+
+Do our delegates need a Swiss visa to attend the meeting? Could you send an invitation letter for the embassy?
+
+Best,
+Ana Ruiz
+MAG
+"""
+
+
+@dataclass
+class Piped:
+    cfg: Config
+    registration: int
+    question: int
+    org: int
+    brown: int
+    doe: int
+
+
+def seed_through_pipeline(cfg: Config) -> Piped:
+    """Two replies through the real pipeline (parser, matching, flags, acknowledgement queued), as the daemon
+    would have processed them: a registration from a personal gmail address with a misspelt name, and a
+    question about visas."""
+    from intake.mailbox import IncomingMessage
+    from intake.pipeline import process_message
+
+    store = Store(cfg.store.path)
+    add_user(store, USER, PASSWORD, now=NOW)
+    with store.transaction():
+        org = store.add_organization("Mines Advisory Group", acronym="MAG", emails=["info@maginternational.org"],
+                                     category="Non-governmental organisations", invited=True,
+                                     now=NOW - timedelta(days=30))
+        store.add_organization("Handicap International", acronym="HI", emails=["info@hi.org"], invited=True,
+                               now=NOW - timedelta(days=30))
+    t1, t2 = NOW - timedelta(days=2), NOW - timedelta(hours=5)
+    reg = mail(sender="Peter Brown <peter.brown1970@gmail.com>", subject="7MSP registration - Mines Advisory Group",
+               text=MAG_REPLY, sent=t1, message_id="mag-1@mail.gmail.com")
+    question = mail(sender="Ana Ruiz <a.ruiz@maginternational.org>", subject="Visa question", text=VISA_QUESTION,
+                    sent=t2, message_id="mag-2@maginternational.org")
+    first = process_message(store, cfg, "maildir:/inbox", IncomingMessage("1", reg, t1), now=t1)
+    second = process_message(store, cfg, "maildir:/inbox", IncomingMessage("2", question, t2), now=t2)
+    people = {r["name"]: r["id"] for r in store.representatives(org)}
+    store.close()
+    assert first.status == second.status == "processed", (first, second)
+    return Piped(cfg, first.message_row_id, second.message_row_id, org, people["Petr Brown"], people["Jane Doe"])
+
+
 def review_config(tmp_path: Path) -> Config:
     from intake.config import MailboxConfig, StoreConfig, TransportConfig
     return dataclasses.replace(

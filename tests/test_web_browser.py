@@ -11,9 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from browser import (NOW, PASSWORD, USER, LiveServer, Seeded, live_server, page,  # noqa: F401 - fixtures
-                     seeded)
+from browser import (PASSWORD, USER, LiveServer, Seeded, live_server, page,  # noqa: F401 - fixtures
+                     review_config, seed_through_pipeline, seeded)
 
+from intake.config import Config
 from intake.store import Store
 
 
@@ -26,8 +27,8 @@ def log_in(page: Any, server: LiveServer) -> None:
     page.wait_for_url(server.url + "/")
 
 
-def outbox(seeded: Seeded) -> list[dict[str, Any]]:
-    store = Store(seeded.cfg.store.path)
+def outbox(cfg: Config) -> list[dict[str, Any]]:
+    store = Store(cfg.store.path)
     try:
         return store.query("SELECT * FROM outbox ORDER BY id")
     finally:
@@ -41,67 +42,68 @@ def body_of(raw: bytes) -> str:
     return str(part.get_content())
 
 
-def test_correct_a_name_mark_the_head_and_approve(live_server: LiveServer, seeded: Seeded, page: Any,
-                                                  output_dir: Path) -> None:
-    log_in(page, live_server)
-    rows = page.locator("table.queue tbody tr")
-    assert rows.count() == 3
-    assert rows.nth(0).locator(".reason").inner_text() == "webmail_sender"  # oldest first
-    page.screenshot(path=str(output_dir / "review-queue.png"), full_page=True)
+def test_correct_a_name_mark_the_head_and_approve(tmp_path: Path, page: Any, output_dir: Path) -> None:
+    piped = seed_through_pipeline(review_config(tmp_path))
+    early_ack = [m for m in outbox(piped.cfg) if m["reply_to_message_id"] == piped.registration]
+    assert len(early_ack) == 1 and "Petr Brown" in body_of(early_ack[0]["raw"])  # what the daemon queued
 
-    rows.nth(0).get_by_role("link", name="Open").click()
-    page.wait_for_url(f"{live_server.url}/messages/{seeded.gichd_message}")
-    assert "Mr. Jon Smtih, Director" in page.locator("#own-text").inner_text()
-    quoted = page.locator("details.quoted")
-    assert not quoted.evaluate("d => d.open")  # the quoted invitation is folded
-    assert page.locator("ul.attachments li").count() == 2
-    page.screenshot(path=str(output_dir / "review-message.png"), full_page=True)
+    with LiveServer(piped.cfg) as server:
+        log_in(page, server)
+        rows = page.locator("table.queue tbody tr")
+        assert rows.count() == 2
+        assert rows.nth(0).locator(".reason").inner_text() == "webmail_sender"  # oldest first
+        assert rows.nth(1).locator(".reason").inner_text() == "question"
+        page.screenshot(path=str(output_dir / "review-queue.png"), full_page=True)
 
-    smith = page.locator(f"#person-{seeded.smith}")
-    smith.get_by_label("Name").fill("John Smith")
-    smith.get_by_label("Head of delegation").check()
-    smith.get_by_role("button", name="Save").click()
-    page.wait_for_load_state()
-    assert "Saved John Smith." in page.locator(".flash").first.inner_text()
-    smith = page.locator(f"#person-{seeded.smith}")
-    assert smith.get_by_label("Name").input_value() == "John Smith"
-    assert smith.get_by_label("Head of delegation").is_checked()
-    assert "head" in (smith.get_attribute("class") or "")
-    page.get_by_text("The acknowledgement that will be sent").click()  # unfold the preview
-    assert "Mr. John Smith, Director (Head of Delegation)" in page.locator("#ack-preview").inner_text()
-    page.screenshot(path=str(output_dir / "review-message-corrected.png"), full_page=True)
+        rows.nth(0).get_by_role("link", name="Open").click()
+        page.wait_for_url(f"{server.url}/messages/{piped.registration}")
+        assert "Mr. Petr Brown, Director of Policy" in page.locator("#own-text").inner_text()
+        page.screenshot(path=str(output_dir / "review-message.png"), full_page=True)
 
-    page.get_by_label("Approve and send the acknowledgement").check()
-    page.get_by_role("button", name=re.compile(r"^Resolve")).click()
-    page.wait_for_url(live_server.url + "/")
-    assert "approved; acknowledgement queued to john.smith.gva@gmail.com" in page.locator(".flash").inner_text()
-    assert page.locator("table.queue tbody tr").count() == 2  # the resolved flag left the queue
-    page.screenshot(path=str(output_dir / "review-after-approve.png"), full_page=True)
+        brown = page.locator(f"#person-{piped.brown}")
+        assert brown.get_by_label("Name").input_value() == "Petr Brown"  # what the parser read
+        brown.get_by_label("Name").fill("Peter Brown")
+        brown.get_by_label("Head of delegation").check()
+        brown.get_by_role("button", name="Save").click()
+        page.wait_for_load_state()
+        assert "Saved Peter Brown." in page.locator(".flash").first.inner_text()
+        brown = page.locator(f"#person-{piped.brown}")
+        assert brown.get_by_label("Name").input_value() == "Peter Brown"
+        assert brown.get_by_label("Head of delegation").is_checked()
+        assert not page.locator(f"#person-{piped.doe}").get_by_label("Head of delegation").is_checked()
+        page.get_by_text("The acknowledgement that will be sent").click()  # unfold the preview
+        assert "Mr. Peter Brown, Director of Policy (Head of Delegation)" in page.locator("#ack-preview").inner_text()
+        page.screenshot(path=str(output_dir / "review-message-corrected.png"), full_page=True)
 
-    mails = outbox(seeded)
-    early = [m for m in mails if m["id"] == seeded.early_ack]
-    assert early and early[0]["status"] == "superseded"  # the unsent ack with the misspelt name never goes
-    acks = [m for m in mails if m["kind"] == "acknowledgement" and m["status"] == "queued"]
-    assert len(acks) == 1 and acks[0]["to_addr"] == "john.smith.gva@gmail.com"
-    text = body_of(acks[0]["raw"])
-    assert "1. Mr. John Smith, Director (Head of Delegation)" in text
-    assert "2. Ms. Anna Keller, Programme Officer" in text
-    assert "Smtih" not in text
+        page.get_by_label("Approve and send the acknowledgement").check()
+        page.get_by_role("button", name=re.compile(r"^Resolve")).click()
+        page.wait_for_url(server.url + "/")
+        assert "approved; acknowledgement queued to peter.brown1970@gmail.com" in page.locator(".flash").inner_text()
+        assert page.locator("table.queue tbody tr").count() == 1  # the resolved flag left the queue
+        page.screenshot(path=str(output_dir / "review-after-approve.png"), full_page=True)
 
-    store = Store(seeded.cfg.store.path)
-    try:
-        actors = {(e["action"], e["actor"]) for e in store.query("SELECT * FROM events WHERE actor LIKE 'user:%'")}
-        flag = store.one("SELECT * FROM flags WHERE message_id = ?", (seeded.gichd_message,))
-    finally:
-        store.close()
-    assert {("representative.changed", "user:alice"), ("flag.resolved", "user:alice"),
-            ("mail.superseded", "user:alice")} <= actors
-    assert flag and flag["status"] == "resolved" and flag["resolved_by"] == "user:alice"
+        mails = {m["id"]: m for m in outbox(piped.cfg)}
+        assert mails[early_ack[0]["id"]]["status"] == "superseded"  # the misspelt name never goes out
+        acks = [m for m in mails.values() if m["kind"] == "acknowledgement" and m["status"] == "queued"]
+        assert len(acks) == 1 and acks[0]["to_addr"] == "peter.brown1970@gmail.com"
+        text = body_of(acks[0]["raw"])
+        assert re.search(r"Mr\. Peter Brown, Director of Policy \(Head of Delegation\)", text), text
+        assert "Ms. Jane Doe, Advocacy Officer" in text and "Petr" not in text
 
-    # the history on the message's page names the person
-    page.goto(f"{live_server.url}/messages/{seeded.gichd_message}")
-    history = page.locator("table.history").last.inner_text()
-    assert "user:alice" in history and "representative.changed" in history and "Jon Smtih" in history
+        store = Store(piped.cfg.store.path)
+        try:
+            done = {(e["action"], e["actor"]) for e in store.query("SELECT * FROM events WHERE actor LIKE 'user:%'")}
+            flag = store.one("SELECT * FROM flags WHERE message_id = ?", (piped.registration,))
+        finally:
+            store.close()
+        assert {("representative.changed", "user:alice"), ("flag.resolved", "user:alice"),
+                ("mail.superseded", "user:alice"), ("reply.approved", "user:alice")} <= done
+        assert flag and flag["status"] == "resolved" and flag["resolved_by"] == "user:alice"
+
+        # the history on the message's page names the person and the change
+        page.goto(f"{server.url}/messages/{piped.registration}")
+        history = page.locator("table.history").last.inner_text()
+        assert "user:alice" in history and "representative.changed" in history and "Petr Brown" in history
 
 
 def test_script_in_a_reply_is_text_in_the_browser(live_server: LiveServer, seeded: Seeded, page: Any) -> None:
@@ -134,6 +136,6 @@ def test_ask_for_clarification_with_edited_text(live_server: LiveServer, seeded:
     page.get_by_role("button", name=re.compile(r"^Resolve")).click()
     page.wait_for_url(live_server.url + "/")
     assert "clarification asked to m.curie@hi.org" in page.locator(".flash").inner_text()
-    mails = [m for m in outbox(seeded) if m["kind"] == "clarification"]
+    mails = [m for m in outbox(seeded.cfg) if m["kind"] == "clarification"]
     assert len(mails) == 1 and "Which passport do the delegates hold?" in body_of(mails[0]["raw"])
     assert mails[0]["subject"].startswith("Re: Question")

@@ -119,7 +119,7 @@ def create_app(cfg: Config, *, now: Callable[[], datetime] = utcnow, secret: str
         Route("/organizations/{org_id:int}", views.organization_page, methods=["GET"]),
         Route("/organizations/{org_id:int}/people", views.organization_add_person, methods=["POST"]),
         Route("/participants", views.participants_page, methods=["GET"]),
-        Route("/participants.csv", views.participants_csv, methods=["GET"]),
+        Route("/participants.{fmt:str}", views.participants_export, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     middleware = [

@@ -441,20 +441,51 @@ async def participants_page(request: Request) -> Response:
     return render(request, "participants.html", q=q or "", rows=rows)
 
 
-async def participants_csv(request: Request) -> Response:
-    review = _review(request)
-    from intake.export import participants_csv as to_csv
+EXPORTS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
-    def export(store: Store) -> str:
-        text = to_csv(store)
+
+def export_participants(store: Store, cfg: Any, fmt: str) -> bytes:
+    """The list of participants in ``fmt``, made by ``intake.export`` exactly as ``intake export`` makes it."""
+    import tempfile
+    from pathlib import Path
+
+    from intake.export import meeting_dates, participants_csv, participants_docx, participants_xlsx
+
+    categories = cfg.report.categories
+    if fmt == "csv":
+        return participants_csv(store, categories).encode("utf-8")
+    with tempfile.TemporaryDirectory(prefix="intake-export-") as tmp:
+        target = Path(tmp) / f"participants.{fmt}"
+        m = cfg.meeting
+        if fmt == "xlsx":
+            participants_xlsx(store, target, categories, title=f"{m.short_name} list of participants")
+        else:
+            participants_docx(store, target, categories, meeting_name=m.name,
+                              meeting_place_dates=f"{m.venue}, {meeting_dates(m.start, m.end)}")
+        return target.read_bytes()
+
+
+async def participants_export(request: Request) -> Response:
+    review = _review(request)
+    fmt = request.path_params["fmt"]
+    if fmt not in EXPORTS:
+        raise HTTPException(404, "Exports are csv, xlsx or docx.")
+
+    def export(store: Store) -> bytes:
+        data = export_participants(store, review.cfg, fmt)
         with store.transaction():  # personal data left the system: say who took it
             store.add_event(actions.actor(_user(request)), "participants.exported", "representatives", None,
-                            now=review.now(), detail={"format": "csv"})
-        return text
+                            now=review.now(), detail={"format": fmt})
+        return data
 
-    text = await review.db(export)
-    return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": 'attachment; filename="participants.csv"'})
+    data = await review.db(export)
+    name = f"participants-{review.cfg.meeting.short_name.replace(' ', '-')}.{fmt}"
+    return Response(data, media_type=EXPORTS[fmt],
+                    headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
 # --- errors -------------------------------------------------------------------------------------------------
