@@ -129,6 +129,23 @@ class TransportConfig:
         if self.kind == "smtp" and not self.host:
             raise ConfigError("transport.host", "empty while transport.kind is \"smtp\"",
                               'write the SMTP relay, e.g. host = "smtp.office365.com"')
+        if self.kind != "smtp":
+            return
+        if not 0 < self.port < 65536:
+            raise ConfigError("transport.port", f"{self.port} is not a port", "write e.g. port = 587")
+        # The classic mix-up: it shows up only as a hang until the timeout, so say it at start.
+        if (self.security, self.port) in (("tls", 587), ("starttls", 465)):
+            other = "starttls" if self.security == "tls" else "tls"
+            raise ConfigError("transport.security", f'"{self.security}" on port {self.port}',
+                              f'port 465 speaks implicit TLS (security = "tls"), port 587 STARTTLS '
+                              f'(security = "starttls"): write security = "{other}" or change the port')
+        if self.timeout_seconds <= 0:
+            raise ConfigError("transport.timeout_seconds", "must be positive", "write e.g. timeout_seconds = 30")
+        if self.max_attempts < 1:
+            raise ConfigError("transport.max_attempts", "must be at least 1", "write e.g. max_attempts = 8")
+        if self.ca_file is not None and not self.ca_file.is_file():
+            raise ConfigError("transport.ca_file", f"{self.ca_file} does not exist",
+                              "give the PEM file of your private CA, or leave it empty for the system CAs")
 
 
 @dataclass(frozen=True)
@@ -155,6 +172,14 @@ class RepliesConfig:
             if d <= 0:
                 raise ConfigError("replies.reminder_days", f"{d} is not a positive number of days",
                                   "write e.g. reminder_days = [21, 7]")
+        for key, addr in [("replies.from_address", self.from_address),
+                          *(("replies.own_addresses", a) for a in self.own_addresses)]:
+            if addr and "@" not in addr:
+                raise ConfigError(key, f"{addr!r} is not an e-mail address", 'write e.g. "ccm@unog.ch"')
+        if self.templates_dir is not None and not self.templates_dir.is_dir():
+            raise ConfigError("replies.templates_dir", f"{self.templates_dir} is not a folder",
+                              "create it and copy the templates to change into it (replies/templates/), "
+                              "or leave it empty for the bundled ones")
 
 
 @dataclass(frozen=True)

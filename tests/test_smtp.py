@@ -215,3 +215,17 @@ def test_refused_recipient_is_permanent_and_4xx_recipient_temporary() -> None:
 
     assert isinstance(_by_code(550, "x"), PermanentFailure)
     assert isinstance(_by_code(452, "x"), TemporaryFailure)
+
+
+@pytest.mark.parametrize("changes, key", [
+    ({"security": "tls", "port": 587}, "transport.security"),
+    ({"security": "starttls", "port": 465}, "transport.security"),
+    ({"port": 0}, "transport.port"),
+    ({"timeout_seconds": 0.0}, "transport.timeout_seconds"),
+    ({"max_attempts": 0}, "transport.max_attempts"),
+    ({"ca_file": Path("/nonexistent/ca.pem")}, "transport.ca_file"),
+])
+def test_transport_config_mistakes_name_the_key(changes: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        TransportConfig(kind="smtp", host="smtp.example.org", **changes).validate()  # type: ignore[arg-type]
+    assert err.value.key == key and err.value.fix
