@@ -1,0 +1,224 @@
+"""What the review page changes, called as the handlers call it (real SQLite file), plus its CLI and config."""
+from __future__ import annotations
+
+import dataclasses
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+from browser import NOW, PASSWORD, SECRET, USER, Seeded, seeded  # noqa: F401 - fixture
+from click.testing import CliRunner
+
+from intake.cli import main
+from intake.config import Config, RepliesConfig, load_config
+from intake.errors import ConfigError
+from intake.store import Store
+from intake.web import actions, create_app
+from intake.web.auth import LoginRateLimit, UserError, add_user, verify_user
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+
+@pytest.fixture
+def store(seeded: Seeded) -> Store:
+    s = Store(seeded.cfg.store.path)
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def people(store: Store, org_id: int) -> dict[str, dict]:
+    return {r["name"]: r for r in store.representatives(org_id)}
+
+
+def events_by(store: Store, actor: str) -> list[str]:
+    return [e["action"] for e in store.query("SELECT action FROM events WHERE actor = ? ORDER BY id", (actor,))]
+
+
+def test_marking_a_head_clears_the_other_head(seeded: Seeded, store: Store) -> None:
+    form = {"name": "Anna Keller", "honorific": "Ms.", "function": "Programme Officer", "organization": "GICHD",
+            "head_of_delegation": "1"}
+    actions.update_person(store, seeded.keller, form, username="bob", now=NOW, message_id=seeded.gichd_message)
+    actions.add_person(store, seeded.gichd_org, {"name": "Li Wei", "email": "Li.Wei@GICHD.org",
+                                                 "head_of_delegation": "on"}, username="bob", now=NOW)
+    p = people(store, seeded.gichd_org)
+    assert p["Li Wei"]["head_of_delegation"] == 1 and p["Li Wei"]["email"] == "li.wei@gichd.org"
+    assert p["Anna Keller"]["head_of_delegation"] == 0
+    assert sum(r["head_of_delegation"] for r in p.values()) == 1
+    assert events_by(store, "user:bob").count("representative.changed") >= 2
+    assert "representative.added" in events_by(store, "user:bob")
+
+
+@pytest.mark.parametrize("form, problem", [
+    ({"name": "  "}, "needs a name"),
+    ({"name": "X Y", "email": "not an address"}, "not valid"),
+    ({"name": "x" * 301}, "too long"),
+])
+def test_bad_person_fields_are_refused_and_nothing_changes(seeded: Seeded, store: Store, form: dict,
+                                                           problem: str) -> None:
+    before = store.scalar("SELECT count(*) FROM events")
+    with pytest.raises(actions.ActionRefused, match=problem):
+        actions.add_person(store, seeded.gichd_org, form, username="bob", now=NOW)
+    assert store.scalar("SELECT count(*) FROM events") == before
+
+
+def test_withdrawing_everyone_sets_the_organisation_back_to_replied(seeded: Seeded, store: Store) -> None:
+    for rep in (seeded.smith, seeded.keller):
+        actions.withdraw_person(store, rep, username="bob", now=NOW, message_id=seeded.gichd_message)
+    assert store.organization(seeded.gichd_org)["state"] == "replied"  # type: ignore[index]
+    with pytest.raises(actions.ActionRefused, match="no longer on the list"):
+        actions.withdraw_person(store, seeded.smith, username="bob", now=NOW)
+    actions.add_person(store, seeded.gichd_org, {"name": "New Person"}, username="bob", now=NOW)
+    assert store.organization(seeded.gichd_org)["state"] == "registered"  # type: ignore[index]
+    # the withdrawn stay in the table, marked
+    assert store.scalar("SELECT count(*) FROM representatives WHERE status = 'withdrawn'") == 2
+
+
+def test_approve_without_reply_and_dismiss_send_nothing(seeded: Seeded, store: Store) -> None:
+    mails = store.scalar("SELECT count(*) FROM outbox")
+    done = actions.resolve_message(store, seeded.cfg, seeded.gichd_message, "approve_silent", username="bob",
+                                   now=NOW, note="checked by phone")
+    assert done == "approved without reply"
+    flag = store.one("SELECT * FROM flags WHERE message_id = ?", (seeded.gichd_message,))
+    assert flag["status"] == "resolved" and flag["resolved_by"] == "user:bob"  # type: ignore[index]
+    assert flag["resolution"] == "approved without reply; note: checked by phone"  # type: ignore[index]
+    actions.resolve_message(store, seeded.cfg, seeded.script_message, "dismiss", username="bob", now=NOW)
+    assert store.scalar("SELECT count(*) FROM outbox") == mails
+    with pytest.raises(actions.ActionRefused, match="no open flag"):
+        actions.resolve_message(store, seeded.cfg, seeded.script_message, "dismiss", username="bob", now=NOW)
+
+
+def test_approving_with_nobody_registered_is_refused(seeded: Seeded, store: Store) -> None:
+    for rep in (seeded.smith, seeded.keller):
+        actions.withdraw_person(store, rep, username="bob", now=NOW)
+    with pytest.raises(actions.ActionRefused, match="add the people first"):
+        actions.resolve_message(store, seeded.cfg, seeded.gichd_message, "approve_ack", username="bob", now=NOW)
+    assert store.scalar("SELECT count(*) FROM flags WHERE status = 'open' AND message_id = ?",
+                        (seeded.gichd_message,)) == 1
+
+
+def test_no_reply_when_replies_are_switched_off(seeded: Seeded, store: Store) -> None:
+    cfg = dataclasses.replace(seeded.cfg, replies=RepliesConfig(enabled=False))
+    with pytest.raises(actions.ActionRefused, match="switched off"):
+        actions.resolve_message(store, cfg, seeded.gichd_message, "approve_ack", username="bob", now=NOW)
+    with pytest.raises(actions.ActionRefused, match="switched off"):
+        actions.resolve_message(store, cfg, seeded.script_message, "clarify", text="Which passport?",
+                                username="bob", now=NOW)
+    assert store.scalar("SELECT count(*) FROM flags WHERE status = 'open'") == 3
+
+
+def test_an_empty_clarification_is_refused(seeded: Seeded, store: Store) -> None:
+    with pytest.raises(actions.ActionRefused, match="Write the question"):
+        actions.resolve_message(store, seeded.cfg, seeded.script_message, "clarify", text=" \r\n ",
+                                username="bob", now=NOW)
+
+
+def test_clarification_draft_greets_the_sender_in_their_language(seeded: Seeded, store: Store) -> None:
+    draft = actions.clarification_draft(store, seeded.cfg, seeded.script_message)
+    assert draft.startswith("Dear Marie Curie,") and seeded.cfg.meeting.secretariat_address in draft
+    store.db.execute("UPDATE messages SET language = 'fr' WHERE id = ?", (seeded.script_message,))
+    assert actions.clarification_draft(store, seeded.cfg, seeded.script_message).startswith("Marie Curie,")
+
+
+def test_a_flag_without_a_message_is_resolved_alone(seeded: Seeded, store: Store) -> None:
+    with pytest.raises(actions.ActionRefused):
+        actions.resolve_flag_alone(store, seeded.lone_flag, "approve_ack", username="bob", now=NOW)
+    assert actions.resolve_flag_alone(store, seeded.lone_flag, "dismiss", username="bob", now=NOW) == "dismissed"
+    assert store.scalar("SELECT resolved_by FROM flags WHERE id = ?", (seeded.lone_flag,)) == "user:bob"
+
+
+def test_assigning_a_message_to_an_organisation_is_logged(seeded: Seeded, store: Store) -> None:
+    hi = store.scalar("SELECT id FROM organizations WHERE acronym = 'HI'")
+    actions.assign_organization(store, seeded.script_message, hi, username="bob", now=NOW)
+    assert store.scalar("SELECT organization_id FROM messages WHERE id = ?", (seeded.script_message,)) == hi
+    assert "message.organization" in events_by(store, "user:bob")
+
+
+def web(seeded: Seeded) -> TestClient:
+    c = TestClient(create_app(seeded.cfg, now=lambda: NOW, secret=SECRET), base_url="http://127.0.0.1")
+    tok = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)  # type: ignore[union-attr]
+    c.post("/login", data={"csrf_token": tok, "username": USER, "password": PASSWORD})
+    return c
+
+
+def test_queue_filters_by_reason_and_searches(seeded: Seeded) -> None:
+    c = web(seeded)
+    reasons = lambda html: re.findall(r'class="reason"[^>]*>(\w+)<', html)  # noqa: E731
+    assert reasons(c.get("/").text) == ["webmail_sender", "question", "delivery_failed"]
+    assert reasons(c.get("/?reason=question").text) == ["question"]
+    assert reasons(c.get("/?q=Smtih").text) == ["webmail_sender", "delivery_failed"]  # by a person's name
+    assert reasons(c.get("/?q=curie").text) == ["question"]  # by sender
+    found = c.get("/search?q=keller").text
+    assert "Anna Keller" in found and "People (1)" in found
+    assert "Geneva International Centre" in c.get("/search?q=gichd").text
+    assert "Anna Keller" in c.get("/participants?q=anna").text
+    assert "Handicap International" in c.get("/organizations?state=invited").text
+    assert "Handicap International" not in c.get("/organizations?state=registered").text
+
+
+@pytest.mark.parametrize("fmt, magic", [("csv", b"organization,"), ("xlsx", b"PK"), ("docx", b"PK")])
+def test_exports_download_and_are_logged(seeded: Seeded, fmt: str, magic: bytes) -> None:
+    r = web(seeded).get(f"/participants.{fmt}")
+    assert r.status_code == 200 and r.content.startswith(magic)
+    assert r.headers["content-disposition"].startswith("attachment;")
+    if fmt == "csv":
+        assert "Jon Smtih" in r.text and "Anna Keller" in r.text
+    s = Store(seeded.cfg.store.path)
+    try:
+        ev = s.one("SELECT * FROM events WHERE action = 'participants.exported'")
+    finally:
+        s.close()
+    assert ev and ev["actor"] == "user:alice" and fmt in ev["detail"]
+
+
+def test_rate_limit_forgets_after_the_window() -> None:
+    from datetime import timedelta
+    t = [NOW]
+    rl = LoginRateLimit(2, timedelta(minutes=10), lambda: t[0])
+    rl.failed("user:a", "ip:1")
+    rl.failed("user:b", "ip:1")
+    assert rl.blocked("ip:1") and rl.blocked("user:c", "ip:1") and not rl.blocked("user:a")
+    t[0] = NOW + timedelta(minutes=10, seconds=1)
+    assert not rl.blocked("ip:1")
+
+
+def test_user_add_command(tmp_path: Path) -> None:
+    cfg_file = tmp_path / "config.toml"
+    cfg_file.write_text('[store]\npath = "db.sqlite"\n', encoding="utf-8")
+    runner = CliRunner()
+    r = runner.invoke(main, ["user", "add", "carol", "--password-stdin", "--config", str(cfg_file)],
+                      input="a long enough password\n")
+    assert r.exit_code == 0 and "Added carol" in r.output
+    r = runner.invoke(main, ["user", "add", "carol", "--password-stdin", "--config", str(cfg_file)],
+                      input="short\n")
+    assert r.exit_code == 1 and "too short" in r.output
+    store = Store(tmp_path / "db.sqlite")
+    try:
+        assert verify_user(store, "carol", "a long enough password")
+        assert not verify_user(store, "carol", "short")
+        with pytest.raises(UserError, match="not allowed"):
+            add_user(store, "carol smith", "a long enough password", now=NOW)
+    finally:
+        store.close()
+    assert "Serve the review page" in runner.invoke(main, ["serve", "--help"]).output
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[review]\nport = 70000\n", "review.port"),
+    ("[review]\nsession_hours = 0\n", "review.session_hours"),
+    ("[review]\nlogin_max_attempts = 0\n", "review.login_max_attempts"),
+    ("[review]\nsecure_cookie = \"yes\"\n", "review.secure_cookie"),
+])
+def test_review_config_mistakes_name_the_key(tmp_path: Path, text: str, key: str) -> None:
+    f = tmp_path / "c.toml"
+    f.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as exc:
+        load_config(f)
+    assert exc.value.key == key and "Fix:" in str(exc.value)
+
+
+def test_the_example_config_review_section_loads() -> None:
+    cfg = load_config(Path(__file__).resolve().parent.parent / "config.example.toml")
+    assert cfg.review == Config().review
