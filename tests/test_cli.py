@@ -46,5 +46,18 @@ def test_bad_config_names_the_key(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help_with_an_example() -> None:
-    for name, command in cli.main.commands.items():
-        assert command.help and "Example" in command.help, f"`intake {name}` lacks help with an example"
+    import click
+
+    def leaves(group: click.Group, prefix: str) -> list[tuple[str, click.Command]]:
+        out: list[tuple[str, click.Command]] = []
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                out += leaves(command, f"{prefix} {name}")
+            else:
+                out.append((f"{prefix} {name}", command))
+        return out
+
+    commands = leaves(cli.main, "intake")
+    assert len(commands) >= 5
+    for name, command in commands:
+        assert command.help and "Example" in command.help, f"`{name}` lacks help with an example"
