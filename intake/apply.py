@@ -90,13 +90,13 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
         return applied
 
     for name in ex.withdrawn:
-        r = _find_person(current, name)
-        if r is None:
+        person = _find_person(current, name)
+        if person is None:
             applied.not_found.append(name)
             continue
-        store.withdraw_representative(r["id"], now=now, message_id=message_row_id)
-        applied.withdrawn.append(r)
-        current = [c for c in current if c["id"] != r["id"]]
+        store.withdraw_representative(person["id"], now=now, message_id=message_row_id)
+        applied.withdrawn.append(person)
+        current = [c for c in current if c["id"] != person["id"]]
     if applied.not_found:
         store.add_flag("correction", "asked to withdraw people who are not registered: "
                        + ", ".join(repr(n) for n in applied.not_found),

@@ -70,8 +70,8 @@ def read_invitees(data: bytes, source: str = "invitees.csv") -> list[Invitee]:
     """Parse and check the whole file; raises InviteeListError listing every bad row."""
     text = _decode(data)
     if not text.strip():
-        raise InviteeListError(source, ["the file is empty; the first row must name the columns "
-                                        "(name, acronym, category, emails, invitation, language)"])
+        raise InviteeListError(source, [("the file is empty; the first row must name the columns "
+                                         "(name, acronym, category, emails, invitation, language)")])
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -94,7 +94,7 @@ def read_invitees(data: bytes, source: str = "invitees.csv") -> list[Invitee]:
         if not any(c.strip() for c in cells):
             continue  # blank lines are common at the end of spreadsheets
 
-        def cell(key: str) -> str:
+        def cell(key: str, cells: list[str] = cells) -> str:
             i = columns.get(key)
             return cells[i].strip() if i is not None and i < len(cells) else ""
 

@@ -16,7 +16,7 @@ import json
 import logging
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -79,14 +79,14 @@ def header_facts(raw: bytes) -> HeaderFacts:
     sender = None
     try:
         sender = email.utils.parseaddr(get("From") or "")[1].lower() or None
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001, S110 - no usable sender is a fact, not an error
         pass
     date = None
     try:
         d = get("Date")
         date = email.utils.parsedate_to_datetime(d) if d else None
         if date is not None and date.tzinfo is None:
-            date = date.replace(tzinfo=timezone.utc)
+            date = date.replace(tzinfo=UTC)
     except Exception:  # noqa: BLE001
         date = None
     return HeaderFacts(mid, sender, get("Subject"), date)
@@ -189,9 +189,9 @@ def is_late(cfg: Config, received_at: datetime | None) -> bool:
     try:
         tz: tzinfo = ZoneInfo(cfg.meeting.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        tz = timezone.utc
+        tz = UTC
     if received_at.tzinfo is None:
-        received_at = received_at.replace(tzinfo=timezone.utc)
+        received_at = received_at.replace(tzinfo=UTC)
     return received_at.astimezone(tz).date() > cfg.meeting.deadline
 
 

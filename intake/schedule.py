@@ -10,11 +10,11 @@ from intake.daemon import Tick
 
 def default_ticks(cfg: Config) -> list[Tick]:
     """The ticks the daemon runs for this config (deadline notices and the daily report plug in here)."""
-    from replies.notices import mark_no_answer, send_reminders
+    from replies.notices import no_answer_tick, reminder_tick
 
     ticks: list[Tick] = [
-        send_reminders,  # reminders N days before the deadline (replies.reminder_days), once per organisation
-        mark_no_answer,  # after the deadline: invitees that never wrote become "no_answer"
+        reminder_tick,  # reminders N days before the deadline (replies.reminder_days), once per organisation
+        no_answer_tick,  # after the deadline: invitees that never wrote become "no_answer"
     ]
     if cfg.report.recipients:
         from intake.report import daily_report_tick  # matplotlib loads only when a report is wanted

@@ -20,9 +20,10 @@ import email.policy
 import email.utils
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any
 
 from intake.config import Config
 from intake.store import Store

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Sequence
 
 _CRLF = re.compile(r"[\r\n\x00]+")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,9 +44,9 @@ def local_today(cfg: Config, now: datetime) -> date:
     try:
         tz: tzinfo = ZoneInfo(cfg.meeting.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        tz = timezone.utc
+        tz = UTC
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     return now.astimezone(tz).date()
 
 
@@ -67,9 +67,9 @@ def send_reminders(store: Store, cfg: Config, now: datetime) -> NoticeSummary:
     if offset is None or not cfg.replies.enabled:
         return summary
     days_left = (cfg.meeting.deadline - today).days
-    orgs = store.query(
-        "SELECT id FROM organizations WHERE invited = 1 AND state IN (%s) ORDER BY id"
-        % ",".join("?" * len(STATES_TO_REMIND)), STATES_TO_REMIND)
+    placeholders = ",".join("?" * len(STATES_TO_REMIND))
+    orgs = store.query(f"SELECT id FROM organizations WHERE invited = 1 AND state IN ({placeholders}) ORDER BY id",
+                       STATES_TO_REMIND)
     for row in orgs:
         job = f"reminder:{cfg.meeting.deadline.isoformat()}:{offset}:org:{row['id']}"
         if store.job_done(job):
@@ -135,6 +135,11 @@ def mark_no_answer(store: Store, cfg: Config, now: datetime) -> int:
     return len(rows)
 
 
-def deadline_ticks() -> list[Any]:
-    """The ticks of this module, in the order the daemon runs them."""
-    return [send_reminders, mark_no_answer]
+def reminder_tick(store: Store, cfg: Config, now: datetime) -> None:
+    """The daemon's tick for :func:`send_reminders`."""
+    send_reminders(store, cfg, now)
+
+
+def no_answer_tick(store: Store, cfg: Config, now: datetime) -> None:
+    """The daemon's tick for :func:`mark_no_answer`."""
+    mark_no_answer(store, cfg, now)

@@ -107,7 +107,7 @@ def render(kind: str, language: str, context: dict[str, Any], *, templates_dir: 
     env = environment(templates_dir)
     name = template_name(env, kind, language, ext)
     used = name.split(".")[-2]
-    subject, text = _split_subject(env.get_template(name).render(**{**context, "language": used}))
+    _subject, text = _split_subject(env.get_template(name).render(**{**context, "language": used}))
     return used, text
 
 

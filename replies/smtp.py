@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import aiosmtplib
 
@@ -105,7 +105,7 @@ class SmtpTransport:
         except aiosmtplib.SMTPResponseException as exc:
             await _quit_quietly(client)
             raise _by_code(exc.code, f"{self.name}: {exc.code} {exc.message}") from exc
-        except (aiosmtplib.SMTPException, OSError, ssl.SSLError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
             await _quit_quietly(client)
             raise TemporaryFailure(f"{self.name}: cannot connect ({type(exc).__name__}: {exc})") from exc
         self._client = client
@@ -121,7 +121,7 @@ class SmtpTransport:
             raise _by_code(worst, f"recipient refused: {detail}") from exc
         except aiosmtplib.SMTPResponseException as exc:
             raise _by_code(exc.code, f"{exc.code} {exc.message}") from exc
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             raise TemporaryFailure(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         if errors:  # some recipients refused, others accepted: we send to one address, so this is rare
             detail = "; ".join(f"{addr}: {code} {msg}" for addr, (code, msg) in errors.items())

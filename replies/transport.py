@@ -4,12 +4,13 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from intake.errors import PermanentFailure, TemporaryFailure
 
-__all__ = ["Transport", "OutboxFolderTransport", "TemporaryFailure", "PermanentFailure"]
+__all__ = ["OutboxFolderTransport", "PermanentFailure", "TemporaryFailure", "Transport"]
 
 
 class Transport(Protocol):

@@ -21,10 +21,11 @@ import socket
 import ssl
 import subprocess
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -154,7 +155,7 @@ class SmtpServer:
     def messages_to(self, address: str) -> list[Received]:
         return [r for r in self.received if address.lower() in (a.lower() for a in r.rcpt_tos)]
 
-    def __enter__(self) -> SmtpServer:
+    def __enter__(self) -> SmtpServer:  # noqa: PYI034 - final in practice; Self would need 3.11 typing here
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 import pytest
+from conftest import deliver
 from smtp_server import SmtpServer
 
-from conftest import deliver
 from intake.apply import apply_extraction
 from intake.config import Config, TransportConfig
 from intake.daemon import Daemon
@@ -23,7 +23,7 @@ from intake.store import Store
 from parsers.model import Extraction, Headers, Representative
 from replies.smtp import SmtpSettings, SmtpTransport
 
-NOW = datetime(2017, 8, 2, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2017, 8, 2, 8, 0, tzinfo=UTC)
 INVITEES = """name,acronym,category,emails,invitation
 International Committee of the Red Cross,ICRC,international organisation,ccm-contact@icrc.org,<invitation-icrc@unog.ch>
 Human Rights Watch,HRW,NGO,arms@hrw.org,<invitation-hrw@unog.ch>
@@ -92,7 +92,7 @@ def people(store: Store, org_id: int) -> dict[str, str]:
 
 
 def test_correction_replaces_a_person_with_audit(world: tuple[Config, Store, Daemon, SmtpServer]) -> None:
-    cfg, store, daemon, server = world
+    _cfg, store, daemon, server = world
     deliver(daemon.inbox, REGISTRATION)  # type: ignore[attr-defined]
     daemon.run_once()
     icrc = store.one("SELECT * FROM organizations WHERE acronym = 'ICRC'")
@@ -130,7 +130,7 @@ def test_correction_replaces_a_person_with_audit(world: tuple[Config, Store, Dae
 
 
 def test_cancellation_withdraws_everyone_and_declines(world: tuple[Config, Store, Daemon, SmtpServer]) -> None:
-    cfg, store, daemon, server = world
+    _cfg, store, daemon, server = world
     deliver(daemon.inbox, REGISTRATION)  # type: ignore[attr-defined]
     daemon.run_once()
     deliver(daemon.inbox, CANCELLATION)  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from intake.errors import InviteeListError
 from intake.invitees import import_invitees, preview_invitees, read_invitees
 from intake.store import Store
 
-NOW = datetime(2017, 2, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2017, 2, 1, 9, 0, tzinfo=UTC)
 GOOD = """name,acronym,category,emails,invitation,language
 International Committee of the Red Cross,ICRC,international organisation,"ccm@icrc.org; disarmament@icrc.org",<inv-1@unog.ch>,fr
 Human Rights Watch,HRW,NGO,arms@hrw.org,ODA/17-00063/HRW,

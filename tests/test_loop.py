@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import mailbox
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from conftest import deliver
 from smtp_server import Received, SmtpServer
 
-from conftest import deliver
 from intake.config import Config, MailboxConfig, RepliesConfig, StoreConfig, TransportConfig
 from intake.daemon import Daemon
 from intake.maildir import MaildirMailbox
@@ -25,7 +25,7 @@ from intake.store import Store
 from replies.smtp import SmtpSettings, SmtpTransport
 
 ROBOT = "helpdesk@robot-ngo.org"
-START = datetime(2017, 8, 1, 9, 0, tzinfo=timezone.utc)
+START = datetime(2017, 8, 1, 9, 0, tzinfo=UTC)
 REGISTRATION = f"""From: Robot NGO Helpdesk <{ROBOT}>\r
 To: ccm@unog.ch\r
 Subject: Registration 7MSP\r

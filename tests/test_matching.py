@@ -1,7 +1,7 @@
 """Matching a reply to its organisation: thread, address, domain, name (exact and fuzzy); conflicts flagged."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from intake.matching import match_organization, normalise_name
 from intake.store import Store
 from parsers.model import Extraction, Headers
 
-NOW = datetime(2017, 8, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2017, 8, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture

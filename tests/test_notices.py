@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from smtp_server import SmtpServer
@@ -27,7 +27,7 @@ Epsilon Network,EN,NGO,hello@epsilon.org,,
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)  # type: ignore[misc]
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
 
 
 def setup(tmp_path: Path) -> tuple[Config, Store]:

@@ -6,7 +6,7 @@ real aiosmtpd server and checked there.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from replies.policy import Incoming, may_auto_reply, reply_address
 from replies.sender import send_due
 from replies.smtp import SmtpSettings, SmtpTransport
 
-NOW = datetime(2017, 8, 2, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2017, 8, 2, 8, 0, tzinfo=UTC)
 BODY_EN = """Dear Secretariat,
 
 The International Committee of the Red Cross will be represented at the meeting by:
@@ -178,7 +178,7 @@ def test_registration_without_names_gets_a_clarification(tmp_path: Path) -> None
 def test_late_reply_gets_one_late_notice_per_organisation(tmp_path: Path) -> None:
     cfg = config(tmp_path)
     store = Store(cfg.store.path)
-    after = datetime(2017, 8, 21, 9, 0, tzinfo=timezone.utc)
+    after = datetime(2017, 8, 21, 9, 0, tzinfo=UTC)
     feed(store, cfg, mail("late1@icrc.org", BODY_EN, date_header="Mon, 21 Aug 2017 10:00:00 +0200"), now=after)
     feed(store, cfg, mail("late2@icrc.org", BODY_EN.replace("Ms. Anna Berg, Legal Adviser (Head of Delegation)",
                                                            "Mr. Paul Weber, Adviser"),
@@ -220,7 +220,7 @@ def test_per_address_limit_counts_a_rolling_day(tmp_path: Path) -> None:
     bodies = [BODY_EN.replace("Anna Berg, Legal Adviser", f"Person{c} Example, Adviser") for c in "ABC"]
     feed(store, cfg, *(mail(f"r{i}@icrc.org", b) for i, b in enumerate(bodies)))
     assert store.scalar("SELECT count(*) FROM outbox") == 2
-    later = datetime(2017, 8, 3, 8, 1, tzinfo=timezone.utc)
+    later = datetime(2017, 8, 3, 8, 1, tzinfo=UTC)
     feed(store, cfg, mail("r9@icrc.org", BODY_EN.replace("Anna Berg, Legal Adviser", "Zoe Example, Adviser")),
          now=later)
     assert store.scalar("SELECT count(*) FROM outbox") == 3

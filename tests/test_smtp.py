@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from replies.compose import build_mail, deterministic_message_id
 from replies.sender import send_due
 from replies.smtp import SmtpSettings, SmtpTransport
 
-T0 = datetime(2017, 8, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2017, 8, 1, 9, 0, tzinfo=UTC)
 
 
 class Clock:
