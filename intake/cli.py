@@ -195,7 +195,7 @@ def demo(workdir: Path | None) -> None:
 @main.command()
 @click.option("--max-age", type=float, default=None,
               help="Seconds since the last successful check after which the exit code is 1 "
-                   "(default: 5 x mailbox.poll_seconds).")
+                   "(default: 5 x mailbox.poll_seconds, at least 120).")
 @CONFIG_OPTION
 def status(max_age: float | None, config_path: Path | None) -> None:
     """Show the daemon's health: last check, waiting mail, open flags, last error.

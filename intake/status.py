@@ -1,41 +1,77 @@
-"""Health of the daemon, for a person and for a monitor."""
+"""Health of the daemon, for a person and for a monitor (``intake status``; exit code 1 when unhealthy)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 from intake.config import Config
 from intake.store import Store, utcnow
 
+#: Never call a daemon stale sooner than this, however short poll_seconds is (a check can take a while).
+MIN_STALE_SECONDS = 120.0
+
+
+def stale_after(cfg: Config) -> float:
+    """Seconds without a successful check after which the daemon counts as unhealthy (default for --max-age).
+
+    The daemon checks at least every ``poll_seconds`` (IDLE returns by then too), so five missed checks mean
+    it is stuck, stopped, or cannot reach the server.
+    """
+    return max(MIN_STALE_SECONDS, 5 * cfg.mailbox.poll_seconds)
+
 
 def daemon_status(store: Store, cfg: Config, *, max_age: float | None = None,
                   now: Callable[[], datetime] = utcnow) -> tuple[str, bool]:
-    """A text report and whether the daemon is healthy (checked the mailbox recently)."""
-    limit = max_age if max_age is not None else 5 * cfg.mailbox.poll_seconds
-    lines = []
+    """A text report and whether the daemon is healthy (checked the mailbox successfully within ``max_age``).
+
+    Example output::
+
+        mailbox imap:ccm@unog.ch@outlook.office365.com/INBOX: last successful check 2017-08-14T10:00:05+00:00 (12 s ago)
+          waiting on the server: 0; kept but not finished: 0
+        outgoing mail: queued 0, failed 0
+        open flags: 2
+          late: 2 (oldest 2017-08-19T08:00:00+00:00)
+        healthy
+    """
+    limit = max_age if max_age is not None else stale_after(cfg)
+    lines: list[str] = []
     healthy = True
+    current = now()
     states = store.query("SELECT * FROM mailbox_state ORDER BY mailbox")
     if not states:
-        lines.append("mailbox: never checked")
+        lines.append("mailbox: never checked (is the daemon running? start it with: intake run --config ...)")
         healthy = False
     for st in states:
-        last = st.get("last_success_at")
-        age = (now() - datetime.fromisoformat(last)).total_seconds() if last else None
-        ok = age is not None and age <= limit
+        ok, text = _mailbox_lines(st, current, limit)
         healthy = healthy and ok
-        lines.append(f"mailbox {st['mailbox']}: last successful check "
-                     f"{last or 'never'}{f' ({age:.0f} s ago)' if age is not None else ''}"
-                     f"{'' if ok else f' -- STALE (limit {limit:.0f} s)'}")
-        if st.get("last_error"):
-            lines.append(f"  last error {st.get('last_error_at')}: {st['last_error']}")
+        lines.extend(text)
     waiting = store.scalar("SELECT count(*) FROM messages WHERE status = 'received'")
     queued = store.scalar("SELECT count(*) FROM outbox WHERE status = 'queued'")
     failed = store.scalar("SELECT count(*) FROM outbox WHERE status = 'failed'")
+    lines.append(f"messages kept but not finished: {waiting}")
+    lines.append(f"outgoing mail: queued {queued}, failed {failed}")
     flags = store.query("SELECT reason, count(*) AS n, min(created_at) AS oldest FROM flags WHERE status = 'open'"
-                        " GROUP BY reason ORDER BY n DESC")
-    lines.append(f"messages waiting: {waiting}; outgoing queued: {queued}, failed: {failed}")
+                        " GROUP BY reason ORDER BY n DESC, reason")
     total = sum(f["n"] for f in flags)
-    lines.append(f"open flags: {total}" + "".join(f"\n  {f['reason']}: {f['n']} (oldest {f['oldest']})"
-                                                  for f in flags))
-    lines.append("healthy" if healthy else "UNHEALTHY")
+    lines.append(f"open flags: {total}")
+    lines.extend(f"  {f['reason']}: {f['n']} (oldest {f['oldest']})" for f in flags)
+    lines.append("healthy" if healthy else f"UNHEALTHY: no successful check for more than {limit:.0f} s")
     return "\n".join(lines), healthy
+
+
+def _mailbox_lines(st: dict[str, Any], current: datetime, limit: float) -> tuple[bool, list[str]]:
+    last = st.get("last_success_at")
+    age = (current - datetime.fromisoformat(last)).total_seconds() if last else None
+    ok = age is not None and age <= limit
+    lines = [f"mailbox {st['mailbox']}: last successful check {last or 'never'}"
+             f"{f' ({age:.0f} s ago)' if age is not None else ''}"
+             f"{'' if ok else f' -- STALE (limit {limit:.0f} s)'}"]
+    if st.get("last_check_at") and st.get("last_check_at") != last:
+        lines.append(f"  last attempt {st['last_check_at']}")
+    if st.get("waiting_on_server") is not None:
+        lines.append(f"  waiting on the server at the last check: {st['waiting_on_server']}")
+    if st.get("last_error"):
+        recovered = last is not None and st.get("last_error_at") is not None and last >= st["last_error_at"]
+        lines.append(f"  last error {st.get('last_error_at')}{' (recovered since)' if recovered else ''}: "
+                     f"{st['last_error']}")
+    return ok, lines

@@ -1,0 +1,73 @@
+"""``intake status``: last successful check, mail waiting, open flags, last error; exit 1 when stale."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from dovecot import Dovecot, config_toml, dovecot, registration  # noqa: F401 - fixture
+
+from intake.config import load_config
+from intake.daemon import Daemon
+from intake.imap import ImapMailbox
+from intake.status import daemon_status
+from intake.store import Store, utcnow
+from replies.transport import OutboxFolderTransport
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def status_cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "intake.cli", "status", "--config", str(config), *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=60, env={**os.environ})
+
+
+def test_never_checked_is_unhealthy(tmp_path: Path, dovecot: Dovecot) -> None:
+    config = config_toml(dovecot, tmp_path)
+    done = status_cli(config)
+    assert done.returncode == 1
+    assert "never checked" in done.stdout and "UNHEALTHY" in done.stdout
+
+
+def test_after_a_check_it_is_healthy_and_reports_what_waits(tmp_path: Path, dovecot: Dovecot) -> None:
+    config = config_toml(dovecot, tmp_path)
+    cfg = load_config(config)
+    dovecot.append(registration(1), registration(2))
+    store = Store(cfg.store.path)
+    box = ImapMailbox.from_config(cfg)
+    Daemon(cfg, store, box, OutboxFolderTransport(cfg.transport.path), progress=False).run_once()
+    box.close()
+    store.add_flag("question", "asks about parking", now=utcnow())
+
+    done = status_cli(config)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert f"mailbox {box.name}: last successful check" in out
+    assert "waiting on the server at the last check: 0" in out
+    assert "messages kept but not finished: 0" in out
+    assert "outgoing mail: queued 0, failed 0" in out
+    assert "question: 1" in out
+    assert out.rstrip().endswith("healthy")
+
+    # the same state seen an hour later: the daemon has not checked since, so a monitor is told
+    text, healthy = daemon_status(store, cfg, now=lambda: utcnow() + timedelta(hours=1))
+    assert not healthy and "STALE" in text and "UNHEALTHY" in text
+    assert status_cli(config, "--max-age", "0").returncode == 1
+
+
+def test_the_last_error_is_shown(tmp_path: Path, dovecot: Dovecot) -> None:
+    config = config_toml(dovecot, tmp_path)
+    cfg = load_config(config)
+    dovecot.stop()
+    store = Store(cfg.store.path)
+    box = ImapMailbox.from_config(cfg)
+    daemon = Daemon(cfg, store, box, OutboxFolderTransport(cfg.transport.path), progress=False)
+    try:
+        daemon.run_once()
+    except Exception:  # noqa: BLE001 - the failure itself is what status must show
+        pass
+    done = status_cli(config)
+    assert done.returncode == 1
+    assert "last error" in done.stdout and "cannot connect" in done.stdout
