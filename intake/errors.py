@@ -45,3 +45,7 @@ class InviteeListError(IntakeError):
         self.source, self.problems = source, problems
         shown = "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
         super().__init__(f"{source}: nothing imported, {len(problems)} problem(s):\n  {shown}")
+
+
+class TransportUnavailable(TemporaryFailure):
+    """The mail server could not be reached at all (refused, timeout, TLS, login): the rest of the batch waits."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from intake.errors import PermanentFailure, TemporaryFailure
+from intake.errors import PermanentFailure, TemporaryFailure, TransportUnavailable
 from intake.store import Store
 from replies.transport import Transport
 
@@ -18,6 +18,7 @@ class SendSummary:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    postponed: int = 0  # due, but not tried: the server was unreachable earlier in the same pass
 
 
 def backoff(attempt: int) -> timedelta:
@@ -27,8 +28,15 @@ def backoff(attempt: int) -> timedelta:
 
 def send_due(store: Store, transport: Transport, *, now: Callable[[], datetime], mail_from: str,
              max_attempts: int = 8) -> SendSummary:
+    """Try every due mail once, in queue order. Each outcome is recorded as it happens, so a crash between
+    two mails loses nothing; a mail accepted just before a crash is sent again with the same Message-ID.
+
+    When the server cannot be reached at all, the rest of the batch is left for the next pass (not counted as
+    attempts): one unreachable relay costs one timeout per pass, not one per queued mail.
+    """
     summary = SendSummary()
-    for row in store.due_mail(now()):
+    due = store.due_mail(now())
+    for i, row in enumerate(due):
         try:
             transport.send(row["raw"], mail_from=mail_from, rcpt_to=[row["to_addr"]],
                            message_id=row["mail_message_id"])
@@ -46,6 +54,11 @@ def send_due(store: Store, transport: Transport, *, now: Callable[[], datetime],
             else:
                 summary.retried += 1
                 log.warning("%s: temporary failure (%s), retry at %s", row["mail_message_id"], exc, retry_at)
+            if isinstance(exc, TransportUnavailable):
+                summary.postponed = len(due) - i - 1
+                if summary.postponed:
+                    log.warning("mail server unreachable: %d more mails wait for the next pass", summary.postponed)
+                break
         else:
             store.mark_sent(row["id"], now=now())
             summary.sent += 1

@@ -5,7 +5,9 @@ connection open across the mails of a batch (reconnecting when the server droppe
 the application's error tree, which is what decides retry or flag:
 
 * a 4xx reply, a refused or dropped connection, a timeout, a failed login -> :class:`TemporaryFailure`
-  (the mail stays queued and is retried with backoff; a login problem is the operator's to fix, not the mail's)
+  (the mail stays queued and is retried with backoff; a login problem is the operator's to fix, not the mail's);
+  when the server cannot be reached at all it is :class:`TransportUnavailable`, and the sender loop stops the
+  batch there instead of waiting out one timeout per queued mail
 * a 5xx reply to the sender, a recipient or the data -> :class:`PermanentFailure` (the mail is flagged)
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import aiosmtplib
 
 from intake.config import Config, secret
-from intake.errors import PermanentFailure, TemporaryFailure
+from intake.errors import PermanentFailure, TemporaryFailure, TransportUnavailable
 
 log = logging.getLogger("intake.smtp")
 
@@ -100,14 +102,14 @@ class SmtpTransport:
                 await client.login(s.username, s.password)
         except aiosmtplib.SMTPAuthenticationError as exc:
             await _quit_quietly(client)
-            raise TemporaryFailure(f"{self.name}: login as {s.username!r} refused ({exc.code} {exc.message}); "
+            raise TransportUnavailable(f"{self.name}: login as {s.username!r} refused ({exc.code} {exc.message}); "
                                    f"check transport.username and the password in ${s.password_env}") from exc
         except aiosmtplib.SMTPResponseException as exc:
             await _quit_quietly(client)
             raise _by_code(exc.code, f"{self.name}: {exc.code} {exc.message}") from exc
         except (TimeoutError, aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
             await _quit_quietly(client)
-            raise TemporaryFailure(f"{self.name}: cannot connect ({type(exc).__name__}: {exc})") from exc
+            raise TransportUnavailable(f"{self.name}: cannot connect ({type(exc).__name__}: {exc})") from exc
         self._client = client
         return client
 
