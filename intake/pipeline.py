@@ -147,7 +147,11 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
     transaction as the data it describes, so a crash leaves either both or neither.
     """
     out = Outcome(message_row_id, "processed", ex.headers.message_id, ex.intent)
-    late = is_late(cfg, received_at or ex.headers.date) and ex.intent not in ("auto_reply", "bounce")
+    # Late only when both clocks say so: mail written before the deadline but delayed in transit (or replayed
+    # from an old mailbox) is on time; a sender's wrong Date alone does not make a reply late either.
+    late = (is_late(cfg, received_at or ex.headers.date)
+            and (ex.headers.date is None or is_late(cfg, ex.headers.date))
+            and ex.intent not in ("auto_reply", "bounce"))
     with store.transaction():
         applied = apply_extraction(store, message_row_id, ex, now=now)
         codes = {f.code for f in ex.flags}
@@ -177,7 +181,8 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
              message_row_id))
         store.add_event("daemon", "message.processed", "messages", message_row_id, now=now,
                         message_id=message_row_id, detail=_summary(ex, out))
-    log.info("<%s> %s: %d people, %d flags, %d replies queued (%s)", ex.headers.message_id, ex.intent,
+    log.info("<%s> %s: %d people, %d flags, %d replies queued (%s)", (ex.headers.message_id or "").strip("<>"),
+             ex.intent,
              out.representatives, out.flags, out.replies_queued, out.note)
     return out
 

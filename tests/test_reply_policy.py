@@ -193,6 +193,15 @@ def test_late_reply_gets_one_late_notice_per_organisation(tmp_path: Path) -> Non
     assert "arrived after the deadline of 18 August 2017" in ack.text
 
 
+def test_written_before_the_deadline_but_delivered_after_is_on_time(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    store = Store(cfg.store.path)
+    after = datetime(2017, 8, 19, 7, 0, tzinfo=UTC)  # delivered the morning after the deadline
+    feed(store, cfg, mail("slow@icrc.org", BODY_EN, date_header="Fri, 18 Aug 2017 23:50:00 +0200"), now=after)
+    assert [r["kind"] for r in store.query("SELECT kind FROM outbox")] == ["acknowledgement"]
+    assert store.scalar("SELECT count(*) FROM flags WHERE reason = 'late'") == 0
+
+
 def test_nothing_a_sender_writes_can_inject_a_header(tmp_path: Path) -> None:
     cfg = config(tmp_path)
     store = Store(cfg.store.path)
