@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import mailbox
 import os
+import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -44,6 +46,17 @@ def workdir_config(tmp_path: Path) -> Config:
 
 
 def deliver(maildir: Path, *raws: bytes) -> list[str]:
-    """Deliver raw messages into a real Maildir; returns their keys."""
-    md = mailbox.Maildir(str(maildir), create=True)
-    return [md.add(mailbox.MaildirMessage(raw)) for raw in raws]
+    """Deliver raw messages into a real Maildir byte for byte, as an MDA does (tmp/ then new/).
+
+    ``mailbox.Maildir.add`` would parse and rewrite them (LF line ends), and cannot take a message that
+    breaks the stdlib parser, which is exactly what some tests deliver. Returns the Maildir keys.
+    """
+    mailbox.Maildir(str(maildir), create=True)  # creates cur/ new/ tmp/
+    keys = []
+    for raw in raws:
+        key = f"{time.time_ns()}.P{os.getpid()}Q{uuid.uuid4().hex[:12]}.intake-test"
+        tmp = maildir / "tmp" / key
+        tmp.write_bytes(raw)
+        os.rename(tmp, maildir / "new" / key)
+        keys.append(key)
+    return keys
