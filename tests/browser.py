@@ -5,19 +5,20 @@ The server is uvicorn in a thread on a socket bound to 127.0.0.1 port 0 (so para
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import socket
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
 import uvicorn
 
 from intake.config import Config, ReviewConfig
@@ -30,7 +31,7 @@ from replies.acknowledgement import queue_acknowledgement
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-NOW = datetime(2017, 8, 10, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2017, 8, 10, 9, 0, tzinfo=UTC)
 USER, PASSWORD = "alice", "correct horse battery"
 SECRET = "test-secret-" + "x" * 32
 SCRIPT = "<script>document.title='pwned'</script>"
@@ -213,11 +214,6 @@ def review_config(tmp_path: Path) -> Config:
         review=ReviewConfig(login_max_attempts=3, login_window_seconds=600))
 
 
-@pytest.fixture
-def seeded(tmp_path: Path) -> Seeded:
-    return seed(review_config(tmp_path))
-
-
 class LiveServer:
     """uvicorn serving the review app in a thread, on an already-bound loopback socket."""
 
@@ -230,7 +226,7 @@ class LiveServer:
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
-    def __enter__(self) -> LiveServer:
+    def __enter__(self) -> LiveServer:  # noqa: PYI034 - a plain class, never subclassed
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
@@ -239,20 +235,14 @@ class LiveServer:
             time.sleep(0.02)
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()
 
 
-@pytest.fixture
-def live_server(seeded: Seeded) -> Iterator[LiveServer]:
-    with LiveServer(seeded.cfg) as server:
-        yield server
-
-
-@pytest.fixture
-def page(tmp_path: Path) -> Iterator[Any]:
+@contextlib.contextmanager
+def chromium_page() -> Iterator[Any]:
     """A Playwright page in a fresh headless Chromium (its own user-data-dir, no network but loopback)."""
     from playwright.sync_api import sync_playwright
 

@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from browser import NOW, PASSWORD, SECRET, USER, Seeded, seeded  # noqa: F401 - fixture
+from browser import NOW, PASSWORD, SECRET, USER, Seeded, review_config, seed
 from click.testing import CliRunner
 
 from intake.cli import main
@@ -20,6 +20,12 @@ from intake.web.auth import LoginRateLimit, UserError, add_user, verify_user
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Seeded:
+    """The Store-API seed of tests/browser.py, in a fresh folder."""
+    return seed(review_config(tmp_path))
 
 
 @pytest.fixture
@@ -145,7 +151,7 @@ def web(seeded: Seeded) -> TestClient:
 
 def test_queue_filters_by_reason_and_searches(seeded: Seeded) -> None:
     c = web(seeded)
-    reasons = lambda html: re.findall(r'class="reason"[^>]*>(\w+)<', html)  # noqa: E731
+    reasons = lambda html: re.findall(r'class="reason"[^>]*>(\w+)<', html)
     assert reasons(c.get("/").text) == ["webmail_sender", "question", "delivery_failed"]
     assert reasons(c.get("/?reason=question").text) == ["question"]
     assert reasons(c.get("/?q=Smtih").text) == ["webmail_sender", "delivery_failed"]  # by a person's name

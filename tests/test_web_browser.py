@@ -8,14 +8,42 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from browser import (PASSWORD, USER, LiveServer, Seeded, live_server, page,  # noqa: F401 - fixtures
-                     review_config, seed_through_pipeline, seeded)
+import pytest
+from browser import (
+    PASSWORD,
+    USER,
+    LiveServer,
+    Seeded,
+    chromium_page,
+    review_config,
+    seed,
+    seed_through_pipeline,
+)
 
 from intake.config import Config
 from intake.store import Store
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Seeded:
+    """The Store-API seed of tests/browser.py, in a fresh folder."""
+    return seed(review_config(tmp_path))
+
+
+@pytest.fixture
+def live_server(seeded: Seeded) -> Iterator[LiveServer]:
+    with LiveServer(seeded.cfg) as server:
+        yield server
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    with chromium_page() as p:
+        yield p
 
 
 def log_in(page: Any, server: LiveServer) -> None:

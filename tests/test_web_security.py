@@ -4,10 +4,11 @@ from __future__ import annotations
 import re
 import warnings
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import NOW, PASSWORD, SCRIPT, SECRET, USER, Seeded, seeded  # noqa: F401 - fixture
+from browser import NOW, PASSWORD, SCRIPT, SECRET, USER, Seeded, review_config, seed
 from starlette.routing import Mount, Route
 
 from intake.store import Store
@@ -16,6 +17,12 @@ from intake.web import create_app
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette 1.x prefers httpx2 for its TestClient; httpx works the same
     from starlette.testclient import TestClient
+
+
+@pytest.fixture
+def seeded(tmp_path: Path) -> Seeded:
+    """The Store-API seed of tests/browser.py, in a fresh folder."""
+    return seed(review_config(tmp_path))
 
 
 class Clock:

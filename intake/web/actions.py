@@ -12,10 +12,9 @@ All open flags of the message are resolved together: the person has looked at th
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
-
-import re
 
 import jinja2
 from email_validator import EmailNotValidError, validate_email

@@ -2,8 +2,9 @@
 
 Starlette runs the request handlers on the event loop; database work goes to a small pool of our own threads,
 each with its own :class:`~intake.store.Store` opened once (sqlite3 connections are bound to their thread).
-Our own pool, not Starlette's: its few threads are reused, so connections are opened rarely (opening a Store
-checks the migrations under the write lock, and would wait for the daemon's transaction). Reads run outside
+Our own pool, not Starlette's: its few threads are all started, and their connections opened, when the app is
+created (opening a Store checks the migrations under the write lock, and would wait for the daemon's
+transaction), and then live as long as the app. Reads run outside
 transactions (WAL: they never block the daemon, nor it them); each change is one short ``BEGIN IMMEDIATE``
 transaction.
 """
@@ -13,10 +14,11 @@ import asyncio
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import jinja2
 from starlette.applications import Starlette
@@ -62,6 +64,7 @@ class ReviewApp:
         self.secret = secret
         self.stores = ThreadStores(cfg.store.path)
         self.executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="intake-web-db")
+        self._open_every_thread_store()
         self.rate_limit = LoginRateLimit(cfg.review.login_max_attempts,
                                          timedelta(seconds=cfg.review.login_window_seconds), now)
         self.templates = jinja2.Environment(
@@ -70,6 +73,18 @@ class ReviewApp:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True, lstrip_blocks=True,
         )
+
+    def _open_every_thread_store(self) -> None:
+        """Start every database thread now and open its Store, so none is opened while serving: opening
+        one checks the migrations under the write lock and would wait for whatever the daemon is writing."""
+        barrier = threading.Barrier(DB_THREADS)
+
+        def open_store() -> None:
+            self.stores.get()
+            barrier.wait(timeout=120)  # hold this thread until all are started: each task gets its own
+
+        for future in [self.executor.submit(open_store) for _ in range(DB_THREADS)]:
+            future.result()
 
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(store, *args, **kwargs)`` in a database thread with that thread's Store."""
@@ -98,7 +113,6 @@ def create_app(cfg: Config, *, now: Callable[[], datetime] = utcnow, secret: str
     Example: ``uvicorn.run(create_app(load_config("config.toml")), host="127.0.0.1", port=8025)``
     """
     review = ReviewApp(cfg, now=now, secret=secret or session_secret(cfg))
-    Store(cfg.store.path).close()  # create the file and apply migrations now, not in the first request
     routes = [
         Route("/login", views.login_page, methods=["GET"]),
         Route("/login", views.login_submit, methods=["POST"]),

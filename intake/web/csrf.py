@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from starlette.exceptions import HTTPException
 
