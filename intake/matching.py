@@ -14,6 +14,7 @@ match carries a conflict, which the caller flags for a person. A reply that matc
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -39,6 +40,7 @@ FUZZY_CUTOFF = 88.0
 FUZZY_MARGIN = 5.0
 
 
+@functools.lru_cache(maxsize=16384)  # the invitee names come back with every reply: normalise each once
 def normalise_name(text: str | None) -> str:
     """Lower case, no accents, no punctuation, no "(ACRONYM)", no leading "the"."""
     text = unicodedata.normalize("NFKD", text or "")
@@ -121,14 +123,14 @@ def _by_name(orgs: list[dict[str, Any]], text: str | None) -> tuple[str, int, fl
     wanted = normalise_name(text)
     if not wanted:
         return None
-    for o in orgs:
-        if normalise_name(o["name"]) == wanted:
-            return ("name", o["id"], 100.0)
+    choices = {o["id"]: normalise_name(o["name"]) for o in orgs}
+    for org_id, name in choices.items():
+        if name == wanted:
+            return ("name", org_id, 100.0)
     compact = wanted.replace(" ", "")
     for o in orgs:
         if o["acronym"] and normalise_name(o["acronym"]).replace(" ", "") == compact:
             return ("acronym", o["id"], 100.0)
-    choices = {o["id"]: normalise_name(o["name"]) for o in orgs}
     best = process.extract(wanted, choices, scorer=fuzz.token_sort_ratio, limit=2)
     if not best or best[0][1] < FUZZY_CUTOFF:
         return None
