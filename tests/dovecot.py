@@ -247,8 +247,12 @@ def imap_config(server: Dovecot, workdir: Path, *, security: str = "tls", **mail
         store=StoreConfig(path=workdir / "intake.sqlite"))
 
 
-def config_toml(server: Dovecot, workdir: Path, **mailbox: object) -> Path:
-    """The same as :func:`imap_config`, written as a TOML file for ``intake run --config``."""
+def config_toml(server: Dovecot, workdir: Path, *, transport: dict[str, object] | None = None,
+                **mailbox: object) -> Path:
+    """The same as :func:`imap_config`, written as a TOML file for ``intake run --config``.
+
+    ``transport`` replaces the outbox folder, e.g. ``{"kind": "smtp", "host": "127.0.0.1", "port": 2525}``.
+    """
     fields: dict[str, object] = {"kind": "imap", "host": "127.0.0.1", "port": server.tls_port, "security": "tls",
                                  "ca_file": str(server.ca_file), "username": USER, "password_env": PASSWORD_ENV,
                                  "timeout_seconds": 10.0, "poll_seconds": 5.0, **mailbox}
@@ -260,7 +264,8 @@ def config_toml(server: Dovecot, workdir: Path, **mailbox: object) -> Path:
             return repr(v)
         return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
     lines = ["[meeting]", "start = 2099-09-04", "end = 2099-09-06", "deadline = 2099-08-18", "[mailbox]", *(f"{k} = {toml(v)}" for k, v in fields.items()),
-             "[transport]", 'kind = "outbox"', f'path = "{workdir / "outbox"}"',
+             "[transport]", *(f"{k} = {toml(v)}" for k, v in
+                              (transport or {"kind": "outbox", "path": workdir / "outbox"}).items()),
              "[store]", f'path = "{workdir / "intake.sqlite"}"']
     path = workdir / "config.toml"
     path.write_text("\n".join(lines) + "\n")
