@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 import re
 import warnings
 from pathlib import Path
@@ -29,9 +30,9 @@ def seeded(tmp_path: Path) -> Seeded:
 
 
 @pytest.fixture
-def store(seeded: Seeded) -> Store:
+def store(seeded: Seeded) -> Iterator[Store]:
     s = Store(seeded.cfg.store.path)
-    yield s  # type: ignore[misc]
+    yield s
     s.close()
 
 

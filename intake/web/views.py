@@ -137,7 +137,8 @@ async def login_submit(request: Request) -> Response:
         minutes = max(1, review.cfg.review.login_window_seconds // 60)
         return render(request, "login.html", 429, next=nxt,
                       error=f"Too many failed attempts. Wait {minutes} minutes, then try again.")
-    if username and password and await review.db(verify_user, username, password):
+    verified: bool = bool(username and password) and await review.db(verify_user, username, password)
+    if verified:
         review.rate_limit.succeeded(keys[0])
         request.session.clear()  # a new session at login: no fixation of an older one
         request.session["user"] = username
