@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 import re
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
