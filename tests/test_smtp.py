@@ -231,3 +231,38 @@ def test_transport_config_mistakes_name_the_key(changes: dict[str, object], key:
     with pytest.raises(ConfigError) as err:
         TransportConfig(kind="smtp", host="smtp.example.org", **changes).validate()  # type: ignore[arg-type]
     assert err.value.key == key and err.value.fix
+
+
+def test_intake_run_once_delivers_through_the_configured_smtp_relay(tmp_path: Path) -> None:
+    """The whole chain as an operator runs it: config file -> wiring -> STARTTLS + login -> the relay."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO, deliver
+
+    cert = self_signed_cert(tmp_path / "pki")
+    deliver(tmp_path / "inbox", (
+        "From: Anna Berg <anna.berg@icrc.org>\r\nTo: ccm@unog.ch\r\nSubject: Registration\r\n"
+        "Message-ID: <cli-1@icrc.org>\r\nDate: Tue, 1 Aug 2017 10:00:00 +0200\r\n\r\n"
+        "Dear Secretariat,\r\n\r\nThe ICRC will be represented by:\r\n\r\n"
+        "Ms. Anna Berg, Legal Adviser (Head of Delegation), anna.berg@icrc.org\r\n\r\nBest regards,\r\nAnna Berg\r\n"
+    ).encode())
+    with SmtpServer(security="starttls", cert=cert, logins={"ccm": "relay-pw"}) as server:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[mailbox]\nkind = "maildir"\npath = "{tmp_path / "inbox"}"\n'
+            f'[store]\npath = "{tmp_path / "db.sqlite"}"\n'
+            f'[transport]\nkind = "smtp"\nhost = "{server.host}"\nport = {server.port}\nsecurity = "starttls"\n'
+            f'ca_file = "{cert.certfile}"\nusername = "ccm"\npassword_env = "TEST_RELAY_PW"\n'
+            f'timeout_seconds = 10.0\n', encoding="utf-8")
+        env = {**os.environ, "TEST_RELAY_PW": "relay-pw"}
+        env.pop("INTAKE_CONFIG", None)
+        out = subprocess.run([sys.executable, "-m", "intake.cli", "run", "--once", "--config", str(config)],
+                             cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "sent 1" in out.stdout
+    [got] = server.received
+    assert server.logins_seen == ["ccm"]
+    assert got.rcpt_tos == ("anna.berg@icrc.org",) and got.message["In-Reply-To"] == "<cli-1@icrc.org>"
+    assert "Ms. Anna Berg, Legal Adviser (Head of Delegation)" in got.text
