@@ -206,3 +206,24 @@ def test_missing_things_are_404(seeded: Seeded, path: str) -> None:
     c = client(seeded)
     login(c)
     assert c.get(path).status_code == 404
+
+
+def test_a_message_the_parser_could_not_read_is_still_shown(seeded: Seeded) -> None:
+    raw = (b"From: =?bogus?Q?x?= <broken@example.org>\r\nSubject: \xff\xfe broken\r\n"
+           b"Content-Type: multipart/mixed; boundary=\"nope\"\r\n\r\n--wrong\r\n<script>x</script>\xe9t\xe9\r\n")
+    store = Store(seeded.cfg.store.path)
+    try:
+        kept = store.keep_raw("maildir:/inbox", "broken", raw, now=NOW, sender="broken@example.org")
+        with store.transaction():
+            store.db.execute("UPDATE messages SET status = 'quarantined', error = 'Traceback: boom' WHERE id = ?",
+                             (kept.id,))
+            store.add_flag("parse_error", "ValueError: boom", now=NOW, message_id=kept.id)
+    finally:
+        store.close()
+    c = client(seeded)
+    login(c)
+    page = c.get(f"/messages/{kept.id}")
+    assert page.status_code == 200
+    assert "&lt;script&gt;x&lt;/script&gt;" in page.text and "<script>" not in page.text
+    assert "Traceback: boom" in page.text  # the processing error is there for the person
+    assert c.get(f"/messages/{kept.id}/raw").content == raw  # and the bytes, untouched

@@ -128,33 +128,43 @@ def attachment_bytes(raw: bytes, index: int) -> tuple[AttachmentInfo, bytes] | N
 
 
 def view_message(raw: bytes) -> MessageView:
-    """Everything the message page shows about ``raw``; never raises."""
+    """Everything the message page shows about ``raw``; never raises, and never shows an empty body when the
+    message has one (a broken structure falls back to the body as received)."""
     attachments = [info for info, _ in attachment_parts(raw)]
     try:
         msg = _message(raw)
         headers = [(h, _decode_header(msg.get(h))) for h in SHOWN_HEADERS if msg.get(h) is not None]
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - see the module docstring
         headers = []
     try:
         from parsers.mime import parse_mime
         from parsers.quotes import split_reply
 
         text = parse_mime(raw).text
-        split = split_reply(text)
-        own = split.own
-        quoted = text[len(own):].strip() if text.startswith(own) else "\n\n".join(
-            "\n".join(x for x in (b.header, b.text) if x) for b in split.blocks)
-        return MessageView(headers, own, quoted, attachments)
-    except Exception as exc:  # noqa: BLE001
+        if text.strip():
+            split = split_reply(text)
+            own = split.own
+            quoted = text[len(own):].strip() if text.startswith(own) else "\n\n".join(
+                "\n".join(x for x in (b.header, b.text) if x) for b in split.blocks)
+            return MessageView(headers, own, quoted, attachments)
+    except Exception as exc:  # noqa: BLE001 - see the module docstring
         log.warning("message view: parsers failed (%s); showing the plain text part", exc)
     try:
-        body = _message(raw).get_payload(decode=False)
-        text = body if isinstance(body, str) else ""
-        plain = email.message_from_bytes(raw, policy=email.policy.default).get_body(("plain", "html"))
-        if plain is not None:
-            text = str(plain.get_content())
-        return MessageView(headers, text.strip(), "", attachments, note="shown without quote folding")
-    except Exception:  # noqa: BLE001
-        return MessageView(headers, raw.decode("utf-8", "replace"), "", attachments,
-                           note="the message could not be decoded; these are its raw bytes")
+        part = email.message_from_bytes(raw, policy=email.policy.default).get_body(("plain", "html"))
+        text = str(part.get_content()) if part is not None else ""
+        if text.strip():
+            return MessageView(headers, text.strip(), "", attachments, note="shown without quote folding")
+    except Exception as exc:  # noqa: BLE001 - see the module docstring
+        log.warning("message view: no text part either (%s); showing the body as received", exc)
+    head_end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=-1)
+    body = raw[head_end:].strip() if head_end >= 0 else raw
+    return MessageView(headers, _decode_body(body), "", attachments,
+                       note="no readable text part was found: this is the message body as received")
 
+
+def _decode_body(data: bytes) -> str:
+    try:
+        from parsers.mime import decode_bytes
+        return decode_bytes(data, None)
+    except Exception:  # noqa: BLE001 - see the module docstring
+        return data.decode("utf-8", "replace")
