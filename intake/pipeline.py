@@ -33,6 +33,7 @@ from replies.acknowledgement import (
     queue_correction_confirmation,
     queue_late_notice,
 )
+from replies.bounces import link_bounce
 
 log = logging.getLogger("intake.pipeline")
 
@@ -165,6 +166,8 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
                                organization_id=applied.organization_id)
                 codes.add(code)
                 out.flags += 1
+        if ex.intent == "bounce":
+            out.flags += _link_bounce(store, message_row_id, ex, now=now)
         if ex.needs_review and not codes:
             store.add_flag("low_confidence", "the parser asks for a review", now=now, message_id=message_row_id,
                            organization_id=applied.organization_id)
@@ -259,6 +262,27 @@ def _queue_answer(store: Store, cfg: Config, message_row_id: int, ex: Extraction
         store.add_event("daemon", "reply.suppressed", "messages", message_row_id, now=now,
                         message_id=message_row_id, detail={"kind": kind, "reason": decision.reason})
     return out_id, f"{kind}: {decision.reason}"
+
+
+def _link_bounce(store: Store, message_row_id: int, ex: Extraction, *, now: datetime) -> int:
+    """Tie a bounce to the mails of ours it reports on; their organisation and outbox row go on the flag.
+    Returns the number of flags added (the parser's own ``bounce`` flag is completed, not repeated)."""
+    raw = store.scalar("SELECT raw FROM messages WHERE id = ?", (message_row_id,)) or b""
+    bounced = link_bounce(store, message_row_id, raw, now=now,
+                          threading=(ex.headers.in_reply_to, *ex.headers.references))
+    added = 0
+    for mail in bounced:
+        detail = f"our {mail.kind} to {mail.to_addr} bounced{' (' + mail.status + ')' if mail.status else ''}"
+        open_flag = store.one("SELECT id FROM flags WHERE message_id = ? AND reason = 'bounce' AND outbox_id IS NULL",
+                              (message_row_id,))
+        if open_flag:
+            store.db.execute("UPDATE flags SET detail = ?, organization_id = ?, outbox_id = ? WHERE id = ?",
+                             (detail, mail.organization_id, mail.outbox_id, open_flag["id"]))
+        else:
+            store.add_flag("bounce", detail, now=now, message_id=message_row_id,
+                           organization_id=mail.organization_id, outbox_id=mail.outbox_id)
+            added += 1
+    return added
 
 
 def _own_flags(ex: Extraction, applied: Applied, *, late: bool,

@@ -1,0 +1,71 @@
+"""Tie a delivery report (bounce) to the mail of ours it reports on.
+
+A relay accepts our mail (``sent``) and the recipient's server refuses it later: the only trace is a bounce in
+the secretariat's mailbox. The parser says it is a bounce; here we find which outbox mail it is about, by our
+deterministic Message-ID quoted in the report (RFC 3464 reports carry the original headers) or threaded in
+In-Reply-To/References, else by the failed recipient (``Final-Recipient``) of our most recent mail to it.
+That mail is marked ``failed`` with the report's status, and the message's ``bounce`` flag gets the
+organisation and the outbox row, so a person sees which invitee has a dead address.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from intake.store import Store, iso
+
+_OUR_ID = re.compile(rb"<(intake\.[0-9a-f]{32}@[A-Za-z0-9.-]+)>")
+_FINAL_RECIPIENT = re.compile(rb"(?im)^Final-Recipient:\s*rfc822;\s*<?([^\s<>]+@[^\s<>]+)>?\s*$")
+_STATUS = re.compile(rb"(?im)^Status:\s*([245]\.\d{1,3}\.\d{1,3})")
+# A failed recipient is only matched to mail we sent it recently: an old address may be reused.
+RECIPIENT_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class BouncedMail:
+    outbox_id: int
+    to_addr: str
+    kind: str
+    organization_id: int | None
+    status: str  # the DSN status (e.g. 5.1.1), or "" when the report gives none
+
+
+def our_message_ids(raw: bytes, threading: tuple[str | None, ...] = ()) -> list[str]:
+    """Our Message-IDs mentioned in the report or its threading headers, without angle brackets."""
+    found = [m.decode("ascii", "replace") for m in _OUR_ID.findall(raw)]
+    found += [t.strip().strip("<>") for t in threading if t and t.strip().strip("<>").startswith("intake.")]
+    return list(dict.fromkeys(found))
+
+
+def failed_recipients(raw: bytes) -> list[str]:
+    return list(dict.fromkeys(m.decode("ascii", "replace").lower() for m in _FINAL_RECIPIENT.findall(raw)))
+
+
+def link_bounce(store: Store, message_row_id: int, raw: bytes, *, now: datetime,
+                threading: tuple[str | None, ...] = ()) -> list[BouncedMail]:
+    """Mark the mails this bounce reports on as failed; returns them (empty when none is ours)."""
+    status_match = _STATUS.search(raw)
+    status = status_match.group(1).decode() if status_match else ""
+    if status.startswith("2"):
+        return []  # a "delivered" report is good news, not a bounce
+    rows = []
+    for mid in our_message_ids(raw, threading):
+        row = store.one("SELECT * FROM outbox WHERE lower(mail_message_id) = ?", (f"<{mid.lower()}>",))
+        if row:
+            rows.append(row)
+    if not rows:
+        for addr in failed_recipients(raw):
+            row = store.one("SELECT * FROM outbox WHERE to_addr = ? AND status = 'sent' AND sent_at >= ?"
+                            " ORDER BY sent_at DESC, id DESC LIMIT 1", (addr, iso(now - RECIPIENT_WINDOW)))
+            if row:
+                rows.append(row)
+    bounced = []
+    with store.transaction():
+        for row in {r["id"]: r for r in rows}.values():
+            error = f"bounced{' ' + status if status else ''} (report in message {message_row_id})"
+            store.db.execute("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", (error, row["id"]))
+            store.add_event("daemon", "mail.bounced", "outbox", row["id"], now=now, message_id=message_row_id,
+                            detail={"to": row["to_addr"], "kind": row["kind"], "status": status})
+            bounced.append(BouncedMail(row["id"], row["to_addr"], row["kind"], row["organization_id"], status))
+    return bounced

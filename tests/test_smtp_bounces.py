@@ -1,0 +1,104 @@
+"""A bounce that arrives after the relay accepted our mail is tied to that mail and its organisation."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+
+from smtp_server import SmtpServer
+
+from intake.config import Config, StoreConfig
+from intake.mailbox import IncomingMessage
+from intake.pipeline import process_message
+from intake.store import Store
+from replies.notices import send_reminders
+from replies.sender import send_due
+from replies.smtp import SmtpSettings, SmtpTransport
+
+SENT = datetime(2017, 7, 28, 9, 0, tzinfo=UTC)
+LATER = datetime(2017, 7, 28, 9, 5, tzinfo=UTC)
+
+
+def dsn(mid: int, failed: str, original_headers: str) -> bytes:
+    return f"""Return-Path: <>\r
+From: Mail Delivery System <MAILER-DAEMON@mx.relay.example>\r
+To: ccm@unog.ch\r
+Subject: Undelivered Mail Returned to Sender\r
+Date: Fri, 28 Jul 2017 11:05:00 +0200\r
+Message-ID: <dsn-{mid}@mx.relay.example>\r
+Auto-Submitted: auto-replied\r
+MIME-Version: 1.0\r
+Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r
+\r
+--B\r
+Content-Type: text/plain; charset=us-ascii\r
+\r
+Your message could not be delivered to one or more recipients.\r
+\r
+<{failed}>: host mx.closed.example said: 550 5.1.1 User unknown\r
+\r
+--B\r
+Content-Type: message/delivery-status\r
+\r
+Reporting-MTA: dns; mx.relay.example\r
+\r
+Final-Recipient: rfc822; {failed}\r
+Action: failed\r
+Status: 5.1.1\r
+\r
+--B\r
+Content-Type: text/rfc822-headers\r
+\r
+{original_headers}\r
+--B--\r
+""".encode()
+
+
+def setup(tmp_path: Path) -> tuple[Config, Store, dict[str, str]]:
+    cfg = dataclasses.replace(Config(), store=StoreConfig(path=tmp_path / "db.sqlite"))
+    store = Store(cfg.store.path)
+    for name, addr in (("Closed NGO", "old-contact@closed.example"), ("Open NGO", "desk@open.example"),
+                       ("Gone NGO", "nobody@gone.example")):
+        store.add_organization(name, now=SENT, invited=True, emails=[addr])
+    send_reminders(store, cfg, SENT)
+    with SmtpServer() as server:
+        transport = SmtpTransport(SmtpSettings(host=server.host, port=server.port, security="none", timeout=5))
+        assert send_due(store, transport, now=lambda: SENT, mail_from="ccm@unog.ch").sent == 3
+        transport.close()
+    mids = {r.rcpt_tos[0]: str(r.message["Message-ID"]) for r in server.received}
+    return cfg, store, mids
+
+
+def test_bounce_quoting_our_message_id_fails_that_mail_and_flags_its_organisation(tmp_path: Path) -> None:
+    cfg, store, mids = setup(tmp_path)
+    headers = f"From: ccm@unog.ch\r\nTo: old-contact@closed.example\r\nMessage-ID: {mids['old-contact@closed.example']}\r\n"
+    out = process_message(store, cfg, "test", IncomingMessage("1", dsn(1, "old-contact@closed.example", headers),
+                                                              LATER), now=LATER)
+    assert out.status == "processed" and out.replies_queued == 0
+    closed = store.scalar("SELECT id FROM organizations WHERE name = 'Closed NGO'")
+    failed = store.one("SELECT * FROM outbox WHERE to_addr = 'old-contact@closed.example'")
+    assert failed and failed["status"] == "failed" and "5.1.1" in failed["last_error"]
+    assert store.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") == 2  # the others untouched
+    [flag] = [f for f in store.open_flags() if f["reason"] == "bounce"]
+    assert flag["organization_id"] == closed and flag["outbox_id"] == failed["id"]
+    assert flag["detail"] == "our reminder to old-contact@closed.example bounced (5.1.1)"
+    assert [e["action"] for e in store.history("outbox", failed["id"])][-1] == "mail.bounced"
+
+
+def test_bounce_without_our_headers_is_tied_by_the_failed_recipient(tmp_path: Path) -> None:
+    cfg, store, _ = setup(tmp_path)
+    process_message(store, cfg, "test", IncomingMessage("2", dsn(2, "nobody@gone.example", "Subject: ?\r\n"),
+                                                        LATER), now=LATER)
+    gone = store.one("SELECT * FROM outbox WHERE to_addr = 'nobody@gone.example'")
+    assert gone and gone["status"] == "failed"
+    assert store.scalar("SELECT count(*) FROM outbox WHERE status = 'failed'") == 1
+
+
+def test_bounce_about_someone_else_changes_nothing(tmp_path: Path) -> None:
+    cfg, store, _ = setup(tmp_path)
+    process_message(store, cfg, "test", IncomingMessage("3", dsn(3, "stranger@elsewhere.example", "X: y\r\n"),
+                                                        LATER), now=LATER)
+    assert store.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") == 3
+    [flag] = [f for f in store.open_flags() if f["reason"] == "bounce"]  # the parser's, left as it was
+    assert flag["outbox_id"] is None and flag["organization_id"] is None
+    assert store.scalar("SELECT intent FROM messages WHERE position = '3'") == "bounce"
