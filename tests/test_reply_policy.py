@@ -242,3 +242,25 @@ def test_switched_off_replies_record_but_send_nothing(tmp_path: Path, enabled: b
     feed(store, cfg, mail("off@icrc.org", BODY_EN))
     assert store.scalar("SELECT count(*) FROM representatives") == 1
     assert store.scalar("SELECT count(*) FROM outbox") == 0
+
+
+def test_a_person_can_ask_for_a_clarification_the_robot_did_not_send(tmp_path: Path) -> None:
+    """The review page's call: rebuilt from the kept raw bytes, past the first-run window, not past the limit."""
+    cfg = config(tmp_path)
+    store = Store(cfg.store.path)
+    raw = mail("old@hrw.org", "Dear Secretariat,\n\nPlease find attached our delegation.\n\nRegards\n",
+               sender="=?utf-8?q?Jos=C3=A9_P=C3=A9rez?= <desk@hrw.org>", subject="=?utf-8?q?Inscripci=C3=B3n?=",
+               extra=("References: <inv@unog.ch>",))
+    row = store.keep_raw("test", "1", raw, now=NOW, answer_allowed=False).id
+    store.db.execute("UPDATE messages SET language = 'es' WHERE id = ?", (row,))
+    auto, why = queue_clarification(store, cfg, message_row_id=row, now=NOW, answer_allowed=False)
+    assert auto is None and "first-run window" in why.reason
+    out_id, decision = queue_clarification(store, cfg, message_row_id=row, now=NOW, manual=True,
+                                           reason="attachment_only")
+    assert out_id is not None, decision.reason
+    [got] = deliver_all(store).received
+    assert got.rcpt_tos == ("desk@hrw.org",)
+    assert got.message["Subject"] == "Re: Inscripción"
+    assert got.message["References"] == "<inv@unog.ch> <old@hrw.org>"
+    assert got.text.startswith("Estimado/a José Pérez:")
+    assert "únicamente en el archivo adjunto" in got.text
