@@ -27,13 +27,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from dovecot import PASSWORD, PASSWORD_ENV, Dovecot, config_toml, imap_config, registration  # noqa: E402
-from smtp_server import Received, SmtpServer  # noqa: E402
+from dovecot import PASSWORD, PASSWORD_ENV, Dovecot, config_toml, imap_config, registration
+from smtp_server import Received, SmtpServer
 
-from intake.daemon import Daemon  # noqa: E402
-from intake.imap import ImapMailbox  # noqa: E402
-from intake.store import Store  # noqa: E402
-from replies.transport import OutboxFolderTransport  # noqa: E402
+from intake.daemon import Daemon
+from intake.imap import ImapMailbox
+from intake.store import Store
+from replies.transport import OutboxFolderTransport
 
 
 def latency(server: Dovecot, workdir: Path, count: int) -> list[float]:
@@ -51,9 +51,9 @@ def latency(server: Dovecot, workdir: Path, count: int) -> list[float]:
     # the acknowledgement leaves by SMTP, to the recording server
     config = config_toml(server, workdir, poll_seconds=60.0,
                          transport={"kind": "smtp", "host": "127.0.0.1", "port": smtp.port, "security": "none"})
-    log = open(workdir / "daemon.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "intake.cli", "run", "--config", str(config)], cwd=REPO,
-                            stdout=log, stderr=log, env={**os.environ})
+    with open(workdir / "daemon.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "intake.cli", "run", "--config", str(config)], cwd=REPO,
+                                stdout=log, stderr=log, env={**os.environ})
     try:
         # warm up: the first message also waits for the process to start and load the parser
         server.append(registration(10_000))
@@ -70,7 +70,6 @@ def latency(server: Dovecot, workdir: Path, count: int) -> list[float]:
     finally:
         proc.terminate()
         proc.wait(15)
-        log.close()
         smtp.stop()
 
 

@@ -18,17 +18,19 @@ What makes it safe, and why:
 """
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
-from imapclient import IMAPClient, SocketTimeout
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient import IMAPClient, SocketTimeout  # type: ignore[import-untyped]
+from imapclient.exceptions import IMAPClientError, LoginError  # type: ignore[import-untyped]
 
 from intake.config import Config, MailboxConfig, secret
 from intake.errors import ConfigError, MailboxError
@@ -354,21 +356,17 @@ def _as_utc(value: object) -> datetime | None:
     if not isinstance(value, datetime):
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def _drop(client: IMAPClient) -> None:
     """Close a connection that may already be broken, without waiting for the server."""
-    try:
+    # It is being thrown away: a second failure while closing tells nothing new.
+    with contextlib.suppress(Exception):
         client.shutdown()
-    except Exception:  # noqa: BLE001 - it is being thrown away; a second failure tells nothing new
-        pass
-    try:
-        sock = client.socket()
-        sock.close()
-    except Exception:  # noqa: BLE001
-        pass
+    with contextlib.suppress(Exception):
+        client.socket().close()
 
 
 __all__ = ["ImapMailbox", "parse_position", "password_login", "xoauth2_login"]

@@ -21,8 +21,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from intake.config import MailboxConfig, secret
 from intake.errors import ConfigError, OAuthError
@@ -88,7 +89,8 @@ class RefreshTokenSource:
         if not token:
             raise OAuthError(f"the token endpoint {self.token_url} answered without an access_token")
         self._token = str(token)
-        self._expires_at = self.clock() + float(answer.get("expires_in") or 3600)
+        expires_in = answer.get("expires_in")
+        self._expires_at = self.clock() + (float(expires_in) if isinstance(expires_in, (int, float, str)) else 3600.0)
         return self._token
 
     def invalidate(self) -> None:
@@ -116,7 +118,7 @@ class RefreshTokenSource:
                                      headers={"Content-Type": "application/x-www-form-urlencoded",
                                               "Accept": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310 - URL from config
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 body = resp.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode(errors="replace")[:300]

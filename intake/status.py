@@ -1,8 +1,9 @@
 """Health of the daemon, for a person and for a monitor (``intake status``; exit code 1 when unhealthy)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from intake.config import Config
 from intake.store import Store, utcnow
@@ -63,9 +64,9 @@ def _mailbox_lines(st: dict[str, Any], current: datetime, limit: float) -> tuple
     last = st.get("last_success_at")
     age = (current - datetime.fromisoformat(last)).total_seconds() if last else None
     ok = age is not None and age <= limit
-    lines = [f"mailbox {st['mailbox']}: last successful check {last or 'never'}"
-             f"{f' ({age:.0f} s ago)' if age is not None else ''}"
-             f"{'' if ok else f' -- STALE (limit {limit:.0f} s)'}"]
+    lines = [(f"mailbox {st['mailbox']}: last successful check {last or 'never'}"
+              f"{f' ({age:.0f} s ago)' if age is not None else ''}"
+              f"{'' if ok else f' -- STALE (limit {limit:.0f} s)'}")]
     if st.get("last_check_at") and st.get("last_check_at") != last:
         lines.append(f"  last attempt {st['last_check_at']}")
     if st.get("waiting_on_server") is not None:

@@ -13,6 +13,7 @@ Needs the Debian package ``dovecot-imapd`` and root (Dovecot drops privileges to
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import pwd
 import shutil
@@ -22,11 +23,9 @@ import ssl
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterator, Sequence
-
-import dataclasses
 
 import pytest
 from imapclient import IMAPClient
@@ -146,10 +145,9 @@ service anvil {{
         # In the foreground (-F) as our child, in a process group of its own: stop() can then end the master and
         # every login/imap process it started, and reap them (a daemonised master can linger as a zombie whose
         # pid file blocks the next start).
-        out = open(self.dir / "start.out", "ab")
-        self._proc = subprocess.Popen(["dovecot", "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL, stdout=out,
-                                      stderr=out, start_new_session=True)
-        out.close()
+        with open(self.dir / "start.out", "ab") as out:
+            self._proc = subprocess.Popen(["dovecot", "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL,
+                                          stdout=out, stderr=out, start_new_session=True)
         self.running = True
         try:
             self._wait_listening(True)
@@ -272,8 +270,8 @@ def config_toml(server: Dovecot, workdir: Path, *, transport: dict[str, object] 
     return path
 
 
-@pytest.fixture
-def dovecot(monkeypatch: pytest.MonkeyPatch) -> Iterator[Dovecot]:
+@pytest.fixture(name="dovecot")
+def dovecot_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[Dovecot]:
     """A running Dovecot for one test (its password in the environment), removed afterwards."""
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     server = Dovecot()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import pytest
-from dovecot import Dovecot, dovecot, imap_config, registration  # noqa: F401 - fixture
+from dovecot import Dovecot, dovecot_fixture, imap_config, registration  # noqa: F401 - fixture
 
 from intake.config import Config
 from intake.daemon import Daemon
@@ -50,7 +50,7 @@ class DaemonThread:
             self.error = exc
             self.ready.set()
 
-    def __enter__(self) -> DaemonThread:
+    def __enter__(self) -> DaemonThread:  # noqa: PYI034 - final in practice
         self.thread.start()
         self.ready.wait(10)
         return self
@@ -88,7 +88,7 @@ def test_mail_appended_while_idling_is_acknowledged_without_waiting_for_a_poll(d
         for n in range(1, 4):
             dovecot.append(registration(n))
             # poll_seconds is 120: only IDLE can wake the daemon this soon
-            wait_until(lambda: len(outbox_files(cfg)) == n, 15, f"acknowledgement {n}")
+            wait_until(lambda n=n: len(outbox_files(cfg)) == n, 15, f"acknowledgement {n}")  # type: ignore[misc]
     store = Store(cfg.store.path)
     assert replies_per_message(store) == {f"reg-{n}@example.org": 1 for n in range(1, 4)}
     assert all(b"IntakeDone" in m[b"FLAGS"] for m in dovecot.messages().values())
@@ -205,7 +205,7 @@ def test_a_malformed_message_is_kept_and_flagged_and_the_rest_goes_on(dovecot: D
 
 
 def test_first_run_stores_old_mail_but_answers_only_recent_mail(dovecot: Dovecot, cfg: Config) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     dovecot.append(*(registration(i) for i in range(5)), msg_time=now - timedelta(days=30))
     dovecot.append(registration(5), msg_time=now - timedelta(days=cfg.mailbox.first_run_window_days + 1))
     dovecot.append(registration(6), msg_time=now - timedelta(hours=2))

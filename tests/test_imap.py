@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from dovecot import USER, Dovecot, dovecot, imap_config, registration  # noqa: F401 - fixture
+from dovecot import USER, Dovecot, dovecot_fixture, imap_config, registration  # noqa: F401 - fixture
 
 from intake.config import ConfigError, MailboxConfig, load_config
 from intake.daemon import Daemon
@@ -175,7 +175,7 @@ def test_config_xoauth2_needs_a_token_source(tmp_path: Path) -> None:
 
 
 def test_internaldate_is_kept_as_received_at(dovecot: Dovecot, tmp_path: Path) -> None:
-    when = datetime(2017, 8, 1, 9, 30, tzinfo=timezone.utc)
+    when = datetime(2017, 8, 1, 9, 30, tzinfo=UTC)
     dovecot.append(registration(1), msg_time=when)
     box = ImapMailbox.from_config(imap_config(dovecot, tmp_path))
     got = _all(box)

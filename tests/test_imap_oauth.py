@@ -7,9 +7,9 @@ import stat
 import sys
 import threading
 import urllib.parse
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from dovecot import USER, Dovecot, imap_config, registration
@@ -40,7 +40,7 @@ class TokenServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 form = dict(urllib.parse.parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
                 if self.path == "/token":
                     status, body = server.token(form)
@@ -71,7 +71,7 @@ class TokenServer:
         self.refresh_tokens.add(refresh)
         return 200, {"access_token": access, "token_type": "Bearer", "expires_in": 3600, "refresh_token": refresh}
 
-    def __enter__(self) -> TokenServer:
+    def __enter__(self) -> TokenServer:  # noqa: PYI034 - final in practice
         self.thread.start()
         return self
 
