@@ -111,12 +111,17 @@ def _readable(event: dict[str, Any]) -> dict[str, Any]:
 
 def organizations(store: Store, *, search: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
     """Every organisation with its state, number of registered people, messages and open flags."""
-    sql = ("SELECT o.*, (SELECT count(*) FROM representatives r WHERE r.organization_id = o.id"
-           "   AND r.status = 'registered') AS people,"
-           " (SELECT count(*) FROM messages m WHERE m.organization_id = o.id) AS messages,"
-           " (SELECT count(*) FROM flags f LEFT JOIN messages m ON m.id = f.message_id WHERE f.status = 'open'"
-           "   AND coalesce(f.organization_id, m.organization_id) = o.id) AS open_flags"
-           " FROM organizations o WHERE 1 = 1")
+    # grouped counts joined once, not a sub-select per organisation (messages has no organisation index)
+    sql = ("WITH people AS (SELECT organization_id AS id, count(*) AS n FROM representatives"
+           "   WHERE status = 'registered' GROUP BY organization_id),"
+           " msgs AS (SELECT organization_id AS id, count(*) AS n FROM messages"
+           "   WHERE organization_id IS NOT NULL GROUP BY organization_id),"
+           " open_flags AS (SELECT coalesce(f.organization_id, m.organization_id) AS id, count(*) AS n"
+           "   FROM flags f LEFT JOIN messages m ON m.id = f.message_id WHERE f.status = 'open' GROUP BY 1)"
+           " SELECT o.*, coalesce(people.n, 0) AS people, coalesce(msgs.n, 0) AS messages,"
+           " coalesce(open_flags.n, 0) AS open_flags FROM organizations o"
+           " LEFT JOIN people ON people.id = o.id LEFT JOIN msgs ON msgs.id = o.id"
+           " LEFT JOIN open_flags ON open_flags.id = o.id WHERE 1 = 1")
     params: list[Any] = []
     if state:
         sql += " AND o.state = ?"
