@@ -1,7 +1,7 @@
 """The review page in a real headless Chromium: a person fixes a flagged registration in a minute.
 
 Screenshots go to test-output/ (fixture ``output_dir``): review-queue.png, review-message.png,
-review-message-corrected.png, review-after-approve.png.
+review-message-corrected.png, review-after-approve.png, review-organisations.png, review-participants.png.
 """
 from __future__ import annotations
 
@@ -132,6 +132,16 @@ def test_correct_a_name_mark_the_head_and_approve(tmp_path: Path, page: Any, out
         page.goto(f"{server.url}/messages/{piped.registration}")
         history = page.locator("table.history").last.inner_text()
         assert "user:alice" in history and "representative.changed" in history and "Petr Brown" in history
+
+        # the organisation's page and the participants list show the corrected delegation
+        page.get_by_role("link", name="Organisations").click()
+        row = page.locator("table.orgs tr", has_text="Mines Advisory Group")
+        assert "registered" in row.inner_text()
+        page.screenshot(path=str(output_dir / "review-organisations.png"), full_page=True)
+        page.get_by_role("link", name="Participants").click()
+        table = page.locator("table.participants").inner_text()
+        assert "Peter Brown" in table and "Head of delegation" in table and "Petr" not in table
+        page.screenshot(path=str(output_dir / "review-participants.png"), full_page=True)
 
 
 def test_script_in_a_reply_is_text_in_the_browser(live_server: LiveServer, seeded: Seeded, page: Any) -> None:
