@@ -49,3 +49,7 @@ class InviteeListError(IntakeError):
 
 class TransportUnavailable(TemporaryFailure):
     """The mail server could not be reached at all (refused, timeout, TLS, login): the rest of the batch waits."""
+
+
+class TemplateError(IntakeError):
+    """A reply template cannot be rendered (syntax, unknown variable): names the file, the line and the fix."""

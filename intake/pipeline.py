@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.apply import Applied, apply_extraction
 from intake.config import Config
+from intake.errors import TemplateError
 from intake.mailbox import IncomingMessage
 from intake.store import Store, iso
 from parsers import parse_message
@@ -34,6 +35,7 @@ from replies.acknowledgement import (
     queue_late_notice,
 )
 from replies.bounces import link_bounce
+from replies.policy import Decision
 
 log = logging.getLogger("intake.pipeline")
 
@@ -234,6 +236,24 @@ def _queue_answer(store: Store, cfg: Config, message_row_id: int, ex: Extraction
         kind = choose_reply(ex, applied, late=False)  # one late notice per organisation is enough
     if kind is None:
         return None, f"no automatic answer for intent {ex.intent!r}"
+    try:
+        out_id, decision = _queue_kind(store, cfg, kind, message_row_id, ex, applied, now=now, late=late,
+                                       answer_allowed=answer_allowed)
+    except TemplateError as exc:
+        # The record stays; the answer waits for a person (a secretariat's template edit went wrong).
+        log.error("<%s> the %s could not be written: %s", (ex.headers.message_id or "").strip("<>"), kind, exc)
+        store.add_flag("delivery_failed", f"the automatic {kind} could not be written: {exc}", now=now,
+                       message_id=message_row_id, organization_id=applied.organization_id)
+        return None, f"{kind}: template error"
+    if out_id is None:
+        # Kept in the audit log: a person can see why an organisation heard nothing back (loop limit, robot...).
+        store.add_event("daemon", "reply.suppressed", "messages", message_row_id, now=now,
+                        message_id=message_row_id, detail={"kind": kind, "reason": decision.reason})
+    return out_id, f"{kind}: {decision.reason}"
+
+
+def _queue_kind(store: Store, cfg: Config, kind: str, message_row_id: int, ex: Extraction, applied: Applied, *,
+                now: datetime, late: bool, answer_allowed: bool) -> tuple[int | None, Decision]:
     common: dict[str, Any] = {"message_row_id": message_row_id, "extraction": ex, "now": now,
                               "answer_allowed": answer_allowed}
     org_id = applied.organization_id
@@ -256,12 +276,8 @@ def _queue_answer(store: Store, cfg: Config, message_row_id: int, ex: Extraction
             store, cfg, reason="attachment_only" if attachment_only else "nobody",
             attachments=[a.filename or "" for a in ex.attachments], organization_id=org_id, **common)
     else:
-        return None, f"no automatic answer ({kind} without an organisation)"
-    if out_id is None:
-        # Kept in the audit log: a person can see why an organisation heard nothing back (loop limit, robot...).
-        store.add_event("daemon", "reply.suppressed", "messages", message_row_id, now=now,
-                        message_id=message_row_id, detail={"kind": kind, "reason": decision.reason})
-    return out_id, f"{kind}: {decision.reason}"
+        return None, Decision(False, f"no automatic answer ({kind} without an organisation)")
+    return out_id, decision
 
 
 def _link_bounce(store: Store, message_row_id: int, ex: Extraction, *, now: datetime) -> int:

@@ -19,11 +19,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.config import Config
+from intake.errors import TemplateError
 from intake.store import Store
 from replies.acknowledgement import sender_identity
 from replies.compose import build_mail, deterministic_message_id
 from replies.policy import ROBOT_LOCAL_PARTS, day_start, is_plain_address
-from replies.render import render_mail
+from replies.render import RenderedMail, render_mail
 
 log = logging.getLogger("intake.notices")
 
@@ -75,8 +76,17 @@ def send_reminders(store: Store, cfg: Config, now: datetime) -> NoticeSummary:
         if store.job_done(job):
             continue
         org = store.organization(row["id"]) or {}
+        try:
+            rendered = render_mail("reminder", org.get("language") or "en",
+                                   {"meeting": cfg.meeting, "organization": org["name"], "days_left": days_left},
+                                   templates_dir=cfg.replies.templates_dir)
+        except TemplateError as exc:
+            # Nothing is marked done: once the template is fixed, the next tick sends what is due.
+            log.error("reminders not sent: %s", exc)
+            summary.skipped.append(f"template error: {exc}")
+            break
         with store.transaction():
-            queued, skipped = _queue_reminder(store, cfg, org, offset=offset, days_left=days_left, now=now)
+            queued, skipped = _queue_reminder(store, cfg, org, rendered, offset=offset, now=now)
             summary.skipped.extend(skipped)
             if queued is None:
                 continue  # over the daily limit: tried again at the next tick while the day lasts
@@ -91,7 +101,7 @@ def send_reminders(store: Store, cfg: Config, now: datetime) -> NoticeSummary:
     return summary
 
 
-def _queue_reminder(store: Store, cfg: Config, org: dict[str, Any], *, offset: int, days_left: int,
+def _queue_reminder(store: Store, cfg: Config, org: dict[str, Any], rendered: RenderedMail, *, offset: int,
                     now: datetime) -> tuple[int | None, list[str]]:
     """Queue one reminder per listed address; ``(None, ...)`` when the per-address limit says wait."""
     own = {a.lower() for a in cfg.own_addresses}
@@ -106,9 +116,6 @@ def _queue_reminder(store: Store, cfg: Config, org: dict[str, Any], *, offset: i
         skipped.append(f"{org['name']}: an address already got {limit} automatic mails in 24 hours")
         return None, skipped
     from_name, from_addr = sender_identity(cfg)
-    rendered = render_mail("reminder", org.get("language") or "en",
-                           {"meeting": cfg.meeting, "organization": org["name"], "days_left": days_left},
-                           templates_dir=cfg.replies.templates_dir)
     subject = rendered.subject or f"Reminder: {cfg.meeting.short_name}"
     for addr in addresses:
         key = f"reminder:{cfg.meeting.deadline.isoformat()}:{offset}:org:{org['id']}:{addr.lower()}"

@@ -8,12 +8,15 @@ alternative part, rendered with autoescape on (a name like ``<script>`` in a rep
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import jinja2
+
+from intake.errors import TemplateError
 
 BUNDLED = Path(__file__).parent / "templates"
 
@@ -88,17 +91,51 @@ def render_mail(kind: str, language: str | None, context: dict[str, Any], *,
     Example: ``render_mail("reminder", "fr", {"meeting": cfg.meeting, "organization": "ICRC", "days_left": 7})``
     """
     env = environment(templates_dir)
-    name = template_name(env, kind, language or "en")
+    name = _checked(lambda: template_name(env, kind, language or "en"), f"{kind}.{language}.txt")
     used = name.split(".")[-2]
     ctx = {**context, "language": used}
-    subject, text = _split_subject(env.get_template(name).render(**ctx))
-    html = None
-    try:
-        html_name = f"{kind}.{used}.html"
-        html = env.get_template(html_name).render(**ctx)
-    except jinja2.TemplateNotFound:
-        pass
+    subject, text = _split_subject(_checked(lambda: env.get_template(name).render(**ctx), name))
+    html_name = f"{kind}.{used}.html"
+    html = _checked(lambda: env.get_template(html_name).render(**ctx), html_name) \
+        if _exists(env, html_name) else None
     return RenderedMail(used, subject, text, html)
+
+
+def _exists(env: jinja2.Environment, name: str) -> bool:
+    try:
+        env.get_template(name)
+    except jinja2.TemplateNotFound:
+        return False
+    except jinja2.TemplateError:
+        return True  # there, but broken: rendering it reports where
+    return True
+
+
+def _checked(step: Callable[[], str], name: str) -> str:
+    """Run a Jinja2 step; a broken template becomes a TemplateError naming the file, the line and the fix."""
+    try:
+        return step()
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"no template {exc.name} (looked in replies.templates_dir and {BUNDLED}); "
+                            "add it, or copy the English one") from exc
+    except jinja2.TemplateSyntaxError as exc:
+        where = f"{exc.filename or name}, line {exc.lineno}"
+        raise TemplateError(f"{where}: {exc.message}; correct the template (or remove it from "
+                            "replies.templates_dir to use the bundled one)") from exc
+    except jinja2.TemplateError as exc:
+        line = _template_line(exc)
+        raise TemplateError(f"{name}{f', line {line}' if line else ''}: {exc}; use only the variables listed "
+                            "at the top of the template (docs/replies.md)") from exc
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line of a render error (Jinja2 puts template frames into the traceback)."""
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith((".txt", ".html")):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def render(kind: str, language: str, context: dict[str, Any], *, templates_dir: Path | None = None,

@@ -148,3 +148,17 @@ def test_the_daemon_runs_the_reminder_tick_on_its_clock(tmp_path: Path) -> None:
         assert daemon.run_once().sent.sent == 0
         transport.close()
     assert sorted(r.rcpt_tos[0] for r in server.received) == sorted(a for _, a in EXPECTED_21)
+
+
+def test_a_broken_reminder_template_sends_nothing_until_fixed(tmp_path: Path) -> None:
+    cfg, store = setup(tmp_path)
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    broken = folder / "reminder.en.txt"
+    broken.write_text("Subject: Reminder\n{% if %}\n", encoding="utf-8")
+    cfg = dataclasses.replace(cfg, replies=dataclasses.replace(cfg.replies, templates_dir=folder))
+    first = send_reminders(store, cfg, utc(2017, 7, 28, 9))
+    assert first.mails == 0 and "reminder.en.txt, line 2" in first.skipped[0]
+    assert store.scalar("SELECT count(*) FROM jobs_done") == 0
+    broken.unlink()  # back to the bundled template
+    assert send_reminders(store, cfg, utc(2017, 7, 28, 10)).mails == 4

@@ -264,3 +264,17 @@ def test_a_person_can_ask_for_a_clarification_the_robot_did_not_send(tmp_path: P
     assert got.message["References"] == "<inv@unog.ch> <old@hrw.org>"
     assert got.text.startswith("Estimado/a José Pérez:")
     assert "únicamente en el archivo adjunto" in got.text
+
+
+def test_a_broken_template_keeps_the_record_and_flags_the_missing_answer(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "acknowledgement.en.txt").write_text("Subject: x\n{{ representatives|nonsense }}\n",
+                                                                   encoding="utf-8")
+    cfg = config(tmp_path, templates_dir=tmp_path / "templates")
+    store = Store(cfg.store.path)
+    feed(store, cfg, mail("t1@icrc.org", BODY_EN))
+    assert store.scalar("SELECT status FROM messages") == "processed"
+    assert store.scalar("SELECT count(*) FROM representatives") == 1
+    assert store.scalar("SELECT count(*) FROM outbox") == 0
+    [flag] = [f for f in store.open_flags() if f["reason"] == "delivery_failed"]
+    assert "acknowledgement could not be written" in flag["detail"] and "acknowledgement.en.txt" in flag["detail"]

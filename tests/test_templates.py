@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import jinja2
 import pytest
 
 from intake.config import Config
+from intake.errors import TemplateError
 from replies.render import BUNDLED, KINDS, LANGUAGES, long_date, render_mail
 
 ANNA = {"honorific": "Ms.", "name": "Anna Berg", "function": "Legal Adviser", "email": "anna.berg@icrc.org",
@@ -88,6 +88,14 @@ def test_secretariat_folder_overrides_and_html_is_autoescaped(tmp_path: Path) ->
 
 
 def test_a_misspelt_variable_is_an_error_not_a_blank(tmp_path: Path) -> None:
-    (tmp_path / "reminder.en.txt").write_text("Subject: x\nDear {{ organisation }}\n", encoding="utf-8")
-    with pytest.raises(jinja2.UndefinedError, match="organisation"):
+    (tmp_path / "reminder.en.txt").write_text("Subject: x\n\nDear {{ organisation }}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"reminder\.en\.txt, line 3: 'organisation' is undefined"):
         render_mail("reminder", "en", context(), templates_dir=tmp_path)
+
+
+def test_a_broken_template_names_the_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "late_notice.fr.txt").write_text("Subject: x\n{% for r in representatives %}\n{{ r.name }}\n",
+                                                 encoding="utf-8")
+    with pytest.raises(TemplateError) as err:
+        render_mail("late_notice", "fr", context(), templates_dir=tmp_path)
+    assert "late_notice.fr.txt, line 3" in str(err.value) and "correct the template" in str(err.value)
