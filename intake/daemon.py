@@ -128,6 +128,8 @@ class Daemon:
         if resume is not None:
             st = store.mailbox_state(mailbox.name) or {}
             resume(st.get("uidvalidity"), st.get("last_uid"))
+        if hasattr(mailbox, "on_unreadable"):
+            mailbox.on_unreadable = self.quarantine_unreadable
 
     # --- one pass -------------------------------------------------------------------------------------
     def run_once(self) -> RunSummary:
@@ -207,6 +209,27 @@ class Daemon:
                                      now=now, detail={"duplicate_of": original["id"], "reason": "uidvalidity"})
         log.info("<%s> already stored before the UIDVALIDITY change; no effect", facts.message_id)
         return Outcome(kept.id, "duplicate", facts.message_id)
+
+    def quarantine_unreadable(self, position: str, problem: str) -> None:
+        """A message the server cannot deliver: recorded at its position, quarantined and flagged for a person.
+
+        There are no raw bytes to keep; the flag says where the message is so a person can repair or forward it
+        (a copy gets a new position and is then read normally).
+        """
+        name, now = self.mailbox.name, self.now()
+        with self.store.transaction():
+            if self.store.scalar("SELECT 1 FROM messages WHERE mailbox = ? AND position = ?", (name, position)):
+                return
+            cur = self.store.db.execute(
+                "INSERT INTO messages (mailbox, position, sha256, raw, size, stored_at, status, error, processed_at,"
+                " answer_allowed) VALUES (?,?,?,?,?,?,?,?,?,0)",
+                (name, position, hashlib.sha256(b"").hexdigest(), b"", 0, iso(now), "quarantined", problem,
+                 iso(now)))
+            row_id = int(cur.lastrowid or 0)
+            self.store.add_event("daemon", "message.unreadable", "messages", row_id, message_id=row_id, now=now,
+                                 detail={"mailbox": name, "position": position, "problem": problem})
+            self.store.add_flag("parse_error", f"{name} position {position}: {problem}"[:500], now=now,
+                                message_id=row_id)
 
     def send_queued(self) -> SendSummary:
         return send_due(self.store, self.transport, now=self.now, mail_from=sender_identity(self.cfg)[1],

@@ -43,8 +43,11 @@ log = logging.getLogger("intake.imap")
 MAX_IDLE_SECONDS = 25 * 60
 #: Messages fetched per FETCH command: few round trips for a backlog, bounded memory per batch.
 FETCH_BATCH = 25
+FETCH_BATCH_BYTES = 16 * 1024 * 1024
 #: Errors the network and the protocol can raise; all of them mean "this connection is no longer usable".
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (IMAPClientError, imaplib.IMAP4.error, OSError, EOFError)
+#: BODY.PEEK, never BODY: fetching must not set \Seen (a person may rely on it in their own client).
+FETCH_ITEMS = ["BODY.PEEK[]", "INTERNALDATE"]
 
 Authenticator = Callable[[IMAPClient], None]
 
@@ -99,6 +102,8 @@ class ImapMailbox:
         self.waiting = 0  # messages found new at the last check and not finished yet
         self._pending: set[int] = set()
         self._seen_max = 0
+        #: called with (position, problem) for a message the server cannot deliver; the daemon quarantines it
+        self.on_unreadable: Callable[[str, str], None] | None = None
 
     @classmethod
     def from_config(cls, cfg: Config) -> ImapMailbox:
@@ -219,11 +224,24 @@ class ImapMailbox:
         self.waiting = len(new)
         self._seen_max = max([self._seen_max, *uids])
         self._advance()
-        for start in range(0, len(new), FETCH_BATCH):
-            batch = new[start:start + FETCH_BATCH]
-            with self._guard("fetching messages"):
-                data = self._connection().fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
+        for batch in self._batches(new):
+            try:
+                with self._guard("fetching messages"):
+                    data = self._connection().fetch(batch, FETCH_ITEMS)
+            except MailboxError as exc:
+                # One unreadable message makes the whole FETCH fail (Dovecot even drops the connection): read
+                # this batch one by one, so a bad message cannot block the rest of the box.
+                log.warning("%s: fetching UIDs %d-%d failed (%s); reading them one at a time", self.name,
+                            batch[0], batch[-1], exc)
+                data = {}
+                for uid in batch:
+                    item = self._fetch_one(uid)
+                    if item is None:
+                        continue  # reported as unreadable; the high-water mark passes it
+                    data[uid] = item
             for uid in batch:
+                if uid not in self._pending:
+                    continue
                 item = data.get(uid)
                 if not item or b"BODY[]" not in item:
                     # Expunged or moved away by another client meanwhile: not ours to handle any more. If it is
@@ -232,6 +250,48 @@ class ImapMailbox:
                     self._finished(uid)
                     continue
                 yield IncomingMessage(positions[uid], bytes(item[b"BODY[]"]), _as_utc(item.get(b"INTERNALDATE")))
+
+    def _batches(self, uids: list[int]) -> Iterator[list[int]]:
+        """Groups of at most FETCH_BATCH messages and FETCH_BATCH_BYTES (a few large attachments stay apart)."""
+        if not uids:
+            return
+        try:
+            with self._guard("reading message sizes"):
+                sizes = self._connection().fetch(uids, ["RFC822.SIZE"])
+        except MailboxError as exc:
+            log.warning("%s: %s; batching by count only", self.name, exc)
+            sizes = {}
+        batch: list[int] = []
+        total = 0
+        for uid in uids:
+            size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+            if batch and (len(batch) >= FETCH_BATCH or total + size > FETCH_BATCH_BYTES):
+                yield batch
+                batch, total = [], 0
+            batch.append(uid)
+            total += size
+        yield batch
+
+    def _fetch_one(self, uid: int) -> dict[bytes, Any] | None:
+        """One message on a fresh connection, twice; ``None`` (and reported) when the server cannot deliver it.
+
+        A server that cannot be reached raises MailboxError as usual: that is an outage, not a bad message.
+        """
+        error: BaseException | None = None
+        for _ in (1, 2):
+            client = self._connection()
+            try:
+                return client.fetch([uid], FETCH_ITEMS).get(uid) or {}  # type: ignore[no-any-return]
+            except NETWORK_ERRORS as exc:
+                self._disconnect()
+                error = exc
+        position = f"{self.uidvalidity}:{uid}"
+        problem = f"the server cannot deliver UID {uid} of {self.folder} ({error or 'no answer'})"
+        log.error("%s: %s; it is quarantined for a person and the rest goes on", self.name, problem)
+        if self.on_unreadable is not None:
+            self.on_unreadable(position, problem)
+        self._finished(uid)
+        return None
 
     def _new_uids(self) -> list[int]:
         # Retry once only when an old connection went stale; a fresh connection that fails is a real failure.

@@ -233,3 +233,27 @@ def test_a_check_that_fails_is_recorded_and_retried_with_backoff(dovecot: Doveco
     assert "cannot connect" in (state.get("last_error") or "")
     assert state["last_success_at"] >= state["last_error_at"]
 
+
+
+def test_a_message_the_server_cannot_deliver_is_quarantined_and_the_box_goes_on(dovecot: Dovecot,
+                                                                                cfg: Config) -> None:
+    dovecot.append(*(registration(i) for i in range(1, 6)))
+    # The third message's file becomes unreadable on the server (a disk or permission fault): Dovecot fails
+    # any FETCH that includes it, and drops the connection.
+    files = sorted((dovecot.maildir / "ccm@unog.test" / "new").iterdir())
+    assert len(files) == 5
+    bad = files[2]
+    bad.chmod(0)
+    store = Store(cfg.store.path)
+    box = ImapMailbox.from_config(cfg)
+    daemon = Daemon(cfg, store, box, OutboxFolderTransport(cfg.transport.path), progress=False)
+    summary = daemon.run_once()
+    again = daemon.run_once()  # not retried on every check: it waits for a person
+    box.close()
+    assert summary.processed == 4 and summary.sent.sent == 4
+    assert again.read == 0
+    row = store.one("SELECT * FROM messages WHERE position = ?", (f"{box.uidvalidity}:3",))
+    assert row is not None and row["status"] == "quarantined" and "UID 3" in row["error"]
+    flag = store.one("SELECT * FROM flags WHERE message_id = ? AND status = 'open'", (row["id"],))
+    assert flag is not None and flag["reason"] == "parse_error" and "cannot deliver UID 3" in flag["detail"]
+    assert replies_per_message(store) == {None: 0, **{f"reg-{i}@example.org": 1 for i in (1, 2, 4, 5)}}
