@@ -155,7 +155,7 @@ def _part_text(part: Message) -> str:
 
 
 def _is_attachment(part: Message) -> bool:
-    disposition = (part.get("Content-Disposition") or "").lower()
+    disposition = str(part.get("Content-Disposition") or "").lower()
     return "attachment" in disposition or bool(part.get_filename())
 
 

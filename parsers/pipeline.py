@@ -55,9 +55,16 @@ def _sender_domain(addr: str | None) -> str | None:
     return addr.rsplit("@", 1)[1].lower() if addr and "@" in addr else None
 
 
+# A registration is a page at most; beyond these sizes the rest is logs, digests or attack input, and reading
+# it would only cost time (regexes and NER grow with the text).
+MAX_TEXT = 60_000
+MAX_OWN = 20_000
+
+
 def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) -> Prepared:
     parts = parse_mime(raw)
-    split = split_reply(parts.text)
+    split = split_reply(parts.text[:MAX_TEXT])
+    split.own = split.own[:MAX_OWN]
     own_lines = split.own.split("\n")
     sig_at = P.split_signature(own_lines)
     body = "\n".join(own_lines[:sig_at]).strip()
@@ -65,8 +72,8 @@ def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) 
     language = detect_language(body or split.own or parts.text)
     own = tuple(a.lower() for a in own_addresses)
     signals = header_signals(parts.headers, parts.raw_headers, parts.content_type, parts.report_type, own)
-    attachments_text = "\n".join(a.text or "" for a in parts.attachments)
-    full_text = "\n".join([parts.headers.subject, parts.text, attachments_text])
+    attachments_text = "\n".join(a.text or "" for a in parts.attachments)[:MAX_OWN]
+    full_text = "\n".join([parts.headers.subject, parts.text[:MAX_OWN], attachments_text])
     org, org_label = (None, None)
     if not signals.bounce:
         org, org_label = resolve_organization(_sender_domain(parts.headers.from_addr), split.own, parts.headers.subject,
@@ -76,7 +83,7 @@ def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) 
     if not auto:
         forward_text = _forwarded_text(parts, split, body, own)
     ner_parts = [] if auto else [body, attachments_text, forward_text or ""]
-    ner_text = "\n\n".join(p for p in ner_parts if p.strip()) or None
+    ner_text = "\n\n".join(p for p in ner_parts if p.strip())[:MAX_OWN] or None
     flags = [make_flag("parse_error", "; ".join(parts.defects))] if parts.parse_error else []
     return Prepared(parts, split, body, signature, language, signals, org, org_label, auto, ner_text, own,
                     deadline, forward_text, flags)
@@ -95,7 +102,7 @@ def _forwarded_text(parts: MailParts, split: SplitReply, body: str, own: tuple[s
             continue
         if block.sender_name and re.fullmatch(r"(?i)ccm|ccm secretariat", block.sender_name.strip()):
             continue
-        return block.text
+        return block.text[:MAX_OWN]
     return None
 
 
@@ -104,7 +111,7 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
     parts, headers = prep.parts, prep.parts.headers
     ctx = P.Context(sender_name=headers.from_name, sender_addr=headers.from_addr, org=prep.org,
                     org_label=prep.org_label, own_addresses=prep.own_addresses, persons_ner=persons_ner)
-    attachments = [a.text for a in parts.attachments if a.text]
+    attachments = [a.text[:MAX_OWN] for a in parts.attachments if a.text]
     result = P.PeopleResult()
     if not prep.auto:
         result = P.extract_people(prep.body, prep.signature, ctx, attachments=attachments)
