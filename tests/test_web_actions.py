@@ -229,3 +229,21 @@ def test_review_config_mistakes_name_the_key(tmp_path: Path, text: str, key: str
 def test_the_example_config_review_section_loads() -> None:
     cfg = load_config(Path(__file__).resolve().parent.parent / "config.example.toml")
     assert cfg.review == Config().review
+
+
+def test_editing_an_organisation_and_remembering_a_sender(seeded: Seeded, store: Store) -> None:
+    msg = actions.remember_sender(store, seeded.gichd_message, username="bob", now=NOW)
+    assert "john.smith.gva@gmail.com is now an address" in msg
+    assert "john.smith.gva@gmail.com" in store.organization(seeded.gichd_org)["emails"]  # type: ignore[index]
+    assert "already" in actions.remember_sender(store, seeded.gichd_message, username="bob", now=NOW)
+    form = {"name": "GICHD", "acronym": "GICHD", "category": "International organisations",
+            "emails": "info@gichd.org\nJ.Doe@GICHD.org, info@gichd.org"}
+    assert actions.update_organization(store, seeded.gichd_org, form, username="bob", now=NOW) == "Saved GICHD."
+    org = store.organization(seeded.gichd_org)
+    assert org and org["name"] == "GICHD" and org["emails"] == ["info@gichd.org", "j.doe@gichd.org"]
+    with pytest.raises(actions.ActionRefused, match="already called"):
+        actions.update_organization(store, seeded.gichd_org, {**form, "name": "Handicap International"},
+                                    username="bob", now=NOW)
+    with pytest.raises(actions.ActionRefused, match="not valid"):
+        actions.update_organization(store, seeded.gichd_org, {**form, "emails": "nope"}, username="bob", now=NOW)
+    assert events_by(store, "user:bob") == ["organization.address_added", "organization.changed"]

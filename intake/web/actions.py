@@ -12,6 +12,7 @@ All open flags of the message are resolved together: the person has looked at th
 """
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from intake.config import Config
 from intake.errors import IntakeError
-from intake.store import Store
+from intake.store import Store, iso
 from intake.web.mailview import view_message
 from replies.acknowledgement import ReplyTarget, greeting_name, queue_reply, sender_identity
 from replies.compose import build_mail, deterministic_message_id, reply_subject
@@ -131,6 +132,55 @@ def assign_organization(store: Store, message_row_id: int, org_id: int, *, usern
         store.db.execute("UPDATE messages SET organization_id = ? WHERE id = ?", (org_id, message_row_id))
         store.add_event(actor(username), "message.organization", "messages", message_row_id, now=now,
                         message_id=message_row_id, detail={"organization_id": {"from": old, "to": org_id}})
+
+
+def update_organization(store: Store, org_id: int, form: dict[str, Any], *, username: str, now: datetime) -> str:
+    """Change an organisation's name, acronym, category and addresses (one per line or comma-separated)."""
+    name = str(form.get("name") or "").strip()
+    if not name:
+        raise ActionRefused("An organisation needs a name.")
+    emails: list[str] = []
+    for raw in re.split(r"[\s,;]+", str(form.get("emails") or "")):
+        if not raw:
+            continue
+        try:
+            emails.append(validate_email(raw, check_deliverability=False).normalized.lower())
+        except EmailNotValidError as exc:
+            raise ActionRefused(f"The address {raw!r} is not valid: {exc}") from None
+    changes = {"name": name, "acronym": str(form.get("acronym") or "").strip() or None,
+               "category": str(form.get("category") or "").strip() or None,
+               "emails": json.dumps(list(dict.fromkeys(emails)))}
+    with store.transaction():
+        old = store.one("SELECT * FROM organizations WHERE id = ?", (org_id,))
+        if old is None:
+            raise ActionRefused("That organisation does not exist.")
+        if store.scalar("SELECT 1 FROM organizations WHERE name = ? AND id != ?", (name, org_id)):
+            raise ActionRefused(f"Another organisation is already called {name!r}.")
+        diff = {k: {"from": old[k], "to": v} for k, v in changes.items() if old[k] != v}
+        if not diff:
+            return "Nothing changed."
+        sets = ", ".join(f"{k} = ?" for k in diff)
+        store.db.execute(f"UPDATE organizations SET {sets}, updated_at = ? WHERE id = ?",
+                         (*[changes[k] for k in diff], iso(now), org_id))
+        store.add_event(actor(username), "organization.changed", "organizations", org_id, now=now, detail=diff)
+    return f"Saved {name}."
+
+
+def remember_sender(store: Store, message_row_id: int, *, username: str, now: datetime) -> str:
+    """Add the message's sender to its organisation's addresses, so the next reply from it matches directly."""
+    with store.transaction():
+        row = store.one("SELECT sender, organization_id FROM messages WHERE id = ?", (message_row_id,))
+        if row is None or not row["organization_id"] or not row["sender"]:
+            raise ActionRefused("This message has no sender address or no organisation.")
+        org = store.organization(row["organization_id"]) or {}
+        if row["sender"] in org.get("emails", []):
+            return f"{row['sender']} is already an address of {org.get('name')}."
+        emails = [*org.get("emails", []), row["sender"].lower()]
+        store.db.execute("UPDATE organizations SET emails = ?, updated_at = ? WHERE id = ?",
+                         (json.dumps(emails), iso(now), org["id"]))
+        store.add_event(actor(username), "organization.address_added", "organizations", org["id"], now=now,
+                        message_id=message_row_id, detail={"address": row["sender"]})
+    return f"{row['sender']} is now an address of {org.get('name')}."
 
 
 # --- replies ------------------------------------------------------------------------------------------------

@@ -323,6 +323,14 @@ async def message_resolve(request: Request) -> Response:
     return redirect("/")
 
 
+async def message_remember_sender(request: Request) -> Response:
+    review = _review(request)
+    await checked_form(request)
+    message_id = int(request.path_params["message_id"])
+    return await _act(request, f"/messages/{message_id}", actions.remember_sender, message_id,
+                      username=_user(request), now=review.now())
+
+
 # --- people -------------------------------------------------------------------------------------------------
 
 async def person_update(request: Request) -> Response:
@@ -433,6 +441,14 @@ async def organization_add_person(request: Request) -> Response:
         return f"Added {form.get('name', '').strip()}."
 
     return await _act(request, f"/organizations/{org_id}", add)
+
+
+async def organization_update(request: Request) -> Response:
+    review = _review(request)
+    form = await checked_form(request)
+    org_id = int(request.path_params["org_id"])
+    return await _act(request, f"/organizations/{org_id}", actions.update_organization, org_id, form,
+                      username=_user(request), now=review.now())
 
 
 async def participants_page(request: Request) -> Response:
