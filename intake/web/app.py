@@ -4,9 +4,8 @@ Starlette runs the request handlers on the event loop; database work goes to a s
 each with its own :class:`~intake.store.Store` opened once (sqlite3 connections are bound to their thread).
 Our own pool, not Starlette's: its few threads are all started, and their connections opened, when the app is
 created (opening a Store checks the migrations under the write lock, and would wait for the daemon's
-transaction), and then live as long as the app. Reads run outside
-transactions (WAL: they never block the daemon, nor it them); each change is one short ``BEGIN IMMEDIATE``
-transaction.
+transaction), and then live as long as the app. Reads run outside transactions (WAL: they never block the
+daemon, nor it them); each change is one short ``BEGIN IMMEDIATE`` transaction.
 """
 from __future__ import annotations
 
