@@ -83,7 +83,10 @@ def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) 
     if not auto:
         forward_text = _forwarded_text(parts, split, body, own)
     ner_parts = [] if auto else [body, attachments_text, forward_text or ""]
-    ner_text = "\n\n".join(p for p in ner_parts if p.strip())[:MAX_OWN] or None
+    ner_text = "\n\n".join(p for p in ner_parts if p.strip())[:MAX_OWN]
+    # spaCy's tokenizer is quadratic in the length of one token (">>>>..." runs, base64 pasted into a body):
+    # no name is 80 characters without a space.
+    ner_text = re.sub(r"\S{80,}", " ", ner_text) or None
     flags = [make_flag("parse_error", "; ".join(parts.defects))] if parts.parse_error else []
     return Prepared(parts, split, body, signature, language, signals, org, org_label, auto, ner_text, own,
                     deadline, forward_text, flags)

@@ -139,6 +139,11 @@ def split_reply(text: str) -> SplitReply:
     if first is None:
         return SplitReply(own=text.strip())
     own = "\n".join(lines[:first]).strip()
+    inline, quoted_lines = _interleaved(lines, first)
+    if inline:
+        # Bottom-posted or inline answers between ">" quotes: the answer lines are the sender's own text.
+        own = (own + "\n\n" + inline).strip()
+        lines = lines[:first] + quoted_lines
     rest = [_unquote(line) for line in lines[first:]]
     blocks: list[QuotedBlock] = []
     i = 0
@@ -163,6 +168,36 @@ def split_reply(text: str) -> SplitReply:
         i += 1
     blocks.append(_make_block(current_header, current_body, forwarded))
     return SplitReply(own=own, blocks=blocks)
+
+
+def _interleaved(lines: list[str], first: int) -> tuple[str, list[str]]:
+    """Unquoted answer lines written between ``>`` quotes after ``first`` (inline replies), and the rest.
+
+    Only for ">"-style quoting: after an Outlook header block or a separator nothing is prefixed, so there
+    is no way to tell an inline answer from the quoted message.
+    """
+    n, _ = _marker_at(lines, first)
+    start = first + n if n and not lines[first].startswith(">") else first
+    after = [line for line in lines[start:] if line.strip()]
+    if not after or not after[0].startswith(">"):
+        return "", lines[first:]
+    own_lines: list[str] = []
+    quoted: list[str] = lines[first:start]
+    k = start
+    while k < len(lines):
+        line = lines[k]
+        if not line.startswith(">") and line.strip():
+            m, _ = _marker_at(lines, k)
+            if m:
+                quoted += lines[k:]  # a new quoted message (Outlook header): the rest belongs to it
+                break
+            own_lines.append(line)
+        elif not line.strip() and own_lines and own_lines[-1] != "":
+            own_lines.append("")
+        else:
+            quoted.append(line)
+        k += 1
+    return "\n".join(own_lines).strip(), quoted
 
 
 def _mostly_quoted(lines: list[str]) -> bool:
