@@ -5,9 +5,42 @@ The shared corpus is what the rules were developed on; tests/labelled/ holds rep
 """
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import date
 from pathlib import Path
 
-from parse_helpers import LABELLED, score, shared
+from parsers import parse_messages
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("INTAKE_SHARED_DIR", REPO.parent / "shared"))
+LABELLED = REPO / "tests" / "labelled"
+DEADLINE = date(2017, 8, 18)
+OWN = ("ccm@unog.ch",)
+
+
+def shared(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    assert path.exists(), f"shared data not found at {path} (set INTAKE_SHARED_DIR)"
+    return path
+
+
+def score(corpus: Path, tmp: Path) -> dict[str, float]:
+    """Parse every NNN.eml of ``corpus`` and score it with shared/tools/score_corpus.py; the SCORE figures."""
+    files = sorted(corpus.glob("*.eml"))
+    results = parse_messages([f.read_bytes() for f in files], deadline=DEADLINE, own_addresses=OWN)
+    out = tmp / f"{corpus.name}.jsonl"
+    out.write_text("".join(json.dumps({"file": str(f), **r.to_json()}, ensure_ascii=False) + "\n"
+                           for f, r in zip(files, results)), encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(shared("tools", "score_corpus.py")), str(corpus), str(out), "--verbose"],
+                          capture_output=True, text=True, check=True)
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("SCORE "))
+    figures = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line)}
+    figures["report"] = proc.stdout  # type: ignore[assignment]
+    return figures
 
 
 def _explain(fig: dict) -> str:
