@@ -266,3 +266,24 @@ def test_intake_run_once_delivers_through_the_configured_smtp_relay(tmp_path: Pa
     assert server.logins_seen == ["ccm"]
     assert got.rcpt_tos == ("anna.berg@icrc.org",) and got.message["In-Reply-To"] == "<cli-1@icrc.org>"
     assert "Ms. Anna Berg, Legal Adviser (Head of Delegation)" in got.text
+
+
+def test_a_silent_server_times_out_as_unavailable() -> None:
+    """A relay that accepts the connection and never greets (a firewall, a hung server) costs one timeout."""
+    import socket
+    import time
+
+    from intake.errors import TransportUnavailable
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=silent.getsockname()[1], security="none",
+                                               timeout=0.5))
+        started = time.monotonic()
+        with pytest.raises(TransportUnavailable, match="cannot connect"):
+            transport.send(b"Subject: x\r\n\r\nx\r\n", mail_from="ccm@unog.ch", rcpt_to=["a@b.org"],
+                           message_id="<6@unog.ch>")
+        elapsed = time.monotonic() - started
+        transport.close()
+    assert 0.4 < elapsed < 5
