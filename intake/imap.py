@@ -101,6 +101,7 @@ class ImapMailbox:
         self.rescanning = False
         self.waiting = 0  # messages found new at the last check and not finished yet
         self._pending: set[int] = set()
+        self._unflushed: list[int] = []
         self._seen_max = 0
         #: called with (position, problem) for a message the server cannot deliver; the daemon quarantines it
         self.on_unreadable: Callable[[str, str], None] | None = None
@@ -225,6 +226,7 @@ class ImapMailbox:
         self._seen_max = max([self._seen_max, *uids])
         self._advance()
         for batch in self._batches(new):
+            self.flush()
             try:
                 with self._guard("fetching messages"):
                     data = self._connection().fetch(batch, FETCH_ITEMS)
@@ -250,6 +252,7 @@ class ImapMailbox:
                     self._finished(uid)
                     continue
                 yield IncomingMessage(positions[uid], bytes(item[b"BODY[]"]), _as_utc(item.get(b"INTERNALDATE")))
+        self.flush()
 
     def _batches(self, uids: list[int]) -> Iterator[list[int]]:
         """Groups of at most FETCH_BATCH messages and FETCH_BATCH_BYTES (a few large attachments stay apart)."""
@@ -311,23 +314,42 @@ class ImapMailbox:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def mark_done(self, position: str) -> None:
-        """Set the done keyword (or move to ``move_to``); never deletes. Also advances the high-water mark."""
+        """Set the done keyword (or move to ``move_to``); never deletes.
+
+        Marks are sent in groups (one STORE per fetch batch, and before waiting or closing): the keyword is for
+        people, exactly-once rests on the store, and a mark lost in a crash is set again at the next check
+        because the high-water mark only passes a message once its mark was sent.
+        """
         uidvalidity, uid = parse_position(position)
         if uidvalidity != self.uidvalidity:
             return  # an old position after a UIDVALIDITY change: the UID means nothing now
-        self._mark_on_server([uid])
-        self._finished(uid)
+        self._unflushed.append(uid)
+        if len(self._unflushed) >= FETCH_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the marks of messages finished since the last flush, and advance the high-water mark."""
+        if not self._unflushed:
+            return
+        uids, self._unflushed = self._unflushed, []
+        self._mark_on_server(uids)
+        for uid in uids:
+            self._finished(uid)
 
     def _mark_on_server(self, uids: Sequence[int]) -> None:
+        for start in range(0, len(uids), 500):  # keep command lines short (servers limit them, e.g. 64 kB)
+            self._mark_group(list(uids[start:start + 500]))
+
+    def _mark_group(self, uids: list[int]) -> None:
         with self._guard("marking messages done"):
             client = self._connection()
             if self.move_to:
                 if client.has_capability("MOVE"):
-                    client.move(list(uids), self.move_to)
+                    client.move(uids, self.move_to)
                     return
-                client.copy(list(uids), self.move_to)  # no MOVE: copy and keep the original (never delete)
+                client.copy(uids, self.move_to)  # no MOVE: copy and keep the original (never delete)
             if self._keywords_allowed:
-                client.add_flags(list(uids), [self.done_keyword], silent=True)
+                client.add_flags(uids, [self.done_keyword], silent=True)
             elif not self._warned_no_keywords:
                 self._warned_no_keywords = True
                 log.warning("%s: the server does not allow keywords; processed mail is not marked on the server "
@@ -348,6 +370,7 @@ class ImapMailbox:
 
     def wait(self, timeout: float) -> None:
         """IDLE until new mail arrives (or ``timeout``); without IDLE, sleep. Raises MailboxError on a drop."""
+        self.flush()
         if self._stop.is_set():
             return
         client = None
@@ -400,6 +423,12 @@ class ImapMailbox:
         self._stop.set()
 
     def close(self) -> None:
+        if self._client is not None and self._unflushed:
+            try:
+                self.flush()
+            except MailboxError as exc:
+                log.warning("%s: could not mark the last messages done (%s); the next run marks them", self.name,
+                            exc)
         client, self._client = self._client, None
         if client is not None:
             try:
