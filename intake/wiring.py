@@ -15,8 +15,8 @@ def open_mailbox(cfg: Config) -> Mailbox:
     if cfg.mailbox.kind == "maildir":
         from intake.maildir import MaildirMailbox
         return MaildirMailbox(cfg.mailbox.path)
-    from intake.imap import ImapMailbox  # type: ignore[import-not-found]
-    return ImapMailbox.from_config(cfg)  # type: ignore[no-any-return]
+    from intake.imap import ImapMailbox
+    return ImapMailbox.from_config(cfg)
 
 
 def open_transport(cfg: Config) -> Transport:
