@@ -26,5 +26,11 @@ def detect_language(text: str, default: str = "en") -> str:
     sample = text.strip()[:600]
     if len(sample) < 3:
         return default
+    if len(sample.split()) < 6:
+        # a few words ("A message part") are too little to tell; only a clear winner overrides the default
+        values = _detector().compute_language_confidence_values(sample)
+        if not values or values[0].value < 0.6:
+            return default
+        return _CODES.get(values[0].language, default)
     lang = _detector().detect_language_of(sample)
     return _CODES.get(lang, default) if lang else default

@@ -137,8 +137,8 @@ def split_reply(text: str) -> SplitReply:
             first = i
             break
     if first is None:
-        return SplitReply(own=text.strip())
-    own = "\n".join(lines[:first]).strip()
+        return SplitReply(own=_strip_list_footer(text).strip())
+    own = _strip_list_footer("\n".join(lines[:first])).strip()
     inline, quoted_lines = _interleaved(lines, first)
     if inline:
         # Bottom-posted or inline answers between ">" quotes: the answer lines are the sender's own text.
@@ -168,6 +168,15 @@ def split_reply(text: str) -> SplitReply:
         i += 1
     blocks.append(_make_block(current_header, current_body, forwarded))
     return SplitReply(own=own, blocks=blocks)
+
+
+_LIST_FOOTER = re.compile(r"\n[_-]{20,}\n(?:[^\n]*\n){0,2}[^\n]*(?:mailing list|liste de diffusion|lista de correo)"
+                          r"[\s\S]{0,400}$", re.I)
+
+
+def _strip_list_footer(text: str) -> str:
+    """Drop the footer a list server appends ("____ / riak-users mailing list / URL")."""
+    return _LIST_FOOTER.sub("", text)
 
 
 def _interleaved(lines: list[str], first: int) -> tuple[str, list[str]]:
