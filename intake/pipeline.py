@@ -26,7 +26,7 @@ from intake.errors import TemplateError
 from intake.mailbox import IncomingMessage
 from intake.store import Store, iso
 from parsers import parse_message
-from parsers.model import Extraction
+from parsers.model import Extraction, Flag
 from replies.acknowledgement import (
     queue_acknowledgement,
     queue_cancellation_confirmation,
@@ -157,8 +157,11 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
             and ex.intent not in ("auto_reply", "bounce"))
     with store.transaction():
         applied = apply_extraction(store, message_row_id, ex, now=now)
-        codes = {f.code for f in ex.flags}
-        for flag in ex.flags:
+        parser_flags = _relevant_parser_flags(store, ex, applied)
+        codes = {f.code for f in parser_flags}
+        for flag in parser_flags:
+            if store.scalar("SELECT 1 FROM flags WHERE message_id = ? AND reason = ?", (message_row_id, flag.code)):
+                continue  # applying already opened this flag, with the details (e.g. who was not found)
             store.add_flag(flag.code, flag.detail, now=now, message_id=message_row_id,
                            organization_id=applied.organization_id)
             out.flags += 1
@@ -299,6 +302,22 @@ def _link_bounce(store: Store, message_row_id: int, ex: Extraction, *, now: date
                            organization_id=mail.organization_id, outbox_id=mail.outbox_id)
             added += 1
     return added
+
+
+def _relevant_parser_flags(store: Store, ex: Extraction, applied: Applied) -> list[Flag]:
+    """The parser's flags, less those the invitee list answers: the parser does not know our invitees, so its
+    "unknown organisation" is moot once the reply matched an invited one, and its domain doubt is moot when
+    the sender's address itself is on the list."""
+    match = applied.match
+    if match is None or match.organization_id is None:
+        return list(ex.flags)
+    invited = bool(store.scalar("SELECT invited FROM organizations WHERE id = ?", (match.organization_id,)))
+    moot = set()
+    if invited:
+        moot.add("unknown_organization")
+    if match.how == "address":
+        moot.add("sender_domain_mismatch")
+    return [f for f in ex.flags if f.code not in moot]
 
 
 def _own_flags(ex: Extraction, applied: Applied, *, late: bool,

@@ -114,3 +114,31 @@ def test_cli_import_and_list(tmp_path: Path) -> None:
     bad = runner.invoke(main, ["invitees", "import", str(write(tmp_path, "name,emails\nX,nope\n", "bad.csv")),
                                "--config", str(config)])
     assert bad.exit_code == 1 and "row 2 (X): 'nope' is not an e-mail address" in bad.output
+
+
+def test_the_documented_example_imports_and_the_demo_replies_match_it(tmp_path: Path) -> None:
+    """docs/invitees.example.csv stays valid, and the bundled demo replies land on its organisations."""
+    import dataclasses
+
+    from conftest import REPO, deliver
+    from intake.config import Config, MailboxConfig, StoreConfig, TransportConfig
+    from intake.daemon import Daemon
+    from intake.demo import sample_messages
+    from intake.maildir import MaildirMailbox
+    from replies.transport import OutboxFolderTransport
+
+    cfg = dataclasses.replace(Config(), mailbox=MailboxConfig(kind="maildir", path=tmp_path / "inbox"),
+                              transport=TransportConfig(kind="outbox", path=tmp_path / "outbox"),
+                              store=StoreConfig(path=tmp_path / "db.sqlite"))
+    store = Store(cfg.store.path)
+    assert import_invitees(store, REPO / "docs" / "invitees.example.csv", now=NOW).added == 6
+    deliver(cfg.mailbox.path, *(p.read_bytes() for p in sample_messages()))
+    Daemon(cfg, store, MaildirMailbox(cfg.mailbox.path), OutboxFolderTransport(cfg.transport.path),
+           now=lambda: datetime(2017, 6, 16, 9, 0, tzinfo=UTC), progress=False).run_once()
+    states = {r["acronym"]: r["state"] for r in store.query("SELECT acronym, state FROM organizations")}
+    assert states == {"LRI": "registered", "FDH": "registered", "ACM": "registered", "PRI": "invited",
+                      "Y4D": "replied", "ICRC": "invited"}
+    assert "unknown_organization" not in {f["reason"] for f in store.query("SELECT reason FROM flags")}
+    languages = {r["to_addr"]: r["language"] for r in store.query("SELECT to_addr, language FROM outbox")}
+    assert languages == {"events@landmine-relief.example.org": "en",
+                         "secretariat@federation-deminage.example.fr": "fr", "oficina@accion-minas.example.es": "es"}
