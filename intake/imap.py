@@ -380,6 +380,12 @@ class ImapMailbox:
         if not can_idle:
             self._stop.wait(timeout)
             return
+        # Mail that arrived while we were busy was announced in the answer to some earlier command, not in
+        # IDLE: look once before idling, or it would wait for the next poll.
+        with self._guard("checking for new mail"):
+            arrived = [u for u in client.search(["UID", f"{self._seen_max + 1}:*"]) if u > self._seen_max]
+        if arrived:
+            return
         self._idle(client, min(timeout, MAX_IDLE_SECONDS))
 
     def _idle(self, client: IMAPClient, timeout: float) -> None:
