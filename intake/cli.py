@@ -278,24 +278,32 @@ def invitees_list(config_path: Path | None) -> None:
 @main.command()
 @click.option("--at", "at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), default=None,
               help="Run as if it were this UTC date/time (default: now).")
+@click.option("--dry-run", is_flag=True, help="List the reminders that would be queued; queue nothing.")
 @CONFIG_OPTION
-def notices(at: object, config_path: Path | None) -> None:
+def notices(at: object, dry_run: bool, config_path: Path | None) -> None:
     """Queue the deadline mail due now: reminders to invitees that have not registered, "no answer" states.
 
     The daemon does this by itself after every check; this command is for a run by hand. Each reminder goes
     once per organisation and offset, however often it runs. Queued mail is sent by the next `intake run`.
 
-    Example: intake notices --config config.toml
+    Example: intake notices --dry-run --at 2017-08-11 --config config.toml
     """
-    from datetime import timezone
+    from datetime import UTC
 
     from intake.store import utcnow
     from intake.wiring import open_store
-    from replies.notices import mark_no_answer, send_reminders
+    from replies.notices import mark_no_answer, preview_reminders, send_reminders
 
     cfg = _config(config_path)
-    now = at.replace(tzinfo=timezone.utc) if at is not None else utcnow()  # type: ignore[attr-defined]
+    now = at.replace(tzinfo=UTC) if at is not None else utcnow()  # type: ignore[attr-defined]
     store = open_store(cfg)
+    if dry_run:
+        summary, mails = preview_reminders(store, cfg, now)
+        store.close()
+        for m in mails:
+            click.echo(f"would send [{m['language']}] to {m['to_addr']}: {m['subject']}")
+        click.echo(f"{len(mails)} reminders would be queued (offset {summary.offset}); nothing was changed")
+        return
     summary = send_reminders(store, cfg, now)
     no_answer = mark_no_answer(store, cfg, now)
     store.close()

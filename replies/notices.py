@@ -61,7 +61,11 @@ def due_reminder_offset(cfg: Config, today: date) -> int | None:
 
 
 def send_reminders(store: Store, cfg: Config, now: datetime) -> NoticeSummary:
-    """Queue the reminder due today to every invited organisation that has not registered (the tick)."""
+    """Queue the reminder due today to every invited organisation that has not registered (the tick).
+
+    Safe to run from two processes at once (the daemon and ``intake notices``): the job row is checked again
+    under the write lock, and every mail has a unique dedupe key.
+    """
     today = local_today(cfg, now)
     offset = due_reminder_offset(cfg, today)
     summary = NoticeSummary(offset)
@@ -86,6 +90,8 @@ def send_reminders(store: Store, cfg: Config, now: datetime) -> NoticeSummary:
             summary.skipped.append(f"template error: {exc}")
             break
         with store.transaction():
+            if store.job_done(job):
+                continue  # another process did it while we rendered
             queued, skipped = _queue_reminder(store, cfg, org, rendered, offset=offset, now=now)
             summary.skipped.extend(skipped)
             if queued is None:
@@ -127,6 +133,24 @@ def _queue_reminder(store: Store, cfg: Config, org: dict[str, Any], rendered: Re
         store.queue_mail(kind="reminder", to_addr=addr, subject=subject, raw=mail.as_bytes(), mail_message_id=mid,
                          dedupe_key=key, now=now, language=rendered.language, organization_id=org["id"])
     return len(addresses), skipped
+
+
+class _Preview(Exception):
+    def __init__(self, summary: NoticeSummary, mails: list[dict[str, Any]]) -> None:
+        self.summary, self.mails = summary, mails
+
+
+def preview_reminders(store: Store, cfg: Config, now: datetime) -> tuple[NoticeSummary, list[dict[str, Any]]]:
+    """What :func:`send_reminders` would queue at ``now`` (summary and outbox rows), changing nothing."""
+    try:
+        with store.transaction():
+            before = store.scalar("SELECT coalesce(max(id), 0) FROM outbox")
+            summary = send_reminders(store, cfg, now)
+            mails = store.query("SELECT kind, to_addr, subject, language, organization_id FROM outbox"
+                                " WHERE id > ? ORDER BY id", (before,))
+            raise _Preview(summary, mails)  # leaving the transaction by an exception rolls everything back
+    except _Preview as p:
+        return p.summary, p.mails
 
 
 def mark_no_answer(store: Store, cfg: Config, now: datetime) -> int:

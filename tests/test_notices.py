@@ -162,3 +162,30 @@ def test_a_broken_reminder_template_sends_nothing_until_fixed(tmp_path: Path) ->
     assert store.scalar("SELECT count(*) FROM jobs_done") == 0
     broken.unlink()  # back to the bundled template
     assert send_reminders(store, cfg, utc(2017, 7, 28, 10)).mails == 4
+
+
+def test_preview_and_cli_dry_run_change_nothing(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from intake.cli import main
+    from replies.notices import preview_reminders
+
+    cfg, store = setup(tmp_path)
+    summary, mails = preview_reminders(store, cfg, utc(2017, 7, 28, 9))
+    assert summary.mails == 4 and [(m["kind"], m["to_addr"]) for m in mails] == EXPECTED_21
+    assert mails[1]["subject"].startswith("Rappel") and mails[1]["language"] == "fr"
+    assert store.scalar("SELECT count(*) FROM outbox") == 0 and store.scalar("SELECT count(*) FROM jobs_done") == 0
+    store.close()
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\npath = "{cfg.store.path}"\n', encoding="utf-8")
+    runner = CliRunner()
+    dry = runner.invoke(main, ["notices", "--dry-run", "--at", "2017-07-28", "--config", str(config)])
+    assert dry.exit_code == 0, dry.output
+    assert "would send [fr] to secretariat@bf.org: Rappel" in dry.output
+    assert "4 reminders would be queued (offset 21); nothing was changed" in dry.output
+    real = runner.invoke(main, ["notices", "--at", "2017-07-28", "--config", str(config)])
+    assert "reminder 21 days before the deadline: 3 organisations, 4 mails queued" in real.output
+    again = runner.invoke(main, ["notices", "--at", "2017-07-28T18:00", "--config", str(config)])
+    assert "0 organisations, 0 mails queued" in again.output
+    after = runner.invoke(main, ["notices", "--at", "2017-08-19", "--config", str(config)])
+    assert "no reminder due today" in after.output and "2 organisations marked no_answer" in after.output
