@@ -224,7 +224,8 @@ JOB_WORDS = re.compile(
     r"Asistente|Researcher|Specialist|Sp[ée]cialiste|Analyst|Head|Chief|President|Président[e]?|Presidente|Fellow|"
     r"Consultant[e]?|Chargée?|Conseill(?:er|ère)|Directeur|Directrice|Oficial|Jef[ea]|Asesor[a]?|Chercheu(?:r|se)|"
     r"Advocate|Leader|Líder|Associate|Secretary|Secretari[oa]|Representative|Delegate|Expert[e]?|Intern|"
-    r"Campaigner|Campañista|Focal Point|Programme|Program|Project|Proyecto|Projet|Sobreviviente)\b", re.I)
+    r"Campaigner|Campañista|Focal Point|Programme|Program|Project|Proyecto|Projet|Sobreviviente|Especialista|"
+    r"Responsable|Counsellor|Counselor|Attaché|Agregad[oa]|Consejer[oa]|Investigador[a]?|Abogad[oa]|Lawyer)\b", re.I)
 _CLAUSE = re.compile(r"\b(?:will|would|shall|is|are|was|were|has|have|can|could|should|need|needs|est|sont|sera|"
                      r"seront|será|serán|es|son|va|van|tiene|tienen|does|did|please|merci|por favor)\b")
 
@@ -399,7 +400,7 @@ def _name_ok(name: str, ctx: Context, *, strong_layout: bool) -> bool:
     if not looks_like_name(name, min_tokens=2, max_tokens=6):
         return False
     words = name.split()
-    if ORG_WORDS.search(name) or find_org(name) or any(w in _NOT_NAME_WORDS for w in words):
+    if ORG_WORDS.search(name) or find_org(name) or any(w in _NOT_NAME_WORDS for w in words) or JOB_WORDS.search(name):
         return False
     if strong_layout:
         return True
@@ -809,11 +810,12 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 or re.match(r"^[A-Z]\.", m.group("name"))]
         if not mentions:
             # names without honorific: only where spaCy saw a person and the sentence registers someone
-            if ctx.persons_ner and _REGISTER.search(sentence) and not _CONTACT.search(sentence) \
-                    and not _WITHDRAW.search(sentence):
-                for key_name in _ner_names_in(sentence, ctx):
+            if _REGISTER.search(sentence) and not _CONTACT.search(sentence) and not _WITHDRAW.search(sentence):
+                for key_name in _ner_names_in(sentence, ctx) + _titled_names_in(sentence, ctx):
                     start = sentence.find(key_name)
-                    if _name_ok(key_name, ctx, strong_layout=False) and not _inside_proper_phrase(sentence, start):
+                    if name_key(normalise_name(key_name)) in {name_key(x.name) for x in people}:
+                        continue
+                    if _name_ok(key_name, ctx, strong_layout=True) and not _inside_proper_phrase(sentence, start):
                         d = _apposition(sentence, start + len(key_name), ctx)
                         if not d.function:
                             # "our Director Nicholas Barker": a title written right before the name
@@ -889,6 +891,25 @@ def _inside_proper_phrase(sentence: str, start: int) -> bool:
 _FIRST_NAME_FIX = re.compile(
     r"\b(?:first name|given name|prénom|nombre de pila|primer nombre|nombre)\s+(?:is|est|es)\s+(?:correctly\s+)?"
     r"(?:spelled|spelt|written|écrit|s['’]écrit|se escribe|escrito)?\s*[«\"“]?(?P<given>[A-ZÀ-Þ][\w'’-]+)", re.I)
+
+
+def _titled_names_in(sentence: str, ctx: Context) -> list[str]:
+    """Names without honorific that the layout vouches for, with or without NER: a capitalised run followed by
+    ", <job title>" ("Gabriela Núñez Salas, Coordinadora de Armas"). This is what covers a blank pipeline."""
+    out = []
+    for m in re.finditer(NAME_RE, sentence):
+        cand = m.group(0)
+        tail = sentence[m.end():m.end() + 80]
+        if not re.match(r"\s*,\s*(?:[\w'’-]+\s+){0,4}?", tail):
+            continue
+        first_piece = re.split(r"[,(;]", tail.lstrip(" ,"))[0]
+        if not JOB_WORDS.search(first_piece) or not re.match(r"\s*,", tail):
+            continue
+        if m.start() == 0 or _inside_proper_phrase(sentence, m.start()):
+            continue
+        if _name_ok(cand, ctx, strong_layout=True) and len(cand.split()) >= 2:
+            out.append(cand)
+    return out
 
 
 def _ner_names_in(sentence: str, ctx: Context) -> list[str]:
