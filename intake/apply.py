@@ -80,6 +80,8 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
     if not org.get("language") and ex.language in ("en", "fr", "es"):
         # The first reply tells us the organisation's language: later reminders and notices use it.
         store.db.execute("UPDATE organizations SET language = ? WHERE id = ?", (ex.language, org_id))
+        store.add_event("daemon", "organization.updated", "organizations", org_id, now=now,
+                        message_id=message_row_id, detail={"language": {"from": None, "to": ex.language}})
 
     current = store.representatives(org_id)
     if ex.intent == "cancellation":
