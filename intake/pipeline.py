@@ -157,7 +157,7 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
             and ex.intent not in ("auto_reply", "bounce"))
     with store.transaction():
         applied = apply_extraction(store, message_row_id, ex, now=now)
-        parser_flags = _relevant_parser_flags(store, ex, applied)
+        parser_flags = _relevant_parser_flags(store, ex, applied, late=late)
         codes = {f.code for f in parser_flags}
         for flag in parser_flags:
             if store.scalar("SELECT 1 FROM flags WHERE message_id = ? AND reason = ?", (message_row_id, flag.code)):
@@ -190,8 +190,7 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
         store.add_event("daemon", "message.processed", "messages", message_row_id, now=now,
                         message_id=message_row_id, detail=_summary(ex, out))
     log.info("<%s> %s: %d people, %d flags, %d replies queued (%s)", (ex.headers.message_id or "").strip("<>"),
-             ex.intent,
-             out.representatives, out.flags, out.replies_queued, out.note)
+             ex.intent, out.representatives, out.flags, out.replies_queued, out.note)
     return out
 
 
@@ -304,15 +303,16 @@ def _link_bounce(store: Store, message_row_id: int, ex: Extraction, *, now: date
     return added
 
 
-def _relevant_parser_flags(store: Store, ex: Extraction, applied: Applied) -> list[Flag]:
-    """The parser's flags, less those the invitee list answers: the parser does not know our invitees, so its
-    "unknown organisation" is moot once the reply matched an invited one, and its domain doubt is moot when
-    the sender's address itself is on the list."""
+def _relevant_parser_flags(store: Store, ex: Extraction, applied: Applied, *, late: bool) -> list[Flag]:
+    """The parser's flags, less those the application knows better: the parser does not know our invitees, so
+    its "unknown organisation" is moot once the reply matched an invited one, and its domain doubt is moot
+    when the sender's address itself is on the list; it judges lateness by the Date header alone, we by both
+    the arrival and the Date (see :func:`record`)."""
+    moot = set() if late else {"late"}
     match = applied.match
     if match is None or match.organization_id is None:
-        return list(ex.flags)
+        return [f for f in ex.flags if f.code not in moot]
     invited = bool(store.scalar("SELECT invited FROM organizations WHERE id = ?", (match.organization_id,)))
-    moot = set()
     if invited:
         moot.add("unknown_organization")
     if match.how == "address":

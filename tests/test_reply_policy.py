@@ -278,3 +278,13 @@ def test_a_broken_template_keeps_the_record_and_flags_the_missing_answer(tmp_pat
     assert store.scalar("SELECT count(*) FROM outbox") == 0
     [flag] = [f for f in store.open_flags() if f["reason"] == "delivery_failed"]
     assert "acknowledgement could not be written" in flag["detail"] and "acknowledgement.en.txt" in flag["detail"]
+
+
+def test_a_wrong_sender_clock_alone_does_not_make_a_reply_late(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    store = Store(cfg.store.path)
+    # Arrives on 10 August, but the sender's computer thinks it is 2018.
+    feed(store, cfg, mail("clock@icrc.org", BODY_EN, date_header="Fri, 10 Aug 2018 10:00:00 +0200"),
+         now=datetime(2017, 8, 10, 8, 5, tzinfo=UTC))
+    assert [r["kind"] for r in store.query("SELECT kind FROM outbox")] == ["acknowledgement"]
+    assert store.scalar("SELECT count(*) FROM flags WHERE reason = 'late'") == 0
