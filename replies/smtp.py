@@ -114,15 +114,35 @@ class SmtpTransport:
         return client
 
     async def _send(self, raw: bytes, mail_from: str, rcpt_to: list[str]) -> None:
+        reused = self._client is not None and self._client.is_connected
         client = await self._connected()
+        try:
+            await self._deliver(client, raw, mail_from, rcpt_to)
+        except _StaleConnection:
+            if not reused:
+                raise
+            # The server closed the connection we kept between batches (idle timeout): one fresh try, at once,
+            # rather than a retry minutes later. Nothing was accepted on the old connection.
+            log.info("%s: kept connection was closed by the server; reconnecting", self.name)
+            await _quit_quietly(client)
+            self._client = None
+            await self._deliver(await self._connected(), raw, mail_from, rcpt_to)
+
+    async def _deliver(self, client: aiosmtplib.SMTP, raw: bytes, mail_from: str, rcpt_to: list[str]) -> None:
         try:
             errors, _ = await client.sendmail(mail_from, rcpt_to, raw)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             worst = max((r.code for r in exc.recipients), default=550)
             detail = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
             raise _by_code(worst, f"recipient refused: {detail}") from exc
+        except aiosmtplib.SMTPServerDisconnected as exc:
+            raise _StaleConnection(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         except aiosmtplib.SMTPResponseException as exc:
+            if exc.code == 421:  # "service closing transmission channel": the server is hanging up
+                raise _StaleConnection(f"{self.name}: {exc.code} {exc.message}") from exc
             raise _by_code(exc.code, f"{exc.code} {exc.message}") from exc
+        except ConnectionError as exc:
+            raise _StaleConnection(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             raise TemporaryFailure(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         if errors:  # some recipients refused, others accepted: we send to one address, so this is rare
@@ -133,6 +153,10 @@ class SmtpTransport:
         client, self._client = self._client, None
         if client is not None and not self._loop.is_closed():
             self._loop.run_until_complete(_quit_quietly(client))
+
+
+class _StaleConnection(TemporaryFailure):
+    """The connection went away under us (closed, 421): worth one immediate retry on a fresh connection."""
 
 
 def _by_code(code: int, detail: str) -> TemporaryFailure | PermanentFailure:

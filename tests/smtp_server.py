@@ -103,7 +103,8 @@ class SmtpServer:
     """A started-on-demand aiosmtpd server; ``start()``/``stop()`` may be called repeatedly (same port)."""
 
     def __init__(self, *, security: str = "none", cert: Cert | None = None,
-                 logins: dict[str, str] | None = None, port: int | None = None) -> None:
+                 logins: dict[str, str] | None = None, port: int | None = None,
+                 idle_timeout: float | None = None) -> None:
         if security != "none" and cert is None:
             raise ValueError("a TLS server needs a cert (tests.smtp_server.self_signed_cert)")
         self.security, self.cert, self.logins = security, cert, logins
@@ -114,6 +115,7 @@ class SmtpServer:
         self.answer: str | None = None  # e.g. "451 4.3.0 try later" or "550 5.1.1 unknown user"
         self.on_message: list[Callable[[Received], None]] = []
         self.lock = threading.Lock()
+        self.idle_timeout = idle_timeout  # seconds before the server hangs up on a silent client (421)
         self._controller: Controller | None = None
 
     def _authenticate(self, _server: Any, _session: Any, _envelope: Any, mechanism: str,
@@ -137,6 +139,8 @@ class SmtpServer:
             assert self.cert is not None
             kwargs["tls_context"] = self.cert.server_context()
             kwargs["require_starttls"] = True
+        if self.idle_timeout is not None:
+            kwargs["timeout"] = self.idle_timeout
         if self.logins is not None:
             kwargs["authenticator"] = self._authenticate
             kwargs["auth_required"] = True

@@ -287,3 +287,18 @@ def test_a_silent_server_times_out_as_unavailable() -> None:
         elapsed = time.monotonic() - started
         transport.close()
     assert 0.4 < elapsed < 5
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_at_once() -> None:
+    """Between two daemon passes the relay hangs up an idle connection: the next mail still goes first time."""
+    import time
+
+    with SmtpServer(idle_timeout=0.3) as server:
+        transport = SmtpTransport(SmtpSettings(host=server.host, port=server.port, security="none", timeout=5))
+        transport.send(b"Subject: one\r\n\r\n1\r\n", mail_from="ccm@unog.ch", rcpt_to=["a@b.org"],
+                       message_id="<7@unog.ch>")
+        time.sleep(0.8)  # the server times the idle connection out
+        transport.send(b"Subject: two\r\n\r\n2\r\n", mail_from="ccm@unog.ch", rcpt_to=["a@b.org"],
+                       message_id="<8@unog.ch>")
+        transport.close()
+    assert [r.message["Subject"] for r in server.received] == ["one", "two"]
