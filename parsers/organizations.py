@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,9 @@ _WEBMAIL = frozenset({
 })
 
 
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
+    """Lower-case, accent-free form for comparisons (cached: the same short strings are folded often)."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     return re.sub(r"[’`]", "'", text)
@@ -139,17 +142,35 @@ for _org in DIRECTORY:
     _COMPILED.append((_org, _full, _acr, _canon))
 
 
+# One pass over the text for all full names and one for all acronyms, instead of two per organisation.
+_ALL_FULL = re.compile("|".join(f"(?P<o{i}>{full.pattern})" for i, (_, full, _, _) in enumerate(_COMPILED)))
+_ALL_ACR = re.compile(r"(?<![\w-])(?:" + "|".join(
+    re.escape(a) for org in DIRECTORY for a in sorted(org.acronyms, key=len, reverse=True)) + r")(?![\w-])")
+_ACR_OWNER: dict[str, list[int]] = {}
+for _i, (_o, _, _, _) in enumerate(_COMPILED):
+    for _a in _o.acronyms:
+        _ACR_OWNER.setdefault(_a, []).append(_i)
+
+
 def mentions(text: str) -> list[OrgMention]:
     """Every directory organisation mentioned in ``text`` (full name, alias or exact-case acronym)."""
-    folded = fold(text)
-    found: list[OrgMention] = []
-    for org, full, acr, _ in _COMPILED:
-        m = full.search(folded)
-        a = acr.search(text) if acr else None
-        if m or a:
-            start = min(x.start() for x in (m, a) if x)
-            found.append(OrgMention(org, start, bool(m), (m.group(0) if m else a.group(0))))  # type: ignore[union-attr]
-    return found
+    folded = fold(text) if len(text) < 2000 else _fold_long(text)
+    first: dict[int, tuple[int, bool, str]] = {}
+    for m in _ALL_FULL.finditer(folded):
+        i = int(m.lastgroup[1:])  # type: ignore[index]
+        if i not in first:
+            first[i] = (m.start(), True, m.group(0))
+    for m in _ALL_ACR.finditer(text):
+        for i in _ACR_OWNER.get(m.group(0), []):
+            if i not in first or (not first[i][1] and m.start() < first[i][0]):
+                first[i] = (m.start(), False, m.group(0))
+            elif first[i][1] and m.start() < first[i][0]:
+                first[i] = (m.start(), True, first[i][2])
+    return [OrgMention(_COMPILED[i][0], start, full, surface) for i, (start, full, surface) in sorted(first.items())]
+
+
+def _fold_long(text: str) -> str:
+    return fold.__wrapped__(text)  # type: ignore[attr-defined]  # do not fill the cache with whole bodies
 
 
 def label_for(org: Org, full_text: str) -> str:
