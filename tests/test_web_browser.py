@@ -76,6 +76,8 @@ def test_correct_a_name_mark_the_head_and_approve(tmp_path: Path, page: Any, out
     assert len(early_ack) == 1 and "Petr Brown" in body_of(early_ack[0]["raw"])  # what the daemon queued
 
     with LiveServer(piped.cfg) as server:
+        console: list[str] = []  # a CSP violation (an inline style or script slipped in) shows up here
+        page.on("console", lambda m: console.append(m.text))
         log_in(page, server)
         rows = page.locator("table.queue tbody tr")
         assert rows.count() == 2
@@ -142,6 +144,7 @@ def test_correct_a_name_mark_the_head_and_approve(tmp_path: Path, page: Any, out
         table = page.locator("table.participants").inner_text()
         assert "Peter Brown" in table and "Head of delegation" in table and "Petr" not in table
         page.screenshot(path=str(output_dir / "review-participants.png"), full_page=True)
+        assert not [m for m in console if "Content Security Policy" in m], console
 
 
 def test_script_in_a_reply_is_text_in_the_browser(live_server: LiveServer, seeded: Seeded, page: Any) -> None:

@@ -99,6 +99,19 @@ def test_login_then_every_page_answers(seeded: Seeded) -> None:
             assert c.get(path).status_code == 200, path
 
 
+def test_pages_need_no_inline_script_or_style(seeded: Seeded) -> None:
+    """The CSP forbids inline scripts and styles: a page that used one would break, so none may."""
+    c = client(seeded)
+    login(c)
+    for method, path in routes(seeded):
+        r = c.get(path) if method == "GET" else None
+        if r is None or not r.headers["content-type"].startswith("text/html"):
+            continue
+        html = r.text.lower()
+        assert "<script" not in html and " style=" not in html and "<style" not in html, path
+        assert not re.search(r"\son[a-z]+=", html), path  # no event handler attributes
+
+
 def test_session_cookie_is_httponly_and_samesite(seeded: Seeded) -> None:
     r = login(client(seeded))
     cookie = r.headers["set-cookie"].lower()
