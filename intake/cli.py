@@ -350,6 +350,10 @@ def serve(host: str | None, port: int | None, config_path: Path | None) -> None:
     if users == 0:
         click.echo("No user can log in yet: add one with `intake user add NAME` (works while serving).", err=True)
     bind_host, bind_port = host or cfg.review.host, port or cfg.review.port
+    if bind_host not in ("127.0.0.1", "::1", "localhost") and not cfg.review.secure_cookie:
+        click.echo(f"Warning: listening on {bind_host} over plain HTTP: passwords and sessions cross the network "
+                   "unencrypted. Serve on 127.0.0.1 behind a TLS reverse proxy and set review.secure_cookie = true.",
+                   err=True)
     click.echo(f"Review page on http://{bind_host}:{bind_port}/ (Ctrl-C stops it)", err=True)
     # proxy_headers: behind a reverse proxy on this machine the client address (login rate limit) is the
     # real one from X-Forwarded-For; uvicorn trusts it only from 127.0.0.1
