@@ -348,12 +348,13 @@ def serve(host: str | None, port: int | None, config_path: Path | None) -> None:
     except IntakeError as exc:
         raise click.ClickException(str(exc)) from None
     if users == 0:
-        click.echo("No user can log in yet: add one with `intake user add NAME` (works while serving).", err=True)
+        click.echo("No user can log in yet: add one with `intake user add NAME` (works while serving).",
+                   err=True)
     bind_host, bind_port = host or cfg.review.host, port or cfg.review.port
     if bind_host not in ("127.0.0.1", "::1", "localhost") and not cfg.review.secure_cookie:
-        click.echo(f"Warning: listening on {bind_host} over plain HTTP: passwords and sessions cross the network "
-                   "unencrypted. Serve on 127.0.0.1 behind a TLS reverse proxy and set review.secure_cookie = true.",
-                   err=True)
+        click.echo(f"Warning: listening on {bind_host} over plain HTTP: passwords and sessions cross the "
+                   "network unencrypted. Serve on 127.0.0.1 behind a TLS reverse proxy and set "
+                   "review.secure_cookie = true.", err=True)
     click.echo(f"Review page on http://{bind_host}:{bind_port}/ (Ctrl-C stops it)", err=True)
     # proxy_headers: behind a reverse proxy on this machine the client address (login rate limit) is the
     # real one from X-Forwarded-For; uvicorn trusts it only from 127.0.0.1
@@ -369,7 +370,7 @@ def user() -> None:
 @user.command("add")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True,
-              help="Read the password from the first line of standard input (for scripts) instead of a prompt.")
+              help="Read the password from the first line of standard input (scripts) instead of a prompt.")
 @CONFIG_OPTION
 def user_add(username: str, password_stdin: bool, config_path: Path | None) -> None:
     """Add a review-page user, or set a new password for an existing one (argon2 hash in the database).
