@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from intake.config import Config
-from intake.errors import IntakeError, MailboxError, MailboxLocked
+from intake.errors import ConfigError, IntakeError, MailboxError, MailboxLocked
 from intake.mailbox import IncomingMessage, Mailbox
 from intake.pipeline import Outcome, header_facts, process_message
 from intake.store import Store, iso, utcnow
@@ -237,7 +237,7 @@ class Daemon:
 
     def _with_progress(self, items: Iterable) -> Iterable:  # type: ignore[type-arg]
         if self.progress:
-            from tqdm import tqdm
+            from tqdm import tqdm  # type: ignore[import-untyped]
             return tqdm(items, desc="messages", unit="msg")
         return self._log_every(items, 100)
 
@@ -270,6 +270,8 @@ class Daemon:
                 if self.stop.is_set():
                     break
                 self.mailbox.wait(self.cfg.mailbox.poll_seconds)
+            except ConfigError:
+                raise  # a config mistake does not mend itself: stop and say which key (exit 1, systemd shows it)
             except IntakeError as exc:
                 self.failures += 1
                 delay = backoff_seconds(self.failures, cap)

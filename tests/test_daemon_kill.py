@@ -107,3 +107,12 @@ def test_sigterm_stops_cleanly_and_a_second_daemon_says_so_and_exits(dovecot: Do
     assert "stopped cleanly" in text
     # one line per event, with the Message-ID
     assert any("reg-1@example.org" in line and "registration" in line for line in text.splitlines())
+
+
+def test_a_config_mistake_stops_the_daemon_naming_the_key(dovecot: Dovecot, tmp_path: Path) -> None:
+    config = config_toml(dovecot, tmp_path, password_env="INTAKE_TEST_UNSET_VARIABLE")
+    env = {k: v for k, v in os.environ.items() if k != "INTAKE_TEST_UNSET_VARIABLE"}
+    done = subprocess.run([sys.executable, "-m", "intake.cli", "run", "--config", str(config)], cwd=REPO,
+                          capture_output=True, timeout=60, env=env, check=False)
+    assert done.returncode == 1
+    assert b"mailbox.password_env" in done.stderr and b"INTAKE_TEST_UNSET_VARIABLE" in done.stderr
