@@ -142,8 +142,8 @@ for _org in DIRECTORY:
     _COMPILED.append((_org, _full, _acr, _canon))
 
 
-# One pass over the text for all full names and one for all acronyms, instead of two per organisation.
-_ALL_FULL = re.compile("|".join(f"(?P<o{i}>{full.pattern})" for i, (_, full, _, _) in enumerate(_COMPILED)))
+# Full names are searched only when their first word occurs; all acronyms in one pass.
+_FIRST_WORDS = [frozenset(re.findall(r"[\w']+", fold(n))[0] for n in (o.name, *o.aliases)) for o, _, _, _ in _COMPILED]
 _ALL_ACR = re.compile(r"(?<![\w-])(?:" + "|".join(
     re.escape(a) for org in DIRECTORY for a in sorted(org.acronyms, key=len, reverse=True)) + r")(?![\w-])")
 _ACR_OWNER: dict[str, list[int]] = {}
@@ -156,10 +156,13 @@ def mentions(text: str) -> list[OrgMention]:
     """Every directory organisation mentioned in ``text`` (full name, alias or exact-case acronym)."""
     folded = fold(text) if len(text) < 2000 else _fold_long(text)
     first: dict[int, tuple[int, bool, str]] = {}
-    for m in _ALL_FULL.finditer(folded):
-        i = int(m.lastgroup[1:])  # type: ignore[index]
-        if i not in first:
-            first[i] = (m.start(), True, m.group(0))
+    words = set(re.findall(r"[\w']+", folded))
+    for i, (_, full, _, _) in enumerate(_COMPILED):
+        # cheap prefilter: the first word of one of the organisation's names must occur at all
+        if _FIRST_WORDS[i] & words:
+            m = full.search(folded)
+            if m:
+                first[i] = (m.start(), True, m.group(0))
     for m in _ALL_ACR.finditer(text):
         for i in _ACR_OWNER.get(m.group(0), []):
             if i not in first or (not first[i][1] and m.start() < first[i][0]):
