@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,8 +50,13 @@ class SmtpTransport:
         transport.close()
     """
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpSettings, *, quiet_seconds: float = 60.0) -> None:
         self.settings = settings
+        # After the relay did not answer within the timeout, further sends fail at once for this long instead
+        # of each waiting out the timeout again (the daemon sends after every message: a backlog must not stall).
+        self.quiet_seconds = quiet_seconds
+        self._unreachable_until = 0.0
+        self._unreachable_error = ""
         self._loop = asyncio.new_event_loop()
         self._client: aiosmtplib.SMTP | None = None
 
@@ -69,8 +75,17 @@ class SmtpTransport:
     # --- the protocol ---------------------------------------------------------------------------------
     def send(self, raw: bytes, *, mail_from: str, rcpt_to: Sequence[str], message_id: str) -> None:
         """Deliver one message; raises TemporaryFailure or PermanentFailure."""
+        wait = self._unreachable_until - time.monotonic()
+        if wait > 0:
+            raise TransportUnavailable(f"not tried: {self._unreachable_error} (next try in {wait:.0f} s)")
         try:
             self._loop.run_until_complete(self._send(raw, mail_from, list(rcpt_to)))
+        except _TimedOut as exc:
+            # Only a relay that does not answer is costly to try (a refused connection fails at once).
+            self._drop_connection()
+            self._unreachable_until = time.monotonic() + self.quiet_seconds
+            self._unreachable_error = str(exc)
+            raise
         except (TemporaryFailure, PermanentFailure):
             self._drop_connection()
             raise
@@ -107,7 +122,10 @@ class SmtpTransport:
         except aiosmtplib.SMTPResponseException as exc:
             await _quit_quietly(client)
             raise _by_code(exc.code, f"{self.name}: {exc.code} {exc.message}") from exc
-        except (TimeoutError, aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        except (TimeoutError, aiosmtplib.SMTPTimeoutError, aiosmtplib.SMTPConnectTimeoutError) as exc:
+            await _quit_quietly(client)
+            raise _TimedOut(f"{self.name}: cannot connect (no answer within {s.timeout:g} s)") from exc
+        except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
             await _quit_quietly(client)
             raise TransportUnavailable(f"{self.name}: cannot connect ({type(exc).__name__}: {exc})") from exc
         self._client = client
@@ -153,6 +171,10 @@ class SmtpTransport:
         client, self._client = self._client, None
         if client is not None and not self._loop.is_closed():
             self._loop.run_until_complete(_quit_quietly(client))
+
+
+class _TimedOut(TransportUnavailable):
+    """The relay did not answer in time: trying again at once would only wait again."""
 
 
 class _StaleConnection(TemporaryFailure):

@@ -302,3 +302,30 @@ def test_a_kept_connection_the_server_closed_is_replaced_at_once() -> None:
                        message_id="<8@unog.ch>")
         transport.close()
     assert [r.message["Subject"] for r in server.received] == ["one", "two"]
+
+
+def test_after_an_unreachable_relay_further_sends_fail_fast_for_a_while() -> None:
+    """A backlog processed while the relay hangs costs one connect timeout, not one per message."""
+    import socket
+    import time
+
+    from intake.errors import TransportUnavailable
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        transport = SmtpTransport(SmtpSettings(host="127.0.0.1", port=port, security="none", timeout=0.5),
+                                  quiet_seconds=1.0)
+        started = time.monotonic()
+        for n in range(5):
+            with pytest.raises(TransportUnavailable):
+                transport.send(b"Subject: x\r\n\r\nx\r\n", mail_from="ccm@unog.ch", rcpt_to=["a@b.org"],
+                               message_id=f"<q{n}@unog.ch>")
+        assert time.monotonic() - started < 1.0  # one timeout (0.5 s), then four immediate refusals
+    with SmtpServer(port=port) as server:  # the relay comes back on the same port
+        time.sleep(1.0)
+        transport.send(b"Subject: back\r\n\r\nx\r\n", mail_from="ccm@unog.ch", rcpt_to=["a@b.org"],
+                       message_id="<q9@unog.ch>")
+        transport.close()
+    assert [r.message["Subject"] for r in server.received] == ["back"]
