@@ -132,6 +132,12 @@ def test_login_attempts_are_rate_limited(seeded: Seeded) -> None:
         assert login(c, password="guess guess guess").status_code == 401
     r = login(c)  # the right password, but too late
     assert r.status_code == 429 and "Too many failed attempts" in r.text
+    store = Store(seeded.cfg.store.path)
+    try:  # each refused guess is in the audit log; the blocked attempt is not (the log cannot be flooded)
+        failed = store.query("SELECT detail FROM events WHERE action = 'user.login_failed'")
+    finally:
+        store.close()
+    assert len(failed) == seeded.cfg.review.login_max_attempts and '"username": "alice"' in failed[0]["detail"]
     assert c.get("/", follow_redirects=False).status_code == 303
     clock.t = NOW + timedelta(seconds=seeded.cfg.review.login_window_seconds + 1)
     assert login(c).status_code == 303

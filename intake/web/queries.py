@@ -34,8 +34,10 @@ def age_text(created_at: str | None, now: datetime) -> str:
 
 def open_flag_queue(store: Store, *, now: datetime, reason: str | None = None,
                     search: str | None = None) -> list[dict[str, Any]]:
-    """Open flags, oldest first, with the message's sender and subject and the organisation's name."""
-    sql = ("SELECT f.id, f.reason, f.detail, f.created_at, f.message_id, f.organization_id,"
+    """Open flags, oldest message first, with the message's sender and subject and the organisation's name."""
+    # waiting since the message arrived (a backlog processed at once still sorts by arrival)
+    sql = ("SELECT f.id, f.reason, f.detail, coalesce(m.received_at, f.created_at) AS since, f.message_id,"
+           " f.organization_id,"
            " coalesce(o.name, mo.name) AS organization, coalesce(f.organization_id, m.organization_id) AS org_id,"
            " m.sender, m.subject, m.received_at"
            " FROM flags f LEFT JOIN messages m ON m.id = f.message_id"
@@ -52,9 +54,9 @@ def open_flag_queue(store: Store, *, now: datetime, reason: str | None = None,
                 " WHERE r.organization_id = coalesce(f.organization_id, m.organization_id)"
                 " AND r.name LIKE ? ESCAPE '\\'))")
         params += [_like(search)] * 4
-    rows = store.query(sql + " ORDER BY f.created_at, f.id", params)
+    rows = store.query(sql + " ORDER BY since, f.id", params)
     for r in rows:
-        r["age"] = age_text(r["created_at"], now)
+        r["age"] = age_text(r["since"], now)
         r["reason_text"] = FLAG_CODES.get(r["reason"], "")
     return rows
 

@@ -147,12 +147,21 @@ async def login_submit(request: Request) -> Response:
         return redirect(nxt)
     review.rate_limit.failed(*keys)
     log.warning("failed login for %r from %s", username, client)
+    await review.db(_log_failed_login, username[:64], client, review)
     return render(request, "login.html", 401, next=nxt, error="Wrong user name or password.")
 
 
 def _log_login(store: Store, username: str, review: ReviewApp) -> None:
     with store.transaction():
         store.add_event(actions.actor(username), "user.login", "users", None, now=review.now())
+
+
+def _log_failed_login(store: Store, username: str, client: str, review: ReviewApp) -> None:
+    # in the audit log too, so the secretariat sees guessing without reading server logs (the rate limit
+    # bounds how many such entries one client can write)
+    with store.transaction():
+        store.add_event("web", "user.login_failed", "users", None, now=review.now(),
+                        detail={"username": username, "client": client})
 
 
 async def logout(request: Request) -> Response:
