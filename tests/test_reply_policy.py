@@ -288,3 +288,24 @@ def test_a_wrong_sender_clock_alone_does_not_make_a_reply_late(tmp_path: Path) -
          now=datetime(2017, 8, 10, 8, 5, tzinfo=UTC))
     assert [r["kind"] for r in store.query("SELECT kind FROM outbox")] == ["acknowledgement"]
     assert store.scalar("SELECT count(*) FROM flags WHERE reason = 'late'") == 0
+
+
+def test_an_html_template_becomes_an_escaped_alternative_part_on_the_wire(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "acknowledgement.en.html").write_text(
+        "<p>Recorded:</p><ul>{% for r in representatives %}<li>{{ r.name }}</li>{% endfor %}</ul>",
+        encoding="utf-8")
+    cfg = config(tmp_path, templates_dir=tmp_path / "templates")
+    store = Store(cfg.store.path)
+    row = store.keep_raw("test", "1", b"From: eve@x.org\r\nMessage-ID: <h@x.org>\r\n\r\nx", now=NOW).id
+    ex = Extraction(intent="registration", language="en", organization=None, should_reply=True,
+                    headers=Headers(message_id="<h@x.org>", from_addr="eve@x.org", subject="Registration"))
+    rows = [{"honorific": None, "name": "<b>Eve</b> & Co", "function": None, "email": None,
+             "head_of_delegation": 0}]
+    queue_reply(store, cfg, kind="acknowledgement", message_row_id=row, extraction=ex, now=NOW,
+                context={"representatives": rows, "late": False})
+    [got] = deliver_all(store).received
+    assert got.message.get_content_type() == "multipart/alternative"
+    html = got.message.get_body(preferencelist=("html",)).get_content()
+    assert "<li>&lt;b&gt;Eve&lt;/b&gt; &amp; Co</li>" in html
+    assert "1. <b>Eve</b> & Co" in got.text  # the text part is text: nothing to escape
