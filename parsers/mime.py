@@ -25,6 +25,10 @@ _CHARSET_ALIASES = {"iso-8859-1": "windows-1252", "latin-1": "windows-1252", "la
                     "us-ascii": "ascii", "ascii": "ascii", "x-unknown": "utf-8", "unknown-8bit": "utf-8"}
 
 
+_KNOWN_HEADERS = frozenset({"from", "to", "subject", "date", "message-id", "content-type", "mime-version",
+                            "received", "return-path", "sender", "reply-to"})
+
+
 @dataclass
 class MailParts:
     """What the later steps need from one message, already decoded."""
@@ -176,6 +180,10 @@ def parse_mime(raw: bytes) -> MailParts:
                          parse_error=True, defects=[f"unparseable: {exc.__class__.__name__}"])
     headers, raw_headers = read_headers(msg)
     defects = [d.__class__.__name__ for d in getattr(msg, "defects", [])]
+    if not _KNOWN_HEADERS & set(raw_headers):
+        # No RFC 5322 header at all (a binary Outlook .msg, a text file): not a mail message.
+        return MailParts(headers=headers, text=decode_bytes(raw[:20_000], None), html_text=None,
+                         raw_headers=raw_headers, parse_error=True, defects=defects + ["no message headers"])
     plain: list[str] = []
     html: list[str] = []
     attachments: list[Attachment] = []
@@ -194,7 +202,13 @@ def parse_mime(raw: bytes) -> MailParts:
             text = extract_attachment_text(_filename(part), ctype, data)
             attachments.append(Attachment(filename=_filename(part), content_type=ctype, size=len(data), text=text))
             continue
-        if ctype == "text/plain":
+        if ctype.startswith("multipart/"):
+            # a multipart whose boundary never occurs: the parser leaves the raw parts as one text; keep the
+            # words, drop the boundary and part-header lines
+            raw_text = _part_text(part)
+            raw_text = re.sub(r"(?m)^--\S+\s*$|^Content-[\w-]+:.*$", "", raw_text)
+            plain.append(raw_text)
+        elif ctype == "text/plain":
             plain.append(_part_text(part))
         elif ctype == "text/html":
             html.append(_part_text(part))
