@@ -198,9 +198,12 @@ class Store:
         if str(path) != ":memory:":
             self.db.enable_wal()
         self.db.conn.execute("PRAGMA synchronous = NORMAL")
-        # Two processes starting at once must not both apply the same migration: hold the write lock.
-        with self.transaction():
-            migrations.apply(self.db)
+        # Look first (a read, no lock): a new connection beside a busy daemon must not queue for the write lock.
+        if migrations.pending(self.db):
+            # Two processes starting at once must not both apply the same migration: hold the write lock
+            # (apply() looks again under it, so the second one applies nothing).
+            with self.transaction():
+                migrations.apply(self.db)
 
     def close(self) -> None:
         self.db.close()
