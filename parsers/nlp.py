@@ -29,10 +29,15 @@ USE_SPANISH_MODEL_ENV = "UN_INTAKE_SPANISH_MODEL"
 
 @lru_cache(maxsize=None)
 def pipeline(lang: str) -> Language:
-    """The spaCy pipeline for ``lang`` ("en", "fr", "es"); a blank pipeline when the model is missing."""
+    """The spaCy pipeline for ``lang`` ("en", "fr", "es"), loaded once; a blank one when the model is missing."""
     names: tuple[str, ...] = MODELS.get(lang, ())
     if lang == "es" and os.environ.get(USE_SPANISH_MODEL_ENV, "0") != "1":
         names = ()
+    return load_pipeline(lang, names)
+
+
+def load_pipeline(lang: str, names: tuple[str, ...]) -> Language:
+    """The first of the packages ``names`` that loads, with our person rules; else a blank ``lang`` pipeline."""
     for name in names:
         try:
             with warnings.catch_warnings():

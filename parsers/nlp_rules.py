@@ -18,7 +18,11 @@ def add_person_rules(nlp: Language) -> Language:
     """Add the ``honorific_person`` span ruler (idempotent)."""
     if SPANS_KEY in nlp.pipe_names:
         return nlp
-    ruler = nlp.add_pipe("span_ruler", name=SPANS_KEY, config={"spans_key": SPANS_KEY})
+    ruler = nlp.add_pipe("span_ruler", name=SPANS_KEY, config={
+        "spans_key": SPANS_KEY,
+        # "+" operators match every length; keep the longest span of each overlapping group
+        "spans_filter": {"@misc": "spacy.first_longest_spans_filter.v1"},
+    })
     title = {"LOWER": {"IN": _TITLES + [t + "." for t in _TITLES]}}
     dot = {"ORTH": ".", "OP": "?"}
     word = {"IS_TITLE": True, "OP": "+"}

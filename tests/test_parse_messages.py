@@ -1,0 +1,124 @@
+"""parse_message / parse_messages contract: reply policy (RFC 3834), review flags, people rules, batching."""
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+from parsers import parse_message, parse_messages
+from parsers.model import FLAG_CODES, INTENTS
+from parsers.nlp import load_pipeline
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("INTAKE_SHARED_DIR", REPO.parent / "shared")) / "corpus"
+OWN = ("ccm@unog.ch",)
+
+
+def mail(body: str, *, frm: str = "Anna Berg <anna.berg@npaid.org>", subject: str = "7MSP registration",
+         date_: str = "Mon, 10 Jul 2017 10:00:00 +0200", headers: str = "") -> bytes:
+    return (f"From: {frm}\nTo: ccm@unog.ch\nSubject: {subject}\nDate: {date_}\nMessage-ID: <x@npaid.org>\n"
+            f"{headers}Content-Type: text/plain; charset=utf-8\n\n{body}").encode()
+
+
+REGISTRATION = ("Dear Secretariat,\n\nNorwegian People's Aid will be represented by Mr. Tore Lindahl, Programme "
+                "Manager (tore.lindahl@npaid.org).\n\nBest regards,\nAnna Berg\nAdviser\nNorwegian People's Aid\n")
+
+
+def test_a_plain_registration() -> None:
+    ex = parse_message(mail(REGISTRATION), deadline=date(2017, 8, 18), own_addresses=OWN)
+    assert ex.intent == "registration" and ex.language == "en"
+    assert ex.organization == "Norwegian People's Aid"
+    [rep] = ex.representatives
+    assert (rep.name, rep.honorific, rep.function, rep.email) == (
+        "Tore Lindahl", "Mr.", "Programme Manager", "tore.lindahl@npaid.org")
+    assert ex.should_reply and not ex.needs_review
+    assert ex.headers.message_id == "<x@npaid.org>" and ex.headers.from_addr == "anna.berg@npaid.org"
+    assert "Tore Lindahl" in ex.body_text and "Anna Berg" in ex.body_text  # signature kept
+    data = ex.to_json()
+    assert data["intent"] in INTENTS and data["representatives"][0]["email"] == "tore.lindahl@npaid.org"
+
+
+def test_late_messages_are_flagged() -> None:
+    ex = parse_message(mail(REGISTRATION, date_="Tue, 22 Aug 2017 10:00:00 +0200"), deadline=date(2017, 8, 18))
+    assert "late" in {f.code for f in ex.flags} and ex.needs_review
+    assert all(f.code in FLAG_CODES for f in ex.flags)
+
+
+def test_rfc3834_signals_forbid_a_reply() -> None:
+    for extra in ("Auto-Submitted: auto-replied\n", "Precedence: bulk\n", "List-Id: <news.npaid.org>\n",
+                  "X-Autoreply: yes\n", "X-Autorespond: yes\n", "Return-Path: <>\n"):
+        ex = parse_message(mail(REGISTRATION, headers=extra), own_addresses=OWN)
+        assert not ex.should_reply, extra
+    assert parse_message(mail(REGISTRATION, headers="Auto-Submitted: no\n")).should_reply
+    assert not parse_message(mail(REGISTRATION, frm="MAILER-DAEMON@mx.npaid.org")).should_reply
+    assert not parse_message(mail(REGISTRATION, frm="CCM <ccm@unog.ch>"), own_addresses=OWN).should_reply
+
+
+def test_delivery_reports_are_bounces() -> None:
+    raw = (b"From: MAILER-DAEMON@mx1.unog.ch\nSubject: Undelivered Mail Returned to Sender\nReturn-Path: <>\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\nContent-Type: text/plain\n\n"
+           b"Your message could not be delivered.\n--B\nContent-Type: message/delivery-status\n\nAction: failed\n--B--\n")
+    ex = parse_message(raw, own_addresses=OWN)
+    assert ex.intent == "bounce" and not ex.should_reply and ex.organization is None
+
+
+def test_out_of_office_without_headers_is_an_auto_reply() -> None:
+    ex = parse_message(mail("I am out of the office until 28 August. For urgent matters please contact "
+                            "Mr. Tore Lindahl (tore.lindahl@npaid.org).\n", subject="Out of Office: 7MSP reminder"))
+    assert ex.intent == "auto_reply" and not ex.should_reply and not ex.representatives
+
+
+def test_signer_is_not_a_representative_unless_registering_themself() -> None:
+    body = "Dear Secretariat,\n\nPlease register me for the 7MSP.\n\nBest regards,\nAnna Berg\nSenior Adviser, Mine Action\n"
+    ex = parse_message(mail(body))
+    assert [(r.name, r.function, r.email) for r in ex.representatives] == [
+        ("Anna Berg", "Senior Adviser, Mine Action", "anna.berg@npaid.org")]
+    assert not parse_message(mail("Dear Secretariat,\n\nWe will send our list next week.\n\nRegards,\nAnna Berg\n"
+                                  "Senior Adviser\n")).representatives
+
+
+def test_the_senders_address_is_never_given_to_someone_else() -> None:
+    body = ("Please register Mr. Ahmad Shah NOORI, Deputy Programme Manager, for the 7MSP. Correspondence can be sent "
+            "to me (anna.berg@npaid.org).\n\nRegards,\nAnna Berg\n")
+    [rep] = parse_message(mail(body)).representatives
+    assert rep.name == "Ahmad Shah Noori" and rep.email is None
+
+
+def test_replacement_is_a_correction_with_withdrawn_names() -> None:
+    body = "Dear colleagues,\n\nPlease replace Mr. Hassan Jumaa Ali by Ms. Achol Deng Malual, Deputy Programme Manager " \
+           "(achol.malual@npaid.org).\n\nMany thanks,\nAnna\n"
+    ex = parse_message(mail(body))
+    assert ex.intent == "correction" and ex.needs_review
+    assert [r.name for r in ex.representatives] == ["Achol Deng Malual"]
+    assert ex.withdrawn == ["Hassan Jumaa Ali"]
+
+
+def test_same_as_last_year_registers_nobody_and_needs_review() -> None:
+    ex = parse_message(mail("Could you please register the same two colleagues who represented us last year?\n"))
+    assert ex.intent == "registration" and not ex.representatives and ex.needs_review
+    assert "no_representatives" in {f.code for f in ex.flags}
+
+
+def test_webmail_sender_needs_review() -> None:
+    body = "Dear Secretariat,\n\nGeneva Call has asked me to attend. Could you please register me?\n\nName: Tom Ellery\n" \
+           "Affiliation: Geneva Call (consultant)\n\nMany thanks,\nTom Ellery\n"
+    ex = parse_message(mail(body, frm="Tom Ellery <tom.ellery.consult@gmail.com>"))
+    assert ex.organization == "Geneva Call" and ex.needs_review
+    assert "webmail_sender" in {f.code for f in ex.flags}
+    assert [(r.name, r.function) for r in ex.representatives] == [("Tom Ellery", "Consultant")]
+
+
+def test_batch_gives_the_same_result_as_one_by_one() -> None:
+    files = sorted(CORPUS.glob("*.eml"))[::6]
+    assert len(files) >= 10
+    raws = [f.read_bytes() for f in files]
+    batch = parse_messages(raws, deadline=date(2017, 8, 18), own_addresses=OWN)
+    single = [parse_message(r, deadline=date(2017, 8, 18), own_addresses=OWN) for r in raws]
+    assert [b.to_json() for b in batch] == [s.to_json() for s in single]
+
+
+def test_spanish_falls_back_to_a_blank_pipeline_with_the_person_rules() -> None:
+    nlp = load_pipeline("es", ("no_such_spanish_model",))
+    assert "ner" not in nlp.pipe_names and "honorific_person" in nlp.pipe_names
+    doc = nlp("Les informamos que asistirá la Sra. Gabriela Núñez Salas.")
+    assert [s.text for s in doc.spans["honorific_person"]][0].startswith("Sra. Gabriela Núñez")
