@@ -100,6 +100,7 @@ def _add_sent(total: SendSummary, more: SendSummary) -> None:
     total.sent += more.sent
     total.retried += more.retried
     total.failed += more.failed
+    total.postponed = more.postponed  # what still waits after the latest pass, not a running total
 
 
 def backoff_seconds(failures: int, cap: float) -> float:
