@@ -40,6 +40,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", nargs="?", default=str(Path(__file__).resolve().parents[2] / "shared" / "corpus"))
     ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     files = sorted(Path(args.corpus).glob("*.eml"))
     raws = [f.read_bytes() for f in files] * args.repeat
@@ -54,9 +55,10 @@ def main() -> int:
     full = {lang: _full_pipeline(lang) for lang in by_lang}
     ours_nlp = {lang: pipeline(lang) for lang in by_lang}
 
-    start = time.perf_counter()
-    parse_messages(raws, deadline=date(2017, 8, 18), own_addresses=("ccm@unog.ch",))
-    ours = n / (time.perf_counter() - start)
+    def ours_rate() -> float:
+        start = time.perf_counter()
+        parse_messages(raws, deadline=date(2017, 8, 18), own_addresses=("ccm@unog.ch",))
+        return n / (time.perf_counter() - start)
 
     def raw_rate(pipes: dict) -> float:
         t = time.perf_counter()
@@ -65,9 +67,14 @@ def main() -> int:
                 pass
         return n / (time.perf_counter() - t)
 
-    raw_full = raw_rate(full)
-    raw_same = raw_rate(ours_nlp)
-    print(f"messages: {n} ({len(files)} x {args.repeat}); languages: "
+    # Interleaved rounds, best of each: the machine is shared, and a burst of other work should not decide
+    # which side looks faster.
+    ours = raw_full = raw_same = 0.0
+    for _ in range(args.rounds):
+        ours = max(ours, ours_rate())
+        raw_full = max(raw_full, raw_rate(full))
+        raw_same = max(raw_same, raw_rate(ours_nlp))
+    print(f"messages: {n} ({len(files)} x {args.repeat}), best of {args.rounds} interleaved rounds; languages: "
           + ", ".join(f"{k}={len(v)}" for k, v in sorted(by_lang.items())))
     print(f"parse_messages (ours, everything)      {ours:8.1f} msg/s")
     print(f"raw nlp.pipe, full pipelines           {raw_full:8.1f} msg/s   ours/raw = {ours / raw_full:.2f}x")
