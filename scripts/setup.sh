@@ -26,9 +26,9 @@ if [ "${INTAKE_SPANISH_MODEL:-1}" = 1 ]; then
 fi
 
 if [ "$want_test" = 1 ]; then
-  # Real servers for the tests: Dovecot (IMAP) and Chromium (the review page). Debian packages.
+  # Real servers for the tests: Dovecot (IMAP) and Chromium (the review page); openssl makes test certificates.
   missing=()
-  for pkg in dovecot-imapd chromium chromium-driver; do
+  for pkg in dovecot-imapd chromium chromium-driver openssl; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
