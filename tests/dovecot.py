@@ -68,7 +68,8 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
 class Dovecot:
     """One Dovecot instance. ``start()``, ``stop()``, ``restart()``; ``client()`` opens a test IMAP session."""
 
-    def __init__(self, *, idle: bool = True, oauth2_introspection_url: str | None = None) -> None:
+    def __init__(self, *, idle: bool = True, move: bool = True, oauth2_introspection_url: str | None = None
+                 ) -> None:
         # A short folder under /tmp: Dovecot's unix sockets live in base_dir and paths are limited to 108 bytes;
         # world-traversable so the mail and dovenull users can reach their files.
         self.dir = Path(tempfile.mkdtemp(prefix="dv-", dir="/tmp"))
@@ -84,8 +85,11 @@ class Dovecot:
         mail = pwd.getpwnam("mail")
         os.chown(self.maildir, mail.pw_uid, mail.pw_gid)
         (self.dir / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::::\n")
-        capabilities = "" if idle else "imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE " \
-                                       "SORT UIDPLUS MOVE NAMESPACE UNSELECT CHILDREN STARTTLS AUTH=PLAIN\n"
+        # Hiding a capability (IDLE, MOVE) makes Dovecot look like a server without it.
+        hidden = {*(() if idle else ("IDLE",)), *(() if move else ("MOVE",))}
+        shown = [c for c in ("IMAP4rev1", "LITERAL+", "SASL-IR", "LOGIN-REFERRALS", "ID", "ENABLE", "IDLE", "SORT",
+                             "UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "CHILDREN") if c not in hidden]
+        capabilities = f"imap_capability = {' '.join(shown)}\n" if hidden else ""
         oauth = ""
         mechanisms = "plain login"
         if oauth2_introspection_url:

@@ -116,3 +116,32 @@ def test_a_config_mistake_stops_the_daemon_naming_the_key(dovecot: Dovecot, tmp_
                           capture_output=True, timeout=60, env=env, check=False)
     assert done.returncode == 1
     assert b"mailbox.password_env" in done.stderr and b"INTAKE_TEST_UNSET_VARIABLE" in done.stderr
+
+
+def test_sigterm_in_the_middle_of_a_backlog_finishes_the_message_in_hand(dovecot: Dovecot, tmp_path: Path) -> None:
+    n = 150
+    config = config_toml(dovecot, tmp_path, poll_seconds=2.0)
+    outbox, log = tmp_path / "outbox", tmp_path / "daemon.log"
+    with dovecot.client(tls=False) as c:
+        c.multiappend("INBOX", [registration(i) for i in range(n)])
+    proc = start_daemon(config, log)
+    wait_for(lambda: len(sent_files(outbox)) >= 10, 60, "10 replies", proc, log)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(15) == 0
+    assert time.monotonic() - started < 5
+    assert "finished the current message" in log.read_text()
+    store = Store(tmp_path / "intake.sqlite")
+    stopped_at = store.scalar("SELECT count(*) FROM messages")
+    assert stopped_at < n
+    # nothing half-done: every stored message is finished and answered
+    assert store.scalar("SELECT count(*) FROM messages WHERE status != 'processed'") == 0
+    assert store.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") == stopped_at
+
+    proc = start_daemon(config, log)
+    wait_for(lambda: len(sent_files(outbox)) >= n, 60, "every reply", proc, log)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(15) == 0
+    assert store.scalar("SELECT count(*) FROM messages") == n
+    assert store.scalar("SELECT count(*) FROM outbox") == n
+    assert len(sent_files(outbox)) == n

@@ -182,3 +182,22 @@ def test_internaldate_is_kept_as_received_at(dovecot: Dovecot, tmp_path: Path) -
     got = _all(box)
     box.close()
     assert got[0].received_at == when
+
+
+def test_without_move_processed_mail_is_copied_and_the_original_kept(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", "secret-test-password")
+    server = Dovecot(move=False)
+    server.start()
+    try:
+        server.append(registration(1))
+        box = ImapMailbox.from_config(imap_config(server, tmp_path, move_to="Processed"))
+        got = _all(box)
+        assert not box._connection().has_capability("MOVE")
+        box.mark_done(got[0].position)
+        box.close()
+        inbox, filed = server.messages("INBOX"), server.messages("Processed")
+        assert len(inbox) == 1 and len(filed) == 1  # copied, never deleted
+        assert b"IntakeDone" in next(iter(inbox.values()))[b"FLAGS"]
+    finally:
+        server.cleanup()
