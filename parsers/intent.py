@@ -35,7 +35,9 @@ _CORRECT = re.compile(
     r"\breplace\b|\breplaced\b|\bchanges?\b (?:to|in)\b|\bfollowing (?:two |three )?changes\b|\bcorrect(?:ion|ed)?\b|"
     r"\bmisspel|\bmisspelt\b|\bspelled\b|\berrors?\b (?:crept|in (?:my|our))|"
     r"\bmodifications?\b|\bremplac|\bcorriger\b|\berreur\b|\bcorregir\b|\bun error\b|\breemplaz|\bsustitu|"
-    r"\bupdate (?:to|of) (?:our|the) (?:delegation|registration)|\bno longer (?:be )?able to attend\b", re.I)
+    r"\bupdate (?:to|of) (?:our|the) (?:delegation|registration)|\bno longer (?:be )?able to attend\b|"
+    r"\b(?:will )?no longer attend\b|\brest of (?:the|our) (?:\w+ )?delegation\b|\breste de (?:la|notre) délégation\b|"
+    r"\bresto de (?:la|nuestra) delegación\b", re.I)
 _QUESTION = re.compile(
     r"\?|\bcould you (?:please )?(?:advise|tell|let (?:me|us) know|confirm whether|clarify)\b|\bI would like to know\b|"
     r"\bquestions?\b|\bwe would like to ask\b|\bnous aurions\b|\bconsultas?\b|\bpregunta", re.I)

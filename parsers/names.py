@@ -15,15 +15,17 @@ HONORIFICS: dict[str, str] = {
     "embajador": "Amb.", "embajadora": "Amb.", "m": "M.", "monsieur": "M.", "mme": "Mme", "madame": "Mme",
     "mlle": "Mme", "sr": "Sr.", "señor": "Sr.", "sra": "Sra.", "señora": "Sra.", "srta": "Sra.",
 }
+# Courtesy titles that mark a name but have no normalised form ("D. Javier Ortiz", "Dña. Marta Sanz").
+COURTESY = frozenset({"d", "dña", "dna", "don", "doña", "dª"})
 # Regex alternation for an honorific as written in running text. "M" and "HE" need their dots so that an
 # initial or the pronoun "he" is not read as a title.
 HONORIFIC_RE = (
     r"(?:(?:Mrs|Mr|Ms|Miss|Dra|Dr|Prof|Amb|Mme|Mlle|Sra|Srta|Sr)\.?(?=\s)|[Dd]r\.|[Pp]rof\.|M\.(?=\s)"
     r"|H\.\s?E\.|S\.\s?E\.|Professor|Professeur|Profesora?|Ambassador|Ambassadeur|Ambassadrice|Embajadora?"
-    r"|Doctora?|Docteur|Monsieur|Madame|Señora|Señor)"
+    r"|Doctora?|Docteur|Monsieur|Madame|Señora|Señor|Doña|Dña\.|D\.(?=\s+[A-ZÀ-Þ][a-zà-ÿ]+\s+[A-ZÀ-Þ]))"
 )
 PARTICLES = frozenset({
-    "van", "der", "den", "de", "del", "della", "la", "le", "di", "da", "dos", "das", "do", "du", "von", "zu",
+    "van", "der", "den", "de", "del", "della", "la", "las", "los", "le", "di", "da", "dos", "das", "do", "du", "von", "zu",
     "bin", "binti", "ibn", "bint", "ben", "y", "e", "ter", "ten", "af",
 })
 _UPPER = re.compile(r"^[A-ZÀ-ÖØ-ÞŒŸ][A-ZÀ-ÖØ-ÞŒŸ'’\-]+$")

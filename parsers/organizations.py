@@ -70,6 +70,7 @@ DIRECTORY: tuple[Org, ...] = (
     Org("Mines Action Canada", ("MAC",), ("Action Mines Canada",), ("minesactioncanada.org",)),
     Org("Swiss Foundation for Mine Action", ("FSD",), ("Fondation suisse de déminage",), ("fsd.ch",)),
     Org("APOPO", ("APOPO",), (), ("apopo.org",)),
+    Org("Organization for Security and Co-operation in Europe", ("OSCE",), (), ("osce.org",)),
     Org("Organization of American States", ("OAS", "OEA"), ("Organización de los Estados Americanos",), ("oas.org",)),
     Org("European Union", ("EU", "UE"), ("Union européenne", "Unión Europea"), ("eeas.europa.eu", "ec.europa.eu")),
     Org("African Union", ("AU", "UA"), ("Union africaine",), ("africa-union.org",)),
@@ -232,7 +233,10 @@ def resolve_organization(sender_domain: str | None, own_text: str, subject: str,
 
 def _unknown_org_label(text: str) -> str | None:
     """An organisation outside the directory, from a "Full Name (ACRONYM)" pattern in the sender's text."""
-    m = re.search(r"((?:[A-Z][\w'’&-]+\s+){1,7}[A-Z][\w'’-]+)\s+\(([A-Z]{2,8})\)", text)
-    if m and ORG_WORDS.search(m.group(1)):
-        return m.group(1)
+    connector = r"(?:for|and|of|the|in|on|to|against|de|des|du|la|le|pour|et|y|del|para|contra|&)"
+    pattern = rf"((?:[A-Z][\w'’&-]+\s+(?:{connector}\s+)*){{1,8}}[A-Z][\w'’-]+)\s+\(([A-Z][A-Za-z-]{{1,9}})\)"
+    for m in re.finditer(pattern, text):
+        name = re.sub(r"^(?:The|La|Le|El|Les|Los)\s+", "", m.group(1))
+        if ORG_WORDS.search(name) or re.search(r"\b(?:Europe|Nations|Union|Fund|Agency|Service|Office|Programme)\b", name):
+            return name
     return None

@@ -24,7 +24,8 @@ from parsers.organizations import ORG_WORDS, Org, find_org, fold
 
 EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _TOK = r"(?:[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ]\.|[A-ZÀ-ÖØ-ÞŒ])"
-_PART = r"(?:van|der|den|de|del|della|la|le|di|da|dos|das|du|von|bin|binti|ibn|ben|ter|ten|DE|LA|DEL|VAN|DER|BIN|AL|EL)"
+_PART = (r"(?:van|der|den|de|del|della|la|las|los|le|di|da|dos|das|do|du|von|bin|binti|ibn|ben|ter|ten|"
+         r"DE|LA|LAS|LOS|DEL|VAN|DER|DEN|BIN|AL|EL|DOS|DA|DU)")
 NAME_RE = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
 HON_NAME = re.compile(rf"(?<![\w.])(?P<hon>{HONORIFIC_RE})[ \t]+(?P<name>{NAME_RE})")
 _BULLET = re.compile(r"^\s*(?:[-•*·–▪►o]|\(?\d{1,2}[.)]|[a-h][.)])\s+")
@@ -35,7 +36,8 @@ _URL = re.compile(r"^\s*(?:www\.|https?://)|^\s*(?:skype|twitter)\s*:", re.I)
 
 # Cues, by language, on the sentence around a mention.
 _WITHDRAW = re.compile(
-    r"no longer (?:be )?able|(?:will|would) not be able to (?:attend|travel|participate|come|join)|"
+    r"no longer (?:be )?able|no longer (?:attend|travel|participate|come|join|be part)|"
+    r"(?:will|would) not be able to (?:attend|travel|participate|come|join)|"
     r"(?:can ?not|cannot|unable to|won[’']t be able to) (?:attend|travel|participate|come|join)|"
     r"will not (?:attend|travel|be attending|participate)|nor I|neither .{0,60} nor|"
     r"did not receive .{0,40}(?:visa|in time)|has left|left (?:the|our|[A-Z]{2,})|former colleague|redeployed|"
@@ -44,6 +46,11 @@ _WITHDRAW = re.compile(
     r"que nous avions inscrits|que habíamos inscrito",
     re.I,
 )
+# A person already registered, asked about ("has not received a confirmation"): not a new registration.
+_STATUS_QUERY = re.compile(
+    r"\balready registered\b|\bregistered (?:earlier|on|last)\b|\bhas not (?:yet )?received\b|\bhasn[’']t received\b|"
+    r"\binscrite? pour\b|\bdéjà inscrite?\b|\bn['’]a pas (?:encore )?reçu\b|\bya (?:está )?inscrit[oa]\b|"
+    r"\bno ha recibido\b|\bwhether (?:his|her|the) registration\b|\bsi son inscription\b|\bsi su inscripción\b", re.I)
 _REPLACED_BY = re.compile(r"\b(?:replaced by|be replaced with|remplacée? par|reemplazad[oa] por|sustituid[oa] por)\b",
                           re.I)
 _REPLACE_WITH = re.compile(r"\b(?:replace|remplacer|reemplazar|sustituir)\b(?P<mid>.{1,80}?)\b(?:with|by|par|por)\b",
@@ -348,6 +355,11 @@ _FUNCTION_CHANGE = re.compile(
     r"\s+(?:now\s+|désormais\s+|maintenant\s+|ahora\s+)?(?:[«\"“]\s*(?P<f>[^»\"”]+?)\s*[»\"”]|"
     r"(?P<g>[A-ZÀ-Þa-zà-ÿ][^.,;()]+?)(?=\s*(?:[.,;(]|\s(?:and|et|y)\s|$)))", re.I)
 
+_PRONOUN_TITLE = re.compile(
+    r"\b(?:his|her|their|sa|su)\s+(?:new\s+|correct\s+|nouvelle\s+)?(?:title|function|position|job title|fonction|titre|"
+    r"poste|cargo|función|puesto)\s+(?:is|est|es|will be|sera|será)\s+(?:now\s+|désormais\s+|ahora\s+)?[«\"“]?"
+    r"(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()«»\"”]+)", re.I)
+
 # Places that trail a function or organisation ("PAX, Utrecht"); not part of a title.
 _PLACES = frozenset({"Geneva", "Genève", "Ginebra", "New York", "Utrecht", "Dakar", "Bogotá", "Oslo", "London",
                      "Paris", "Lyon", "Brussels", "Bruxelles", "Washington", "Vientiane", "Lima", "Nairobi",
@@ -357,6 +369,12 @@ _PLACES = frozenset({"Geneva", "Genève", "Ginebra", "New York", "Utrecht", "Dak
 def _make_person(raw_name: str, honorific: str | None, details: _Details, source: str, ctx: Context,
                  confidence: float) -> Person | None:
     raw_name = _strip_possessive(raw_name.strip(" ,;:-–"))
+    while True:  # "S.E. M. Stefan Aebersold": the second title is not part of the name
+        m2 = re.match(rf"^(?:{HONORIFIC_RE})\s+(?=\S+\s+\S)", raw_name)
+        if not m2:
+            break
+        honorific = honorific or m2.group(0).strip()
+        raw_name = raw_name[m2.end():]
     # a trailing "(Ms.)" or honorific after the name ("Viengkham Phommasack (Ms.)")
     name = normalise_name(raw_name)
     if not name:
@@ -516,9 +534,16 @@ def _row_person(row: list[str], roles: list[str | None], ctx: Context) -> Person
         return None
     details = _Details(hod=hod)
     if values.get("function"):
-        f = _parse_details(values["function"], ctx, split_dashes=False)
-        details.function, details.organization = f.function, f.organization
-        details.hod = details.hod or f.hod
+        # a function column holds the title; an organisation inside it counts only when the directory knows it
+        function = values["function"]
+        details.hod = details.hod or bool(_HOD.search(function))
+        function = re.sub(r"\(\s*" + _HOD.pattern + r"\s*\)", " ", function, flags=re.I)
+        pieces = [p.strip() for p in re.split(r",\s+", function)
+                  if p.strip() and not _is_top_org(p, ctx) and not _HOD.fullmatch(p.strip().lower())]
+        known = [find_org(p) for p in pieces]
+        details.function = ", ".join(p for p, k in zip(pieces, known) if k is None).strip() or None
+        org = next((k for k in known if k is not None and k is not ctx.org), None)
+        details.organization = org.name if org else None
     if values.get("org"):
         details.organization = _external_org(values["org"], ctx) or details.organization
         if not _is_top_org(values["org"], ctx) and not details.organization:
@@ -665,7 +690,9 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tup
         elif len(name.split()) < 2 and not re.match(r"^[A-Z]\.", name):
             i += 1
             continue
-        if rest_clean and not re.match(r"^[,(–—|:;\t-]", rest_clean):
+        if rest_clean and (not re.match(r"^[,(–—|:;\t-]", rest_clean) or _STATUS_QUERY.search(rest_clean)
+                           or (_CLAUSE.search(EMAIL_RE.sub(" ", rest_clean)) and rest_clean.rstrip().endswith(("?", "."))
+                               and not EMAIL_RE.search(rest_clean))):
             # the name continues into a sentence ("Mr. X will head the delegation"): prose, not a list line
             i += 1
             continue
@@ -770,7 +797,8 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
     if after.startswith(","):
         stop = re.search(
             r",\s*(?:for|as|who|which|to|in|from|at the|on|pour|qui|que|comme|como|quien|quienes|para|en|dans|au|aux|"
-            r"al|a la|y|and|et|will|would|se|est|es|is|has|have|a|ha|can|could|did)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
+            r"al|a la|y|and|et|will|would|se|est|es|is|has|have|a|ha|can|could|did|accompagnée?s?|accompanied|"
+            r"acompañad[oa]s?|together|avec|con|along|ainsi)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
             + HONORIFIC_RE + r")|$",
             after)
         chunk = after[1:stop.start()] if stop and stop.start() > 0 else ""
@@ -806,6 +834,9 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
         if _GREETING.match(sentence) and len(sentence) < 60:
             continue
         mentions = [m for m in HON_NAME.finditer(sentence)]
+        if not mentions and people and _PRONOUN_TITLE.search(sentence):
+            people[-1].function = _PRONOUN_TITLE.search(sentence).group("f").strip(" .,;")  # type: ignore[union-attr]
+            continue
         full = [m for m in mentions if len(_strip_possessive(m.group("name")).split()) >= 2
                 or re.match(r"^[A-Z]\.", m.group("name"))]
         if not mentions:
@@ -828,6 +859,11 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                         if p and name_key(p.name) not in taken:
                             people.append(p)
             continue
+        pronoun_title = _PRONOUN_TITLE.search(sentence)
+        if pronoun_title and people and not full:
+            # "His title is Child Protection Specialist." after the person was named
+            if people[-1].function is None or _FUNCTION_CHANGE.search(sentence):
+                people[-1].function = pronoun_title.group("f").strip(" .,;")
         replaced_by = _REPLACED_BY.search(sentence)
         replace_with = _REPLACE_WITH.search(sentence)
         withdraw = _WITHDRAW.search(sentence)
@@ -844,7 +880,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 role = "withdraw" if m.start() < replaced_by.start() else "add"
             elif withdraw:
                 role = "withdraw"
-            elif contact:
+            elif contact or _STATUS_QUERY.search(sentence):
                 role = "skip"
             elif not _REGISTER.search(sentence) and not EMAIL_RE.search(sentence):
                 role = "skip"
