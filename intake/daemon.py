@@ -84,6 +84,20 @@ class MailboxLock:
         fh.flush()
         self._fh = fh
 
+    def holder(self) -> str | None:
+        """Who seems to hold the lock (e.g. ``"pid 1234"``), or None. Never touches the lock itself.
+
+        Taking the lock even briefly to test it could make a daemon starting at that instant give up, so this
+        reads the pid the holder wrote and asks whether that process is still an intake process.
+        """
+        try:
+            text = self.path.read_text().strip()
+            pid = int(text.split()[-1])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            return None
+        return text if b"intake" in cmdline else None
+
     def release(self) -> None:
         if self._fh is not None:
             self._fh.close()  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from intake.config import Config
+from intake.daemon import MailboxLock
 from intake.store import Store, utcnow
 
 #: Never call a daemon stale sooner than this, however short poll_seconds is (a check can take a while).
@@ -46,6 +47,8 @@ def daemon_status(store: Store, cfg: Config, *, max_age: float | None = None,
         ok, text = _mailbox_lines(st, current, limit)
         healthy = healthy and ok
         lines.extend(text)
+        holder = MailboxLock(store.path, st["mailbox"]).holder()
+        lines.insert(len(lines) - len(text) + 1, f"  daemon: {f'running ({holder})' if holder else 'not running'}")
     waiting = store.scalar("SELECT count(*) FROM messages WHERE status = 'received'")
     queued = store.scalar("SELECT count(*) FROM outbox WHERE status = 'queued'")
     failed = store.scalar("SELECT count(*) FROM outbox WHERE status = 'failed'")

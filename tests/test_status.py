@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -71,3 +72,23 @@ def test_the_last_error_is_shown(tmp_path: Path, dovecot: Dovecot) -> None:
     done = status_cli(config)
     assert done.returncode == 1
     assert "last error" in done.stdout and "cannot connect" in done.stdout
+
+
+def test_status_says_whether_a_daemon_is_running(tmp_path: Path, dovecot: Dovecot) -> None:
+    config = config_toml(dovecot, tmp_path, poll_seconds=120.0)
+    log = tmp_path / "daemon.log"
+    dovecot.append(registration(1))
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "intake.cli", "run", "--config", str(config)], cwd=REPO,
+                                stdout=err, stderr=err, env={**os.environ})
+    try:
+        end = time.monotonic() + 60
+        while not list((tmp_path / "outbox").glob("*.eml")) and time.monotonic() < end:
+            time.sleep(0.05)
+        running = status_cli(config)
+        assert f"daemon: running (pid {proc.pid})" in running.stdout, running.stdout + log.read_text()
+        assert running.returncode == 0
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    assert "daemon: not running" in status_cli(config).stdout
