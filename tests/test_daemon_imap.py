@@ -262,3 +262,24 @@ def test_a_message_the_server_cannot_deliver_is_quarantined_and_the_box_goes_on(
     flag = store.one("SELECT * FROM flags WHERE message_id = ? AND status = 'open'", (row["id"],))
     assert flag is not None and flag["reason"] == "parse_error" and "cannot deliver UID 3" in flag["detail"]
     assert replies_per_message(store) == {None: 0, **{f"reg-{i}@example.org": 1 for i in (1, 2, 4, 5)}}
+
+
+def test_idle_is_ended_and_issued_again_before_its_limit(dovecot: Dovecot, cfg: Config,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # RFC 2177: a client must re-issue IDLE at least every 29 minutes. Shrink our limit to half a second and
+    # count the IDLE sessions the daemon opens while poll_seconds (120 s) never comes.
+    import intake.imap
+    monkeypatch.setattr(intake.imap, "MAX_IDLE_SECONDS", 0.5)
+    sessions = []
+    real_idle = ImapMailbox._idle
+
+    def counting_idle(self: ImapMailbox, client: object, timeout: float) -> None:
+        sessions.append(timeout)
+        real_idle(self, client, timeout)
+
+    monkeypatch.setattr(ImapMailbox, "_idle", counting_idle)
+    with DaemonThread(cfg):
+        time.sleep(3)
+        dovecot.append(registration(1))
+        wait_until(lambda: len(outbox_files(cfg)) == 1, 10, "the acknowledgement after many IDLE sessions")
+    assert len(sessions) >= 4 and max(sessions) <= 0.5
