@@ -283,3 +283,21 @@ def test_idle_is_ended_and_issued_again_before_its_limit(dovecot: Dovecot, cfg: 
         dovecot.append(registration(1))
         wait_until(lambda: len(outbox_files(cfg)) == 1, 10, "the acknowledgement after many IDLE sessions")
     assert len(sessions) >= 4 and max(sessions) <= 0.5
+
+
+def test_a_frozen_server_is_a_timeout_not_a_hang_and_the_daemon_recovers(dovecot: Dovecot, tmp_path: Path) -> None:
+    import os
+    import signal
+    cfg = imap_config(dovecot, tmp_path, poll_seconds=2.0, timeout_seconds=1.0)
+    with DaemonThread(cfg) as dt:
+        dovecot.append(registration(1))
+        wait_until(lambda: len(outbox_files(cfg)) == 1, 15, "the first acknowledgement")
+        os.killpg(dovecot._proc.pid, signal.SIGSTOP)  # the server freezes: no answer, no error
+        try:
+            wait_until(lambda: dt.daemon is not None and dt.daemon.failures >= 2, 20, "timeouts noticed")
+        finally:
+            os.killpg(dovecot._proc.pid, signal.SIGCONT)
+        dovecot.append(registration(2))
+        wait_until(lambda: len(outbox_files(cfg)) == 2, 30, "the acknowledgement after the freeze")
+    state = Store(cfg.store.path).mailbox_state(cfg_name(cfg)) or {}
+    assert "timed out" in (state.get("last_error") or ""), state

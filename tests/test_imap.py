@@ -201,3 +201,22 @@ def test_without_move_processed_mail_is_copied_and_the_original_kept(tmp_path: P
         assert b"IntakeDone" in next(iter(inbox.values()))[b"FLAGS"]
     finally:
         server.cleanup()
+
+
+def test_a_server_that_never_answers_gives_an_error_within_the_timeout(tmp_path: Path, dovecot: Dovecot) -> None:
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)  # accepts connections (the kernel does) but never says a word
+    try:
+        cfg = imap_config(dovecot, tmp_path, security="none", timeout_seconds=1.0)
+        cfg = dataclasses.replace(cfg, mailbox=dataclasses.replace(cfg.mailbox, port=silent.getsockname()[1]))
+        box = ImapMailbox.from_config(cfg)
+        started = time.monotonic()
+        with pytest.raises(MailboxError, match="cannot connect"):
+            _all(box)
+        assert time.monotonic() - started < 5
+    finally:
+        silent.close()
