@@ -59,9 +59,17 @@ def parse_position(position: str) -> tuple[int, int]:
 
 
 def password_login(username: str, password_env: str) -> Authenticator:
-    """LOGIN with the password from environment variable ``password_env`` (read at each connect)."""
+    """AUTHENTICATE PLAIN (or LOGIN where PLAIN is not offered) with the password from ``password_env``.
+
+    The password is read at each connect and never kept. PLAIN carries any UTF-8 password; LOGIN's quoted
+    strings are the fallback for servers that only have it.
+    """
     def login(client: IMAPClient) -> None:
-        client.login(username, secret(password_env, "mailbox.password_env"))
+        password = secret(password_env, "mailbox.password_env")
+        if client.has_capability("AUTH=PLAIN"):
+            client.plain_login(username, password)
+        else:
+            client.login(username, password)
     return login
 
 
