@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import spacy  # noqa: E402
+import spacy
 
-from parsers import parse_message, parse_messages  # noqa: E402
-from parsers.nlp import MODELS, pipeline  # noqa: E402
+from parsers import parse_message, parse_messages
+from parsers.nlp import MODELS, pipeline
 
 
 def _full_pipeline(lang: str) -> spacy.language.Language:

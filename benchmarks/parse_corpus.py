@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from parsers import parse_messages  # noqa: E402
+from parsers import parse_messages
 
 DEADLINE = date(2017, 8, 18)
 

@@ -7,4 +7,4 @@
 from parsers.model import Attachment, Extraction, Flag, Headers, Representative
 from parsers.pipeline import parse_message, parse_messages
 
-__all__ = ["parse_message", "parse_messages", "Extraction", "Representative", "Flag", "Headers", "Attachment"]
+__all__ = ["Attachment", "Extraction", "Flag", "Headers", "Representative", "parse_message", "parse_messages"]

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import re
 
-from inscriptis import get_text
-from inscriptis.css_profiles import CSS_PROFILES
-from inscriptis.model.config import ParserConfig
+from inscriptis import get_text  # type: ignore[import-untyped]
+from inscriptis.css_profiles import CSS_PROFILES  # type: ignore[import-untyped]
+from inscriptis.model.config import ParserConfig  # type: ignore[import-untyped]
 
 _CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_links=False, display_anchors=False)
-_STYLE = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.S | re.I)
-_CELL_END = re.compile(r"</t[dh]\s*>", re.I)
-_ROW_END = re.compile(r"</tr\s*>", re.I)
+_STYLE = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
+_CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
+_ROW_END = re.compile(r"</tr\s*>", re.IGNORECASE)
 
 
 def html_to_text(html: str) -> str:
@@ -28,7 +28,7 @@ def html_to_text(html: str) -> str:
         # Flatten tables before inscriptis sees them: a cell separator and a line break per row.
         html = _CELL_END.sub(" | ", html)
         html = _ROW_END.sub("<br>", html)
-        html = re.sub(r"<(/?)(table|tbody|thead|tfoot|tr|td|th)\b[^>]*>", " ", html, flags=re.I)
+        html = re.sub(r"<(/?)(table|tbody|thead|tfoot|tr|td|th)\b[^>]*>", " ", html, flags=re.IGNORECASE)
     try:
         text = get_text(html, _CONFIG)
     except Exception:  # noqa: BLE001 - inscriptis/lxml reject some broken documents; keep the words

@@ -13,7 +13,7 @@ _AUTO_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto(?:matic)?[ -]?(?:reply|response)|auto:|out of (?:the )?office|ooo\b|"
     r"réponse automatique|r[ée]ponse automatique|absence|absent|respuesta automática|respuesta automatica|"
     r"fuera de la oficina|abwesenheitsnotiz|automatische antwort|thank you for contacting|thank you for your (?:e-?mail|message)|"
-    r"accusé de réception|acuse de recibo|we have received your)", re.I)
+    r"accusé de réception|acuse de recibo|we have received your)", re.IGNORECASE)
 _AUTO_BODY = re.compile(
     r"\bI (?:am|'m|will be) (?:currently )?(?:out of (?:the )?office|on (?:annual |parental |sick |maternity )?leave|away from)|"
     r"\bout of (?:the )?office (?:from|until|till)\b|\baway from (?:the|my) office\b|"
@@ -22,7 +22,7 @@ _AUTO_BODY = re.compile(
     r"\bno access to e-?mail\b|\bwill not be forwarded\b|\bje suis absente?\b|\babsente? du bureau\b|\ben congé\b|"
     r"\bde retour le\b|\bfuera de la oficina\b|\bme encuentro fuera\b|\bde vacaciones\b|\bacceso limitado al correo\b|"
     r"\bmensaje automático\b|\bmessage automatique\b|\bthank you for contacting\b|\bwe have received your (?:message|e-?mail)\b",
-    re.I)
+    re.IGNORECASE)
 _CANCEL = re.compile(
     r"\bcancel(?:l?ed|l?ing)? (?:our|the|all|my|MAG[’']s|\w+[’']s)? ?(?:\w+ )?(?:registrations?|participation)|"
     r"\bwithdraw (?:our|the|my) (?:registration|participation)|\bwill not be represented\b|\bnot be able to participate\b|"
@@ -30,30 +30,30 @@ _CANCEL = re.compile(
     r"\bannuler (?:notre|l['’]|nos|mon|ma) ?inscriptions?|\bne sera pas représentée?\b|\bne pourr(?:a|ons) pas participer\b|"
     r"\bcancelar (?:nuestra|la|nuestras|mi) (?:inscripci[oó]n|participaci[oó]n|inscripciones)|\bno estar[áa] representad[oa]\b|"
     r"\bno podr(?:á|emos) participar\b|\bwill not be able to participate\b|\bcancel (?:all|our) registrations?\b|"
-    r"\bplease cancel\b|\bveuillez annuler\b|\bpor favor cancel", re.I)
+    r"\bplease cancel\b|\bveuillez annuler\b|\bpor favor cancel", re.IGNORECASE)
 _CORRECT = re.compile(
     r"\breplace\b|\breplaced\b|\bchanges?\b (?:to|in)\b|\bfollowing (?:two |three )?changes\b|\bcorrect(?:ion|ed)?\b|"
     r"\bmisspel|\bmisspelt\b|\bspelled\b|\berrors?\b (?:crept|in (?:my|our))|"
     r"\bmodifications?\b|\bremplac|\bcorriger\b|\berreur\b|\bcorregir\b|\bun error\b|\breemplaz|\bsustitu|"
     r"\bupdate (?:to|of) (?:our|the) (?:delegation|registration)|\bno longer (?:be )?able to attend\b|"
     r"\b(?:will )?no longer attend\b|\brest of (?:the|our) (?:\w+ )?delegation\b|\breste de (?:la|notre) délégation\b|"
-    r"\bresto de (?:la|nuestra) delegación\b", re.I)
+    r"\bresto de (?:la|nuestra) delegación\b", re.IGNORECASE)
 _QUESTION = re.compile(
     r"\?|\bcould you (?:please )?(?:advise|tell|let (?:me|us) know|confirm whether|clarify)\b|\bI would like to know\b|"
-    r"\bquestions?\b|\bwe would like to ask\b|\bnous aurions\b|\bconsultas?\b|\bpregunta", re.I)
+    r"\bquestions?\b|\bwe would like to ask\b|\bnous aurions\b|\bconsultas?\b|\bpregunta", re.IGNORECASE)
 _SAME_AS_BEFORE = re.compile(
     r"\bsame (?:two |three )?(?:colleagues|people|persons|delegation|representatives|participants)\b|"
     r"\bsame as (?:last|the previous) (?:year|meeting|time)\b|\bmêmes? (?:personnes|représentants|participants)\b|"
-    r"\blas mismas personas\b|\blos mismos (?:representantes|participantes)\b", re.I)
+    r"\blas mismas personas\b|\blos mismos (?:representantes|participantes)\b", re.IGNORECASE)
 _REGISTRATION_CUE = re.compile(
     r"\bregist|\brepresented by\b|\bwill attend\b|\bdelegation\b|\binscri|\breprésentée? par\b|\bdélégation\b|"
-    r"\brepresentad[oa] por\b|\bdelegación\b|\bparticipants?\b|\bparticipantes\b|\bplease find attached the\b", re.I)
+    r"\brepresentad[oa] por\b|\bdelegación\b|\bparticipants?\b|\bparticipantes\b|\bplease find attached the\b", re.IGNORECASE)
 _MEETING = re.compile(
     r"7MSP|\bmeeting\b|\bMSP\b|convention|cluster munitions|registration|side[- ]event|visa|interpretation|"
     r"delegation|assemblée|réunion|reunión|inscripci|inscription|sous-munitions|municiones|CCM|statement|déclaration|"
-    r"declaración|accreditation|badge|accessib|observer", re.I)
+    r"declaración|accreditation|badge|accessib|observer", re.IGNORECASE)
 _REQUEST = re.compile(r"\bplease\b|\bwe would be grateful\b|\bcould you\b|\bwould you\b|\bkindly\b|\bmerci de\b|"
-                      r"\bje vous prie\b|\bpor favor\b|\bles agradecer", re.I)
+                      r"\bje vous prie\b|\bpor favor\b|\bles agradecer", re.IGNORECASE)
 _SPAM = re.compile(
     r"\bquota\b|\bverify your (?:account|mailbox|identity)\b|\bpassword\b|\bclick (?:here|below|the link)\b|"
     r"\bre-?validate\b|\bmailbox (?:will be|has been) (?:suspended|deactivated|closed)\b|\bhotel(?:ière)?s?\b|"
@@ -61,7 +61,7 @@ _SPAM = re.compile(
     r"\bcarte (?:de crédit|bancaire)\b|\bcredit card\b|\bwire transfer\b|\bvirement\b|\bpayment\b|\bpaiement\b|"
     r"\blottery\b|\bwinner\b|\bofficial (?:housing|travel) (?:agency|partner)\b|\bagence officielle\b|"
     r"\bchambres?\b|\blimited (?:availability|rooms)\b|\bdisponibilité limitée\b|\bact now\b|\burgent(?:e)? action\b|"
-    r"\baction required\b|\bmailbox\b", re.I)
+    r"\baction required\b|\bmailbox\b", re.IGNORECASE)
 
 
 def is_auto_reply(subject: str, body: str) -> bool:
@@ -74,7 +74,7 @@ def is_auto_reply(subject: str, body: str) -> bool:
 def spam_score(subject: str, body: str, known_sender: bool) -> int:
     """Number of spam/phishing cues; mail from a known organisation's domain is trusted more."""
     hits = len({m.group(0).lower() for m in _SPAM.finditer(subject + "\n" + body)})
-    if re.search(r"unog|united nations|nations unies", subject + body[:300], re.I) and not known_sender:
+    if re.search(r"unog|united nations|nations unies", subject + body[:300], re.IGNORECASE) and not known_sender:
         hits += 1
     return hits if not known_sender else hits - 3
 
@@ -107,7 +107,7 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
     meeting = bool(_MEETING.search(subject + "\n" + text))
     if _QUESTION.search(text) and meeting:
         return "question", cues
-    if has_attachment and _REGISTRATION_CUE.search(text) and re.search(r"attach|ci-joint|pièce jointe|adjunt", text, re.I):
+    if has_attachment and _REGISTRATION_CUE.search(text) and re.search(r"attach|ci-joint|pièce jointe|adjunt", text, re.IGNORECASE):
         return "registration", cues
     if meeting and _REQUEST.search(text):
         cues.add("action_requested")

@@ -9,10 +9,10 @@ import email
 import email.policy
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
-from datetime import datetime
 
 from parsers.attachments import extract_attachment_text
 from parsers.html import html_to_text
@@ -101,8 +101,8 @@ def _message_ids(value: str) -> tuple[str, ...]:
 
 
 def _address(value: str) -> tuple[str | None, str | None]:
-    name, addr = parseaddr(value)
-    addr = addr.strip().lower() or None
+    name, raw_addr = parseaddr(value)
+    addr: str | None = raw_addr.strip().lower() or None
     if addr and "@" not in addr and addr not in {"mailer-daemon", "postmaster"}:
         addr = None
     return (name.strip() or None), addr
@@ -111,7 +111,7 @@ def _address(value: str) -> tuple[str | None, str | None]:
 def read_headers(msg: Message) -> tuple[Headers, dict[str, str]]:
     """The header facts of ``msg`` and a lower-cased map of all raw header values."""
     raw: dict[str, str] = {}
-    for key in msg.keys():
+    for key in msg:
         lk = key.lower()
         if lk not in raw:
             raw[lk] = _header(msg, key)
@@ -152,7 +152,7 @@ def _part_text(part: Message) -> str:
         payload = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001 - broken base64/qp payloads
         payload = None
-    if payload is None:
+    if not isinstance(payload, bytes):
         raw = part.get_payload()
         return raw if isinstance(raw, str) else ""
     return decode_bytes(payload, part.get_content_charset())
@@ -190,7 +190,8 @@ def parse_mime(raw: bytes) -> MailParts:
     report_type = None
     content_type = msg.get_content_type()
     if content_type == "multipart/report":
-        report_type = (msg.get_param("report-type") or "").lower() or "unknown"
+        param = msg.get_param("report-type")
+        report_type = (param.lower() if isinstance(param, str) else "") or "unknown"
     for part in _walk(msg):
         ctype = part.get_content_type()
         if part.is_multipart():
@@ -212,7 +213,7 @@ def parse_mime(raw: bytes) -> MailParts:
             plain.append(_part_text(part))
         elif ctype == "text/html":
             html.append(_part_text(part))
-        elif ctype.startswith("image/") or ctype.startswith("application/"):
+        elif ctype.startswith(("image/", "application/")):
             data = _payload_bytes(part)
             attachments.append(Attachment(filename=_filename(part), content_type=ctype, size=len(data),
                                           text=extract_attachment_text(_filename(part), ctype, data)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from functools import lru_cache
+from functools import cache
 
 import spacy
 from spacy.language import Language
@@ -27,7 +27,7 @@ _EXCLUDE = ["lemmatizer", "parser", "attribute_ruler", "morphologizer", "tagger"
 USE_SPANISH_MODEL_ENV = "UN_INTAKE_SPANISH_MODEL"
 
 
-@lru_cache(maxsize=None)
+@cache
 def pipeline(lang: str) -> Language:
     """The spaCy pipeline for ``lang`` ("en", "fr", "es"), loaded once; a blank one when the model is missing."""
     names: tuple[str, ...] = MODELS.get(lang, ())

@@ -148,8 +148,8 @@ _FIRST_WORDS = [frozenset(re.findall(r"[\w']+", fold(n))[0] for n in (o.name, *o
 _ALL_ACR = re.compile(r"(?<![\w-])(?:" + "|".join(
     re.escape(a) for org in DIRECTORY for a in sorted(org.acronyms, key=len, reverse=True)) + r")(?![\w-])")
 _ACR_OWNER: dict[str, list[int]] = {}
-for _i, (_o, _, _, _) in enumerate(_COMPILED):
-    for _a in _o.acronyms:
+for _i, _entry in enumerate(_COMPILED):
+    for _a in _entry[0].acronyms:
         _ACR_OWNER.setdefault(_a, []).append(_i)
 
 

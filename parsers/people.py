@@ -18,8 +18,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from parsers.names import (HONORIFIC_RE, PARTICLES, family_key, looks_like_name, name_key, normalise_honorific,
-                           normalise_name)
+from parsers.names import (
+    HONORIFIC_RE,
+    family_key,
+    looks_like_name,
+    name_key,
+    normalise_honorific,
+    normalise_name,
+)
 from parsers.organizations import ORG_WORDS, Org, find_org, fold
 
 EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
@@ -30,9 +36,9 @@ NAME_RE = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
 HON_NAME = re.compile(rf"(?<![\w.])(?P<hon>{HONORIFIC_RE})[ \t]+(?P<name>{NAME_RE})")
 _BULLET = re.compile(r"^\s*(?:[-•*·–▪►o]|\(?\d{1,2}[.)]|[a-h][.)])\s+")
 _GREETING = re.compile(r"^\s*(?:dear|estimad[oa]s?|cher|chère|chers|hola|hi|hello|bonjour|buenos|buenas|"
-                       r"good (?:morning|afternoon)|madame|monsieur|señor|señora|querid[oa])\b", re.I)
-_PHONE = re.compile(r"^[\s()+\d./-]{7,}$|^\s*(?:t|tel|tél|phone|mobile|mob|cell|celular|teléfono|fax|m)\b\.?\s*[:.]?\s*\+?[\d(]", re.I)
-_URL = re.compile(r"^\s*(?:www\.|https?://)|^\s*(?:skype|twitter)\s*:", re.I)
+                       r"good (?:morning|afternoon)|madame|monsieur|señor|señora|querid[oa])\b", re.IGNORECASE)
+_PHONE = re.compile(r"^[\s()+\d./-]{7,}$|^\s*(?:t|tel|tél|phone|mobile|mob|cell|celular|teléfono|fax|m)\b\.?\s*[:.]?\s*\+?[\d(]", re.IGNORECASE)
+_URL = re.compile(r"^\s*(?:www\.|https?://)|^\s*(?:skype|twitter)\s*:", re.IGNORECASE)
 
 # Cues, by language, on the sentence around a mention.
 _WITHDRAW = re.compile(
@@ -44,24 +50,24 @@ _WITHDRAW = re.compile(
     r"ne (?:pourra|pourront|peut|peuvent) (?:pas|plus)|n['’]assistera|ne participera|"
     r"no (?:podrá|podrán|puede|pueden) (?:asistir|participar|viajar)|cancel|withdraw|annul|retir|"
     r"que nous avions inscrits|que habíamos inscrito",
-    re.I,
+    re.IGNORECASE,
 )
 # A person already registered, asked about ("has not received a confirmation"): not a new registration.
 _STATUS_QUERY = re.compile(
     r"\balready registered\b|\bregistered (?:earlier|on|last)\b|\bhas not (?:yet )?received\b|\bhasn[’']t received\b|"
     r"\binscrite? pour\b|\bdéjà inscrite?\b|\bn['’]a pas (?:encore )?reçu\b|\bya (?:está )?inscrit[oa]\b|"
-    r"\bno ha recibido\b|\bwhether (?:his|her|the) registration\b|\bsi son inscription\b|\bsi su inscripción\b", re.I)
+    r"\bno ha recibido\b|\bwhether (?:his|her|the) registration\b|\bsi son inscription\b|\bsi su inscripción\b", re.IGNORECASE)
 _REPLACED_BY = re.compile(r"\b(?:replaced by|be replaced with|remplacée? par|reemplazad[oa] por|sustituid[oa] por)\b",
-                          re.I)
+                          re.IGNORECASE)
 _REPLACE_WITH = re.compile(r"\b(?:replace|remplacer|reemplazar|sustituir)\b(?P<mid>.{1,80}?)\b(?:with|by|par|por)\b",
-                           re.I | re.S)
+                           re.IGNORECASE | re.DOTALL)
 _CONTACT = re.compile(r"\bcontact|contacter|comuníquese|comunicarse|in copy|en copie|en copia|cc[’']?d|"
-                      r"focal point|point focal|my contact there|urgent", re.I)
+                      r"focal point|point focal|my contact there|urgent", re.IGNORECASE)
 _REGISTER = re.compile(
     r"regist|represent|attend|particip|delegat|délégation|delegación|join|inscri|add\b|ADD\b|include|nominat|"
     r"designat|assist|will be|would like|following|suivant|siguiente|name|nom|nombre|head|lead|chef|jef[ea]|"
     r"correct|misspel|spelt|spelled|error|erreur|replace|remplac|reemplaz|sustitu|modif|change|update",
-    re.I,
+    re.IGNORECASE,
 )
 _SELF = re.compile(
     r"\bregister (?:me|myself)\b|\bregister for\b|\bregistering myself\b|\bmyself\b|\bI will (?:be )?(?:attend|represent)"
@@ -71,37 +77,37 @@ _SELF = re.compile(
     r"|\binscribirme\b|\bmi inscripción\b|\bel suscrito\b|\bla suscrita\b|\basistiré\b|\bparticiparé\b"
     r"|\bI will be representing\b|\bregister me\b|\bwould still be registered\b|\bcould still be registered\b"
     r"|\bI (?:am|'m) writing to register myself\b|\bjoin the .{1,40} team\b",
-    re.I,
+    re.IGNORECASE,
 )
 _HOD = re.compile(r"head(?:s|ing)? (?:of )?(?:the )?(?:\w+ )?delegation|chef(?:fe)? de (?:la )?délégation|"
                   r"jef[ea] de (?:la )?delegación|(?:will|to) (?:head|lead) the|dirigera la délégation|"
-                  r"presidirá la delegación", re.I)
-_SELF_MARK = re.compile(r"^\s*\(?\s*(?:myself|me|moi-même|moi|yo|yo misma|yo mismo|self)\s*\)?\s*$", re.I)
+                  r"presidirá la delegación", re.IGNORECASE)
+_SELF_MARK = re.compile(r"^\s*\(?\s*(?:myself|me|moi-même|moi|yo|yo misma|yo mismo|self)\s*\)?\s*$", re.IGNORECASE)
 _GENERIC_ROLE = re.compile(r"^(?:our |notre |nuestr[oa] |my |mon |ma |mi )?(?:colleagues?|collègues?|colegas?|"
                            r"compañer[oa]s?|representatives?|représentante?s?|representantes?|delegates?|"
-                           r"participants?|participantes?|member|membre|miembro|staff member)$", re.I)
+                           r"participants?|participantes?|member|membre|miembro|staff member)$", re.IGNORECASE)
 
 _KEY = re.compile(r"^\s*\**(?P<key>[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ .'’/-]{0,30}?)\**\s*:\s*(?P<value>.*)$")
 _NAME_KEYS = re.compile(r"^(?:(?:full )?name|participant|nom(?: et prénom| complet| du participant)?|nombre(?: completo)?|"
-                        r"nome|representative|représentant|representante)$", re.I)
+                        r"nome|representative|représentant|representante)$", re.IGNORECASE)
 _FUNC_KEYS = re.compile(r"^(?:title|job title|function|position|role|fonction|poste|titre|cargo|función|puesto|"
-                        r"designation)$", re.I)
+                        r"designation)$", re.IGNORECASE)
 _ORG_KEYS = re.compile(r"^(?:organi[sz]ation|organisme|organización|organizacion|affiliation|institution|"
-                       r"institución|entidad|employer|organisation d'appartenance)$", re.I)
+                       r"institución|entidad|employer|organisation d'appartenance)$", re.IGNORECASE)
 _MAIL_KEYS = re.compile(r"^(?:e-?mail(?: address)?|courriel|adresse (?:électronique|e-mail|mail)|correo(?: electrónico)?|"
-                        r"mail)$", re.I)
-_HON_KEYS = re.compile(r"^(?:civilité|salutation|tratamiento|honorific)$", re.I)
+                        r"mail)$", re.IGNORECASE)
+_HON_KEYS = re.compile(r"^(?:civilité|salutation|tratamiento|honorific)$", re.IGNORECASE)
 
 _HEADER_WORDS = {
-    "hon": re.compile(r"^(?:civilité|salutation|tratamiento|honorific|title|titre|mr/ms)$", re.I),
+    "hon": re.compile(r"^(?:civilité|salutation|tratamiento|honorific|title|titre|mr/ms)$", re.IGNORECASE),
     "name": re.compile(r"^(?:name|full name|nom et prénom|nom complet|nombre(?: completo)?|nombre y apellidos?|"
-                       r"participant|participante|nom, prénom|names?)$", re.I),
-    "given": re.compile(r"^(?:prénom|first name|given names?|nombres?|forename)$", re.I),
-    "family": re.compile(r"^(?:nom|last name|surname|family name|apellidos?)$", re.I),
-    "function": re.compile(r"^(?:function|position|fonction|poste|cargo|función|job title|designation|role|title|titre)$", re.I),
-    "org": re.compile(r"^(?:organi[sz]ation|organisme|organización|affiliation|institution|entidad)$", re.I),
-    "email": re.compile(r"^(?:e-?mail|courriel|correo(?: electrónico)?|e-mail address|adresse électronique)$", re.I),
-    "remark": re.compile(r"^(?:remarques?|remarks?|notes?|observa(?:tions|ciones)|comments?|commentaires?|role)$", re.I),
+                       r"participant|participante|nom, prénom|names?)$", re.IGNORECASE),
+    "given": re.compile(r"^(?:prénom|first name|given names?|nombres?|forename)$", re.IGNORECASE),
+    "family": re.compile(r"^(?:nom|last name|surname|family name|apellidos?)$", re.IGNORECASE),
+    "function": re.compile(r"^(?:function|position|fonction|poste|cargo|función|job title|designation|role|title|titre)$", re.IGNORECASE),
+    "org": re.compile(r"^(?:organi[sz]ation|organisme|organización|affiliation|institution|entidad)$", re.IGNORECASE),
+    "email": re.compile(r"^(?:e-?mail|courriel|correo(?: electrónico)?|e-mail address|adresse électronique)$", re.IGNORECASE),
+    "remark": re.compile(r"^(?:remarques?|remarks?|notes?|observa(?:tions|ciones)|comments?|commentaires?|role)$", re.IGNORECASE),
 }
 
 _CLOSING = re.compile(
@@ -114,7 +120,7 @@ _CLOSING = re.compile(
     r"(?:je vous prie|veuillez|nous vous prions)(?: d['’]agréer| de (?:bien vouloir )?(?:croire|recevoir|agréer)).{0,200}|"
     r"with (?:apologies|thanks|best regards|many thanks).{0,30}|mit freundlichen grüßen|viele grüße|"
     r"sent from my \w+.*)\s*[,.!]?\s*$",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -205,8 +211,7 @@ def _starts_with_top_org(text: str, ctx: Context) -> bool:
         return False
     t = text.strip()
     for n in (*ctx.org.acronyms, ctx.org.name, *ctx.org.aliases):
-        if n and (t.startswith(n + " ") or t.startswith(n + ",") or fold(t).startswith(fold(n) + " ")
-                  or fold(t).startswith("the " + fold(n))):
+        if n and (t.startswith((n + " ", n + ",")) or fold(t).startswith(fold(n) + " ") or fold(t).startswith("the " + fold(n))):
             return True
     return False
 
@@ -232,7 +237,7 @@ JOB_WORDS = re.compile(
     r"Consultant[e]?|Chargée?|Conseill(?:er|ère)|Directeur|Directrice|Oficial|Jef[ea]|Asesor[a]?|Chercheu(?:r|se)|"
     r"Advocate|Leader|Líder|Associate|Secretary|Secretari[oa]|Representative|Delegate|Expert[e]?|Intern|"
     r"Campaigner|Campañista|Focal Point|Programme|Program|Project|Proyecto|Projet|Sobreviviente|Especialista|"
-    r"Responsable|Counsellor|Counselor|Attaché|Agregad[oa]|Consejer[oa]|Investigador[a]?|Abogad[oa]|Lawyer)\b", re.I)
+    r"Responsable|Counsellor|Counselor|Attaché|Agregad[oa]|Consejer[oa]|Investigador[a]?|Abogad[oa]|Lawyer)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"\b(?:will|would|shall|is|are|was|were|has|have|can|could|should|need|needs|est|sont|sera|"
                      r"seront|será|serán|es|son|va|van|tiene|tienen|does|did|please|merci|por favor)\b")
 
@@ -264,7 +269,7 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
         return d
     text = EMAIL_RE.sub(" ", text)
     text = re.sub(r"\bmailto:\S*", " ", text)
-    text = re.sub(r"\b(?:e-?mail|courriel|correo(?: electrónico)?)\s*:?\s*(?=$|[\s,;)–-])", " ", text, flags=re.I)
+    text = re.sub(r"\b(?:e-?mail|courriel|correo(?: electrónico)?)\s*:?\s*(?=$|[\s,;)–-])", " ", text, flags=re.IGNORECASE)
 
     # Parentheticals: markers, honorifics, locations, notes. Short ones right after a function are kept
     # ("Child Protection Specialist (Mine Action)").
@@ -282,7 +287,7 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
             d.honorific = normalise_honorific(inner)
             return " "
         if re.search(r"\d|member|membre|miembro|tbc|à confirmer|por confirmar|appointed|nommé|nombrad|"
-                     r"on leave|en congé|sin correo|no tiene|no email|sans courriel", inner, re.I):
+                     r"on leave|en congé|sin correo|no tiene|no email|sans courriel", inner, re.IGNORECASE):
             return " "
         ext = _external_org(inner, ctx)
         if ext or _is_top_org(inner, ctx):
@@ -306,7 +311,7 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
         chunks = re.split(r"\s*\|\s*|\t+", text)
     function_parts: list[str] = []
     for chunk in chunks:
-        chunk = chunk.strip(" ,:;.–—-\u2013")
+        chunk = chunk.strip(_PUNCT_AROUND)
         if not chunk:
             continue
         # "Programme Coordinator at the Lao Survivors' Advocacy Network"
@@ -353,12 +358,14 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
 _FUNCTION_CHANGE = re.compile(
     r"\b(?:function|title|position|job title|fonction|titre|poste|cargo|función|puesto)\s+(?:is|est|es|will be|sera|será)"
     r"\s+(?:now\s+|désormais\s+|maintenant\s+|ahora\s+)?(?:[«\"“]\s*(?P<f>[^»\"”]+?)\s*[»\"”]|"
-    r"(?P<g>[A-ZÀ-Þa-zà-ÿ][^.,;()]+?)(?=\s*(?:[.,;(]|\s(?:and|et|y)\s|$)))", re.I)
+    r"(?P<g>[A-ZÀ-Þa-zà-ÿ][^.,;()]+?)(?=\s*(?:[.,;(]|\s(?:and|et|y)\s|$)))", re.IGNORECASE)
 
 _PRONOUN_TITLE = re.compile(
     r"\b(?:his|her|their|sa|su)\s+(?:new\s+|correct\s+|nouvelle\s+)?(?:title|function|position|job title|fonction|titre|"
     r"poste|cargo|función|puesto)\s+(?:is|est|es|will be|sera|será)\s+(?:now\s+|désormais\s+|ahora\s+)?[«\"“]?"
-    r"(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()«»\"”]+)", re.I)
+    r"(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()«»\"”]+)", re.IGNORECASE)
+
+_PUNCT_AROUND = " ,:;.–—-"  # characters stripped from both ends of a piece (a set, not a suffix)
 
 # Places that trail a function or organisation ("PAX, Utrecht"); not part of a title.
 _PLACES = frozenset({"Geneva", "Genève", "Ginebra", "New York", "Utrecht", "Dakar", "Bogotá", "Oslo", "London",
@@ -392,9 +399,9 @@ def _split_name_rest(line: str) -> tuple[str | None, str | None, str]:
         name = m.group("name")
         return m.group("hon"), name, line[m.end():]
     # "MOREAU, Pierre (Mr.) - ...": family name in capitals, comma, given names
-    m = re.match(rf"(?P<fam>[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’\-]+(?:[ ][A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’\-]+)*),[ \t]*"
-                 rf"(?P<given>[A-ZÀ-ÖØ-Þ][a-zà-ÿ][\w'’\-]*(?:[ ][A-ZÀ-ÖØ-Þ][a-zà-ÿ][\w'’\-]*)*)"
-                 rf"(?=\s*(?:$|[,(–—|:;\t]|\s-\s))", line)
+    m = re.match(r"(?P<fam>[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’\-]+(?:[ ][A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'’\-]+)*),[ \t]*"
+                 r"(?P<given>[A-ZÀ-ÖØ-Þ][a-zà-ÿ][\w'’\-]*(?:[ ][A-ZÀ-ÖØ-Þ][a-zà-ÿ][\w'’\-]*)*)"
+                 r"(?=\s*(?:$|[,(–—|:;\t]|\s-\s))", line)
     if m and len(m.group("fam")) > 1:
         rest = line[m.end():]
         hm = re.match(rf"\s*\(\s*(?P<hon>{HONORIFIC_RE})\s*\)", rest)
@@ -537,7 +544,7 @@ def _row_person(row: list[str], roles: list[str | None], ctx: Context) -> Person
         # a function column holds the title; an organisation inside it counts only when the directory knows it
         function = values["function"]
         details.hod = details.hod or bool(_HOD.search(function))
-        function = re.sub(r"\(\s*" + _HOD.pattern + r"\s*\)", " ", function, flags=re.I)
+        function = re.sub(r"\(\s*" + _HOD.pattern + r"\s*\)", " ", function, flags=re.IGNORECASE)
         pieces = [p.strip() for p in re.split(r",\s+", function)
                   if p.strip() and not _is_top_org(p, ctx) and not _HOD.fullmatch(p.strip().lower())]
         known = [find_org(p) for p in pieces]
@@ -637,7 +644,7 @@ def _apply_kv(km: re.Match[str], details: _Details, ctx: Context) -> None:
             details.organization = None
         for note in inner:
             # "Geneva Call (consultant)": a role in brackets after the organisation
-            if not details.function and len(note.split()) <= 3 and not re.search(r"member|membre|miembro|\d", note, re.I) \
+            if not details.function and len(note.split()) <= 3 and not re.search(r"member|membre|miembro|\d", note, re.IGNORECASE) \
                     and not _org_like(note, ctx):
                 details.function = note.strip()[:1].upper() + note.strip()[1:]
     elif _MAIL_KEYS.match(key):
@@ -818,11 +825,11 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
 def _role_before(sentence: str, start: int) -> str | None:
     """"Our Geneva Director, Mr. X" / "our communications officer, Ms. Y": the role written before a name."""
     before = sentence[:start]
-    m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", before, re.I)
+    m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", before, re.IGNORECASE)
     if not m:
         return None
     role = m.group(1).strip()
-    if _GENERIC_ROLE.match(role) or re.search(r"\b(?:colleague|collègue|colega)s?\b", role, re.I):
+    if _GENERIC_ROLE.match(role) or re.search(r"\b(?:colleague|collègue|colega)s?\b", role, re.IGNORECASE):
         return None
     return role
 
@@ -851,7 +858,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                         if not d.function:
                             # "our Director Nicholas Barker": a title written right before the name
                             pm = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su|the)\s+((?:[A-Za-zÀ-ÿ'’-]+\s+){0,4}?)"
-                                           r"$", sentence[:start], re.I)
+                                           r"$", sentence[:start], re.IGNORECASE)
                             role = pm.group(1).strip() if pm else ""
                             if role and JOB_WORDS.search(role) and not _GENERIC_ROLE.match(role):
                                 d.function = role
@@ -860,10 +867,9 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                             people.append(p)
             continue
         pronoun_title = _PRONOUN_TITLE.search(sentence)
-        if pronoun_title and people and not full:
+        if pronoun_title and people and not full and (people[-1].function is None or _FUNCTION_CHANGE.search(sentence)):
             # "His title is Child Protection Specialist." after the person was named
-            if people[-1].function is None or _FUNCTION_CHANGE.search(sentence):
-                people[-1].function = pronoun_title.group("f").strip(" .,;")
+            people[-1].function = pronoun_title.group("f").strip(" .,;")
         replaced_by = _REPLACED_BY.search(sentence)
         replace_with = _REPLACE_WITH.search(sentence)
         withdraw = _WITHDRAW.search(sentence)
@@ -880,9 +886,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 role = "withdraw" if m.start() < replaced_by.start() else "add"
             elif withdraw:
                 role = "withdraw"
-            elif contact or _STATUS_QUERY.search(sentence):
-                role = "skip"
-            elif not _REGISTER.search(sentence) and not EMAIL_RE.search(sentence):
+            elif contact or _STATUS_QUERY.search(sentence) or not _REGISTER.search(sentence) and not EMAIL_RE.search(sentence):
                 role = "skip"
             if _HOD.search(sentence) and role == "add" and not is_full:
                 role = "hod"
@@ -926,7 +930,7 @@ def _inside_proper_phrase(sentence: str, start: int) -> bool:
 
 _FIRST_NAME_FIX = re.compile(
     r"\b(?:first name|given name|prénom|nombre de pila|primer nombre|nombre)\s+(?:is|est|es)\s+(?:correctly\s+)?"
-    r"(?:spelled|spelt|written|écrit|s['’]écrit|se escribe|escrito)?\s*[«\"“]?(?P<given>[A-ZÀ-Þ][\w'’-]+)", re.I)
+    r"(?:spelled|spelt|written|écrit|s['’]écrit|se escribe|escrito)?\s*[«\"“]?(?P<given>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
 
 
 def _titled_names_in(sentence: str, ctx: Context) -> list[str]:
@@ -955,7 +959,7 @@ def _ner_names_in(sentence: str, ctx: Context) -> list[str]:
         tokens = m.group(0).split()
         found = None
         for size in range(len(tokens), 1, -1):
-            for start in range(0, len(tokens) - size + 1):
+            for start in range(len(tokens) - size + 1):
                 cand = " ".join(tokens[start:start + size])
                 if name_key(normalise_name(cand)) in ctx.persons_ner:
                     found = cand
@@ -974,7 +978,7 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
     """All shapes on the body (own text before the signature), then attachments; merge by name."""
     result = PeopleResult()
     result.self_registration = any(_SELF.search(s) and not re.search(
-        r"address|adress|correspond|contact|dirig|in copy|en copie", s, re.I) for s in sentences(body))
+        r"address|adress|correspond|contact|dirig|in copy|en copie", s, re.IGNORECASE) for s in sentences(body))
     lines = body.split("\n")
     people: list[Person] = []
     tables, used = find_tables(lines, ctx)
@@ -997,7 +1001,7 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
     m = re.search(r"\b(two|three|four|five|six|deux|trois|quatre|cinq|dos|tres|cuatro|cinco|\d)\s+(?:\w+\s+){0,2}?"
                   r"(?:participants?|people|persons|personnes|personas|colleagues|collègues|colegas|representatives|"
                   r"représentants|representantes|campaigners|delegates|names|participantes|campañistas|members)\b",
-                  body, re.I)
+                  body, re.IGNORECASE)
     if m:
         result.announced_count = _NUMBERS.get(m.group(1).lower(), None) or (
             int(m.group(1)) if m.group(1).isdigit() else None)
@@ -1087,10 +1091,3 @@ def person_from_signature(signature: str, ctx: Context) -> Person | None:
     person = Person(name=normalise_name(name), honorific=normalise_honorific(hon) if hon else None, function=function,
                     organization=None, email=email, source="signature", confidence=0.7, is_self=True)
     return person if person.name else None
-
-
-def drop_particle_tail(name: str) -> str:
-    tokens = name.split()
-    while tokens and tokens[-1].lower() in PARTICLES:
-        tokens.pop()
-    return " ".join(tokens)

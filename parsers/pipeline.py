@@ -8,27 +8,27 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Sequence
 
 from parsers import people as P
 from parsers.intent import classify_intent, is_auto_reply
 from parsers.language import detect_language
 from parsers.mime import MailParts, parse_mime
 from parsers.model import Extraction, Flag, Representative
-from parsers.names import name_key, family_key
+from parsers.names import family_key, name_key
 from parsers.nlp import has_ner, pipeline
 from parsers.nlp_rules import person_keys
-from parsers.organizations import Org, is_webmail, resolve_organization, _domain_matches  # noqa: PLC2701
+from parsers.organizations import Org, _domain_matches, is_webmail, resolve_organization
 from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
 from parsers.quotes import SplitReply, split_reply
 from parsers.review import LOW_CONFIDENCE, either_or, is_late, make_flag, needs_review, resend_hint
 
-_FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|antw|r)\s*:\s*)*(?:fw|fwd|tr|rv|wg|enc|i)\s*:", re.I)
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|antw|r)\s*:\s*)*(?:fw|fwd|tr|rv|wg|enc|i)\s*:", re.IGNORECASE)
 _POINTS_BELOW = re.compile(r"\bbelow\b|\bforward|\bresend|\bci-dessous\b|\btransf[eè]re|\bfaire suivre\b|"
-                           r"\ba continuaci[oó]n\b|\babajo\b|\breenv[ií]|\btransmit", re.I)
-_SECRETARIAT = re.compile(r"^(?:ccm|secretariat|info)@", re.I)
+                           r"\ba continuaci[oó]n\b|\babajo\b|\breenv[ií]|\btransmit", re.IGNORECASE)
+_SECRETARIAT = re.compile(r"^(?:ccm|secretariat|info)@", re.IGNORECASE)
 
 
 @dataclass
@@ -83,10 +83,10 @@ def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) 
     if not auto:
         forward_text = _forwarded_text(parts, split, body, own)
     ner_parts = [] if auto else [body, attachments_text, forward_text or ""]
-    ner_text = "\n\n".join(p for p in ner_parts if p.strip())[:MAX_OWN]
+    joined = "\n\n".join(p for p in ner_parts if p.strip())[:MAX_OWN]
     # spaCy's tokenizer is quadratic in the length of one token (">>>>..." runs, base64 pasted into a body):
     # no name is 80 characters without a space.
-    ner_text = re.sub(r"\S{80,}", " ", ner_text) or None
+    ner_text = re.sub(r"\S{80,}", " ", joined) or None
     flags = [make_flag("parse_error", "; ".join(parts.defects))] if parts.parse_error else []
     return Prepared(parts, split, body, signature, language, signals, org, org_label, auto, ner_text, own,
                     deadline, forward_text, flags)
@@ -185,8 +185,6 @@ def _settle_people(result: P.PeopleResult, prep: Prepared, ctx: P.Context) -> li
             p.email = None
         if p.email and p.email == ctx.sender_addr and not _is_sender(p, ctx):
             p.email = None  # the sender's address is never given to someone else
-        if not p.email and _is_sender(p, ctx) and ctx.sender_addr and not is_webmail_only(p, ctx):
-            p.email = ctx.sender_addr
         if not p.email and _is_sender(p, ctx) and ctx.sender_addr:
             p.email = ctx.sender_addr
     # E-mails written apart from the name ("His e-mail is ...", "Correo electrónico: ..."): give a loose
@@ -195,7 +193,7 @@ def _settle_people(result: P.PeopleResult, prep: Prepared, ctx: P.Context) -> li
     # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates.
     wrong = {m.group(1).lower() for m in re.finditer(
         r"(?:et non|and not|not|y no|instead of|au lieu de|en lugar de|en vez de|rather than)\s+(?:à\s+|de\s+)?"
-        r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", prep.body, re.I)}
+        r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", prep.body, re.IGNORECASE)}
     loose = [m.group(0).lower().strip(".") for m in P.EMAIL_RE.finditer(prep.body)]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
              and not _SECRETARIAT.match(e) and e not in wrong]
@@ -208,15 +206,11 @@ def _settle_people(result: P.PeopleResult, prep: Prepared, ctx: P.Context) -> li
         for p in people:
             if family_key(p.name) == fam:
                 p.head_of_delegation = True
-    if re.search(r"\bI will (?:lead|head) the delegation\b|\bje dirigerai\b|\bpresidiré\b", prep.body, re.I):
+    if re.search(r"\bI will (?:lead|head) the delegation\b|\bje dirigerai\b|\bpresidiré\b", prep.body, re.IGNORECASE):
         for p in people:
             if _is_sender(p, ctx):
                 p.head_of_delegation = True
     return people
-
-
-def is_webmail_only(p: P.Person, ctx: P.Context) -> bool:
-    return False
 
 
 def _resolve_withdrawn(result: P.PeopleResult, prep: Prepared, people: list[P.Person], ctx: P.Context) -> list[str]:
@@ -233,13 +227,13 @@ def _resolve_withdrawn(result: P.PeopleResult, prep: Prepared, people: list[P.Pe
             continue
         out.append(w)
     if re.search(r"\bneither\b.{1,80}\bnor I\b|\b(?:and|&) I (?:will|can)(?:not| not)\b|\bni moi\b|\bni yo\b",
-                 prep.body, re.I | re.S) and ctx.sender_name:
+                 prep.body, re.IGNORECASE | re.DOTALL) and ctx.sender_name:
         out.append(P.normalise_name(ctx.sender_name))
     # Withdrawn people without an honorific ("my former colleague Harriet Blackwood"): spaCy persons in a
     # sentence that withdraws someone.
     for sentence in P.sentences(prep.body):
-        if P._WITHDRAW.search(sentence) and not P.HON_NAME.search(sentence):  # noqa: SLF001
-            for cand in P._ner_names_in(sentence, ctx):  # noqa: SLF001
+        if P._WITHDRAW.search(sentence) and not P.HON_NAME.search(sentence):
+            for cand in P._ner_names_in(sentence, ctx):
                 name = P.normalise_name(cand)
                 if name_key(name) not in added and name not in out and not _is_sender(P.Person(name=name), ctx):
                     out.append(name)
@@ -250,7 +244,7 @@ def _quoted_people_names(prep: Prepared) -> list[str]:
     names = []
     for block in prep.split.blocks:
         for m in P.HON_NAME.finditer(block.text):
-            n = P.normalise_name(P._strip_possessive(m.group("name")))  # noqa: SLF001
+            n = P.normalise_name(P._strip_possessive(m.group("name")))
             if len(n.split()) >= 2:
                 names.append(n)
     return names

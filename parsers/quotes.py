@@ -15,18 +15,18 @@ _SEPARATOR = re.compile(
     r"^\s*(?:-{2,}|_{2,}|={2,})?\s*(?:original message|message d'origine|mensaje original|ursprüngliche nachricht"
     r"|forwarded message|message transféré|mensaje reenviado|weitergeleitete nachricht|begin forwarded message"
     r"|début du message réexpédié|inicio del mensaje reenviado)\s*:?\s*(?:-{2,}|_{2,}|={2,})?\s*$",
-    re.I,
+    re.IGNORECASE,
 )
-_FORWARD_SEPARATOR = re.compile(r"forward|transféré|réexpédié|reenviado|weitergeleitet", re.I)
+_FORWARD_SEPARATOR = re.compile(r"forward|transféré|réexpédié|reenviado|weitergeleitet", re.IGNORECASE)
 # "On Tue, Jan 31, 2017 at 3:12 PM, CCM <ccm@unog.ch> wrote:" and its fr/es/de/pt cousins; may wrap over lines.
 _ATTRIBUTION = re.compile(
     r"^\s*(?:On|Le|El|Am|Em|Il)\s.{0,300}?(?:wrote|a écrit|escribió|schrieb|escreveu|ha scritto)\s*:\s*$",
-    re.I | re.S,
+    re.IGNORECASE | re.DOTALL,
 )
 # Outlook-style header block: From/De/Von line followed closely by Sent/Date and Subject lines.
-_HDR_FROM = re.compile(r"^\s*\**\s*(?:From|De|Von|Da|Van)\s*:\s*\**\s*\S", re.I)
-_HDR_DATE = re.compile(r"^\s*\**\s*(?:Sent|Date|Envoyé|Enviado(?: el)?|Fecha|Gesendet|Datum|Inviato)\s*:", re.I)
-_HDR_SUBJECT = re.compile(r"^\s*\**\s*(?:Subject|Objet|Asunto|Betreff|Oggetto|Onderwerp)\s*:", re.I)
+_HDR_FROM = re.compile(r"^\s*\**\s*(?:From|De|Von|Da|Van)\s*:\s*\**\s*\S", re.IGNORECASE)
+_HDR_DATE = re.compile(r"^\s*\**\s*(?:Sent|Date|Envoyé|Enviado(?: el)?|Fecha|Gesendet|Datum|Inviato)\s*:", re.IGNORECASE)
+_HDR_SUBJECT = re.compile(r"^\s*\**\s*(?:Subject|Objet|Asunto|Betreff|Oggetto|Onderwerp)\s*:", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -62,7 +62,7 @@ def _is_header_block(lines: list[str], i: int) -> int:
             seen_subject = True
             end = j
             break
-        elif re.match(r"^\s*\**\s*(?:To|À|A|Para|An|Cc|CC|Cci|Bcc|Aan)\s*:", line, re.I) or not line.strip():
+        elif re.match(r"^\s*\**\s*(?:To|À|A|Para|An|Cc|CC|Cci|Bcc|Aan)\s*:", line, re.IGNORECASE) or not line.strip():
             end = j
         elif line.startswith((" ", "\t")):
             end = j  # folded header line
@@ -102,7 +102,7 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
 
 def _sender_of(header: str) -> tuple[str | None, str | None]:
     m = re.search(r"(?:From|De|Von|Da|Van)\s*:\s*\**\s*([^\n<\[]*?)\s*(?:[<\[](?:mailto:)?([^>\]\s]+)[>\]])?\s*$",
-                  header, re.I | re.M)
+                  header, re.IGNORECASE | re.MULTILINE)
     if m:
         name = m.group(1).strip(' "*') or None
         addr = m.group(2)
@@ -110,7 +110,7 @@ def _sender_of(header: str) -> tuple[str | None, str | None]:
             addr = _EMAIL.search(name).group(0)  # type: ignore[union-attr]
         return (addr.lower() if addr else None), name
     addr_m = _EMAIL.search(header)
-    name_m = re.search(r",\s*([^,<]+?)\s*<[^>]+>\s*(?:wrote|a écrit|escribió|schrieb)", header, re.I)
+    name_m = re.search(r",\s*([^,<]+?)\s*<[^>]+>\s*(?:wrote|a écrit|escribió|schrieb)", header, re.IGNORECASE)
     return (addr_m.group(0).lower() if addr_m else None), (name_m.group(1).strip() if name_m else None)
 
 
@@ -171,7 +171,7 @@ def split_reply(text: str) -> SplitReply:
 
 
 _LIST_FOOTER = re.compile(r"\n[_-]{20,}\n(?:[^\n]*\n){0,2}[^\n]*(?:mailing list|liste de diffusion|lista de correo)"
-                          r"[\s\S]{0,400}$", re.I)
+                          r"[\s\S]{0,400}$", re.IGNORECASE)
 
 
 def _strip_list_footer(text: str) -> str:

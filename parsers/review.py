@@ -15,8 +15,8 @@ REVIEW_CODES = frozenset({
 LOW_CONFIDENCE = 0.55
 _RESEND = re.compile(r"\bresend(?:ing)?\b|\bre-?sent\b|\bsending (?:it )?again\b|\bsent (?:it )?again\b|"
                      r"\bhaven[’']t received (?:a |any )?confirmation\b|\bno confirmation\b|\brenvoie\b|\brenvoyer\b|"
-                     r"\breenv[ií]o\b|\breenviar\b|\bvuelvo a enviar\b", re.I)
-_EITHER_OR = re.compile(r"\beither\b.{1,200}\bor\b|\bsoit\b.{1,200}\bsoit\b|\bo bien\b|\bya sea\b", re.I | re.S)
+                     r"\breenv[ií]o\b|\breenviar\b|\bvuelvo a enviar\b", re.IGNORECASE)
+_EITHER_OR = re.compile(r"\beither\b.{1,200}\bor\b|\bsoit\b.{1,200}\bsoit\b|\bo bien\b|\bya sea\b", re.IGNORECASE | re.DOTALL)
 
 
 def is_late(headers: Headers, deadline: date | None) -> bool:

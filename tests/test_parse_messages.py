@@ -121,4 +121,4 @@ def test_spanish_falls_back_to_a_blank_pipeline_with_the_person_rules() -> None:
     nlp = load_pipeline("es", ("no_such_spanish_model",))
     assert "ner" not in nlp.pipe_names and "honorific_person" in nlp.pipe_names
     doc = nlp("Les informamos que asistirá la Sra. Gabriela Núñez Salas.")
-    assert [s.text for s in doc.spans["honorific_person"]][0].startswith("Sra. Gabriela Núñez")
+    assert next(s.text for s in doc.spans["honorific_person"]).startswith("Sra. Gabriela Núñez")

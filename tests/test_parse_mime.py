@@ -13,8 +13,8 @@ from parsers.mime import decode_bytes, decode_header_value, parse_mime
 
 
 def test_wrongly_declared_latin1_that_is_utf8_is_read_as_utf8() -> None:
-    raw = ("From: a@dca.dk\nSubject: x\nContent-Type: text/plain; charset=iso-8859-1\n"
-           "Content-Transfer-Encoding: 8bit\n\n").encode() + "Ms. Émilie Lefèvre-Østergaard".encode("utf-8")
+    raw = (b"From: a@dca.dk\nSubject: x\nContent-Type: text/plain; charset=iso-8859-1\n"
+           b"Content-Transfer-Encoding: 8bit\n\n") + "Ms. Émilie Lefèvre-Østergaard".encode()
     assert "Émilie Lefèvre-Østergaard" in parse_mime(raw).text
 
 

@@ -39,14 +39,14 @@ def test_name_shapes() -> None:
 
 
 @pytest.mark.parametrize("text,own,sender", [
-    ("Merci.\n\nDe : CCM [mailto:ccm@unog.ch]\nEnvoyé : mardi 31 janvier 2017 15:12\nÀ : x@y.org\nObjet : Invitation\n\n"
-     "Dear Sir or Madam", "Merci.", "ccm@unog.ch"),
+    (("Merci.\n\nDe : CCM [mailto:ccm@unog.ch]\nEnvoyé : mardi 31 janvier 2017 15:12\nÀ : x@y.org\nObjet : Invitation\n\n"
+     "Dear Sir or Madam"), "Merci.", "ccm@unog.ch"),
     ("Gracias.\n\nEl 31 de enero de 2017, 15:12, CCM <ccm@unog.ch> escribió:\n> Dear Sir", "Gracias.", "ccm@unog.ch"),
-    ("Thanks.\n\nVon: CCM [mailto:ccm@unog.ch]\nGesendet: Dienstag, 31. Januar 2017 15:12\nAn: a@b.de\n"
-     "Betreff: Seventh Meeting\n\nDear Sir", "Thanks.", "ccm@unog.ch"),
+    (("Thanks.\n\nVon: CCM [mailto:ccm@unog.ch]\nGesendet: Dienstag, 31. Januar 2017 15:12\nAn: a@b.de\n"
+     "Betreff: Seventh Meeting\n\nDear Sir"), "Thanks.", "ccm@unog.ch"),
     ("Yes.\n\nOn Tue, Jan 31, 2017 at 3:12 PM, CCM <ccm@unog.ch>\nwrote:\n\n> Dear Sir", "Yes.", "ccm@unog.ch"),
-    ("Voir ci-dessous.\n\n-----Message d'origine-----\nDe : Marc Rochat\nEnvoyé : jeudi 3 août 2017\nObjet : Liste\n\n"
-     "Claire, voici la liste.", "Voir ci-dessous.", None),
+    (("Voir ci-dessous.\n\n-----Message d'origine-----\nDe : Marc Rochat\nEnvoyé : jeudi 3 août 2017\nObjet : Liste\n\n"
+     "Claire, voici la liste."), "Voir ci-dessous.", None),
 ])
 def test_quote_headers_in_four_languages(text: str, own: str, sender: str | None) -> None:
     split = split_reply(text)
