@@ -51,7 +51,7 @@ _REGISTRATION_CUE = re.compile(
 _MEETING = re.compile(
     r"7MSP|\bmeeting\b|\bMSP\b|convention|cluster munitions|registration|side[- ]event|visa|interpretation|"
     r"delegation|assemblée|réunion|reunión|inscripci|inscription|sous-munitions|municiones|CCM|statement|déclaration|"
-    r"declaración|accreditation|badge|accessib|observer", re.IGNORECASE)
+    r"declaración|accredit|acredit|accrédit|badge|accessib|observ|invit|particip", re.IGNORECASE)
 _REQUEST = re.compile(r"\bplease\b|\bwe would be grateful\b|\bcould you\b|\bwould you\b|\bkindly\b|\bmerci de\b|"
                       r"\bje vous prie\b|\bpor favor\b|\bles agradecer", re.IGNORECASE)
 _SPAM = re.compile(

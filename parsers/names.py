@@ -20,7 +20,8 @@ COURTESY = frozenset({"d", "dña", "dna", "don", "doña", "dª"})
 # Regex alternation for an honorific as written in running text. "M" and "HE" need their dots so that an
 # initial or the pronoun "he" is not read as a title.
 HONORIFIC_RE = (
-    r"(?:(?:Mrs|Mr|Ms|Miss|Dra|Dr|Prof|Amb|Mme|Mlle|Sra|Srta|Sr)\.?(?=\s)|[Dd]r\.|[Pp]rof\.|M\.(?=\s)"
+    r"(?:(?:Mrs|Mr|Ms|Miss|Dra|Dr|Prof|Amb|Mme|Mlle|Sra|Srta|Sr|MRS|MR|MS|DR|PROF|MME|SRA|SR)\.?(?=\s)"
+    r"|[Dd]r\.|[Pp]rof\.|M\.(?=\s)"
     r"|H\.\s?E\.|S\.\s?E\.|Professor|Professeur|Profesora?|Ambassador|Ambassadeur|Ambassadrice|Embajadora?"
     r"|Doctora?|Docteur|Monsieur|Madame|Señora|Señor|Doña|Dña\.|D\.(?=\s+[A-ZÀ-Þ][a-zà-ÿ]+\s+[A-ZÀ-Þ]))"
 )

@@ -96,6 +96,14 @@ ORG_WORDS = re.compile(
     r"|Alliance|Alianza|Federation|Federación|Fédération|Trust|Organi[sz]ation|Organización|Council|League"
     r"|Survivors'?|Sobrevivientes|Movement|Movimiento|Mouvement|Centre|Center|Centro)\b"
 )
+# Words of a job title: a phrase with one of them is a function, even with "Campaign" or "Network" in it.
+JOB_WORDS = re.compile(
+    r"\b(?:Officer|Manager|Adviser|Advisor|Director|Coordinator|Coordinador[a]?|Coordinat(?:eur|rice)|Assistant[e]?|"
+    r"Asistente|Researcher|Specialist|Sp[ée]cialiste|Analyst|Head|Chief|President|Président[e]?|Presidente|Fellow|"
+    r"Consultant[e]?|Chargée?|Conseill(?:er|ère)|Directeur|Directrice|Oficial|Jef[ea]|Asesor[a]?|Chercheu(?:r|se)|"
+    r"Advocate|Leader|Líder|Associate|Secretary|Secretari[oa]|Representative|Delegate|Expert[e]?|Intern|"
+    r"Campaigner|Campañista|Focal Point|Programme|Program|Project|Proyecto|Projet|Sobreviviente|Especialista|"
+    r"Responsable|Counsellor|Counselor|Attaché|Agregad[oa]|Consejer[oa]|Investigador[a]?|Abogad[oa]|Lawyer)\b", re.IGNORECASE)
 _WEBMAIL = frozenset({
     "gmail.com", "googlemail.com", "yahoo.com", "yahoo.fr", "yahoo.es", "hotmail.com", "hotmail.fr", "outlook.com",
     "live.com", "msn.com", "aol.com", "icloud.com", "me.com", "gmx.de", "gmx.net", "gmx.ch", "web.de", "orange.fr",
@@ -228,15 +236,48 @@ def resolve_organization(sender_domain: str | None, own_text: str, subject: str,
             counts[m.org.name] = len(re.findall(re.escape(m.surface), fold(own_text) if m.full_name_seen else own_text))
         best = max(own_mentions, key=lambda m: (counts.get(m.org.name, 0), -m.start))
         return best.org, label_for(best.org, full_text)
-    return None, _unknown_org_label(own_text)
+    label = _unknown_org_label(own_text)
+    if label:
+        return None, label
+    # nothing in the sender's own words (a bare forward): an organisation named in the forwarded text
+    rest = sorted(mentions(full_text), key=lambda m: m.start)
+    if rest:
+        return rest[0].org, label_for(rest[0].org, full_text)
+    return None, None
+
+
+_NOT_ENGLISH = re.compile(r"\b(?:de|del|des|du|la|las|los|el|para|pour|et|y|contre|contra|sur|sobre)\b")
+_ORG_PHRASE = (r"((?:[A-Z][\w'’&-]+\s+(?:(?:for|and|of|the|in|on|to|against)\s+)*){0,7}[A-Z][\w'’-]+)")
+_ORG_VERB = re.compile(
+    r"(?:^|[.!?:]\s+|\n)(?:The\s+|La\s+|Le\s+|El\s+|L['’])?" + _ORG_PHRASE +
+    r"\s+(?:would like to|wishes to|will be represented|is pleased|has the honou?r|will send|nominates|"
+    r"souhaite|sera représentée?|a l['’]honneur|a le plaisir|desea|estará representad[oa]|tiene el honor)")
+_ON_BEHALF = re.compile(r"\b(?:on behalf of|au nom de|de la part de|en nombre de|en representación de)\s+"
+                        r"(?:the\s+|la\s+|le\s+|el\s+|l['’])?" + _ORG_PHRASE)
+
+
+def _org_phrase_ok(name: str) -> bool:
+    words = name.split()
+    return (bool(ORG_WORDS.search(name)) and not JOB_WORDS.search(name) and 2 <= len(words) <= 10
+            and not re.search(r"\d", name))
 
 
 def _unknown_org_label(text: str) -> str | None:
-    """An organisation outside the directory, from a "Full Name (ACRONYM)" pattern in the sender's text."""
-    connector = r"(?:for|and|of|the|in|on|to|against|de|des|du|la|le|pour|et|y|del|para|contra|&)"
+    """An organisation outside the directory: "Full Name (ACRONYM)" (the acronym when the name is not
+    English), "X would like to register" / "on behalf of X", or an organisation line of the signature."""
+    connector = r"(?:for|and|of|the|in|on|to|against|de|des|du|la|le|les|el|los|las|pour|et|y|del|para|contra|&)"
     pattern = rf"((?:[A-Z][\w'’&-]+\s+(?:{connector}\s+)*){{1,8}}[A-Z][\w'’-]+)\s+\(([A-Z][A-Za-z-]{{1,9}})\)"
     for m in re.finditer(pattern, text):
         name = re.sub(r"^(?:The|La|Le|El|Les|Los)\s+", "", m.group(1))
         if ORG_WORDS.search(name) or re.search(r"\b(?:Europe|Nations|Union|Fund|Agency|Service|Office|Programme)\b", name):
-            return name
+            return m.group(2) if _NOT_ENGLISH.search(name) else name
+    for rx in (_ORG_VERB, _ON_BEHALF):
+        for m in rx.finditer(text):
+            name = re.sub(r"^(?:The|La|Le|El|Les|Los)\s+", "", m.group(1).strip())
+            if _org_phrase_ok(name):
+                return name
+    for line in text.splitlines()[::-1][:12][::-1]:
+        line = line.strip(" |")
+        if _org_phrase_ok(line) and sum(1 for w in line.split() if w[:1].isupper()) >= 2 and "@" not in line:
+            return line
     return None

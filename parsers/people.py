@@ -26,7 +26,7 @@ from parsers.names import (
     normalise_honorific,
     normalise_name,
 )
-from parsers.organizations import ORG_WORDS, Org, find_org, fold
+from parsers.organizations import JOB_WORDS, ORG_WORDS, Org, find_org, fold
 
 EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _TOK = r"(?:[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ]\.|[A-ZÀ-ÖØ-ÞŒ])"
@@ -43,12 +43,12 @@ _URL = re.compile(r"^\s*(?:www\.|https?://)|^\s*(?:skype|twitter)\s*:", re.IGNOR
 # Cues, by language, on the sentence around a mention.
 _WITHDRAW = re.compile(
     r"no longer (?:be )?able|no longer (?:attend|travel|participate|come|join|be part)|"
-    r"(?:will|would) not be able to (?:attend|travel|participate|come|join)|"
+    r"(?:will|would)(?: \w+)? not be able to (?:attend|travel|participate|come|join)|"
     r"(?:can ?not|cannot|unable to|won[’']t be able to) (?:attend|travel|participate|come|join)|"
     r"will not (?:attend|travel|be attending|participate)|nor I|neither .{0,60} nor|"
     r"did not receive .{0,40}(?:visa|in time)|has left|left (?:the|our|[A-Z]{2,})|former colleague|redeployed|"
-    r"ne (?:pourra|pourront|peut|peuvent) (?:pas|plus)|n['’]assistera|ne participera|"
-    r"no (?:podrá|podrán|puede|pueden) (?:asistir|participar|viajar)|cancel|withdraw|annul|retir|"
+    r"ne (?:pourra|pourront|peut|peuvent)(?: \w+)? (?:pas|plus)|n['’]assistera|ne participera|"
+    r"no (?:podrá|podrán|puede|pueden)(?: \w+)? (?:asistir|participar|viajar)|cancel|withdraw|annul|retir|"
     r"que nous avions inscrits|que habíamos inscrito",
     re.IGNORECASE,
 )
@@ -79,6 +79,10 @@ _SELF = re.compile(
     r"|\bI (?:am|'m) writing to register myself\b|\bjoin the .{1,40} team\b",
     re.IGNORECASE,
 )
+_SELF_CORRECTION = re.compile(
+    r"\b(?:my|mon|ma|mi)\s+(?:correct\s+|new\s+|nouvelle\s+|nueva\s+)?(?:e-?mail(?: address)?|address|adresse(?: électronique| e-?mail)?|"
+    r"courriel|correo(?: electrónico)?|dirección(?: de correo)?|title|function|fonction|titre|cargo|first name|prénom|"
+    r"surname|nom de famille|apellido)\s+(?:is|est|es|should be|devrait être|debe ser)\b", re.IGNORECASE)
 _HOD = re.compile(r"head(?:s|ing)? (?:of )?(?:the )?(?:\w+ )?delegation|chef(?:fe)? de (?:la )?délégation|"
                   r"jef[ea] de (?:la )?delegación|(?:will|to) (?:head|lead) the|dirigera la délégation|"
                   r"presidirá la delegación", re.IGNORECASE)
@@ -157,6 +161,7 @@ class PeopleResult:
     people: list[Person] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
     self_registration: bool = False
+    self_correction: bool = False  # "my e-mail address is ..., not ...": the signer corrects their own entry
     announced_count: int | None = None  # "the following two participants"
     surname_mentions: list[tuple[str, str]] = field(default_factory=list)  # (honorific, family name) not resolved
 
@@ -230,14 +235,6 @@ def _external_org(text: str, ctx: Context) -> str | None:
     return None
 
 
-# Words of a job title: a phrase with one of them is a function, even with "Campaign" or "Network" in it.
-JOB_WORDS = re.compile(
-    r"\b(?:Officer|Manager|Adviser|Advisor|Director|Coordinator|Coordinador[a]?|Coordinat(?:eur|rice)|Assistant[e]?|"
-    r"Asistente|Researcher|Specialist|Sp[ée]cialiste|Analyst|Head|Chief|President|Président[e]?|Presidente|Fellow|"
-    r"Consultant[e]?|Chargée?|Conseill(?:er|ère)|Directeur|Directrice|Oficial|Jef[ea]|Asesor[a]?|Chercheu(?:r|se)|"
-    r"Advocate|Leader|Líder|Associate|Secretary|Secretari[oa]|Representative|Delegate|Expert[e]?|Intern|"
-    r"Campaigner|Campañista|Focal Point|Programme|Program|Project|Proyecto|Projet|Sobreviviente|Especialista|"
-    r"Responsable|Counsellor|Counselor|Attaché|Agregad[oa]|Consejer[oa]|Investigador[a]?|Abogad[oa]|Lawyer)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"\b(?:will|would|shall|is|are|was|were|has|have|can|could|should|need|needs|est|sont|sera|"
                      r"seront|será|serán|es|son|va|van|tiene|tienen|does|did|please|merci|por favor)\b")
 
@@ -361,7 +358,7 @@ _FUNCTION_CHANGE = re.compile(
     r"(?P<g>[A-ZÀ-Þa-zà-ÿ][^.,;()]+?)(?=\s*(?:[.,;(]|\s(?:and|et|y)\s|$)))", re.IGNORECASE)
 
 _PRONOUN_TITLE = re.compile(
-    r"\b(?:his|her|their|sa|su)\s+(?:new\s+|correct\s+|nouvelle\s+)?(?:title|function|position|job title|fonction|titre|"
+    r"\b(?:his|her|their|my|sa|su|ma|mon|mi)\s+(?:new\s+|correct\s+|nouvelle\s+)?(?:title|function|position|job title|fonction|titre|"
     r"poste|cargo|función|puesto)\s+(?:is|est|es|will be|sera|será)\s+(?:now\s+|désormais\s+|ahora\s+)?[«\"“]?"
     r"(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()«»\"”]+)", re.IGNORECASE)
 
@@ -520,7 +517,48 @@ def find_tables(lines: list[str], ctx: Context) -> tuple[list[Person], set[int]]
                 people.append(person)
             j += 1
         i = j
+    # rows without a header ("Mr. | Rafael SANTOS | Specialist | mail"): cells told apart by their shape
+    for k, line in enumerate(lines):
+        if k in used:
+            continue
+        cells = _cells(line)
+        if cells and len([c for c in cells if c]) >= 3:
+            person = _headerless_row([c for c in cells if c], ctx)
+            if person:
+                people.append(person)
+                used.add(k)
     return people, used
+
+
+def _headerless_row(cells: list[str], ctx: Context) -> Person | None:
+    hon = None
+    name = None
+    details = _Details()
+    rest: list[str] = []
+    for cell in cells:
+        if normalise_honorific(cell) and hon is None and name is None:
+            hon = cell
+        elif EMAIL_RE.search(cell) and not details.email:
+            details.email = _clean_email(cell)
+        elif name is None and (HON_NAME.fullmatch(cell) or (looks_like_name(cell) and _name_ok(cell, ctx, strong_layout=True))):
+            hm = HON_NAME.fullmatch(cell)
+            if hm:
+                hon, name = hm.group("hon"), hm.group("name")
+            else:
+                name = cell
+        else:
+            rest.append(cell)
+    if not name or not (details.email or hon):
+        return None
+    for cell in rest:
+        if _is_top_org(cell, ctx):
+            continue
+        ext = _external_org(cell, ctx)
+        if ext and not details.organization:
+            details.organization = ext
+        elif not details.function and not _PHONE.match(cell):
+            details.function = cell
+    return _make_person(name, hon, details, "table", ctx, 0.85)
 
 
 def _row_person(row: list[str], roles: list[str | None], ctx: Context) -> Person | None:
@@ -558,6 +596,42 @@ def _row_person(row: list[str], roles: list[str | None], ctx: Context) -> Person
     details.email = _clean_email(values.get("email", "")) or _clean_email(" ".join(row))
     person = _make_person(raw, hon if normalise_honorific(hon) else None, details, "table", ctx, 0.95)
     return person
+
+
+_ANY_KEY = re.compile(
+    r"(?:(?:full |first |given |last |family )?name|surname|nom(?: de famille)?|prénom|nombres?|apellidos?|title|"
+    r"job title|function|position|fonction|poste|cargo|función|puesto|organi[sz]ation|organisme|organización|"
+    r"affiliation|e-?mail|courriel|correo(?: electrónico)?|phone|tel|téléphone|teléfono)\s*:", re.IGNORECASE)
+_GIVEN_KEYS = re.compile(r"^(?:first name|given names?|prénoms?|forenames?)$", re.IGNORECASE)
+_FAMILY_KEYS = re.compile(r"^(?:last name|surname|family name|nom de famille|nom|apellidos?)$", re.IGNORECASE)
+
+
+def normalise_key_values(lines: list[str]) -> list[str]:
+    """Put key-value registrations in one shape: one ``Key: value`` per line, no bullet in front, and
+    separate given / family name fields ("Nom : LEFORT" + "Prénom : Camille") joined as one ``Name:``."""
+    out: list[str] = []
+    for line in lines:
+        bare = _BULLET.sub("", line) if _ANY_KEY.match(_BULLET.sub("", line).strip()) else line
+        keys = list(_ANY_KEY.finditer(bare))
+        if len(keys) >= 2 and keys[0].start() == len(bare) - len(bare.lstrip()):
+            # "Name: Karin Olsson, Title: Policy Adviser, Email: k@x" on one line
+            for k, m in enumerate(keys):
+                end = keys[k + 1].start() if k + 1 < len(keys) else len(bare)
+                out.append(bare[m.start():end].strip(" ,;|"))
+        else:
+            out.append(bare)
+    # join given + family name fields of one block
+    for i, line in enumerate(out):
+        km = _KEY.match(line)
+        if not km or not _FAMILY_KEYS.match(km.group("key").strip()):
+            continue
+        for j in range(max(0, i - 2), min(len(out), i + 3)):
+            kj = _KEY.match(out[j]) if j != i else None
+            if kj and _GIVEN_KEYS.match(kj.group("key").strip()) and kj.group("value").strip():
+                out[i] = f"Name: {kj.group('value').strip()} {km.group('value').strip()}"
+                out[j] = ""
+                break
+    return out
 
 
 def find_key_values(lines: list[str], ctx: Context) -> tuple[list[Person], set[int]]:
@@ -774,7 +848,8 @@ def _block_follows(lines: list[str], j: int, ctx: Context) -> bool:
 # --------------------------------------------------------------------------------------------------- prose
 
 
-_ABBREV_END = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Dra|Dr|dr|Prof|prof|Amb|Mme|Mlle|Sra|Srta|Sr|H\.\s?E|S\.\s?E|St|No|no|ext|"
+_ABBREV_END = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Dra|Dr|dr|Prof|prof|Amb|Mme|Mlle|Sra|Srta|Sr|MRS|MR|MS|DR|PROF|Dña|D|"
+                         r"H\.\s?E|S\.\s?E|St|No|no|ext|"
                          r"approx|e\.g|i\.e|[A-Z])\.$")
 
 
@@ -853,6 +928,8 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                     start = sentence.find(key_name)
                     if name_key(normalise_name(key_name)) in {name_key(x.name) for x in people}:
                         continue
+                    if sentence[:start].rstrip().endswith("("):
+                        continue  # "Programme Officer (Victim Assistance)": a specialisation, not a person
                     if _name_ok(key_name, ctx, strong_layout=True) and not _inside_proper_phrase(sentence, start):
                         d = _apposition(sentence, start + len(key_name), ctx)
                         if not d.function:
@@ -977,9 +1054,10 @@ def _ner_names_in(sentence: str, ctx: Context) -> list[str]:
 def extract_people(body: str, signature: str, ctx: Context, *, attachments: list[str] = ()) -> PeopleResult:  # type: ignore[assignment]
     """All shapes on the body (own text before the signature), then attachments; merge by name."""
     result = PeopleResult()
-    result.self_registration = any(_SELF.search(s) and not re.search(
+    result.self_correction = bool(_SELF_CORRECTION.search(body))
+    result.self_registration = result.self_correction or any(_SELF.search(s) and not re.search(
         r"address|adress|correspond|contact|dirig|in copy|en copie", s, re.IGNORECASE) for s in sentences(body))
-    lines = body.split("\n")
+    lines = normalise_key_values(body.split("\n"))
     people: list[Person] = []
     tables, used = find_tables(lines, ctx)
     kv, used_kv = find_key_values(lines, ctx)
@@ -990,7 +1068,7 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
     taken = {name_key(p.name) for p in people}
     people += find_in_prose(prose_text, ctx, result, taken)
     for text in attachments:
-        a_lines = text.split("\n")
+        a_lines = normalise_key_values(text.split("\n"))
         at, au = find_tables(a_lines, ctx)
         ak, aku = find_key_values(a_lines, ctx)
         al, _ = find_lines_and_blocks(a_lines, au | aku, ctx)
@@ -1033,6 +1111,17 @@ def merge_people(people: list[Person]) -> list[Person]:
             is_self=twin.is_self or p.is_self,
         )
     return merged
+
+
+_MY_TITLE = re.compile(
+    r"\b(?:my|ma|mon|mi)\s+(?:title|function|position|job title|fonction|titre|poste|cargo|función|puesto)\s+"
+    r"(?:is|est|es)\s+(?:now\s+|désormais\s+|ahora\s+)?[«\"“]?(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;«»\"”\n]+)", re.IGNORECASE)
+
+
+def own_title(text: str) -> str | None:
+    """The title a signer gives for themself in the text ("My title is Programme Officer")."""
+    m = _MY_TITLE.search(text)
+    return m.group("f").strip(" .,;") if m else None
 
 
 def person_from_signature(signature: str, ctx: Context) -> Person | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from parsers import people as P
@@ -22,7 +22,7 @@ from parsers.nlp import has_ner, pipeline
 from parsers.nlp_rules import person_keys
 from parsers.organizations import Org, _domain_matches, is_webmail, resolve_organization
 from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
-from parsers.quotes import SplitReply, split_reply
+from parsers.quotes import QuotedBlock, SplitReply, split_reply
 from parsers.review import LOW_CONFIDENCE, either_or, is_late, make_flag, needs_review, resend_hint
 
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|antw|r)\s*:\s*)*(?:fw|fwd|tr|rv|wg|enc|i)\s*:", re.IGNORECASE)
@@ -48,6 +48,7 @@ class Prepared:
     own_addresses: tuple[str, ...]
     deadline: date | None
     forward_text: str | None = None
+    forward_block: QuotedBlock | None = None
     flags: list[Flag] = field(default_factory=list)
 
 
@@ -79,9 +80,8 @@ def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) 
         org, org_label = resolve_organization(_sender_domain(parts.headers.from_addr), split.own, parts.headers.subject,
                                               full_text)
     auto = signals.bounce or signals.auto_submitted or signals.bulk or is_auto_reply(parts.headers.subject, body)
-    forward_text = None
-    if not auto:
-        forward_text = _forwarded_text(parts, split, body, own)
+    forward_block = None if auto else _forwarded_block(parts, split, body, own)
+    forward_text = forward_block.text[:MAX_OWN] if forward_block else None
     ner_parts = [] if auto else [body, attachments_text, forward_text or ""]
     joined = "\n\n".join(p for p in ner_parts if p.strip())[:MAX_OWN]
     # spaCy's tokenizer is quadratic in the length of one token (">>>>..." runs, base64 pasted into a body):
@@ -89,10 +89,10 @@ def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) 
     ner_text = re.sub(r"\S{80,}", " ", joined) or None
     flags = [make_flag("parse_error", "; ".join(parts.defects))] if parts.parse_error else []
     return Prepared(parts, split, body, signature, language, signals, org, org_label, auto, ner_text, own,
-                    deadline, forward_text, flags)
+                    deadline, forward_text, forward_block, flags)
 
 
-def _forwarded_text(parts: MailParts, split: SplitReply, body: str, own: tuple[str, ...]) -> str | None:
+def _forwarded_block(parts: MailParts, split: SplitReply, body: str, own: tuple[str, ...]) -> QuotedBlock | None:
     """The first quoted message written by someone other than us, when the sender points to it."""
     if not split.blocks:
         return None
@@ -105,7 +105,7 @@ def _forwarded_text(parts: MailParts, split: SplitReply, body: str, own: tuple[s
             continue
         if block.sender_name and re.fullmatch(r"(?i)ccm|ccm secretariat", block.sender_name.strip()):
             continue
-        return block.text[:MAX_OWN]
+        return block
     return None
 
 
@@ -118,15 +118,23 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
     result = P.PeopleResult()
     if not prep.auto:
         result = P.extract_people(prep.body, prep.signature, ctx, attachments=attachments)
-        if not result.people and prep.forward_text:
+        if not result.people and prep.forward_text and prep.forward_block:
+            # The names are in the forwarded message; its author is the "sender" of that text, so that
+            # "I would like to attend" there registers the author, not the person who forwarded it.
+            block = prep.forward_block
+            fwd_ctx = replace(ctx, sender_name=block.sender_name, sender_addr=block.sender)
             fwd_lines = prep.forward_text.split("\n")
             cut = P.split_signature(fwd_lines)
-            fwd = P.extract_people("\n".join(fwd_lines[:cut]), "", ctx)
+            fwd_body, fwd_sig = "\n".join(fwd_lines[:cut]), "\n".join(fwd_lines[cut:])
+            fwd = P.extract_people(fwd_body, fwd_sig, fwd_ctx)
+            if fwd.self_registration and block.sender_name and not any(_is_sender(p, fwd_ctx) for p in fwd.people):
+                signer = P.person_from_signature(fwd_sig or fwd_body, fwd_ctx)
+                if signer:
+                    signer.function = P.own_title(fwd_body) or signer.function
+                    fwd.people.insert(0, signer)
             for p in fwd.people:
                 p.source = "quoted"
             result.people = fwd.people
-            if fwd.self_registration and not fwd.people:
-                result.self_registration = True
     people = _settle_people(result, prep, ctx)
     withdrawn = _resolve_withdrawn(result, prep, people, ctx)
     known_sender = bool(prep.org and headers.from_addr and _domain_matches(_sender_domain(headers.from_addr) or "",
@@ -178,6 +186,7 @@ def _settle_people(result: P.PeopleResult, prep: Prepared, ctx: P.Context) -> li
     if result.self_registration and not any(_is_sender(p, ctx) for p in people):
         signer = P.person_from_signature(prep.signature or prep.body, ctx)
         if signer and signer.name:
+            signer.function = P.own_title(prep.body) or signer.function
             people.insert(0, signer)
     own = set(prep.own_addresses)
     for p in people:
@@ -197,6 +206,11 @@ def _settle_people(result: P.PeopleResult, prep: Prepared, ctx: P.Context) -> li
     loose = [m.group(0).lower().strip(".") for m in P.EMAIL_RE.finditer(prep.body)]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
              and not _SECRETARIAT.match(e) and e not in wrong]
+    if result.self_correction and len(loose) == 1:
+        for p in people:
+            if _is_sender(p, ctx):
+                p.email = loose.pop()  # "mon adresse électronique est X, et non Y"
+                break
     missing = [p for p in people if not p.email and not _is_sender(p, ctx)]
     if loose and len(loose) == len(missing):
         # one address per person, in the order both were written ("... are x@ and y@ respectively")
