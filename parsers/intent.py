@@ -10,7 +10,7 @@ import re
 from parsers.policy_headers import HeaderSignals
 
 _AUTO_SUBJECT = re.compile(
-    r"^\s*(?:automatic reply|auto(?:matic)?[ -]?(?:reply|response)|auto:|out of (?:the )?office|ooo\b|"
+    r"^\s*(?:automatic reply|auto(?:matic)?[ -]?(?:reply|response)|auto:|out of (?:the )?office|ooo\b|read:|lu :|leído:|"
     r"réponse automatique|r[ée]ponse automatique|absence|absent|respuesta automática|respuesta automatica|"
     r"fuera de la oficina|abwesenheitsnotiz|automatische antwort|thank you for contacting|thank you for your (?:e-?mail|message)|"
     r"accusé de réception|acuse de recibo|we have received your)", re.IGNORECASE)
@@ -30,14 +30,17 @@ _CANCEL = re.compile(
     r"\bannuler (?:notre|l['’]|nos|mon|ma) ?inscriptions?|\bne sera pas représentée?\b|\bne pourr(?:a|ons) pas participer\b|"
     r"\bcancelar (?:nuestra|la|nuestras|mi) (?:inscripci[oó]n|participaci[oó]n|inscripciones)|\bno estar[áa] representad[oa]\b|"
     r"\bno podr(?:á|emos) participar\b|\bwill not be able to participate\b|\bcancel (?:all|our) registrations?\b|"
-    r"\bplease cancel\b|\bveuillez annuler\b|\bpor favor cancel", re.IGNORECASE)
+    r"\bplease cancel\b|\bveuillez annuler\b|\bpor favor cancel|\bwithdraw from the\b|"
+    r"\bremove (?:our|the) (?:whole |entire )?(?:delegation|registration)|\bse retirer de\b|\bretirer notre délégation\b|"
+    r"\bretirarnos de\b|\bretirar (?:a )?nuestra delegación\b", re.IGNORECASE)
 _CORRECT = re.compile(
     r"\breplace\b|\breplaced\b|\bchanges?\b (?:to|in)\b|\bfollowing (?:two |three )?changes\b|\bcorrect(?:ion|ed)?\b|"
     r"\bmisspel|\bmisspelt\b|\bspelled\b|\berrors?\b (?:crept|in (?:my|our))|"
     r"\bmodifications?\b|\bremplac|\bcorriger\b|\berreur\b|\bcorregir\b|\bun error\b|\breemplaz|\bsustitu|"
     r"\bupdate (?:to|of) (?:our|the) (?:delegation|registration)|\bno longer (?:be )?able to attend\b|"
     r"\b(?:will )?no longer attend\b|\brest of (?:the|our) (?:\w+ )?delegation\b|\breste de (?:la|notre) délégation\b|"
-    r"\bresto de (?:la|nuestra) delegación\b", re.IGNORECASE)
+    r"\bresto de (?:la|nuestra) delegación\b|\bshould read\b|\bdevrait se lire\b|\bdebe decir\b|\bdebe leerse\b",
+    re.IGNORECASE)
 _QUESTION = re.compile(
     r"\?|\bcould you (?:please )?(?:advise|tell|let (?:me|us) know|confirm whether|clarify)\b|\bI would like to know\b|"
     r"\bquestions?\b|\bwe would like to ask\b|\bnous aurions\b|\bconsultas?\b|\bpregunta", re.IGNORECASE)

@@ -10,7 +10,7 @@ import re
 HONORIFICS: dict[str, str] = {
     "mr": "Mr.", "mister": "Mr.", "mrs": "Mrs.", "ms": "Ms.", "miss": "Ms.", "dr": "Dr.", "dra": "Dr.",
     "doctor": "Dr.", "docteur": "Dr.", "doctora": "Dr.", "prof": "Prof.", "professor": "Prof.",
-    "professeur": "Prof.", "profesor": "Prof.", "profesora": "Prof.", "h.e": "H.E.", "he": "H.E.",
+    "professeur": "Prof.", "pr": "Prof.", "profesor": "Prof.", "profesora": "Prof.", "h.e": "H.E.", "he": "H.E.",
     "s.e": "H.E.", "amb": "Amb.", "ambassador": "Amb.", "ambassadeur": "Amb.", "ambassadrice": "Amb.",
     "embajador": "Amb.", "embajadora": "Amb.", "m": "M.", "monsieur": "M.", "mme": "Mme", "madame": "Mme",
     "mlle": "Mme", "sr": "Sr.", "señor": "Sr.", "sra": "Sra.", "señora": "Sra.", "srta": "Sra.",
@@ -21,7 +21,7 @@ COURTESY = frozenset({"d", "dña", "dna", "don", "doña", "dª"})
 # initial or the pronoun "he" is not read as a title.
 HONORIFIC_RE = (
     r"(?:(?:Mrs|Mr|Ms|Miss|Dra|Dr|Prof|Amb|Mme|Mlle|Sra|Srta|Sr|MRS|MR|MS|DR|PROF|MME|SRA|SR)\.?(?=\s)"
-    r"|[Dd]r\.|[Pp]rof\.|M\.(?=\s)"
+    r"|[Dd]r\.|[Pp]rof\.|M\.(?=\s)|Pr\.?(?=\s+[A-ZÀ-Þ][a-zà-ÿ])"
     r"|H\.\s?E\.|S\.\s?E\.|Professor|Professeur|Profesora?|Ambassador|Ambassadeur|Ambassadrice|Embajadora?"
     r"|Doctora?|Docteur|Monsieur|Madame|Señora|Señor|Doña|Dña\.|D\.(?=\s+[A-ZÀ-Þ][a-zà-ÿ]+\s+[A-ZÀ-Þ]))"
 )

@@ -224,8 +224,8 @@ def _starts_with_top_org(text: str, ctx: Context) -> bool:
 def _external_org(text: str, ctx: Context) -> str | None:
     """``text`` as an organisation other than the message's own, or None if it is not one."""
     t = text.strip(" .,;")
-    if not t or _is_top_org(t, ctx):
-        return None
+    if not t or _is_top_org(t, ctx) or _starts_with_top_org(t, ctx):
+        return None  # "HALO Lebanon", "NPA South Sudan": a programme of the same organisation
     org = find_org(t)
     if org is not None:
         return org.name if ctx.org is None or org is not ctx.org else None
@@ -357,6 +357,11 @@ _FUNCTION_CHANGE = re.compile(
     r"\s+(?:now\s+|désormais\s+|maintenant\s+|ahora\s+)?(?:[«\"“]\s*(?P<f>[^»\"”]+?)\s*[»\"”]|"
     r"(?P<g>[A-ZÀ-Þa-zà-ÿ][^.,;()]+?)(?=\s*(?:[.,;(]|\s(?:and|et|y)\s|$)))", re.IGNORECASE)
 
+# "the title of Dr. X should read "Director of ..."" (the quoted new title)
+_TITLE_FIX = re.compile(
+    r"\b(?:title|function|position|fonction|titre|cargo|función)\b.{0,80}?\b(?:should read|should be|is now|"
+    r"devrait (?:se lire|être)|doit (?:se lire|être)|debe (?:decir|leerse|ser))\s*[«\"“']\s*(?P<f>[^»\"”']+?)\s*[»\"”']",
+    re.IGNORECASE)
 _PRONOUN_TITLE = re.compile(
     r"\b(?:his|her|their|my|sa|su|ma|mon|mi)\s+(?:new\s+|correct\s+|nouvelle\s+)?(?:title|function|position|job title|fonction|titre|"
     r"poste|cargo|función|puesto)\s+(?:is|est|es|will be|sera|será)\s+(?:now\s+|désormais\s+|ahora\s+)?[«\"“]?"
@@ -591,7 +596,8 @@ def _row_person(row: list[str], roles: list[str | None], ctx: Context) -> Person
         details.organization = org.name if org else None
     if values.get("org"):
         details.organization = _external_org(values["org"], ctx) or details.organization
-        if not _is_top_org(values["org"], ctx) and not details.organization:
+        if not _is_top_org(values["org"], ctx) and not _starts_with_top_org(values["org"], ctx) \
+                and not details.organization:
             details.organization = values["org"].strip()
     details.email = _clean_email(values.get("email", "")) or _clean_email(" ".join(row))
     person = _make_person(raw, hon if normalise_honorific(hon) else None, details, "table", ctx, 0.95)
@@ -880,7 +886,7 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
         stop = re.search(
             r",\s*(?:for|as|who|which|to|in|from|at the|on|pour|qui|que|comme|como|quien|quienes|para|en|dans|au|aux|"
             r"al|a la|y|and|et|will|would|se|est|es|is|has|have|a|ha|can|could|did|accompagnée?s?|accompanied|"
-            r"acompañad[oa]s?|together|avec|con|along|ainsi)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
+            r"acompañad[oa]s?|together|avec|con|along|ainsi|à|at|en)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
             + HONORIFIC_RE + r")|$",
             after)
         chunk = after[1:stop.start()] if stop and stop.start() > 0 else ""
@@ -924,6 +930,9 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
         if not mentions:
             # names without honorific: only where spaCy saw a person and the sentence registers someone
             if _REGISTER.search(sentence) and not _CONTACT.search(sentence) and not _WITHDRAW.search(sentence):
+                for listed in _enumerated_people(sentence, ctx):
+                    if name_key(listed.name) not in taken | {name_key(x.name) for x in people}:
+                        people.append(listed)
                 for key_name in _ner_names_in(sentence, ctx) + _titled_names_in(sentence, ctx):
                     start = sentence.find(key_name)
                     if name_key(normalise_name(key_name)) in {name_key(x.name) for x in people}:
@@ -963,7 +972,8 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 role = "withdraw" if m.start() < replaced_by.start() else "add"
             elif withdraw:
                 role = "withdraw"
-            elif contact or _STATUS_QUERY.search(sentence) or not _REGISTER.search(sentence) and not EMAIL_RE.search(sentence):
+            elif contact or _STATUS_QUERY.search(sentence) or (
+                    not _REGISTER.search(sentence) and not EMAIL_RE.search(sentence) and not _TITLE_FIX.search(sentence)):
                 role = "skip"
             if _HOD.search(sentence) and role == "add" and not is_full:
                 role = "hod"
@@ -991,6 +1001,9 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
             d = _apposition(sentence, m.end(), ctx)
             if not d.function:
                 d.function = _role_before(sentence, m.start())
+            fixed = _TITLE_FIX.search(sentence)
+            if fixed:
+                d.function = fixed.group("f").strip()
             if _HOD.search(sentence[m.end():m.end() + 60]) and re.search(r"\b(?:will|to) (?:head|lead)|chef|jef", sentence):
                 d.hod = True
             p = _make_person(raw, m.group("hon"), d, "prose", ctx, 0.8)
@@ -1008,6 +1021,37 @@ def _inside_proper_phrase(sentence: str, start: int) -> bool:
 _FIRST_NAME_FIX = re.compile(
     r"\b(?:first name|given name|prénom|nombre de pila|primer nombre|nombre)\s+(?:is|est|es)\s+(?:correctly\s+)?"
     r"(?:spelled|spelt|written|écrit|s['’]écrit|se escribe|escrito)?\s*[«\"“]?(?P<given>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
+
+
+_NAME2 = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{1,4}}"
+_ENUMERATION = re.compile(
+    rf"(?P<list>{_NAME2}(?:\s*\([^)]*\))?(?:\s*,\s*{_NAME2}(?:\s*\([^)]*\))?)*\s*,?\s+(?:and|et|y|e)\s+"
+    rf"{_NAME2}(?:\s*\([^)]*\))?)")
+
+
+def _enumerated_people(sentence: str, ctx: Context) -> list[Person]:
+    """"Nicholas Barker (head of delegation), Lucy Pinches and Katherine Harrison": a list of names in prose,
+    accepted only when every item has the shape of a person's name."""
+    out: list[Person] = []
+    for m in _ENUMERATION.finditer(sentence):
+        items = re.split(r"\s*,\s*(?:and\s+|et\s+|y\s+)?|\s+(?:and|et|y|e)\s+", m.group("list"))
+        parsed: list[tuple[str, _Details]] = []
+        for item in items:
+            pm = re.match(r"^(?P<name>[^()]+?)\s*(?:\((?P<note>[^)]*)\))?$", item.strip())
+            if not pm:
+                break
+            name = pm.group("name").strip()
+            if not _name_ok(name, ctx, strong_layout=True) or (
+                    not parsed and _inside_proper_phrase(sentence, m.start())):
+                break
+            details = _parse_details(pm.group("note") or "", ctx)
+            parsed.append((name, details))
+        else:
+            for name, details in parsed:
+                person = _make_person(name, None, details, "prose", ctx, 0.65)
+                if person:
+                    out.append(person)
+    return out
 
 
 def _titled_names_in(sentence: str, ctx: Context) -> list[str]:

@@ -179,7 +179,7 @@ def _settle_people(result: P.PeopleResult, prep: Prepared, ctx: P.Context) -> li
     kept = []
     for p in people:
         if _is_sender(p, ctx) and not (p.is_self or result.self_registration or p.honorific or
-                                       p.source in {"table", "kv", "line", "quoted"} or p.in_attachment):
+                                       p.source in {"table", "kv", "line", "quoted", "prose"} or p.in_attachment):
             continue  # the signer's own block, not a registration
         kept.append(p)
     people = kept

@@ -65,7 +65,9 @@ def header_signals(headers: Headers, raw: dict[str, str], content_type: str, rep
             s.bounce = True
     if content_type == "multipart/report":
         s.reasons.append(f"multipart/report {report_type or ''}".strip())
-        if report_type in {"delivery-status", "unknown", None} or report_type.startswith("delivery"):
+        if report_type and report_type.startswith("disposition"):
+            s.auto_submitted = True  # a read receipt (RFC 8098): automatic, not a delivery failure
+        elif report_type in {"delivery-status", "unknown", None} or report_type.startswith("delivery"):
             s.bounce = True
     if _BOUNCE_SUBJECT.match(headers.subject or "") and (headers.return_path == "<>" or s.bounce or
                                                           content_type == "multipart/report"):
