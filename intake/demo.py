@@ -38,12 +38,18 @@ def run_demo(workdir: Path | None = None) -> str:
     if fresh:
         deliver(work / "inbox", sample_messages())
     store = Store(cfg.store.path)
+    invited = 0
+    if fresh:  # the invitation went to these organisations; replies are matched against them
+        from intake.invitees import import_invitees
+        from intake.store import utcnow
+        invited = import_invitees(store, SAMPLES / "invitees.csv", now=utcnow(), actor="demo").added
     box = MaildirMailbox(cfg.mailbox.path)
     transport = OutboxFolderTransport(cfg.transport.path)
     s = Daemon(cfg, store, box, transport, progress=False).run_once()
 
     lines = [
         f"Demo of the intake bot on {len(sample_messages())} sample replies (work folder: {work})",
+        f"  organisations invited:      {invited or store.scalar('SELECT count(*) FROM organizations WHERE invited = 1')}",
         f"  messages read:              {s.read} (processed {s.processed}, quarantined {s.quarantined},"
         f" duplicates {s.duplicates})",
         f"  representatives stored:     {store.scalar('SELECT count(*) FROM representatives')}",

@@ -173,7 +173,9 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
                 out.flags += 1
         if ex.intent == "bounce":
             out.flags += _link_bounce(store, message_row_id, ex, now=now)
-        if ex.needs_review and not codes:
+        # A review the parser asks for without saying why; when its reasons were all answered by the record
+        # (e.g. an unknown organisation that matched an invitee), nothing is left for a person.
+        if ex.needs_review and not ex.flags and not codes:
             store.add_flag("low_confidence", "the parser asks for a review", now=now, message_id=message_row_id,
                            organization_id=applied.organization_id)
             out.flags += 1

@@ -117,7 +117,7 @@ def test_cli_import_and_list(tmp_path: Path) -> None:
 
 
 def test_the_documented_example_imports_and_the_demo_replies_match_it(tmp_path: Path) -> None:
-    """docs/invitees.example.csv stays valid, and the bundled demo replies land on its organisations."""
+    """intake/samples/demo/invitees.csv stays valid, and the bundled demo replies land on its organisations."""
     import dataclasses
 
     from conftest import REPO, deliver
@@ -131,7 +131,7 @@ def test_the_documented_example_imports_and_the_demo_replies_match_it(tmp_path: 
                               transport=TransportConfig(kind="outbox", path=tmp_path / "outbox"),
                               store=StoreConfig(path=tmp_path / "db.sqlite"))
     store = Store(cfg.store.path)
-    assert import_invitees(store, REPO / "docs" / "invitees.example.csv", now=NOW).added == 6
+    assert import_invitees(store, REPO / "intake" / "samples" / "demo" / "invitees.csv", now=NOW).added == 6
     deliver(cfg.mailbox.path, *(p.read_bytes() for p in sample_messages()))
     Daemon(cfg, store, MaildirMailbox(cfg.mailbox.path), OutboxFolderTransport(cfg.transport.path),
            now=lambda: datetime(2017, 6, 16, 9, 0, tzinfo=UTC), progress=False).run_once()

@@ -112,6 +112,7 @@ def test_demo_command_prints_a_summary(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "messages read:              6" in text
+    assert "organisations invited:      6" in text
     assert "acknowledgements written:" in text
     written = len(list((tmp_path / "demo" / "outbox").glob("*.eml")))
     assert f"acknowledgements written:   {written} " in text and written >= 3
