@@ -21,7 +21,10 @@ _AUTO_BODY = re.compile(
     r"\bwill (?:respond|reply|get back to you) .{0,40}(?:upon|when I|on my) return|\blimited access to (?:e-?mail|my e-?mail)|"
     r"\bno access to e-?mail\b|\bwill not be forwarded\b|\bje suis absente?\b|\babsente? du bureau\b|\ben congé\b|"
     r"\bde retour le\b|\bfuera de la oficina\b|\bme encuentro fuera\b|\bde vacaciones\b|\bacceso limitado al correo\b|"
-    r"\bmensaje automático\b|\bmessage automatique\b|\bthank you for contacting\b|\bwe have received your (?:message|e-?mail)\b",
+    r"\bmensaje automático\b|\bmessage automatique\b|\bthank you for contacting\b|\bwe have received your (?:message|e-?mail)\b|"
+    r"\bmailbox is not (?:monitored|checked|read)\b|\bno longer (?:monitored|in use)\b|\bdo not reply to this (?:message|e-?mail)\b|"
+    r"\bboîte (?:aux lettres )?n['’]est pas (?:consultée|surveillée)\b|\bne pas répondre à ce message\b|"
+    r"\bbuzón no (?:es|está) (?:monitoreado|supervisado)\b|\bno responda a este (?:mensaje|correo)\b",
     re.IGNORECASE)
 _CANCEL = re.compile(
     r"\bcancel(?:l?ed|l?ing)? (?:our|the|all|my|MAG[’']s|\w+[’']s)? ?(?:\w+ )?(?:registrations?|participation)|"
@@ -32,14 +35,17 @@ _CANCEL = re.compile(
     r"\bno podr(?:á|emos) participar\b|\bwill not be able to participate\b|\bcancel (?:all|our) registrations?\b|"
     r"\bplease cancel\b|\bveuillez annuler\b|\bpor favor cancel|\bwithdraw from the\b|"
     r"\bremove (?:our|the) (?:whole |entire )?(?:delegation|registration)|\bse retirer de\b|\bretirer notre délégation\b|"
-    r"\bretirarnos de\b|\bretirar (?:a )?nuestra delegación\b", re.IGNORECASE)
+    r"\bretirarnos de\b|\bretirar (?:a )?nuestra delegación\b|\banular (?:nuestra|la|mi) (?:inscripci[oó]n|participaci[oó]n)\b|"
+    r"\bno podr(?:á|emos|án) asistir\b", re.IGNORECASE)
 _CORRECT = re.compile(
     r"\breplace\b|\breplaced\b|\bchanges?\b (?:to|in)\b|\bfollowing (?:two |three )?changes\b|\bcorrect(?:ion|ed)?\b|"
     r"\bmisspel|\bmisspelt\b|\bspelled\b|\berrors?\b (?:crept|in (?:my|our))|"
     r"\bmodifications?\b|\bremplac|\bcorriger\b|\berreur\b|\bcorregir\b|\bun error\b|\breemplaz|\bsustitu|"
     r"\bupdate (?:to|of) (?:our|the) (?:delegation|registration)|\bno longer (?:be )?able to attend\b|"
     r"\b(?:will )?no longer attend\b|\brest of (?:the|our) (?:\w+ )?delegation\b|\breste de (?:la|notre) délégation\b|"
-    r"\bresto de (?:la|nuestra) delegación\b|\bshould read\b|\bdevrait se lire\b|\bdebe decir\b|\bdebe leerse\b",
+    r"\bresto de (?:la|nuestra) delegación\b|\bchange the (?:e-?mail|address|title|function|name|spelling)\b|"
+    r"\bnothing else changes\b|\bmodifier (?:l['’]adresse|la fonction|le nom|le titre)\b|"
+    r"\bcambiar (?:el correo|la dirección|el cargo|el nombre)\b|\bshould read\b|\bdevrait se lire\b|\bdebe decir\b|\bdebe leerse\b",
     re.IGNORECASE)
 _QUESTION = re.compile(
     r"\?|\bcould you (?:please )?(?:advise|tell|let (?:me|us) know|confirm whether|clarify)\b|\bI would like to know\b|"

@@ -29,7 +29,7 @@ from parsers.names import (
 from parsers.organizations import JOB_WORDS, ORG_WORDS, Org, find_org, fold
 
 EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
-_TOK = r"(?:[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ]\.|[A-ZÀ-ÖØ-ÞŒ])"
+_TOK = r"(?:Jr\.|Jnr\.|Snr\.|[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ]\.|[A-ZÀ-ÖØ-ÞŒ])"
 _PART = (r"(?:van|der|den|de|del|della|la|las|los|le|di|da|dos|das|do|du|von|bin|binti|ibn|ben|ter|ten|"
          r"DE|LA|LAS|LOS|DEL|VAN|DER|DEN|BIN|AL|EL|DOS|DA|DU)")
 NAME_RE = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
@@ -746,6 +746,10 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tup
         raw_line = lines[i]
         line = _BULLET.sub("", raw_line).strip()
         bulleted = line != raw_line.strip()
+        first_mail = re.match(r"^(?P<mail>[\w.+'-]+@[\w-]+(?:\.[\w-]+)+)\s*(?:[-–—|:;,]\s*)(?P<rest>.+)$", line)
+        if first_mail:
+            # "jdoe@x.org – John Doe – Researcher": read it as "John Doe – Researcher – jdoe@x.org"
+            line = f"{first_mail.group('rest')} – {first_mail.group('mail')}"
         # section headers: "Head of Delegation:" / "Members:"
         if re.fullmatch(r"(?i)(?:head of (?:the )?delegation|chef(?:fe)? de (?:la )?délégation|jef[ea] de (?:la )?delegación)\s*:?", line):
             hod_section = True
