@@ -24,7 +24,12 @@ _AUTO_BODY = re.compile(
     r"\bmensaje automático\b|\bmessage automatique\b|\bthank you for contacting\b|\bwe have received your (?:message|e-?mail)\b|"
     r"\bmailbox is not (?:monitored|checked|read)\b|\bno longer (?:monitored|in use)\b|\bdo not reply to this (?:message|e-?mail)\b|"
     r"\bboîte (?:aux lettres )?n['’]est pas (?:consultée|surveillée)\b|\bne pas répondre à ce message\b|"
-    r"\bbuzón no (?:es|está) (?:monitoreado|supervisado)\b|\bno responda a este (?:mensaje|correo)\b",
+    r"\bbuzón no (?:es|está) (?:monitoreado|supervisado)\b|\bno responda a este (?:mensaje|correo)\b|"
+    # travelling / on mission / back on: the usual out-of-office wording in the three languages
+    r"\bI (?:am|'m|will be) (?:currently )?(?:travell?ing|on mission|on holiday|on vacation)\b.{0,80}"
+    r"(?:e-?mail|return|back)|\b(?:upon|on) my return\b|\bI will be back (?:on|in the office)\b|"
+    r"\bje suis (?:actuellement )?(?:en mission|en déplacement|en vacances)\b|\bà mon retour\b|"
+    r"\bestoy (?:de viaje|en misión|de vacaciones)\b|\bestaré (?:de regreso|fuera)\b|\ba mi regreso\b",
     re.IGNORECASE)
 _CANCEL = re.compile(
     r"\bcancel(?:l?ed|l?ing)? (?:our|the|all|my|MAG[’']s|\w+[’']s)? ?(?:\w+ )?(?:registrations?|participation)|"
@@ -36,7 +41,13 @@ _CANCEL = re.compile(
     r"\bplease cancel\b|\bveuillez annuler\b|\bpor favor cancel|\bwithdraw from the\b|"
     r"\bremove (?:our|the) (?:whole |entire )?(?:delegation|registration)|\bse retirer de\b|\bretirer notre délégation\b|"
     r"\bretirarnos de\b|\bretirar (?:a )?nuestra delegación\b|\banular (?:nuestra|la|mi) (?:inscripci[oó]n|participaci[oó]n)\b|"
-    r"\bno podr(?:á|emos|án) asistir\b", re.IGNORECASE)
+    r"\bno podr(?:á|emos|án) asistir\b|"
+    # the organisation as a whole does not come: en/fr/es
+    r"\b(?:we|\w+) (?:will|shall) not (?:be )?(?:attend(?:ing)?|participat(?:e|ing)|send(?:ing)? (?:anyone|a delegation))\b|"
+    r"\bnot be (?:attending|participating) (?:the|this)\b|\bpull(?:ing)? out of\b|\bannul(?:er|ons) (?:notre|la) participation\b|"
+    r"\bnous (?:ne pourrons pas|devons renoncer)\b|\bnous désist|\bdésistement\b|\bannulation de (?:notre|l['’])\b|"
+    r"\bno (?:podremos|vamos a poder) (?:asistir|participar|estar presentes)\b|\bretirar (?:nuestra|la) (?:inscripci[oó]n|participaci[oó]n)\b",
+    re.IGNORECASE)
 _CORRECT = re.compile(
     r"\breplace\b|\breplaced\b|\bchanges?\b (?:to|in)\b|\bfollowing (?:two |three )?changes\b|\bcorrect(?:ion|ed)?\b|"
     r"\bmisspel|\bmisspelt\b|\bspelled\b|\berrors?\b (?:crept|in (?:my|our))|"
@@ -45,7 +56,10 @@ _CORRECT = re.compile(
     r"\b(?:will )?no longer attend\b|\brest of (?:the|our) (?:\w+ )?delegation\b|\breste de (?:la|notre) délégation\b|"
     r"\bresto de (?:la|nuestra) delegación\b|\bchange the (?:e-?mail|address|title|function|name|spelling)\b|"
     r"\bnothing else changes\b|\bmodifier (?:l['’]adresse|la fonction|le nom|le titre)\b|"
-    r"\bcambiar (?:el correo|la dirección|el cargo|el nombre)\b|\bshould read\b|\bdevrait se lire\b|\bdebe decir\b|\bdebe leerse\b",
+    r"\bcambiar (?:el correo|la dirección|el cargo|el nombre)\b|\bshould read\b|\bdevrait se lire\b|\bdebe decir\b|\bdebe leerse\b|"
+    r"\b(?:a )?(?:mistake|typo) in (?:my|our|the)\b|\bamend(?:ment)? (?:to|of) (?:our|the|my)\b|\binstead of\b|"
+    r"\bau lieu de\b|\bà la place de\b|\bcoquille\b|\ben lugar de\b|\ben vez de\b|\berrata\b|"
+    r"\bactualizar (?:los datos|la lista|nuestra)\b|\bmettre à jour (?:la liste|notre)\b",
     re.IGNORECASE)
 _QUESTION = re.compile(
     r"\?|\bcould you (?:please )?(?:advise|tell|let (?:me|us) know|confirm whether|clarify)\b|\bI would like to know\b|"

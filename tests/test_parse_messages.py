@@ -122,3 +122,22 @@ def test_spanish_falls_back_to_a_blank_pipeline_with_the_person_rules() -> None:
     assert "ner" not in nlp.pipe_names and "honorific_person" in nlp.pipe_names
     doc = nlp("Les informamos que asistirá la Sra. Gabriela Núñez Salas.")
     assert next(s.text for s in doc.spans["honorific_person"]).startswith("Sra. Gabriela Núñez")
+
+
+import pytest
+
+
+@pytest.mark.parametrize("body,intent", [
+    ("Je suis actuellement en mission et je prendrai connaissance de votre message à mon retour.\n", "auto_reply"),
+    ("Estoy de viaje hasta el 1 de septiembre; responderé a mi regreso.\n", "auto_reply"),
+    ("Thank you for your message. This mailbox is not monitored.\n", "auto_reply"),
+    ("Nous devons malheureusement annuler notre participation à la réunion.\n", "cancellation"),
+    ("Lamentamos informarles que no podremos asistir a la reunión.\n", "cancellation"),
+    ("We regret that we will not be attending the meeting this year. Please cancel our registration.\n", "cancellation"),
+    ("Is it possible to bring a personal assistant to the meeting room?\n", "question"),
+    ("Hi Clara, the maps are attached. See you Friday!\n", "other"),
+])
+def test_intent_wording_without_headers(body: str, intent: str) -> None:
+    ex = parse_message(mail("Dear Secretariat,\n\n" + body + "\nRegards,\nAnna Berg\n", subject="7MSP"))
+    assert ex.intent == intent
+    assert ex.should_reply == (intent != "auto_reply")
