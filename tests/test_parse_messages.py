@@ -5,6 +5,8 @@ import os
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from parsers import parse_message, parse_messages
 from parsers.model import FLAG_CODES, INTENTS
 from parsers.nlp import load_pipeline
@@ -123,8 +125,6 @@ def test_spanish_falls_back_to_a_blank_pipeline_with_the_person_rules() -> None:
     doc = nlp("Les informamos que asistirá la Sra. Gabriela Núñez Salas.")
     assert next(s.text for s in doc.spans["honorific_person"]).startswith("Sra. Gabriela Núñez")
 
-
-import pytest
 
 
 @pytest.mark.parametrize("body,intent", [
