@@ -15,6 +15,8 @@ _CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_links=False, display_
 _STYLE = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
 _CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
 _ROW_END = re.compile(r"</tr\s*>", re.IGNORECASE)
+_CELL = re.compile(r"(<t[dh]\b[^>]*>)(.*?)(</t[dh]\s*>)", re.S | re.IGNORECASE)
+_BLOCK_IN_CELL = re.compile(r"</?(?:p|div|br|span|o:p)\b[^>]*>", re.IGNORECASE)
 
 
 def html_to_text(html: str) -> str:
@@ -25,6 +27,8 @@ def html_to_text(html: str) -> str:
     """
     html = _STYLE.sub(" ", html)
     if "<t" in html.lower():
+        # Word/Outlook put <p> inside cells: inside a cell, block tags become spaces so a row stays one line.
+        html = _CELL.sub(lambda m: m.group(1) + _BLOCK_IN_CELL.sub(" ", m.group(2)) + m.group(3), html)
         # Flatten tables before inscriptis sees them: a cell separator and a line break per row.
         html = _CELL_END.sub(" | ", html)
         html = _ROW_END.sub("<br>", html)

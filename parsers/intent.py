@@ -59,6 +59,7 @@ _CORRECT = re.compile(
     r"\bcambiar (?:el correo|la dirección|el cargo|el nombre)\b|\bshould read\b|\bdevrait se lire\b|\bdebe decir\b|\bdebe leerse\b|"
     r"\b(?:a )?(?:mistake|typo) in (?:my|our|the)\b|\bamend(?:ment)? (?:to|of) (?:our|the|my)\b|\binstead of\b|"
     r"\bau lieu de\b|\bà la place de\b|\bcoquille\b|\ben lugar de\b|\ben vez de\b|\berrata\b|"
+    r"\ben su lugar\b|\bà sa place\b|\bin (?:his|her|their) place\b|\bin place of\b|"
     r"\bactualizar (?:los datos|la lista|nuestra)\b|\bmettre à jour (?:la liste|notre)\b",
     re.IGNORECASE)
 _QUESTION = re.compile(

@@ -976,7 +976,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 role = "withdraw" if m.start() < replaced_by.start() else "add"
             elif withdraw:
                 role = "withdraw"
-            elif contact or _STATUS_QUERY.search(sentence) or (
+            elif contact or _STATUS_QUERY.search(sentence[m.start():m.end() + 90]) or (
                     not _REGISTER.search(sentence) and not EMAIL_RE.search(sentence) and not _TITLE_FIX.search(sentence)):
                 role = "skip"
             if _HOD.search(sentence) and role == "add" and not is_full:
@@ -1167,8 +1167,10 @@ _MY_TITLE = re.compile(
 
 
 def own_title(text: str) -> str | None:
-    """The title a signer gives for themself in the text ("My title is Programme Officer")."""
-    m = _MY_TITLE.search(text)
+    """The title a signer gives for themself in the text ("My title is Programme Officer", "Title: ...")."""
+    m = _MY_TITLE.search(text) or re.search(
+        r"(?:^|[.!?]\s+|\n)\s*(?:title|job title|function|position|fonction|titre|cargo|función)\s*:\s*(?P<f>[^.\n]+)",
+        text, re.IGNORECASE)
     return m.group("f").strip(" .,;") if m else None
 
 
