@@ -15,7 +15,7 @@ _CONFIG = ParserConfig(css=CSS_PROFILES["strict"], display_links=False, display_
 _STYLE = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
 _CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
 _ROW_END = re.compile(r"</tr\s*>", re.IGNORECASE)
-_CELL = re.compile(r"(<t[dh]\b[^>]*>)(.*?)(</t[dh]\s*>)", re.S | re.IGNORECASE)
+_CELL = re.compile(r"(<t[dh]\b[^>]*>)(.*?)(</t[dh]\s*>)", re.DOTALL | re.IGNORECASE)
 _BLOCK_IN_CELL = re.compile(r"</?(?:p|div|br|span|o:p)\b[^>]*>", re.IGNORECASE)
 
 
