@@ -9,6 +9,33 @@ import re
 
 from parsers.policy_headers import HeaderSignals
 
+# "not ... attend / participate / travel" in the three languages, with a few words allowed in between
+# ("will unfortunately not be able to attend", "ne pourra finalement pas participer", "no podrá viajar").
+NEGATIVE_ATTENDANCE = re.compile(
+    r"\b(?:not|no longer|unable to|cannot|can[’']t|won[’']t)\b(?:\s+[\w’']+){0,4}?\s+"
+    r"(?:attend|participate|travel|come|join|make it|be (?:present|represented|attending|participating))\b|"
+    r"\bne\b(?:\s+[\w’']+){0,3}?\s+(?:pas|plus)\b(?:\s+[\w’']+){0,3}?\s+"
+    r"(?:participer|assister|venir|voyager|se rendre|être (?:présente?s?|représentée?s?))\b|"
+    r"\bn['’](?:assistera|participera|assisteront|participeront)\b|"
+    r"\bno\b(?:\s+[\w’']+){0,3}?\s+(?:asistir|asistirá|asistirán|participar|participará|participarán|viajar|venir|"
+    r"estar (?:presentes?|representad[oa]s?))\b",
+    re.IGNORECASE)
+_FIRST_PERSON_SINGULAR = re.compile(r"\b(?:I|I['’]m|je|j['’]|yo|me|myself)\b", re.IGNORECASE)
+_MENTION_HINT = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|M|Mme|Sr|Sra)\.?\s+[A-ZÀ-Þ]")
+
+
+def organisation_declines(text: str) -> bool:
+    """A sentence saying that the organisation (not one person) will not attend."""
+    masked = re.sub(r"\b(Mrs|Mr|Ms|Dr|Prof|Mme|Sra|Sr|M|St)\.", r"\1", text)  # "Ms." does not end a sentence
+    for sentence in re.split(r"(?<=[.!])\s+|\n\s*\n", masked):
+        if sentence.strip().endswith("?") or not NEGATIVE_ATTENDANCE.search(sentence):
+            continue
+        if _MENTION_HINT.search(sentence) or _FIRST_PERSON_SINGULAR.search(sentence):
+            continue
+        return True
+    return False
+
+
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto(?:matic)?[ -]?(?:reply|response)|auto:|out of (?:the )?office|ooo\b|read:|lu :|leído:|"
     r"réponse automatique|r[ée]ponse automatique|absence|absent|respuesta automática|respuesta automatica|"
@@ -119,7 +146,7 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         cues.add("spam")
         return "other", cues
     text = body
-    if _CANCEL.search(text) and n_people == 0:
+    if n_people == 0 and (_CANCEL.search(text) or (organisation_declines(text) and not _CORRECT.search(text))):
         return "cancellation", cues
     if _CORRECT.search(text) and (n_people or n_withdrawn):
         return "correction", cues

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from parsers.intent import NEGATIVE_ATTENDANCE
 from parsers.names import (
     HONORIFIC_RE,
     family_key,
@@ -49,7 +50,7 @@ _WITHDRAW = re.compile(
     r"did not receive .{0,40}(?:visa|in time)|has left|left (?:the|our|[A-Z]{2,})|former colleague|redeployed|"
     r"ne (?:pourra|pourront|peut|peuvent)(?: \w+)? (?:pas|plus)|n['’]assistera|ne participera|"
     r"no (?:podrá|podrán|puede|pueden)(?: \w+)? (?:asistir|participar|viajar)|cancel|withdraw|annul|retir|"
-    r"que nous avions inscrits|que habíamos inscrito",
+    r"que nous avions inscrits|que habíamos inscrito|" + NEGATIVE_ATTENDANCE.pattern,
     re.IGNORECASE,
 )
 # A person already registered, asked about ("has not received a confirmation"): not a new registration.
