@@ -148,8 +148,8 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
     text = body
     if n_people == 0 and (_CANCEL.search(text) or (organisation_declines(text) and not _CORRECT.search(text))):
         return "cancellation", cues
-    if _CORRECT.search(text) and (n_people or n_withdrawn):
-        return "correction", cues
+    if (_CORRECT.search(text) and (n_people or n_withdrawn)) or (n_people and n_withdrawn):
+        return "correction", cues  # someone added and someone withdrawn: the earlier list changes
     if n_people:
         return "registration", cues
     if _SAME_AS_BEFORE.search(text) and _REGISTRATION_CUE.search(text):

@@ -35,6 +35,9 @@ _PART = (r"(?:van|der|den|de|del|della|la|las|los|le|di|da|dos|das|do|du|von|bin
          r"DE|LA|LAS|LOS|DEL|VAN|DER|DEN|BIN|AL|EL|DOS|DA|DU)")
 NAME_RE = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
 HON_NAME = re.compile(rf"(?<![\w.])(?P<hon>{HONORIFIC_RE})[ \t]+(?P<name>{NAME_RE})")
+# "Li Wei (Mr.)", "Viengkham Phommasack (Ms.)": an honorific in brackets after the name
+_BRACKET_HONORIFIC = re.compile(
+    r"\s*\(\s*(?P<hon>Mrs|Mr|Ms|Miss|Dr|Prof|Mme|Mlle|M|Sra|Srta|Sr|Dra|H\.\s?E)\.?\s*\)")
 _BULLET = re.compile(r"^\s*(?:[-•*·–▪►o]|\(?\d{1,2}[.)]|[a-h][.)])\s+")
 _GREETING = re.compile(r"^\s*(?:dear|estimad[oa]s?|cher|chère|chers|hola|hi|hello|bonjour|buenos|buenas|"
                        r"good (?:morning|afternoon)|madame|monsieur|señor|señora|querid[oa])\b", re.IGNORECASE)
@@ -58,6 +61,8 @@ _STATUS_QUERY = re.compile(
     r"\balready registered\b|\bregistered (?:earlier|on|last)\b|\bhas not (?:yet )?received\b|\bhasn[’']t received\b|"
     r"\binscrite? pour\b|\bdéjà inscrite?\b|\bn['’]a pas (?:encore )?reçu\b|\bya (?:está )?inscrit[oa]\b|"
     r"\bno ha recibido\b|\bwhether (?:his|her|the) registration\b|\bsi son inscription\b|\bsi su inscripción\b", re.IGNORECASE)
+_ADD_VERB = re.compile(r"\b(?:add|adding|register|include|nominate|ajout\w*|inscri\w*|agreg\w*|añad\w*|inclu\w*|"
+                       r"designat\w*|désign\w*|accompagn\w*|accompanied)\b", re.IGNORECASE)
 _REPLACED_BY = re.compile(r"\b(?:replaced by|be replaced with|remplacée? par|reemplazad[oa] por|sustituid[oa] por)\b",
                           re.IGNORECASE)
 _REPLACE_WITH = re.compile(r"\b(?:replace|remplacer|reemplazar|sustituir)\b(?P<mid>.{1,80}?)\b(?:with|by|par|por)\b",
@@ -407,7 +412,7 @@ def _split_name_rest(line: str) -> tuple[str | None, str | None, str]:
                  r"(?=\s*(?:$|[,(–—|:;\t]|\s-\s))", line)
     if m and len(m.group("fam")) > 1:
         rest = line[m.end():]
-        hm = re.match(rf"\s*\(\s*(?P<hon>{HONORIFIC_RE})\s*\)", rest)
+        hm = _BRACKET_HONORIFIC.match(rest)
         name = m.group("given") + " " + m.group("fam")
         if hm:
             return hm.group("hon"), name, rest[hm.end():]
@@ -415,7 +420,7 @@ def _split_name_rest(line: str) -> tuple[str | None, str | None, str]:
     m = re.match(rf"(?P<name>{NAME_RE})(?=\s*(?:$|[,(–—|:;\t]|\s-\s))", line)
     if m:
         rest = line[m.end():]
-        hm = re.match(rf"\s*\(\s*(?P<hon>{HONORIFIC_RE})\s*\)", rest)
+        hm = _BRACKET_HONORIFIC.match(rest)
         if hm:
             return hm.group("hon"), m.group("name"), rest[hm.end():]
         return None, m.group("name"), rest
@@ -788,6 +793,10 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tup
             # the name continues into a sentence ("Mr. X will head the delegation"): prose, not a list line
             i += 1
             continue
+        bracket_only = _BRACKET_HONORIFIC.fullmatch(rest) if rest_clean else None
+        if bracket_only:
+            hon = hon or bracket_only.group("hon")
+            rest_clean = ""
         if rest_clean:
             details = _parse_details(rest, ctx)
             consumed.add(i)
@@ -961,15 +970,37 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
         if pronoun_title and people and not full and (people[-1].function is None or _FUNCTION_CHANGE.search(sentence)):
             # "His title is Child Protection Specialist." after the person was named
             people[-1].function = pronoun_title.group("f").strip(" .,;")
+        if _REGISTER.search(sentence) and not _CONTACT.search(sentence):
+            # names without a title next to titled ones ("Mr. X, and myself, Vanna Sok, Programme Coordinator")
+            covered = [(mm.start(), mm.end()) for mm in mentions]
+            for cand in _titled_names_in(sentence, ctx):
+                start = sentence.find(cand)
+                if any(a <= start < b for a, b in covered):
+                    continue
+                d = _apposition(sentence, start + len(cand), ctx)
+                p = _make_person(cand, None, d, "prose", ctx, 0.6)
+                if p and name_key(p.name) not in taken | {name_key(x.name) for x in people}:
+                    people.append(p)
         replaced_by = _REPLACED_BY.search(sentence)
         replace_with = _REPLACE_WITH.search(sentence)
         withdraw = _WITHDRAW.search(sentence)
         contact = _CONTACT.search(sentence)
-        for m in mentions:
+        for k, m in enumerate(mentions):
             raw = _strip_possessive(m.group("name"))
             is_full = m in full
             role = "add"
-            if replace_with and m.start() < replace_with.end() and m.start() >= replace_with.start():
+            # With several people in one sentence, the verb written just before a name decides for that name
+            # ("ajouter Mme X, ..., et de retirer M. Y"); without one there, the sentence decides.
+            before = sentence[(mentions[k - 1].end() if k else 0):m.start()]
+            local = None
+            if len(mentions) > 1 and not replace_with and not replaced_by:
+                if _WITHDRAW.search(before):
+                    local = "withdraw"
+                elif _ADD_VERB.search(before):
+                    local = "add"
+            if local:
+                role = local
+            elif replace_with and m.start() < replace_with.end() and m.start() >= replace_with.start():
                 role = "withdraw"
             elif replace_with and m.start() >= replace_with.end():
                 role = "add"
@@ -1204,7 +1235,7 @@ def person_from_signature(signature: str, ctx: Context) -> Person | None:
     if hm:
         hon = hm.group("hon")
         name_line = name_line[hm.end():]
-    pm = re.search(rf"\((?P<hon>{HONORIFIC_RE})\)", name_line)
+    pm = _BRACKET_HONORIFIC.search(name_line)
     if pm:
         hon = pm.group("hon")
     parts = re.split(r"\s*\|\s*", name_line)

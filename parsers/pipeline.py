@@ -64,10 +64,18 @@ MAX_OWN = 20_000
 
 def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) -> Prepared:
     parts = parse_mime(raw)
-    split = split_reply(parts.text[:MAX_TEXT])
+    split = split_reply(_clean_artifacts(parts.text[:MAX_TEXT]))
     split.own = split.own[:MAX_OWN]
     own_lines = split.own.split("\n")
     sig_at = P.split_signature(own_lines)
+    if sig_at == len(own_lines) and parts.headers.from_name:
+        # no closing formula: the signature starts at the last line that is the sender's name
+        sender_key = name_key(parts.headers.from_name)
+        for k in range(len(own_lines) - 1, 0, -1):
+            line = P._BRACKET_HONORIFIC.sub("", own_lines[k]).strip()
+            if line and len(sender_key) >= 2 and name_key(line) == sender_key:
+                sig_at = k
+                break
     body = "\n".join(own_lines[:sig_at]).strip()
     signature = "\n".join(own_lines[sig_at:]).strip()
     language = detect_language(body or split.own or parts.text)
@@ -90,6 +98,20 @@ def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) 
     flags = [make_flag("parse_error", "; ".join(parts.defects))] if parts.parse_error else []
     return Prepared(parts, split, body, signature, language, signals, org, org_label, auto, ner_text, own,
                     deadline, forward_text, forward_block, flags)
+
+
+_ARTIFACTS = (
+    (re.compile(r"<mailto:[^>\s]+>"), ""),  # "john@x.org<mailto:john@x.org>" in Outlook plain text
+    (re.compile(r"\[cid:[^\]]+\]"), " "),  # inline image placeholders
+    (re.compile(r"(?<![\w*])\*([^*\n]{2,80})\*(?![\w*])"), r"\1"),  # *bold* from HTML-to-text
+)
+
+
+def _clean_artifacts(text: str) -> str:
+    """Remove what mail clients leave in plain text when they convert HTML (links, image ids, *bold*)."""
+    for pattern, repl in _ARTIFACTS:
+        text = pattern.sub(repl, text)
+    return text
 
 
 def _forwarded_block(parts: MailParts, split: SplitReply, body: str, own: tuple[str, ...]) -> QuotedBlock | None:
