@@ -13,7 +13,8 @@ from parsers.policy_headers import HeaderSignals
 # ("will unfortunately not be able to attend", "ne pourra finalement pas participer", "no podrá viajar").
 NEGATIVE_ATTENDANCE = re.compile(
     r"\b(?:not|no longer|unable to|cannot|can[’']t|won[’']t)\b(?:\s+[\w’']+){0,4}?\s+"
-    r"(?:attend|participate|travel|come|join|make it|be (?:present|represented|attending|participating))\b|"
+    r"(?:attend|participate|travel|come|join|make it|be (?:present|represented|attending|participating)|"
+    r"send (?:a delegation|anyone|someone|a representative|representatives))\b|"
     r"\bne\b(?:\s+[\w’']+){0,3}?\s+(?:pas|plus)\b(?:\s+[\w’']+){0,3}?\s+"
     r"(?:participer|assister|venir|voyager|se rendre|être (?:présente?s?|représentée?s?))\b|"
     r"\bn['’](?:assistera|participera|assisteront|participeront)\b|"
@@ -86,11 +87,13 @@ _CORRECT = re.compile(
     r"\bcambiar (?:el correo|la dirección|el cargo|el nombre)\b|\bshould read\b|\bdevrait se lire\b|\bdebe decir\b|\bdebe leerse\b|"
     r"\b(?:a )?(?:mistake|typo) in (?:my|our|the)\b|\bamend(?:ment)? (?:to|of) (?:our|the|my)\b|\binstead of\b|"
     r"\bau lieu de\b|\bà la place de\b|\bcoquille\b|\ben lugar de\b|\ben vez de\b|\berrata\b|"
-    r"\ben su lugar\b|\bà sa place\b|\bin (?:his|her|their) place\b|\bin place of\b|"
+    r"\ben su lugar\b|\bà sa place\b|\bin (?:his|her|their) place\b|\bin place of\b|\binstead\b|\bplutôt que\b|\brather than\b|"
     r"\bactualizar (?:los datos|la lista|nuestra)\b|\bmettre à jour (?:la liste|notre)\b",
     re.IGNORECASE)
 _QUESTION = re.compile(
     r"\?|\bcould you (?:please )?(?:advise|tell|let (?:me|us) know|confirm whether|clarify)\b|\bI would like to know\b|"
+    r"\b(?:quisiera|quisiéramos|me gustaría|nos gustaría) saber\b|\b(?:je voudrais|nous voudrions|j['’]aimerais) savoir\b|"
+    r"\bpourriez-vous (?:nous |me )?(?:dire|indiquer|confirmer|préciser)\b|\bpodrían (?:indicarnos|decirnos|confirmarnos|informarnos)\b|"
     r"\bquestions?\b|\bwe would like to ask\b|\bnous aurions\b|\bconsultas?\b|\bpregunta", re.IGNORECASE)
 _SAME_AS_BEFORE = re.compile(
     r"\bsame (?:two |three )?(?:colleagues|people|persons|delegation|representatives|participants)\b|"
@@ -102,7 +105,8 @@ _REGISTRATION_CUE = re.compile(
 _MEETING = re.compile(
     r"7MSP|\bmeeting\b|\bMSP\b|convention|cluster munitions|registration|side[- ]event|visa|interpretation|"
     r"delegation|assemblée|réunion|reunión|inscripci|inscription|sous-munitions|municiones|CCM|statement|déclaration|"
-    r"declaración|accredit|acredit|accrédit|badge|accessib|observ|invit|particip", re.IGNORECASE)
+    r"declaración|accredit|acredit|accrédit|badge|accessib|observ|invit|particip|interpr[eé]t|evento paralelo|"
+    r"événement parallèle|list of participants|liste des participants|lista de participantes", re.IGNORECASE)
 _REQUEST = re.compile(r"\bplease\b|\bwe would be grateful\b|\bcould you\b|\bwould you\b|\bkindly\b|\bmerci de\b|"
                       r"\bje vous prie\b|\bpor favor\b|\bles agradecer", re.IGNORECASE)
 _SPAM = re.compile(

@@ -94,7 +94,7 @@ ORG_WORDS = re.compile(
     r"\b(?:Coalition|Coalición|Campaign|Campaña|Campagne|Network|Red|Réseau|Association|Asociación|Associação"
     r"|Foundation|Fundación|Fondation|Initiative|Iniciativa|Institute|Instituto|Institut|Society|Sociedad|Société"
     r"|Alliance|Alianza|Federation|Federación|Fédération|Trust|Organi[sz]ation|Organización|Council|League"
-    r"|Survivors'?|Sobrevivientes|Movement|Movimiento|Mouvement|Centre|Center|Centro)\b"
+    r"|Survivors'?|Sobrevivientes|Movement|Movimiento|Mouvement)\b"
 )
 # Words of a job title: a phrase with one of them is a function, even with "Campaign" or "Network" in it.
 JOB_WORDS = re.compile(

@@ -53,7 +53,8 @@ _WITHDRAW = re.compile(
     r"did not receive .{0,40}(?:visa|in time)|has left|left (?:the|our|[A-Z]{2,})|former colleague|redeployed|"
     r"ne (?:pourra|pourront|peut|peuvent)(?: \w+)? (?:pas|plus)|n['’]assistera|ne participera|"
     r"no (?:podrá|podrán|puede|pueden)(?: \w+)? (?:asistir|participar|viajar)|cancel|withdraw|annul|retir|"
-    r"que nous avions inscrits|que habíamos inscrito|" + NEGATIVE_ATTENDANCE.pattern,
+    r"que nous avions inscrits|que habíamos inscrito|\bremove\b|\bdelete\b|\bsupprimer\b|\beliminar\b|\bquitar\b|"
+    r"\bborrar\b|" + NEGATIVE_ATTENDANCE.pattern,
     re.IGNORECASE,
 )
 # A person already registered, asked about ("has not received a confirmation"): not a new registration.
@@ -85,6 +86,12 @@ _SELF = re.compile(
     r"|\bI (?:am|'m) writing to register myself\b|\bjoin the .{1,40} team\b",
     re.IGNORECASE,
 )
+SELF_WITHDRAW = re.compile(
+    r"\bI (?:will |shall |would )?(?:unfortunately )?(?:not|no longer|be unable to|cannot|can[’']t|won[’']t)\b"
+    r"(?:\s+[\w’']+){0,3}?\s+(?:attend|travel|participate|come|make it)\b|\bcancel my (?:registration|participation)\b|"
+    r"\bje ne (?:pourrai|peux|serai|participerai)\b|\bannuler mon inscription\b|"
+    r"\bno (?:podré|puedo|voy a poder)\b(?:\s+\w+){0,2}?\s+(?:asistir|viajar|participar|ir)\b|\bcancelar mi inscripci[oó]n\b",
+    re.IGNORECASE)
 _SELF_CORRECTION = re.compile(
     r"\b(?:my|mon|ma|mi)\s+(?:correct\s+|new\s+|nouvelle\s+|nueva\s+)?(?:e-?mail(?: address)?|address|adresse(?: électronique| e-?mail)?|"
     r"courriel|correo(?: electrónico)?|dirección(?: de correo)?|title|function|fonction|titre|cargo|first name|prénom|"
@@ -167,7 +174,8 @@ class PeopleResult:
     people: list[Person] = field(default_factory=list)
     withdrawn: list[str] = field(default_factory=list)
     self_registration: bool = False
-    self_correction: bool = False  # "my e-mail address is ..., not ...": the signer corrects their own entry
+    self_correction: bool = False
+    self_withdrawn: bool = False  # "I will not be able to travel; please cancel my registration"  # "my e-mail address is ..., not ...": the signer corrects their own entry
     announced_count: int | None = None  # "the following two participants"
     surname_mentions: list[tuple[str, str]] = field(default_factory=list)  # (honorific, family name) not resolved
 
@@ -1034,6 +1042,13 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 continue
             if role == "skip" or not is_full:
                 continue
+            family_fix = _FAMILY_NAME_FIX.search(sentence)
+            if family_fix and family_fix.start("family") < m.end():
+                family_fix = None
+            if family_fix and role == "add":
+                # "Ms. Hiroko SATOH should be spelled SATO": the corrected family name replaces the last word
+                fam = family_fix.group("family")
+                raw = " ".join(raw.split()[:-1] + [fam.capitalize() if fam.isupper() else fam])
             d = _apposition(sentence, m.end(), ctx)
             if not d.function:
                 d.function = _role_before(sentence, m.start())
@@ -1054,6 +1069,10 @@ def _inside_proper_phrase(sentence: str, start: int) -> bool:
                           sentence[:start]))
 
 
+_FAMILY_NAME_FIX = re.compile(
+    r"\b(?:family name|surname|last name|nom de famille|nom|apellido)\b.{0,80}?\b(?:should be spelled|should be spelt|"
+    r"should read|should be|is spelled|is spelt|s['’]écrit|devrait s['’]écrire|se escribe|debe escribirse|es)\s+"
+    r"[«\"“]?(?P<family>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
 _FIRST_NAME_FIX = re.compile(
     r"\b(?:first name|given name|prénom|nombre de pila|primer nombre|nombre)\s+(?:is|est|es)\s+(?:correctly\s+)?"
     r"(?:spelled|spelt|written|écrit|s['’]écrit|se escribe|escrito)?\s*[«\"“]?(?P<given>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
@@ -1135,7 +1154,9 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
     """All shapes on the body (own text before the signature), then attachments; merge by name."""
     result = PeopleResult()
     result.self_correction = bool(_SELF_CORRECTION.search(body))
-    result.self_registration = result.self_correction or any(_SELF.search(s) and not re.search(
+    result.self_withdrawn = bool(SELF_WITHDRAW.search(body))
+    result.self_registration = result.self_correction or any(
+        _SELF.search(s) and not _WITHDRAW.search(s) and not SELF_WITHDRAW.search(s) and not re.search(
         r"address|adress|correspond|contact|dirig|in copy|en copie", s, re.IGNORECASE) for s in sentences(body))
     lines = normalise_key_values(body.split("\n"))
     people: list[Person] = []

@@ -262,8 +262,9 @@ def _resolve_withdrawn(result: P.PeopleResult, prep: Prepared, people: list[P.Pe
         if name_key(w) in added or w in out:
             continue
         out.append(w)
-    if re.search(r"\bneither\b.{1,80}\bnor I\b|\b(?:and|&) I (?:will|can)(?:not| not)\b|\bni moi\b|\bni yo\b",
-                 prep.body, re.IGNORECASE | re.DOTALL) and ctx.sender_name:
+    if (result.self_withdrawn or re.search(r"\bneither\b.{1,80}\bnor I\b|\b(?:and|&) I (?:will|can)(?:not| not)\b|"
+                                           r"\bni moi\b|\bni yo\b", prep.body, re.IGNORECASE | re.DOTALL)) \
+            and ctx.sender_name and P.normalise_name(ctx.sender_name) not in out:
         out.append(P.normalise_name(ctx.sender_name))
     # Withdrawn people without an honorific ("my former colleague Harriet Blackwood"): spaCy persons in a
     # sentence that withdraws someone.
