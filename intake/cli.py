@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,6 +70,7 @@ def parse(as_json: bool, deadline: object, config_path: Path | None, files: tupl
             raws.append(None)
             errors[i] = f"cannot read {f}: {exc.strerror or exc}"
     readable = [r for r in raws if r is not None]
+    results: Iterator[Extraction | dict[str, object]]
     try:
         results = iter(parse_messages(readable, deadline=dl, own_addresses=cfg.own_addresses))
     except Exception:  # noqa: BLE001 - fall back to one at a time so one bad file cannot sink the rest
@@ -78,14 +80,14 @@ def parse(as_json: bool, deadline: object, config_path: Path | None, files: tupl
             obj = _error_object(errors[i])
         else:
             ex = next(results)
-            obj = ex if isinstance(ex, dict) else ex.to_json()
+            obj = ex if isinstance(ex, dict) else ex.to_json()  # a dict: the error object of a failed parse
         click.echo(json.dumps({"file": str(f), **obj}, ensure_ascii=False))
 
 
-def _one_by_one(raws: list[bytes], dl: date, cfg: Config) -> list[object]:
+def _one_by_one(raws: list[bytes], dl: date, cfg: Config) -> list[Extraction | dict[str, object]]:
     from parsers import parse_message
 
-    out: list[object] = []
+    out: list[Extraction | dict[str, object]] = []
     for raw in raws:
         try:
             out.append(parse_message(raw, deadline=dl, own_addresses=cfg.own_addresses))
@@ -398,6 +400,7 @@ def user_add(username: str, password_stdin: bool, config_path: Path | None) -> N
 
 if TYPE_CHECKING:
     from intake.store import Store
+    from parsers.model import Extraction
 
 
 @main.command()

@@ -311,12 +311,11 @@ def _build(cls: type, data: Any, prefix: str, base: Path) -> Any:
 
 def _convert(tp: Any, value: Any, key: str, base: Path) -> Any:
     origin, args = get_origin(tp), get_args(tp)
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return _build(tp, value, key + ".", base)
     if origin in (typing.Union, types.UnionType):
-        if value is None or value == "":
-            if type(None) in args:
-                return None
+        if (value is None or value == "") and type(None) in args:
+            return None
         inner = [a for a in args if a is not type(None)]
         return _convert(inner[0], value, key, base)
     if origin is Literal:

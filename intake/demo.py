@@ -50,8 +50,8 @@ def run_demo(workdir: Path | None = None) -> str:
     lines = [
         f"Demo of the intake bot on {len(sample_messages())} sample replies (work folder: {work})",
         f"  organisations invited:      {invited or store.scalar('SELECT count(*) FROM organizations WHERE invited = 1')}",
-        f"  messages read:              {s.read} (processed {s.processed}, quarantined {s.quarantined},"
-        f" duplicates {s.duplicates})",
+        (f"  messages read:              {s.read} (processed {s.processed}, quarantined {s.quarantined},"
+         f" duplicates {s.duplicates})"),
         f"  representatives stored:     {store.scalar('SELECT count(*) FROM representatives')}",
         f"  acknowledgements written:   {s.sent.sent} (in {cfg.transport.path})",
         f"  flags for a person:         {store.scalar(chr(32).join(['SELECT count(*) FROM flags', 'WHERE status = ?']), ('open',))}",

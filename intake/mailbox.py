@@ -6,9 +6,10 @@ so nothing is processed twice; ``mark_done`` tells the server side without ever 
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ import logging
 import mailbox
 import os
 import threading
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 from intake.errors import MailboxError
 from intake.mailbox import IncomingMessage
@@ -50,7 +50,7 @@ class MaildirMailbox:
             except (OSError, KeyError) as exc:
                 log.warning("maildir %s: %s vanished before it was read (%s)", self.path, key, exc)
                 continue
-            yield IncomingMessage(key, raw, datetime.fromtimestamp(mtime, timezone.utc))
+            yield IncomingMessage(key, raw, datetime.fromtimestamp(mtime, UTC))
 
     def _file_of(self, key: str) -> str:
         return os.path.join(str(self.path), self._md._lookup(key))  # type: ignore[attr-defined]

@@ -12,10 +12,11 @@ import contextlib
 import hashlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import sqlite_utils
 from sqlite_utils import Migrations
@@ -166,15 +167,15 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(dt: datetime | None) -> str | None:
     if dt is None:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -386,10 +387,11 @@ class Store:
     def update_mailbox_state(self, mailbox: str, **values: Any) -> None:
         values = {k: iso(v) if isinstance(v, datetime) else v for k, v in values.items()}
         with self.transaction():
+            table = self.db.table("mailbox_state")
             if self.mailbox_state(mailbox) is None:
-                self.db["mailbox_state"].insert({"mailbox": mailbox, **values})
+                table.insert({"mailbox": mailbox, **values})
             else:
-                self.db["mailbox_state"].update(mailbox, values)
+                table.update(mailbox, values)
 
     def job_done(self, key: str) -> bool:
         return bool(self.scalar("SELECT 1 FROM jobs_done WHERE key = ?", (key,)))

@@ -121,6 +121,7 @@ def test_the_documented_example_imports_and_the_demo_replies_match_it(tmp_path: 
     import dataclasses
 
     from conftest import REPO, deliver
+
     from intake.config import Config, MailboxConfig, StoreConfig, TransportConfig
     from intake.daemon import Daemon
     from intake.demo import sample_messages

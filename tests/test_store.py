@@ -1,12 +1,12 @@
 """The store: migrations recorded, WAL, idempotent keeping of raw mail, outbox dedupe, audit log."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from intake.store import Store
 
-NOW = datetime(2017, 6, 1, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2017, 6, 1, 9, 0, tzinfo=UTC)
 
 
 def test_migrations_recorded_and_wal(tmp_path: Path) -> None:
