@@ -87,6 +87,8 @@ _CORRECT = re.compile(
     r"\bcambiar (?:el correo|la dirección|el cargo|el nombre)\b|\bshould read\b|\bdevrait se lire\b|\bdebe decir\b|\bdebe leerse\b|"
     r"\b(?:a )?(?:mistake|typo) in (?:my|our|the)\b|\bamend(?:ment)? (?:to|of) (?:our|the|my)\b|\binstead of\b|"
     r"\bau lieu de\b|\bà la place de\b|\bcoquille\b|\ben lugar de\b|\ben vez de\b|\berrata\b|"
+    r"\b(?:address|e-?mail|title|function|name|position|adresse|fonction|nom|titre|correo|dirección|cargo|nombre)\b"
+    r"[^.;]{0,40}?\b(?:has changed|changed to|is now|a changé|est désormais|ha cambiado|es ahora)\b|"
     r"\ben su lugar\b|\bà sa place\b|\bin (?:his|her|their) place\b|\bin place of\b|\binstead\b|\bplutôt que\b|\brather than\b|"
     r"\bactualizar (?:los datos|la lista|nuestra)\b|\bmettre à jour (?:la liste|notre)\b",
     re.IGNORECASE)
@@ -106,7 +108,8 @@ _MEETING = re.compile(
     r"7MSP|\bmeeting\b|\bMSP\b|convention|cluster munitions|registration|side[- ]event|visa|interpretation|"
     r"delegation|assemblée|réunion|reunión|inscripci|inscription|sous-munitions|municiones|CCM|statement|déclaration|"
     r"declaración|accredit|acredit|accrédit|badge|accessib|observ|invit|particip|interpr[eé]t|evento paralelo|"
-    r"événement parallèle|list of participants|liste des participants|lista de participantes", re.IGNORECASE)
+    r"événement parallèle|list of participants|liste des participants|lista de participantes|délégation|delegaci",
+    re.IGNORECASE)
 _REQUEST = re.compile(r"\bplease\b|\bwe would be grateful\b|\bcould you\b|\bwould you\b|\bkindly\b|\bmerci de\b|"
                       r"\bje vous prie\b|\bpor favor\b|\bles agradecer", re.IGNORECASE)
 _SPAM = re.compile(
@@ -116,7 +119,8 @@ _SPAM = re.compile(
     r"\bcarte (?:de crédit|bancaire)\b|\bcredit card\b|\bwire transfer\b|\bvirement\b|\bpayment\b|\bpaiement\b|"
     r"\blottery\b|\bwinner\b|\bofficial (?:housing|travel) (?:agency|partner)\b|\bagence officielle\b|"
     r"\bchambres?\b|\blimited (?:availability|rooms)\b|\bdisponibilité limitée\b|\bact now\b|\burgent(?:e)? action\b|"
-    r"\baction required\b|\bmailbox\b", re.IGNORECASE)
+    r"\baction required\b|\bmailbox\b|\d+\s?% off\b|\bdiscount\b|\blast chance\b|\b(?:buy|order|shop) now\b|"
+    r"\bspecial offer\b|\blimited time\b|\bunsubscribe\b|\bpromo(?:tion)?\b|\bdésabonner\b|\bdarse de baja\b", re.IGNORECASE)
 
 
 def is_auto_reply(subject: str, body: str) -> bool:

@@ -23,6 +23,8 @@ HONORIFIC_RE = (
     r"(?:(?:Mrs|Mr|Ms|Miss|Dra|Dr|Prof|Amb|Mme|Mlle|Sra|Srta|Sr|MRS|MR|MS|DR|PROF|MME|SRA|SR)\.?(?=\s)"
     r"|[Dd]r\.|[Pp]rof\.|M\.(?=\s)|Pr\.?(?=\s+[A-ZÀ-Þ][a-zà-ÿ])"
     r"|H\.\s?E\.|S\.\s?E\.|Professor|Professeur|Profesora?|Ambassador|Ambassadeur|Ambassadrice|Embajadora?"
+    r"|(?<=l['’])(?:ambassadeur|ambassadrice|professeur|docteur)|(?<=the )(?:ambassador|professor)"
+    r"|(?<=el )(?:embajador|profesor|doctor)|(?<=la )(?:embajadora|profesora|doctora)"
     r"|Doctora?|Docteur|Monsieur|Madame|Señora|Señor|Doña|Dña\.|D\.(?=\s+[A-ZÀ-Þ][a-zà-ÿ]+\s+[A-ZÀ-Þ]))"
 )
 PARTICLES = frozenset({

@@ -343,6 +343,10 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
                 continue
             if _PHONE.match(piece) or _URL.match(piece) or re.fullmatch(r"[\d\s+().-]+", piece):
                 continue
+            tail = re.match(r"^(.+?)\s+(?:of|at|du|de la|de l['’]|de|del|de los|des)\s+(.+)$", piece)
+            if tail and ctx.org is not None and fold(tail.group(2).strip()) in {
+                    fold(n) for n in (ctx.org.name, "the " + ctx.org.name, *ctx.org.acronyms)}:
+                piece = tail.group(1)  # "directeur du GICHD": the title without the organisation's own name
             if _is_top_org(piece, ctx) or _CLAUSE.search(piece):
                 continue
             if piece in _PLACES or (_starts_with_top_org(piece, ctx) and piece.split()[-1] in _PLACES
@@ -908,7 +912,8 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
         stop = re.search(
             r",\s*(?:for|as|who|which|to|in|from|at the|on|pour|qui|que|comme|como|quien|quienes|para|en|dans|au|aux|"
             r"al|a la|y|and|et|will|would|se|est|es|is|has|have|a|ha|can|could|did|accompagnée?s?|accompanied|"
-            r"acompañad[oa]s?|together|avec|con|along|ainsi|à|at|en)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
+            r"acompañad[oa]s?|together|avec|con|along|ainsi|à|at|en|conduira|dirigera|participera|assistera|sera|"
+            r"seront|viendra|dirigirá|asistirá|participará|encabezará|presidirá|leads|heads)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
             + HONORIFIC_RE + r")|$",
             after)
         chunk = after[1:stop.start()] if stop and stop.start() > 0 else ""
@@ -930,7 +935,10 @@ def _role_before(sentence: str, start: int) -> str | None:
     before = sentence[:start]
     m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", before, re.IGNORECASE)
     if not m:
-        return None
+        # "our Policy Officer Ms. Clara Jensen": no comma, but the words are a job title
+        m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur)\s+((?:[\w'’-]+\s+){0,4}?[\w'’-]+)\s+$", before, re.IGNORECASE)
+        if not m or not JOB_WORDS.search(m.group(1)):
+            return None
     role = m.group(1).strip()
     if _GENERIC_ROLE.match(role) or re.search(r"\b(?:colleague|collègue|colega)s?\b", role, re.IGNORECASE):
         return None
@@ -1222,6 +1230,7 @@ _MY_TITLE = re.compile(
 def own_title(text: str) -> str | None:
     """The title a signer gives for themself in the text ("My title is Programme Officer", "Title: ...")."""
     m = _MY_TITLE.search(text) or re.search(
+        r"\b(?:me|myself|moi(?:-même)?|yo)\s*\(\s*[^,()]+,\s*(?P<f>[^,()]+)", text, re.IGNORECASE) or re.search(
         r"(?:^|[.!?]\s+|\n)\s*(?:title|job title|function|position|fonction|titre|cargo|función)\s*:\s*(?P<f>[^.\n]+)",
         text, re.IGNORECASE)
     return m.group("f").strip(" .,;") if m else None

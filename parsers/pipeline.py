@@ -122,6 +122,8 @@ def _forwarded_block(parts: MailParts, split: SplitReply, body: str, own: tuple[
             or any(b.forwarded for b in split.blocks)):
         return None
     for block in split.blocks:
+        if not block.text.strip():
+            continue
         sender = (block.sender or "").lower()
         if sender and (sender in own or _SECRETARIAT.match(sender)):
             continue

@@ -159,6 +159,9 @@ def split_reply(text: str) -> SplitReply:
             header_lines = rest[i:i + n]
             i += n
             if _SEPARATOR.match(header_lines[0]):
+                while i < len(rest) and not rest[i].strip():  # Apple Mail leaves a blank line after it
+                    header_lines.append(rest[i])
+                    i += 1
                 m = _is_header_block(rest, i) if i < len(rest) else 0
                 header_lines += rest[i:i + m]
                 i += m
