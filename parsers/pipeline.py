@@ -178,7 +178,11 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
     reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
                            organization=p.organization or org_label, email=p.email,
                            head_of_delegation=p.head_of_delegation, confidence=p.confidence) for p in people]
-    should_reply = reply_allowed(prep.signals) and intent not in {"auto_reply", "bounce"} and "spam" not in cues
+    # Unrelated mail from a sender we cannot place (no known organisation) gets no automatic answer: it is
+    # mostly advertising, and an answer to a machine is the loop we must never start.
+    unplaced_other = intent == "other" and org_label is None
+    should_reply = (reply_allowed(prep.signals) and intent not in {"auto_reply", "bounce"} and "spam" not in cues
+                    and not unplaced_other)
     flags = list(prep.flags)
     flags += _review_flags(prep, intent, cues, people, result, ctx)
     confidence = _message_confidence(intent, people, flags, cues)
