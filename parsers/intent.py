@@ -89,6 +89,7 @@ _CORRECT = re.compile(
     r"\bau lieu de\b|\bà la place de\b|\bcoquille\b|\ben lugar de\b|\ben vez de\b|\berrata\b|"
     r"\b(?:address|e-?mail|title|function|name|position|adresse|fonction|nom|titre|correo|dirección|cargo|nombre)\b"
     r"[^.;]{0,40}?\b(?:has changed|changed to|is now|a changé|est désormais|ha cambiado|es ahora)\b|"
+    r"\bthe (?:right|correct) one\b|\bla bonne (?:adresse)?\b|\bel correcto\b|\bla correcta\b|\bcorrect (?:address|e-?mail) is\b|"
     r"\ben su lugar\b|\bà sa place\b|\bin (?:his|her|their) place\b|\bin place of\b|\binstead\b|\bplutôt que\b|\brather than\b|"
     r"\bactualizar (?:los datos|la lista|nuestra)\b|\bmettre à jour (?:la liste|notre)\b",
     re.IGNORECASE)
@@ -138,6 +139,11 @@ def spam_score(subject: str, body: str, known_sender: bool) -> int:
     return hits if not known_sender else hits - 3
 
 
+_STILL_ATTENDS = re.compile(
+    r"\bI will (?:still )?attend\b|\bwill still attend\b|\battend alone\b|\brest of (?:the|our)\b|\bremaining\b|"
+    r"\ble reste de\b|\bj['’]assisterai\b|\bel resto de\b|\basistiré\b", re.IGNORECASE)
+
+
 def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people: int, n_withdrawn: int,
                     known_sender: bool, has_attachment: bool) -> tuple[str, set[str]]:
     """The intent and the cues seen (``"spam"``, ``"same_as_before"``, ``"action_requested"``)."""
@@ -154,6 +160,8 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         cues.add("spam")
         return "other", cues
     text = body
+    if n_withdrawn and _STILL_ATTENDS.search(text):
+        return "correction", cues  # someone withdrawn, the organisation still comes
     if n_people == 0 and (_CANCEL.search(text) or (organisation_declines(text) and not _CORRECT.search(text))):
         return "cancellation", cues
     if (_CORRECT.search(text) and (n_people or n_withdrawn)) or (n_people and n_withdrawn):

@@ -40,7 +40,8 @@ _BRACKET_HONORIFIC = re.compile(
     r"\s*\(\s*(?P<hon>Mrs|Mr|Ms|Miss|Dr|Prof|Mme|Mlle|M|Sra|Srta|Sr|Dra|H\.\s?E)\.?\s*\)")
 _BULLET = re.compile(r"^\s*(?:[-•*·–▪►o]|\(?\d{1,2}[.)]|[a-h][.)])\s+")
 _GREETING = re.compile(r"^\s*(?:dear|estimad[oa]s?|cher|chère|chers|hola|hi|hello|bonjour|buenos|buenas|"
-                       r"good (?:morning|afternoon)|madame|monsieur|señor|señora|querid[oa])\b", re.IGNORECASE)
+                       r"good (?:morning|afternoon)|madame|monsieur|señor|señora|querid[oa]|hallo|liebe[r]?|"
+                       r"sehr geehrte[r]?|guten tag|ciao|olá|caro|cara|salut|coucou)\b", re.IGNORECASE)
 _PHONE = re.compile(r"^[\s()+\d./-]{7,}$|^\s*(?:t|tel|tél|phone|mobile|mob|cell|celular|teléfono|fax|m)\b\.?\s*[:.]?\s*\+?[\d(]", re.IGNORECASE)
 _URL = re.compile(r"^\s*(?:www\.|https?://)|^\s*(?:skype|twitter)\s*:", re.IGNORECASE)
 
@@ -62,6 +63,16 @@ _STATUS_QUERY = re.compile(
     r"\balready registered\b|\bregistered (?:earlier|on|last)\b|\bhas not (?:yet )?received\b|\bhasn[’']t received\b|"
     r"\binscrite? pour\b|\bdéjà inscrite?\b|\bn['’]a pas (?:encore )?reçu\b|\bya (?:está )?inscrit[oa]\b|"
     r"\bno ha recibido\b|\bwhether (?:his|her|the) registration\b|\bsi son inscription\b|\bsi su inscripción\b", re.IGNORECASE)
+# "X will be our head of delegation", "Mme Roy sera cheffe de délégation": a role given to someone registered
+_HOD_DESIGNATION = re.compile(
+    r"\b(?:will|shall|is to|sera|será|va a)\s+(?:be\s+|ser\s+|être\s+)?(?:our\s+|the\s+|notre\s+|la\s+|le\s+|nuestr[oa]\s+)?"
+    r"(?:head|lead|chef|cheffe|jef[ea])", re.IGNORECASE)
+_REGISTER_VERB = re.compile(
+    r"\bregist|\brepresent|\battend|\bparticip|\binscri|\badd\b|\binclude|\bnominat|\bjoin|\bdelegation (?:will|consists)|"
+    r"\basist|\bserá representad|\bsera représent|\bcompos", re.IGNORECASE)
+_REQUEST_TO_REGISTER = re.compile(
+    r"\bregister\b|\badd\b|\binclude\b|\binscrire\b|\bajouter\b|\binscribir\b|\bagregar\b|\bincluir\b|"
+    r"\bjoin (?:the|our)\b|\breplace\b|\bremplacer\b|\breemplazar\b|\bsustituir\b|\bsubstitute\b", re.IGNORECASE)
 _ADD_VERB = re.compile(r"\b(?:add|adding|register|include|nominate|ajout\w*|inscri\w*|agreg\w*|añad\w*|inclu\w*|"
                        r"designat\w*|désign\w*|accompagn\w*|accompanied)\b", re.IGNORECASE)
 _REPLACED_BY = re.compile(r"\b(?:replaced by|be replaced with|remplacée? par|reemplazad[oa] por|sustituid[oa] por)\b",
@@ -71,9 +82,9 @@ _REPLACE_WITH = re.compile(r"\b(?:replace|remplacer|reemplazar|sustituir)\b(?P<m
 _CONTACT = re.compile(r"\bcontact|contacter|comuníquese|comunicarse|in copy|en copie|en copia|cc[’']?d|"
                       r"focal point|point focal|my contact there|urgent", re.IGNORECASE)
 _REGISTER = re.compile(
-    r"regist|represent|attend|particip|delegat|délégation|delegación|join|inscri|add\b|ADD\b|include|nominat|"
-    r"designat|assist|will be|would like|following|suivant|siguiente|name|nom|nombre|head|lead|chef|jef[ea]|"
-    r"correct|misspel|spelt|spelled|error|erreur|replace|remplac|reemplaz|sustitu|modif|change|update",
+    r"regist|represent|attend|particip|delegat|délégation|delegación|join|inscri|\badd\b|\bADD\b|include|nominat|"
+    r"designat|\basist|will be|would like|following|suivant|siguiente|\bnames?\b|\bnoms?\b|\bnombres?\b|head|lead|"
+    r"\bchef|\bjef[ea]|correct|misspel|spelt|spelled|error|erreur|replace|remplac|reemplaz|sustitu|modif|change|update",
     re.IGNORECASE,
 )
 _SELF = re.compile(
@@ -635,6 +646,12 @@ def normalise_key_values(lines: list[str]) -> list[str]:
     separate given / family name fields ("Nom : LEFORT" + "Prénom : Camille") joined as one ``Name:``."""
     out: list[str] = []
     for line in lines:
+        two = re.match(r"^(\s*)([^:\n]{1,40}?)\s*/\s*([^:\n]{1,40}?)\s*:(.*)$", line)
+        if two:
+            # "Funktion / Function: ..." - keep whichever of the two keys we know
+            known = next((k for k in (two.group(3), two.group(2)) if _ANY_KEY.match(k.strip() + ":")), None)
+            if known:
+                line = f"{two.group(1)}{known.strip()}:{two.group(4)}"
         bare = _BULLET.sub("", line) if _ANY_KEY.match(_BULLET.sub("", line).strip()) else line
         keys = list(_ANY_KEY.finditer(bare))
         if len(keys) >= 2 and keys[0].start() == len(bare) - len(bare.lstrip()):
@@ -800,6 +817,7 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tup
             i += 1
             continue
         if rest_clean and (not re.match(r"^[,(–—|:;\t-]", rest_clean) or _STATUS_QUERY.search(rest_clean)
+                           or HON_NAME.search(rest_clean)
                            or (_CLAUSE.search(EMAIL_RE.sub(" ", rest_clean)) and rest_clean.rstrip().endswith(("?", "."))
                                and not EMAIL_RE.search(rest_clean))):
             # the name continues into a sentence ("Mr. X will head the delegation"): prose, not a list line
@@ -959,7 +977,10 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 or re.match(r"^[A-Z]\.", m.group("name"))]
         if not mentions:
             # names without honorific: only where spaCy saw a person and the sentence registers someone
-            if _REGISTER.search(sentence) and not _CONTACT.search(sentence) and not _WITHDRAW.search(sentence):
+            designation_only = bool(_HOD_DESIGNATION.search(sentence)) and not _REGISTER_VERB.search(
+                _HOD.sub(" ", sentence))
+            if _REGISTER.search(sentence) and not _CONTACT.search(sentence) and not _WITHDRAW.search(sentence) \
+                    and not designation_only:
                 for listed in _enumerated_people(sentence, ctx):
                     if name_key(listed.name) not in taken | {name_key(x.name) for x in people}:
                         people.append(listed)
@@ -1027,8 +1048,11 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
             elif contact or _STATUS_QUERY.search(sentence[m.start():m.end() + 90]) or (
                     not _REGISTER.search(sentence) and not EMAIL_RE.search(sentence) and not _TITLE_FIX.search(sentence)):
                 role = "skip"
-            if _HOD.search(sentence) and role == "add" and not is_full:
-                role = "hod"
+            if _HOD.search(sentence) and role == "add" and (not is_full or (
+                    _HOD_DESIGNATION.search(sentence) and not _REGISTER_VERB.search(_HOD.sub(" ", sentence)))):
+                role = "hod"  # "X will be our head of delegation": designates among people already registered
+            if role == "add" and sentence.rstrip().endswith("?") and not _REQUEST_TO_REGISTER.search(sentence):
+                role = "skip"  # a question about a person ("Can Ms. X also attend ...?") registers nobody
             if role == "withdraw":
                 result.withdrawn.append(normalise_name(raw) if is_full else "~" + family_key(raw))
                 continue
@@ -1227,9 +1251,14 @@ _MY_TITLE = re.compile(
     r"(?:is|est|es)\s+(?:now\s+|désormais\s+|ahora\s+)?[«\"“]?(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;«»\"”\n]+)", re.IGNORECASE)
 
 
+_I_AM_A = re.compile(
+    r"\b(?:I['’]m|I am|je suis|soy)\s+(?:a|an|the|le|la|l['’]|un|une|el)\s+(?P<f>(?:[\w'’-]+\s+){0,6}?(?:" +
+    JOB_WORDS.pattern[6:-3] + r")[^.,;!?\n]*)", re.IGNORECASE)
+
+
 def own_title(text: str) -> str | None:
     """The title a signer gives for themself in the text ("My title is Programme Officer", "Title: ...")."""
-    m = _MY_TITLE.search(text) or re.search(
+    m = _MY_TITLE.search(text) or _I_AM_A.search(text) or re.search(
         r"\b(?:me|myself|moi(?:-même)?|yo)\s*\(\s*[^,()]+,\s*(?P<f>[^,()]+)", text, re.IGNORECASE) or re.search(
         r"(?:^|[.!?]\s+|\n)\s*(?:title|job title|function|position|fonction|titre|cargo|función)\s*:\s*(?P<f>[^.\n]+)",
         text, re.IGNORECASE)

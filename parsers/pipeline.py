@@ -211,7 +211,7 @@ def _settle_people(result: P.PeopleResult, prep: Prepared, ctx: P.Context) -> li
             continue  # the signer's own block, not a registration
         kept.append(p)
     people = kept
-    if result.self_registration and not any(_is_sender(p, ctx) for p in people):
+    if result.self_registration and not result.withdrawn and not any(_is_sender(p, ctx) for p in people):
         signer = P.person_from_signature(prep.signature or prep.body, ctx)
         if signer and signer.name:
             signer.function = P.own_title(prep.body) or signer.function
@@ -229,7 +229,8 @@ def _settle_people(result: P.PeopleResult, prep: Prepared, ctx: P.Context) -> li
     assigned = {p.email for p in people if p.email}
     # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates.
     wrong = {m.group(1).lower() for m in re.finditer(
-        r"(?:et non|and not|not|y no|instead of|au lieu de|en lugar de|en vez de|rather than)\s+(?:à\s+|de\s+)?"
+        r"(?:et non|and not|not|y no|instead of|au lieu de|en lugar de|en vez de|rather than|"
+        r"(?:wrote|written|écrit|escribimos|escrito|typed|given)\b[^;@\n]{0,60}?\b(?:as|comme|como))\s+(?:à\s+|de\s+)?"
         r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", prep.body, re.IGNORECASE)}
     loose = [m.group(0).lower().strip(".") for m in P.EMAIL_RE.finditer(prep.body)]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
