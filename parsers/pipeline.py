@@ -13,11 +13,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from parsers import people as P
+from parsers import person_details as D
+from parsers import prose as R
 from parsers.intent import classify_intent, is_auto_reply
 from parsers.language import detect_language
 from parsers.mime import MailParts, parse_mime
 from parsers.model import Extraction, Flag, Representative
-from parsers.names import family_key, name_key
+from parsers.names import family_key, name_key, normalise_name
 from parsers.nlp import has_ner, pipeline
 from parsers.nlp_rules import person_keys
 from parsers.organizations import Org, _domain_matches, is_webmail, resolve_organization
@@ -67,12 +69,12 @@ def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) 
     split = split_reply(_clean_artifacts(parts.text[:MAX_TEXT]))
     split.own = split.own[:MAX_OWN]
     own_lines = split.own.split("\n")
-    sig_at = P.split_signature(own_lines)
+    sig_at = D.split_signature(own_lines)
     if sig_at == len(own_lines) and parts.headers.from_name:
         # no closing formula: the signature starts at the last line that is the sender's name
         sender_key = name_key(parts.headers.from_name)
         for k in range(len(own_lines) - 1, 0, -1):
-            line = P._BRACKET_HONORIFIC.sub("", own_lines[k]).strip()
+            line = D._BRACKET_HONORIFIC.sub("", own_lines[k]).strip()
             if line and len(sender_key) >= 2 and name_key(line) == sender_key:
                 sig_at = k
                 break
@@ -136,10 +138,10 @@ def _forwarded_block(parts: MailParts, split: SplitReply, body: str, own: tuple[
 def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extraction:
     """Everything after NER: people, intent, reply policy, review flags."""
     parts, headers = prep.parts, prep.parts.headers
-    ctx = P.Context(sender_name=headers.from_name, sender_addr=headers.from_addr, org=prep.org,
+    ctx = D.Context(sender_name=headers.from_name, sender_addr=headers.from_addr, org=prep.org,
                     org_label=prep.org_label, own_addresses=prep.own_addresses, persons_ner=persons_ner)
     attachments = [a.text[:MAX_OWN] for a in parts.attachments if a.text]
-    result = P.PeopleResult()
+    result = D.PeopleResult()
     if not prep.auto:
         result = P.extract_people(prep.body, prep.signature, ctx, attachments=attachments)
         if not result.people and prep.forward_text and prep.forward_block:
@@ -148,7 +150,7 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
             block = prep.forward_block
             fwd_ctx = replace(ctx, sender_name=block.sender_name, sender_addr=block.sender)
             fwd_lines = prep.forward_text.split("\n")
-            cut = P.split_signature(fwd_lines)
+            cut = D.split_signature(fwd_lines)
             fwd_body, fwd_sig = "\n".join(fwd_lines[:cut]), "\n".join(fwd_lines[cut:])
             fwd = P.extract_people(fwd_body, fwd_sig, fwd_ctx)
             if fwd.self_registration and block.sender_name and not any(_is_sender(p, fwd_ctx) for p in fwd.people):
@@ -194,14 +196,14 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
                       attachments=list(parts.attachments))
 
 
-def _is_sender(p: P.Person, ctx: P.Context) -> bool:
+def _is_sender(p: D.Person, ctx: D.Context) -> bool:
     if not ctx.sender_name:
         return False
     a, b = set(name_key(p.name)), set(name_key(ctx.sender_name))
     return bool(a and b) and (a == b or (len(a) >= 2 and a <= b) or (len(b) >= 2 and b <= a))
 
 
-def _settle_people(result: P.PeopleResult, prep: Prepared, ctx: P.Context) -> list[P.Person]:
+def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> list[D.Person]:
     """Apply the person rules that need the whole message: the signer, the sender's address, loose e-mails."""
     people = list(result.people)
     kept = []
@@ -256,7 +258,7 @@ def _settle_people(result: P.PeopleResult, prep: Prepared, ctx: P.Context) -> li
     return people
 
 
-def _resolve_withdrawn(result: P.PeopleResult, prep: Prepared, people: list[P.Person], ctx: P.Context) -> list[str]:
+def _resolve_withdrawn(result: D.PeopleResult, prep: Prepared, people: list[D.Person], ctx: D.Context) -> list[str]:
     """Full names for the people withdrawn; "Mrs. Deshmukh" is looked up in the quoted original."""
     added = {name_key(p.name) for p in people}
     quoted_names = _quoted_people_names(prep)
@@ -271,15 +273,15 @@ def _resolve_withdrawn(result: P.PeopleResult, prep: Prepared, people: list[P.Pe
         out.append(w)
     if (result.self_withdrawn or re.search(r"\bneither\b.{1,80}\bnor I\b|\b(?:and|&) I (?:will|can)(?:not| not)\b|"
                                            r"\bni moi\b|\bni yo\b", prep.body, re.IGNORECASE | re.DOTALL)) \
-            and ctx.sender_name and P.normalise_name(ctx.sender_name) not in out:
-        out.append(P.normalise_name(ctx.sender_name))
+            and ctx.sender_name and normalise_name(ctx.sender_name) not in out:
+        out.append(normalise_name(ctx.sender_name))
     # Withdrawn people without an honorific ("my former colleague Harriet Blackwood"): spaCy persons in a
     # sentence that withdraws someone.
-    for sentence in P.sentences(prep.body):
-        if P._WITHDRAW.search(sentence) and not P.HON_NAME.search(sentence):
-            for cand in P._ner_names_in(sentence, ctx):
-                name = P.normalise_name(cand)
-                if name_key(name) not in added and name not in out and not _is_sender(P.Person(name=name), ctx):
+    for sentence in R.sentences(prep.body):
+        if D._WITHDRAW.search(sentence) and not D.HON_NAME.search(sentence):
+            for cand in R._ner_names_in(sentence, ctx):
+                name = normalise_name(cand)
+                if name_key(name) not in added and name not in out and not _is_sender(D.Person(name=name), ctx):
                     out.append(name)
     return out
 
@@ -287,19 +289,19 @@ def _resolve_withdrawn(result: P.PeopleResult, prep: Prepared, people: list[P.Pe
 def _quoted_people_names(prep: Prepared) -> list[str]:
     names = []
     for block in prep.split.blocks:
-        for m in P.HON_NAME.finditer(block.text):
-            n = P.normalise_name(P._strip_possessive(m.group("name")))
+        for m in D.HON_NAME.finditer(block.text):
+            n = normalise_name(D._strip_possessive(m.group("name")))
             if len(n.split()) >= 2:
                 names.append(n)
     return names
 
 
-def _enrich_from_quotes(people: list[P.Person], prep: Prepared, ctx: P.Context) -> list[P.Person]:
+def _enrich_from_quotes(people: list[D.Person], prep: Prepared, ctx: D.Context) -> list[D.Person]:
     """In a correction, details the sender did not repeat come from the quoted original (same family name)."""
-    quoted: list[P.Person] = []
+    quoted: list[D.Person] = []
     for block in prep.split.blocks:
         lines = block.text.split("\n")
-        res = P.extract_people("\n".join(lines[:P.split_signature(lines)]), "", ctx)
+        res = P.extract_people("\n".join(lines[:D.split_signature(lines)]), "", ctx)
         quoted += res.people
     for p in people:
         twin = next((q for q in quoted if family_key(q.name) == family_key(p.name)), None)
@@ -312,8 +314,8 @@ def _enrich_from_quotes(people: list[P.Person], prep: Prepared, ctx: P.Context) 
     return people
 
 
-def _review_flags(prep: Prepared, intent: str, cues: set[str], people: list[P.Person], result: P.PeopleResult,
-                  ctx: P.Context) -> list[Flag]:
+def _review_flags(prep: Prepared, intent: str, cues: set[str], people: list[D.Person], result: D.PeopleResult,
+                  ctx: D.Context) -> list[Flag]:
     flags: list[Flag] = []
     headers = prep.parts.headers
     human = intent not in {"auto_reply", "bounce"} and "spam" not in cues and not prep.signals.bulk
@@ -352,7 +354,7 @@ def _review_flags(prep: Prepared, intent: str, cues: set[str], people: list[P.Pe
     return flags
 
 
-def _message_confidence(intent: str, people: list[P.Person], flags: list[Flag], cues: set[str]) -> float:
+def _message_confidence(intent: str, people: list[D.Person], flags: list[Flag], cues: set[str]) -> float:
     if intent in {"bounce", "auto_reply"}:
         return 0.95
     if intent == "other":

@@ -1,0 +1,318 @@
+"""Registrations, replacements and withdrawals written in running text (en/fr/es)."""
+from __future__ import annotations
+
+import re
+
+from parsers.names import HONORIFIC_RE, family_key, name_key, normalise_name
+from parsers.organizations import JOB_WORDS
+from parsers.person_details import (
+    _ADD_VERB,
+    _CONTACT,
+    _FUNCTION_CHANGE,
+    _GENERIC_ROLE,
+    _GREETING,
+    _HOD,
+    _HOD_DESIGNATION,
+    _PART,
+    _PRONOUN_TITLE,
+    _REGISTER,
+    _REGISTER_VERB,
+    _REPLACE_WITH,
+    _REPLACED_BY,
+    _REQUEST_TO_REGISTER,
+    _STATUS_QUERY,
+    _TITLE_FIX,
+    _TOK,
+    _WITHDRAW,
+    EMAIL_RE,
+    HON_NAME,
+    NAME_RE,
+    Context,
+    PeopleResult,
+    Person,
+    _Details,
+    _make_person,
+    _name_ok,
+    _parse_details,
+    _strip_possessive,
+)
+
+_ABBREV_END = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Dra|Dr|dr|Prof|prof|Amb|Mme|Mlle|Sra|Srta|Sr|MRS|MR|MS|DR|PROF|Dña|D|"
+                         r"H\.\s?E|S\.\s?E|St|No|no|ext|"
+                         r"approx|e\.g|i\.e|[A-Z])\.$")
+
+
+def sentences(text: str) -> list[str]:
+    """Split prose into sentences without breaking after "Mr." or an initial."""
+    out: list[str] = []
+    start = 0
+    for m in re.finditer(r"[.!?;](?=\s+[\"“«(¿¡]?[A-ZÀ-Þ0-9])|[!?](?=\s)|\n\s*\n", text):
+        chunk = text[start:m.end()]
+        if m.group(0) == "." and _ABBREV_END.search(chunk.rstrip()):
+            continue
+        out.append(chunk.strip())
+        start = m.end()
+    if text[start:].strip():
+        out.append(text[start:].strip())
+    return [s for s in out if s]
+
+
+def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
+    """Details written right after a name in prose: ``, Function, Unit (mail), for the ...``."""
+    after = sentence[end:]
+    m = re.match(r"\s*\(([^)]*)\)", after)
+    details = _Details()
+    if m:
+        details = _parse_details(m.group(1), ctx)
+        after = after[m.end():]
+    if after.startswith(","):
+        stop = re.search(
+            r",\s*(?:for|as|who|which|to|in|from|at the|on|pour|qui|que|comme|como|quien|quienes|para|en|dans|au|aux|"
+            r"al|a la|y|and|et|will|would|se|est|es|is|has|have|a|ha|can|could|did|accompagnée?s?|accompanied|"
+            r"acompañad[oa]s?|together|avec|con|along|ainsi|à|at|en|conduira|dirigera|participera|assistera|sera|"
+            r"seront|viendra|dirigirá|asistirá|participará|encabezará|presidirá|leads|heads)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
+            + HONORIFIC_RE + r")|$",
+            after)
+        chunk = after[1:stop.start()] if stop and stop.start() > 0 else ""
+        if stop and stop.group(0) == ")":
+            chunk = after[1:stop.start() + 1]
+        paren = re.search(r"\(([^)]*)$", chunk)
+        if stop and stop.group(0) == ")" and paren:
+            chunk = chunk[:paren.start()] + " (" + paren.group(1) + ")"
+        extra = _parse_details(chunk, ctx)
+        details.function = details.function or extra.function
+        details.organization = details.organization or extra.organization
+        details.email = details.email or extra.email
+        details.hod = details.hod or extra.hod
+    return details
+
+
+def _role_before(sentence: str, start: int) -> str | None:
+    """"Our Geneva Director, Mr. X" / "our communications officer, Ms. Y": the role written before a name."""
+    before = sentence[:start]
+    m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", before, re.IGNORECASE)
+    if not m:
+        # "our Policy Officer Ms. Clara Jensen": no comma, but the words are a job title
+        m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur)\s+((?:[\w'’-]+\s+){0,4}?[\w'’-]+)\s+$", before, re.IGNORECASE)
+        if not m or not JOB_WORDS.search(m.group(1)):
+            return None
+    role = m.group(1).strip()
+    if _GENERIC_ROLE.match(role) or re.search(r"\b(?:colleague|collègue|colega)s?\b", role, re.IGNORECASE):
+        return None
+    return role
+
+
+def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tuple[str, ...]]) -> list[Person]:
+    """People registered, replaced or withdrawn in running text."""
+    people: list[Person] = []
+    for sentence in sentences(text):
+        if _GREETING.match(sentence) and len(sentence) < 60:
+            continue
+        mentions = [m for m in HON_NAME.finditer(sentence)]
+        if not mentions and people and _PRONOUN_TITLE.search(sentence):
+            people[-1].function = _PRONOUN_TITLE.search(sentence).group("f").strip(" .,;")  # type: ignore[union-attr]
+            continue
+        full = [m for m in mentions if len(_strip_possessive(m.group("name")).split()) >= 2
+                or re.match(r"^[A-Z]\.", m.group("name"))]
+        if not mentions:
+            # names without honorific: only where spaCy saw a person and the sentence registers someone
+            designation_only = bool(_HOD_DESIGNATION.search(sentence)) and not _REGISTER_VERB.search(
+                _HOD.sub(" ", sentence))
+            if _REGISTER.search(sentence) and not _CONTACT.search(sentence) and not _WITHDRAW.search(sentence) \
+                    and not designation_only:
+                for listed in _enumerated_people(sentence, ctx):
+                    if name_key(listed.name) not in taken | {name_key(x.name) for x in people}:
+                        people.append(listed)
+                for key_name in _ner_names_in(sentence, ctx) + _titled_names_in(sentence, ctx):
+                    start = sentence.find(key_name)
+                    if name_key(normalise_name(key_name)) in {name_key(x.name) for x in people}:
+                        continue
+                    if sentence[:start].rstrip().endswith("("):
+                        continue  # "Programme Officer (Victim Assistance)": a specialisation, not a person
+                    if _name_ok(key_name, ctx, strong_layout=True) and not _inside_proper_phrase(sentence, start):
+                        d = _apposition(sentence, start + len(key_name), ctx)
+                        if not d.function:
+                            # "our Director Nicholas Barker": a title written right before the name
+                            pm = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su|the)\s+((?:[A-Za-zÀ-ÿ'’-]+\s+){0,4}?)"
+                                           r"$", sentence[:start], re.IGNORECASE)
+                            role = pm.group(1).strip() if pm else ""
+                            if role and JOB_WORDS.search(role) and not _GENERIC_ROLE.match(role):
+                                d.function = role
+                        p = _make_person(key_name, None, d, "prose", ctx, 0.6)
+                        if p and name_key(p.name) not in taken:
+                            people.append(p)
+            continue
+        pronoun_title = _PRONOUN_TITLE.search(sentence)
+        if pronoun_title and people and not full and (people[-1].function is None or _FUNCTION_CHANGE.search(sentence)):
+            # "His title is Child Protection Specialist." after the person was named
+            people[-1].function = pronoun_title.group("f").strip(" .,;")
+        if _REGISTER.search(sentence) and not _CONTACT.search(sentence):
+            # names without a title next to titled ones ("Mr. X, and myself, Vanna Sok, Programme Coordinator")
+            covered = [(mm.start(), mm.end()) for mm in mentions]
+            for cand in _titled_names_in(sentence, ctx):
+                start = sentence.find(cand)
+                if any(a <= start < b for a, b in covered):
+                    continue
+                d = _apposition(sentence, start + len(cand), ctx)
+                p = _make_person(cand, None, d, "prose", ctx, 0.6)
+                if p and name_key(p.name) not in taken | {name_key(x.name) for x in people}:
+                    people.append(p)
+        replaced_by = _REPLACED_BY.search(sentence)
+        replace_with = _REPLACE_WITH.search(sentence)
+        withdraw = _WITHDRAW.search(sentence)
+        contact = _CONTACT.search(sentence)
+        for k, m in enumerate(mentions):
+            raw = _strip_possessive(m.group("name"))
+            is_full = m in full
+            role = "add"
+            # With several people in one sentence, the verb written just before a name decides for that name
+            # ("ajouter Mme X, ..., et de retirer M. Y"); without one there, the sentence decides.
+            before = sentence[(mentions[k - 1].end() if k else 0):m.start()]
+            local = None
+            if len(mentions) > 1 and not replace_with and not replaced_by:
+                if _WITHDRAW.search(before):
+                    local = "withdraw"
+                elif _ADD_VERB.search(before):
+                    local = "add"
+            if local:
+                role = local
+            elif replace_with and m.start() < replace_with.end() and m.start() >= replace_with.start():
+                role = "withdraw"
+            elif replace_with and m.start() >= replace_with.end():
+                role = "add"
+            elif replaced_by:
+                role = "withdraw" if m.start() < replaced_by.start() else "add"
+            elif withdraw:
+                role = "withdraw"
+            elif contact or _STATUS_QUERY.search(sentence[m.start():m.end() + 90]) or (
+                    not _REGISTER.search(sentence) and not EMAIL_RE.search(sentence) and not _TITLE_FIX.search(sentence)):
+                role = "skip"
+            if _HOD.search(sentence) and role == "add" and (not is_full or (
+                    _HOD_DESIGNATION.search(sentence) and not _REGISTER_VERB.search(_HOD.sub(" ", sentence)))):
+                role = "hod"  # "X will be our head of delegation": designates among people already registered
+            if role == "add" and sentence.rstrip().endswith("?") and not _REQUEST_TO_REGISTER.search(sentence):
+                role = "skip"  # a question about a person ("Can Ms. X also attend ...?") registers nobody
+            if role == "withdraw":
+                result.withdrawn.append(normalise_name(raw) if is_full else "~" + family_key(raw))
+                continue
+            if role == "hod":
+                result.surname_mentions.append(("hod", family_key(raw)))
+                continue
+            fix = _FIRST_NAME_FIX.search(sentence)
+            if not is_full and role in {"add", "skip"} and fix and fix.start() >= m.start():
+                # "Mr. Bondarenko's first name is spelled OLEKSANDR": a corrected person
+                d = _Details()
+                change = _FUNCTION_CHANGE.search(sentence)
+                if change:
+                    d.function = (change.group("f") or change.group("g")).strip(" .,;")
+                given = normalise_name(fix.group("given").lower().capitalize() if fix.group("given").isupper()
+                                       else fix.group("given"))
+                p = _make_person(given + " " + raw, m.group("hon"), d, "prose", ctx, 0.7)
+                if p:
+                    people.append(p)
+                continue
+            if role == "skip" or not is_full:
+                continue
+            family_fix = _FAMILY_NAME_FIX.search(sentence)
+            if family_fix and family_fix.start("family") < m.end():
+                family_fix = None
+            if family_fix and role == "add":
+                # "Ms. Hiroko SATOH should be spelled SATO": the corrected family name replaces the last word
+                fam = family_fix.group("family")
+                raw = " ".join(raw.split()[:-1] + [fam.capitalize() if fam.isupper() else fam])
+            d = _apposition(sentence, m.end(), ctx)
+            if not d.function:
+                d.function = _role_before(sentence, m.start())
+            fixed = _TITLE_FIX.search(sentence)
+            if fixed:
+                d.function = fixed.group("f").strip()
+            if _HOD.search(sentence[m.end():m.end() + 60]) and re.search(r"\b(?:will|to) (?:head|lead)|chef|jef", sentence):
+                d.hod = True
+            p = _make_person(raw, m.group("hon"), d, "prose", ctx, 0.8)
+            if p:
+                people.append(p)
+    return people
+
+
+def _inside_proper_phrase(sentence: str, start: int) -> bool:
+    """Whether a capitalised run continues a longer name ("International Campaign to Ban Landmines")."""
+    return bool(re.search(r"[A-Z][\w'’-]+\s+(?:to|of|for|de|del|des|du|pour|para|contra|against|and|et|y)\s+$",
+                          sentence[:start]))
+
+
+_FAMILY_NAME_FIX = re.compile(
+    r"\b(?:family name|surname|last name|nom de famille|nom|apellido)\b.{0,80}?\b(?:should be spelled|should be spelt|"
+    r"should read|should be|is spelled|is spelt|s['’]écrit|devrait s['’]écrire|se escribe|debe escribirse|es)\s+"
+    r"[«\"“]?(?P<family>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
+_FIRST_NAME_FIX = re.compile(
+    r"\b(?:first name|given name|prénom|nombre de pila|primer nombre|nombre)\s+(?:is|est|es)\s+(?:correctly\s+)?"
+    r"(?:spelled|spelt|written|écrit|s['’]écrit|se escribe|escrito)?\s*[«\"“]?(?P<given>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
+
+
+_NAME2 = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{1,4}}"
+_ENUMERATION = re.compile(
+    rf"(?P<list>{_NAME2}(?:\s*\([^)]*\))?(?:\s*,\s*{_NAME2}(?:\s*\([^)]*\))?)*\s*,?\s+(?:and|et|y|e)\s+"
+    rf"{_NAME2}(?:\s*\([^)]*\))?)")
+
+
+def _enumerated_people(sentence: str, ctx: Context) -> list[Person]:
+    """"Nicholas Barker (head of delegation), Lucy Pinches and Katherine Harrison": a list of names in prose,
+    accepted only when every item has the shape of a person's name."""
+    out: list[Person] = []
+    for m in _ENUMERATION.finditer(sentence):
+        items = re.split(r"\s*,\s*(?:and\s+|et\s+|y\s+)?|\s+(?:and|et|y|e)\s+", m.group("list"))
+        parsed: list[tuple[str, _Details]] = []
+        for item in items:
+            pm = re.match(r"^(?P<name>[^()]+?)\s*(?:\((?P<note>[^)]*)\))?$", item.strip())
+            if not pm:
+                break
+            name = pm.group("name").strip()
+            if not _name_ok(name, ctx, strong_layout=True) or (
+                    not parsed and _inside_proper_phrase(sentence, m.start())):
+                break
+            details = _parse_details(pm.group("note") or "", ctx)
+            parsed.append((name, details))
+        else:
+            for name, details in parsed:
+                person = _make_person(name, None, details, "prose", ctx, 0.65)
+                if person:
+                    out.append(person)
+    return out
+
+
+def _titled_names_in(sentence: str, ctx: Context) -> list[str]:
+    """Names without honorific that the layout vouches for, with or without NER: a capitalised run followed by
+    ", <job title>" ("Gabriela Núñez Salas, Coordinadora de Armas"). This is what covers a blank pipeline."""
+    out = []
+    for m in re.finditer(NAME_RE, sentence):
+        cand = m.group(0)
+        tail = sentence[m.end():m.end() + 80]
+        if not re.match(r"\s*,\s*(?:[\w'’-]+\s+){0,4}?", tail):
+            continue
+        first_piece = re.split(r"[,(;]", tail.lstrip(" ,"))[0]
+        if not JOB_WORDS.search(first_piece) or not re.match(r"\s*,", tail):
+            continue
+        if m.start() == 0 or _inside_proper_phrase(sentence, m.start()):
+            continue
+        if _name_ok(cand, ctx, strong_layout=True) and len(cand.split()) >= 2:
+            out.append(cand)
+    return out
+
+
+def _ner_names_in(sentence: str, ctx: Context) -> list[str]:
+    """Capitalised runs (or their sub-runs: "Director Nicholas Barker") that spaCy tagged as a person."""
+    out = []
+    for m in re.finditer(NAME_RE, sentence):
+        tokens = m.group(0).split()
+        found = None
+        for size in range(len(tokens), 1, -1):
+            for start in range(len(tokens) - size + 1):
+                cand = " ".join(tokens[start:start + size])
+                if name_key(normalise_name(cand)) in ctx.persons_ner:
+                    found = cand
+                    break
+            if found:
+                break
+        if found:
+            out.append(found)
+    return out
