@@ -61,7 +61,7 @@ _AUTO_BODY = re.compile(
     re.IGNORECASE)
 _CANCEL = re.compile(
     r"\bcancel(?:l?ed|l?ing)? (?:our|the|all|my|MAG[’']s|\w+[’']s)? ?(?:\w+ )?(?:registrations?|participation)|"
-    r"\bwithdraw (?:our|the|my) (?:registration|participation)|\bwill not be represented\b|\bnot be able to participate\b|"
+    r"\bwithdraw (?:our|the|my)(?: [\w-]+)? (?:registration|participation)|\bwill not be represented\b|\bnot be able to participate\b|"
     r"\bwon[’']t be able to send anyone\b|\bunable to attend\b.{0,40}\b(?:organi[sz]ation|we)\b|"
     r"\bannuler (?:notre|l['’]|nos|mon|ma) ?inscriptions?|\bne sera pas représentée?\b|\bne pourr(?:a|ons) pas participer\b|"
     r"\bcancelar (?:nuestra|la|nuestras|mi) (?:inscripci[oó]n|participaci[oó]n|inscripciones)|\bno estar[áa] representad[oa]\b|"
@@ -71,7 +71,7 @@ _CANCEL = re.compile(
     r"\bretirarnos de\b|\bretirar (?:a )?nuestra delegación\b|\banular (?:nuestra|la|mi) (?:inscripci[oó]n|participaci[oó]n)\b|"
     r"\bno podr(?:á|emos|án) asistir\b|"
     # the organisation as a whole does not come: en/fr/es
-    r"\b(?:we|\w+) (?:will|shall) not (?:be )?(?:attend(?:ing)?|participat(?:e|ing)|send(?:ing)? (?:anyone|a delegation))\b|"
+    r"\b(?:we|[A-Z]{2,}[\w-]*) (?:will|shall) not (?:be )?(?:attend(?:ing)?|participat(?:e|ing)|send(?:ing)? (?:anyone|a delegation))\b|"
     r"\bnot be (?:attending|participating) (?:the|this)\b|\bpull(?:ing)? out of\b|\bannul(?:er|ons) (?:notre|la) participation\b|"
     r"\bnous (?:ne pourrons pas|devons renoncer)\b|\bnous désist|\bdésistement\b|\bannulation de (?:notre|l['’])\b|"
     r"\bno (?:podremos|vamos a poder) (?:asistir|participar|estar presentes)\b|\bretirar (?:nuestra|la) (?:inscripci[oó]n|participaci[oó]n)\b",
@@ -141,7 +141,8 @@ def spam_score(subject: str, body: str, known_sender: bool) -> int:
 
 _STILL_ATTENDS = re.compile(
     r"\bI will (?:still )?attend\b|\bwill still attend\b|\battend alone\b|\brest of (?:the|our)\b|\bremaining\b|"
-    r"\ble reste de\b|\bj['’]assisterai\b|\bel resto de\b|\basistiré\b", re.IGNORECASE)
+    r"\ble reste de\b|\bj['’]assisterai\b|\bel resto de\b|\basistiré\b|\bremains? registered\b|\breste inscrite?\b|"
+    r"\bsigue inscrit[oa]\b", re.IGNORECASE)
 
 
 def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people: int, n_withdrawn: int,

@@ -25,7 +25,7 @@ HONORIFIC_RE = (
     r"|H\.\s?E\.|S\.\s?E\.|Professor|Professeur|Profesora?|Ambassador|Ambassadeur|Ambassadrice|Embajadora?"
     r"|(?<=l['’])(?:ambassadeur|ambassadrice|professeur|docteur)|(?<=the )(?:ambassador|professor)"
     r"|(?<=el )(?:embajador|profesor|doctor)|(?<=la )(?:embajadora|profesora|doctora)"
-    r"|Doctora?|Docteur|Monsieur|Madame|Señora|Señor|Doña|Dña\.|D\.(?=\s+[A-ZÀ-Þ][a-zà-ÿ]+\s+[A-ZÀ-Þ]))"
+    r"|Lic\.|Licda\.|Ing\.|Arq\.|Doctora?|Docteur|Monsieur|Madame|Señora|Señor|Doña|Dña\.|D\.(?=\s+[A-ZÀ-Þ][a-zà-ÿ]+\s+[A-ZÀ-Þ]))"
 )
 PARTICLES = frozenset({
     "van", "der", "den", "de", "del", "della", "la", "las", "los", "le", "di", "da", "dos", "das", "do", "du", "von", "zu",

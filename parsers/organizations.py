@@ -192,10 +192,9 @@ def label_for(org: Org, full_text: str) -> str:
         if o is org:
             if canon and canon.search(folded):
                 return org.name
-            if acr:
-                m = acr.search(full_text)
-                if m:
-                    return m.group(0)
+            for acronym in org.acronyms:  # listed English first: "OAS" before "OEA", "GICHD" before "CIDHG"
+                if re.search(r"(?<![\w-])" + re.escape(acronym) + r"(?![\w-])", full_text):
+                    return acronym
             return org.name
     return org.name
 

@@ -53,7 +53,7 @@ _WITHDRAW = re.compile(
 _STATUS_QUERY = re.compile(
     r"\balready registered\b|\bregistered (?:earlier|on|last)\b|\bhas not (?:yet )?received\b|\bhasn[’']t received\b|"
     r"\binscrite? pour\b|\bdéjà inscrite?\b|\bn['’]a pas (?:encore )?reçu\b|\bya (?:está )?inscrit[oa]\b|"
-    r"\bno ha recibido\b|\bwhether (?:his|her|the) registration\b|\bsi son inscription\b|\bsi su inscripción\b", re.IGNORECASE)
+    r"\bno ha recibido\b|\bremains? registered\b|\bstays? registered\b|\breste inscrite?\b|\bsigue inscrit[oa]\b|\bwhether (?:his|her|the) registration\b|\bsi son inscription\b|\bsi su inscripción\b", re.IGNORECASE)
 # "X will be our head of delegation", "Mme Roy sera cheffe de délégation": a role given to someone registered
 _HOD_DESIGNATION = re.compile(
     r"\b(?:will|shall|is to|sera|será|va a)\s+(?:be\s+|ser\s+|être\s+)?(?:our\s+|the\s+|notre\s+|la\s+|le\s+|nuestr[oa]\s+)?"
@@ -101,7 +101,8 @@ _SELF_CORRECTION = re.compile(
 _HOD = re.compile(r"head(?:s|ing)? (?:of )?(?:the )?(?:\w+ )?delegation|chef(?:fe)? de (?:la )?délégation|"
                   r"jef[ea] de (?:la )?delegación|(?:will|to) (?:head|lead) the|dirigera la délégation|"
                   r"presidirá la delegación", re.IGNORECASE)
-_SELF_MARK = re.compile(r"^\s*\(?\s*(?:myself|me|moi-même|moi|yo|yo misma|yo mismo|self)\s*\)?\s*$", re.IGNORECASE)
+_SELF_MARK = re.compile(r"^\s*\(?\s*(?:myself|me|moi-même|moi|yo|yo misma|yo mismo|self|(?:the )?undersigned|"
+                        r"soussignée?|l[ea] soussignée?|suscrit[oa]|el suscrito|la suscrita)\s*\)?\s*$", re.IGNORECASE)
 _GENERIC_ROLE = re.compile(r"^(?:our |notre |nuestr[oa] |my |mon |ma |mi )?(?:colleagues?|collègues?|colegas?|"
                            r"compañer[oa]s?|representatives?|représentante?s?|representantes?|delegates?|"
                            r"participants?|participantes?|member|membre|miembro|staff member)$", re.IGNORECASE)
@@ -309,6 +310,8 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
             return " "
         before = m.string[:m.start()].rstrip()
         last_piece = re.split(r",\s+|\s+[-–—]\s+", before)[-1] if before else ""
+        if JOB_WORDS.search(inner) and ("," in inner or len(inner.split()) > 4) and not last_piece:
+            return " – " + inner + " – "  # "Nadia Ouedraogo (Programme Officer, Sahel)": the title in brackets
         if "," in inner or (last_piece and _external_org(last_piece, ctx)):
             return " "  # "(Basra, Iraq)" after an organisation: a place, not part of the title
         if len(inner.split()) <= 4:

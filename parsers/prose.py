@@ -38,7 +38,7 @@ from parsers.person_details import (
 )
 
 _ABBREV_END = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Dra|Dr|dr|Prof|prof|Amb|Mme|Mlle|Sra|Srta|Sr|MRS|MR|MS|DR|PROF|Dña|D|"
-                         r"H\.\s?E|S\.\s?E|St|No|no|ext|"
+                         r"H\.\s?E|S\.\s?E|St|No|no|ext|Lic|Licda|Ing|Arq|Jr|Pr|"
                          r"approx|e\.g|i\.e|[A-Z])\.$")
 
 
@@ -161,6 +161,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
         replace_with = _REPLACE_WITH.search(sentence)
         withdraw = _WITHDRAW.search(sentence)
         contact = _CONTACT.search(sentence)
+        previous_local: str | None = None
         for k, m in enumerate(mentions):
             raw = _strip_possessive(m.group("name"))
             is_full = m in full
@@ -169,11 +170,16 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
             # ("ajouter Mme X, ..., et de retirer M. Y"); without one there, the sentence decides.
             before = sentence[(mentions[k - 1].end() if k else 0):m.start()]
             local = None
-            if len(mentions) > 1 and not replace_with and not replaced_by:
+            if _PRIOR_REGISTRATION.search(before):
+                local = "skip"  # "Further to our registration of Ms. X and Mr. Y, ...": already registered
+            elif len(mentions) > 1 and not replace_with and not replaced_by:
                 if _WITHDRAW.search(before):
                     local = "withdraw"
                 elif _ADD_VERB.search(before):
                     local = "add"
+                elif k and re.fullmatch(r"[\s,]*(?:and|et|y|e|&)?[\s,]*", before):
+                    local = previous_local  # "X and Y": Y shares X's verb
+            previous_local = local
             if local:
                 role = local
             elif replace_with and m.start() < replace_with.end() and m.start() >= replace_with.start():
@@ -232,6 +238,11 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
             if p:
                 people.append(p)
     return people
+
+
+_PRIOR_REGISTRATION = re.compile(
+    r"\b(?:further to|following|in addition to|suite à|en complément de|además de|tras)\s+(?:our|the|notre|la|nuestra)\s+"
+    r"(?:earlier\s+)?(?:registration|inscription|inscripción)\s+(?:of|de)\s+(?:la\s+|el\s+|los\s+)?$", re.IGNORECASE)
 
 
 def _inside_proper_phrase(sentence: str, start: int) -> bool:
