@@ -106,7 +106,7 @@ _REGISTRATION_CUE = re.compile(
     r"\bregist|\brepresented by\b|\bwill attend\b|\bdelegation\b|\binscri|\breprésentée? par\b|\bdélégation\b|"
     r"\brepresentad[oa] por\b|\bdelegación\b|\bparticipants?\b|\bparticipantes\b|\bplease find attached the\b", re.IGNORECASE)
 _MEETING = re.compile(
-    r"7MSP|\bmeeting\b|\bMSP\b|convention|cluster munitions|registration|side[- ]event|visa|interpretation|"
+    r"7MSP|\bmeeting\b|\bMSP\b|convention|cluster munitions|regist|inscri|side[- ]event|visa|interpretation|"
     r"delegation|assemblée|réunion|reunión|inscripci|inscription|sous-munitions|municiones|CCM|statement|déclaration|"
     r"declaración|accredit|acredit|accrédit|badge|accessib|observ|invit|particip|interpr[eé]t|evento paralelo|"
     r"événement parallèle|list of participants|liste des participants|lista de participantes|délégation|delegaci",

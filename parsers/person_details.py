@@ -63,7 +63,9 @@ _REGISTER_VERB = re.compile(
     r"\basist|\bserá representad|\bsera représent|\bcompos", re.IGNORECASE)
 _REQUEST_TO_REGISTER = re.compile(
     r"\bregister\b|\badd\b|\binclude\b|\binscrire\b|\bajouter\b|\binscribir\b|\bagregar\b|\bincluir\b|"
-    r"\bjoin (?:the|our)\b|\breplace\b|\bremplacer\b|\breemplazar\b|\bsustituir\b|\bsubstitute\b", re.IGNORECASE)
+    r"\bjoin (?:the|our)\b|\breplace\b|\bremplacer\b|\breemplazar\b|\bsustituir\b|\bsubstitute\b|"
+    r"\btake (?:his|her|their) place\b|\bin (?:his|her|their) place\b|\bà sa place\b|\bprendre sa place\b|"
+    r"\ben su lugar\b|\bocupar su lugar\b", re.IGNORECASE)
 _ADD_VERB = re.compile(r"\b(?:add|adding|register|include|nominate|ajout\w*|inscri\w*|agreg\w*|añad\w*|inclu\w*|"
                        r"designat\w*|désign\w*|accompagn\w*|accompanied)\b", re.IGNORECASE)
 _REPLACED_BY = re.compile(r"\b(?:replaced by|be replaced with|remplacée? par|reemplazad[oa] por|sustituid[oa] por)\b",
@@ -253,7 +255,8 @@ def _external_org(text: str, ctx: Context) -> str | None:
 
 
 _CLAUSE = re.compile(r"\b(?:will|would|shall|is|are|was|were|has|have|can|could|should|need|needs|est|sont|sera|"
-                     r"seront|será|serán|es|son|va|van|tiene|tienen|does|did|please|merci|por favor)\b")
+                     r"seront|será|serán|es|son|va|van|tiene|tienen|does|did|please|merci|por favor|take|takes|his|her|their|him|them|"
+                     r"attend|travel|join)\b")
 
 
 def _org_like(text: str, ctx: Context) -> bool:
@@ -384,6 +387,11 @@ _FUNCTION_CHANGE = re.compile(
 _TITLE_FIX = re.compile(
     r"\b(?:title|function|position|fonction|titre|cargo|función)\b.{0,80}?\b(?:should read|should be|is now|"
     r"devrait (?:se lire|être)|doit (?:se lire|être)|debe (?:decir|leerse|ser))\s*[«\"“']\s*(?P<f>[^»\"”']+?)\s*[»\"”']",
+    re.IGNORECASE)
+# "She is Senior Researcher in the Arms Division": the title in a following clause
+_PRONOUN_IS = re.compile(
+    r"\b(?:she|he|elle|il|ella|él)\s+(?:is|est|es|works as|travaille comme|trabaja como)\s+(?:a\s+|an\s+|the\s+|our\s+|"
+    r"notre\s+|nuestr[oa]\s+)?(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()«»\"”]*?)(?=\s*(?:[.;]|$|,\s*(?:and|et|y)?\s*(?:her|his|son|sa|su)\b))",
     re.IGNORECASE)
 _PRONOUN_TITLE = re.compile(
     r"\b(?:his|her|their|my|sa|su|ma|mon|mi)\s+(?:new\s+|correct\s+|nouvelle\s+)?(?:title|function|position|job title|fonction|titre|"

@@ -14,6 +14,7 @@ from parsers.person_details import (
     _HOD,
     _HOD_DESIGNATION,
     _PART,
+    _PRONOUN_IS,
     _PRONOUN_TITLE,
     _REGISTER,
     _REGISTER_VERB,
@@ -109,6 +110,9 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
         if _GREETING.match(sentence) and len(sentence) < 60:
             continue
         mentions = [m for m in HON_NAME.finditer(sentence)]
+        pronoun_is = _PRONOUN_IS.search(sentence)
+        if people and people[-1].function is None and pronoun_is and JOB_WORDS.search(pronoun_is.group("f")):
+            people[-1].function = pronoun_is.group("f").strip(" .,;")
         if not mentions and people and _PRONOUN_TITLE.search(sentence):
             people[-1].function = _PRONOUN_TITLE.search(sentence).group("f").strip(" .,;")  # type: ignore[union-attr]
             continue
