@@ -53,7 +53,7 @@ _WITHDRAW = re.compile(
 _STATUS_QUERY = re.compile(
     r"\balready registered\b|\bregistered (?:earlier|on|last)\b|\bhas not (?:yet )?received\b|\bhasn[’']t received\b|"
     r"\binscrite? pour\b|\bdéjà inscrite?\b|\bn['’]a pas (?:encore )?reçu\b|\bya (?:está )?inscrit[oa]\b|"
-    r"\bno ha recibido\b|\bremains? registered\b|\bstays? registered\b|\breste inscrite?\b|\bsigue inscrit[oa]\b|\bwhether (?:his|her|the) registration\b|\bsi son inscription\b|\bsi su inscripción\b", re.IGNORECASE)
+    r"\bno ha recibido\b|\bwill still attend\b|\bstill attends\b|\bremains? registered\b|\bstays? registered\b|\breste inscrite?\b|\bsigue inscrit[oa]\b|\bwhether (?:his|her|the) registration\b|\bsi son inscription\b|\bsi su inscripción\b", re.IGNORECASE)
 # "X will be our head of delegation", "Mme Roy sera cheffe de délégation": a role given to someone registered
 _HOD_DESIGNATION = re.compile(
     r"\b(?:will|shall|is to|sera|será|va a)\s+(?:be\s+|ser\s+|être\s+)?(?:our\s+|the\s+|notre\s+|la\s+|le\s+|nuestr[oa]\s+)?"
@@ -91,7 +91,7 @@ _SELF = re.compile(
     re.IGNORECASE,
 )
 SELF_WITHDRAW = re.compile(
-    r"\bI (?:will |shall |would )?(?:unfortunately )?(?:not|no longer|be unable to|cannot|can[’']t|won[’']t)\b"
+    r"\bI (?:will |shall |would |can )?(?:unfortunately )?(?:not|no longer|be unable to|cannot|can[’']t|won[’']t)\b"
     r"(?:\s+[\w’']+){0,3}?\s+(?:attend|travel|participate|come|make it)\b|\bcancel my (?:registration|participation)\b|"
     r"\bje ne (?:pourrai|peux|serai|participerai)\b|\bannuler mon inscription\b|"
     r"\bno (?:podré|puedo|voy a poder)\b(?:\s+\w+){0,2}?\s+(?:asistir|viajar|participar|ir)\b|\bcancelar mi inscripci[oó]n\b",

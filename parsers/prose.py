@@ -71,7 +71,7 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
             r",\s*(?:for|as|who|which|to|in|from|at the|on|pour|qui|que|comme|como|quien|quienes|para|en|dans|au|aux|"
             r"al|a la|y|and|et|will|would|se|est|es|is|has|have|a|ha|can|could|did|accompagnée?s?|accompanied|"
             r"acompañad[oa]s?|together|avec|con|along|ainsi|à|at|en|conduira|dirigera|participera|assistera|sera|"
-            r"seront|viendra|dirigirá|asistirá|participará|encabezará|presidirá|leads|heads)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
+            r"seront|viendra|dirigirá|asistirá|participará|encabezará|presidirá|leads|heads|not|non|no|rather)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
             + HONORIFIC_RE + r")|$",
             after)
         chunk = after[1:stop.start()] if stop and stop.start() > 0 else ""
@@ -131,6 +131,8 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                     start = sentence.find(key_name)
                     if name_key(normalise_name(key_name)) in {name_key(x.name) for x in people}:
                         continue
+                    if _STATUS_QUERY.search(sentence[start:start + len(key_name) + 90]):
+                        continue  # "Dmitri Volkov will still attend": already registered
                     if sentence[:start].rstrip().endswith("("):
                         continue  # "Programme Officer (Victim Assistance)": a specialisation, not a person
                     if _name_ok(key_name, ctx, strong_layout=True) and not _inside_proper_phrase(sentence, start):
