@@ -61,3 +61,20 @@ def test_every_command_has_help_with_an_example() -> None:
     assert len(commands) >= 5
     for name, command in commands:
         assert command.help and "Example" in command.help, f"`{name}` lacks help with an example"
+
+
+def test_every_command_is_in_the_readme() -> None:
+    """The README is the user's first page: a command it does not mention is a command nobody finds."""
+    import click
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+    def names(group: click.Group, prefix: str) -> list[str]:
+        out: list[str] = []
+        for name, command in group.commands.items():
+            full = f"{prefix} {name}"
+            out += names(command, full) if isinstance(command, click.Group) else [full]
+        return out
+
+    missing = [n for n in names(cli.main, "intake") if n not in readme]
+    assert not missing, f"not in README.md: {missing}"
