@@ -18,6 +18,7 @@ NEGATIVE_ATTENDANCE = re.compile(
     r"\bne\b(?:\s+[\w’']+){0,3}?\s+(?:pas|plus)\b(?:\s+[\w’']+){0,3}?\s+"
     r"(?:participer|assister|venir|voyager|se rendre|être (?:présente?s?|représentée?s?))\b|"
     r"\bn['’](?:assistera|participera|assisteront|participeront)\b|"
+    r"\bne\s+(?:viendr\w*|vien\w*|particip\w*|assist\w*|pourr\w*|peu\w*|ser\w*|se rendr\w*)(?:\s+[\w’']+){0,2}?\s+(?:pas|plus)\b|"
     r"\bno\b(?:\s+[\w’']+){0,3}?\s+(?:asistir|asistirá|asistirán|participar|participará|participarán|viajar|venir|"
     r"estar (?:presentes?|representad[oa]s?))\b",
     re.IGNORECASE)
@@ -89,6 +90,9 @@ _CORRECT = re.compile(
     r"\bau lieu de\b|\bà la place de\b|\bcoquille\b|\ben lugar de\b|\ben vez de\b|\berrata\b|"
     r"\b(?:address|e-?mail|title|function|name|position|adresse|fonction|nom|titre|correo|dirección|cargo|nombre)\b"
     r"[^.;]{0,40}?\b(?:has changed|changed to|is now|a changé|est désormais|ha cambiado|es ahora)\b|"
+    r"\bmy (?:title|function|name|e-?mail|address|position)\b.{0,20}\b(?:should be|should read|is now|has changed)\b|"
+    r"\b(?:ma|mon) (?:fonction|titre|nom|adresse)\b.{0,20}\b(?:devrait être|est désormais)\b|"
+    r"\bmi (?:cargo|nombre|correo|dirección)\b.{0,20}\b(?:debe ser|es ahora)\b|"
     r"\bthe (?:right|correct) one\b|\bla bonne (?:adresse)?\b|\bel correcto\b|\bla correcta\b|\bcorrect (?:address|e-?mail) is\b|"
     r"\ben su lugar\b|\bà sa place\b|\bin (?:his|her|their) place\b|\bin place of\b|\binstead\b|\bplutôt que\b|\brather than\b|"
     r"\bactualizar (?:los datos|la lista|nuestra)\b|\bmettre à jour (?:la liste|notre)\b",
@@ -109,7 +113,8 @@ _MEETING = re.compile(
     r"7MSP|\bmeeting\b|\bMSP\b|convention|cluster munitions|regist|inscri|side[- ]event|visa|interpretation|"
     r"delegation|assemblée|réunion|reunión|inscripci|inscription|sous-munitions|municiones|CCM|statement|déclaration|"
     r"declaración|accredit|acredit|accrédit|badge|accessib|observ|invit|particip|interpr[eé]t|evento paralelo|"
-    r"événement parallèle|list of participants|liste des participants|lista de participantes|délégation|delegaci",
+    r"événement parallèle|list of participants|liste des participants|lista de participantes|délégation|delegaci|"
+    r"credencial",
     re.IGNORECASE)
 _REQUEST = re.compile(r"\bplease\b|\bwe would be grateful\b|\bcould you\b|\bwould you\b|\bkindly\b|\bmerci de\b|"
                       r"\bje vous prie\b|\bpor favor\b|\bles agradecer", re.IGNORECASE)

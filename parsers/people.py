@@ -119,7 +119,8 @@ def merge_people(people: list[Person]) -> list[Person]:
 
 _MY_TITLE = re.compile(
     r"\b(?:my|ma|mon|mi)\s+(?:title|function|position|job title|fonction|titre|poste|cargo|función|puesto)\s+"
-    r"(?:is|est|es)\s+(?:now\s+|désormais\s+|ahora\s+)?[«\"“]?(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;«»\"”\n]+)", re.IGNORECASE)
+    r"(?:is|est|es|should be|should read|devrait être|debe ser)\s+(?:now\s+|désormais\s+|ahora\s+)?[«\"“]?"
+    r"(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;«»\"”\n]+)", re.IGNORECASE)
 
 
 _I_AM_A = re.compile(
@@ -133,7 +134,11 @@ def own_title(text: str) -> str | None:
         r"\b(?:me|myself|moi(?:-même)?|yo)\s*\(\s*[^,()]+,\s*(?P<f>[^,()]+)", text, re.IGNORECASE) or re.search(
         r"(?:^|[.!?]\s+|\n)\s*(?:title|job title|function|position|fonction|titre|cargo|función)\s*:\s*(?P<f>[^.\n]+)",
         text, re.IGNORECASE)
-    return m.group("f").strip(" .,;") if m else None
+    if not m:
+        return None
+    # "(not Programme Officer)": the old title written beside the new one
+    title = re.sub(r"\s*\((?:not|non|no|pas|rather than|instead of|au lieu de|en lugar de)\b[^)]*\)", "", m.group("f"))
+    return title.strip(" .,;") or None
 
 
 def person_from_signature(signature: str, ctx: Context) -> Person | None:

@@ -75,7 +75,7 @@ _REPLACE_WITH = re.compile(r"\b(?:replace|remplacer|reemplazar|sustituir)\b(?P<m
 _CONTACT = re.compile(r"\bcontact|contacter|comuníquese|comunicarse|in copy|en copie|en copia|cc[’']?d|"
                       r"focal point|point focal|my contact there|urgent", re.IGNORECASE)
 _REGISTER = re.compile(
-    r"regist|represent|attend|particip|delegat|délégation|delegación|join|inscri|\badd\b|\bADD\b|include|nominat|"
+    r"regist|repr[eé]sent|attend|particip|delegat|délégation|delegación|join|inscri|\badd\b|\bADD\b|include|nominat|"
     r"designat|\basist|will be|would like|following|suivant|siguiente|\bnames?\b|\bnoms?\b|\bnombres?\b|head|lead|"
     r"\bchef|\bjef[ea]|correct|misspel|spelt|spelled|error|erreur|replace|remplac|reemplaz|sustitu|modif|change|update",
     re.IGNORECASE,

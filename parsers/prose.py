@@ -47,8 +47,10 @@ def sentences(text: str) -> list[str]:
     """Split prose into sentences without breaking after "Mr." or an initial."""
     out: list[str] = []
     start = 0
-    for m in re.finditer(r"[.!?;](?=\s+[\"“«(¿¡]?[A-ZÀ-Þ0-9])|[!?](?=\s)|\n\s*\n", text):
+    for m in re.finditer(r"[.!?;](?=\s+[\"“«(¿¡]?[A-ZÀ-Þ0-9])|[!?](?=\s)|;(?=\s+[a-zà-ÿ])|\n\s*\n", text):
         chunk = text[start:m.end()]
+        if chunk.count("(") > chunk.count(")"):
+            continue  # never inside brackets: "(Researcher; jk.mensah@...)"
         if m.group(0) == "." and _ABBREV_END.search(chunk.rstrip()):
             continue
         out.append(chunk.strip())
@@ -106,7 +108,12 @@ def _role_before(sentence: str, start: int) -> str | None:
 def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tuple[str, ...]]) -> list[Person]:
     """People registered, replaced or withdrawn in running text."""
     people: list[Person] = []
+    last_start = 0
     for sentence in sentences(text):
+        if _ALREADY_REGISTERED.search(sentence):
+            # "Both were registered in June": the people of the sentence before are not new
+            del people[last_start:]
+        last_start = len(people)
         if _GREETING.match(sentence) and len(sentence) < 60:
             continue
         mentions = [m for m in HON_NAME.finditer(sentence)]
@@ -133,6 +140,10 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                         continue
                     if _STATUS_QUERY.search(sentence[start:start + len(key_name) + 90]):
                         continue  # "Dmitri Volkov will still attend": already registered
+                    replaced = _REPLACED_BY.search(sentence)
+                    if replaced and start < replaced.start():
+                        result.withdrawn.append(normalise_name(key_name))  # "X has been replaced by Y"
+                        continue
                     if sentence[:start].rstrip().endswith("("):
                         continue  # "Programme Officer (Victim Assistance)": a specialisation, not a person
                     if _name_ok(key_name, ctx, strong_layout=True) and not _inside_proper_phrase(sentence, start):
@@ -248,7 +259,15 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
 
 _PRIOR_REGISTRATION = re.compile(
     r"\b(?:further to|following|in addition to|suite à|en complément de|además de|tras)\s+(?:our|the|notre|la|nuestra)\s+"
-    r"(?:earlier\s+)?(?:registration|inscription|inscripción)\s+(?:of|de)\s+(?:la\s+|el\s+|los\s+)?$", re.IGNORECASE)
+    r"(?:earlier\s+)?(?:registration|inscription|inscripción)\s+(?:of|de)\s+(?:la\s+|el\s+|los\s+)?$|"
+    r"\b(?:in addition to|besides|apart from|además de|aparte de|en plus de|outre)\s+(?:la\s+|el\s+|los\s+|les\s+|the\s+)?$|"
+    r"\b(?:keep|maintain|garder|maintenir|mantener|conservar)\s+$", re.IGNORECASE)
+
+
+_ALREADY_REGISTERED = re.compile(
+    r"\b(?:both|they|he|she|all|tous|toutes|ambos|ambas|ellos|ellas)\b(?:\s+\w+){0,2}?\s+(?:were|was|are|is|have been|has been|"
+    r"sont|ont été|fueron|están|estaban)\s+(?:already\s+|déjà\s+|ya\s+)?(?:registered|inscrite?s?|inscrit[oa]s?)\b",
+    re.IGNORECASE)
 
 
 def _inside_proper_phrase(sentence: str, start: int) -> bool:
