@@ -131,6 +131,8 @@ _I_AM_A = re.compile(
 def own_title(text: str) -> str | None:
     """The title a signer gives for themself in the text ("My title is Programme Officer", "Title: ...")."""
     m = _MY_TITLE.search(text) or _I_AM_A.search(text) or re.search(
+        r"\b(?:participation|participación|attendance|asistencia)\b[^.]{0,40}?\b(?:as|en tant que|como)\s+"
+        r"(?:the\s+|le\s+|la\s+|el\s+)?(?P<f>[^.,;\n]+)", text, re.IGNORECASE) or re.search(
         r"\b(?:me|myself|moi(?:-même)?|yo)\s*\(\s*[^,()]+,\s*(?P<f>[^,()]+)", text, re.IGNORECASE) or re.search(
         r"(?:^|[.!?]\s+|\n)\s*(?:title|job title|function|position|fonction|titre|cargo|función)\s*:\s*(?P<f>[^.\n]+)",
         text, re.IGNORECASE)

@@ -87,7 +87,9 @@ _SELF = re.compile(
     r"|\bthe undersigned\b|\bsoussignée?\b|\bm['’]inscrire\b|\bmon inscription\b|\bje (?:participerai|serai présente?)\b"
     r"|\binscribirme\b|\bmi inscripción\b|\bel suscrito\b|\bla suscrita\b|\basistiré\b|\bparticiparé\b"
     r"|\bI will be representing\b|\bregister me\b|\bwould still be registered\b|\bcould still be registered\b"
-    r"|\bI (?:am|'m) writing to register myself\b|\bjoin the .{1,40} team\b",
+    r"|\bI (?:am|'m) writing to register myself\b|\bjoin the .{1,40} team\b"
+    r"|\bI (?:will|shall|would)(?! still)(?: \w+){0,2}? (?:attend|participate|represent|come)\b|\band I (?:will|shall)\b"
+    r"|\b(?:I confirm|je confirme|confirmo|confirmamos) (?:my|ma|mi) (?:participation|attendance|participación|asistencia)\b",
     re.IGNORECASE,
 )
 SELF_WITHDRAW = re.compile(
@@ -99,7 +101,7 @@ SELF_WITHDRAW = re.compile(
 _SELF_CORRECTION = re.compile(
     r"\b(?:my|mon|ma|mi)\s+(?:correct\s+|new\s+|nouvelle\s+|nueva\s+)?(?:e-?mail(?: address)?|address|adresse(?: électronique| e-?mail)?|"
     r"courriel|correo(?: electrónico)?|dirección(?: de correo)?|title|function|fonction|titre|cargo|first name|prénom|"
-    r"surname|nom de famille|apellido)\s+(?:is|est|es|should be|devrait être|debe ser)\b", re.IGNORECASE)
+    r"surname|nom de famille|apellido)\s+(?:is|est|es|should be|devrait être|debe ser|as|comme|como)\b", re.IGNORECASE)
 _HOD = re.compile(r"head(?:s|ing)? (?:of )?(?:the )?(?:\w+ )?delegation|chef(?:fe)? de (?:la )?délégation|"
                   r"jef[ea] de (?:la )?delegación|(?:will|to) (?:head|lead) the|dirigera la délégation|"
                   r"presidirá la delegación", re.IGNORECASE)

@@ -156,7 +156,7 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
             if fwd.self_registration and block.sender_name and not any(_is_sender(p, fwd_ctx) for p in fwd.people):
                 signer = P.person_from_signature(fwd_sig or fwd_body, fwd_ctx)
                 if signer:
-                    signer.function = P.own_title(fwd_body) or signer.function
+                    signer.function = _clean_title(P.own_title(fwd_body), fwd_ctx) or signer.function
                     fwd.people.insert(0, signer)
             for p in fwd.people:
                 p.source = "quoted"
@@ -196,6 +196,11 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
                       attachments=list(parts.attachments))
 
 
+def _clean_title(title: str | None, ctx: D.Context) -> str | None:
+    """A title the signer wrote in a sentence, read like any other (organisation's own name dropped)."""
+    return D._parse_details(title, ctx, split_dashes=False).function if title else None
+
+
 def _is_sender(p: D.Person, ctx: D.Context) -> bool:
     if not ctx.sender_name:
         return False
@@ -216,7 +221,7 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
     if result.self_registration and not result.withdrawn and not any(_is_sender(p, ctx) for p in people):
         signer = P.person_from_signature(prep.signature or prep.body, ctx)
         if signer and signer.name:
-            signer.function = P.own_title(prep.body) or signer.function
+            signer.function = _clean_title(P.own_title(prep.body), ctx) or signer.function
             people.insert(0, signer)
     own = set(prep.own_addresses)
     for p in people:
@@ -232,7 +237,7 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
     # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates.
     wrong = {m.group(1).lower() for m in re.finditer(
         r"(?:et non|and not|not|y no|instead of|au lieu de|en lugar de|en vez de|rather than|"
-        r"(?:wrote|written|écrit|escribimos|escrito|typed|given)\b[^;@\n]{0,60}?\b(?:as|comme|como))\s+(?:à\s+|de\s+)?"
+        r"(?:wrote|written|écrit|escribimos|escrito|typed|given|sent|envoyé|enviado)\b[^;@\n]{0,60}?\b(?:as|comme|como))\s+(?:à\s+|de\s+)?"
         r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", prep.body, re.IGNORECASE)}
     loose = [m.group(0).lower().strip(".") for m in P.EMAIL_RE.finditer(prep.body)]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own

@@ -93,7 +93,7 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
 def _role_before(sentence: str, start: int) -> str | None:
     """"Our Geneva Director, Mr. X" / "our communications officer, Ms. Y": the role written before a name."""
     before = sentence[:start]
-    m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", before, re.IGNORECASE)
+    m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su|son|sa|ses|his|her)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", before, re.IGNORECASE)
     if not m:
         # "our Policy Officer Ms. Clara Jensen": no comma, but the words are a job title
         m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur)\s+((?:[\w'’-]+\s+){0,4}?[\w'’-]+)\s+$", before, re.IGNORECASE)
@@ -176,6 +176,8 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                     people.append(p)
         replaced_by = _REPLACED_BY.search(sentence)
         replace_with = _REPLACE_WITH.search(sentence)
+        if _HOD.search(sentence) and re.search(r"replac|remplac|reemplaz|sustitu", sentence, re.IGNORECASE):
+            continue  # "replaced as head of delegation by Mr. Y": a change of role, not of people
         withdraw = _WITHDRAW.search(sentence)
         contact = _CONTACT.search(sentence)
         previous_local: str | None = None
@@ -187,7 +189,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
             # ("ajouter Mme X, ..., et de retirer M. Y"); without one there, the sentence decides.
             before = sentence[(mentions[k - 1].end() if k else 0):m.start()]
             local = None
-            if _PRIOR_REGISTRATION.search(before):
+            if _PRIOR_REGISTRATION.search(before) or _NOT_OURS_BEFORE.search(before):
                 local = "skip"  # "Further to our registration of Ms. X and Mr. Y, ...": already registered
             elif len(mentions) > 1 and not replace_with and not replaced_by:
                 if _WITHDRAW.search(before):
@@ -264,6 +266,11 @@ _PRIOR_REGISTRATION = re.compile(
     r"\b(?:keep|maintain|garder|maintenir|mantener|conservar)\s+$", re.IGNORECASE)
 
 
+# "As discussed with your colleague Mr. X": someone on the secretariat's side, or met, not registered
+_NOT_OURS_BEFORE = re.compile(
+    r"\b(?:your|vos|votre|su|sus)\s+(?:colleagues?|collègues?|colegas?)\s+$|"
+    r"\b(?:discussed with|spoke with|talked to|agreed with|met with|en accord avec|discuté avec|conversado con|hablado con)"
+    r"(?:\s+\w+){0,3}?\s+$", re.IGNORECASE)
 _ALREADY_REGISTERED = re.compile(
     r"\b(?:both|they|he|she|all|tous|toutes|ambos|ambas|ellos|ellas)\b(?:\s+\w+){0,2}?\s+(?:were|was|are|is|have been|has been|"
     r"sont|ont été|fueron|están|estaban)\s+(?:already\s+|déjà\s+|ya\s+)?(?:registered|inscrite?s?|inscrit[oa]s?)\b",
