@@ -93,7 +93,8 @@ _CORRECT = re.compile(
     r"\bmy (?:title|function|name|e-?mail|address|position)\b.{0,20}\b(?:should be|should read|is now|has changed)\b|"
     r"\b(?:ma|mon) (?:fonction|titre|nom|adresse)\b.{0,20}\b(?:devrait être|est désormais)\b|"
     r"\bmi (?:cargo|nombre|correo|dirección)\b.{0,20}\b(?:debe ser|es ahora)\b|"
-    r"\bthe (?:right|correct) one\b|\bla bonne (?:adresse)?\b|\bel correcto\b|\bla correcta\b|\bcorrect (?:address|e-?mail) is\b|"
+    r"\bmy new (?:e-?mail|address|title)\b|\bmon nouveau (?:courriel|titre)\b|\bma nouvelle (?:adresse|fonction)\b|"
+    r"\bmi nuev[oa] (?:correo|dirección|cargo)\b|\bthe (?:right|correct) one\b|\bla bonne (?:adresse)?\b|\bel correcto\b|\bla correcta\b|\bcorrect (?:address|e-?mail) is\b|"
     r"\ben su lugar\b|\bà sa place\b|\bin (?:his|her|their) place\b|\bin place of\b|\binstead\b|\bplutôt que\b|\brather than\b|"
     r"\bactualizar (?:los datos|la lista|nuestra)\b|\bmettre à jour (?:la liste|notre)\b",
     re.IGNORECASE)
@@ -115,6 +116,11 @@ _MEETING = re.compile(
     r"declaración|accredit|acredit|accrédit|badge|accessib|observ|invit|particip|interpr[eé]t|evento paralelo|"
     r"événement parallèle|list of participants|liste des participants|lista de participantes|délégation|delegaci|"
     r"credencial",
+    re.IGNORECASE)
+_ACTION_REQUEST = re.compile(
+    r"\b(?:post|publish|upload|circulate|distribute|print)\b[^.?!]{0,40}\b(?:statement|document|paper|report|it|them)\b|"
+    r"\b(?:statement|document)\b[^.?!]{0,60}\b(?:posted|published|uploaded|circulated|distributed)\b|"
+    r"\b(?:publier|mettre en ligne|diffuser)\b|\b(?:publicar|difundir|subir)\b[^.?!]{0,40}\b(?:declaración|documento)\b",
     re.IGNORECASE)
 _REQUEST = re.compile(r"\bplease\b|\bwe would be grateful\b|\bcould you\b|\bwould you\b|\bkindly\b|\bmerci de\b|"
                       r"\bje vous prie\b|\bpor favor\b|\bles agradecer", re.IGNORECASE)
@@ -178,6 +184,9 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         cues.add("same_as_before")
         return "registration", cues
     meeting = bool(_MEETING.search(subject + "\n" + text))
+    if _ACTION_REQUEST.search(text) and meeting:
+        cues.add("action_requested")  # "please post our statement": a task for a person, not a question
+        return "other", cues
     if _QUESTION.search(text) and meeting:
         return "question", cues
     if has_attachment and _REGISTRATION_CUE.search(text) and re.search(r"attach|ci-joint|pièce jointe|adjunt", text, re.IGNORECASE):

@@ -96,6 +96,8 @@ SELF_WITHDRAW = re.compile(
     r"\bI (?:will |shall |would |can )?(?:unfortunately )?(?:not|no longer|be unable to|cannot|can[’']t|won[’']t)\b"
     r"(?:\s+[\w’']+){0,3}?\s+(?:attend|travel|participate|come|make it)\b|\bcancel my (?:registration|participation)\b|"
     r"\bje ne (?:pourrai|peux|serai|participerai)\b|\bannuler mon inscription\b|"
+    r"\b(?:will replace me|replaces me|will take my place|in my place|instead of me|me remplacera|à ma place|"
+    r"me reemplazará|en mi lugar)\b|"
     r"\bno (?:podré|puedo|voy a poder)\b(?:\s+\w+){0,2}?\s+(?:asistir|viajar|participar|ir)\b|\bcancelar mi inscripci[oó]n\b",
     re.IGNORECASE)
 _SELF_CORRECTION = re.compile(
