@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+from email_validator import EmailNotValidError, validate_email
 
 from parsers.intent import NEGATIVE_ATTENDANCE
 from parsers.names import (
@@ -207,8 +210,23 @@ def split_signature(lines: list[str]) -> int:
 
 
 def _clean_email(text: str) -> str | None:
+    """The first e-mail address in ``text``, validated (syntax only, no DNS) and lower-cased, or None."""
     m = EMAIL_RE.search(text)
-    return m.group(0).strip(".").lower() if m else None
+    return valid_email(m.group(0)) if m else None
+
+
+@lru_cache(maxsize=4096)
+def valid_email(candidate: str) -> str | None:
+    """``candidate`` as a valid address (email-validator, ``check_deliverability=False``), or None.
+
+    >>> valid_email("Ana.Ruiz@ICRC.org."), valid_email("a@b")
+    ('ana.ruiz@icrc.org', None)
+    """
+    try:
+        result = validate_email(candidate.strip(".;,"), check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return result.normalized.lower()
 
 
 def _strip_possessive(name: str) -> str:

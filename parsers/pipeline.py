@@ -239,7 +239,7 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
         r"(?:et non|and not|not|y no|instead of|au lieu de|en lugar de|en vez de|rather than|"
         r"(?:wrote|written|écrit|escribimos|escrito|typed|given|sent|envoyé|enviado)\b[^;@\n]{0,60}?\b(?:as|comme|como))\s+(?:à\s+|de\s+)?"
         r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", prep.body, re.IGNORECASE)}
-    loose = [m.group(0).lower().strip(".") for m in P.EMAIL_RE.finditer(prep.body)]
+    loose = [e for e in (D.valid_email(m.group(0)) for m in D.EMAIL_RE.finditer(prep.body)) if e]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
              and not _SECRETARIAT.match(e) and e not in wrong]
     if result.self_correction and len(loose) == 1:
