@@ -93,6 +93,8 @@ _CORRECT = re.compile(
     r"\bmy (?:title|function|name|e-?mail|address|position)\b.{0,20}\b(?:should be|should read|is now|has changed)\b|"
     r"\b(?:ma|mon) (?:fonction|titre|nom|adresse)\b.{0,20}\b(?:devrait être|est désormais)\b|"
     r"\bmi (?:cargo|nombre|correo|dirección)\b.{0,20}\b(?:debe ser|es ahora)\b|"
+    r"\bdisregard (?:our|the|my) (?:earlier|previous|first)\b|\breplaces? (?:all )?(?:the |our )?(?:earlier|previous)\b|"
+    r"\bannule et remplace\b|\bremplace (?:toutes )?(?:les|nos) (?:précédente|listes)|\bsustituye a\b|\breemplaza (?:a )?(?:la|nuestra) (?:anterior|lista)|"
     r"\bmy new (?:e-?mail|address|title)\b|\bmon nouveau (?:courriel|titre)\b|\bma nouvelle (?:adresse|fonction)\b|"
     r"\bmi nuev[oa] (?:correo|dirección|cargo)\b|\bthe (?:right|correct) one\b|\bla bonne (?:adresse)?\b|\bel correcto\b|\bla correcta\b|\bcorrect (?:address|e-?mail) is\b|"
     r"\ben su lugar\b|\bà sa place\b|\bin (?:his|her|their) place\b|\bin place of\b|\binstead\b|\bplutôt que\b|\brather than\b|"

@@ -101,7 +101,7 @@ JOB_WORDS = re.compile(
     r"\b(?:Officer|Manager|Adviser|Advisor|Director|Coordinator|Coordinador[a]?|Coordinat(?:eur|rice)|Assistant[e]?|"
     r"Asistente|Researcher|Specialist|Sp[ée]cialiste|Analyst|Head|Chief|President|Président[e]?|Presidente|Fellow|"
     r"Consultant[e]?|Chargée?|Conseill(?:er|ère)|Directeur|Directrice|Oficial|Jef[ea]|Asesor[a]?|Chercheu(?:r|se)|"
-    r"Advocate|Leader|Lead|Líder|Associate|Secretary|Secretari[oa]|Representative|Delegate|Expert[e]?|Intern|"
+    r"Advocate|Leader|Lead|Líder|Associate|Chef|Cheffe|Jefe|Jefa|Secretary|Secretari[oa]|Representative|Delegate|Expert[e]?|Intern|"
     r"Campaigner|Campañista|Focal Point|Programme|Program|Project|Proyecto|Projet|Sobreviviente|Especialista|"
     r"Responsable|Counsellor|Counselor|Attaché|Agregad[oa]|Consejer[oa]|Investigador[a]?|Abogad[oa]|Lawyer)\b", re.IGNORECASE)
 _WEBMAIL = frozenset({

@@ -59,7 +59,9 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
     result.self_correction = bool(_SELF_CORRECTION.search(body))
     result.self_withdrawn = bool(SELF_WITHDRAW.search(body))
     result.self_registration = result.self_correction or any(
-        _SELF.search(s) and not _WITHDRAW.search(s) and not SELF_WITHDRAW.search(s) and not re.search(
+        _SELF.search(s) and not _WITHDRAW.search(s) and not SELF_WITHDRAW.search(s)
+        and not re.search(r"\b(?:we|I) (?:have |had )?registered\b|\bnous avons inscrit|\bhemos inscrito", s, re.IGNORECASE)
+        and not re.search(
         r"address|adress|correspond|contact|dirig|in copy|en copie", s, re.IGNORECASE) for s in sentences(body))
     lines = normalise_key_values(body.split("\n"))
     people: list[Person] = []
@@ -98,14 +100,18 @@ def merge_people(people: list[Person]) -> list[Person]:
     """One entry per person: the same name found by two shapes keeps the richer details."""
     merged: list[Person] = []
     for p in people:
-        key = name_key(p.name)
-        twin = next((q for q in merged if name_key(q.name) == key), None)
+        key = set(name_key(p.name))
+        # the same person, or a shorter form of the name ("Arne Nygård" inside "Per Arne Nygård")
+        twin = next((q for q in merged if set(name_key(q.name)) == key or (
+            min(len(key), len(name_key(q.name))) >= 2 and (key <= set(name_key(q.name)) or set(name_key(q.name)) <= key))),
+            None)
         if twin is None:
             merged.append(p)
             continue
         idx = merged.index(twin)
         merged[idx] = replace(
             twin,
+            name=twin.name if len(twin.name.split()) >= len(p.name.split()) else p.name,
             honorific=twin.honorific or p.honorific,
             function=twin.function or p.function,
             organization=twin.organization or p.organization,

@@ -490,12 +490,14 @@ def _name_ok(name: str, ctx: Context, *, strong_layout: bool) -> bool:
 
 # Capitalised words that start lines but are not names ("Passport details", "Thank you", "Best Regards").
 _NOT_NAME_WORDS = frozenset({
+    "For", "From", "To", "With", "On", "In", "At", "As", "By", "Our", "The", "This", "These", "We", "Regarding",
+    "Re", "Subject", "Attention", "Attn", "Pour", "Para", "Por", "Nous", "Notre", "Nuestra", "Nuestro",
     "Passport", "Thank", "Thanks", "Best", "Kind", "Regards", "Dear", "Please", "Name", "Function", "Title",
     "Position", "Organisation", "Organization", "Tel", "Phone", "Mobile", "Email", "E-mail", "Contact", "Head",
     "Delegation", "Members", "Member", "Meeting", "States", "Parties", "Convention", "Cluster", "Munitions",
     "Seventh", "Geneva", "Secretariat", "Programme", "Program", "Director", "Officer", "Adviser", "Advisor",
     "Manager", "Coordinator", "Researcher", "Assistant", "Unit", "Division", "Office", "Street", "Avenue", "Rue",
-    "Route", "Chemin", "Road", "Palais", "Nations", "United", "Sent", "From", "Subject", "Date", "Mines", "Action",
+    "Route", "Chemin", "Road", "Palais", "Nations", "United", "Sent", "Date", "Mines", "Action",
     "Mine", "Humanitarian", "Disarmament", "Arms", "Policy", "Senior", "Chief", "Deputy", "Nom", "Fonction",
     "Courriel", "Cargo", "Correo", "Nombre", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "September",
     "August", "July", "Embargoed", "Unsubscribe", "Speakers", "Room", "Geneva,", "Lunch", "Side", "Event",

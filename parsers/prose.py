@@ -73,7 +73,7 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
             r",\s*(?:for|as|who|which|to|in|from|at the|on|pour|qui|que|comme|como|quien|quienes|para|en|dans|au|aux|"
             r"al|a la|y|and|et|will|would|se|est|es|is|has|have|a|ha|can|could|did|accompagnée?s?|accompanied|"
             r"acompañad[oa]s?|together|avec|con|along|ainsi|à|at|en|conduira|dirigera|participera|assistera|sera|"
-            r"seront|viendra|dirigirá|asistirá|participará|encabezará|presidirá|leads|heads|not|non|no|rather)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
+            r"seront|viendra|dirigirá|asistirá|participará|encabezará|presidirá|leads|heads|not|non|no|rather|instead)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
             + HONORIFIC_RE + r")|$",
             after)
         chunk = after[1:stop.start()] if stop and stop.start() > 0 else ""
@@ -94,6 +94,11 @@ def _role_before(sentence: str, start: int) -> str | None:
     """"Our Geneva Director, Mr. X" / "our communications officer, Ms. Y": the role written before a name."""
     before = sentence[:start]
     m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su|son|sa|ses|his|her)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", before, re.IGNORECASE)
+    if not m:
+        # "par le chef de bureau, M. X": an article, then a job title and a comma
+        am = re.search(r"\b(?:the|le|la|l['’]|el)\s*((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", before, re.IGNORECASE)
+        if am and JOB_WORDS.search(am.group(1)):
+            return am.group(1).strip()
     if not m:
         # "our Policy Officer Ms. Clara Jensen": no comma, but the words are a job title
         m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur)\s+((?:[\w'’-]+\s+){0,4}?[\w'’-]+)\s+$", before, re.IGNORECASE)
@@ -130,7 +135,8 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
             designation_only = bool(_HOD_DESIGNATION.search(sentence)) and not _REGISTER_VERB.search(
                 _HOD.sub(" ", sentence))
             if _REGISTER.search(sentence) and not _CONTACT.search(sentence) and not _WITHDRAW.search(sentence) \
-                    and not designation_only:
+                    and not designation_only and not _NOT_ATTENDEE.search(sentence) \
+                    and not _PAST_REGISTRATION.search(sentence):
                 for listed in _enumerated_people(sentence, ctx):
                     if name_key(listed.name) not in taken | {name_key(x.name) for x in people}:
                         people.append(listed)
@@ -181,6 +187,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
         withdraw = _WITHDRAW.search(sentence)
         contact = _CONTACT.search(sentence)
         previous_local: str | None = None
+        instead_of = _INSTEAD_OF.search(sentence)
         for k, m in enumerate(mentions):
             raw = _strip_possessive(m.group("name"))
             is_full = m in full
@@ -189,7 +196,9 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
             # ("ajouter Mme X, ..., et de retirer M. Y"); without one there, the sentence decides.
             before = sentence[(mentions[k - 1].end() if k else 0):m.start()]
             local = None
-            if _PRIOR_REGISTRATION.search(before) or _NOT_OURS_BEFORE.search(before):
+            if instead_of and m.start() >= instead_of.end():
+                local = "withdraw"  # "register X instead of Ms. Y"
+            elif _PRIOR_REGISTRATION.search(before) or _NOT_OURS_BEFORE.search(before):
                 local = "skip"  # "Further to our registration of Ms. X and Mr. Y, ...": already registered
             elif len(mentions) > 1 and not replace_with and not replaced_by:
                 if _WITHDRAW.search(before):
@@ -209,7 +218,8 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 role = "withdraw" if m.start() < replaced_by.start() else "add"
             elif withdraw:
                 role = "withdraw"
-            elif contact or _STATUS_QUERY.search(sentence[m.start():m.end() + 90]) or (
+            elif contact or _NOT_ATTENDEE.search(sentence) or _PAST_REGISTRATION.search(before) or \
+                    _STATUS_QUERY.search(sentence[m.start():m.end() + 90]) or (
                     not _REGISTER.search(sentence) and not EMAIL_RE.search(sentence) and not _TITLE_FIX.search(sentence)):
                 role = "skip"
             if _HOD.search(sentence) and role == "add" and (not is_full or (
@@ -271,6 +281,11 @@ _NOT_OURS_BEFORE = re.compile(
     r"\b(?:your|vos|votre|su|sus)\s+(?:colleagues?|collègues?|colegas?)\s+$|"
     r"\b(?:discussed with|spoke with|talked to|agreed with|met with|en accord avec|discuté avec|conversado con|hablado con)"
     r"(?:\s+\w+){0,3}?\s+$", re.IGNORECASE)
+_INSTEAD_OF = re.compile(r"\b(?:instead of|in place of|à la place de|au lieu de|en lugar de|en vez de)\b", re.IGNORECASE)
+_NOT_ATTENDEE = re.compile(r"\bspeakers?\b|\bpanel+ists?\b|\bmoderat(?:or|eur|ora)\b|\bintervenants?\b|\bponentes?\b|"
+                           r"\borateurs?\b|\bconferenciantes?\b", re.IGNORECASE)
+_PAST_REGISTRATION = re.compile(r"\b(?:we|I) (?:have |had )?registered\b|\bnous avons inscrit|\bj['’]ai inscrit|"
+                                r"\bhemos inscrito|\b(?:registramos|inscribimos)\b", re.IGNORECASE)
 _ALREADY_REGISTERED = re.compile(
     r"\b(?:both|they|he|she|all|tous|toutes|ambos|ambas|ellos|ellas)\b(?:\s+\w+){0,2}?\s+(?:were|was|are|is|have been|has been|"
     r"sont|ont été|fueron|están|estaban)\s+(?:already\s+|déjà\s+|ya\s+)?(?:registered|inscrite?s?|inscrit[oa]s?)\b",
