@@ -423,7 +423,6 @@ def report(day: object, mode: str, force: bool, save_dir: Path | None, config_pa
              intake report --send --config config.toml
              intake report --date 2017-08-10 --save report-folder --config config.toml
     """
-    from zoneinfo import ZoneInfo
 
     from intake.report import queue_report, render_everything, report_moment, save_report_files
     from intake.store import utcnow
@@ -434,7 +433,7 @@ def report(day: object, mode: str, force: bool, save_dir: Path | None, config_pa
     as_of = now
     if day is not None:
         wanted = day.date()  # type: ignore[attr-defined]
-        if wanted != now.astimezone(ZoneInfo(cfg.meeting.timezone)).date():
+        if wanted != now.astimezone(cfg.meeting.zone).date():
             as_of = report_moment(cfg, wanted)
     store = open_store(cfg)
     if save_dir is not None or mode == "stdout":

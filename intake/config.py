@@ -14,9 +14,10 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.errors import ConfigError
 
@@ -38,7 +39,23 @@ class MeetingConfig:
     website: str = "https://www.unog.ch/ccm"
     languages: tuple[str, ...] = LANGUAGES
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The secretariat's time zone: deadlines and report times are days and hours there."""
+        return ZoneInfo(self.timezone)
+
+    def local_date(self, moment: datetime) -> date:
+        """The secretariat's calendar day at ``moment`` (a naive moment counts as UTC)."""
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(self.zone).date()
+
     def validate(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError("meeting.timezone", f"{self.timezone!r} is not a known time zone",
+                              'write an IANA name, e.g. "Europe/Zurich" or "America/New_York"') from None
         if self.end < self.start:
             raise ConfigError("meeting.end", f"{self.end} is before meeting.start {self.start}",
                               "give the last day of the meeting, on or after its first day")

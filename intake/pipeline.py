@@ -16,9 +16,8 @@ import json
 import logging
 import traceback
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.apply import Applied, apply_extraction
 from intake.config import Config
@@ -200,13 +199,7 @@ def is_late(cfg: Config, received_at: datetime | None) -> bool:
     """After the end of the deadline day, in the secretariat's time zone."""
     if received_at is None:
         return False
-    try:
-        tz: tzinfo = ZoneInfo(cfg.meeting.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = UTC
-    if received_at.tzinfo is None:
-        received_at = received_at.replace(tzinfo=UTC)
-    return received_at.astimezone(tz).date() > cfg.meeting.deadline
+    return cfg.meeting.local_date(received_at) > cfg.meeting.deadline
 
 
 def choose_reply(ex: Extraction, applied: Applied, *, late: bool) -> str | None:

@@ -161,7 +161,7 @@ def _when(text: str | None) -> datetime | None:
 
 def report_moment(cfg: Config, day: date) -> datetime:
     """The moment the report of ``day`` is due: ``report.send_at`` local time that day, in UTC."""
-    tz = ZoneInfo(cfg.meeting.timezone)
+    tz = cfg.meeting.zone
     return datetime.combine(day, cfg.report.send_at, tzinfo=tz).astimezone(UTC)
 
 
@@ -172,7 +172,7 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
     """
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    tz = ZoneInfo(cfg.meeting.timezone)
+    tz = cfg.meeting.zone
     local = now.astimezone(tz)
     t = iso(now)
     since = now - WINDOW
@@ -438,7 +438,7 @@ def queue_report(store: Store, cfg: Config, *, now: datetime, as_of: datetime | 
         raise ConfigError("report.recipients", "is empty, so the report has nobody to go to",
                           'write e.g. recipients = ["secretary@example.org"] in the [report] section')
     moment = as_of or now
-    day = moment.astimezone(ZoneInfo(cfg.meeting.timezone)).date()
+    day = moment.astimezone(cfg.meeting.zone).date()
     key = report_job_key(day)
     if store.job_done(key) and not force:
         return QueuedReport(day, (), True)
@@ -473,7 +473,7 @@ def daily_report_tick(store: Store, cfg: Config, now: datetime) -> None:
         return
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    local = now.astimezone(ZoneInfo(cfg.meeting.timezone))
+    local = now.astimezone(cfg.meeting.zone)
     if local.time() < cfg.report.send_at or store.job_done(report_job_key(local.date())):
         return
     try:

@@ -199,7 +199,7 @@ def parse_mime(raw: bytes) -> MailParts:
         if ctype in {"message/delivery-status", "text/rfc822-headers"}:
             continue
         if _is_attachment(part) and not (ctype == "text/plain" and not part.get_filename() and not plain):
-            data = _payload_bytes(part)
+            data = payload_bytes(part)
             text = extract_attachment_text(_filename(part), ctype, data)
             attachments.append(Attachment(filename=_filename(part), content_type=ctype, size=len(data), text=text))
             continue
@@ -214,7 +214,7 @@ def parse_mime(raw: bytes) -> MailParts:
         elif ctype == "text/html":
             html.append(_part_text(part))
         elif ctype.startswith(("image/", "application/")):
-            data = _payload_bytes(part)
+            data = payload_bytes(part)
             attachments.append(Attachment(filename=_filename(part), content_type=ctype, size=len(data),
                                           text=extract_attachment_text(_filename(part), ctype, data)))
     html_text = "\n".join(html_to_text(h) for h in html) if html else None
@@ -227,7 +227,8 @@ def parse_mime(raw: bytes) -> MailParts:
                      parse_error=False, defects=defects)
 
 
-def _payload_bytes(part: Message) -> bytes:
+def payload_bytes(part: Message) -> bytes:
+    """The decoded bytes of a leaf part; a part whose transfer encoding is broken gives its text as written."""
     try:
         data = part.get_payload(decode=True)
     except Exception:  # noqa: BLE001

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.config import Config
 from intake.errors import TemplateError
@@ -42,13 +41,7 @@ class NoticeSummary:
 
 def local_today(cfg: Config, now: datetime) -> date:
     """The secretariat's calendar day (deadlines are days in ``meeting.timezone``)."""
-    try:
-        tz: tzinfo = ZoneInfo(cfg.meeting.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = UTC
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    return now.astimezone(tz).date()
+    return cfg.meeting.local_date(now)
 
 
 def due_reminder_offset(cfg: Config, today: date) -> int | None:

@@ -1,7 +1,7 @@
 """Config: typed, validated, and every mistake names the key and the fix."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 import pytest
@@ -83,3 +83,18 @@ def test_secret_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(ConfigError) as e:
         secret("X_TEST_SECRET", "mailbox.password_env")
     assert "export X_TEST_SECRET" in e.value.fix
+
+
+def test_unknown_time_zone_names_the_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as e:
+        load_config(write(tmp_path, '[meeting]\ntimezone = "Geneva"\n'))
+    assert e.value.key == "meeting.timezone" and "Europe/Zurich" in e.value.fix
+
+
+def test_local_date_is_the_secretariats_day() -> None:
+    from datetime import datetime
+
+    meeting = load_config(None).meeting
+    # 23:30 UTC on 18 August is already 19 August in Geneva (CEST, UTC+2)
+    assert meeting.local_date(datetime(2017, 8, 18, 23, 30, tzinfo=UTC)) == date(2017, 8, 19)
+    assert meeting.local_date(datetime(2017, 8, 18, 21, 59)) == date(2017, 8, 18)  # naive counts as UTC

@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from email.message import Message
 
+from parsers.mime import payload_bytes
+
 log = logging.getLogger("intake.web")
 
 SHOWN_HEADERS = ("From", "Reply-To", "To", "Cc", "Date", "Subject", "Message-ID")
@@ -109,14 +111,7 @@ def _part_bytes(part: Message) -> bytes:
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
         return inner.as_bytes() if isinstance(inner, Message) else b""
-    try:
-        data = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001
-        data = None
-    if isinstance(data, bytes):
-        return data
-    text = part.get_payload()
-    return text.encode("utf-8", "surrogateescape") if isinstance(text, str) else b""
+    return payload_bytes(part)
 
 
 def attachment_bytes(raw: bytes, index: int) -> tuple[AttachmentInfo, bytes] | None:
