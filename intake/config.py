@@ -208,6 +208,7 @@ class ReviewConfig:
     secure_cookie: bool = False  # true when a TLS reverse proxy serves the page (cookie sent over HTTPS only)
     login_max_attempts: int = 5  # failed logins per user name and per client address ...
     login_window_seconds: int = 900  # ... within this many seconds, before further attempts are refused
+    page_size: int = 50  # rows per page on the queue and the participants list
 
     def validate(self) -> None:
         if not self.host:
@@ -224,6 +225,9 @@ class ReviewConfig:
         if self.login_window_seconds < 1:
             raise ConfigError("review.login_window_seconds", "must be at least 1",
                               "write e.g. login_window_seconds = 900")
+        if not 1 <= self.page_size <= 1000:
+            raise ConfigError("review.page_size", f"{self.page_size} is not between 1 and 1000",
+                              "write e.g. page_size = 50")
 
 
 @dataclass(frozen=True)

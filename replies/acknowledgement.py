@@ -146,8 +146,9 @@ def queue_acknowledgement(store: Store, cfg: Config, *, message_row_id: int, rec
                           now: datetime, extraction: Extraction | None = None, organization: str | None = None,
                           answer_allowed: bool = True, organization_id: int | None = None,
                           late: bool = False) -> tuple[int | None, Decision]:
-    """The acknowledgement lists exactly the people this message put on the record."""
-    ctx: dict[str, Any] = {"representatives": recorded, "late": late}
+    """The acknowledgement lists exactly the people this message put on the record. Sent by the daemon, so the
+    template says so (``reviewed_by_person``: the review page passes True when a person approved it)."""
+    ctx: dict[str, Any] = {"representatives": recorded, "late": late, "reviewed_by_person": False}
     if organization:
         ctx["organization"] = organization
     return queue_reply(store, cfg, kind="acknowledgement", message_row_id=message_row_id, extraction=extraction,

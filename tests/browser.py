@@ -255,3 +255,40 @@ def chromium_page() -> Iterator[Any]:
             yield context.new_page()
         finally:
             context.close()
+
+
+def seed_many(cfg: Config, n: int = 130) -> list[int]:
+    """``n`` more flagged replies from ``n`` organisations, each with two people, stored in an order that is
+    not their arrival order (some arrive at the same minute): what a real meeting's queue looks like.
+    Returns the new flag ids in the order the queue must show them (arrival, then flag id)."""
+    import random
+
+    rng = random.Random(7)
+    arrivals = [NOW - timedelta(days=20) + timedelta(minutes=37 * (i // 2)) for i in range(n)]  # pairs tie
+    order = list(range(n))
+    rng.shuffle(order)
+    store = Store(cfg.store.path)
+    made: list[tuple[datetime, int]] = []
+    try:
+        for i in order:
+            t = arrivals[i]
+            name = f"Delegation {i:03d} of Ruritania"
+            with store.transaction():
+                org = store.add_organization(name, emails=[f"desk{i}@ruritania{i}.org"], invited=True,
+                                             now=NOW - timedelta(days=40))
+                for who in ("Head", "Member"):
+                    store.add_representative(org, name=f"{who} Person{i:03d}", now=t,
+                                             head_of_delegation=who == "Head")
+            raw = mail(sender=f"desk{i}@ruritania{i}.org", subject=f"Registration {i:03d}", text="Please register.",
+                       sent=t, message_id=f"many-{i}@ruritania.org")
+            kept = store.keep_raw("maildir:/inbox", f"many-{i}", raw, now=t, received_at=t,
+                                  message_id=f"many-{i}@ruritania.org", sender=f"desk{i}@ruritania{i}.org",
+                                  subject=f"Registration {i:03d}")
+            with store.transaction():
+                _processed(store, kept.id, org, "registration")
+                flag = store.add_flag("low_confidence" if i % 3 else "webmail_sender", f"number {i:03d}",
+                                      now=NOW - timedelta(hours=1), message_id=kept.id, organization_id=org)
+            made.append((t, flag))
+    finally:
+        store.close()
+    return [f for _t, f in sorted(made)]

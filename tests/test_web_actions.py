@@ -247,3 +247,35 @@ def test_editing_an_organisation_and_remembering_a_sender(seeded: Seeded, store:
     with pytest.raises(actions.ActionRefused, match="not valid"):
         actions.update_organization(store, seeded.gichd_org, {**form, "emails": "nope"}, username="bob", now=NOW)
     assert events_by(store, "user:bob") == ["organization.address_added", "organization.changed"]
+
+
+REVIEWED = {"en": ("checked by the Secretariat before it was sent", "sent automatically"),
+            "fr": ("vérifié par le Secrétariat avant son envoi", "envoyé automatiquement"),
+            "es": ("revisado por la Secretaría antes de su envío", "se envió automáticamente")}
+
+
+def mail_text(raw: bytes) -> str:
+    import email
+    import email.policy
+
+    part = email.message_from_bytes(raw, policy=email.policy.default).get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+def test_an_approved_acknowledgement_says_a_person_checked_it(seeded: Seeded, store: Store, language: str) -> None:
+    reviewed, automatic = REVIEWED[language]
+    store.db.execute("UPDATE messages SET language = ? WHERE id = ?", (language, seeded.gichd_message))
+    # what the daemon queued before review says it went automatically (that one is English)
+    early = store.one("SELECT raw FROM outbox WHERE id = ?", (seeded.early_ack,))
+    assert early and "This acknowledgement was sent automatically." in mail_text(early["raw"])
+    preview = actions.acknowledgement_text(store, seeded.cfg, seeded.gichd_message)
+    assert reviewed in preview and automatic not in preview
+    done = actions.resolve_message(store, seeded.cfg, seeded.gichd_message, "approve_ack", username="bob", now=NOW)
+    assert done.startswith("approved; acknowledgement queued")
+    ack = store.one("SELECT raw, language, status FROM outbox WHERE kind = 'acknowledgement' AND status = 'queued'")
+    assert ack and ack["language"] == language
+    text = mail_text(ack["raw"])
+    assert reviewed in text and automatic not in text, text
+    assert "Jon Smtih" in text and seeded.cfg.meeting.reference in text

@@ -1,7 +1,8 @@
 """The review page in a real headless Chromium: a person fixes a flagged registration in a minute.
 
 Screenshots go to test-output/ (fixture ``output_dir``): review-queue.png, review-message.png,
-review-message-corrected.png, review-after-approve.png, review-organisations.png, review-participants.png.
+review-message-corrected.png, review-after-approve.png, review-organisations.png, review-participants.png,
+review-queue-page2.png, review-participants-page2.png.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from browser import (
     chromium_page,
     review_config,
     seed,
+    seed_many,
     seed_through_pipeline,
 )
 
@@ -119,6 +121,8 @@ def test_correct_a_name_mark_the_head_and_approve(tmp_path: Path, page: Any, out
         text = body_of(acks[0]["raw"])
         assert re.search(r"Mr\. Peter Brown, Director of Policy \(Head of Delegation\)", text), text
         assert "Ms. Jane Doe, Advocacy Officer" in text and "Petr" not in text
+        assert "checked by the Secretariat before it was sent" in text and "sent automatically" not in text
+        assert "This acknowledgement was sent automatically." in body_of(early_ack[0]["raw"])
 
         store = Store(piped.cfg.store.path)
         try:
@@ -180,3 +184,44 @@ def test_ask_for_clarification_with_edited_text(live_server: LiveServer, seeded:
     mails = [m for m in outbox(seeded.cfg) if m["kind"] == "clarification"]
     assert len(mails) == 1 and "Which passport do the delegates hold?" in body_of(mails[0]["raw"])
     assert mails[0]["subject"].startswith("Re: Question")
+
+
+def test_paging_through_a_long_queue_keeps_the_filter(tmp_path: Path, page: Any, output_dir: Path) -> None:
+    import dataclasses
+
+    cfg = review_config(tmp_path)
+    cfg = dataclasses.replace(cfg, review=dataclasses.replace(cfg.review, page_size=20))
+    seed(cfg)
+    order = seed_many(cfg, 130)
+    with LiveServer(cfg) as server:
+        log_in(page, server)
+        rows = page.locator("table.queue tbody tr")
+        assert rows.count() == 20
+        assert "Flags 1–20 of 133" in page.locator("nav.pager").first.inner_text()
+        first_page = [rows.nth(i).locator(".detail").inner_text() for i in range(20)]
+        page.locator("nav.pager").first.get_by_role("link", name="Next →").click()
+        page.wait_for_url(server.url + "/?page=2")
+        assert page.locator("table.queue tbody tr").count() == 20
+        second = page.locator("table.queue tbody tr").first.locator(".detail").inner_text()
+        assert second not in first_page
+        page.screenshot(path=str(output_dir / "review-queue-page2.png"), full_page=True)
+        # filter by reason, then page: the filter stays in the links
+        page.get_by_label("Reason").select_option("webmail_sender")
+        page.get_by_role("button", name="Filter").click()
+        page.wait_for_load_state()
+        assert "of 45" in page.locator("nav.pager").first.inner_text()  # 44 of the 130, and GICHD's
+        page.locator("nav.pager").last.get_by_role("link", name="Next →").click()
+        page.wait_for_url(server.url + "/?reason=webmail_sender&page=2")  # an empty search is left out
+        assert page.get_by_label("Reason").input_value() == "webmail_sender"
+        reasons = page.locator("table.queue .reason").all_inner_texts()
+        assert len(reasons) == 20 and set(reasons) == {"webmail_sender"}
+        page.locator("nav.pager").first.get_by_role("link", name="← Previous").click()
+        page.wait_for_load_state()
+        assert "Flags 1–20 of 45" in page.locator("nav.pager").first.inner_text()
+
+        page.get_by_role("link", name="Participants").click()
+        page.locator("nav.pager").first.get_by_role("link", name="Next →").click()
+        page.wait_for_url(server.url + "/participants?page=2")
+        assert "People 21–40 of 262" in page.locator("nav.pager").first.inner_text()
+        page.screenshot(path=str(output_dir / "review-participants-page2.png"), full_page=True)
+    assert len(order) == 130

@@ -201,7 +201,7 @@ def acknowledgement_text(store: Store, cfg: Config, message_row_id: int) -> str:
     org_id = store.scalar("SELECT organization_id FROM messages WHERE id = ?", (message_row_id,))
     org = store.organization(org_id) if org_id else None
     context = {**_context(store, cfg, target, org), "representatives": store.representatives(org_id) if org else [],
-               "late": _is_late(store, message_row_id)}
+               "late": _is_late(store, message_row_id), "reviewed_by_person": True}
     return render_mail("acknowledgement", target.language, context, templates_dir=cfg.replies.templates_dir).text
 
 
@@ -302,7 +302,8 @@ def resolve_message(store: Store, cfg: Config, message_row_id: int, choice: str,
                 out_id, decision = queue_reply(
                     store, cfg, kind="acknowledgement", message_row_id=message_row_id, now=now,
                     organization_id=org["id"] if org else None, dedupe_key=key, manual=True,
-                    context={"representatives": people, "late": _is_late(store, message_row_id)})
+                    context={"representatives": people, "late": _is_late(store, message_row_id),
+                             "reviewed_by_person": True})  # the template must not say "sent automatically"
                 if out_id is None and not decision.reason.startswith("already queued"):
                     raise ActionRefused(f"No acknowledgement can be sent: {decision.reason}. "
                                         "Approve without reply instead.")

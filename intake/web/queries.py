@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,15 +33,43 @@ def age_text(created_at: str | None, now: datetime) -> str:
     return f"{mins} min"
 
 
-def open_flag_queue(store: Store, *, now: datetime, reason: str | None = None,
-                    search: str | None = None) -> list[dict[str, Any]]:
-    """Open flags, oldest message first, with the message's sender and subject and the organisation's name."""
-    # waiting since the message arrived (a backlog processed at once still sorts by arrival)
-    sql = ("SELECT f.id, f.reason, f.detail, coalesce(m.received_at, f.created_at) AS since, f.message_id,"
-           " f.organization_id,"
-           " coalesce(o.name, mo.name) AS organization, coalesce(f.organization_id, m.organization_id) AS org_id,"
-           " m.sender, m.subject, m.received_at"
-           " FROM flags f LEFT JOIN messages m ON m.id = f.message_id"
+@dataclass(frozen=True)
+class Page:
+    """One page of a long list: ``number`` counts from 1; ``offset`` is the first row's index."""
+
+    number: int
+    size: int
+    total: int
+
+    @classmethod
+    def of(cls, requested: str | int | None, size: int, total: int) -> Page:
+        """The page asked for in the query string, kept within 1 .. the last page (a stale link still works)."""
+        try:
+            number = int(requested or 1)
+        except ValueError:
+            number = 1
+        last = max(1, -(-total // size))
+        return cls(min(max(1, number), last), size, total)
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first_row(self) -> int:
+        return min(self.offset + 1, self.total)
+
+    @property
+    def last_row(self) -> int:
+        return min(self.offset + self.size, self.total)
+
+
+def _queue_filter(reason: str | None, search: str | None) -> tuple[str, list[Any]]:
+    sql = ("FROM flags f LEFT JOIN messages m ON m.id = f.message_id"
            " LEFT JOIN organizations o ON o.id = f.organization_id"
            " LEFT JOIN organizations mo ON mo.id = m.organization_id"
            " WHERE f.status = 'open'")
@@ -54,7 +83,31 @@ def open_flag_queue(store: Store, *, now: datetime, reason: str | None = None,
                 " WHERE r.organization_id = coalesce(f.organization_id, m.organization_id)"
                 " AND r.name LIKE ? ESCAPE '\\'))")
         params += [_like(search)] * 4
-    rows = store.query(sql + " ORDER BY since, f.id", params)
+    return sql, params
+
+
+def open_flag_count(store: Store, *, reason: str | None = None, search: str | None = None) -> int:
+    """How many open flags :func:`open_flag_queue` would list without a limit."""
+    where, params = _queue_filter(reason, search)
+    return int(store.scalar("SELECT count(*) " + where, params) or 0)
+
+
+def open_flag_queue(store: Store, *, now: datetime, reason: str | None = None, search: str | None = None,
+                    limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+    """Open flags, oldest message first, with the message's sender and subject and the organisation's name.
+
+    ``limit``/``offset`` give one page; the order (arrival, then flag id) is total, so pages never overlap.
+    """
+    # waiting since the message arrived (a backlog processed at once still sorts by arrival)
+    where, params = _queue_filter(reason, search)
+    sql = ("SELECT f.id, f.reason, f.detail, coalesce(m.received_at, f.created_at) AS since, f.message_id,"
+           " f.organization_id,"
+           " coalesce(o.name, mo.name) AS organization, coalesce(f.organization_id, m.organization_id) AS org_id,"
+           " m.sender, m.subject, m.received_at " + where + " ORDER BY since, f.id")
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params += [limit, offset]
+    rows = store.query(sql, params)
     for r in rows:
         r["age"] = age_text(r["since"], now)
         r["reason_text"] = FLAG_CODES.get(r["reason"], "")
@@ -153,16 +206,32 @@ def unassigned_messages(store: Store) -> list[dict[str, Any]]:
         " WHERE organization_id IS NULL ORDER BY id DESC LIMIT 200")
 
 
-def participants(store: Store, *, search: str | None = None) -> list[dict[str, Any]]:
-    """Registered people, grouped by organisation, head of delegation first."""
-    sql = ("SELECT r.*, o.name AS org_name, o.category FROM representatives r"
-           " JOIN organizations o ON o.id = r.organization_id WHERE r.status = 'registered'")
+def _participants_filter(search: str | None) -> tuple[str, list[Any]]:
+    sql = (" FROM representatives r JOIN organizations o ON o.id = r.organization_id"
+           " WHERE r.status = 'registered'")
     params: list[Any] = []
     if search:
         sql += (" AND (r.name LIKE ? ESCAPE '\\' OR o.name LIKE ? ESCAPE '\\'"
                 " OR coalesce(r.email, '') LIKE ? ESCAPE '\\')")
         params += [_like(search)] * 3
-    return store.query(sql + " ORDER BY o.name COLLATE NOCASE, r.head_of_delegation DESC, r.id", params)
+    return sql, params
+
+
+def participant_count(store: Store, *, search: str | None = None) -> int:
+    where, params = _participants_filter(search)
+    return int(store.scalar("SELECT count(*)" + where, params) or 0)
+
+
+def participants(store: Store, *, search: str | None = None, limit: int | None = None,
+                 offset: int = 0) -> list[dict[str, Any]]:
+    """Registered people, grouped by organisation, head of delegation first (``limit``/``offset``: one page)."""
+    where, params = _participants_filter(search)
+    sql = ("SELECT r.*, o.name AS org_name, o.category" + where
+           + " ORDER BY o.name COLLATE NOCASE, o.id, r.head_of_delegation DESC, r.id")
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params += [limit, offset]
+    return store.query(sql, params)
 
 
 def search_messages(store: Store, q: str, limit: int = 100) -> list[dict[str, Any]]:

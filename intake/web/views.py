@@ -109,6 +109,18 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def pager(request: Request, page: queries.Page) -> dict[str, Any]:
+    """The page and links to the previous and next ones, keeping every other query parameter (filter, search)."""
+    def link(number: int) -> str:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "page" and v]
+        if number > 1:
+            params.append(("page", str(number)))
+        return request.url.path + (f"?{urlencode(params)}" if params else "")
+
+    return {"page": page, "prev_url": link(page.number - 1) if page.number > 1 else None,
+            "next_url": link(page.number + 1) if page.number < page.pages else None}
+
+
 def _int(value: str | None) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
@@ -178,11 +190,15 @@ async def queue(request: Request) -> Response:
     q = (request.query_params.get("q") or "").strip() or None
 
     def load(store: Store) -> dict[str, Any]:
-        return {"rows": queries.open_flag_queue(store, now=review.now(), reason=reason, search=q),
-                "reasons": queries.open_flag_reasons(store)}
+        total = queries.open_flag_count(store, reason=reason, search=q)
+        page = queries.Page.of(request.query_params.get("page"), review.cfg.review.page_size, total)
+        return {"rows": queries.open_flag_queue(store, now=review.now(), reason=reason, search=q,
+                                                limit=page.size, offset=page.offset),
+                "reasons": queries.open_flag_reasons(store), "page": page}
 
     data = await review.db(load)
-    return render(request, "queue.html", reason=reason, q=q or "", **data)
+    paging = pager(request, data.pop("page"))
+    return render(request, "queue.html", reason=reason, q=q or "", **data, **paging)
 
 
 async def search(request: Request) -> Response:
@@ -463,8 +479,14 @@ async def organization_update(request: Request) -> Response:
 async def participants_page(request: Request) -> Response:
     review = _review(request)
     q = (request.query_params.get("q") or "").strip() or None
-    rows = await review.db(queries.participants, search=q)
-    return render(request, "participants.html", q=q or "", rows=rows)
+
+    def load(store: Store) -> tuple[queries.Page, list[dict[str, Any]]]:
+        total = queries.participant_count(store, search=q)
+        page = queries.Page.of(request.query_params.get("page"), review.cfg.review.page_size, total)
+        return page, queries.participants(store, search=q, limit=page.size, offset=page.offset)
+
+    page, rows = await review.db(load)
+    return render(request, "participants.html", q=q or "", rows=rows, **pager(request, page))
 
 
 EXPORTS = {
