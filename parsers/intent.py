@@ -13,14 +13,22 @@ from parsers.policy_headers import HeaderSignals
 # ("will unfortunately not be able to attend", "ne pourra finalement pas participer", "no podrá viajar").
 NEGATIVE_ATTENDANCE = re.compile(
     r"\b(?:not|no longer|unable to|cannot|can[’']t|won[’']t)\b(?:\s+[\w’']+){0,4}?\s+"
-    r"(?:attend|participate|travel|come|join|make it|be (?:present|represented|attending|participating)|"
+    r"(?:attend|participate|travel|come|join|make it|be (?:present|represented|attending|participating|travell?ing|coming)|"
     r"send (?:a delegation|anyone|someone|a representative|representatives))\b|"
     r"\bne\b(?:\s+[\w’']+){0,3}?\s+(?:pas|plus)\b(?:\s+[\w’']+){0,3}?\s+"
     r"(?:participer|assister|venir|voyager|se rendre|être (?:présente?s?|représentée?s?))\b|"
     r"\bn['’](?:assistera|participera|assisteront|participeront)\b|"
     r"\bne\s+(?:viendr\w*|vien\w*|particip\w*|assist\w*|pourr\w*|peu\w*|ser\w*|se rendr\w*)(?:\s+[\w’']+){0,2}?\s+(?:pas|plus)\b|"
-    r"\bno\b(?:\s+[\w’']+){0,3}?\s+(?:asistir|asistirá|asistirán|participar|participará|participarán|viajar|venir|"
-    r"estar (?:presentes?|representad[oa]s?))\b",
+    r"\bno\b(?:\s+[\w’']+){0,3}?\s+(?:asistir\w*|particip(?:ar|ará|arán|aremos)|viaj(?:ar|ará|arán|aremos)|venir|vendr\w+|"
+    r"enviar\w* (?:una |ninguna |a )?(?:delegaci[oó]n|representantes?|nadie)|estar (?:presentes?|representad[oa]s?))\b|"
+    # infinitives ("decided not to send a delegation", "a décidé de ne pas envoyer de délégation")
+    r"\bne (?:pas|plus)\s+(?:envoyer|participer|assister|venir|se rendre|voyager|être (?:présente?s?|représentée?s?))\b|"
+    r"\bne\b(?:\s+[\w’']+){0,3}?\s+pas\s+envoyer\b|"
+    # nobody comes: "nobody from PAX will be travelling", "personne ne pourra venir", "nadie podrá asistir"
+    r"\b(?:nobody|no one|no-one|none of us)\b(?:\s+[\w’']+){0,4}?\s+(?:will|can|shall|is able to|is going to)\s+"
+    r"(?:be\s+)?(?:attend|travel|come|join|participat|present|go)\w*|"
+    r"\bpersonne\b(?:\s+[\w’']+){0,4}?\s+ne\s+(?:pourra|viendra|participera|sera|se rendra|assistera|fera)\b|"
+    r"\bnadie\b(?:\s+[\w’']+){0,4}?\s+(?:podrá|asistirá|viajará|participará|estará|irá|vendrá)\b",
     re.IGNORECASE)
 _FIRST_PERSON_SINGULAR = re.compile(r"\b(?:I|I['’]m|je|j['’]|yo|me|myself)\b", re.IGNORECASE)
 _MENTION_HINT = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|M|Mme|Sr|Sra)\.?\s+[A-ZÀ-Þ]")
@@ -75,11 +83,14 @@ _CANCEL = re.compile(
     r"\b(?:we|[A-Z]{2,}[\w-]*) (?:will|shall) not (?:be )?(?:attend(?:ing)?|participat(?:e|ing)|send(?:ing)? (?:anyone|a delegation))\b|"
     r"\bnot be (?:attending|participating) (?:the|this)\b|\bpull(?:ing)? out of\b|\bannul(?:er|ons) (?:notre|la) participation\b|"
     r"\bnous (?:ne pourrons pas|devons renoncer)\b|\bnous désist|\bdésistement\b|\bannulation de (?:notre|l['’])\b|"
-    r"\bno (?:podremos|vamos a poder) (?:asistir|participar|estar presentes)\b|\bretirar (?:nuestra|la) (?:inscripci[oó]n|participaci[oó]n)\b",
+    r"\bno (?:podremos|vamos a poder) (?:asistir|participar|estar presentes)\b|"
+    r"\btake us off\b|\bremove us from\b|\bretirez-nous\b|\bnous retirer de la liste\b|\bdarnos de baja\b|"
+    r"\bdecided not to (?:send|attend|participate|travel|take part)\b|\bdécidé de ne pas (?:envoyer|participer|assister)\b|"
+    r"\bdecidido no (?:enviar|asistir|participar|viajar)\b|\bretirar (?:nuestra|la) (?:inscripci[oó]n|participaci[oó]n)\b",
     re.IGNORECASE)
 _CORRECT = re.compile(
     r"\breplace\b|\breplaced\b|\bchanges?\b (?:to|in)\b|\bfollowing (?:two |three )?changes\b|\bcorrect(?:ion|ed)?\b|"
-    r"\bmisspel|\bmisspelt\b|\bspelled\b|\berrors?\b (?:crept|in (?:my|our))|"
+    r"\bmisspel|\bmisspelt\b|\bspel(?:led|t)\b|\berrors?\b (?:crept|in (?:my|our))|"
     r"\bmodifications?\b|\bremplac|\bcorriger\b|\berreur\b|\bcorregir\b|\bun error\b|\breemplaz|\bsustitu|"
     r"\bupdate (?:to|of) (?:our|the) (?:delegation|registration)|\bno longer (?:be )?able to attend\b|"
     r"\b(?:will )?no longer attend\b|\brest of (?:the|our) (?:\w+ )?delegation\b|\breste de (?:la|notre) délégation\b|"
@@ -98,7 +109,10 @@ _CORRECT = re.compile(
     r"\bmy new (?:e-?mail|address|title)\b|\bmon nouveau (?:courriel|titre)\b|\bma nouvelle (?:adresse|fonction)\b|"
     r"\bmi nuev[oa] (?:correo|dirección|cargo)\b|\bthe (?:right|correct) one\b|\bla bonne (?:adresse)?\b|\bel correcto\b|\bla correcta\b|\bcorrect (?:address|e-?mail) is\b|"
     r"\ben su lugar\b|\bà sa place\b|\bin (?:his|her|their) place\b|\bin place of\b|\binstead\b|\bplutôt que\b|\brather than\b|"
-    r"\bactualizar (?:los datos|la lista|nuestra)\b|\bmettre à jour (?:la liste|notre)\b",
+    r"\bactualizar (?:los datos|la lista|nuestra)\b|\bmettre à jour (?:la liste|notre)\b|"
+    # "please use x@y for her from now on": a new address for someone registered
+    r"\b(?:use|utilise[rz]?|usar|usen|utilic(?:e|en))\b[^;\n]{0,40}@[^;\n]{0,60}?\b(?:from now on|désormais|dorénavant|"
+    r"à l['’]avenir|en adelante|en lo sucesivo)\b",
     re.IGNORECASE)
 _QUESTION = re.compile(
     r"\?|\bcould you (?:please )?(?:advise|tell|let (?:me|us) know|confirm whether|clarify)\b|\bI would like to know\b|"
@@ -137,11 +151,81 @@ _SPAM = re.compile(
     r"\bspecial offer\b|\blimited time\b|\bunsubscribe\b|\bpromo(?:tion)?\b|\bdésabonner\b|\bdarse de baja\b", re.IGNORECASE)
 
 
-def is_auto_reply(subject: str, body: str) -> bool:
+# Structural signs of mail written by a machine or left behind by an absent person, in en/fr/es. One alone
+# proves little (a person may write "until 25 August"); two kinds together in a short text are an automatic answer.
+_AUTO_SIGNS: tuple[re.Pattern[str], ...] = (
+    # an absence with an end date: "until 25 August", "jusqu'au 25 août inclus", "hasta el 25 de agosto"
+    re.compile(r"\b(?:until|till|through|back on|returning on|jusqu['’](?:au|à)|de retour le|hasta(?: el)?|"
+               r"regres(?:o|aré) el)\b[^.\n]{0,25}?\b\d{1,2}\b", re.IGNORECASE),
+    # someone else to write to
+    re.compile(r"\b(?:for (?:any )?urgent|in (?:case of )?(?:an )?urgen|urgent (?:matters|requests|enquiries)|"
+               r"(?:please )?(?:contact|write to|get in touch with) my colleague|please (?:write|send your (?:message|e-?mail)) to|"
+               r"pour toute urgence|en cas d['’]urgence|(?:merci de|veuillez) (?:contacter|vous adresser à|écrire à)|"
+               r"para (?:asuntos |cualquier asunto )?urgen|en caso de urgencia|(?:contacte|escriba|diríjase) a)\b",
+               re.IGNORECASE),
+    # the mail is not being read
+    re.compile(r"\b(?:limited|no|restricted|intermittent|occasional) access to (?:my )?e-?mails?\b|"
+               r"\b(?:messages|e-?mails|mail) (?:sent )?to (?:it|this (?:address|mailbox|account)) (?:are|is|will) not (?:be )?"
+               r"(?:read|forwarded|monitored|answered)\b|\bthis (?:e-?mail )?(?:address|account|mailbox) (?:will be|has been|is being) "
+               r"(?:closed|deactivated|disabled|deleted)\b|\bI (?:have )?left (?:the|[A-Z])[^.\n]{0,40}\bon\b|"
+               r"\bno longer (?:with|works? (?:for|at)|employed)\b|"
+               r"\baccès (?:très |fort )?(?:limité|restreint|réduit) à (?:ma messagerie|mes (?:courriels|e-?mails|messages))|"
+               r"\bpas (?:d['’])?accès à (?:ma messagerie|mes courriels)|\bne (?:consulte|lis) pas (?:mes|ma)\b|"
+               r"\bacceso (?:muy )?(?:limitado|restringido) a(?:l)? (?:mi )?correo|\bsin acceso a(?:l)? (?:mi )?correo|"
+               r"\bya no (?:trabajo|trabaja) (?:en|para)\b|\bne fait plus partie\b|\bn['’]est plus (?:en poste|employée?)\b",
+               re.IGNORECASE),
+    # an acknowledgement by a system
+    re.compile(r"\byour (?:request|message|e-?mail|enquiry|inquiry|ticket) has been (?:received|logged|registered)\b|"
+               r"\bticket (?:number|no\.?|#|id)|\b(?:respond|reply|answer|get back to you) within (?:\w+ ){0,2}"
+               r"(?:working |business )?(?:days?|hours?)\b|\bvotre (?:message|demande|courriel) a (?:bien )?été (?:reçue?|enregistrée?)\b|"
+               r"\bnuméro de (?:ticket|dossier)\b|\bsu (?:mensaje|solicitud|correo) ha sido (?:recibid[oa]|registrad[oa])\b|"
+               r"\bnúmero de (?:ticket|caso|solicitud)\b", re.IGNORECASE),
+)
+_GENERIC_SENDER = re.compile(r"^(?:support|helpdesk|help|servicedesk|service|notifications?|notify|alerts?|system|"
+                             r"tickets?|autorespond\w*|auto-?reply|robot|bot)[@+.-]", re.IGNORECASE)
+_TICKET_SUBJECT = re.compile(r"\[(?:ticket|case|request|req|incident|demande|caso|solicitud)\s*(?:#|no\.?|n°)?\s*[\w-]*\d+\]",
+                             re.IGNORECASE)
+# A person asking for something to be done with people or a registration: never an automatic answer.
+_HUMAN_REQUEST = re.compile(r"\bplease (?:register|add|find|note that (?:Mr|Ms|Dr|Mrs)|include)\b|\bwill attend\b|"
+                            r"\bveuillez (?:inscrire|ajouter|trouver)\b|\bpor favor,? (?:inscrib|registr|añad|agreg)|"
+                            r"\b(?:we are|nous sommes|nos complace) (?:pleased|heureux|ravis)\b", re.IGNORECASE)
+
+
+def automatic_signs(subject: str, body: str, sender: str | None = None) -> int:
+    """How many kinds of structural sign of an automatic answer ``body`` carries (see ``_AUTO_SIGNS``)."""
+    kinds = sum(1 for pattern in _AUTO_SIGNS if pattern.search(body))
+    if sender and _GENERIC_SENDER.match(sender):
+        kinds += 1
+    if _TICKET_SUBJECT.search(subject or ""):
+        kinds += 1
+    return kinds
+
+
+def is_auto_reply(subject: str, body: str, sender: str | None = None) -> bool:
     """Out-of-office replies and automatic acknowledgements without any header saying so."""
     if _AUTO_SUBJECT.match(subject or ""):
         return True
-    return bool(_AUTO_BODY.search(body)) and len(body) < 1500
+    if len(body) >= 1500:
+        return False
+    if _AUTO_BODY.search(body):
+        return True
+    return automatic_signs(subject, body, sender) >= 2 and not _HUMAN_REQUEST.search(body)
+
+
+# Newsletter footers: bulk mail sent without List-* headers. Two of them make a message bulk.
+_BULK_FOOTER = re.compile(
+    r"\bview (?:this|the|our) (?:e-?mail|newsletter|message|issue) (?:in|on) (?:your|a|the) (?:web )?browser\b|"
+    r"\byou (?:are )?receiv(?:e|ed|ing) this (?:e-?mail|message|newsletter)\b|\bupdate (?:your )?(?:subscription |e-?mail )?"
+    r"preferences\b|\bstop receiving (?:these|our|this)\b|\bmanage (?:your )?subscription\b|\bunsubscribe\b|"
+    r"\b(?:afficher|voir|consulter) (?:ce|le|cet) (?:message|courriel|e-?mail|bulletin) dans (?:votre|le|un) navigateur\b|"
+    r"\bvous recevez ce (?:message|courriel|e-?mail|bulletin)\b|\b(?:vous )?désabonner\b|\bdésinscri\w*\b|"
+    r"\bver (?:este|el) (?:correo|mensaje|boletín) en (?:su|tu|el|un) navegador\b|\brecib(?:e|es|ió) este (?:correo|mensaje|boletín)\b|"
+    r"\bdarse de baja\b|\bcancelar (?:la|su|tu) suscripci[oó]n\b", re.IGNORECASE)
+
+
+def is_bulk_mail(body: str) -> bool:
+    """A newsletter or mass mailing recognised by its footer (two distinct cues)."""
+    return len({m.group(0).lower() for m in _BULK_FOOTER.finditer(body)}) >= 2
 
 
 def spam_score(subject: str, body: str, known_sender: bool) -> int:
@@ -159,8 +243,8 @@ _STILL_ATTENDS = re.compile(
 
 
 def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people: int, n_withdrawn: int,
-                    known_sender: bool, has_attachment: bool) -> tuple[str, set[str]]:
-    """The intent and the cues seen (``"spam"``, ``"same_as_before"``, ``"action_requested"``)."""
+                    known_sender: bool, has_attachment: bool, sender: str | None = None) -> tuple[str, set[str]]:
+    """The intent and the cues seen (``"spam"``, ``"bulk"``, ``"same_as_before"``, ``"action_requested"``)."""
     cues: set[str] = set()
     if signals.bounce:
         return "bounce", cues
@@ -168,8 +252,11 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         return "auto_reply", cues
     if signals.bulk:
         return "other", cues
-    if is_auto_reply(subject, body) and n_people == 0:
+    if is_auto_reply(subject, body, sender) and n_people == 0:
         return "auto_reply", cues
+    if is_bulk_mail(body) and n_people == 0:
+        cues.add("bulk")  # a newsletter without list headers: never answered
+        return "other", cues
     if spam_score(subject, body, known_sender) >= 3 and n_people == 0:
         cues.add("spam")
         return "other", cues

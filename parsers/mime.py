@@ -10,7 +10,7 @@ import email.policy
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
@@ -77,6 +77,15 @@ def decode_header_value(value: object) -> str:
     """A header as readable text: RFC 2047 words decoded, folding removed, never an exception."""
     if value is None:
         return ""
+    if isinstance(value, Header):
+        # compat32 hands raw 8-bit header bytes (RFC 6532 UTF-8, or a legacy charset) over as a Header whose
+        # str() is U+FFFD replacement characters; take the bytes and decode them like a body.
+        try:
+            return re.sub(r"\s*\r?\n\s*", " ", "".join(
+                decode_bytes(b, None if cs in {None, "unknown-8bit"} else cs) if isinstance(b, bytes) else b
+                for b, cs in decode_header(value))).strip()
+        except (UnicodeDecodeError, LookupError, ValueError, email.errors.HeaderParseError):
+            pass
     text = str(value)
     if "=?" in text:
         try:

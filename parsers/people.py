@@ -60,7 +60,8 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
     result.self_withdrawn = bool(SELF_WITHDRAW.search(body))
     result.self_registration = result.self_correction or any(
         _SELF.search(s) and not _WITHDRAW.search(s) and not SELF_WITHDRAW.search(s)
-        and not re.search(r"\b(?:we|I) (?:have |had )?registered\b|\bnous avons inscrit|\bhemos inscrito", s, re.IGNORECASE)
+        and not re.search(r"\b(?:we|I) (?:have |had )?registered\b|\bnous avons inscrit|\bhemos inscrito|"
+                          r"\balready registered\b|\bdéjà inscrite?s?\b|\bya (?:estoy |está )?inscrit[oa]s?\b", s, re.IGNORECASE)
         and not re.search(
         r"address|adress|correspond|contact|dirig|in copy|en copie", s, re.IGNORECASE) for s in sentences(body))
     lines = normalise_key_values(body.split("\n"))

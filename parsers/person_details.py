@@ -49,7 +49,10 @@ _WITHDRAW = re.compile(
     r"ne (?:pourra|pourront|peut|peuvent)(?: \w+)? (?:pas|plus)|n['’]assistera|ne participera|"
     r"no (?:podrá|podrán|puede|pueden)(?: \w+)? (?:asistir|participar|viajar)|cancel|withdraw|annul|retir|"
     r"que nous avions inscrits|que habíamos inscrito|\bremove\b|\bdelete\b|\bsupprimer\b|\beliminar\b|\bquitar\b|"
-    r"\bborrar\b|" + NEGATIVE_ATTENDANCE.pattern,
+    r"\bborrar\b|\bdrop(?:s|ped|ping)? out\b|\bpull(?:s|ed|ing)? out\b|\bno longer (?:be )?(?:part|a member) of\b|"
+    r"\bne (?:fera|feront|fait|font) plus partie\b|\bya no (?:formará|formarán|forma|forman|va a formar) parte\b|"
+    r"\bdar(?:les|nos)? de baja\b|\bdad(?:o|a|os|as) de baja\b|\btake (?:\w+ )?off (?:the|our|your) list\b|"
+    r"\brayer\b|\bbiffer\b|" + NEGATIVE_ATTENDANCE.pattern,
     re.IGNORECASE,
 )
 # A person already registered, asked about ("has not received a confirmation"): not a new registration.
@@ -80,7 +83,12 @@ _CONTACT = re.compile(r"\bcontact|contacter|comuníquese|comunicarse|in copy|en 
 _REGISTER = re.compile(
     r"regist|repr[eé]sent|attend|particip|delegat|délégation|delegación|join|inscri|\badd\b|\bADD\b|include|nominat|"
     r"designat|\basist|will be|would like|following|suivant|siguiente|\bnames?\b|\bnoms?\b|\bnombres?\b|head|lead|"
-    r"\bchef|\bjef[ea]|correct|misspel|spelt|spelled|error|erreur|replace|remplac|reemplaz|sustitu|modif|change|update",
+    r"\bchef|\bjef[ea]|correct|misspel|spelt|spelled|error|erreur|replace|remplac|reemplaz|sustitu|modif|change|update|"
+    r"\bin (?:his|her|their) (?:place|stead)\b|\bwill (?:come|travel|go)\b|\bà sa place\b|\ben su (?:lugar|reemplazo)\b|"
+    r"\bviendra\b|\bvendrá\b|\bviajará\b|"
+    # a registered person's details change: "has moved to our Nairobi office", "a été mutée", "ha sido trasladada"
+    r"\bhas (?:moved|been (?:transferred|posted|reassigned))\b|\ba été (?:mutée?|transférée?|réaffectée?)\b|"
+    r"\bha sido (?:trasladad[oa]|transferid[oa])\b|\bnew (?:e-?mail|address)\b|\bnouvelle adresse\b|\bnuevo correo\b",
     re.IGNORECASE,
 )
 _SELF = re.compile(
@@ -146,7 +154,7 @@ _CLOSING = re.compile(
     r"(?:bien )?cordialement|salutations(?: distinguées)?|bien à (?:vous|toi)|(?:avec )?mes remerciements.{0,40}|"
     r"merci(?: beaucoup| d['’]avance)?.{0,40}|amitiés|(?:un )?(?:cordial )?saludos?(?: cordiales)?|atentamente|"
     r"cordialmente|(?:muchas|mil) gracias.{0,40}|gracias.{0,30}|quedo (?:atento|atenta).{0,40}|"
-    r"(?:je vous prie|veuillez|nous vous prions)(?: d['’]agréer| de (?:bien vouloir )?(?:croire|recevoir|agréer)).{0,200}|"
+    r"(?:je vous prie|veuillez|nous vous prions)(?: d['’]agréer| agréer| de (?:bien vouloir )?(?:croire|recevoir|agréer)).{0,200}|"
     r"with (?:apologies|thanks|best regards|many thanks).{0,30}|mit freundlichen grüßen|viele grüße|"
     r"sent from my \w+.*)\s*[,.!]?\s*$",
     re.IGNORECASE,

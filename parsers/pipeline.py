@@ -89,7 +89,8 @@ def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) 
     if not signals.bounce:
         org, org_label = resolve_organization(_sender_domain(parts.headers.from_addr), split.own, parts.headers.subject,
                                               full_text)
-    auto = signals.bounce or signals.auto_submitted or signals.bulk or is_auto_reply(parts.headers.subject, body)
+    auto = (signals.bounce or signals.auto_submitted or signals.bulk
+            or is_auto_reply(parts.headers.subject, body, parts.headers.from_addr))
     forward_block = None if auto else _forwarded_block(parts, split, body, own)
     forward_text = forward_block.text[:MAX_OWN] if forward_block else None
     ner_parts = [] if auto else [body, attachments_text, forward_text or ""]
@@ -167,7 +168,7 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
                                                                             prep.org))
     intent, cues = classify_intent(signals=prep.signals, subject=headers.subject, body=prep.body or prep.split.own,
                                    n_people=len(people), n_withdrawn=len(withdrawn), known_sender=known_sender,
-                                   has_attachment=bool(parts.attachments))
+                                   has_attachment=bool(parts.attachments), sender=headers.from_addr)
     if parts.parse_error:
         intent = "other"
     if intent == "correction":
@@ -183,7 +184,7 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
     # Unrelated mail from a sender we cannot place (no known organisation) gets no automatic answer: it is
     # mostly advertising, and an answer to a machine is the loop we must never start.
     unplaced_other = intent == "other" and org_label is None
-    should_reply = (reply_allowed(prep.signals) and intent not in {"auto_reply", "bounce"} and "spam" not in cues
+    should_reply = (reply_allowed(prep.signals) and intent not in {"auto_reply", "bounce"} and not cues & {"spam", "bulk"}
                     and not unplaced_other)
     flags = list(prep.flags)
     flags += _review_flags(prep, intent, cues, people, result, ctx)
@@ -323,7 +324,7 @@ def _review_flags(prep: Prepared, intent: str, cues: set[str], people: list[D.Pe
                   ctx: D.Context) -> list[Flag]:
     flags: list[Flag] = []
     headers = prep.parts.headers
-    human = intent not in {"auto_reply", "bounce"} and "spam" not in cues and not prep.signals.bulk
+    human = intent not in {"auto_reply", "bounce"} and not cues & {"spam", "bulk"} and not prep.signals.bulk
     if is_late(headers, prep.deadline) and human:
         flags.append(make_flag("late", headers.date.isoformat() if headers.date else ""))
     if intent in {"correction", "cancellation", "question"}:

@@ -141,3 +141,37 @@ def test_intent_wording_without_headers(body: str, intent: str) -> None:
     ex = parse_message(mail("Dear Secretariat,\n\n" + body + "\nRegards,\nAnna Berg\n", subject="7MSP"))
     assert ex.intent == intent
     assert ex.should_reply == (intent != "auto_reply")
+
+
+def _mail(body: str, *, sender: str = "a.person@icrc.org", subject: str = "RE: 7MSP") -> bytes:
+    return (f"From: {sender}\r\nTo: ccm@unog.ch\r\nSubject: {subject}\r\nDate: Tue, 01 Aug 2017 09:00:00 +0200\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}").encode()
+
+
+@pytest.mark.parametrize("body,sender,subject", [
+    # two structural signs without any header or out-of-office keyword: an absence date + someone else to write to
+    ("Bonjour,\nJe suis en formation jusqu'au 25 août inclus. Pour toute urgence, merci de contacter ma collègue.\n",
+     "a.person@icrc.org", "RE: 7MSP"),
+    # a help-desk acknowledgement: a ticket in the subject, a generic sender, a templated promise
+    ("Your request has been received. We will respond within two working days.\n", "support@icrc.org",
+     "[Ticket #123] 7MSP"),
+    ("I have left the ICRC on 31 July and this address will be closed. Please write to info@icrc.org.\n",
+     "a.person@icrc.org", "RE: 7MSP"),
+])
+def test_automatic_answers_without_headers_get_no_reply(body: str, sender: str, subject: str) -> None:
+    ex = parse_message(_mail(body, sender=sender, subject=subject), own_addresses=["ccm@unog.ch"])
+    assert ex.intent == "auto_reply" and not ex.should_reply
+
+
+def test_a_person_with_an_absence_date_who_registers_is_not_automatic() -> None:
+    body = ("Dear Secretariat,\nI am in the field until 20 August; for urgent matters contact my colleague. "
+            "Please register Ms. Aline Roux, Legal Adviser.\nBest,\nPaul\n")
+    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    assert ex.intent == "registration" and [r.name for r in ex.representatives] == ["Aline Roux"]
+
+
+def test_a_newsletter_without_list_headers_from_a_known_organisation_gets_no_reply() -> None:
+    body = ("View this email in your browser\nNews from Geneva ...\nYou are receiving this email because you "
+            "subscribed. Update your preferences.\n")
+    ex = parse_message(_mail(body, sender="news@icrc.org"), own_addresses=["ccm@unog.ch"])
+    assert ex.intent == "other" and not ex.should_reply and not ex.needs_review

@@ -102,3 +102,13 @@ def test_broken_boundary_still_yields_the_text() -> None:
            b"Researcher (hoffmal@hrw.org).\n")
     ex = parse_message(raw)
     assert [r.name for r in ex.representatives] == ["Lena Hoffmann"]
+
+
+def test_raw_8bit_headers_are_decoded() -> None:
+    # RFC 6532 (UTF-8 in headers, no encoded words) and a legacy latin-1 client: both readable, no U+FFFD.
+    raw = ("From: Lucía Montenegro <lm@oas.org>\r\nSubject: Reunión\r\n\r\nHola").encode() + \
+        b"\r\n"
+    headers = parse_mime(raw).headers
+    assert (headers.from_name, headers.from_addr, headers.subject) == ("Lucía Montenegro", "lm@oas.org", "Reunión")
+    latin = parse_mime(b"From: Ren\xe9 Roy <r@x.org>\r\nSubject: ok\r\n\r\nx").headers
+    assert latin.from_name == "René Roy"
