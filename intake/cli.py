@@ -396,6 +396,43 @@ def user_add(username: str, password_stdin: bool, config_path: Path | None) -> N
     click.echo(f"{'Added' if new else 'Changed the password of'} {username}.")
 
 
+def _set_disabled(username: str, disabled: bool, config_path: Path | None) -> None:
+    from intake.store import utcnow
+    from intake.web.auth import set_disabled
+    from intake.wiring import open_store
+
+    cfg = _config(config_path)
+    try:
+        store = open_store(cfg)
+        click.echo(set_disabled(store, username, disabled, actor="cli", now=utcnow()))
+    except IntakeError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@user.command("disable")
+@click.argument("username")
+@CONFIG_OPTION
+def user_disable(username: str, config_path: Path | None) -> None:
+    """Disable a review-page user: they cannot log in, and their open sessions end at once (works while serving).
+
+    Nothing is deleted; `intake user enable` undoes it.
+
+    Example: intake user disable bob --config config.toml
+    """
+    _set_disabled(username, True, config_path)
+
+
+@user.command("enable")
+@click.argument("username")
+@CONFIG_OPTION
+def user_enable(username: str, config_path: Path | None) -> None:
+    """Enable a disabled review-page user again (e.g. when every user on the page was disabled).
+
+    Example: intake user enable bob --config config.toml
+    """
+    _set_disabled(username, False, config_path)
+
+
 # --- report and exports (issue 7) ------------------------------------------------------------------------
 
 if TYPE_CHECKING:

@@ -495,3 +495,13 @@ class Store:
 def m002_imap_waiting_on_server(db: sqlite_utils.Database) -> None:
     """How many messages the last mailbox check found new and not yet finished (for ``intake status``)."""
     db.execute("ALTER TABLE mailbox_state ADD COLUMN waiting_on_server INTEGER")
+
+
+@migrations()
+def m003_web_users_status(db: sqlite_utils.Database) -> None:
+    """Review-page users can be disabled (never deleted: the audit log names them), and the users page shows
+    when each last logged in. ``password_version`` counts password changes: a session made before the latest
+    one no longer counts (a changed password logs out every other browser)."""
+    for column in ("disabled_at TEXT", "disabled_by TEXT", "last_login_at TEXT", "password_changed_at TEXT",
+                   "password_version INTEGER NOT NULL DEFAULT 0"):
+        db.execute(f"ALTER TABLE users ADD COLUMN {column}")

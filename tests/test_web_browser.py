@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from browser import (
+    NOW,
     PASSWORD,
     USER,
     LiveServer,
@@ -225,3 +226,49 @@ def test_paging_through_a_long_queue_keeps_the_filter(tmp_path: Path, page: Any,
         assert "People 21–40 of 262" in page.locator("nav.pager").first.inner_text()
         page.screenshot(path=str(output_dir / "review-participants-page2.png"), full_page=True)
     assert len(order) == 130
+
+
+def test_disable_a_colleague_and_change_ones_password(live_server: LiveServer, seeded: Seeded, page: Any,
+                                                       output_dir: Path) -> None:
+    """Bob is logged in from another machine (plain HTTP client); Alice disables him in Chromium."""
+    import httpx
+
+    from intake.web.auth import add_user
+
+    store = Store(seeded.cfg.store.path)
+    try:
+        add_user(store, "bob", "bob's long password", now=NOW)
+    finally:
+        store.close()
+    with httpx.Client(base_url=live_server.url) as bob:
+        tok = re.search(r'name="csrf_token" value="([^"]+)"', bob.get("/login").text).group(1)  # type: ignore[union-attr]
+        bob.post("/login", data={"csrf_token": tok, "username": "bob", "password": "bob's long password"})
+        assert bob.get("/").status_code == 200
+
+        log_in(page, live_server)
+        page.get_by_role("link", name="Users").click()
+        page.wait_for_url(live_server.url + "/users")
+        assert "(you)" in page.locator("#user-alice").inner_text()
+        assert page.locator("#user-alice").get_by_role("button").count() == 0
+        page.get_by_role("button", name="Disable bob").click()
+        page.wait_for_load_state()
+        assert "bob is disabled" in page.locator(".flash").inner_text()
+        assert "disabled" in page.locator("#user-bob").inner_text() and "user:alice" in page.locator("#user-bob").inner_text()
+        assert bob.get("/").status_code == 303  # his session ended with the click
+
+        page.get_by_label("Current password").fill(PASSWORD)
+        page.get_by_label("New password (at least 10 characters)").fill("an entirely new passphrase")
+        page.get_by_label("New password again").fill("an entirely new passphrase")
+        page.get_by_role("button", name="Change my password").click()
+        page.wait_for_load_state()
+        assert "Your password is changed" in page.locator(".flash").inner_text()
+        page.screenshot(path=str(output_dir / "review-users.png"), full_page=True)
+        page.get_by_role("link", name="Queue").click()  # still logged in here
+        page.wait_for_url(live_server.url + "/")
+    store = Store(seeded.cfg.store.path)
+    try:
+        done = [(e["actor"], e["action"]) for e in store.query("SELECT actor, action FROM events WHERE action IN"
+                                                              " ('user.disabled', 'user.password_changed') ORDER BY id")]
+    finally:
+        store.close()
+    assert done == [("user:alice", "user.disabled"), ("user:alice", "user.password_changed")]

@@ -135,6 +135,9 @@ def create_app(cfg: Config, *, now: Callable[[], datetime] = utcnow, secret: str
         Route("/organizations/{org_id:int}/people", views.organization_add_person, methods=["POST"]),
         Route("/participants", views.participants_page, methods=["GET"]),
         Route("/participants.{fmt:str}", views.participants_export, methods=["GET"]),
+        Route("/users", views.users_page, methods=["GET"]),
+        Route("/users/status", views.users_status, methods=["POST"]),
+        Route("/users/password", views.users_password, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     middleware = [

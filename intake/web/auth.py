@@ -10,6 +10,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -44,8 +45,10 @@ def add_user(store: Store, username: str, password: str, *, now: datetime, actor
     hashed = hash_password(password)
     with store.transaction():
         exists = store.scalar("SELECT 1 FROM users WHERE username = ?", (username,))
-        if exists:
-            store.db.execute("UPDATE users SET password_hash = ? WHERE username = ?", (hashed, username))
+        if exists:  # a new password ends the user's sessions in every browser (password_version)
+            store.db.execute("UPDATE users SET password_hash = ?, password_changed_at = ?,"
+                             " password_version = password_version + 1 WHERE username = ?",
+                             (hashed, iso(now), username))
         else:
             store.db.execute("INSERT INTO users (username, password_hash, created_at) VALUES (?,?,?)",
                              (username, hashed, iso(now)))
@@ -55,13 +58,89 @@ def add_user(store: Store, username: str, password: str, *, now: datetime, actor
     return not exists
 
 
-def verify_user(store: Store, username: str, password: str) -> bool:
-    """True when ``password`` is the user's; never raises on a bad or unknown user."""
+def _password_matches(store: Store, username: str, password: str) -> bool:
     stored = store.scalar("SELECT password_hash FROM users WHERE username = ?", (username,))
     try:
         return _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def verify_user(store: Store, username: str, password: str) -> bool:
+    """True when ``password`` is the user's and the user is not disabled; never raises on a bad or unknown user."""
+    return check_login(store, username, password) == "ok"
+
+
+def check_login(store: Store, username: str, password: str) -> Literal["ok", "wrong", "disabled"]:
+    """``"ok"``, ``"wrong"`` (unknown user or wrong password: the same answer, the same time) or ``"disabled"``
+    (the right password of a disabled user: only someone who knows it learns that)."""
+    if not _password_matches(store, username, password):
+        return "wrong"
+    if store.scalar("SELECT disabled_at FROM users WHERE username = ?", (username,)):
+        return "disabled"
+    return "ok"
+
+
+def session_version(store: Store, username: str) -> int | None:
+    """The number a session of ``username`` must carry to count, or None when the user cannot be logged in
+    (unknown or disabled). It changes with every new password, which ends the older sessions."""
+    row = store.one("SELECT disabled_at, password_version FROM users WHERE username = ?", (username,))
+    if row is None or row["disabled_at"]:
+        return None
+    return int(row["password_version"] or 0)
+
+
+def record_login(store: Store, username: str, *, now: datetime) -> None:
+    with store.transaction():
+        store.db.execute("UPDATE users SET last_login_at = ? WHERE username = ?", (iso(now), username))
+        store.add_event(f"user:{username}", "user.login", "users", None, now=now)
+
+
+def users(store: Store) -> list[dict[str, Any]]:
+    """Every user, without the hash: name, created, last login, password changed, disabled (when, by whom)."""
+    return store.query("SELECT username, created_at, last_login_at, password_changed_at, disabled_at, disabled_by"
+                       " FROM users ORDER BY username COLLATE NOCASE")
+
+
+def set_disabled(store: Store, username: str, disabled: bool, *, actor: str, now: datetime) -> str:
+    """Disable (or enable again) a user; returns what was done, for the page to say. A disabled user cannot log
+    in and every session of theirs ends at its next request; nothing of theirs is deleted.
+
+    Example: ``set_disabled(store, "bob", True, actor="user:alice", now=utcnow())``
+    """
+    if actor == f"user:{username}" and disabled:
+        raise UserError("You cannot disable yourself: ask a colleague, or use `intake user disable`.")
+    with store.transaction():
+        row = store.one("SELECT disabled_at FROM users WHERE username = ?", (username,))
+        if row is None:
+            raise UserError(f"There is no user {username!r}.")
+        if bool(row["disabled_at"]) == disabled:
+            return f"{username} is already {'disabled' if disabled else 'enabled'}."
+        store.db.execute("UPDATE users SET disabled_at = ?, disabled_by = ? WHERE username = ?",
+                         (iso(now) if disabled else None, actor if disabled else None, username))
+        store.add_event(actor, "user.disabled" if disabled else "user.enabled", "users", None, now=now,
+                        detail={"username": username})
+    return f"{username} is {'disabled: they cannot log in any more' if disabled else 'enabled again'}."
+
+
+def change_own_password(store: Store, username: str, old: str, new: str, repeat: str, *, now: datetime) -> int:
+    """Change a logged-in user's password after checking the old one; returns the new session version (the
+    browser that changed it stays logged in, every other one is logged out)."""
+    if new != repeat:
+        raise UserError("The two new passwords differ: type the same new password twice.")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"The new password is too short: use at least {MIN_PASSWORD_LENGTH} characters.")
+    if new == old:
+        raise UserError("The new password is the old one: choose another.")
+    if not _password_matches(store, username, old):
+        raise UserError("The current password is wrong.")
+    hashed = hash_password(new)
+    with store.transaction():
+        store.db.execute("UPDATE users SET password_hash = ?, password_changed_at = ?,"
+                         " password_version = password_version + 1 WHERE username = ?", (hashed, iso(now), username))
+        store.add_event(f"user:{username}", "user.password_changed", "users", None, now=now,
+                        detail={"username": username})
+        return int(store.scalar("SELECT password_version FROM users WHERE username = ?", (username,)) or 0)
 
 
 def user_count(store: Store) -> int:

@@ -14,7 +14,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from intake.store import Store
 from intake.web import actions, csrf, queries
-from intake.web.auth import verify_user
+from intake.web.auth import (
+    MIN_PASSWORD_LENGTH,
+    UserError,
+    change_own_password,
+    check_login,
+    record_login,
+    session_version,
+    set_disabled,
+    users,
+)
 from intake.web.mailview import attachment_bytes, view_message
 from parsers.model import FLAG_CODES
 
@@ -43,7 +52,8 @@ def local_path(value: str | None, default: str = "/") -> str:
 
 
 class RequireLogin:
-    """Every path but the login page and the stylesheet needs a logged-in user who still exists."""
+    """Every path but the login page and the stylesheet needs a logged-in user who still exists, is not
+    disabled, and has not changed their password since this session began (checked on every request)."""
 
     def __init__(self, app: ASGIApp, review: ReviewApp) -> None:
         self.app = app
@@ -59,7 +69,8 @@ class RequireLogin:
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             await self.app(scope, receive, send)
             return
-        if isinstance(username, str) and await self.review.db(_user_exists, username):
+        if isinstance(username, str) and session.get("pwv") is not None \
+                and await self.review.db(session_version, username) == session.get("pwv"):
             scope.setdefault("state", {})["user"] = username
             await self.app(scope, receive, send)
             return
@@ -71,10 +82,6 @@ class RequireLogin:
         else:
             response = PlainTextResponse("Log in first.", status_code=403)
         await response(scope, receive, send)
-
-
-def _user_exists(store: Store, username: str) -> bool:
-    return bool(store.scalar("SELECT 1 FROM users WHERE username = ?", (username,)))
 
 
 # --- rendering helpers --------------------------------------------------------------------------------------
@@ -149,31 +156,33 @@ async def login_submit(request: Request) -> Response:
         minutes = max(1, review.cfg.review.login_window_seconds // 60)
         return render(request, "login.html", 429, next=nxt,
                       error=f"Too many failed attempts. Wait {minutes} minutes, then try again.")
-    verified: bool = bool(username and password) and await review.db(verify_user, username, password)
-    if verified:
+    outcome = await review.db(check_login, username, password) if username and password else "wrong"
+    if outcome == "ok":
         review.rate_limit.succeeded(keys[0])
         request.session.clear()  # a new session at login: no fixation of an older one
         request.session["user"] = username
-        await review.db(_log_login, username, review)
+        request.session["pwv"] = await review.db(session_version, username)
+        await review.db(record_login, username, now=review.now())
         log.info("login: %s from %s", username, client)
         return redirect(nxt)
+    if outcome == "disabled":  # the right password: no guess, so no rate-limit count; in the log all the same
+        log.warning("login refused for disabled user %r from %s", username, client)
+        await review.db(_log_failed_login, username[:64], client, review, "disabled")
+        return render(request, "login.html", 403, next=nxt,
+                      error="This user is disabled. Ask a colleague to enable it on the Users page.")
     review.rate_limit.failed(*keys)
     log.warning("failed login for %r from %s", username, client)
     await review.db(_log_failed_login, username[:64], client, review)
     return render(request, "login.html", 401, next=nxt, error="Wrong user name or password.")
 
 
-def _log_login(store: Store, username: str, review: ReviewApp) -> None:
-    with store.transaction():
-        store.add_event(actions.actor(username), "user.login", "users", None, now=review.now())
-
-
-def _log_failed_login(store: Store, username: str, client: str, review: ReviewApp) -> None:
+def _log_failed_login(store: Store, username: str, client: str, review: ReviewApp, why: str = "wrong") -> None:
     # in the audit log too, so the secretariat sees guessing without reading server logs (the rate limit
     # bounds how many such entries one client can write)
     with store.transaction():
         store.add_event("web", "user.login_failed", "users", None, now=review.now(),
-                        detail={"username": username, "client": client})
+                        detail={"username": username, "client": client,
+                                **({"reason": why} if why != "wrong" else {})})
 
 
 async def logout(request: Request) -> Response:
@@ -534,6 +543,55 @@ async def participants_export(request: Request) -> Response:
     name = f"participants-{review.cfg.meeting.short_name.replace(' ', '-')}.{fmt}"
     return Response(data, media_type=EXPORTS[fmt],
                     headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+# --- users --------------------------------------------------------------------------------------------------
+
+async def users_page(request: Request) -> Response:
+    review = _review(request)
+    rows = await review.db(users)
+    return render(request, "users.html", users=rows, min_length=MIN_PASSWORD_LENGTH)
+
+
+async def users_status(request: Request) -> Response:
+    """Disable or enable a user (form fields ``username`` and ``action``)."""
+    review = _review(request)
+    form = await checked_form(request)
+    action = form.get("action", "")
+    if action not in ("disable", "enable"):
+        flash(request, "Choose disable or enable.", "error")
+        return redirect("/users")
+    try:
+        done = await review.db(set_disabled, form.get("username", ""), action == "disable",
+                               actor=actions.actor(_user(request)), now=review.now())
+    except UserError as exc:
+        flash(request, str(exc), "error")
+    else:
+        flash(request, done)
+    return redirect("/users")
+
+
+async def users_password(request: Request) -> Response:
+    """Change one's own password; the old one is needed. Other browsers of the user are logged out."""
+    review = _review(request)
+    form = await checked_form(request)
+    username = _user(request)
+    key = f"user:{username.casefold()}"
+    if review.rate_limit.blocked(key):  # a stolen session must not become a password-guessing oracle
+        flash(request, "Too many wrong passwords. Wait, then try again.", "error")
+        return redirect("/users#password")
+    try:
+        version = await review.db(change_own_password, username, form.get("old_password", ""),
+                                  form.get("new_password", ""), form.get("new_password_again", ""),
+                                  now=review.now())
+    except UserError as exc:
+        if "current password is wrong" in str(exc):
+            review.rate_limit.failed(key)
+        flash(request, str(exc), "error")
+        return redirect("/users#password")
+    request.session["pwv"] = version  # this browser stays logged in
+    flash(request, "Your password is changed. Other browsers where you were logged in must log in again.")
+    return redirect("/users")
 
 
 # --- errors -------------------------------------------------------------------------------------------------
