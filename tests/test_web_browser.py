@@ -272,3 +272,29 @@ def test_disable_a_colleague_and_change_ones_password(live_server: LiveServer, s
     finally:
         store.close()
     assert done == [("user:alice", "user.disabled"), ("user:alice", "user.password_changed")]
+
+
+def test_merge_a_stray_organisation_from_the_organisation_page(live_server: LiveServer, seeded: Seeded, page: Any,
+                                                               output_dir: Path) -> None:
+    from test_web_merge import add_stray
+
+    stray, _msg, _flag = add_stray(seeded)
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/organizations/{seeded.gichd_org}")
+    page.get_by_text("Merge another organisation into this one").click()
+    page.get_by_label("Organisation to merge into this one").select_option(label="GICHD Geneva")
+    page.get_by_label("Yes, it is the same organisation").check()
+    page.screenshot(path=str(output_dir / "review-organisation-merge.png"), full_page=True)
+    page.get_by_role("button", name=re.compile(r"^Merge into")).click()
+    page.wait_for_url(f"{live_server.url}/organizations/{seeded.gichd_org}")
+    assert "Merged GICHD Geneva into" in page.locator(".flash").first.inner_text()
+    people = [page.locator(f"#person-{i}").get_by_label("Name").input_value()
+              for i in (seeded.smith, seeded.keller)]
+    assert people == ["Jon Smtih", "Anna Keller"]
+    assert page.locator("div.person").count() == 4
+    assert "j.doe@gichd-geneva.org" in page.locator("dl.facts").inner_text()
+    page.screenshot(path=str(output_dir / "review-organisation-merged.png"), full_page=True)
+    page.goto(f"{live_server.url}/organizations/{stray}")
+    assert "Merged into" in page.locator(".flash.merged").inner_text()
+    page.get_by_role("link", name="Geneva International Centre for Humanitarian Demining").first.click()
+    page.wait_for_url(f"{live_server.url}/organizations/{seeded.gichd_org}")

@@ -36,6 +36,7 @@ CHOICES = {
     "dismiss": "dismissed",
 }
 PERSON_FIELDS = ("honorific", "name", "function", "organization", "email")
+MERGED = "merged"  # the state of an organisation merged into another (kept, never deleted)
 
 
 class ActionRefused(IntakeError):
@@ -82,13 +83,22 @@ def _sync_state(store: Store, org_id: int, *, who: str, message_id: int | None, 
         store.set_organization_state(org_id, "replied", now=now, message_id=message_id, actor=who)
 
 
+def _live_organization(store: Store, org_id: int) -> dict[str, Any]:
+    """The organisation, refusing one that does not exist or was merged into another."""
+    org = store.organization(org_id)
+    if org is None:
+        raise ActionRefused("That organisation does not exist.")
+    if org["state"] == MERGED:
+        raise ActionRefused(f"{org['name']} was merged into another organisation: use that one.")
+    return org
+
+
 def add_person(store: Store, org_id: int, form: dict[str, Any], *, username: str, now: datetime,
                message_id: int | None = None) -> int:
     fields = clean_person(form)
     who = actor(username)
     with store.transaction():
-        if store.organization(org_id) is None:
-            raise ActionRefused("That organisation does not exist.")
+        _live_organization(store, org_id)
         rep_id = store.add_representative(org_id, now=now, message_id=message_id, actor=who, confidence=1.0,
                                           **fields)
         if fields["head_of_delegation"]:
@@ -124,8 +134,7 @@ def withdraw_person(store: Store, rep_id: int, *, username: str, now: datetime,
 def assign_organization(store: Store, message_row_id: int, org_id: int, *, username: str, now: datetime) -> None:
     """Say which organisation a message belongs to (when matching found none or the wrong one)."""
     with store.transaction():
-        if store.organization(org_id) is None:
-            raise ActionRefused("That organisation does not exist.")
+        _live_organization(store, org_id)
         old = store.scalar("SELECT organization_id FROM messages WHERE id = ?", (message_row_id,))
         if old == org_id:
             return
@@ -181,6 +190,67 @@ def remember_sender(store: Store, message_row_id: int, *, username: str, now: da
         store.add_event(actor(username), "organization.address_added", "organizations", org["id"], now=now,
                         message_id=message_row_id, detail={"address": row["sender"]})
     return f"{row['sender']} is now an address of {org.get('name')}."
+
+
+def merge_organizations(store: Store, keep_id: int, other_id: int, *, username: str, now: datetime) -> str:
+    """Merge organisation ``other_id`` into ``keep_id``: its people, messages, flags and mail move to the kept
+    one, with its addresses (so the next reply from them matches the kept one); the other is marked ``merged``
+    and stays in the table, empty. One transaction, every step in the audit log.
+
+    The usual case: an organisation learned from a reply turns out to be an invited one under another name.
+    """
+    who = actor(username)
+    if keep_id == other_id:
+        raise ActionRefused("Choose another organisation to merge into this one.")
+    with store.transaction():
+        keep = _live_organization(store, keep_id)
+        other = _live_organization(store, other_id)
+        people = store.representatives(other_id, include_withdrawn=True)
+        had_head = any(r["head_of_delegation"] for r in store.representatives(keep_id))
+        for r in people:
+            store.db.execute("UPDATE representatives SET organization_id = ?, updated_at = ? WHERE id = ?",
+                             (keep_id, iso(now), r["id"]))
+            store.add_event(who, "representative.moved", "representatives", r["id"], now=now,
+                            detail={"organization_id": {"from": other_id, "to": keep_id}})
+            if had_head and r["head_of_delegation"] and r["status"] == "registered":
+                # a delegation has one head: the kept organisation's stays
+                store.update_representative(r["id"], now=now, actor=who, head_of_delegation=0)
+        moved = {}
+        for table in ("messages", "flags", "outbox"):
+            moved[table] = store.db.execute(f"UPDATE {table} SET organization_id = ? WHERE organization_id = ?",
+                                            (keep_id, other_id)).rowcount
+        emails = list(dict.fromkeys([*keep["emails"], *other["emails"]]))
+        store.db.execute(
+            "UPDATE organizations SET emails = ?, invited = max(invited, ?),"
+            " invitation_ref = coalesce(invitation_ref, ?), acronym = coalesce(acronym, ?),"
+            " category = coalesce(category, ?), updated_at = ? WHERE id = ?",
+            (json.dumps(emails), other["invited"], other["invitation_ref"], other["acronym"], other["category"],
+             iso(now), keep_id))
+        # the merged one keeps its name (the record), but no address or thread points to it any more
+        store.db.execute("UPDATE organizations SET emails = '[]', invitation_ref = NULL, updated_at = ?"
+                         " WHERE id = ?", (iso(now), other_id))
+        store.set_organization_state(other_id, MERGED, now=now, actor=who)
+        if keep["state"] == "invited" and other["state"] in ("replied", "declined", "registered"):
+            store.set_organization_state(keep_id, other["state"], now=now, actor=who)  # it did answer
+        detail = {"merged": other_id, "name": other["name"], "people": len(people),
+                  "messages": moved["messages"], "flags": moved["flags"], "mail": moved["outbox"],
+                  "addresses": [e for e in other["emails"] if e not in keep["emails"]]}
+        store.add_event(who, "organization.merged", "organizations", keep_id, now=now, detail=detail)
+        store.add_event(who, "organization.merged_into", "organizations", other_id, now=now,
+                        detail={"into": keep_id, "name": keep["name"]})
+        _sync_state(store, keep_id, who=who, message_id=None, now=now)
+        seen: dict[str, list[str]] = {}
+        for r in store.representatives(keep_id):
+            seen.setdefault(" ".join(r["name"].casefold().split()), []).append(r["name"])
+        twice = sorted(v[0] for v in seen.values() if len(v) > 1)
+    def n(count: int, noun: str) -> str:
+        return f"{count} {noun}{'' if count == 1 else 's'}"
+
+    said = (f"Merged {other['name']} into {keep['name']}: {n(len(people), 'person')}, "
+            f"{n(moved['messages'], 'message')} and {n(moved['flags'], 'flag')} moved.")
+    if twice:
+        said += f" The same name is now listed twice ({', '.join(twice)}): remove one of each."
+    return said
 
 
 # --- replies ------------------------------------------------------------------------------------------------

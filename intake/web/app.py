@@ -133,6 +133,7 @@ def create_app(cfg: Config, *, now: Callable[[], datetime] = utcnow, secret: str
         Route("/organizations/{org_id:int}", views.organization_page, methods=["GET"]),
         Route("/organizations/{org_id:int}", views.organization_update, methods=["POST"]),
         Route("/organizations/{org_id:int}/people", views.organization_add_person, methods=["POST"]),
+        Route("/organizations/{org_id:int}/merge", views.organization_merge, methods=["POST"]),
         Route("/participants", views.participants_page, methods=["GET"]),
         Route("/participants.{fmt:str}", views.participants_export, methods=["GET"]),
         Route("/users", views.users_page, methods=["GET"]),

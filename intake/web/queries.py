@@ -181,6 +181,8 @@ def organizations(store: Store, *, search: str | None = None, state: str | None 
     if state:
         sql += " AND o.state = ?"
         params.append(state)
+    else:  # a merged organisation is empty; it shows only when asked for
+        sql += " AND o.state != 'merged'"
     if search:
         sql += (" AND (o.name LIKE ? ESCAPE '\\' OR coalesce(o.acronym, '') LIKE ? ESCAPE '\\'"
                 " OR o.emails LIKE ? ESCAPE '\\')")
@@ -189,6 +191,15 @@ def organizations(store: Store, *, search: str | None = None, state: str | None 
     for r in rows:
         r["emails"] = json.loads(r["emails"] or "[]")
     return rows
+
+
+def merged_into(store: Store, org_id: int) -> dict[str, Any] | None:
+    """The organisation a merged one went into (from the audit log): id and name, or None."""
+    row = store.one("SELECT json_extract(detail, '$.into') AS id FROM events WHERE entity = 'organizations'"
+                    " AND entity_id = ? AND action = 'organization.merged_into' ORDER BY id DESC LIMIT 1", (org_id,))
+    if not row or row["id"] is None:
+        return None
+    return store.one("SELECT id, name FROM organizations WHERE id = ?", (row["id"],))
 
 
 def organization_messages(store: Store, org_id: int) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("intake.web")
 PUBLIC_PATHS = ("/login",)
 PUBLIC_PREFIXES = ("/static/",)
-ORG_STATES = ("invited", "replied", "registered", "declined")
+ORG_STATES = ("invited", "replied", "registered", "declined", actions.MERGED)
 
 
 def _review(request: Request) -> ReviewApp:
@@ -255,7 +255,8 @@ def _message_page_data(store: Store, review: ReviewApp, message_id: int) -> dict
         "mails": queries.queued_mail(store, message_id),
         "ack_preview": ack_preview,
         "clarification": actions.clarification_draft(store, review.cfg, message_id) if open_flags else "",
-        "all_orgs": store.query("SELECT id, name FROM organizations ORDER BY name COLLATE NOCASE"),
+        "all_orgs": store.query("SELECT id, name FROM organizations WHERE state != ? ORDER BY name COLLATE NOCASE",
+                                (actions.MERGED,)),
     }
 
 
@@ -457,7 +458,10 @@ async def organization_page(request: Request) -> Response:
         return {"org": org, "people": [p for p in people if p["status"] == "registered"],
                 "withdrawn": [p for p in people if p["status"] != "registered"],
                 "messages": queries.organization_messages(store, org_id),
-                "history": queries.organization_history(store, org_id)}
+                "history": queries.organization_history(store, org_id),
+                "merged_into": queries.merged_into(store, org_id) if org["state"] == actions.MERGED else None,
+                "merge_choices": store.query("SELECT id, name, acronym FROM organizations WHERE id != ? AND state != ?"
+                                             " ORDER BY name COLLATE NOCASE", (org_id, actions.MERGED))}
 
     data = await review.db(load)
     if data is None:
@@ -475,6 +479,19 @@ async def organization_add_person(request: Request) -> Response:
         return f"Added {form.get('name', '').strip()}."
 
     return await _act(request, f"/organizations/{org_id}", add)
+
+
+async def organization_merge(request: Request) -> Response:
+    """Merge the organisation chosen in the form into this one (form fields ``other_id``, ``confirm``)."""
+    review = _review(request)
+    form = await checked_form(request)
+    org_id = int(request.path_params["org_id"])
+    other_id = _int(form.get("other_id"))
+    if other_id is None or form.get("confirm") != "yes":
+        flash(request, "Choose the organisation to merge into this one, and tick the box to confirm.", "error")
+        return redirect(f"/organizations/{org_id}#merge")
+    return await _act(request, f"/organizations/{org_id}", actions.merge_organizations, org_id, other_id,
+                      username=_user(request), now=review.now())
 
 
 async def organization_update(request: Request) -> Response:
