@@ -50,7 +50,8 @@ _AUTO_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto(?:matic)?[ -]?(?:reply|response)|auto:|out of (?:the )?office|ooo\b|read:|lu :|leído:|"
     r"réponse automatique|r[ée]ponse automatique|absence|absent|respuesta automática|respuesta automatica|"
     r"fuera de la oficina|abwesenheitsnotiz|automatische antwort|thank you for contacting|thank you for your (?:e-?mail|message)|"
-    r"accusé de réception|acuse de recibo|we have received your)", re.IGNORECASE)
+    r"accusé de réception|acuse de recibo|we have received your|(?:confirmation|acknowledge?ment) of receipt|receipt confirmation|"
+    r"acuse (?:automático|de recepción)|confirmation de réception)", re.IGNORECASE)
 _AUTO_BODY = re.compile(
     r"\bI (?:am|'m|will be) (?:currently )?(?:out of (?:the )?office|on (?:annual |parental |sick |maternity )?leave|away from)|"
     r"\bout of (?:the )?office (?:from|until|till)\b|\baway from (?:the|my) office\b|"
@@ -59,6 +60,12 @@ _AUTO_BODY = re.compile(
     r"\bno access to e-?mail\b|\bwill not be forwarded\b|\bje suis absente?\b|\babsente? du bureau\b|\ben congé\b|"
     r"\bde retour le\b|\bfuera de la oficina\b|\bme encuentro fuera\b|\bde vacaciones\b|\bacceso limitado al correo\b|"
     r"\bmensaje automático\b|\bmessage automatique\b|\bthank you for contacting\b|\bwe have received your (?:message|e-?mail)\b|"
+    r"\bthis (?:message|e-?mail|notification) (?:was|has been|is) (?:automatically )?(?:generated|sent automatically)\b|"
+    r"\b(?:message|courriel|e-?mail) (?:généré|envoyé) automatiquement\b|\b(?:mensaje|correo) (?:generado|enviado) automáticamente\b|"
+    r"\b(?:please )?do not (?:reply|respond)(?: directly)? to this (?:address|message|e-?mail)\b|"
+    r"\bno (?:conteste|responda)(?: directamente)? a est[ae] (?:dirección|mensaje|correo)\b|"
+    r"\bmerci de ne pas répondre à (?:cette adresse|ce (?:message|courriel))\b|"
+    r"\b(?:me encuentro|estoy) de (?:licencia|permiso|baja)\b|\bI am on (?:\w+ )?leave\b|\bje suis en (?:congé|formation)\b|"
     r"\bmailbox is not (?:monitored|checked|read)\b|\bno longer (?:monitored|in use)\b|\bdo not reply to this (?:message|e-?mail)\b|"
     r"\bboîte (?:aux lettres )?n['’]est pas (?:consultée|surveillée)\b|\bne pas répondre à ce message\b|"
     r"\bbuzón no (?:es|está) (?:monitoreado|supervisado)\b|\bno responda a este (?:mensaje|correo)\b|"
@@ -70,7 +77,7 @@ _AUTO_BODY = re.compile(
     re.IGNORECASE)
 _CANCEL = re.compile(
     r"\bcancel(?:l?ed|l?ing)? (?:our|the|all|my|MAG[’']s|\w+[’']s)? ?(?:\w+ )?(?:registrations?|participation)|"
-    r"\bwithdraw (?:our|the|my)(?: [\w-]+)? (?:registration|participation)|\bwill not be represented\b|\bnot be able to participate\b|"
+    r"\bwithdraw (?:our|the|my)(?: [\w-]+)? (?:registration|participation|delegation)|\bannuler (?:sa|leur) participation\b|\bwill not be represented\b|\bnot be able to participate\b|"
     r"\bwon[’']t be able to send anyone\b|\bunable to attend\b.{0,40}\b(?:organi[sz]ation|we)\b|"
     r"\bannuler (?:notre|l['’]|nos|mon|ma) ?inscriptions?|\bne sera pas représentée?\b|\bne pourr(?:a|ons) pas participer\b|"
     r"\bcancelar (?:nuestra|la|nuestras|mi) (?:inscripci[oó]n|participaci[oó]n|inscripciones)|\bno estar[áa] representad[oa]\b|"
@@ -106,6 +113,9 @@ _CORRECT = re.compile(
     r"\bmi (?:cargo|nombre|correo|dirección)\b.{0,20}\b(?:debe ser|es ahora)\b|"
     r"\bdisregard (?:our|the|my) (?:earlier|previous|first)\b|\breplaces? (?:all )?(?:the |our )?(?:earlier|previous)\b|"
     r"\bannule et remplace\b|\bremplace (?:toutes )?(?:les|nos) (?:précédente|listes)|\bsustituye a\b|\breemplaza (?:a )?(?:la|nuestra) (?:anterior|lista)|"
+    r"\b(?:she|he|elle|il|ella|él)\b[^.;]{0,50}\b(?:is now|est (?:désormais|maintenant)|es ahora|has been promoted|"
+    r"was promoted|a été promue?|fue ascendid[oa]|ha sido ascendid[oa])\b|\b(?:par erreur|por error|by mistake|in error)\b|"
+    r"\b(?:title|function|position|titre|fonction|cargo|función) (?:exact|correct|correcte|exacto|correcto|right)\b|"
     r"\bmy new (?:e-?mail|address|title)\b|\bmon nouveau (?:courriel|titre)\b|\bma nouvelle (?:adresse|fonction)\b|"
     r"\bmi nuev[oa] (?:correo|dirección|cargo)\b|\bthe (?:right|correct) one\b|\bla bonne (?:adresse)?\b|\bel correcto\b|\bla correcta\b|\bcorrect (?:address|e-?mail) is\b|"
     r"\ben su lugar\b|\bà sa place\b|\bin (?:his|her|their) place\b|\bin place of\b|\binstead\b|\bplutôt que\b|\brather than\b|"
@@ -115,8 +125,11 @@ _CORRECT = re.compile(
     r"à l['’]avenir|en adelante|en lo sucesivo)\b",
     re.IGNORECASE)
 _QUESTION = re.compile(
-    r"\?|\bcould you (?:please )?(?:advise|tell|let (?:me|us) know|confirm whether|clarify)\b|\bI would like to know\b|"
-    r"\b(?:quisiera|quisiéramos|me gustaría|nos gustaría) saber\b|\b(?:je voudrais|nous voudrions|j['’]aimerais) savoir\b|"
+    r"\?|\bcould you (?:please )?(?:advise|tell|let (?:me|us) know|confirm whether|clarify)\b|"
+    r"\b(?:I|we) (?:would like|wish|want|need) to know\b|\bplease let (?:me|us) know (?:if|whether)\b|"
+    r"\b(?:quisiera|quisiéramos|me gustaría|nos gustaría|deseamos|desearíamos|queremos|queríamos) saber\b|"
+    r"\b(?:je|nous|j['’])\s?(?:voudrais|voudrions|souhaite|souhaitons|souhaiterais|souhaiterions|aimerais|aimerions) savoir\b|"
+    r"\bmerci de (?:nous|me) (?:dire|indiquer|préciser|faire savoir)\b|\bles agradecer(?:ía|íamos) (?:nos |me )?(?:indicar|informar)\b|"
     r"\bpourriez-vous (?:nous |me )?(?:dire|indiquer|confirmer|préciser)\b|\bpodrían (?:indicarnos|decirnos|confirmarnos|informarnos)\b|"
     r"\bquestions?\b|\bwe would like to ask\b|\bnous aurions\b|\bconsultas?\b|\bpregunta", re.IGNORECASE)
 _SAME_AS_BEFORE = re.compile(
@@ -156,12 +169,15 @@ _SPAM = re.compile(
 _AUTO_SIGNS: tuple[re.Pattern[str], ...] = (
     # an absence with an end date: "until 25 August", "jusqu'au 25 août inclus", "hasta el 25 de agosto"
     re.compile(r"\b(?:until|till|through|back on|returning on|jusqu['’](?:au|à)|de retour le|hasta(?: el)?|"
-               r"regres(?:o|aré) el)\b[^.\n]{0,25}?\b\d{1,2}\b", re.IGNORECASE),
+               r"regres(?:o|aré) el)\b[^.\n]{0,25}?\b\d{1,2}\b|\b(?:during|in) my absence\b|\bpendant mon absence\b|"
+               r"\ben mon absence\b|\bdurante mi ausencia\b|\ben mi ausencia\b", re.IGNORECASE),
     # someone else to write to
     re.compile(r"\b(?:for (?:any )?urgent|in (?:case of )?(?:an )?urgen|urgent (?:matters|requests|enquiries)|"
                r"(?:please )?(?:contact|write to|get in touch with) my colleague|please (?:write|send your (?:message|e-?mail)) to|"
                r"pour toute urgence|en cas d['’]urgence|(?:merci de|veuillez) (?:contacter|vous adresser à|écrire à)|"
-               r"para (?:asuntos |cualquier asunto )?urgen|en caso de urgencia|(?:contacte|escriba|diríjase) a)\b",
+               r"para (?:asuntos |cualquier asunto )?urgen|en caso de urgencia|(?:contacte|escriba|diríjase) a|"
+               r"dirigir (?:sus|su|las) (?:consultas|mensajes|correos|solicitudes)|has been forwarded to the (?:relevant|appropriate|competent)|"
+               r"a été transmise? (?:au|à l['’])|ha sido (?:remitid|transmitid|reenviad)[oa] a)\b",
                re.IGNORECASE),
     # the mail is not being read
     re.compile(r"\b(?:limited|no|restricted|intermittent|occasional) access to (?:my )?e-?mails?\b|"
@@ -176,13 +192,18 @@ _AUTO_SIGNS: tuple[re.Pattern[str], ...] = (
                re.IGNORECASE),
     # an acknowledgement by a system
     re.compile(r"\byour (?:request|message|e-?mail|enquiry|inquiry|ticket) has been (?:received|logged|registered)\b|"
+               r"\A\s*(?:thank you for your (?:e-?mail|message)|gracias por su (?:mensaje|correo)|merci (?:pour|de) votre "
+               r"(?:message|courriel))\b|\bconfirm(?:s|ing)? (?:the )?receipt\b|\bconfirmation of receipt\b|"
+               r"\bhemos recibido su (?:correo|mensaje)\b|\bnous avons (?:bien )?reçu votre (?:message|courriel)\b|"
+               r"\breference(?: number)?\s*[:#]\s*[A-Z0-9/-]*\d|"
                r"\bticket (?:number|no\.?|#|id)|\b(?:respond|reply|answer|get back to you) within (?:\w+ ){0,2}"
                r"(?:working |business )?(?:days?|hours?)\b|\bvotre (?:message|demande|courriel) a (?:bien )?été (?:reçue?|enregistrée?)\b|"
                r"\bnuméro de (?:ticket|dossier)\b|\bsu (?:mensaje|solicitud|correo) ha sido (?:recibid[oa]|registrad[oa])\b|"
                r"\bnúmero de (?:ticket|caso|solicitud)\b", re.IGNORECASE),
 )
-_GENERIC_SENDER = re.compile(r"^(?:support|helpdesk|help|servicedesk|service|notifications?|notify|alerts?|system|"
-                             r"tickets?|autorespond\w*|auto-?reply|robot|bot)[@+.-]", re.IGNORECASE)
+_GENERIC_SENDER = re.compile(r"^(?:support|helpdesk|help|servicedesk|service|notifications?|notificaciones|notify|alerts?|"
+                             r"system|tickets?|autorespond\w*|auto-?reply|robot|bot|registry|records|dms|no-?reply|"
+                             r"do-?not-?reply|ne-?pas-?repondre|automated|mailer)[@+.-]", re.IGNORECASE)
 _TICKET_SUBJECT = re.compile(r"\[(?:ticket|case|request|req|incident|demande|caso|solicitud)\s*(?:#|no\.?|n°)?\s*[\w-]*\d+\]",
                              re.IGNORECASE)
 # A person asking for something to be done with people or a registration: never an automatic answer.

@@ -131,8 +131,9 @@ _MY_TITLE = re.compile(
 
 
 _I_AM_A = re.compile(
-    r"\b(?:I['’]m|I am|je suis|soy)\s+(?:a|an|the|le|la|l['’]|un|une|el)\s+(?P<f>(?:[\w'’-]+\s+){0,6}?(?:" +
-    JOB_WORDS.pattern[6:-3] + r")[^.,;!?\n]*)", re.IGNORECASE)
+    r"\b(?:I['’]m|I am|je suis|soy)\s+(?:[A-ZÀ-Þ][\w'’-]+\s+){0,3}?(?:[A-ZÀ-Þ][\w'’-]+,\s+)?(?:a|an|the|le|la|l['’]|un|une|el)\s+(?P<f>(?:[\w'’-]+\s+){0,6}?(?:" +
+    JOB_WORDS.pattern[6:-3] + r")[^.,;!?\n]*?)(?=\s+(?:with|at|for|from|chez|auprès de|con|en)\s+(?:the\s+|la\s+|le\s+|el\s+|l['’])?"
+    r"[A-ZÀ-Þ]|\s*[.,;!?\n]|\s*$)", re.IGNORECASE)  # "a Researcher with the Small Arms Survey": the organisation is not the title
 
 
 def own_title(text: str) -> str | None:

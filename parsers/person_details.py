@@ -32,7 +32,9 @@ HON_NAME = re.compile(rf"(?<![\w.])(?P<hon>{HONORIFIC_RE})[ \t]+(?P<name>{NAME_R
 # "Li Wei (Mr.)", "Viengkham Phommasack (Ms.)": an honorific in brackets after the name
 _BRACKET_HONORIFIC = re.compile(
     r"\s*\(\s*(?P<hon>Mrs|Mr|Ms|Miss|Dr|Prof|Mme|Mlle|M|Sra|Srta|Sr|Dra|H\.\s?E)\.?\s*\)")
-_BULLET = re.compile(r"^\s*(?:[-•*·–▪►o]|\(?\d{1,2}[.)]|[a-h][.)])\s+")
+_BULLET = re.compile(r"^\s*(?:[-•*·–▪►o]|\(?\d{1,2}[.)]|[a-h][.)]|(?:participant|participante|delegate|délégué|"
+                     r"delegado|delegada|representative|représentant|représentante|representante|attendee|person|persona)e?s?"
+                     r"\s*(?:n[°º.]?\s*)?\d{1,2}\s*[:.)–-])\s+", re.IGNORECASE)
 _GREETING = re.compile(r"^\s*(?:dear|estimad[oa]s?|cher|chère|chers|hola|hi|hello|bonjour|buenos|buenas|"
                        r"good (?:morning|afternoon)|madame|monsieur|señor|señora|querid[oa]|hallo|liebe[r]?|"
                        r"sehr geehrte[r]?|guten tag|ciao|olá|caro|cara|salut|coucou)\b", re.IGNORECASE)
@@ -59,7 +61,8 @@ _WITHDRAW = re.compile(
 _STATUS_QUERY = re.compile(
     r"\balready registered\b|\bregistered (?:earlier|on|last)\b|\bhas not (?:yet )?received\b|\bhasn[’']t received\b|"
     r"\binscrite? pour\b|\bdéjà inscrite?\b|\bn['’]a pas (?:encore )?reçu\b|\bya (?:está )?inscrit[oa]\b|"
-    r"\bno ha recibido\b|\bwill still attend\b|\bstill attends\b|\bremains? registered\b|\bstays? registered\b|\breste inscrite?\b|\bsigue inscrit[oa]\b|\bwhether (?:his|her|the) registration\b|\bsi son inscription\b|\bsi su inscripción\b", re.IGNORECASE)
+    r"\bno ha recibido\b|\balready on (?:our|the|your) list\b|\bdéjà sur (?:la|notre|votre) liste\b|"
+    r"\bya (?:está|figura) en (?:la|nuestra|su) lista\b|\bwill still attend\b|\bstill attends\b|\bremains? registered\b|\bstays? registered\b|\breste inscrite?\b|\bsigue inscrit[oa]\b|\bwhether (?:his|her|the) registration\b|\bsi son inscription\b|\bsi su inscripción\b", re.IGNORECASE)
 # "X will be our head of delegation", "Mme Roy sera cheffe de délégation": a role given to someone registered
 _HOD_DESIGNATION = re.compile(
     r"\b(?:will|shall|is to|sera|será|va a)\s+(?:be\s+|ser\s+|être\s+)?(?:our\s+|the\s+|notre\s+|la\s+|le\s+|nuestr[oa]\s+)?"
@@ -99,6 +102,7 @@ _SELF = re.compile(
     r"|\binscribirme\b|\bmi inscripción\b|\bel suscrito\b|\bla suscrita\b|\basistiré\b|\bparticiparé\b"
     r"|\bI will be representing\b|\bregister me\b|\bwould still be registered\b|\bcould still be registered\b"
     r"|\bI (?:am|'m) writing to register myself\b|\bjoin the .{1,40} team\b"
+    r"|\bI['’](?:d| would) (?:like|love|wish) to (?:attend|participate|register|join)\b|\bI['’]ll (?:attend|be attending)\b"
     r"|\bI (?:will|shall|would)(?! still)(?: \w+){0,2}? (?:attend|participate|represent|come)\b|\band I (?:will|shall)\b"
     r"|\b(?:I confirm|je confirme|confirmo|confirmamos) (?:my|ma|mi) (?:participation|attendance|participación|asistencia)\b",
     re.IGNORECASE,
@@ -409,7 +413,8 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
 
 
 _FUNCTION_CHANGE = re.compile(
-    r"\b(?:function|title|position|job title|fonction|titre|poste|cargo|función|puesto)\s+(?:is|est|es|will be|sera|será)"
+    r"\b(?:function|title|position|job title|fonction|titre|poste|cargo|función|puesto)"
+    r"(?:\s+(?:exact|correct|correcte|exacto|correcto|right|proper|official|officiel|oficial|actual|actuel))?\s+(?:is|est|es|will be|sera|será)"
     r"\s+(?:now\s+|désormais\s+|maintenant\s+|ahora\s+)?(?:[«\"“]\s*(?P<f>[^»\"”]+?)\s*[»\"”]|"
     r"(?P<g>[A-ZÀ-Þa-zà-ÿ][^.,;()]+?)(?=\s*(?:[.,;(]|\s(?:and|et|y)\s|$)))", re.IGNORECASE)
 
@@ -420,7 +425,8 @@ _TITLE_FIX = re.compile(
     re.IGNORECASE)
 # "She is Senior Researcher in the Arms Division": the title in a following clause
 _PRONOUN_IS = re.compile(
-    r"\b(?:she|he|elle|il|ella|él)\s+(?:is|est|es|works as|travaille comme|trabaja como)\s+(?:a\s+|an\s+|the\s+|our\s+|"
+    r"\b(?:she|he|elle|il|ella|él)\s+(?:(?:was|has been|a été|fue|ha sido)\s+[\w’']+(?:\s+[\w’']+){0,3}?\s+(?:and|et|y)\s+)?"
+    r"(?:is|est|es|works as|travaille comme|trabaja como)\s+(?:now\s+|désormais\s+|maintenant\s+|ahora\s+)?(?:a\s+|an\s+|the\s+|our\s+|"
     r"notre\s+|nuestr[oa]\s+)?(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()«»\"”]*?)(?=\s*(?:[.;]|$|,\s*(?:and|et|y)?\s*(?:her|his|son|sa|su)\b))",
     re.IGNORECASE)
 _PRONOUN_TITLE = re.compile(

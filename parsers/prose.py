@@ -222,6 +222,9 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                     _STATUS_QUERY.search(sentence[m.start():m.end() + 90]) or (
                     not _REGISTER.search(sentence) and not EMAIL_RE.search(sentence) and not _TITLE_FIX.search(sentence)):
                 role = "skip"
+            new_title = _detail_change(sentence[m.end():])
+            if role == "skip" and new_title and not contact and is_full:
+                role = "add"  # "Ms. X, already on our list: she is now Head of Programmes": new details
             if _HOD.search(sentence) and role == "add" and (not is_full or (
                     _HOD_DESIGNATION.search(sentence) and not _REGISTER_VERB.search(_HOD.sub(" ", sentence)))):
                 role = "hod"  # "X will be our head of delegation": designates among people already registered
@@ -261,12 +264,28 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
             fixed = _TITLE_FIX.search(sentence)
             if fixed:
                 d.function = fixed.group("f").strip()
+            elif new_title:
+                d.function = new_title
             if _HOD.search(sentence[m.end():m.end() + 60]) and re.search(r"\b(?:will|to) (?:head|lead)|chef|jef", sentence):
                 d.hod = True
             p = _make_person(raw, m.group("hon"), d, "prose", ctx, 0.8)
             if p:
                 people.append(p)
     return people
+
+
+_NOW = re.compile(r"\b(?:now|désormais|maintenant|ahora|promoted|promue?|ascendid[oa])\b", re.IGNORECASE)
+
+
+def _detail_change(after: str) -> str | None:
+    """A new title written after a registered person's name: "son titre exact est X", "she is now X"."""
+    m = _FUNCTION_CHANGE.search(after) or _PRONOUN_TITLE.search(after)
+    if m:
+        return (m.group("f") or m.groupdict().get("g") or "").strip(" .,;") or None
+    m = _PRONOUN_IS.search(after)
+    if m and _NOW.search(after[:m.start("f")]):
+        return m.group("f").strip(" .,;") or None
+    return None
 
 
 _PRIOR_REGISTRATION = re.compile(

@@ -175,3 +175,33 @@ def test_a_newsletter_without_list_headers_from_a_known_organisation_gets_no_rep
             "subscribed. Update your preferences.\n")
     ex = parse_message(_mail(body, sender="news@icrc.org"), own_addresses=["ccm@unog.ch"])
     assert ex.intent == "other" and not ex.should_reply and not ex.needs_review
+
+
+@pytest.mark.parametrize("body,intent,names,function", [
+    # a registered person's new title: a correction listing that person, not a skipped status remark
+    (("Dear colleagues,\nSmall update regarding Ms. Yuki Tanaka, who is already on our list: she was promoted last week "
+      "and is now Head of Programmes.\nRegards,\nDan\n"), "correction", ["Yuki Tanaka"], "Head of Programmes"),
+    (("Bonjour,\nPetite précision concernant M. Olivier Barbier, déjà inscrit : son titre exact est Directeur des "
+      "opérations, et non Chef de projet.\nMerci,\nClaire\n"), "correction", ["Olivier Barbier"], "Directeur des opérations"),
+    # "Participante 1:" is a bullet, the en-dash parts are the details
+    ("Estimados:\n\nParticipante 1: Sr. Hernán Castillo Rojas – Director de País – hc@icrc.org\n\nSaludos,\nH.\n",
+     "registration", ["Hernán Castillo Rojas"], "Director de País"),
+])
+def test_details_of_people_in_new_wordings(body: str, intent: str, names: list[str], function: str) -> None:
+    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    assert ex.intent == intent and [r.name for r in ex.representatives] == names
+    assert ex.representatives[0].function == function
+
+
+@pytest.mark.parametrize("body,intent", [
+    ("Bonjour,\nNous souhaiterions savoir s'il sera possible de projeter une vidéo lors de la réunion.\nCordialement,\nT.\n",
+     "question"),
+    ("Dear all,\nI'm afraid we shall have to withdraw the ICRC delegation from the 7MSP.\nKind regards,\nO.\n",
+     "cancellation"),
+    ("Dear CCM team,\nRegrettably nobody from our office will be travelling to Geneva for the 7MSP.\nBest,\nM.\n",
+     "cancellation"),
+    ("Madame,\nLe CICR a décidé de ne pas envoyer de délégation à la réunion cette année.\nCordialement,\nH.\n",
+     "cancellation"),
+])
+def test_intent_in_new_wordings(body: str, intent: str) -> None:
+    assert parse_message(_mail(body), own_addresses=["ccm@unog.ch"]).intent == intent
