@@ -61,6 +61,7 @@ _AUTO_BODY = re.compile(
     r"\bde retour le\b|\bfuera de la oficina\b|\bme encuentro fuera\b|\bde vacaciones\b|\bacceso limitado al correo\b|"
     r"\bmensaje automático\b|\bmessage automatique\b|\bthank you for contacting\b|\bwe have received your (?:message|e-?mail)\b|"
     r"\bthis (?:message|e-?mail|notification) (?:was|has been|is) (?:automatically )?(?:generated|sent automatically)\b|"
+    r"\b(?:ceci est une|this is an) (?:réponse|automatic) (?:automatique|reply|response)\b|\besta es una respuesta automática\b|"
     r"\b(?:message|courriel|e-?mail) (?:généré|envoyé) automatiquement\b|\b(?:mensaje|correo) (?:generado|enviado) automáticamente\b|"
     r"\b(?:please )?do not (?:reply|respond)(?: directly)? to this (?:address|message|e-?mail)\b|"
     r"\bno (?:conteste|responda)(?: directamente)? a est[ae] (?:dirección|mensaje|correo)\b|"
@@ -91,6 +92,10 @@ _CANCEL = re.compile(
     r"\bnot be (?:attending|participating) (?:the|this)\b|\bpull(?:ing)? out of\b|\bannul(?:er|ons) (?:notre|la) participation\b|"
     r"\bnous (?:ne pourrons pas|devons renoncer)\b|\bnous désist|\bdésistement\b|\bannulation de (?:notre|l['’])\b|"
     r"\bno (?:podremos|vamos a poder) (?:asistir|participar|estar presentes)\b|"
+    r"\bdecline (?:it|the|your|this)(?: kind)?(?: invitation)?\b|\b(?:must|have to|regret(?:fully)?|will have to|need to) decline\b|"
+    r"\bdéclin(?:er|ons) (?:l['’]|votre|cette|aimablement) ?invitation\b|\bdeclin(?:ar|amos) (?:la|su|esta) (?:amable )?invitación\b|"
+    r"\bdesist(?:e|imos|ir|iremos)\b|\brenunci(?:a|amos|ar) a (?:su|nuestra|la) participación\b|"
+    r"\brenon(?:cer|çons|ce) à (?:sa|notre|leur|la) participation\b|\bforgo (?:our|its|the) participation\b|"
     r"\btake us off\b|\bremove us from\b|\bretirez-nous\b|\bnous retirer de la liste\b|\bdarnos de baja\b|"
     r"\bdecided not to (?:send|attend|participate|travel|take part)\b|\bdécidé de ne pas (?:envoyer|participer|assister)\b|"
     r"\bdecidido no (?:enviar|asistir|participar|viajar)\b|\bretirar (?:nuestra|la) (?:inscripci[oó]n|participaci[oó]n)\b",
@@ -116,7 +121,9 @@ _CORRECT = re.compile(
     r"\b(?:she|he|elle|il|ella|él)\b[^.;]{0,50}\b(?:is now|est (?:désormais|maintenant)|es ahora|has been promoted|"
     r"was promoted|a été promue?|fue ascendid[oa]|ha sido ascendid[oa])\b|\b(?:par erreur|por error|by mistake|in error)\b|"
     r"\b(?:title|function|position|titre|fonction|cargo|función) (?:exact|correct|correcte|exacto|correcto|right)\b|"
-    r"\bmy new (?:e-?mail|address|title)\b|\bmon nouveau (?:courriel|titre)\b|\bma nouvelle (?:adresse|fonction)\b|"
+    r"\bmy new (?:e-?mail|address|title)\b|\b(?:the|his|her|their|la|sa|su|leur) (?:new|nouvelle|nueva) (?:e-?mail|address|title|"
+    r"adresse|fonction|dirección|correo)\b|\bnouveau (?:courriel|titre)\b|\bnuevo (?:correo|cargo)\b|"
+    r"\b(?:swap|switch|échanger|intercambiar)\b[^.\n]{1,80}?\b(?:for|with|par|contre|por)\b|\bmon nouveau (?:courriel|titre)\b|\bma nouvelle (?:adresse|fonction)\b|"
     r"\bmi nuev[oa] (?:correo|dirección|cargo)\b|\bthe (?:right|correct) one\b|\bla bonne (?:adresse)?\b|\bel correcto\b|\bla correcta\b|\bcorrect (?:address|e-?mail) is\b|"
     r"\ben su lugar\b|\bà sa place\b|\bin (?:his|her|their) place\b|\bin place of\b|\binstead\b|\bplutôt que\b|\brather than\b|"
     r"\bactualizar (?:los datos|la lista|nuestra)\b|\bmettre à jour (?:la liste|notre)\b|"
@@ -173,7 +180,8 @@ _AUTO_SIGNS: tuple[re.Pattern[str], ...] = (
                r"\ben mon absence\b|\bdurante mi ausencia\b|\ben mi ausencia\b", re.IGNORECASE),
     # someone else to write to
     re.compile(r"\b(?:for (?:any )?urgent|in (?:case of )?(?:an )?urgen|urgent (?:matters|requests|enquiries)|"
-               r"(?:please )?(?:contact|write to|get in touch with) my colleague|please (?:write|send your (?:message|e-?mail)) to|"
+               r"(?:please )?(?:contact|write to|get in touch with) my colleague|if (?:your|the) (?:matter|request|query|enquiry) is urgent|"
+               r"si (?:votre demande est|c['’]est) urgente?|si (?:su consulta|el asunto) es urgente|please (?:write|send your (?:message|e-?mail)) to|"
                r"pour toute urgence|en cas d['’]urgence|(?:merci de|veuillez) (?:contacter|vous adresser à|écrire à)|"
                r"para (?:asuntos |cualquier asunto )?urgen|en caso de urgencia|(?:contacte|escriba|diríjase) a|"
                r"dirigir (?:sus|su|las) (?:consultas|mensajes|correos|solicitudes)|has been forwarded to the (?:relevant|appropriate|competent)|"
@@ -185,6 +193,11 @@ _AUTO_SIGNS: tuple[re.Pattern[str], ...] = (
                r"(?:read|forwarded|monitored|answered)\b|\bthis (?:e-?mail )?(?:address|account|mailbox) (?:will be|has been|is being) "
                r"(?:closed|deactivated|disabled|deleted)\b|\bI (?:have )?left (?:the|[A-Z])[^.\n]{0,40}\bon\b|"
                r"\bno longer (?:with|works? (?:for|at)|employed)\b|"
+               r"\b(?:reply|replying|respond|responding|read|reading|check|checking|answer|answering) (?:to )?(?:my )?e-?mails? "
+               r"(?:only )?(?:intermittently|occasionally|sporadically|with (?:some )?delay)\b|"
+               r"\bsin (?:conexión|acceso a internet|cobertura)\b|\bsans (?:connexion|accès à internet|réseau)\b|"
+               r"\bwithout (?:internet|connection|connectivity|e-?mail access)\b|"
+               r"\b(?:will be|sera|será) (?:read|lu|leído|answered|traité|respondido) (?:after|upon|à partir|a partir|dès|on my)\b|"
                r"\baccès (?:très |fort )?(?:limité|restreint|réduit) à (?:ma messagerie|mes (?:courriels|e-?mails|messages))|"
                r"\bpas (?:d['’])?accès à (?:ma messagerie|mes courriels)|\bne (?:consulte|lis) pas (?:mes|ma)\b|"
                r"\bacceso (?:muy )?(?:limitado|restringido) a(?:l)? (?:mi )?correo|\bsin acceso a(?:l)? (?:mi )?correo|"
@@ -196,6 +209,9 @@ _AUTO_SIGNS: tuple[re.Pattern[str], ...] = (
                r"(?:message|courriel))\b|\bconfirm(?:s|ing)? (?:the )?receipt\b|\bconfirmation of receipt\b|"
                r"\bhemos recibido su (?:correo|mensaje)\b|\bnous avons (?:bien )?reçu votre (?:message|courriel)\b|"
                r"\breference(?: number)?\s*[:#]\s*[A-Z0-9/-]*\d|"
+               r"\b(?:sera|seront) traitée?s? dans les meilleurs délais\b|\bserá (?:atendid|respondid|tramitad)[oa] "
+               r"(?:a la brevedad|lo antes posible|en breve)\b|\bwill be (?:dealt with|processed|handled|answered|responded to) "
+               r"(?:as soon as possible|shortly|in due course)\b|"
                r"\bticket (?:number|no\.?|#|id)|\b(?:respond|reply|answer|get back to you) within (?:\w+ ){0,2}"
                r"(?:working |business )?(?:days?|hours?)\b|\bvotre (?:message|demande|courriel) a (?:bien )?été (?:reçue?|enregistrée?)\b|"
                r"\bnuméro de (?:ticket|dossier)\b|\bsu (?:mensaje|solicitud|correo) ha sido (?:recibid[oa]|registrad[oa])\b|"
@@ -260,7 +276,10 @@ def spam_score(subject: str, body: str, known_sender: bool) -> int:
 _STILL_ATTENDS = re.compile(
     r"\bI will (?:still )?attend\b|\bwill still attend\b|\battend alone\b|\brest of (?:the|our)\b|\bremaining\b|"
     r"\ble reste de\b|\bj['’]assisterai\b|\bel resto de\b|\basistiré\b|\bremains? registered\b|\breste inscrite?\b|"
-    r"\bsigue inscrit[oa]\b", re.IGNORECASE)
+    r"\bsigue inscrit[oa]\b|\b(?:the )?other (?:\w+ )?(?:names?|people|persons|delegates|colleagues|members)\b (?:stands?|remain|will)\b|"
+    r"\bles autres (?:\w+ )?(?:noms|personnes|délégués|membres)\b.{0,20}\b(?:restent|demeurent|sont maintenus)\b|"
+    r"\b(?:los|las) (?:demás|otr[oa]s) (?:\w+ )?(?:nombres|personas|delegad[oa]s|miembros)\b.{0,20}\b(?:se mantienen|siguen)\b",
+    re.IGNORECASE)
 
 
 def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people: int, n_withdrawn: int,

@@ -235,7 +235,7 @@ def resolve_organization(sender_domain: str | None, own_text: str, subject: str,
             counts[m.org.name] = len(re.findall(re.escape(m.surface), fold(own_text) if m.full_name_seen else own_text))
         best = max(own_mentions, key=lambda m: (counts.get(m.org.name, 0), -m.start))
         return best.org, label_for(best.org, full_text)
-    label = _unknown_org_label(own_text)
+    label = _unknown_org_label(own_text) or _acronym_of_domain(sender_domain, subject + "\n" + own_text)
     if label:
         return None, label
     # nothing in the sender's own words (a bare forward): an organisation named in the forwarded text
@@ -259,6 +259,18 @@ def _org_phrase_ok(name: str) -> bool:
     words = name.split()
     return (bool(ORG_WORDS.search(name)) and not JOB_WORDS.search(name) and 2 <= len(words) <= 10
             and not re.search(r"\d", name))
+
+
+def _acronym_of_domain(domain: str | None, text: str) -> str | None:
+    """An acronym written in the text that is also the sender's domain name ("SEHLAC" from sehlac.org)."""
+    if not domain or is_webmail(domain):
+        return None
+    labels = domain.lower().split(".")
+    name = labels[-3] if len(labels) >= 3 and labels[-2] in {"org", "co", "com", "ac", "gov"} else labels[-2] if len(labels) >= 2 else ""
+    if len(name) < 3:
+        return None
+    m = re.search(rf"(?<![\w@.-])({re.escape(name)})(?![\w@-]|\.\w)", text, re.IGNORECASE)
+    return m.group(1) if m and m.group(1).isupper() else None
 
 
 def _unknown_org_label(text: str) -> str | None:

@@ -54,7 +54,7 @@ _WITHDRAW = re.compile(
     r"\bborrar\b|\bdrop(?:s|ped|ping)? out\b|\bpull(?:s|ed|ing)? out\b|\bno longer (?:be )?(?:part|a member) of\b|"
     r"\bne (?:fera|feront|fait|font) plus partie\b|\bya no (?:formará|formarán|forma|forman|va a formar) parte\b|"
     r"\bdar(?:les|nos)? de baja\b|\bdad(?:o|a|os|as) de baja\b|\btake (?:\w+ )?off (?:the|our|your) list\b|"
-    r"\brayer\b|\bbiffer\b|" + NEGATIVE_ATTENDANCE.pattern,
+    r"\brayer\b|\bbiffer\b|\bremoved\b|\bno longer (?:with|works? (?:for|at))\b|\bswap\b|\bswitch\b|" + NEGATIVE_ATTENDANCE.pattern,
     re.IGNORECASE,
 )
 # A person already registered, asked about ("has not received a confirmation"): not a new registration.
@@ -72,14 +72,15 @@ _REGISTER_VERB = re.compile(
     r"\basist|\bserá representad|\bsera représent|\bcompos", re.IGNORECASE)
 _REQUEST_TO_REGISTER = re.compile(
     r"\bregister\b|\badd\b|\binclude\b|\binscrire\b|\bajouter\b|\binscribir\b|\bagregar\b|\bincluir\b|"
-    r"\bjoin (?:the|our)\b|\breplace\b|\bremplacer\b|\breemplazar\b|\bsustituir\b|\bsubstitute\b|"
+    r"\bjoin (?:the|our)\b|\breplace\b|\bremplacer\b|\breemplazar\b|\bsustituir\b|\bsubstitute\b|\bswap\b|\bswitch\b|"
     r"\btake (?:his|her|their) place\b|\bin (?:his|her|their) place\b|\bà sa place\b|\bprendre sa place\b|"
     r"\ben su lugar\b|\bocupar su lugar\b", re.IGNORECASE)
 _ADD_VERB = re.compile(r"\b(?:add|adding|register|include|nominate|ajout\w*|inscri\w*|agreg\w*|añad\w*|inclu\w*|"
                        r"designat\w*|désign\w*|accompagn\w*|accompanied)\b", re.IGNORECASE)
 _REPLACED_BY = re.compile(r"\b(?:replaced by|be replaced with|remplacée? par|reemplazad[oa] por|sustituid[oa] por)\b",
                           re.IGNORECASE)
-_REPLACE_WITH = re.compile(r"\b(?:replace|remplacer|reemplazar|sustituir)\b(?P<mid>.{1,80}?)\b(?:with|by|par|por)\b",
+_REPLACE_WITH = re.compile(r"\b(?:replace|remplacer|reemplazar|sustituir|swap|switch|échanger|cambiar)\b(?P<mid>.{1,80}?)"
+                           r"\b(?:with|by|for|par|por|contre)\b",
                            re.IGNORECASE | re.DOTALL)
 _CONTACT = re.compile(r"\bcontact|contacter|comuníquese|comunicarse|in copy|en copie|en copia|cc[’']?d|"
                       r"focal point|point focal|my contact there|urgent", re.IGNORECASE)
@@ -103,6 +104,7 @@ _SELF = re.compile(
     r"|\bI will be representing\b|\bregister me\b|\bwould still be registered\b|\bcould still be registered\b"
     r"|\bI (?:am|'m) writing to register myself\b|\bjoin the .{1,40} team\b"
     r"|\bI['’](?:d| would) (?:like|love|wish) to (?:attend|participate|register|join)\b|\bI['’]ll (?:attend|be attending)\b"
+    r"|\bcount me in\b|\bsign me up\b|\bput me down\b|\binclude me\b|\bcomptez(?:-| )moi\b|\bcuenten conmigo\b|\binclúyanme\b"
     r"|\bI (?:will|shall|would)(?! still)(?: \w+){0,2}? (?:attend|participate|represent|come)\b|\band I (?:will|shall)\b"
     r"|\b(?:I confirm|je confirme|confirmo|confirmamos) (?:my|ma|mi) (?:participation|attendance|participación|asistencia)\b",
     re.IGNORECASE,

@@ -205,3 +205,17 @@ def test_details_of_people_in_new_wordings(body: str, intent: str, names: list[s
 ])
 def test_intent_in_new_wordings(body: str, intent: str) -> None:
     assert parse_message(_mail(body), own_addresses=["ccm@unog.ch"]).intent == intent
+
+
+def test_an_acronym_that_is_the_senders_domain_names_an_organisation_outside_the_directory() -> None:
+    body = "Estimados:\nCon pesar les informamos que SEHLAC desiste de su participación en la reunión.\nAna\n"
+    ex = parse_message(_mail(body, sender="ab@sehlac.org"), own_addresses=["ccm@unog.ch"])
+    assert (ex.organization, ex.intent, ex.should_reply) == ("SEHLAC", "cancellation", True)
+
+
+def test_swap_x_for_y_withdraws_x_and_registers_y_even_as_a_question() -> None:
+    body = ("Hi there,\nCould you please swap Mr. Tom Reilly for Ms. Aoife Brennan, Legal Officer "
+            "(aoife.brennan@icrc.org)?\nThanks,\nN.\n")
+    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    assert ex.intent == "correction" and [r.name for r in ex.representatives] == ["Aoife Brennan"]
+    assert ex.withdrawn == ["Tom Reilly"]
