@@ -37,7 +37,7 @@ _MENTION_HINT = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|M|Mme|Sr|Sra)\.?\s+[A-ZÀ-Þ
 def organisation_declines(text: str) -> bool:
     """A sentence saying that the organisation (not one person) will not attend."""
     masked = re.sub(r"\b(Mrs|Mr|Ms|Dr|Prof|Mme|Sra|Sr|M|St)\.", r"\1", text)  # "Ms." does not end a sentence
-    for sentence in re.split(r"(?<=[.!])\s+|\n\s*\n", masked):
+    for sentence in re.split(r"(?<=[.!:;])\s+|\n\s*\n", masked):
         if sentence.strip().endswith("?") or not NEGATIVE_ATTENDANCE.search(sentence):
             continue
         if _MENTION_HINT.search(sentence) or _FIRST_PERSON_SINGULAR.search(sentence):
@@ -96,6 +96,7 @@ _CANCEL = re.compile(
     r"\bdéclin(?:er|ons) (?:l['’]|votre|cette|aimablement) ?invitation\b|\bdeclin(?:ar|amos) (?:la|su|esta) (?:amable )?invitación\b|"
     r"\bdesist(?:e|imos|ir|iremos)\b|\brenunci(?:a|amos|ar) a (?:su|nuestra|la) participación\b|"
     r"\brenon(?:cer|çons|ce) à (?:sa|notre|leur|la) participation\b|\bforgo (?:our|its|the) participation\b|"
+    r"\bsit (?:this|it) (?:one )?out\b|\bgive (?:it|this one|this year|the meeting) a miss\b|\bskip (?:this year|the meeting|this one)\b|"
     r"\btake us off\b|\bremove us from\b|\bretirez-nous\b|\bnous retirer de la liste\b|\bdarnos de baja\b|"
     r"\bdecided not to (?:send|attend|participate|travel|take part)\b|\bdécidé de ne pas (?:envoyer|participer|assister)\b|"
     r"\bdecidido no (?:enviar|asistir|participar|viajar)\b|\bretirar (?:nuestra|la) (?:inscripci[oó]n|participaci[oó]n)\b",
@@ -109,7 +110,9 @@ _CORRECT = re.compile(
     r"\bresto de (?:la|nuestra) delegación\b|\bchange the (?:e-?mail|address|title|function|name|spelling)\b|"
     r"\bnothing else changes\b|\bmodifier (?:l['’]adresse|la fonction|le nom|le titre)\b|"
     r"\bcambiar (?:el correo|la dirección|el cargo|el nombre)\b|\bshould read\b|\bdevrait se lire\b|\bdebe decir\b|\bdebe leerse\b|"
-    r"\b(?:a )?(?:mistake|typo) in (?:my|our|the)\b|\bamend(?:ment)? (?:to|of) (?:our|the|my)\b|\binstead of\b|"
+    r"\b(?:a )?(?:mistake|typo) in (?:my|our|the)\b|\b(?:typo|mistake|misprint)s? in\b|\bfaute de frappe\b|"
+    r"\berror (?:de )?(?:tipeo|tipográfico|de escritura)\b|\bshould be\b[^.;\n]{1,80}?,? (?:and )?not\b|"
+    r"\bamend(?:ment)? (?:to|of) (?:our|the|my)\b|\binstead of\b|"
     r"\bau lieu de\b|\bà la place de\b|\bcoquille\b|\ben lugar de\b|\ben vez de\b|\berrata\b|"
     r"\b(?:address|e-?mail|title|function|name|position|adresse|fonction|nom|titre|correo|dirección|cargo|nombre)\b"
     r"[^.;]{0,40}?\b(?:has changed|changed to|is now|a changé|est désormais|ha cambiado|es ahora)\b|"
@@ -136,7 +139,10 @@ _QUESTION = re.compile(
     r"\b(?:I|we) (?:would like|wish|want|need) to know\b|\bplease let (?:me|us) know (?:if|whether)\b|"
     r"\b(?:quisiera|quisiéramos|me gustaría|nos gustaría|deseamos|desearíamos|queremos|queríamos) saber\b|"
     r"\b(?:je|nous|j['’])\s?(?:voudrais|voudrions|souhaite|souhaitons|souhaiterais|souhaiterions|aimerais|aimerions) savoir\b|"
-    r"\bmerci de (?:nous|me) (?:dire|indiquer|préciser|faire savoir)\b|\bles agradecer(?:ía|íamos) (?:nos |me )?(?:indicar|informar)\b|"
+    r"\bmerci de (?:nous|me) (?:dire|indiquer|préciser|faire savoir)\b|\b(?:les|le) agradecer(?:ía|íamos|emos|é) (?:nos |me )?"
+    r"(?:indic|inform|confirm|aclar|precis)\w*|\bnous vous serions (?:très )?reconnaissants? de (?:bien vouloir )?(?:nous )?"
+    r"(?:indiquer|confirmer|préciser|faire savoir|dire)\b|\b(?:we|I) would be grateful if you could (?:let (?:us|me) know|confirm|"
+    r"advise|tell|clarify)\b|"
     r"\bpourriez-vous (?:nous |me )?(?:dire|indiquer|confirmer|préciser)\b|\bpodrían (?:indicarnos|decirnos|confirmarnos|informarnos)\b|"
     r"\bquestions?\b|\bwe would like to ask\b|\bnous aurions\b|\bconsultas?\b|\bpregunta", re.IGNORECASE)
 _SAME_AS_BEFORE = re.compile(
@@ -176,7 +182,7 @@ _SPAM = re.compile(
 _AUTO_SIGNS: tuple[re.Pattern[str], ...] = (
     # an absence with an end date: "until 25 August", "jusqu'au 25 août inclus", "hasta el 25 de agosto"
     re.compile(r"\b(?:until|till|through|back on|returning on|jusqu['’](?:au|à)|de retour le|hasta(?: el)?|"
-               r"regres(?:o|aré) el)\b[^.\n]{0,25}?\b\d{1,2}\b|\b(?:during|in) my absence\b|\bpendant mon absence\b|"
+               r"regres(?:o|aré) el|back|de retour|de regreso|de vuelta)\b[^.\n]{0,25}?\b\d{1,2}\b|\b(?:during|in) my absence\b|\bpendant mon absence\b|"
                r"\ben mon absence\b|\bdurante mi ausencia\b|\ben mi ausencia\b", re.IGNORECASE),
     # someone else to write to
     re.compile(r"\b(?:for (?:any )?urgent|in (?:case of )?(?:an )?urgen|urgent (?:matters|requests|enquiries)|"
@@ -195,7 +201,13 @@ _AUTO_SIGNS: tuple[re.Pattern[str], ...] = (
                r"\bno longer (?:with|works? (?:for|at)|employed)\b|"
                r"\b(?:reply|replying|respond|responding|read|reading|check|checking|answer|answering) (?:to )?(?:my )?e-?mails? "
                r"(?:only )?(?:intermittently|occasionally|sporadically|with (?:some )?delay)\b|"
-               r"\bsin (?:conexión|acceso a internet|cobertura)\b|\bsans (?:connexion|accès à internet|réseau)\b|"
+               r"\b(?:patchy|limited|intermittent|poor|unreliable|no) (?:connectivity|connection|internet|network)\b|"
+               r"\b(?:expect|anticipate) (?:a |some )?(?:delay(?:ed|s)?|slow(?:er)?)(?: in)? (?:response|reply|replies|responses)\b|"
+               r"\b(?:réponse|réponses) (?:tardive|différée)s?\b|\brespuestas? (?:tardías?|demoradas?)\b|"
+               r"\b(?:vous )?répondrai (?:dès que possible|à mon retour)\b|\bresponderé (?:lo antes posible|a mi regreso|a la brevedad)\b|"
+               r"\bwill (?:reply|respond|get back to you) (?:as soon as possible|asap|on my return)\b|"
+               r"\b(?:has not been|will not be|is not being) forwarded\b|\bn['’]a pas été (?:transmis|transféré)\b|"
+               r"\bno (?:ha sido|será) reenviado\b|\bsin (?:conexión|acceso a internet|cobertura)\b|\bsans (?:connexion|accès à internet|réseau)\b|"
                r"\bwithout (?:internet|connection|connectivity|e-?mail access)\b|"
                r"\b(?:will be|sera|será) (?:read|lu|leído|answered|traité|respondido) (?:after|upon|à partir|a partir|dès|on my)\b|"
                r"\baccès (?:très |fort )?(?:limité|restreint|réduit) à (?:ma messagerie|mes (?:courriels|e-?mails|messages))|"
@@ -215,9 +227,11 @@ _AUTO_SIGNS: tuple[re.Pattern[str], ...] = (
                r"\bticket (?:number|no\.?|#|id)|\b(?:respond|reply|answer|get back to you) within (?:\w+ ){0,2}"
                r"(?:working |business )?(?:days?|hours?)\b|\bvotre (?:message|demande|courriel) a (?:bien )?été (?:reçue?|enregistrée?)\b|"
                r"\bnuméro de (?:ticket|dossier)\b|\bsu (?:mensaje|solicitud|correo) ha sido (?:recibid[oa]|registrad[oa])\b|"
-               r"\bnúmero de (?:ticket|caso|solicitud)\b", re.IGNORECASE),
+               r"\bnúmero de (?:ticket|caso|solicitud)\b|\bthe person you are trying to (?:reach|contact)\b|"
+               r"\bla personne que vous (?:essayez|tentez|cherchez) (?:de|à) (?:joindre|contacter)\b|"
+               r"\bla persona (?:que|a quien) (?:intenta|trata de|desea) contactar\b", re.IGNORECASE),
 )
-_GENERIC_SENDER = re.compile(r"^(?:support|helpdesk|help|servicedesk|service|notifications?|notificaciones|notify|alerts?|"
+_GENERIC_SENDER = re.compile(r"^(?:[a-z]{2,4}[-_.])?(?:notices?|support|helpdesk|help|servicedesk|service|notifications?|notificaciones|notify|alerts?|"
                              r"system|tickets?|autorespond\w*|auto-?reply|robot|bot|registry|records|dms|no-?reply|"
                              r"do-?not-?reply|ne-?pas-?repondre|automated|mailer)[@+.-]", re.IGNORECASE)
 _TICKET_SUBJECT = re.compile(r"\[(?:ticket|case|request|req|incident|demande|caso|solicitud)\s*(?:#|no\.?|n°)?\s*[\w-]*\d+\]",

@@ -219,3 +219,20 @@ def test_swap_x_for_y_withdraws_x_and_registers_y_even_as_a_question() -> None:
     ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
     assert ex.intent == "correction" and [r.name for r in ex.representatives] == ["Aoife Brennan"]
     assert ex.withdrawn == ["Tom Reilly"]
+
+
+@pytest.mark.parametrize("body", [
+    ("Thanks for your note - I'm away on a field mission with patchy connectivity until 28 August, so please expect a "
+     "delayed response.\nSigne\n"),
+    "Merci pour votre courriel. Je serai de retour au bureau le 28 août et vous répondrai dès que possible.\nPierre\n",
+])
+def test_informal_absences_are_automatic(body: str) -> None:
+    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    assert ex.intent == "auto_reply" and not ex.should_reply
+
+
+def test_a_declining_clause_after_names_cancels() -> None:
+    body = ("Madame,\nNous retirons l'inscription de M. Ibrahim Touré et de Mme Mariam Koné : le CICR ne sera pas "
+            "présent cette année.\nCordialement,\nA.\n")
+    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    assert ex.intent == "cancellation" and ex.withdrawn == ["Ibrahim Touré", "Mariam Koné"]
