@@ -2,7 +2,8 @@
 
 Screenshots go to test-output/ (fixture ``output_dir``): review-queue.png, review-message.png,
 review-message-corrected.png, review-after-approve.png, review-organisations.png, review-participants.png,
-review-queue-page2.png, review-participants-page2.png.
+review-queue-page2.png, review-participants-page2.png, review-users.png, review-organisation-merge.png,
+review-organisation-merged.png.
 """
 from __future__ import annotations
 
