@@ -70,7 +70,8 @@ class Match:
 
 def match_organization(store: Store, extraction: Extraction) -> Match:
     """The organisation ``extraction`` belongs to, how we know, and any evidence against it."""
-    orgs = store.query("SELECT id, name, acronym, emails, invitation_ref FROM organizations")
+    # a merged organisation lives on in the one it was merged into
+    orgs = store.query("SELECT id, name, acronym, emails, invitation_ref FROM organizations WHERE state != 'merged'")
     for o in orgs:
         o["emails"] = json.loads(o["emails"] or "[]")
     names = {o["id"]: o["name"] for o in orgs}

@@ -190,7 +190,8 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
         " o.state) AS state,"
         " EXISTS (SELECT 1 FROM messages m WHERE m.organization_id = o.id AND m.status != 'duplicate'"
         "  AND coalesce(m.received_at, m.stored_at) <= :t) AS wrote"
-        " FROM organizations o WHERE o.created_at <= :t ORDER BY o.name COLLATE NOCASE",
+        " FROM organizations o WHERE o.created_at <= :t AND o.state != 'merged'"  # counted in the kept one
+        " ORDER BY o.name COLLATE NOCASE",
         {"t": t})
 
     reps = _representative_spans(store)

@@ -93,6 +93,17 @@ def test_merging_moves_everything_and_keeps_the_other_marked(seeded: Seeded) -> 
         ex = Extraction(intent="registration", language="en", organization=None, should_reply=True,
                         headers=Headers(from_addr="j.doe@gichd-geneva.org", subject="More people"))
         assert match_organization(store, ex).organization_id == seeded.gichd_org
+        # a reply that names the merged organisation is not matched to the empty shell
+        named = Extraction(intent="registration", language="en", organization="GICHD Geneva", should_reply=True,
+                           headers=Headers(from_addr="someone@elsewhere.example", subject="Delegation"))
+        assert match_organization(store, named).organization_id != stray
+        # and the daily report counts the organisation once, under its kept name
+        from dataclasses import asdict
+
+        from intake.report import build_report
+        report = build_report(store, seeded.cfg, NOW)
+        assert "GICHD Geneva" not in json.dumps(asdict(report), default=str)
+        assert report.totals.uninvited_replied == 0  # the stray was the only uninvited one, now merged away
     finally:
         store.close()
     # the lists: the merged one is hidden, unless asked for; its page says where it went
