@@ -13,13 +13,13 @@ from parsers.policy_headers import HeaderSignals
 # ("will unfortunately not be able to attend", "ne pourra finalement pas participer", "no podrá viajar").
 NEGATIVE_ATTENDANCE = re.compile(
     r"\b(?:not|no longer|unable to|cannot|can[’']t|won[’']t)\b(?:\s+[\w’']+){0,4}?\s+"
-    r"(?:attend|participate|travel|come|join|make it|be (?:present|represented|attending|participating|travell?ing|coming)|"
+    r"(?:attend|participate|travel|come|join|make it|make the trip|be (?:present|represented|attending|participating|travell?ing|coming)|"
     r"send (?:a delegation|anyone|someone|a representative|representatives))\b|"
     r"\bne\b(?:\s+[\w’']+){0,3}?\s+(?:pas|plus)\b(?:\s+[\w’']+){0,3}?\s+"
-    r"(?:participer|assister|venir|voyager|se rendre|être (?:présente?s?|représentée?s?))\b|"
+    r"(?:participer|assister|venir|voyager|se rendre|se déplacer|déplacement|être (?:présente?s?|représentée?s?))\b|"
     r"\bn['’](?:assistera|participera|assisteront|participeront)\b|"
     r"\bne\s+(?:viendr\w*|vien\w*|particip\w*|assist\w*|pourr\w*|peu\w*|ser\w*|se rendr\w*)(?:\s+[\w’']+){0,2}?\s+(?:pas|plus)\b|"
-    r"\bno\b(?:\s+[\w’']+){0,3}?\s+(?:asistir\w*|particip(?:ar|ará|arán|aremos)|viaj(?:ar|ará|arán|aremos)|venir|vendr\w+|"
+    r"\bno\b(?:\s+[\w’']+){0,3}?\s+(?:asistir\w*|particip(?:ar|ará|arán|aremos)|viaj(?:ar|ará|arán|aremos)|venir|vendr\w+|desplazar\w*|hacer el viaje|"
     r"enviar\w* (?:una |ninguna |a )?(?:delegaci[oó]n|representantes?|nadie)|estar (?:presentes?|representad[oa]s?))\b|"
     # infinitives ("decided not to send a delegation", "a décidé de ne pas envoyer de délégation")
     r"\bne (?:pas|plus)\s+(?:envoyer|participer|assister|venir|se rendre|voyager|être (?:présente?s?|représentée?s?))\b|"

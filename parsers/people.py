@@ -52,12 +52,17 @@ from parsers.prose import (
     sentences,
 )
 
+_SELF_REFERENCE = re.compile(r"\b(?:the undersigned|myself|la suscrita|el suscrito|l[ea] soussignée?|moi-même|"
+                             r"yo mism[oa])\b", re.IGNORECASE)
+
 
 def extract_people(body: str, signature: str, ctx: Context, *, attachments: list[str] = ()) -> PeopleResult:  # type: ignore[assignment]
     """All shapes on the body (own text before the signature), then attachments; merge by name."""
     result = PeopleResult()
     result.self_correction = bool(_SELF_CORRECTION.search(body))
-    result.self_withdrawn = bool(SELF_WITHDRAW.search(body))
+    # "dar de baja a ... el Sr. X y la suscrita": the signer named by a self-reference in a withdrawing sentence
+    result.self_withdrawn = bool(SELF_WITHDRAW.search(body)) or any(
+        _WITHDRAW.search(s) and _SELF_REFERENCE.search(s) for s in sentences(body))
     result.self_registration = result.self_correction or any(
         _SELF.search(s) and not _WITHDRAW.search(s) and not SELF_WITHDRAW.search(s)
         and not re.search(r"\b(?:we|I) (?:have |had )?registered\b|\bnous avons inscrit|\bhemos inscrito|"

@@ -285,7 +285,7 @@ def _resolve_withdrawn(result: D.PeopleResult, prep: Prepared, people: list[D.Pe
     # sentence that withdraws someone.
     for sentence in R.sentences(prep.body):
         if D._WITHDRAW.search(sentence) and not D.HON_NAME.search(sentence):
-            for cand in R._ner_names_in(sentence, ctx):
+            for cand in R._ner_names_in(sentence, ctx) + R.subject_of_withdrawal(sentence, ctx):
                 name = normalise_name(cand)
                 if name_key(name) not in added and name not in out and not _is_sender(D.Person(name=name), ctx):
                     out.append(name)

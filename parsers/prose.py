@@ -13,6 +13,7 @@ from parsers.person_details import (
     _GREETING,
     _HOD,
     _HOD_DESIGNATION,
+    _NOT_NAME_WORDS,
     _PART,
     _PRONOUN_IS,
     _PRONOUN_TITLE,
@@ -374,6 +375,35 @@ def _titled_names_in(sentence: str, ctx: Context) -> list[str]:
         if _name_ok(cand, ctx, strong_layout=True) and len(cand.split()) >= 2:
             out.append(cand)
     return out
+
+
+_TITLE_WORD = re.compile(r"^[A-ZÀ-Þ][a-zà-ÿ'’]+(?:-[A-ZÀ-Þa-zà-ÿ][a-zà-ÿ'’]+)*$")
+_PARTICLE_WORDS = {"de", "del", "de la", "la", "van", "der", "von", "da", "dos", "das", "bin", "al", "el", "le", "du"}
+_AUX_BEFORE_END = re.compile(r"^(?:\s*,[^,]{0,60},)?(?:\s+[a-zà-ÿ’']+){0,4}\s*$")
+
+
+def subject_of_withdrawal(sentence: str, ctx: Context) -> list[str]:
+    """A name without a title written as the subject of a withdrawal ("Por razones de salud, Andrés Villalba no
+    podrá viajar", "Kwame Mensah has had to drop out"): for languages and names that NER does not tag."""
+    w = _WITHDRAW.search(sentence)
+    if not w:
+        return []
+    before = sentence[:w.start()]
+    for m in reversed(list(re.finditer(NAME_RE, before))):
+        if _AUX_BEFORE_END.match(before[m.end():]):
+            # drop a capitalised sentence opener glued to the name ("Sadly Kwame Mensah", "Unfortunately ...")
+            words = m.group(0).split()
+            while words and (words[0] in _NOT_NAME_WORDS or re.search(r"(?:ly|ment|mente)$", words[0])):
+                words = words[1:]
+            cand = " ".join(words)
+            # only plain personal names: 2-4 words in Title case, no acronym, not the organisation
+            if not 2 <= len(words) <= 4 or not all(_TITLE_WORD.match(w) or w.lower() in _PARTICLE_WORDS for w in words):
+                return []
+            if ctx.org_label and set(name_key(cand)) & set(name_key(ctx.org_label)):
+                return []
+            return [cand] if _name_ok(cand, ctx, strong_layout=True) else []
+        break
+    return []
 
 
 def _ner_names_in(sentence: str, ctx: Context) -> list[str]:

@@ -236,3 +236,23 @@ def test_a_declining_clause_after_names_cancels() -> None:
             "présent cette année.\nCordialement,\nA.\n")
     ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
     assert ex.intent == "cancellation" and ex.withdrawn == ["Ibrahim Touré", "Mariam Koné"]
+
+
+@pytest.mark.parametrize("body,withdrawn", [
+    # a name without a title as the subject of the withdrawal, in Spanish (no NER)
+    (("Buenos días:\nPor razones de salud, Andrés Villalba no podrá viajar a Ginebra. Lo sustituirá Carolina Mejía "
+      "Duarte, Asesora Jurídica (cm@icrc.org).\nLina\n"), ["Andrés Villalba"]),
+    (("Madame,\nMme Claire Fontaine ne fera finalement pas le déplacement ; elle sera remplacée par M. Hugo Lambert, "
+      "conseiller juridique.\nLouise\n"), ["Claire Fontaine"]),
+])
+def test_withdrawals_in_new_wordings(body: str, withdrawn: list[str]) -> None:
+    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    assert ex.intent == "correction" and ex.withdrawn == withdrawn
+
+
+def test_the_undersigned_in_a_withdrawing_sentence_withdraws_the_signer() -> None:
+    raw = _mail("Estimados:\nLa delegación finalmente no viajará. Les rogamos dar de baja a las dos personas "
+                "inscritas, el Sr. Ricardo Paredes y la suscrita.\nAtentamente,\nLucía Montenegro\n",
+                sender="Lucía Montenegro <lm@oas.org>")
+    ex = parse_message(raw, own_addresses=["ccm@unog.ch"])
+    assert ex.intent == "cancellation" and ex.withdrawn == ["Ricardo Paredes", "Lucía Montenegro"]
