@@ -18,7 +18,12 @@ NEGATIVE_ATTENDANCE = re.compile(
     r"\bne\b(?:\s+[\w’']+){0,3}?\s+(?:pas|plus)\b(?:\s+[\w’']+){0,3}?\s+"
     r"(?:participer|assister|venir|voyager|se rendre|se déplacer|déplacement|être (?:présente?s?|représentée?s?))\b|"
     r"\bn['’](?:assistera|participera|assisteront|participeront)\b|"
-    r"\bne\s+(?:viendr\w*|vien\w*|particip\w*|assist\w*|pourr\w*|peu\w*|ser\w*|se rendr\w*)(?:\s+[\w’']+){0,2}?\s+(?:pas|plus)\b|"
+    r"\bne\s+(?:viendr\w*|vien\w*|particip\w*|assist\w*|pourr\w*|peu\w*|ser\w*|se rendr\w*|représent\w*)(?:\s+[\w’']+){0,2}?\s+(?:pas|plus)\b|"
+    # "n'est plus en mesure de", "is no longer in a position to", "ya no está en condiciones de"; "will be absent"
+    r"\bn['’](?:est|sont|sera|seront|serons|sommes)\s+(?:pas|plus)\s+en mesure de\b|"
+    r"\bne\s+(?:sommes|sera|seront|serons|est|sont)\s+(?:pas|plus)\s+en mesure de\b|"
+    r"\b(?:is|are|am) (?:no longer|not) (?:able|in a position) to\b|\b(?:ya )?no (?:está|estamos|están) en condiciones de\b|"
+    r"\bwill (?:\w+ )?be absent\b|\bser(?:a|ons|ont) absente?s?\b|\bestar(?:á|emos|án) ausentes?\b|"
     r"\bno\b(?:\s+[\w’']+){0,3}?\s+(?:asistir\w*|particip(?:ar|ará|arán|aremos)|viaj(?:ar|ará|arán|aremos)|venir|vendr\w+|desplazar\w*|hacer el viaje|"
     r"enviar\w* (?:una |ninguna |a )?(?:delegaci[oó]n|representantes?|nadie)|estar (?:presentes?|representad[oa]s?))\b|"
     # infinitives ("decided not to send a delegation", "a décidé de ne pas envoyer de délégation")
@@ -138,7 +143,8 @@ _QUESTION = re.compile(
     r"\?|\bcould you (?:please )?(?:advise|tell|let (?:me|us) know|confirm whether|clarify)\b|"
     r"\b(?:I|we) (?:would like|wish|want|need) to know\b|\bplease let (?:me|us) know (?:if|whether)\b|"
     r"\b(?:quisiera|quisiéramos|me gustaría|nos gustaría|deseamos|desearíamos|queremos|queríamos) saber\b|"
-    r"\b(?:je|nous|j['’])\s?(?:voudrais|voudrions|souhaite|souhaitons|souhaiterais|souhaiterions|aimerais|aimerions) savoir\b|"
+    r"\b(?:je|nous|j['’])\s?(?:voudrais|voudrions|souhaite|souhaitons|souhaiterais|souhaiterions|aimerais|aimerions) (?:savoir|conna[iî]tre)\b|"
+    r"\b(?:we|I) (?:would like|wish|want) to (?:learn|find out)\b|\b(?:quisiera|quisiéramos|me gustaría|nos gustaría) conocer\b|"
     r"\bmerci de (?:nous|me) (?:dire|indiquer|préciser|faire savoir)\b|\b(?:les|le) agradecer(?:ía|íamos|emos|é) (?:nos |me )?"
     r"(?:indic|inform|confirm|aclar|precis)\w*|\bnous vous serions (?:très )?reconnaissants? de (?:bien vouloir )?(?:nous )?"
     r"(?:indiquer|confirmer|préciser|faire savoir|dire)\b|\b(?:we|I) would be grateful if you could (?:let (?:us|me) know|confirm|"
@@ -182,11 +188,15 @@ _SPAM = re.compile(
 _AUTO_SIGNS: tuple[re.Pattern[str], ...] = (
     # an absence with an end date: "until 25 August", "jusqu'au 25 août inclus", "hasta el 25 de agosto"
     re.compile(r"\b(?:until|till|through|back on|returning on|jusqu['’](?:au|à)|de retour le|hasta(?: el)?|"
-               r"regres(?:o|aré) el|back|de retour|de regreso|de vuelta)\b[^.\n]{0,25}?\b\d{1,2}\b|\b(?:during|in) my absence\b|\bpendant mon absence\b|"
+               r"regres(?:o|aré) el|back|de retour|de regreso|de vuelta|as of|à compter du|à partir du|a partir del?)\b[^.\n]{0,25}?\b\d{1,2}\b|"
+               r"\buntil (?:the )?(?:end|beginning|middle) of\b|\bjusqu['’]à (?:la )?(?:fin|mi-)|\bhasta (?:el )?(?:fin(?:al)?|mediados) de\b|"
+               r"\bon (?:sabbatical|home leave|medical leave|study leave)\b|\ben congé (?:sabbatique|maladie)\b|"
+               r"\ben (?:año sabático|comisión de servicio)\b|\b(?:during|in) my absence\b|\bpendant mon absence\b|"
                r"\ben mon absence\b|\bdurante mi ausencia\b|\ben mi ausencia\b", re.IGNORECASE),
     # someone else to write to
     re.compile(r"\b(?:for (?:any )?urgent|in (?:case of )?(?:an )?urgen|urgent (?:matters|requests|enquiries)|"
-               r"(?:please )?(?:contact|write to|get in touch with) my colleague|if (?:your|the) (?:matter|request|query|enquiry) is urgent|"
+               r"(?:please )?(?:contact|write to|get in touch with) my colleague|please reach out to|"
+               r"(?:favor de|sírvase|le ruego) (?:escribir|contactar|dirigirse)|if (?:your|the) (?:matter|request|query|enquiry) is urgent|"
                r"si (?:votre demande est|c['’]est) urgente?|si (?:su consulta|el asunto) es urgente|please (?:write|send your (?:message|e-?mail)) to|"
                r"pour toute urgence|en cas d['’]urgence|(?:merci de|veuillez) (?:contacter|vous adresser à|écrire à)|"
                r"para (?:asuntos |cualquier asunto )?urgen|en caso de urgencia|(?:contacte|escriba|diríjase) a|"
@@ -213,7 +223,7 @@ _AUTO_SIGNS: tuple[re.Pattern[str], ...] = (
                r"\baccès (?:très |fort )?(?:limité|restreint|réduit) à (?:ma messagerie|mes (?:courriels|e-?mails|messages))|"
                r"\bpas (?:d['’])?accès à (?:ma messagerie|mes courriels)|\bne (?:consulte|lis) pas (?:mes|ma)\b|"
                r"\bacceso (?:muy )?(?:limitado|restringido) a(?:l)? (?:mi )?correo|\bsin acceso a(?:l)? (?:mi )?correo|"
-               r"\bya no (?:trabajo|trabaja) (?:en|para)\b|\bne fait plus partie\b|\bn['’]est plus (?:en poste|employée?)\b",
+               r"\bya no (?:trabajo|trabaja|laboro|labora|colaboro) (?:en|para|con)\b|\bsin acceso (?:regular |habitual )?a(?:l)? (?:mi )?correo\b|\bne fait plus partie\b|\bn['’]est plus (?:en poste|employée?)\b",
                re.IGNORECASE),
     # an acknowledgement by a system
     re.compile(r"\byour (?:request|message|e-?mail|enquiry|inquiry|ticket) has been (?:received|logged|registered)\b|"
@@ -290,8 +300,8 @@ def spam_score(subject: str, body: str, known_sender: bool) -> int:
 _STILL_ATTENDS = re.compile(
     r"\bI will (?:still )?attend\b|\bwill still attend\b|\battend alone\b|\brest of (?:the|our)\b|\bremaining\b|"
     r"\ble reste de\b|\bj['’]assisterai\b|\bel resto de\b|\basistiré\b|\bremains? registered\b|\breste inscrite?\b|"
-    r"\bsigue inscrit[oa]\b|\b(?:the )?other (?:\w+ )?(?:names?|people|persons|delegates|colleagues|members)\b (?:stands?|remain|will)\b|"
-    r"\bles autres (?:\w+ )?(?:noms|personnes|délégués|membres)\b.{0,20}\b(?:restent|demeurent|sont maintenus)\b|"
+    r"\bsigue inscrit[oa]\b|\b(?:the )?other (?:\w+ )?(?:names?|people|persons|delegates|colleagues|members|participants)\b "
+    r"(?:stands?|remain|will)\b|\bles autres (?:\w+ )?(?:noms|personnes|délégués|membres|participante?s)\b.{0,20}\b(?:restent|demeurent|sont maintenus)\b|"
     r"\b(?:los|las) (?:demás|otr[oa]s) (?:\w+ )?(?:nombres|personas|delegad[oa]s|miembros)\b.{0,20}\b(?:se mantienen|siguen)\b",
     re.IGNORECASE)
 

@@ -153,6 +153,8 @@ def own_title(text: str) -> str | None:
         return None
     # "(not Programme Officer)": the old title written beside the new one
     title = re.sub(r"\s*\((?:not|non|no|pas|rather than|instead of|au lieu de|en lugar de)\b[^)]*\)", "", m.group("f"))
+    # "Senior Legal Adviser, not Legal Adviser": the old title written after the new one
+    title = re.sub(r"\s*,?\s+(?:not|rather than|instead of|et non|non pas|au lieu de|en lugar de)\b.*$|\s*,\s*no\b.*$", "", title)
     return title.strip(" .,;") or None
 
 

@@ -87,7 +87,7 @@ _CONTACT = re.compile(r"\bcontact|contacter|comuníquese|comunicarse|in copy|en 
 _REGISTER = re.compile(
     r"regist|repr[eé]sent|attend|particip|delegat|délégation|delegación|join|inscri|\badd\b|\bADD\b|include|nominat|"
     r"designat|\basist|will be|would like|following|suivant|siguiente|\bnames?\b|\bnoms?\b|\bnombres?\b|head|lead|"
-    r"\bchef|\bjef[ea]|correct|misspel|spelt|spelled|error|erreur|replace|remplac|reemplaz|sustitu|modif|change|update|"
+    r"\bchef|\bjef[ea]|correct|corrig|correg|misspel|spelt|spelled|error|erreur|replace|remplac|reemplaz|sustitu|modif|change|update|"
     r"\bin (?:his|her|their) (?:place|stead)\b|\bwill (?:come|travel|go)\b|\bà sa place\b|\ben su (?:lugar|reemplazo)\b|"
     r"\bviendra\b|\bvendrá\b|\bviajará\b|"
     # a registered person's details change: "has moved to our Nairobi office", "a été mutée", "ha sido trasladada"
@@ -104,7 +104,7 @@ _SELF = re.compile(
     r"|\bI will be representing\b|\bregister me\b|\bwould still be registered\b|\bcould still be registered\b"
     r"|\bI (?:am|'m) writing to register myself\b|\bjoin the .{1,40} team\b"
     r"|\bI['’](?:d| would) (?:like|love|wish) to (?:attend|participate|register|join)\b|\bI['’]ll (?:attend|be attending)\b"
-    r"|\bcount me in\b|\bsign me up\b|\bput me down\b|\binclude me\b|\bcomptez(?:-| )moi\b|\bcuenten conmigo\b|\binclúyanme\b"
+    r"|\bj['’](?:assisterai|participerai)\b|\bcount me in\b|\bsign me up\b|\bput me down\b|\binclude me\b|\bcomptez(?:-| )moi\b|\bcuenten conmigo\b|\binclúyanme\b"
     r"|\bI (?:will|shall|would)(?! still)(?: \w+){0,2}? (?:attend|participate|represent|come)\b|\band I (?:will|shall)\b"
     r"|\b(?:I confirm|je confirme|confirmo|confirmamos) (?:my|ma|mi) (?:participation|attendance|participación|asistencia)\b",
     re.IGNORECASE,
@@ -388,8 +388,12 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
             if _PHONE.match(piece) or _URL.match(piece) or re.fullmatch(r"[\d\s+().-]+", piece):
                 continue
             tail = re.match(r"^(.+?)\s+(?:of|at|du|de la|de l['’]|de|del|de los|des)\s+(.+)$", piece)
-            if tail and ctx.org is not None and fold(tail.group(2).strip()) in {
-                    fold(n) for n in (ctx.org.name, "the " + ctx.org.name, *ctx.org.acronyms)}:
+            own_names = {fold(n) for n in (ctx.org.name, "the " + ctx.org.name, *ctx.org.acronyms)} if ctx.org else set()
+            if tail and ctx.org is not None and (fold(tail.group(2).strip()) in own_names or (
+                    # "Medical Coordinator of MAG Nigeria": the organisation's name followed by a country or city
+                    re.fullmatch(r"(?:\S+\s+){0,6}?\S+(?:\s+[A-ZÀ-Þ][\w'’-]+){1,2}", tail.group(2).strip())
+                    and any(fold(tail.group(2)).startswith(n + " ") and len(fold(tail.group(2))[len(n):].split()) <= 2
+                            for n in own_names))):
                 piece = tail.group(1)  # "directeur du GICHD": the title without the organisation's own name
             if _is_top_org(piece, ctx) or _CLAUSE.search(piece):
                 continue

@@ -66,7 +66,10 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
     after = sentence[end:]
     m = re.match(r"\s*\(([^)]*)\)", after)
     details = _Details()
-    if m:
+    if m and re.match(r"\s*(?:not|no|non|pas|ni|rather than|instead of|au lieu de|en lugar de|et non|y no)\b", m.group(1),
+                      re.IGNORECASE):
+        after = after[m.end():]  # "(no María Jose Salinas)": the wrong form, not details
+    elif m:
         details = _parse_details(m.group(1), ctx)
         after = after[m.end():]
     if after.startswith(","):
@@ -74,7 +77,7 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
             r",\s*(?:for|as|who|which|to|in|from|at the|on|pour|qui|que|comme|como|quien|quienes|para|en|dans|au|aux|"
             r"al|a la|y|and|et|will|would|se|est|es|is|has|have|a|ha|can|could|did|accompagnée?s?|accompanied|"
             r"acompañad[oa]s?|together|avec|con|along|ainsi|à|at|en|conduira|dirigera|participera|assistera|sera|"
-            r"seront|viendra|dirigirá|asistirá|participará|encabezará|presidirá|leads|heads|not|non|no|rather|instead|with|without|sans|sin|but|mais|pero|inscrite?s?|inscrit[oa]s?|registered|already|déjà|ya)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
+            r"seront|viendra|dirigirá|asistirá|participará|encabezará|presidirá|leads|heads|not|non|no|rather|instead|with|without|sans|sin|but|mais|pero|inscrite?s?|inscrit[oa]s?|registered|already|déjà|ya|wish|wishes|hereby|souhaite|désire|desea|quisiera)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
             + HONORIFIC_RE + r")|$",
             after)
         chunk = after[1:stop.start()] if stop and stop.start() > 0 else ""
@@ -141,7 +144,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 for listed in _enumerated_people(sentence, ctx):
                     if name_key(listed.name) not in taken | {name_key(x.name) for x in people}:
                         people.append(listed)
-                for key_name in _ner_names_in(sentence, ctx) + _titled_names_in(sentence, ctx):
+                for key_name in _ner_names_in(sentence, ctx) + _titled_names_in(sentence, ctx) + corrected_names_in(sentence, ctx):
                     start = sentence.find(key_name)
                     if name_key(normalise_name(key_name)) in {name_key(x.name) for x in people}:
                         continue
@@ -396,14 +399,31 @@ def subject_of_withdrawal(sentence: str, ctx: Context) -> list[str]:
             while words and (words[0] in _NOT_NAME_WORDS or re.search(r"(?:ly|ment|mente)$", words[0])):
                 words = words[1:]
             cand = " ".join(words)
-            # only plain personal names: 2-4 words in Title case, no acronym, not the organisation
-            if not 2 <= len(words) <= 4 or not all(_TITLE_WORD.match(w) or w.lower() in _PARTICLE_WORDS for w in words):
-                return []
-            if ctx.org_label and set(name_key(cand)) & set(name_key(ctx.org_label)):
-                return []
-            return [cand] if _name_ok(cand, ctx, strong_layout=True) else []
+            return [cand] if _plain_name(cand, ctx) else []
         break
     return []
+
+
+def _plain_name(cand: str, ctx: Context) -> bool:
+    """Only plain personal names count without NER: 2-5 words in Title case, no acronym, not the organisation."""
+    words = cand.split()
+    if not 2 <= len(words) <= 5 or not all(_TITLE_WORD.match(w) or w.lower() in _PARTICLE_WORDS for w in words):
+        return False
+    if ctx.org_label and set(name_key(cand)) & set(name_key(ctx.org_label)):
+        return False
+    return _name_ok(cand, ctx, strong_layout=True)
+
+
+_NAME_FIX_CUE = re.compile(r"\b(?:correct|corrig|correg|spel|orthograph|ortograf|misspel|typo|coquille|errata)", re.IGNORECASE)
+_CORRECTED_NAME = re.compile(r"\b(?:is|es|est|should read|should be|debe decir|debe ser|devrait être|se escribe|s['’]écrit|"
+                             r"is spelt|is spelled)\s*:?\s*(?P<name>" + NAME_RE + ")")
+
+
+def corrected_names_in(sentence: str, ctx: Context) -> list[str]:
+    """A name without a title given as the right form in a correction ("el nombre ...: es María José Salinas")."""
+    if not _NAME_FIX_CUE.search(sentence):
+        return []
+    return [m.group("name") for m in _CORRECTED_NAME.finditer(sentence) if _plain_name(m.group("name"), ctx)]
 
 
 def _ner_names_in(sentence: str, ctx: Context) -> list[str]:

@@ -256,3 +256,23 @@ def test_the_undersigned_in_a_withdrawing_sentence_withdraws_the_signer() -> Non
                 sender="Lucía Montenegro <lm@oas.org>")
     ex = parse_message(raw, own_addresses=["ccm@unog.ch"])
     assert ex.intent == "cancellation" and ex.withdrawn == ["Ricardo Paredes", "Lucía Montenegro"]
+
+
+def test_a_corrected_name_without_a_title_in_spanish() -> None:
+    body = ("Estimados:\nFavor de corregir el nombre de nuestra delegada: es María José Salinas Ortúzar "
+            "(no María Jose Salinas).\nGracias,\nR.\n")
+    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    assert ex.intent == "correction"
+    assert [(r.name, r.function) for r in ex.representatives] == [("María José Salinas Ortúzar", None)]
+
+
+@pytest.mark.parametrize("body,intent", [
+    ("Dear team,\nDue to visa refusals, our organisation will unfortunately be absent from the 7MSP.\nRegards,\nA.\n",
+     "cancellation"),
+    ("Madame,\nAu vu de la situation, notre délégation n'est plus en mesure de se rendre à Genève.\nL.\n", "cancellation"),
+    ("Bonjour,\nNous aimerions connaître la date limite pour l'envoi des déclarations écrites.\nT.\n", "question"),
+    (("Hi! I'm currently on sabbatical and checking email sporadically until the end of September. Please reach out "
+      "to info@icrc.org.\nRachel\n"), "auto_reply"),
+])
+def test_more_intent_wordings(body: str, intent: str) -> None:
+    assert parse_message(_mail(body), own_addresses=["ccm@unog.ch"]).intent == intent
