@@ -102,6 +102,12 @@ _CANCEL = re.compile(
     r"\bdesist(?:e|imos|ir|iremos)\b|\brenunci(?:a|amos|ar) a (?:su|nuestra|la) participación\b|"
     r"\brenon(?:cer|çons|ce) à (?:sa|notre|leur|la) participation\b|\bforgo (?:our|its|the) participation\b|"
     r"\bsit (?:this|it) (?:one )?out\b|\bgive (?:it|this one|this year|the meeting) a miss\b|\bskip (?:this year|the meeting|this one)\b|"
+    r"\b(?:participation|registration|inscription|participación|inscripción)\b[^.]{0,40}\b(?:is|has been|est|a été|ha sido|queda) "
+    r"(?:cancel+ed|withdrawn|annulée?|cancelad[oa]|anulad[oa])\b|"
+    r"\bno (?:contaremos|tendremos) con (?:representación|representantes|delegación)\b|\bno (?:habrá|tendremos) representación\b|"
+    r"\bnous n['’]aurons pas de (?:représentant|délégation)|\bil n['’]y aura pas de (?:représentant|délégation)|"
+    r"\bwe will not have (?:a |any )?(?:representative|representation|delegation)\b|"
+    r"\bthere will be no (?:representative|representation|delegation)\b|"
     r"\btake us off\b|\bremove us from\b|\bretirez-nous\b|\bnous retirer de la liste\b|\bdarnos de baja\b|"
     r"\bdecided not to (?:send|attend|participate|travel|take part)\b|\bdécidé de ne pas (?:envoyer|participer|assister)\b|"
     r"\bdecidido no (?:enviar|asistir|participar|viajar)\b|\bretirar (?:nuestra|la) (?:inscripci[oó]n|participaci[oó]n)\b",
@@ -129,7 +135,8 @@ _CORRECT = re.compile(
     r"\b(?:she|he|elle|il|ella|él)\b[^.;]{0,50}\b(?:is now|est (?:désormais|maintenant)|es ahora|has been promoted|"
     r"was promoted|a été promue?|fue ascendid[oa]|ha sido ascendid[oa])\b|\b(?:par erreur|por error|by mistake|in error)\b|"
     r"\b(?:title|function|position|titre|fonction|cargo|función) (?:exact|correct|correcte|exacto|correcto|right)\b|"
-    r"\bmy new (?:e-?mail|address|title)\b|\b(?:the|his|her|their|la|sa|su|leur) (?:new|nouvelle|nueva) (?:e-?mail|address|title|"
+    r"\bupdate\b[^.]{0,40}\bdetails\b|\bmettre à jour les (?:coordonnées|informations)\b|"
+    r"\bmy new (?:e-?mail|address|title)\b|\b(?:the|his|her|their|la|sa|su|leur) (?:new|nouvelle|nueva) (?:e-?mail|address|title|role|position|"
     r"adresse|fonction|dirección|correo)\b|\bnouveau (?:courriel|titre)\b|\bnuevo (?:correo|cargo)\b|"
     r"\b(?:swap|switch|échanger|intercambiar)\b[^.\n]{1,80}?\b(?:for|with|par|contre|por)\b|\bmon nouveau (?:courriel|titre)\b|\bma nouvelle (?:adresse|fonction)\b|"
     r"\bmi nuev[oa] (?:correo|dirección|cargo)\b|\bthe (?:right|correct) one\b|\bla bonne (?:adresse)?\b|\bel correcto\b|\bla correcta\b|\bcorrect (?:address|e-?mail) is\b|"
@@ -163,7 +170,8 @@ _MEETING = re.compile(
     r"delegation|assemblée|réunion|reunión|inscripci|inscription|sous-munitions|municiones|CCM|statement|déclaration|"
     r"declaración|accredit|acredit|accrédit|badge|accessib|observ|invit|particip|interpr[eé]t|evento paralelo|"
     r"événement parallèle|list of participants|liste des participants|lista de participantes|délégation|delegaci|"
-    r"credencial",
+    r"credencial|\bsession\b|\bopening\b|séance|sesión|plenary|plénière|plenaria|general debate|débat général|"
+    r"debate general|\bvenue\b|\bPalais\b",
     re.IGNORECASE)
 _ACTION_REQUEST = re.compile(
     r"\b(?:post|publish|upload|circulate|distribute|print)\b[^.?!]{0,40}\b(?:statement|document|paper|report|it|them)\b|"
@@ -189,10 +197,16 @@ _AUTO_SIGNS: tuple[re.Pattern[str], ...] = (
     # an absence with an end date: "until 25 August", "jusqu'au 25 août inclus", "hasta el 25 de agosto"
     re.compile(r"\b(?:until|till|through|back on|returning on|jusqu['’](?:au|à)|de retour le|hasta(?: el)?|"
                r"regres(?:o|aré) el|back|de retour|de regreso|de vuelta|as of|à compter du|à partir du|a partir del?)\b[^.\n]{0,25}?\b\d{1,2}\b|"
-               r"\buntil (?:the )?(?:end|beginning|middle) of\b|\bjusqu['’]à (?:la )?(?:fin|mi-)|\bhasta (?:el )?(?:fin(?:al)?|mediados) de\b|"
-               r"\bon (?:sabbatical|home leave|medical leave|study leave)\b|\ben congé (?:sabbatique|maladie)\b|"
+               r"\buntil (?:the )?(?:end|beginning|middle) of\b|\bjusqu['’]à (?:la )?(?:fin|mi-)|\bhasta (?:el )?(?:fin(?:al)?|mediados) de\b",
+               re.IGNORECASE),
+    # the writer is away now: on sabbatical, at a conference, "during my absence"
+    re.compile(r"\bon (?:sabbatical|home leave|medical leave|study leave)\b|\ben congé (?:sabbatique|maladie)\b|"
                r"\ben (?:año sabático|comisión de servicio)\b|\b(?:during|in) my absence\b|\bpendant mon absence\b|"
-               r"\ben mon absence\b|\bdurante mi ausencia\b|\ben mi ausencia\b", re.IGNORECASE),
+               r"\ben mon absence\b|\bdurante mi ausencia\b|\ben mi ausencia\b|"
+               r"\bI(?: am|'m) (?:currently )?(?:attending|at|away at|participating in) (?:a|an|the) (?:\w+ )?(?:conference|workshop|"
+               r"meeting|training|retreat|summit|course|seminar)\b|\bje (?:participe|suis) (?:actuellement )?(?:à|en) (?:une |un )?"
+               r"(?:conférence|réunion|formation|séminaire|atelier)\b|\b(?:estoy|me encuentro) (?:participando en|asistiendo a|en) "
+               r"(?:una |un )?(?:conferencia|reunión|capacitación|seminario|taller)\b", re.IGNORECASE),
     # someone else to write to
     re.compile(r"\b(?:for (?:any )?urgent|in (?:case of )?(?:an )?urgen|urgent (?:matters|requests|enquiries)|"
                r"(?:please )?(?:contact|write to|get in touch with) my colleague|please reach out to|"

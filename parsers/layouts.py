@@ -254,6 +254,13 @@ def find_key_values(lines: list[str], ctx: Context) -> tuple[list[Person], set[i
         details.hod = bool(_HOD.search(value))
         value = re.sub(r"\([^)]*\)", " ", value).strip()
         used.add(i)
+        for k in (i - 1, i - 2):
+            # "Title: Dr" written on the line before "Name: ...": that person's honorific
+            prev = _KEY.match(lines[k]) if k >= 0 else None
+            if prev and _is_honorific_key(prev) and not hon:
+                hon = prev.group("value").strip()
+                used.add(k)
+                break
         j = i + 1
         while j < len(lines):
             line = lines[j]
@@ -279,6 +286,9 @@ def find_key_values(lines: list[str], ctx: Context) -> tuple[list[Person], set[i
             key = km.group("key").strip()
             if _NAME_KEYS.match(key):
                 break
+            nxt = _KEY.match(lines[j + 1]) if j + 1 < len(lines) else None
+            if _is_honorific_key(km) and nxt and _NAME_KEYS.match(nxt.group("key").strip()):
+                break  # the next person's "Title: Ms" before their "Name:"
             if _KEY.match(line) and lines[j].count("(") > lines[j].count(")") and j + 1 < len(lines) \
                     and lines[j + 1].strip() and not _KEY.match(lines[j + 1]):
                 lines[j] = line + " " + lines[j + 1].strip()
@@ -297,6 +307,13 @@ def find_key_values(lines: list[str], ctx: Context) -> tuple[list[Person], set[i
                 people.append(person)
         i = j
     return people, used
+
+
+def _is_honorific_key(km: re.Match[str]) -> bool:
+    """A ``Title: Dr`` / ``Civilité : Mme`` line: the key may hold an honorific and the value is one."""
+    key = km.group("key").strip().lower()
+    return (key in {"title", "titre", "título"} or bool(_HON_KEYS.match(key))) and bool(
+        normalise_honorific(km.group("value").strip()))
 
 
 def _apply_kv(km: re.Match[str], details: _Details, ctx: Context) -> None:

@@ -24,7 +24,7 @@ HONORIFIC_RE = (
     r"|[Dd]r\.|[Pp]rof\.|M\.(?=\s)|Pr\.?(?=\s+[A-ZÀ-Þ][a-zà-ÿ])"
     r"|H\.\s?E\.|S\.\s?E\.|Professor|Professeur|Profesora?|Ambassador|Ambassadeur|Ambassadrice|Embajadora?"
     r"|(?<=l['’])(?:ambassadeur|ambassadrice|professeur|docteur)|(?<=the )(?:ambassador|professor)"
-    r"|(?<=el )(?:embajador|profesor|doctor)|(?<=la )(?:embajadora|profesora|doctora)"
+    r"|(?<=el )(?:embajador|profesor|doctor|señor)|(?<=la )(?:embajadora|profesora|doctora|señora)|(?<=al )señor"
     r"|Lic\.|Licda\.|Ing\.|Arq\.|Doctora?|Docteur|Monsieur|Madame|Señora|Señor|Doña|Dña\.|D\.(?=\s+[A-ZÀ-Þ][a-zà-ÿ]+\s+[A-ZÀ-Þ]))"
 )
 PARTICLES = frozenset({

@@ -54,7 +54,7 @@ _WITHDRAW = re.compile(
     r"\bborrar\b|\bdrop(?:s|ped|ping)? out\b|\bpull(?:s|ed|ing)? out\b|\bno longer (?:be )?(?:part|a member) of\b|"
     r"\bne (?:fera|feront|fait|font) plus partie\b|\bya no (?:formará|formarán|forma|forman|va a formar) parte\b|"
     r"\bdar(?:les|nos)? de baja\b|\bdad(?:o|a|os|as) de baja\b|\btake (?:\w+ )?off (?:the|our|your) list\b|"
-    r"\brayer\b|\bbiffer\b|\bremoved\b|\bno longer (?:with|works? (?:for|at))\b|\bswap\b|\bswitch\b|" + NEGATIVE_ATTENDANCE.pattern,
+    r"\brayer\b|\bbiffer\b|\bse désist\w*|\bdesiste\b|\bremoved\b|\bno longer (?:with|works? (?:for|at))\b|\bswap\b|\bswitch\b|" + NEGATIVE_ATTENDANCE.pattern,
     re.IGNORECASE,
 )
 # A person already registered, asked about ("has not received a confirmation"): not a new registration.
@@ -87,7 +87,7 @@ _CONTACT = re.compile(r"\bcontact|contacter|comuníquese|comunicarse|in copy|en 
 _REGISTER = re.compile(
     r"regist|repr[eé]sent|attend|particip|delegat|délégation|delegación|join|inscri|\badd\b|\bADD\b|include|nominat|"
     r"designat|\basist|will be|would like|following|suivant|siguiente|\bnames?\b|\bnoms?\b|\bnombres?\b|head|lead|"
-    r"\bchef|\bjef[ea]|correct|corrig|correg|misspel|spelt|spelled|error|erreur|replace|remplac|reemplaz|sustitu|modif|change|update|"
+    r"\bchef|\bjef[ea]|acredit|accrédit|accredit|correct|corrig|correg|misspel|spelt|spelled|error|erreur|replace|remplac|reemplaz|sustitu|modif|change|update|"
     r"\bin (?:his|her|their) (?:place|stead)\b|\bwill (?:come|travel|go)\b|\bà sa place\b|\ben su (?:lugar|reemplazo)\b|"
     r"\bviendra\b|\bvendrá\b|\bviajará\b|"
     # a registered person's details change: "has moved to our Nairobi office", "a été mutée", "ha sido trasladada"
@@ -436,9 +436,9 @@ _PRONOUN_IS = re.compile(
     r"notre\s+|nuestr[oa]\s+)?(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()«»\"”]*?)(?=\s*(?:[.;]|$|,\s*(?:and|et|y)?\s*(?:her|his|son|sa|su)\b))",
     re.IGNORECASE)
 _PRONOUN_TITLE = re.compile(
-    r"\b(?:his|her|their|my|sa|su|ma|mon|mi)\s+(?:new\s+|correct\s+|nouvelle\s+)?(?:title|function|position|job title|fonction|titre|"
+    r"\b(?:his|her|their|my|sa|su|ma|mon|mi)\s+(?:new\s+|correct\s+|nouvelle\s+|nuevo\s+)?(?:title|function|position|job title|role|fonction|titre|"
     r"poste|cargo|función|puesto)\s+(?:is|est|es|will be|sera|será)\s+(?:now\s+|désormais\s+|ahora\s+)?[«\"“]?"
-    r"(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()«»\"”]+)", re.IGNORECASE)
+    r"(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()«»\"”]+?)(?=\s*(?:[.;()«»\"”]|,\s*(?:and|et|y|but|mais|pero)\b|$))", re.IGNORECASE)
 
 _PUNCT_AROUND = " ,:;.–—-"  # characters stripped from both ends of a piece (a set, not a suffix)
 

@@ -64,7 +64,9 @@ def sentences(text: str) -> list[str]:
 def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
     """Details written right after a name in prose: ``, Function, Unit (mail), for the ...``."""
     after = sentence[end:]
-    m = re.match(r"\s*\(([^)]*)\)", after)
+    # "M. Paul Girard la remplace (mail, fonction)": a replacing verb may stand between the name and its details
+    m = re.match(r"\s*(?:(?:la|le|l['’]|lo|him|her|them|les|los|las)\s+)?(?:remplace|remplacera|reemplaza|reemplazará|sustituye|"
+                 r"sustituirá|replaces|will replace)?\s*\(([^)]*)\)", after)
     details = _Details()
     if m and re.match(r"\s*(?:not|no|non|pas|ni|rather than|instead of|au lieu de|en lugar de|et non|y no)\b", m.group(1),
                       re.IGNORECASE):
@@ -77,7 +79,8 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
             r",\s*(?:for|as|who|which|to|in|from|at the|on|pour|qui|que|comme|como|quien|quienes|para|en|dans|au|aux|"
             r"al|a la|y|and|et|will|would|se|est|es|is|has|have|a|ha|can|could|did|accompagnée?s?|accompanied|"
             r"acompañad[oa]s?|together|avec|con|along|ainsi|à|at|en|conduira|dirigera|participera|assistera|sera|"
-            r"seront|viendra|dirigirá|asistirá|participará|encabezará|presidirá|leads|heads|not|non|no|rather|instead|with|without|sans|sin|but|mais|pero|inscrite?s?|inscrit[oa]s?|registered|already|déjà|ya|wish|wishes|hereby|souhaite|désire|desea|quisiera)\b|\)|[.;?!](?:\s|$)|\s(?:and|et|y|or|ou|o)\s+(?="
+            r"seront|viendra|dirigirá|asistirá|participará|encabezará|presidirá|leads|heads|not|non|no|rather|instead|with|without|sans|sin|but|mais|pero|inscrite?s?|inscrit[oa]s?|registered|already|déjà|ya|wish|wishes|hereby|souhaite|désire|desea|quisiera)\b|\)|[.;?!](?:\s|$)|"
+            r",\s*(?=" + HONORIFIC_RE + r"\s+[A-ZÀ-Þ])|\s(?:and|et|y|or|ou|o)\s+(?="
             + HONORIFIC_RE + r")|$",
             after)
         chunk = after[1:stop.start()] if stop and stop.start() > 0 else ""
@@ -118,7 +121,10 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
     """People registered, replaced or withdrawn in running text."""
     people: list[Person] = []
     last_start = 0
+    carried = False  # "our delegates are: X, Policy Lead; Y, Research Fellow." - the verb carries over a semicolon
     for sentence in sentences(text):
+        registers = bool(_REGISTER.search(sentence)) or carried
+        carried = registers and sentence.rstrip().endswith(";") and not _WITHDRAW.search(sentence)
         if _ALREADY_REGISTERED.search(sentence):
             # "Both were registered in June": the people of the sentence before are not new
             del people[last_start:]
@@ -138,7 +144,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
             # names without honorific: only where spaCy saw a person and the sentence registers someone
             designation_only = bool(_HOD_DESIGNATION.search(sentence)) and not _REGISTER_VERB.search(
                 _HOD.sub(" ", sentence))
-            if _REGISTER.search(sentence) and not _CONTACT.search(sentence) and not _WITHDRAW.search(sentence) \
+            if registers and not _CONTACT.search(sentence) and not _WITHDRAW.search(sentence) \
                     and not designation_only and not _NOT_ATTENDEE.search(sentence) \
                     and not _PAST_REGISTRATION.search(sentence):
                 for listed in _enumerated_people(sentence, ctx):
@@ -173,7 +179,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
         if pronoun_title and people and not full and (people[-1].function is None or _FUNCTION_CHANGE.search(sentence)):
             # "His title is Child Protection Specialist." after the person was named
             people[-1].function = pronoun_title.group("f").strip(" .,;")
-        if _REGISTER.search(sentence) and not _CONTACT.search(sentence):
+        if registers and not _CONTACT.search(sentence):
             # names without a title next to titled ones ("Mr. X, and myself, Vanna Sok, Programme Coordinator")
             covered = [(mm.start(), mm.end()) for mm in mentions]
             for cand in _titled_names_in(sentence, ctx):
@@ -224,7 +230,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 role = "withdraw"
             elif contact or _NOT_ATTENDEE.search(sentence) or _PAST_REGISTRATION.search(before) or \
                     _STATUS_QUERY.search(sentence[m.start():m.end() + 90]) or (
-                    not _REGISTER.search(sentence) and not EMAIL_RE.search(sentence) and not _TITLE_FIX.search(sentence)):
+                    not registers and not EMAIL_RE.search(sentence) and not _TITLE_FIX.search(sentence)):
                 role = "skip"
             new_title = _detail_change(sentence[m.end():])
             if role == "skip" and new_title and not contact and is_full:

@@ -276,3 +276,20 @@ def test_a_corrected_name_without_a_title_in_spanish() -> None:
 ])
 def test_more_intent_wordings(body: str, intent: str) -> None:
     assert parse_message(_mail(body), own_addresses=["ccm@unog.ch"]).intent == intent
+
+
+@pytest.mark.parametrize("body,names,honorifics,functions", [
+    # "Title: Dr" before "Name:" is that person's honorific, not the previous person's
+    (("Dear Sir,\n\nTitle: Dr\nName: Ravi Shankar\nPosition: Senior Programme Manager\n\nTitle: Ms\nName: Meera Iyer\n"
+      "Position: Programme Analyst\n\nRegards,\nR.\n"), ["Ravi Shankar", "Meera Iyer"], ["Dr.", "Ms."],
+     ["Senior Programme Manager", "Programme Analyst"]),
+    ("Estimados:\nAcreditamos a la señora Carmen Delgado Ruiz, Presidenta, y al señor Tomás Aguirre, Tesorero.\nC.\n",
+     ["Carmen Delgado Ruiz", "Tomás Aguirre"], ["Sra.", "Sr."], ["Presidenta", "Tesorero"]),
+    ("Dear Secretariat,\nNames: Dr. Ana Petrova (Head of Delegation), Mr. Jonas Berg, Ms. Leila Nasser.\nBest,\nA.\n",
+     ["Ana Petrova", "Jonas Berg", "Leila Nasser"], ["Dr.", "Mr.", "Ms."], [None, None, None]),
+    ("Hello,\nFor convenience, our delegates are: Sarah Lee, Policy Lead; Kenji Watanabe, Research Fellow.\nAll best,\nS.\n",
+     ["Sarah Lee", "Kenji Watanabe"], [None, None], ["Policy Lead", "Research Fellow"]),
+])
+def test_people_in_more_layouts(body: str, names: list[str], honorifics: list, functions: list) -> None:
+    reps = parse_message(_mail(body), own_addresses=["ccm@unog.ch"]).representatives
+    assert [(r.name, r.honorific, r.function) for r in reps] == list(zip(names, honorifics, functions))
