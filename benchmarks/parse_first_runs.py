@@ -23,7 +23,7 @@ LABELLED = REPO / "tests" / "labelled"
 SHARED = Path(os.environ.get("INTAKE_SHARED_DIR", REPO.parent / "shared"))
 # The batch commits say so in their subject: "tests/labelled: ... batch (379-393), ... committed before running ..."
 # (the second batch, 126-140, was worded differently: "of shapes the parser was not written for").
-_BATCH = re.compile(r"^(?P<commit>[0-9a-f]+) tests/labelled: .*?batch \((?P<a>\d+)-(?P<b>\d+)\).*"
+_BATCH = re.compile(r"^(?P<commit>[0-9a-f]+) tests/labelled: .*?batch \((?P<a>\d+)-(?P<b>\d+)[,)].*"
                     r"(?:committed before running the parser|shapes the parser was not written for)")
 
 _RUN = """
