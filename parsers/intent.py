@@ -108,6 +108,9 @@ _CANCEL = re.compile(
     r"\bnous n['’]aurons pas de (?:représentant|délégation)|\bil n['’]y aura pas de (?:représentant|délégation)|"
     r"\bwe will not have (?:a |any )?(?:representative|representation|delegation)\b|"
     r"\bthere will be no (?:representative|representation|delegation)\b|"
+    r"\bwithdraw(?:ing|n)? from the\b|\bwe(?:['’]re| are) withdrawing\b|"
+    r"\bannuler (?:notre|sa|leur) (?:venue|participation|présence|déplacement)\b|"
+    r"\bcancelar (?:nuestra|su) (?:asistencia|presencia|participación|viaje)\b|\bcancel (?:our|its) (?:attendance|trip|presence)\b|"
     r"\btake us off\b|\bremove us from\b|\bretirez-nous\b|\bnous retirer de la liste\b|\bdarnos de baja\b|"
     r"\bdecided not to (?:send|attend|participate|travel|take part)\b|\bdécidé de ne pas (?:envoyer|participer|assister)\b|"
     r"\bdecidido no (?:enviar|asistir|participar|viajar)\b|\bretirar (?:nuestra|la) (?:inscripci[oó]n|participaci[oó]n)\b",
@@ -135,7 +138,9 @@ _CORRECT = re.compile(
     r"\b(?:she|he|elle|il|ella|él)\b[^.;]{0,50}\b(?:is now|est (?:désormais|maintenant)|es ahora|has been promoted|"
     r"was promoted|a été promue?|fue ascendid[oa]|ha sido ascendid[oa])\b|\b(?:par erreur|por error|by mistake|in error)\b|"
     r"\b(?:title|function|position|titre|fonction|cargo|función) (?:exact|correct|correcte|exacto|correcto|right)\b|"
-    r"\bupdate\b[^.]{0,40}\bdetails\b|\bmettre à jour les (?:coordonnées|informations)\b|"
+    r"\bupdate\b[^.]{0,40}\bdetails\b|\bin lieu of\b|\ben lieu et place de\b|"
+    r"\bactualizar (?:el|la) (?:cargo|correo|nombre|dirección)\b|\bupdate (?:the|his|her|their) (?:title|role|position|e-?mail|address)\b|"
+    r"\bmettre à jour (?:la fonction|le titre|l['’]adresse)\b|\bmettre à jour les (?:coordonnées|informations)\b|"
     r"\bmy new (?:e-?mail|address|title)\b|\b(?:the|his|her|their|la|sa|su|leur) (?:new|nouvelle|nueva) (?:e-?mail|address|title|role|position|"
     r"adresse|fonction|dirección|correo)\b|\bnouveau (?:courriel|titre)\b|\bnuevo (?:correo|cargo)\b|"
     r"\b(?:swap|switch|échanger|intercambiar)\b[^.\n]{1,80}?\b(?:for|with|par|contre|por)\b|\bmon nouveau (?:courriel|titre)\b|\bma nouvelle (?:adresse|fonction)\b|"
@@ -171,7 +176,8 @@ _MEETING = re.compile(
     r"declaración|accredit|acredit|accrédit|badge|accessib|observ|invit|particip|interpr[eé]t|evento paralelo|"
     r"événement parallèle|list of participants|liste des participants|lista de participantes|délégation|delegaci|"
     r"credencial|\bsession\b|\bopening\b|séance|sesión|plenary|plénière|plenaria|general debate|débat général|"
-    r"debate general|\bvenue\b|\bPalais\b",
+    r"debate general|\bvenue\b|\bPalais\b|\breception\b|réception|recepción|dress code|tenue vestimentaire|"
+    r"código de vestimenta",
     re.IGNORECASE)
 _ACTION_REQUEST = re.compile(
     r"\b(?:post|publish|upload|circulate|distribute|print)\b[^.?!]{0,40}\b(?:statement|document|paper|report|it|them)\b|"

@@ -161,6 +161,8 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
                     fwd.people.insert(0, signer)
             for p in fwd.people:
                 p.source = "quoted"
+                if not p.email and block.sender and _is_sender(p, fwd_ctx):
+                    p.email = block.sender  # the forwarded message's author names himself: his address
             result.people = fwd.people
     people = _settle_people(result, prep, ctx)
     withdrawn = _resolve_withdrawn(result, prep, people, ctx)

@@ -295,7 +295,13 @@ def _detail_change(after: str) -> str | None:
     m = _PRONOUN_IS.search(after)
     if m and _NOW.search(after[:m.start("f")]):
         return m.group("f").strip(" .,;") or None
-    return None
+    m = _NOW_IS.search(after)
+    return (m.group("f").strip(" .,;") or None) if m else None
+
+
+# "..., ya inscrita: ahora es Directora Adjunta", "is now Head of Programmes" without a pronoun
+_NOW_IS = re.compile(r"\b(?:(?:is|es|est) (?:now|ahora|désormais|maintenant)|(?:now|ahora|désormais|maintenant) (?:is|es|est))\s+"
+                     r"(?:a\s+|an\s+|the\s+|la\s+|el\s+|le\s+)?(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()]+?)(?=\s*(?:[.;()]|$))", re.IGNORECASE)
 
 
 _PRIOR_REGISTRATION = re.compile(
@@ -310,7 +316,7 @@ _NOT_OURS_BEFORE = re.compile(
     r"\b(?:your|vos|votre|su|sus)\s+(?:colleagues?|collègues?|colegas?)\s+$|"
     r"\b(?:discussed with|spoke with|talked to|agreed with|met with|en accord avec|discuté avec|conversado con|hablado con)"
     r"(?:\s+\w+){0,3}?\s+$", re.IGNORECASE)
-_INSTEAD_OF = re.compile(r"\b(?:instead of|in place of|à la place de|au lieu de|en lugar de|en vez de)\b", re.IGNORECASE)
+_INSTEAD_OF = re.compile(r"\b(?:instead of|in place of|in lieu of|en lieu et place de|à la place de|au lieu de|en lugar de|en vez de)\b", re.IGNORECASE)
 _NOT_ATTENDEE = re.compile(r"\bspeakers?\b|\bpanel+ists?\b|\bmoderat(?:or|eur|ora)\b|\bintervenants?\b|\bponentes?\b|"
                            r"\borateurs?\b|\bconferenciantes?\b", re.IGNORECASE)
 _PAST_REGISTRATION = re.compile(r"\b(?:we|I) (?:have |had )?registered\b|\bnous avons inscrit|\bj['’]ai inscrit|"

@@ -293,3 +293,19 @@ def test_more_intent_wordings(body: str, intent: str) -> None:
 def test_people_in_more_layouts(body: str, names: list[str], honorifics: list, functions: list) -> None:
     reps = parse_message(_mail(body), own_addresses=["ccm@unog.ch"]).representatives
     assert [(r.name, r.honorific, r.function) for r in reps] == list(zip(names, honorifics, functions))
+
+
+@pytest.mark.parametrize("body,intent", [
+    ("Hi both,\nBad news - we're withdrawing from the 7MSP altogether.\nTom\n", "cancellation"),
+    ("Madame,\nNous avons le regret de devoir annuler notre venue à la réunion.\nPaul\n", "cancellation"),
+    ("Hello,\nWhat is the dress code for the reception on 4 September?\nAmy\n", "question"),
+])
+def test_even_more_intent_wordings(body: str, intent: str) -> None:
+    assert parse_message(_mail(body), own_addresses=["ccm@unog.ch"]).intent == intent
+
+
+def test_in_lieu_of_replaces() -> None:
+    body = "Dear Secretariat,\nPlease register Mr. Samuel Adeyemi, Technical Field Manager, in lieu of Ms. Kemi Bello.\nR.\n"
+    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    assert ex.intent == "correction" and ex.withdrawn == ["Kemi Bello"]
+    assert [r.name for r in ex.representatives] == ["Samuel Adeyemi"]
