@@ -201,7 +201,7 @@ def parse_mime(raw: bytes) -> MailParts:
     if content_type == "multipart/report":
         param = msg.get_param("report-type")
         report_type = (param.lower() if isinstance(param, str) else "") or "unknown"
-    for part in _walk(msg):
+    for part in walk_parts(msg):
         ctype = part.get_content_type()
         if part.is_multipart():
             continue
@@ -248,7 +248,7 @@ def payload_bytes(part: Message) -> bytes:
     return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
 
 
-def _walk(msg: Message):  # type: ignore[no-untyped-def]
+def walk_parts(msg: Message):  # type: ignore[no-untyped-def]
     """Walk the parts but do not descend into attached messages (returned mail in DSNs, forwarded .eml):
     their bodies are someone else's text."""
     yield msg
@@ -259,4 +259,4 @@ def _walk(msg: Message):  # type: ignore[no-untyped-def]
         if isinstance(payload, list):
             for sub in payload:
                 if isinstance(sub, Message):
-                    yield from _walk(sub)
+                    yield from walk_parts(sub)

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from email.message import Message
 
-from parsers.mime import payload_bytes
+from parsers.mime import payload_bytes, walk_parts
 
 log = logging.getLogger("intake.web")
 
@@ -45,17 +45,9 @@ def _message(raw: bytes) -> Message:
 
 def _walk(msg: Message):  # type: ignore[no-untyped-def]
     """All leaf parts; an attached message (message/rfc822) counts as one part, served as a .eml file."""
-    if msg.get_content_type() == "message/rfc822":
-        yield msg
-        return
-    if msg.is_multipart():
-        payload = msg.get_payload()
-        if isinstance(payload, list):
-            for sub in payload:
-                if isinstance(sub, Message):
-                    yield from _walk(sub)
-        return
-    yield msg
+    for part in walk_parts(msg):  # the parser's walk, which does not descend into attached messages
+        if part.get_content_type() == "message/rfc822" or not part.is_multipart():
+            yield part
 
 
 def _is_attachment(part: Message) -> bool:
