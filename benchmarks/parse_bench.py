@@ -14,15 +14,17 @@ import sys
 import time
 import warnings
 from collections import defaultdict
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import spacy
 
+from intake.config import load_config
 from parsers import parse_message, parse_messages
 from parsers.nlp import MODELS, pipeline
+
+MEETING = load_config(None).meeting_profile()  # the embedded 7MSP meeting
 
 
 def _full_pipeline(lang: str) -> spacy.language.Language:
@@ -47,8 +49,8 @@ def main() -> int:
     n = len(raws)
 
     # warm up: load every pipeline once so that loading is not timed
-    parse_messages(raws[: len(files)], deadline=date(2017, 8, 18))
-    extractions = [parse_message(r) for r in raws[: len(files)]]
+    parse_messages(raws[: len(files)], meeting=MEETING)
+    extractions = [parse_message(r, meeting=MEETING) for r in raws[: len(files)]]
     by_lang: dict[str, list[str]] = defaultdict(list)
     for ex in extractions * args.repeat:
         by_lang[ex.language].append(ex.body_text)
@@ -57,7 +59,7 @@ def main() -> int:
 
     def ours_rate() -> float:
         start = time.perf_counter()
-        parse_messages(raws, deadline=date(2017, 8, 18), own_addresses=("ccm@unog.ch",))
+        parse_messages(raws, meeting=MEETING)
         return n / (time.perf_counter() - start)
 
     def raw_rate(pipes: dict) -> float:

@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from intake.config import load_config
 from parsers import parse_messages
-
-DEADLINE = date(2017, 8, 18)
 
 
 def main(argv: list[str]) -> int:
     folder = Path(argv[1] if len(argv) > 1 else "../shared/corpus")
     files = sorted(folder.glob("*.eml"))
-    results = parse_messages([f.read_bytes() for f in files], deadline=DEADLINE, own_addresses=("ccm@unog.ch",))
+    results = parse_messages([f.read_bytes() for f in files], meeting=load_config(None).meeting_profile())
     for f, ex in zip(files, results):
         print(json.dumps({"file": str(f), **ex.to_json()}, ensure_ascii=False))
     return 0

@@ -1,11 +1,11 @@
 """The ``intake`` command: a thin click wrapper over the library. Each docstring is the help text."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,7 +60,9 @@ def parse(as_json: bool, deadline: object, config_path: Path | None, files: tupl
     from parsers import parse_messages
 
     cfg = _config(config_path)
-    dl: date = deadline.date() if deadline is not None else cfg.meeting.deadline  # type: ignore[attr-defined]
+    profile = cfg.meeting_profile()  # the config's meeting, else the embedded default's
+    if deadline is not None:
+        profile = dataclasses.replace(profile, deadline=deadline.date())  # type: ignore[attr-defined]
     raws: list[bytes | None] = []
     errors: dict[int, str] = {}
     for i, f in enumerate(files):
@@ -72,9 +74,9 @@ def parse(as_json: bool, deadline: object, config_path: Path | None, files: tupl
     readable = [r for r in raws if r is not None]
     results: Iterator[Extraction | dict[str, object]]
     try:
-        results = iter(parse_messages(readable, deadline=dl, own_addresses=cfg.own_addresses))
+        results = iter(parse_messages(readable, meeting=profile))
     except Exception:  # noqa: BLE001 - fall back to one at a time so one bad file cannot sink the rest
-        results = iter(_one_by_one(readable, dl, cfg))
+        results = iter(_one_by_one(readable, profile))
     for i, f in enumerate(files):
         if i in errors:
             obj = _error_object(errors[i])
@@ -84,13 +86,13 @@ def parse(as_json: bool, deadline: object, config_path: Path | None, files: tupl
         click.echo(json.dumps({"file": str(f), **obj}, ensure_ascii=False))
 
 
-def _one_by_one(raws: list[bytes], dl: date, cfg: Config) -> list[Extraction | dict[str, object]]:
+def _one_by_one(raws: list[bytes], profile: MeetingProfile) -> list[Extraction | dict[str, object]]:
     from parsers import parse_message
 
     out: list[Extraction | dict[str, object]] = []
     for raw in raws:
         try:
-            out.append(parse_message(raw, deadline=dl, own_addresses=cfg.own_addresses))
+            out.append(parse_message(raw, meeting=profile))
         except Exception as exc:  # noqa: BLE001
             out.append(_error_object(f"parser error: {type(exc).__name__}: {exc}"))
     return out
@@ -437,6 +439,7 @@ def user_enable(username: str, config_path: Path | None) -> None:
 
 if TYPE_CHECKING:
     from intake.store import Store
+    from parsers.meeting import MeetingProfile
     from parsers.model import Extraction
 
 

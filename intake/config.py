@@ -8,6 +8,8 @@ embedded default runs: the 7MSP CCM meeting, a Maildir in, an outbox folder out,
 from __future__ import annotations
 
 import dataclasses
+import functools
+import logging
 import os
 import sys
 import tomllib
@@ -20,8 +22,26 @@ from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.errors import ConfigError
+from parsers.meeting import MeetingProfile
 
 LANGUAGES = ("en", "fr", "es")
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish"}
+log = logging.getLogger("intake.config")
+
+
+@dataclass(frozen=True)
+class MeetingTexts:
+    """The meeting's texts in one language (``[meeting.fr]``); an empty one falls back to the ``[meeting]`` one."""
+
+    name: str = ""
+    short_name: str = ""
+    venue: str = ""
+    secretariat_name: str = ""
+    website: str = ""
+
+
+_FR_NAME = "Septième Assemblée des États parties à la Convention sur les armes à sous-munitions"
+_ES_NAME = "Séptima Reunión de los Estados Partes en la Convención sobre Municiones en Racimo"
 
 
 @dataclass(frozen=True)
@@ -38,6 +58,39 @@ class MeetingConfig:
     secretariat_address: str = "ccm@unog.ch"
     website: str = "https://www.unog.ch/ccm"
     languages: tuple[str, ...] = LANGUAGES
+    # What the parser looks for (parsers.meeting.MeetingProfile): short forms, the treaty's and the venue's words.
+    short_names: tuple[str, ...] = ("7MSP", "MSP", "CCM")
+    treaty_words: tuple[str, ...] = ("cluster munitions", "sous-munitions", "municiones")
+    venue_words: tuple[str, ...] = ("Palais",)
+    # The texts in each language; an empty value falls back to the one above (logged, and listed by `status`).
+    en: MeetingTexts = field(default_factory=MeetingTexts)
+    fr: MeetingTexts = field(default_factory=lambda: MeetingTexts(
+        name=_FR_NAME, short_name="7e Assemblée des États parties (CASM)", venue="Palais des Nations, Genève, Suisse",
+        secretariat_name="Secrétariat de la " + _FR_NAME, website="https://www.unog.ch/ccm"))
+    es: MeetingTexts = field(default_factory=lambda: MeetingTexts(
+        name=_ES_NAME, short_name="7ª Reunión de los Estados Partes (CMR)", venue="Palacio de las Naciones, Ginebra, Suiza",
+        secretariat_name="Secretaría de la " + _ES_NAME, website="https://www.unog.ch/ccm"))
+
+    def texts(self, language: str) -> MeetingTexts:
+        """The meeting's texts in ``language``, each missing one taken from ``[meeting]`` (see :meth:`fallbacks`).
+
+        >>> MeetingConfig().texts("es").venue
+        'Palacio de las Naciones, Ginebra, Suiza'
+        """
+        own: MeetingTexts = getattr(self, language, MeetingTexts()) if language in LANGUAGES else MeetingTexts()
+        return MeetingTexts(**{f.name: getattr(own, f.name) or getattr(self, f.name)
+                               for f in dataclasses.fields(MeetingTexts)})
+
+    def fallbacks(self) -> tuple[str, ...]:
+        """One line per text a language of ``languages`` does not give (its mail then uses the ``[meeting]`` one)."""
+        out = []
+        for lang in self.languages:
+            own = getattr(self, lang)
+            for f in dataclasses.fields(MeetingTexts):
+                if not getattr(own, f.name) and lang != self.languages[0]:
+                    out.append(f"meeting.{lang}.{f.name} is not set: {LANGUAGE_NAMES[lang]} mail uses "
+                               f"meeting.{f.name} ({getattr(self, f.name)!r})")
+        return tuple(out)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -66,6 +119,37 @@ class MeetingConfig:
         if "@" not in self.secretariat_address:
             raise ConfigError("meeting.secretariat_address", f"{self.secretariat_address!r} is not an address",
                               'write the mailbox replies go to, e.g. "ccm@unog.ch"')
+        for key in ("name", "short_name", "venue", "secretariat_name"):
+            if not getattr(self, key).strip():
+                raise ConfigError(f"meeting.{key}", "is empty", f"write the meeting's {key.replace('_', ' ')} "
+                                  "in its first language; [meeting.fr] / [meeting.es] give the others")
+        for key in ("short_names", "treaty_words", "venue_words"):
+            for word in getattr(self, key):
+                if len(word.strip()) < 2:
+                    raise ConfigError(f"meeting.{key}", f"{word!r} is too short to look for in mail",
+                                      'write words of two characters or more, e.g. ["7MSP", "CCM"]')
+        self._validate_texts("meeting", self)
+        for lang in LANGUAGES:
+            texts = getattr(self, lang)
+            given = [f.name for f in dataclasses.fields(MeetingTexts) if getattr(texts, f.name)]
+            if given and lang not in self.languages:
+                raise ConfigError(f"meeting.{lang}", f"gives {LANGUAGE_NAMES[lang]} texts but {lang!r} is not in "
+                                  "meeting.languages", f'add "{lang}" to meeting.languages, or remove [meeting.{lang}]')
+            self._validate_texts(f"meeting.{lang}", texts)
+
+    @staticmethod
+    def _validate_texts(prefix: str, texts: MeetingTexts | MeetingConfig) -> None:
+        for key in ("name", "short_name", "venue", "secretariat_name", "website"):
+            value = getattr(texts, key)
+            if value and not value.strip():
+                raise ConfigError(f"{prefix}.{key}", "is only spaces",
+                                  "write the text, or leave the key out to use the [meeting] one")
+            if value != value.strip() or "\n" in value:
+                raise ConfigError(f"{prefix}.{key}", f"{value!r} has spaces around it or a line break",
+                                  "write it on one line without leading or trailing spaces")
+        if texts.website and not texts.website.startswith(("https://", "http://")):
+            raise ConfigError(f"{prefix}.website", f"{texts.website!r} is not a web address",
+                              'write the full address, e.g. "https://www.unog.ch/ccm"')
 
 
 @dataclass(frozen=True)
@@ -264,6 +348,10 @@ class Config:
     report: ReportConfig = field(default_factory=ReportConfig)
     source: Path | None = None  # the file it came from, None for the embedded default
 
+    def meeting_profile(self) -> MeetingProfile:
+        """What the parser knows about the meeting (``parse_message(raw, meeting=cfg.meeting_profile())``)."""
+        return _meeting_profile(self.meeting, self.own_addresses)
+
     @property
     def own_addresses(self) -> tuple[str, ...]:
         addrs = {self.meeting.secretariat_address.lower(), *(a.lower() for a in self.replies.own_addresses)}
@@ -272,6 +360,29 @@ class Config:
         if self.mailbox.kind == "imap" and "@" in self.mailbox.username:
             addrs.add(self.mailbox.username.lower())
         return tuple(sorted(addrs))
+
+
+@functools.lru_cache(maxsize=8)
+def _meeting_profile(m: MeetingConfig, own_addresses: tuple[str, ...]) -> MeetingProfile:
+    """Built once per meeting: the profile's patterns are compiled on first use and kept."""
+    langs = m.languages
+    texts = [m.texts(lang) for lang in langs]
+    # "7MSP CCM" -> "7MSP", "CCM": the words of the short name are short names too
+    words = [w for w in m.short_name.split() if len(w) >= 2 and any(c.isupper() or c.isdigit() for c in w)]
+    return MeetingProfile(
+        name=m.name,
+        short_names=tuple(dict.fromkeys([*m.short_names, *words, *(t.short_name for t in texts)])),
+        names=tuple((lang, t.name) for lang, t in zip(langs, texts)),
+        treaty_words=m.treaty_words,
+        venue_words=m.venue_words,
+        venues=tuple(dict.fromkeys(t.venue for t in texts)),
+        secretariat_names=tuple(dict.fromkeys(t.secretariat_name for t in texts)),
+        secretariat_addresses=own_addresses,
+        reference=m.reference,
+        deadline=m.deadline,
+        start=m.start,
+        end=m.end,
+    )
 
 
 def secret(env_name: str, key: str) -> str:
@@ -290,6 +401,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     if path is None:
         cfg = Config()
         _validate(cfg)
+        _log_fallbacks(cfg)
         return cfg
     p = Path(path)
     try:
@@ -299,10 +411,30 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
                           "give the path of your config file (copy config.example.toml to start)") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("--config", f"{p} is not valid TOML ({exc})", "correct the TOML syntax at that place") from None
+    if isinstance(data.get("meeting"), dict) and "name" in data["meeting"]:
+        # A file that names its meeting describes another one: the embedded meeting's words and its French and
+        # Spanish texts must not leak into it. What the file leaves out is empty (a missing text falls back
+        # visibly). A [meeting] without a name only changes the embedded meeting (its dates, say).
+        for key in ("short_names", "treaty_words", "venue_words"):
+            data["meeting"].setdefault(key, [])
+        for lang in LANGUAGES:
+            data["meeting"].setdefault(lang, {})
     cfg = _build(Config, data, "", base=p.parent.resolve())
     cfg = dataclasses.replace(cfg, source=p.resolve())
     _validate(cfg)
+    _log_fallbacks(cfg)
     return cfg
+
+
+_LOGGED_FALLBACKS: set[tuple[Path | None, str]] = set()
+
+
+def _log_fallbacks(cfg: Config) -> None:
+    """Say once per process and file which meeting texts a language does not have (mail uses [meeting]'s)."""
+    for line in cfg.meeting.fallbacks():
+        if (cfg.source, line) not in _LOGGED_FALLBACKS:
+            _LOGGED_FALLBACKS.add((cfg.source, line))
+            log.warning("%s", line)
 
 
 def _validate(cfg: Config) -> None:

@@ -118,7 +118,7 @@ def process_message(store: Store, cfg: Config, mailbox_name: str, incoming: Inco
     allowed = bool(row.get("answer_allowed", allowed))
 
     try:
-        extraction = parse_message(incoming.raw, deadline=cfg.meeting.deadline, own_addresses=cfg.own_addresses)
+        extraction = parse_message(incoming.raw, meeting=cfg.meeting_profile())
     except Exception as exc:  # noqa: BLE001 - the shunt: keep it for a person, go on with the rest
         return quarantine(store, kept.id, facts.message_id, exc, now=now)
 

@@ -59,6 +59,10 @@ def daemon_status(store: Store, cfg: Config, *, max_age: float | None = None,
     total = sum(f["n"] for f in flags)
     lines.append(f"open flags: {total}")
     lines.extend(f"  {f['reason']}: {f['n']} (oldest {f['oldest']})" for f in flags)
+    fallbacks = cfg.meeting.fallbacks()
+    if fallbacks:  # mail in that language names the meeting in the [meeting] language: a person should know
+        lines.append(f"meeting texts missing in a language: {len(fallbacks)}")
+        lines.extend(f"  {line}" for line in fallbacks)
     lines.append("healthy" if healthy else f"UNHEALTHY: no successful check for more than {limit:.0f} s")
     return "\n".join(lines), healthy
 

@@ -6,7 +6,9 @@ in en/fr/es, together with whether anyone was found to register.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from parsers.meeting import NO_MEETING, MeetingProfile
 from parsers.policy_headers import HeaderSignals
 
 # "not ... attend / participate / travel" in the three languages, with a few words allowed in between
@@ -170,13 +172,14 @@ _SAME_AS_BEFORE = re.compile(
 _REGISTRATION_CUE = re.compile(
     r"\bregist|\brepresented by\b|\bwill attend\b|\bdelegation\b|\binscri|\breprésentée? par\b|\bdélégation\b|"
     r"\brepresentad[oa] por\b|\bdelegación\b|\bparticipants?\b|\bparticipantes\b|\bplease find attached the\b", re.IGNORECASE)
+# Words of any meeting's business; the meeting's own words (its names, treaty, venue) come from its profile.
 _MEETING = re.compile(
-    r"7MSP|\bmeeting\b|\bMSP\b|convention|cluster munitions|regist|inscri|side[- ]event|visa|interpretation|"
-    r"delegation|assemblée|réunion|reunión|inscripci|inscription|sous-munitions|municiones|CCM|statement|déclaration|"
+    r"\bmeeting\b|convention|regist|inscri|side[- ]event|visa|interpretation|"
+    r"delegation|assemblée|réunion|reunión|inscripci|inscription|statement|déclaration|"
     r"declaración|accredit|acredit|accrédit|badge|accessib|observ|invit|particip|interpr[eé]t|evento paralelo|"
     r"événement parallèle|list of participants|liste des participants|lista de participantes|délégation|delegaci|"
     r"credencial|\bsession\b|\bopening\b|séance|sesión|plenary|plénière|plenaria|general debate|débat général|"
-    r"debate general|\bvenue\b|\bPalais\b|\breception\b|réception|recepción|dress code|tenue vestimentaire|"
+    r"debate general|\bvenue\b|\breception\b|réception|recepción|dress code|tenue vestimentaire|"
     r"código de vestimenta",
     re.IGNORECASE)
 _ACTION_REQUEST = re.compile(
@@ -309,10 +312,17 @@ def is_bulk_mail(body: str) -> bool:
     return len({m.group(0).lower() for m in _BULK_FOOTER.finditer(body)}) >= 2
 
 
-def spam_score(subject: str, body: str, known_sender: bool) -> int:
+@lru_cache(maxsize=16)
+def _organizer_mention(organizer_words: tuple[str, ...]) -> re.Pattern[str]:
+    """The UN, or the secretariat's own name ("unog" of ccm@unog.ch): phishing mail borrows them."""
+    return re.compile("|".join([*(re.escape(w) for w in organizer_words), r"united nations|nations unies"]),
+                      re.IGNORECASE)
+
+
+def spam_score(subject: str, body: str, known_sender: bool, meeting: MeetingProfile = NO_MEETING) -> int:
     """Number of spam/phishing cues; mail from a known organisation's domain is trusted more."""
     hits = len({m.group(0).lower() for m in _SPAM.finditer(subject + "\n" + body)})
-    if re.search(r"unog|united nations|nations unies", subject + body[:300], re.IGNORECASE) and not known_sender:
+    if _organizer_mention(meeting.organizer_words).search(subject + body[:300]) and not known_sender:
         hits += 1
     return hits if not known_sender else hits - 3
 
@@ -327,8 +337,12 @@ _STILL_ATTENDS = re.compile(
 
 
 def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people: int, n_withdrawn: int,
-                    known_sender: bool, has_attachment: bool, sender: str | None = None) -> tuple[str, set[str]]:
-    """The intent and the cues seen (``"spam"``, ``"bulk"``, ``"same_as_before"``, ``"action_requested"``)."""
+                    known_sender: bool, has_attachment: bool, sender: str | None = None,
+                    meeting: MeetingProfile = NO_MEETING) -> tuple[str, set[str]]:
+    """The intent and the cues seen (``"spam"``, ``"bulk"``, ``"same_as_before"``, ``"action_requested"``).
+
+    ``meeting`` gives the words that mark a message as being about the meeting (a question about it).
+    """
     cues: set[str] = set()
     if signals.bounce:
         return "bounce", cues
@@ -341,7 +355,7 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
     if is_bulk_mail(body) and n_people == 0:
         cues.add("bulk")  # a newsletter without list headers: never answered
         return "other", cues
-    if spam_score(subject, body, known_sender) >= 3 and n_people == 0:
+    if spam_score(subject, body, known_sender, meeting) >= 3 and n_people == 0:
         cues.add("spam")
         return "other", cues
     text = body
@@ -356,14 +370,15 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
     if _SAME_AS_BEFORE.search(text) and _REGISTRATION_CUE.search(text):
         cues.add("same_as_before")
         return "registration", cues
-    meeting = bool(_MEETING.search(subject + "\n" + text))
-    if _ACTION_REQUEST.search(text) and meeting:
+    about = subject + "\n" + text
+    about_meeting = bool(_MEETING.search(about) or meeting.meeting_words.search(about))
+    if _ACTION_REQUEST.search(text) and about_meeting:
         cues.add("action_requested")  # "please post our statement": a task for a person, not a question
         return "other", cues
-    if _QUESTION.search(text) and meeting:
+    if _QUESTION.search(text) and about_meeting:
         return "question", cues
     if has_attachment and _REGISTRATION_CUE.search(text) and re.search(r"attach|ci-joint|pièce jointe|adjunt", text, re.IGNORECASE):
         return "registration", cues
-    if meeting and _REQUEST.search(text):
+    if about_meeting and _REQUEST.search(text):
         cues.add("action_requested")
     return "other", cues

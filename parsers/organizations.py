@@ -86,9 +86,6 @@ DIRECTORY: tuple[Org, ...] = (
     Org("International Committee for Robot Arms Control", ("ICRAC",), (), ("icrac.net",)),
 )
 
-# Our own organisation and its parents: mentioned in every quoted invitation, never the replying organisation.
-OWN = ("United Nations Office for Disarmament Affairs", "UNODA", "United Nations Office at Geneva", "UNOG")
-
 # Words that make a phrase an organisation rather than a function ("Kenya Coalition Against Landmines").
 ORG_WORDS = re.compile(
     r"\b(?:Coalition|Coalición|Campaign|Campaña|Campagne|Network|Red|Réseau|Association|Asociación|Associação"

@@ -14,6 +14,7 @@ from functools import lru_cache
 from email_validator import EmailNotValidError, validate_email
 
 from parsers.intent import NEGATIVE_ATTENDANCE
+from parsers.meeting import NO_MEETING, MeetingProfile
 from parsers.names import (
     HONORIFIC_RE,
     looks_like_name,
@@ -193,6 +194,7 @@ class Context:
     org_label: str | None
     own_addresses: tuple[str, ...] = ()
     persons_ner: frozenset[tuple[str, ...]] = frozenset()  # name keys of PERSON entities found by spaCy
+    meeting: MeetingProfile = NO_MEETING  # the meeting's words are never part of a person's name
 
 
 @dataclass
@@ -500,7 +502,7 @@ def _name_ok(name: str, ctx: Context, *, strong_layout: bool) -> bool:
     if not looks_like_name(name, min_tokens=2, max_tokens=6):
         return False
     words = name.split()
-    if ORG_WORDS.search(name) or find_org(name) or any(w in _NOT_NAME_WORDS for w in words) or JOB_WORDS.search(name):
+    if ORG_WORDS.search(name) or find_org(name) or any(not_name_word(w, ctx) for w in words) or JOB_WORDS.search(name):
         return False
     if strong_layout:
         return True
@@ -514,12 +516,17 @@ _NOT_NAME_WORDS = frozenset({
     "Re", "Subject", "Attention", "Attn", "Pour", "Para", "Por", "Nous", "Notre", "Nuestra", "Nuestro",
     "Passport", "Thank", "Thanks", "Best", "Kind", "Regards", "Dear", "Please", "Name", "Function", "Title",
     "Position", "Organisation", "Organization", "Tel", "Phone", "Mobile", "Email", "E-mail", "Contact", "Head",
-    "Delegation", "Members", "Member", "Meeting", "States", "Parties", "Convention", "Cluster", "Munitions",
-    "Seventh", "Geneva", "Secretariat", "Programme", "Program", "Director", "Officer", "Adviser", "Advisor",
+    "Delegation", "Members", "Member", "Meeting", "States", "Parties", "Convention",
+    "Secretariat", "Programme", "Program", "Director", "Officer", "Adviser", "Advisor",
     "Manager", "Coordinator", "Researcher", "Assistant", "Unit", "Division", "Office", "Street", "Avenue", "Rue",
-    "Route", "Chemin", "Road", "Palais", "Nations", "United", "Sent", "Date", "Mines", "Action",
+    "Route", "Chemin", "Road", "Nations", "United", "Sent", "Date", "Mines", "Action",
     "Mine", "Humanitarian", "Disarmament", "Arms", "Policy", "Senior", "Chief", "Deputy", "Nom", "Fonction",
     "Courriel", "Cargo", "Correo", "Nombre", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "September",
-    "August", "July", "Embargoed", "Unsubscribe", "Speakers", "Room", "Geneva,", "Lunch", "Side", "Event",
-    "Reunión", "Assemblée", "Séptima", "Septième", "Liste", "Civilité", "Fait", "Mr", "Ms", "Dr",
+    "August", "July", "Embargoed", "Unsubscribe", "Speakers", "Room", "Lunch", "Side", "Event",
+    "Reunión", "Assemblée", "Liste", "Civilité", "Fait", "Mr", "Ms", "Dr",
 })
+
+
+def not_name_word(word: str, ctx: Context) -> bool:
+    """A capitalised word that is never part of a person's name: a common one, or one of the meeting's."""
+    return word in _NOT_NAME_WORDS or word in ctx.meeting.name_words

@@ -7,6 +7,7 @@ per language and skips NER for auto-replies, bounces and bulk mail.
 from __future__ import annotations
 
 import re
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,7 @@ from parsers import person_details as D
 from parsers import prose as R
 from parsers.intent import classify_intent, is_auto_reply
 from parsers.language import detect_language
+from parsers.meeting import NO_MEETING, MeetingProfile
 from parsers.mime import MailParts, parse_mime
 from parsers.model import Extraction, Flag, Representative
 from parsers.names import family_key, name_key, normalise_name
@@ -30,7 +32,6 @@ from parsers.review import LOW_CONFIDENCE, either_or, is_late, make_flag, needs_
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|antw|r)\s*:\s*)*(?:fw|fwd|tr|rv|wg|enc|i)\s*:", re.IGNORECASE)
 _POINTS_BELOW = re.compile(r"\bbelow\b|\bforward|\bresend|\bci-dessous\b|\btransf[eè]re|\bfaire suivre\b|"
                            r"\ba continuaci[oó]n\b|\babajo\b|\breenv[ií]|\btransmit", re.IGNORECASE)
-_SECRETARIAT = re.compile(r"^(?:ccm|secretariat|info)@", re.IGNORECASE)
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Prepared:
     forward_text: str | None = None
     forward_block: QuotedBlock | None = None
     flags: list[Flag] = field(default_factory=list)
+    meeting: MeetingProfile = NO_MEETING
 
 
 def _sender_domain(addr: str | None) -> str | None:
@@ -64,7 +66,7 @@ MAX_TEXT = 60_000
 MAX_OWN = 20_000
 
 
-def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) -> Prepared:
+def prepare(raw: bytes, *, meeting: MeetingProfile) -> Prepared:
     parts = parse_mime(raw)
     split = split_reply(_clean_artifacts(parts.text[:MAX_TEXT]))
     split.own = split.own[:MAX_OWN]
@@ -81,7 +83,7 @@ def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) 
     body = "\n".join(own_lines[:sig_at]).strip()
     signature = "\n".join(own_lines[sig_at:]).strip()
     language = detect_language(body or split.own or parts.text)
-    own = tuple(a.lower() for a in own_addresses)
+    own = tuple(a.lower() for a in meeting.secretariat_addresses)
     signals = header_signals(parts.headers, parts.raw_headers, parts.content_type, parts.report_type, own)
     attachments_text = "\n".join(a.text or "" for a in parts.attachments)[:MAX_OWN]
     full_text = "\n".join([parts.headers.subject, parts.text[:MAX_OWN], attachments_text])
@@ -91,7 +93,7 @@ def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) 
                                               full_text)
     auto = (signals.bounce or signals.auto_submitted or signals.bulk
             or is_auto_reply(parts.headers.subject, body, parts.headers.from_addr))
-    forward_block = None if auto else _forwarded_block(parts, split, body, own)
+    forward_block = None if auto else _forwarded_block(parts, split, body, meeting)
     forward_text = forward_block.text[:MAX_OWN] if forward_block else None
     ner_parts = [] if auto else [body, attachments_text, forward_text or ""]
     joined = "\n\n".join(p for p in ner_parts if p.strip())[:MAX_OWN]
@@ -100,7 +102,7 @@ def prepare(raw: bytes, *, deadline: date | None, own_addresses: Sequence[str]) 
     ner_text = re.sub(r"\S{80,}", " ", joined) or None
     flags = [make_flag("parse_error", "; ".join(parts.defects))] if parts.parse_error else []
     return Prepared(parts, split, body, signature, language, signals, org, org_label, auto, ner_text, own,
-                    deadline, forward_text, forward_block, flags)
+                    meeting.deadline, forward_text, forward_block, flags, meeting)
 
 
 _ARTIFACTS = (
@@ -117,7 +119,7 @@ def _clean_artifacts(text: str) -> str:
     return text
 
 
-def _forwarded_block(parts: MailParts, split: SplitReply, body: str, own: tuple[str, ...]) -> QuotedBlock | None:
+def _forwarded_block(parts: MailParts, split: SplitReply, body: str, meeting: MeetingProfile) -> QuotedBlock | None:
     """The first quoted message written by someone other than us, when the sender points to it."""
     if not split.blocks:
         return None
@@ -127,11 +129,8 @@ def _forwarded_block(parts: MailParts, split: SplitReply, body: str, own: tuple[
     for block in split.blocks:
         if not block.text.strip():
             continue
-        sender = (block.sender or "").lower()
-        if sender and (sender in own or _SECRETARIAT.match(sender)):
-            continue
-        if block.sender_name and re.fullmatch(r"(?i)ccm|ccm secretariat", block.sender_name.strip()):
-            continue
+        if meeting.is_ours(block.sender) or meeting.is_secretariat_name(block.sender_name):
+            continue  # the secretariat's own message (the invitation), quoted
         return block
     return None
 
@@ -140,7 +139,8 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
     """Everything after NER: people, intent, reply policy, review flags."""
     parts, headers = prep.parts, prep.parts.headers
     ctx = D.Context(sender_name=headers.from_name, sender_addr=headers.from_addr, org=prep.org,
-                    org_label=prep.org_label, own_addresses=prep.own_addresses, persons_ner=persons_ner)
+                    org_label=prep.org_label, own_addresses=prep.own_addresses, persons_ner=persons_ner,
+                    meeting=prep.meeting)
     attachments = [a.text[:MAX_OWN] for a in parts.attachments if a.text]
     result = D.PeopleResult()
     if not prep.auto:
@@ -170,7 +170,8 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
                                                                             prep.org))
     intent, cues = classify_intent(signals=prep.signals, subject=headers.subject, body=prep.body or prep.split.own,
                                    n_people=len(people), n_withdrawn=len(withdrawn), known_sender=known_sender,
-                                   has_attachment=bool(parts.attachments), sender=headers.from_addr)
+                                   has_attachment=bool(parts.attachments), sender=headers.from_addr,
+                                   meeting=prep.meeting)
     if parts.parse_error:
         intent = "other"
     if intent == "correction":
@@ -228,7 +229,7 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
             people.insert(0, signer)
     own = set(prep.own_addresses)
     for p in people:
-        if p.email and (p.email in own or _SECRETARIAT.match(p.email)):
+        if p.email and prep.meeting.is_ours(p.email):
             p.email = None
         if p.email and p.email == ctx.sender_addr and not _is_sender(p, ctx):
             p.email = None  # the sender's address is never given to someone else
@@ -244,7 +245,7 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
         r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", prep.body, re.IGNORECASE)}
     loose = [e for e in (D.valid_email(m.group(0)) for m in D.EMAIL_RE.finditer(prep.body)) if e]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
-             and not _SECRETARIAT.match(e) and e not in wrong]
+             and e not in wrong]
     if result.self_correction and len(loose) == 1:
         for p in people:
             if _is_sender(p, ctx):
@@ -380,9 +381,26 @@ def _ner_persons(doc) -> frozenset[tuple[str, ...]]:  # type: ignore[no-untyped-
     return person_keys(doc)
 
 
-def parse_message(raw: bytes, *, deadline: date | None = None, own_addresses: Sequence[str] = ()) -> Extraction:
-    """Parse one raw message. Never raises on bad mail: unreadable MIME gives intent "other" + parse_error."""
-    prep = prepare(raw, deadline=deadline, own_addresses=own_addresses)
+def _profile(meeting: MeetingProfile | None, deadline: date | None, own_addresses: Sequence[str]) -> MeetingProfile:
+    """The profile to parse with; ``deadline=`` / ``own_addresses=`` (the old arguments, kept for one release)
+    override or extend it."""
+    profile = meeting if meeting is not None else NO_MEETING
+    if deadline is not None or own_addresses:
+        warnings.warn("parse_message(deadline=, own_addresses=) is deprecated: pass meeting=MeetingProfile(...)",
+                      DeprecationWarning, stacklevel=3)
+        extra = tuple(a for a in own_addresses if a.lower() not in {x.lower() for x in profile.secretariat_addresses})
+        profile = replace(profile, deadline=deadline if deadline is not None else profile.deadline,
+                          secretariat_addresses=profile.secretariat_addresses + extra)
+    return profile
+
+
+def parse_message(raw: bytes, *, meeting: MeetingProfile | None = None, deadline: date | None = None,
+                  own_addresses: Sequence[str] = ()) -> Extraction:
+    """Parse one raw message for ``meeting`` (see :mod:`parsers.meeting`; none: no meeting's words are known).
+
+    Never raises on bad mail: unreadable MIME gives intent "other" + parse_error.
+    """
+    prep = prepare(raw, meeting=_profile(meeting, deadline, own_addresses))
     persons: frozenset[tuple[str, ...]] = frozenset()
     if prep.ner_text:
         nlp = pipeline(prep.language)
@@ -391,10 +409,11 @@ def parse_message(raw: bytes, *, deadline: date | None = None, own_addresses: Se
     return finish(prep, persons)
 
 
-def parse_messages(raws: Sequence[bytes], *, deadline: date | None = None,
+def parse_messages(raws: Sequence[bytes], *, meeting: MeetingProfile | None = None, deadline: date | None = None,
                    own_addresses: Sequence[str] = ()) -> list[Extraction]:
     """Parse many messages; spaCy runs once per language with ``nlp.pipe`` and not at all for automatic mail."""
-    prepared = [prepare(r, deadline=deadline, own_addresses=own_addresses) for r in raws]
+    profile = _profile(meeting, deadline, own_addresses)
+    prepared = [prepare(r, meeting=profile) for r in raws]
     by_lang: dict[str, list[int]] = defaultdict(list)
     for k, prep in enumerate(prepared):
         if prep.ner_text:

@@ -13,7 +13,6 @@ from parsers.person_details import (
     _GREETING,
     _HOD,
     _HOD_DESIGNATION,
-    _NOT_NAME_WORDS,
     _PART,
     _PRONOUN_IS,
     _PRONOUN_TITLE,
@@ -37,6 +36,7 @@ from parsers.person_details import (
     _name_ok,
     _parse_details,
     _strip_possessive,
+    not_name_word,
 )
 
 _ABBREV_END = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Dra|Dr|dr|Prof|prof|Amb|Mme|Mlle|Sra|Srta|Sr|MRS|MR|MS|DR|PROF|Dña|D|"
@@ -408,7 +408,7 @@ def subject_of_withdrawal(sentence: str, ctx: Context) -> list[str]:
         if _AUX_BEFORE_END.match(before[m.end():]):
             # drop a capitalised sentence opener glued to the name ("Sadly Kwame Mensah", "Unfortunately ...")
             words = m.group(0).split()
-            while words and (words[0] in _NOT_NAME_WORDS or re.search(r"(?:ly|ment|mente)$", words[0])):
+            while words and (not_name_word(words[0], ctx) or re.search(r"(?:ly|ment|mente)$", words[0])):
                 words = words[1:]
             cand = " ".join(words)
             return [cand] if _plain_name(cand, ctx) else []

@@ -78,3 +78,22 @@ def test_every_command_is_in_the_readme() -> None:
 
     missing = [n for n in names(cli.main, "intake") if n not in readme]
     assert not missing, f"not in README.md: {missing}"
+
+
+def test_parse_with_a_config_reads_with_that_meeting(tmp_path: Path) -> None:
+    """`intake parse --config` gives the parser the config's meeting (its words and deadline); without it,
+    the embedded 7MSP meeting."""
+    config = tmp_path / "ccw.toml"
+    config.write_text('[meeting]\nname = "Fifth Review Conference of the CCW"\nshort_name = "CCW RevCon5"\n'
+                      'secretariat_name = "CCW Secretariat"\nsecretariat_address = "ccw@unog.ch"\n'
+                      'start = 2016-12-12\nend = 2016-12-16\ndeadline = 2016-11-25\n', encoding="utf-8")
+    mail = tmp_path / "q.eml"
+    mail.write_bytes(b"From: Amy Lee <amy.lee@icrc.org>\r\nTo: ccw@unog.ch\r\nSubject: Timing\r\n"
+                     b"Date: Tue, 29 Nov 2016 10:00:00 +0100\r\nMessage-ID: <q@icrc.org>\r\n\r\n"
+                     b"Hello,\r\nWhen does RevCon5 start on the first day?\r\nAmy\r\n")
+    with_config = run(["parse", "--json", "--config", str(config), str(mail)], tmp_path)
+    assert with_config.returncode == 0, with_config.stderr
+    got = json.loads(with_config.stdout)
+    assert got["intent"] == "question" and "late" in {f["code"] for f in got["flags"]}
+    default = json.loads(run(["parse", "--json", str(mail)], tmp_path).stdout)
+    assert default["intent"] == "other" and "late" not in {f["code"] for f in default["flags"]}

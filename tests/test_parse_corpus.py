@@ -10,16 +10,15 @@ import os
 import re
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
+from intake.config import load_config
 from parsers import parse_messages
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("INTAKE_SHARED_DIR", REPO.parent / "shared"))
 LABELLED = REPO / "tests" / "labelled"
-DEADLINE = date(2017, 8, 18)
-OWN = ("ccm@unog.ch",)
+MEETING = load_config(None).meeting_profile()  # the embedded 7MSP meeting
 
 
 def shared(*parts: str) -> Path:
@@ -31,7 +30,7 @@ def shared(*parts: str) -> Path:
 def score(corpus: Path, tmp: Path) -> dict[str, float]:
     """Parse every NNN.eml of ``corpus`` and score it with shared/tools/score_corpus.py; the SCORE figures."""
     files = sorted(corpus.glob("*.eml"))
-    results = parse_messages([f.read_bytes() for f in files], deadline=DEADLINE, own_addresses=OWN)
+    results = parse_messages([f.read_bytes() for f in files], meeting=MEETING)
     out = tmp / f"{corpus.name}.jsonl"
     out.write_text("".join(json.dumps({"file": str(f), **r.to_json()}, ensure_ascii=False) + "\n"
                            for f, r in zip(files, results)), encoding="utf-8")

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from intake.config import load_config
 from parsers import parse_message, parse_messages
+from parsers.meeting import MeetingProfile
 from parsers.model import FLAG_CODES, INTENTS
 from parsers.nlp import load_pipeline
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("INTAKE_SHARED_DIR", REPO.parent / "shared")) / "corpus"
-OWN = ("ccm@unog.ch",)
+MEETING = load_config(None).meeting_profile()  # the embedded 7MSP meeting
 
 
 def mail(body: str, *, frm: str = "Anna Berg <anna.berg@npaid.org>", subject: str = "7MSP registration",
@@ -27,7 +29,7 @@ REGISTRATION = ("Dear Secretariat,\n\nNorwegian People's Aid will be represented
 
 
 def test_a_plain_registration() -> None:
-    ex = parse_message(mail(REGISTRATION), deadline=date(2017, 8, 18), own_addresses=OWN)
+    ex = parse_message(mail(REGISTRATION), meeting=MEETING)
     assert ex.intent == "registration" and ex.language == "en"
     assert ex.organization == "Norwegian People's Aid"
     [rep] = ex.representatives
@@ -41,7 +43,7 @@ def test_a_plain_registration() -> None:
 
 
 def test_late_messages_are_flagged() -> None:
-    ex = parse_message(mail(REGISTRATION, date_="Tue, 22 Aug 2017 10:00:00 +0200"), deadline=date(2017, 8, 18))
+    ex = parse_message(mail(REGISTRATION, date_="Tue, 22 Aug 2017 10:00:00 +0200"), meeting=MEETING)
     assert "late" in {f.code for f in ex.flags} and ex.needs_review
     assert all(f.code in FLAG_CODES for f in ex.flags)
 
@@ -49,18 +51,18 @@ def test_late_messages_are_flagged() -> None:
 def test_rfc3834_signals_forbid_a_reply() -> None:
     for extra in ("Auto-Submitted: auto-replied\n", "Precedence: bulk\n", "List-Id: <news.npaid.org>\n",
                   "X-Autoreply: yes\n", "X-Autorespond: yes\n", "Return-Path: <>\n"):
-        ex = parse_message(mail(REGISTRATION, headers=extra), own_addresses=OWN)
+        ex = parse_message(mail(REGISTRATION, headers=extra), meeting=MEETING)
         assert not ex.should_reply, extra
     assert parse_message(mail(REGISTRATION, headers="Auto-Submitted: no\n")).should_reply
     assert not parse_message(mail(REGISTRATION, frm="MAILER-DAEMON@mx.npaid.org")).should_reply
-    assert not parse_message(mail(REGISTRATION, frm="CCM <ccm@unog.ch>"), own_addresses=OWN).should_reply
+    assert not parse_message(mail(REGISTRATION, frm="CCM <ccm@unog.ch>"), meeting=MEETING).should_reply
 
 
 def test_delivery_reports_are_bounces() -> None:
     raw = (b"From: MAILER-DAEMON@mx1.unog.ch\nSubject: Undelivered Mail Returned to Sender\nReturn-Path: <>\n"
            b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\nContent-Type: text/plain\n\n"
            b"Your message could not be delivered.\n--B\nContent-Type: message/delivery-status\n\nAction: failed\n--B--\n")
-    ex = parse_message(raw, own_addresses=OWN)
+    ex = parse_message(raw, meeting=MEETING)
     assert ex.intent == "bounce" and not ex.should_reply and ex.organization is None
 
 
@@ -114,8 +116,8 @@ def test_batch_gives_the_same_result_as_one_by_one() -> None:
     files = sorted(CORPUS.glob("*.eml"))[::6]
     assert len(files) >= 10
     raws = [f.read_bytes() for f in files]
-    batch = parse_messages(raws, deadline=date(2017, 8, 18), own_addresses=OWN)
-    single = [parse_message(r, deadline=date(2017, 8, 18), own_addresses=OWN) for r in raws]
+    batch = parse_messages(raws, meeting=MEETING)
+    single = [parse_message(r, meeting=MEETING) for r in raws]
     assert [b.to_json() for b in batch] == [s.to_json() for s in single]
 
 
@@ -159,21 +161,21 @@ def _mail(body: str, *, sender: str = "a.person@icrc.org", subject: str = "RE: 7
      "a.person@icrc.org", "RE: 7MSP"),
 ])
 def test_automatic_answers_without_headers_get_no_reply(body: str, sender: str, subject: str) -> None:
-    ex = parse_message(_mail(body, sender=sender, subject=subject), own_addresses=["ccm@unog.ch"])
+    ex = parse_message(_mail(body, sender=sender, subject=subject), meeting=MEETING)
     assert ex.intent == "auto_reply" and not ex.should_reply
 
 
 def test_a_person_with_an_absence_date_who_registers_is_not_automatic() -> None:
     body = ("Dear Secretariat,\nI am in the field until 20 August; for urgent matters contact my colleague. "
             "Please register Ms. Aline Roux, Legal Adviser.\nBest,\nPaul\n")
-    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    ex = parse_message(_mail(body), meeting=MEETING)
     assert ex.intent == "registration" and [r.name for r in ex.representatives] == ["Aline Roux"]
 
 
 def test_a_newsletter_without_list_headers_from_a_known_organisation_gets_no_reply() -> None:
     body = ("View this email in your browser\nNews from Geneva ...\nYou are receiving this email because you "
             "subscribed. Update your preferences.\n")
-    ex = parse_message(_mail(body, sender="news@icrc.org"), own_addresses=["ccm@unog.ch"])
+    ex = parse_message(_mail(body, sender="news@icrc.org"), meeting=MEETING)
     assert ex.intent == "other" and not ex.should_reply and not ex.needs_review
 
 
@@ -188,7 +190,7 @@ def test_a_newsletter_without_list_headers_from_a_known_organisation_gets_no_rep
      "registration", ["Hernán Castillo Rojas"], "Director de País"),
 ])
 def test_details_of_people_in_new_wordings(body: str, intent: str, names: list[str], function: str) -> None:
-    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    ex = parse_message(_mail(body), meeting=MEETING)
     assert ex.intent == intent and [r.name for r in ex.representatives] == names
     assert ex.representatives[0].function == function
 
@@ -204,19 +206,19 @@ def test_details_of_people_in_new_wordings(body: str, intent: str, names: list[s
      "cancellation"),
 ])
 def test_intent_in_new_wordings(body: str, intent: str) -> None:
-    assert parse_message(_mail(body), own_addresses=["ccm@unog.ch"]).intent == intent
+    assert parse_message(_mail(body), meeting=MEETING).intent == intent
 
 
 def test_an_acronym_that_is_the_senders_domain_names_an_organisation_outside_the_directory() -> None:
     body = "Estimados:\nCon pesar les informamos que SEHLAC desiste de su participación en la reunión.\nAna\n"
-    ex = parse_message(_mail(body, sender="ab@sehlac.org"), own_addresses=["ccm@unog.ch"])
+    ex = parse_message(_mail(body, sender="ab@sehlac.org"), meeting=MEETING)
     assert (ex.organization, ex.intent, ex.should_reply) == ("SEHLAC", "cancellation", True)
 
 
 def test_swap_x_for_y_withdraws_x_and_registers_y_even_as_a_question() -> None:
     body = ("Hi there,\nCould you please swap Mr. Tom Reilly for Ms. Aoife Brennan, Legal Officer "
             "(aoife.brennan@icrc.org)?\nThanks,\nN.\n")
-    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    ex = parse_message(_mail(body), meeting=MEETING)
     assert ex.intent == "correction" and [r.name for r in ex.representatives] == ["Aoife Brennan"]
     assert ex.withdrawn == ["Tom Reilly"]
 
@@ -227,14 +229,14 @@ def test_swap_x_for_y_withdraws_x_and_registers_y_even_as_a_question() -> None:
     "Merci pour votre courriel. Je serai de retour au bureau le 28 août et vous répondrai dès que possible.\nPierre\n",
 ])
 def test_informal_absences_are_automatic(body: str) -> None:
-    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    ex = parse_message(_mail(body), meeting=MEETING)
     assert ex.intent == "auto_reply" and not ex.should_reply
 
 
 def test_a_declining_clause_after_names_cancels() -> None:
     body = ("Madame,\nNous retirons l'inscription de M. Ibrahim Touré et de Mme Mariam Koné : le CICR ne sera pas "
             "présent cette année.\nCordialement,\nA.\n")
-    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    ex = parse_message(_mail(body), meeting=MEETING)
     assert ex.intent == "cancellation" and ex.withdrawn == ["Ibrahim Touré", "Mariam Koné"]
 
 
@@ -246,7 +248,7 @@ def test_a_declining_clause_after_names_cancels() -> None:
       "conseiller juridique.\nLouise\n"), ["Claire Fontaine"]),
 ])
 def test_withdrawals_in_new_wordings(body: str, withdrawn: list[str]) -> None:
-    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    ex = parse_message(_mail(body), meeting=MEETING)
     assert ex.intent == "correction" and ex.withdrawn == withdrawn
 
 
@@ -254,14 +256,14 @@ def test_the_undersigned_in_a_withdrawing_sentence_withdraws_the_signer() -> Non
     raw = _mail("Estimados:\nLa delegación finalmente no viajará. Les rogamos dar de baja a las dos personas "
                 "inscritas, el Sr. Ricardo Paredes y la suscrita.\nAtentamente,\nLucía Montenegro\n",
                 sender="Lucía Montenegro <lm@oas.org>")
-    ex = parse_message(raw, own_addresses=["ccm@unog.ch"])
+    ex = parse_message(raw, meeting=MEETING)
     assert ex.intent == "cancellation" and ex.withdrawn == ["Ricardo Paredes", "Lucía Montenegro"]
 
 
 def test_a_corrected_name_without_a_title_in_spanish() -> None:
     body = ("Estimados:\nFavor de corregir el nombre de nuestra delegada: es María José Salinas Ortúzar "
             "(no María Jose Salinas).\nGracias,\nR.\n")
-    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    ex = parse_message(_mail(body), meeting=MEETING)
     assert ex.intent == "correction"
     assert [(r.name, r.function) for r in ex.representatives] == [("María José Salinas Ortúzar", None)]
 
@@ -275,7 +277,7 @@ def test_a_corrected_name_without_a_title_in_spanish() -> None:
       "to info@icrc.org.\nRachel\n"), "auto_reply"),
 ])
 def test_more_intent_wordings(body: str, intent: str) -> None:
-    assert parse_message(_mail(body), own_addresses=["ccm@unog.ch"]).intent == intent
+    assert parse_message(_mail(body), meeting=MEETING).intent == intent
 
 
 @pytest.mark.parametrize("body,names,honorifics,functions", [
@@ -291,7 +293,7 @@ def test_more_intent_wordings(body: str, intent: str) -> None:
      ["Sarah Lee", "Kenji Watanabe"], [None, None], ["Policy Lead", "Research Fellow"]),
 ])
 def test_people_in_more_layouts(body: str, names: list[str], honorifics: list, functions: list) -> None:
-    reps = parse_message(_mail(body), own_addresses=["ccm@unog.ch"]).representatives
+    reps = parse_message(_mail(body), meeting=MEETING).representatives
     assert [(r.name, r.honorific, r.function) for r in reps] == list(zip(names, honorifics, functions))
 
 
@@ -301,11 +303,53 @@ def test_people_in_more_layouts(body: str, names: list[str], honorifics: list, f
     ("Hello,\nWhat is the dress code for the reception on 4 September?\nAmy\n", "question"),
 ])
 def test_even_more_intent_wordings(body: str, intent: str) -> None:
-    assert parse_message(_mail(body), own_addresses=["ccm@unog.ch"]).intent == intent
+    assert parse_message(_mail(body), meeting=MEETING).intent == intent
 
 
 def test_in_lieu_of_replaces() -> None:
     body = "Dear Secretariat,\nPlease register Mr. Samuel Adeyemi, Technical Field Manager, in lieu of Ms. Kemi Bello.\nR.\n"
-    ex = parse_message(_mail(body), own_addresses=["ccm@unog.ch"])
+    ex = parse_message(_mail(body), meeting=MEETING)
     assert ex.intent == "correction" and ex.withdrawn == ["Kemi Bello"]
     assert [r.name for r in ex.representatives] == ["Samuel Adeyemi"]
+
+
+# --- the meeting profile: the meeting's words come from the config, not from the parser (issue 10) ----------
+
+CCW = MeetingProfile(name="Fifth Review Conference of the CCW", short_names=("CCW", "RevCon5"),
+                     treaty_words=("certain conventional weapons", "armes classiques"),
+                     secretariat_names=("CCW Secretariat",), secretariat_addresses=("ccw@unog.ch",),
+                     deadline=date(2016, 11, 25))
+
+
+def test_the_meeting_words_come_from_the_profile() -> None:
+    raw = _mail("Hello,\nWhen does RevCon5 start on the first day?\nAmy\n", subject="Timing")
+    assert parse_message(raw, meeting=CCW).intent == "question"
+    assert parse_message(raw, meeting=MEETING).intent == "other"  # "RevCon5" means nothing for the 7MSP
+    assert parse_message(raw).intent == "other"  # no profile: no meeting's words at all
+    raw = _mail("Hello,\nWhen does the 7MSP start on the first day?\nAmy\n", subject="Timing")
+    assert parse_message(raw, meeting=MEETING).intent == "question"
+
+
+def test_the_deadline_comes_from_the_profile() -> None:
+    raw = mail(REGISTRATION, date_="Tue, 29 Nov 2016 10:00:00 +0100")
+    assert "late" in {f.code for f in parse_message(raw, meeting=CCW).flags}
+    assert "late" not in {f.code for f in parse_message(raw, meeting=MEETING).flags}
+
+
+def test_only_the_secretariats_own_addresses_are_dropped_from_people() -> None:
+    # an organisation's info@ address is that person's (the old rule dropped any info@, on any domain)
+    body = ("Dear Secretariat,\n\nThe Landmine Survivors Initiatives will be represented by Mr. Ivan Petrov, "
+            "Director (info@lsi-example.org).\n\nRegards,\nIvan Petrov\n")
+    [rep] = parse_message(_mail(body, sender="ivan.petrov@lsi-example.org"), meeting=MEETING).representatives
+    assert rep.email == "info@lsi-example.org"
+    # the secretariat's own address is never a person's
+    body = body.replace("info@lsi-example.org", "ccw@unog.ch")
+    [rep] = parse_message(_mail(body, sender="ivan.petrov@lsi-example.org"), meeting=CCW).representatives
+    assert rep.email is None
+
+
+def test_the_old_arguments_still_work_for_one_release() -> None:
+    raw = mail(REGISTRATION, date_="Tue, 22 Aug 2017 10:00:00 +0200")
+    with pytest.warns(DeprecationWarning, match="meeting=MeetingProfile"):
+        old = parse_message(raw, deadline=date(2017, 8, 18), own_addresses=("ccm@unog.ch",))
+    assert old.to_json() == parse_message(raw, meeting=MEETING).to_json()

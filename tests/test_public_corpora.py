@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from intake.config import load_config
 from parsers import parse_message
 from parsers.html import html_to_text
 from parsers.nlp import pipeline
@@ -30,6 +31,9 @@ def _all_files() -> list[Path]:
     return sorted(p for p in PUBLIC.rglob("*") if p.is_file() and p.name not in SKIP_NAMES)
 
 
+MEETING = load_config(None).meeting_profile()
+
+
 def test_every_public_message_parses_without_an_exception() -> None:
     files = _all_files()
     assert len(files) > 100
@@ -38,7 +42,7 @@ def test_every_public_message_parses_without_an_exception() -> None:
     slow = []
     for path in files:
         start = time.perf_counter()
-        extraction = parse_message(path.read_bytes(), own_addresses=("ccm@unog.ch",))
+        extraction = parse_message(path.read_bytes(), meeting=MEETING)
         took = time.perf_counter() - start
         assert extraction.intent in {"registration", "correction", "cancellation", "question", "auto_reply",
                                      "bounce", "other"}, path
