@@ -331,15 +331,16 @@ def notices(at: object, dry_run: bool, config_path: Path | None) -> None:
 def serve(host: str | None, port: int | None, config_path: Path | None) -> None:
     """Serve the review page where the secretariat handles flagged replies in a browser.
 
-    Log in with a user made by `intake user add`. Set the variable named by review.secret_env (default
-    INTAKE_WEB_SECRET) to a long random text so logins survive a restart. Runs beside `intake run` on the
-    same database.
+    Log in with a user made by `intake user add`. Cookies are signed with a secret made at the first start and
+    kept beside the database (0600); the variable named by review.secret_env (default INTAKE_WEB_SECRET)
+    overrides it and must hold at least 32 random bytes. Runs beside `intake run` on the same database.
 
-    Example: INTAKE_WEB_SECRET=... intake serve --config config.toml
+    Example: intake serve --config config.toml
     """
     import uvicorn
 
     from intake.web import create_app
+    from intake.web.app import server_options
     from intake.web.auth import user_count
     from intake.wiring import open_store
 
@@ -360,10 +361,8 @@ def serve(host: str | None, port: int | None, config_path: Path | None) -> None:
                    "network unencrypted. Serve on 127.0.0.1 behind a TLS reverse proxy and set "
                    "review.secure_cookie = true.", err=True)
     click.echo(f"Review page on http://{bind_host}:{bind_port}/ (Ctrl-C stops it)", err=True)
-    # proxy_headers: behind a reverse proxy on this machine the client address (login rate limit) is the
-    # real one from X-Forwarded-For; uvicorn trusts it only from 127.0.0.1
-    uvicorn.run(app, host=bind_host, port=bind_port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
-                log_level="info", server_header=False)
+    # X-Forwarded-For only from review.trusted_proxies (see server_options)
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="info", **server_options(cfg))
 
 
 @main.group()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import ipaddress
 import logging
 import os
 import sys
@@ -292,7 +293,9 @@ class ReviewConfig:
     secure_cookie: bool = False  # true when a TLS reverse proxy serves the page (cookie sent over HTTPS only)
     login_max_attempts: int = 5  # failed logins per user name and per client address ...
     login_window_seconds: int = 900  # ... within this many seconds, before further attempts are refused
-    page_size: int = 50  # rows per page on the queue and the participants list
+    page_size: int = 50  # rows per page on the queue, organisations, participants and search lists
+    # addresses (or networks) of reverse proxies whose X-Forwarded-For is believed; none: the peer address counts
+    trusted_proxies: tuple[str, ...] = ()
 
     def validate(self) -> None:
         if not self.host:
@@ -312,6 +315,13 @@ class ReviewConfig:
         if not 1 <= self.page_size <= 1000:
             raise ConfigError("review.page_size", f"{self.page_size} is not between 1 and 1000",
                               "write e.g. page_size = 50")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError("review.trusted_proxies", f"{proxy!r} is not an IP address or network",
+                                  'list the reverse proxy\'s address, e.g. trusted_proxies = ["127.0.0.1"], or '
+                                  "leave the list empty when no proxy sits in front") from None
 
 
 @dataclass(frozen=True)

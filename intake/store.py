@@ -505,3 +505,22 @@ def m003_web_users_status(db: sqlite_utils.Database) -> None:
     for column in ("disabled_at TEXT", "disabled_by TEXT", "last_login_at TEXT", "password_changed_at TEXT",
                    "password_version INTEGER NOT NULL DEFAULT 0"):
         db.execute(f"ALTER TABLE users ADD COLUMN {column}")
+
+
+@migrations()
+def m006_web_sessions(db: sqlite_utils.Database) -> None:
+    """Review-page sessions kept on the server (``intake.web.sessions``): logging out, disabling or enabling a
+    user ends sessions for good, and every session has an absolute expiry. Only the token's SHA-256 is kept."""
+    db.execute("""
+        CREATE TABLE web_sessions (
+            id INTEGER PRIMARY KEY,
+            token_sha256 TEXT NOT NULL UNIQUE,
+            username TEXT NOT NULL REFERENCES users(username),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,          -- absolute: set at login, never renewed
+            ended_at TEXT,                     -- logout, user disabled or enabled, password changed
+            ended_why TEXT,
+            client TEXT
+        )""")
+    db.execute("CREATE INDEX web_sessions_user ON web_sessions(username, ended_at)")
+    db.execute("CREATE INDEX web_sessions_expiry ON web_sessions(expires_at)")
