@@ -59,8 +59,7 @@ def parse_all(replies: Sequence[Reply]) -> dict[str, dict[str, Any]]:
     for r in replies:
         by_meeting.setdefault(r.meeting, []).append(r)
     for meeting, rs in by_meeting.items():
-        results = parse_messages([r.raw() for r in rs], deadline=meeting.deadline,
-                                 own_addresses=meeting.own_addresses)
+        results = parse_messages([r.raw() for r in rs], meeting=meeting.profile)
         for r, ex in zip(rs, results):
             out[r.key] = ex.to_json()
     return out

@@ -16,6 +16,7 @@ Needs git and the shared scorer (INTAKE_SHARED_DIR, default ../shared). Takes ab
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import shutil
@@ -39,16 +40,31 @@ _BATCH = re.compile(r"^(?P<commit>[0-9a-f]+) tests/labelled: .*?batch \((?P<a>\d
                     r"(?:committed before running the parser|shapes the parser was not written for)")
 
 # Runs in a fresh interpreter on the old parsers/: argv = parsers folder, output, then a JSON list of
-# [deadline (ISO or null), [own addresses], [files]] (one entry per meeting).
+# [meeting profile fields, [files]] (one entry per meeting). A parser that has a meeting profile gets it (the
+# fields it knows); an older one gets the deadline and our addresses, as it was called then.
 _RUN = """
-import json, sys
+import dataclasses, json, sys
 from datetime import date
 sys.path.insert(0, sys.argv[1])
 from parsers import parse_messages
+try:
+    from parsers.meeting import MeetingProfile
+except ImportError:
+    MeetingProfile = None
 with open(sys.argv[2], "w", encoding="utf-8") as out:
-    for deadline, own, files in json.loads(sys.argv[3]):
-        res = parse_messages([open(f, "rb").read() for f in files],
-                             deadline=date.fromisoformat(deadline) if deadline else None, own_addresses=tuple(own))
+    for fields, files in json.loads(sys.argv[3]):
+        raws = [open(f, "rb").read() for f in files]
+        deadline = date.fromisoformat(fields["deadline"]) if fields.get("deadline") else None
+        if MeetingProfile is None:
+            res = parse_messages(raws, deadline=deadline, own_addresses=tuple(fields["secretariat_addresses"]))
+        else:
+            known = {f.name for f in dataclasses.fields(MeetingProfile)}
+            kw = {k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
+                  for k, v in fields.items() if k in known}
+            for k in ("deadline", "start", "end"):
+                if kw.get(k):
+                    kw[k] = date.fromisoformat(kw[k])
+            res = parse_messages(raws, meeting=MeetingProfile(**kw))
         for f, r in zip(files, res):
             out.write(json.dumps({"file": f, **r.to_json()}, ensure_ascii=False) + "\\n")
 """
@@ -69,16 +85,15 @@ def first_run(commit: str, a: int, b: int, work: Path) -> list[Scored]:
     folder = work / f"batch-{a}"
     folder.mkdir()
     meetings = read_meetings(LABELLED)
-    by_meeting: dict[tuple[str | None, tuple[str, ...]], list[str]] = {}
+    by_meeting: dict[str, list[str]] = {}
     for n in range(a, b + 1):
         eml = LABELLED / f"{n:03d}.eml"
         if eml.exists():
             shutil.copy(eml, folder)
             shutil.copy(eml.with_suffix(".json"), folder)
-            m = meeting_of(n, meetings)
-            key = (m.deadline.isoformat() if m.deadline else None, m.own_addresses)
-            by_meeting.setdefault(key, []).append(str(folder / eml.name))
-    plan = json.dumps([[deadline, list(own), files] for (deadline, own), files in by_meeting.items()])
+            profile = dataclasses.asdict(meeting_of(n, meetings).profile)
+            by_meeting.setdefault(json.dumps(profile, default=str), []).append(str(folder / eml.name))
+    plan = json.dumps([[json.loads(fields), files] for fields, files in by_meeting.items()])
     subprocess.run([sys.executable, "-c", _RUN, str(src), str(folder / "p.jsonl"), plan], check=True,
                    stderr=subprocess.DEVNULL)
     preds = {Path(obj["file"]).stem: obj for obj in map(json.loads, (folder / "p.jsonl").read_text().splitlines())}

@@ -17,6 +17,7 @@ is built on them.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -29,8 +30,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from intake.config import MeetingConfig, _build
+from intake.config import load_config
 from intake.errors import ConfigError
+from parsers.meeting import MeetingProfile
 
 REPO = Path(__file__).resolve().parents[1]
 LABELLED_DIR = REPO / "tests" / "labelled"
@@ -45,15 +47,21 @@ def shared_dir() -> Path:
 
 @dataclass(frozen=True)
 class Meeting:
-    """What the parser needs to know about a batch's meeting (the profile is kept for the parser's ``meeting=``)."""
+    """A batch's meeting: the parser's profile (deadline, our addresses, the meeting's words)."""
 
     name: str
-    deadline: date | None
-    own_addresses: tuple[str, ...]
-    profile: MeetingConfig | None = None
+    profile: MeetingProfile
+
+    @property
+    def deadline(self) -> date | None:
+        return self.profile.deadline
+
+    @property
+    def own_addresses(self) -> tuple[str, ...]:
+        return self.profile.secretariat_addresses
 
 
-DEFAULT_MEETING = Meeting("7MSP CCM", date(2017, 8, 18), ("ccm@unog.ch",))
+DEFAULT_MEETING = Meeting("7MSP CCM", load_config(None).meeting_profile())
 
 
 @dataclass(frozen=True)
@@ -173,33 +181,26 @@ def read_meetings(folder: Path) -> list[BatchMeeting]:
         if not isinstance(profile_name, str):
             raise ConfigError(f"{key}.profile", "is missing",
                               'name the meeting profile beside meetings.toml, e.g. profile = "ccw-revcon5.toml"')
-        profile = _read_profile(folder / profile_name, f"{key}.profile")
         extra = entry.get("own_addresses", [])
         if not isinstance(extra, list) or not all(isinstance(a, str) and "@" in a for a in extra):
             raise ConfigError(f"{key}.own_addresses", f"{extra!r} is not a list of addresses",
                               'write e.g. own_addresses = ["ccw@unog.ch"]')
-        own = tuple(dict.fromkeys(a.lower() for a in (profile.secretariat_address, *extra)))
-        out.append(BatchMeeting(first, last, Meeting(profile.short_name, profile.deadline, own, profile)))
+        out.append(BatchMeeting(first, last, _read_profile(folder / profile_name, f"{key}.profile", tuple(extra))))
     for a, b in itertools.pairwise(sorted(out, key=lambda m: m.first)):
-        if b.first <= a.last and a.first <= b.last:
+        if b.first <= a.last:
             raise ConfigError(f"{path.name}: batch", f"{a.first}-{a.last} and {b.first}-{b.last} overlap",
                               "give each file number one meeting")
     return out
 
 
-def _read_profile(path: Path, key: str) -> MeetingConfig:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+def _read_profile(path: Path, key: str, extra_own: tuple[str, ...]) -> Meeting:
+    """A meeting profile file, read as a config file (so a mistake names its ``meeting.*`` key)."""
+    if not path.is_file():
         raise ConfigError(key, f"{path} does not exist",
-                          "put the meeting profile (a [meeting] table as in config.toml) beside meetings.toml") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(key, f"{path} is not valid TOML ({exc})", "correct the TOML syntax at that place") from None
-    if "meeting" not in data:
-        raise ConfigError(key, f"{path} has no [meeting] table", "write the profile in the shape of config.toml's [meeting]")
-    profile: MeetingConfig = _build(MeetingConfig, data["meeting"], "meeting.", path.parent)
-    profile.validate()
-    return profile
+                          "put the meeting profile (a [meeting] table as in config.toml) beside meetings.toml")
+    cfg = load_config(path)
+    cfg = dataclasses.replace(cfg, replies=dataclasses.replace(cfg.replies, own_addresses=extra_own))
+    return Meeting(cfg.meeting.short_name, cfg.meeting_profile())
 
 
 def meeting_of(number: int, meetings: list[BatchMeeting]) -> Meeting:

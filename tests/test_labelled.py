@@ -46,8 +46,9 @@ def test_a_batch_takes_its_meeting_from_meetings_toml(tmp_path: Path) -> None:
     meetings = {r.number: r.meeting for r in labelled.replies}
     assert meetings[101] == DEFAULT_MEETING
     assert meetings[102].deadline == date(2016, 11, 25)
-    assert meetings[103].own_addresses == ("ccw@unog.ch", "ccw-reg@unog.ch")
-    assert meetings[102].profile is not None and meetings[102].profile.short_name == "CCW RevCon5"
+    assert set(meetings[103].own_addresses) == {"ccw@unog.ch", "ccw-reg@unog.ch"}
+    assert meetings[102].name == "CCW RevCon5" and "CCW" in meetings[102].profile.short_names
+    assert not meetings[102].profile.meeting_words.search("cluster munitions")  # none of the 7MSP's words
     # outside git history, replies are grouped by blocks of 15 numbers, and it says so
     assert not labelled.groups_from_git
 
