@@ -501,33 +501,23 @@ def report(day: object, mode: str, force: bool, save_dir: Path | None, config_pa
 
 def _deliver_now(store: Store, cfg: Config, outbox_ids: tuple[int, ...]) -> str:
     """Deliver just these queued mails (not the whole outbox: the daemon owns the rest); '' when all went."""
-    from intake.errors import PermanentFailure, TransportError
     from intake.store import utcnow
     from intake.wiring import open_transport
     from replies.acknowledgement import sender_identity
-    from replies.sender import backoff
+    from replies.sender import send_rows
 
-    errors = []
     transport = open_transport(cfg)
     try:
-        for out_id in outbox_ids:
-            row = store.one("SELECT * FROM outbox WHERE id = ? AND status = 'queued'", (out_id,))
-            if row is None:
-                continue  # the daemon's sender took it meanwhile
-            try:
-                transport.send(row["raw"], mail_from=sender_identity(cfg)[1], rcpt_to=[row["to_addr"]],
-                               message_id=row["mail_message_id"])
-            except TransportError as exc:
-                permanent = isinstance(exc, PermanentFailure)
-                store.mark_attempt_failed(out_id, error=str(exc), now=utcnow(),
-                                          retry_at=None if permanent else utcnow() + backoff(row["attempts"] + 1))
-                errors.append(f"{row['to_addr']}: {exc}")
-            else:
-                store.mark_sent(out_id, now=utcnow())
+        send_rows(store, transport, outbox_ids, now=utcnow, mail_from=sender_identity(cfg)[1],
+                  max_attempts=cfg.transport.max_attempts)
     finally:
         transport.close()
-    return "; ".join(errors)
-
+    if not outbox_ids:
+        return ""
+    placeholders = ", ".join("?" for _ in outbox_ids)
+    return "; ".join(f"{r['to_addr']}: {r['last_error'] or 'not tried yet'}" for r in store.query(
+        f"SELECT to_addr, last_error FROM outbox WHERE id IN ({placeholders}) AND status IN ('queued', 'failed')"
+        " ORDER BY id", outbox_ids))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -153,6 +153,10 @@ class MeetingConfig:
                               'write the full address, e.g. "https://www.unog.ch/ccm"')
 
 
+#: The smallest ``mailbox.max_message_bytes`` accepted: a plain registration with a signature is a few KB.
+MIN_MESSAGE_BYTES = 64 * 1024
+
+
 @dataclass(frozen=True)
 class MailboxConfig:
     kind: Literal["maildir", "imap"] = "maildir"
@@ -180,6 +184,7 @@ class MailboxConfig:
     # both
     poll_seconds: float = 60.0
     first_run_window_days: int = 3
+    max_message_bytes: int = 50 * 1024 * 1024  # larger messages are not read: quarantined and flagged
 
     def validate(self) -> None:
         if self.kind == "imap":
@@ -210,6 +215,11 @@ class MailboxConfig:
         if self.first_run_window_days < 0:
             raise ConfigError("mailbox.first_run_window_days", "must be 0 or more",
                               "write e.g. first_run_window_days = 3")
+        if not MIN_MESSAGE_BYTES <= self.max_message_bytes:
+            raise ConfigError("mailbox.max_message_bytes",
+                              f"{self.max_message_bytes} is below {MIN_MESSAGE_BYTES} (64 KiB), too small for mail",
+                              "write the largest message to read, in bytes, e.g. max_message_bytes = 52428800 "
+                              "(50 MiB; relays commonly refuse more than 25-50 MB)")
 
 
 @dataclass(frozen=True)
