@@ -309,7 +309,7 @@ def e2e(raws: Sequence[bytes], total: int, profile: bool) -> None:
         # warm up both sides (models loaded, caches filled) on messages that are not measured
         warm = replicas(raws, 3_000_000, block)
         for raw in warm:
-            parse_message(raw, deadline=cfg.meeting.deadline, own_addresses=cfg.own_addresses)
+            parse_message(raw, meeting=cfg.meeting_profile())
         deliver(cfg.mailbox.path, replicas(raws, 4_000_000, block), "w")
         d.run_once()
         t_parse = t_batch = t_e2e = 0.0
@@ -318,12 +318,12 @@ def e2e(raws: Sequence[bytes], total: int, profile: bool) -> None:
             chunk = msgs[start:start + block]
             c0, w0 = cpu(), time.perf_counter()
             for raw in chunk:
-                parse_message(raw, deadline=cfg.meeting.deadline, own_addresses=cfg.own_addresses)
+                parse_message(raw, meeting=cfg.meeting_profile())
             c1, w1 = cpu(), time.perf_counter()
             t_parse += w1 - w0
             c_parse += c1 - c0
             w0 = time.perf_counter()
-            parse_messages(chunk, deadline=cfg.meeting.deadline, own_addresses=cfg.own_addresses)
+            parse_messages(chunk, meeting=cfg.meeting_profile())
             t_batch += time.perf_counter() - w0
             deliver(cfg.mailbox.path, chunk, f"e{start}-")
             c0, w0 = cpu(), time.perf_counter()
