@@ -74,9 +74,9 @@ def parse(as_json: bool, deadline: object, config_path: Path | None, files: tupl
     readable = [r for r in raws if r is not None]
     results: Iterator[Extraction | dict[str, object]]
     try:
-        results = iter(parse_messages(readable, meeting=profile))
+        results = iter(parse_messages(readable, meeting=profile, limits=cfg.attachments))
     except Exception:  # noqa: BLE001 - fall back to one at a time so one bad file cannot sink the rest
-        results = iter(_one_by_one(readable, profile))
+        results = iter(_one_by_one(readable, profile, cfg.attachments))
     for i, f in enumerate(files):
         if i in errors:
             obj = _error_object(errors[i])
@@ -86,13 +86,14 @@ def parse(as_json: bool, deadline: object, config_path: Path | None, files: tupl
         click.echo(json.dumps({"file": str(f), **obj}, ensure_ascii=False))
 
 
-def _one_by_one(raws: list[bytes], profile: MeetingProfile) -> list[Extraction | dict[str, object]]:
+def _one_by_one(raws: list[bytes], profile: MeetingProfile,
+                limits: AttachmentLimits) -> list[Extraction | dict[str, object]]:
     from parsers import parse_message
 
     out: list[Extraction | dict[str, object]] = []
     for raw in raws:
         try:
-            out.append(parse_message(raw, meeting=profile))
+            out.append(parse_message(raw, meeting=profile, limits=limits))
         except Exception as exc:  # noqa: BLE001
             out.append(_error_object(f"parser error: {type(exc).__name__}: {exc}"))
     return out
@@ -438,6 +439,7 @@ def user_enable(username: str, config_path: Path | None) -> None:
 
 if TYPE_CHECKING:
     from intake.store import Store
+    from parsers.limits import AttachmentLimits
     from parsers.meeting import MeetingProfile
     from parsers.model import Extraction
 

@@ -23,6 +23,7 @@ from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.errors import ConfigError
+from parsers.limits import AttachmentLimits
 from parsers.meeting import MeetingProfile
 
 LANGUAGES = ("en", "fr", "es")
@@ -358,6 +359,35 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class AttachmentsConfig(AttachmentLimits):
+    """``[attachments]``: the parser's :class:`~parsers.limits.AttachmentLimits`, checked at start."""
+
+    def validate(self) -> None:
+        positive = {"max_count": "max_count = 10", "max_bytes": "max_bytes = 26214400 (25 MB)",
+                    "max_inflated_bytes": "max_inflated_bytes = 52428800 (50 MB)",
+                    "max_zip_entries": "max_zip_entries = 2000", "max_pages": "max_pages = 20",
+                    "max_rows": "max_rows = 5000", "seconds": "seconds = 8", "message_seconds": "message_seconds = 120",
+                    "ocr_max_pages": "ocr_max_pages = 10", "ocr_max_pixels": "ocr_max_pixels = 60000000",
+                    "ocr_page_pixels": "ocr_page_pixels = 9000000", "ocr_page_seconds": "ocr_page_seconds = 10",
+                    "ocr_min_side": "ocr_min_side = 500"}
+        for key, example in positive.items():
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"attachments.{key}", f"{getattr(self, key)} is not a positive number",
+                                  f"write e.g. {example}")
+        if self.memory_mb < 256:
+            raise ConfigError("attachments.memory_mb", f"{self.memory_mb} MB is too little to start the reader",
+                              "write at least 256; the default 768 also covers OCR")
+        if self.message_seconds < self.seconds:
+            raise ConfigError("attachments.message_seconds",
+                              f"{self.message_seconds} s is less than attachments.seconds ({self.seconds} s)",
+                              "give the whole message at least the time of one attachment, e.g. 120")
+        if self.ocr_page_pixels > self.ocr_max_pixels:
+            raise ConfigError("attachments.ocr_page_pixels",
+                              f"{self.ocr_page_pixels} is more than attachments.ocr_max_pixels ({self.ocr_max_pixels})",
+                              "keep the rendered page under the image cap, e.g. ocr_page_pixels = 9000000")
+
+
+@dataclass(frozen=True)
 class Config:
     meeting: MeetingConfig = field(default_factory=MeetingConfig)
     mailbox: MailboxConfig = field(default_factory=MailboxConfig)
@@ -366,6 +396,7 @@ class Config:
     replies: RepliesConfig = field(default_factory=RepliesConfig)
     review: ReviewConfig = field(default_factory=ReviewConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    attachments: AttachmentsConfig = field(default_factory=AttachmentsConfig)
     source: Path | None = None  # the file it came from, None for the embedded default
 
     def meeting_profile(self) -> MeetingProfile:

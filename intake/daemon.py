@@ -280,6 +280,16 @@ class Daemon:
             if i % n == 0:
                 log.info("%d messages read so far", i)
 
+    def _log_ocr(self) -> None:
+        """Say at start whether scanned letters can be read (they are flagged for a person when not)."""
+        if not self.cfg.attachments.ocr:
+            log.info("OCR switched off ([attachments] ocr = false): scanned letters are flagged for a person")
+            return
+        from parsers.ocr import ocr_status
+
+        ok, text = ocr_status()
+        (log.info if ok else log.warning)("%s", text)
+
     # --- forever --------------------------------------------------------------------------------------
     def run_forever(self) -> None:
         """Check, wait for new mail (IDLE or poll), repeat until SIGTERM/SIGINT; the current message is finished.
@@ -288,6 +298,7 @@ class Daemon:
         and the daemon tries again after 1, 2, 4 ... seconds (at most a minute, or poll_seconds if smaller).
         """
         self._install_signals()
+        self._log_ocr()
         cap = min(MAX_BACKOFF_SECONDS, self.cfg.mailbox.poll_seconds)
         while not self.stop.is_set():
             try:

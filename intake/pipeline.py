@@ -23,7 +23,7 @@ from intake.apply import Applied, apply_extraction
 from intake.config import Config
 from intake.errors import TemplateError
 from intake.mailbox import IncomingMessage
-from intake.store import Store, iso
+from intake.store import Store, iso, keep_attachments
 from parsers import parse_message
 from parsers.model import Extraction, Flag
 from replies.acknowledgement import (
@@ -118,7 +118,7 @@ def process_message(store: Store, cfg: Config, mailbox_name: str, incoming: Inco
     allowed = bool(row.get("answer_allowed", allowed))
 
     try:
-        extraction = parse_message(incoming.raw, meeting=cfg.meeting_profile())
+        extraction = parse_message(incoming.raw, meeting=cfg.meeting_profile(), limits=cfg.attachments)
     except Exception as exc:  # noqa: BLE001 - the shunt: keep it for a person, go on with the rest
         return quarantine(store, kept.id, facts.message_id, exc, now=now)
 
@@ -155,6 +155,7 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
             and (ex.headers.date is None or is_late(cfg, ex.headers.date))
             and ex.intent not in ("auto_reply", "bounce"))
     with store.transaction():
+        keep_attachments(store, message_row_id, ex.attachments, now=now)  # the review page reads them here
         applied = apply_extraction(store, message_row_id, ex, now=now)
         parser_flags = _relevant_parser_flags(store, ex, applied, late=late)
         codes = {f.code for f in parser_flags}

@@ -598,3 +598,79 @@ def m006_web_sessions(db: sqlite_utils.Database) -> None:
         )""")
     db.execute("CREATE INDEX web_sessions_user ON web_sessions(username, ended_at)")
     db.execute("CREATE INDEX web_sessions_expiry ON web_sessions(expires_at)")
+
+
+@migrations()
+def m007_attachments_text(db: sqlite_utils.Database) -> None:
+    """What was read from each attachment, kept when the message is processed: the review page shows it and
+    never reads an attachment again (a hostile one would cost the page what it cost the parser). Scanned pages
+    keep the image the OCR read (upright, a PNG) beside their text."""
+    # one statement per execute: executescript would commit the migration's transaction half-way
+    db.execute("""
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id),
+            position INTEGER NOT NULL,           -- order among the message's attachments, from 0
+            filename TEXT,
+            content_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,                -- of the decoded bytes: the page finds a MIME part's text by it
+            status TEXT NOT NULL,                -- read, partial, unreadable, skipped, unsupported
+            problem TEXT NOT NULL DEFAULT '',    -- why it was not (wholly) read
+            text TEXT,                           -- the text layer (PDF, DOCX, XLSX, text)
+            ocr_text TEXT,                       -- what the OCR read from scanned pages
+            ocr_confidence REAL,
+            ocr_language TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (message_id, position)
+        )""")
+    db.execute("CREATE INDEX attachments_sha ON attachments(message_id, sha256)")
+    db.execute("""
+        CREATE TABLE attachment_pages (
+            id INTEGER PRIMARY KEY,
+            attachment_id INTEGER NOT NULL REFERENCES attachments(id),
+            page INTEGER NOT NULL,               -- from 1, within the attachment
+            text TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            angle REAL NOT NULL DEFAULT 0,       -- degrees the page was turned to be read
+            png BLOB NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            UNIQUE (attachment_id, page)
+        )""")
+
+
+def keep_attachments(store: Store, message_row_id: int, attachments: list[Any], *, now: datetime) -> int:
+    """Keep what the parser read from each attachment (``parsers.model.Attachment``); once per message (a
+    message processed again keeps its first reading). Returns the number of rows written."""
+    if store.scalar("SELECT 1 FROM attachments WHERE message_id = ?", (message_row_id,)):
+        return 0
+    with store.transaction():
+        for position, a in enumerate(attachments):
+            cur = store.db.execute(
+                "INSERT INTO attachments (message_id, position, filename, content_type, size, sha256, status, problem,"
+                " text, ocr_text, ocr_confidence, ocr_language, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (message_row_id, position, a.filename, a.content_type, a.size, a.sha256, a.status, a.problem, a.text,
+                 a.ocr_text, a.ocr_confidence, a.ocr_language, iso(now)))
+            att_id = int(cur.lastrowid or 0)
+            for page in a.scan:
+                store.db.execute(
+                    "INSERT INTO attachment_pages (attachment_id, page, text, confidence, angle, png, width, height)"
+                    " VALUES (?,?,?,?,?,?,?,?)",
+                    (att_id, page.number, page.text, page.confidence, page.angle, page.png, page.width, page.height))
+    return len(attachments)
+
+
+def stored_attachments(store: Store, message_row_id: int) -> list[dict[str, Any]]:
+    """What was read from a message's attachments, each with its scanned pages (without the images)."""
+    rows = store.query("SELECT * FROM attachments WHERE message_id = ? ORDER BY position", (message_row_id,))
+    for row in rows:
+        row["pages"] = store.query("SELECT id, page, text, confidence, angle, width, height FROM attachment_pages"
+                                   " WHERE attachment_id = ? ORDER BY page", (row["id"],))
+    return rows
+
+
+def scanned_page_png(store: Store, message_row_id: int, attachment_id: int, page: int) -> bytes | None:
+    """The image of one scanned page (a PNG we made), or None when that page of that message does not exist."""
+    return store.scalar("SELECT p.png FROM attachment_pages p JOIN attachments a ON a.id = p.attachment_id"
+                        " WHERE a.message_id = ? AND a.id = ? AND p.page = ?", (message_row_id, attachment_id, page))

@@ -14,9 +14,10 @@ from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
-from parsers.attachments import extract_attachment_text
 from parsers.html import html_to_text
+from parsers.limits import DEFAULT_LIMITS, AttachmentLimits
 from parsers.model import Attachment, Headers
+from parsers.sandbox import AttachmentJob, read_attachments
 
 # Charsets we try, in order, when the declared one is missing or wrong. windows-1252 last: it decodes nearly
 # every byte, so it is the fallback that never fails (iso-8859-1 mail is read as its superset cp1252).
@@ -36,12 +37,13 @@ class MailParts:
     headers: Headers
     text: str  # the chosen body as text (text/plain preferred, else HTML rendered to text)
     html_text: str | None  # the HTML alternative rendered to text, when there is one
-    attachments: list[Attachment] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)  # read (see parse_mime's read_attachments)
     content_type: str = "text/plain"
     report_type: str | None = None  # "delivery-status" for DSNs (multipart/report)
     raw_headers: dict[str, str] = field(default_factory=dict)  # lower-cased name -> first value
     parse_error: bool = False
     defects: list[str] = field(default_factory=list)
+    attachment_jobs: list[AttachmentJob] = field(default_factory=list)  # the attachments' bytes, unread
 
 
 def decode_bytes(data: bytes, declared: str | None) -> str:
@@ -172,6 +174,15 @@ def _is_attachment(part: Message) -> bool:
     return "attachment" in disposition or bool(part.get_filename())
 
 
+def _is_inline(part: Message) -> bool:
+    """Shown inside the body rather than attached: ``Content-Disposition: inline``, or a ``Content-ID`` (an
+    HTML ``cid:`` image: letterhead logos and signature images) without an attachment disposition."""
+    disposition = str(part.get("Content-Disposition") or "").lower()
+    if "attachment" in disposition:
+        return False
+    return disposition.startswith("inline") or bool(part.get("Content-ID"))
+
+
 def _filename(part: Message) -> str | None:
     try:
         name = part.get_filename()
@@ -180,8 +191,13 @@ def _filename(part: Message) -> str | None:
     return decode_header_value(name) if name else None
 
 
-def parse_mime(raw: bytes) -> MailParts:
-    """Split a raw RFC 5322 message into decoded headers, body text and attachments."""
+def parse_mime(raw: bytes, *, read: bool = True, limits: AttachmentLimits = DEFAULT_LIMITS,
+               language: str | None = None) -> MailParts:
+    """Split a raw RFC 5322 message into decoded headers, body text and attachments.
+
+    With ``read`` the attachments are read at once (bounded, :mod:`parsers.sandbox`; ``language`` picks the
+    OCR's first language); without, only ``attachment_jobs`` is filled, for a caller that reads them later
+    (the pipeline, once it knows the language) or never (the review page shows stored text)."""
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     except Exception as exc:  # noqa: BLE001 - the parser is lenient, but be sure
@@ -195,7 +211,7 @@ def parse_mime(raw: bytes) -> MailParts:
                          raw_headers=raw_headers, parse_error=True, defects=defects + ["no message headers"])
     plain: list[str] = []
     html: list[str] = []
-    attachments: list[Attachment] = []
+    jobs: list[AttachmentJob] = []
     report_type = None
     content_type = msg.get_content_type()
     if content_type == "multipart/report":
@@ -208,9 +224,7 @@ def parse_mime(raw: bytes) -> MailParts:
         if ctype in {"message/delivery-status", "text/rfc822-headers"}:
             continue
         if _is_attachment(part) and not (ctype == "text/plain" and not part.get_filename() and not plain):
-            data = payload_bytes(part)
-            text = extract_attachment_text(_filename(part), ctype, data)
-            attachments.append(Attachment(filename=_filename(part), content_type=ctype, size=len(data), text=text))
+            jobs.append(AttachmentJob(_filename(part), ctype, payload_bytes(part), inline=_is_inline(part)))
             continue
         if ctype.startswith("multipart/"):
             # a multipart whose boundary never occurs: the parser leaves the raw parts as one text; keep the
@@ -223,17 +237,16 @@ def parse_mime(raw: bytes) -> MailParts:
         elif ctype == "text/html":
             html.append(_part_text(part))
         elif ctype.startswith(("image/", "application/")):
-            data = payload_bytes(part)
-            attachments.append(Attachment(filename=_filename(part), content_type=ctype, size=len(data),
-                                          text=extract_attachment_text(_filename(part), ctype, data)))
+            jobs.append(AttachmentJob(_filename(part), ctype, payload_bytes(part), inline=_is_inline(part)))
     html_text = "\n".join(html_to_text(h) for h in html) if html else None
     text = "\n".join(p for p in plain if p.strip())
     if not text.strip() and html_text:
         text = html_text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    attachments = read_attachments(jobs, limits, language=language) if read else []
     return MailParts(headers=headers, text=text, html_text=html_text, attachments=attachments,
                      content_type=content_type, report_type=report_type, raw_headers=raw_headers,
-                     parse_error=False, defects=defects)
+                     parse_error=False, defects=defects, attachment_jobs=jobs)
 
 
 def payload_bytes(part: Message) -> bytes:

@@ -56,8 +56,11 @@ _SELF_REFERENCE = re.compile(r"\b(?:the undersigned|myself|la suscrita|el suscri
                              r"yo mism[oa])\b", re.IGNORECASE)
 
 
-def extract_people(body: str, signature: str, ctx: Context, *, attachments: list[str] = ()) -> PeopleResult:  # type: ignore[assignment]
-    """All shapes on the body (own text before the signature), then attachments; merge by name."""
+def extract_people(body: str, signature: str, ctx: Context, *, attachments: list[str] = (),  # type: ignore[assignment]
+                   scans: list[tuple[str, float]] = ()) -> PeopleResult:  # type: ignore[assignment]
+    """All shapes on the body (own text before the signature), then attachments, then the OCR text of scans
+    (``(text, confidence)``: a person read only there keeps the OCR's confidence, which lowers theirs); merge
+    by name."""
     result = PeopleResult()
     result.self_correction = bool(_SELF_CORRECTION.search(body))
     # "dar de baja a ... el Sr. X y la suscrita": the signer named by a self-reference in a withdrawing sentence
@@ -79,13 +82,16 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
     prose_text = "\n".join(line for k, line in enumerate(lines) if k not in used and k not in consumed)
     taken = {name_key(p.name) for p in people}
     people += find_in_prose(prose_text, ctx, result, taken)
-    for text in attachments:
+    for text, ocr_confidence in [(t, None) for t in attachments] + list(scans):
         a_lines = normalise_key_values(text.split("\n"))
         at, au = find_tables(a_lines, ctx)
         ak, aku = find_key_values(a_lines, ctx)
         al, _ = find_lines_and_blocks(a_lines, au | aku, ctx)
         for p in at + ak + al:
             p.in_attachment = True
+            if ocr_confidence is not None:
+                p.ocr_confidence = ocr_confidence
+                p.confidence = round(p.confidence * (0.5 + 0.5 * ocr_confidence), 3)
         people += at + ak + al
     result.people = merge_people(people)
     m = re.search(r"\b(two|three|four|five|six|deux|trois|quatre|cinq|dos|tres|cuatro|cinco|\d)\s+(?:\w+\s+){0,2}?"
@@ -125,6 +131,9 @@ def merge_people(people: list[Person]) -> list[Person]:
             head_of_delegation=twin.head_of_delegation or p.head_of_delegation,
             confidence=max(twin.confidence, p.confidence),
             is_self=twin.is_self or p.is_self,
+            # read outside a scan too: not an OCR-only name
+            ocr_confidence=None if twin.ocr_confidence is None or p.ocr_confidence is None else min(
+                twin.ocr_confidence, p.ocr_confidence),
         )
     return merged
 

@@ -182,6 +182,7 @@ class Person:
     confidence: float = 0.9
     is_self: bool = False
     in_attachment: bool = False
+    ocr_confidence: float | None = None  # read from a scan only: Tesseract's confidence in that page (0..1)
 
 
 @dataclass

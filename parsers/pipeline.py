@@ -18,6 +18,7 @@ from parsers import person_details as D
 from parsers import prose as R
 from parsers.intent import classify_intent, is_auto_reply
 from parsers.language import detect_language
+from parsers.limits import DEFAULT_LIMITS, AttachmentLimits
 from parsers.meeting import NO_MEETING, MeetingProfile
 from parsers.mime import MailParts, parse_mime
 from parsers.model import Extraction, Flag, Representative
@@ -28,6 +29,7 @@ from parsers.organizations import Org, _domain_matches, is_webmail, resolve_orga
 from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
 from parsers.quotes import QuotedBlock, SplitReply, split_reply
 from parsers.review import LOW_CONFIDENCE, either_or, is_late, make_flag, needs_review, resend_hint
+from parsers.sandbox import read_attachments
 
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|antw|r)\s*:\s*)*(?:fw|fwd|tr|rv|wg|enc|i)\s*:", re.IGNORECASE)
 _POINTS_BELOW = re.compile(r"\bbelow\b|\bforward|\bresend|\bci-dessous\b|\btransf[eè]re|\bfaire suivre\b|"
@@ -66,8 +68,8 @@ MAX_TEXT = 60_000
 MAX_OWN = 20_000
 
 
-def prepare(raw: bytes, *, meeting: MeetingProfile) -> Prepared:
-    parts = parse_mime(raw)
+def prepare(raw: bytes, *, meeting: MeetingProfile, limits: AttachmentLimits = DEFAULT_LIMITS) -> Prepared:
+    parts = parse_mime(raw, read=False)
     split = split_reply(_clean_artifacts(parts.text[:MAX_TEXT]))
     split.own = split.own[:MAX_OWN]
     own_lines = split.own.split("\n")
@@ -83,9 +85,11 @@ def prepare(raw: bytes, *, meeting: MeetingProfile) -> Prepared:
     body = "\n".join(own_lines[:sig_at]).strip()
     signature = "\n".join(own_lines[sig_at:]).strip()
     language = detect_language(body or split.own or parts.text)
+    # attachments are read once the language is known: it is the OCR's first language for scans
+    parts.attachments = read_attachments(parts.attachment_jobs, limits, language=language)
     own = tuple(a.lower() for a in meeting.secretariat_addresses)
     signals = header_signals(parts.headers, parts.raw_headers, parts.content_type, parts.report_type, own)
-    attachments_text = "\n".join(a.text or "" for a in parts.attachments)[:MAX_OWN]
+    attachments_text = "\n".join(a.all_text or "" for a in parts.attachments)[:MAX_OWN]
     full_text = "\n".join([parts.headers.subject, parts.text[:MAX_OWN], attachments_text])
     org, org_label = (None, None)
     if not signals.bounce:
@@ -142,9 +146,10 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
                     org_label=prep.org_label, own_addresses=prep.own_addresses, persons_ner=persons_ner,
                     meeting=prep.meeting)
     attachments = [a.text[:MAX_OWN] for a in parts.attachments if a.text]
+    scans = [(a.ocr_text[:MAX_OWN], a.ocr_confidence or 0.0) for a in parts.attachments if a.ocr_text]
     result = D.PeopleResult()
     if not prep.auto:
-        result = P.extract_people(prep.body, prep.signature, ctx, attachments=attachments)
+        result = P.extract_people(prep.body, prep.signature, ctx, attachments=attachments, scans=scans)
         if not result.people and prep.forward_text and prep.forward_block:
             # The names are in the forwarded message; its author is the "sender" of that text, so that
             # "I would like to attend" there registers the author, not the person who forwarded it.
@@ -183,7 +188,9 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
     org_label = prep.org_label if intent != "bounce" and "spam" not in cues else None
     reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
                            organization=p.organization or org_label, email=p.email,
-                           head_of_delegation=p.head_of_delegation, confidence=p.confidence) for p in people]
+                           head_of_delegation=p.head_of_delegation, confidence=p.confidence,
+                           source="ocr" if p.ocr_confidence is not None else (
+                               "attachment" if p.in_attachment else "text")) for p in people]
     # Unrelated mail from a sender we cannot place (no known organisation) gets no automatic answer: it is
     # mostly advertising, and an answer to a machine is the loop we must never start.
     unplaced_other = intent == "other" and org_label is None
@@ -338,10 +345,17 @@ def _review_flags(prep: Prepared, intent: str, cues: set[str], people: list[D.Pe
         return flags
     if intent == "registration" and people and all(p.in_attachment for p in people):
         flags.append(make_flag("attachment_only"))
-    for a in prep.parts.attachments:
-        if a.text is None and (a.content_type in {"application/pdf"} or (a.filename or "").lower().endswith(
-                (".pdf", ".docx", ".doc"))):
-            flags.append(make_flag("attachment_unreadable", a.filename or a.content_type))
+    unread = [a for a in prep.parts.attachments if a.needs_review or (
+        a.status == "unsupported" and (a.filename or "").lower().endswith(".doc"))]
+    if unread:
+        # one flag, every attachment and its reason: a limit met, a broken file, a scan without OCR
+        flags.append(make_flag("attachment_unreadable", "; ".join(
+            f"{a.filename or a.content_type}: {a.problem or a.status}" for a in unread)))
+    scanned = [p for p in people if p.ocr_confidence is not None]
+    if scanned and intent in {"registration", "correction"}:
+        names = ", ".join(p.name for p in scanned)
+        conf = min(p.ocr_confidence or 0.0 for p in scanned)
+        flags.append(make_flag("ocr", f"{names} read from a scan only (OCR confidence {conf:.2f})"))
     if intent == "registration" and not people:
         flags.append(make_flag("no_representatives", "same as before" if "same_as_before" in cues else ""))
     domain = _sender_domain(headers.from_addr)
@@ -395,12 +409,13 @@ def _profile(meeting: MeetingProfile | None, deadline: date | None, own_addresse
 
 
 def parse_message(raw: bytes, *, meeting: MeetingProfile | None = None, deadline: date | None = None,
-                  own_addresses: Sequence[str] = ()) -> Extraction:
+                  own_addresses: Sequence[str] = (), limits: AttachmentLimits = DEFAULT_LIMITS) -> Extraction:
     """Parse one raw message for ``meeting`` (see :mod:`parsers.meeting`; none: no meeting's words are known).
 
-    Never raises on bad mail: unreadable MIME gives intent "other" + parse_error.
+    Never raises on bad mail: unreadable MIME gives intent "other" + parse_error; attachments are read within
+    ``limits`` (an attachment over one is flagged, the message goes on).
     """
-    prep = prepare(raw, meeting=_profile(meeting, deadline, own_addresses))
+    prep = prepare(raw, meeting=_profile(meeting, deadline, own_addresses), limits=limits)
     persons: frozenset[tuple[str, ...]] = frozenset()
     if prep.ner_text:
         nlp = pipeline(prep.language)
@@ -410,10 +425,10 @@ def parse_message(raw: bytes, *, meeting: MeetingProfile | None = None, deadline
 
 
 def parse_messages(raws: Sequence[bytes], *, meeting: MeetingProfile | None = None, deadline: date | None = None,
-                   own_addresses: Sequence[str] = ()) -> list[Extraction]:
+                   own_addresses: Sequence[str] = (), limits: AttachmentLimits = DEFAULT_LIMITS) -> list[Extraction]:
     """Parse many messages; spaCy runs once per language with ``nlp.pipe`` and not at all for automatic mail."""
     profile = _profile(meeting, deadline, own_addresses)
-    prepared = [prepare(r, meeting=profile) for r in raws]
+    prepared = [prepare(r, meeting=profile, limits=limits) for r in raws]
     by_lang: dict[str, list[int]] = defaultdict(list)
     for k, prep in enumerate(prepared):
         if prep.ner_text:

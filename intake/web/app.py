@@ -127,6 +127,8 @@ def create_app(cfg: Config, *, now: Callable[[], datetime] = utcnow, secret: str
         Route("/messages/{message_id:int}", views.message_page, methods=["GET"]),
         Route("/messages/{message_id:int}/attachments/{index:int}", views.attachment, methods=["GET"]),
         Route("/messages/{message_id:int}/raw", views.raw_message, methods=["GET"]),
+        Route("/messages/{message_id:int}/scans/{attachment_id:int}/{page:int}.png", views.scanned_page,
+              methods=["GET"]),
         Route("/messages/{message_id:int}/people", views.message_add_person, methods=["POST"]),
         Route("/messages/{message_id:int}/organization", views.message_assign_org, methods=["POST"]),
         Route("/messages/{message_id:int}/resolve", views.message_resolve, methods=["POST"]),

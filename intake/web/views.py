@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from intake.store import Store
+from intake.store import Store, scanned_page_png, stored_attachments
 from intake.web import actions, csrf, queries
 from intake.web.auth import (
     MIN_PASSWORD_LENGTH,
@@ -279,9 +279,12 @@ def _message_page_data(store: Store, review: ReviewApp, message_id: int) -> dict
             ack_preview = actions.acknowledgement_text(store, review.cfg, message_id)
         except Exception as exc:  # noqa: BLE001 - a preview must not hide the message
             ack_preview = f"(the acknowledgement cannot be previewed: {exc})"
+    view = view_message(raw)
+    read = {a["sha256"]: a for a in stored_attachments(store, message_id)}
     return {
         "message": row,
-        "view": view_message(raw),
+        "view": view,
+        "read": read,  # what the parser read from each attachment, by sha256 (nothing for older messages)
         "org": org,
         "people": people,
         "withdrawn": [r for r in (store.representatives(org["id"], include_withdrawn=True) if org else [])
@@ -328,6 +331,17 @@ async def attachment(request: Request) -> Response:
         raise HTTPException(404, "There is no such attachment.")
     info, data = found
     return _download(data, info.filename)
+
+
+async def scanned_page(request: Request) -> Response:
+    """The image of a scanned page as the OCR read it: a PNG the parser made (never the sender's bytes)."""
+    review = _review(request)
+    message_id = int(request.path_params["message_id"])
+    attachment_id, page = int(request.path_params["attachment_id"]), int(request.path_params["page"])
+    png = await review.db(lambda s: scanned_page_png(s, message_id, attachment_id, page))
+    if png is None:
+        raise HTTPException(404, "There is no such page.")
+    return Response(png, media_type="image/png", headers={"content-security-policy": "sandbox"})
 
 
 async def raw_message(request: Request) -> Response:
