@@ -376,7 +376,10 @@ class AttachmentsConfig(AttachmentLimits):
                                   f"write e.g. {example}")
         if self.memory_mb < 256:
             raise ConfigError("attachments.memory_mb", f"{self.memory_mb} MB is too little to start the reader",
-                              "write at least 256; the default 768 also covers OCR")
+                              "write at least 256 (the default)")
+        if self.ocr and self.ocr_memory_mb < 448:
+            raise ConfigError("attachments.ocr_memory_mb", f"{self.ocr_memory_mb} MB is too little for Tesseract",
+                              "write at least 448; the default is 640")
         if self.message_seconds < self.seconds:
             raise ConfigError("attachments.message_seconds",
                               f"{self.message_seconds} s is less than attachments.seconds ({self.seconds} s)",

@@ -310,7 +310,8 @@ def read_attachment(kind: str, data: bytes, limits: AttachmentLimits = DEFAULT_L
         if kind == "text":
             return Reading(text=data.decode("utf-8", errors="replace"))
     except MemoryError:
-        return Reading(status="unreadable", problem=f"needs more than {limits.memory_mb} MB of memory to read")
+        return Reading(status="unreadable", problem=f"needs more than the {limits.memory_mb} MB of memory a "
+                                                    "document may use ([attachments] memory_mb)")
     except RecursionError:
         return Reading(status="unreadable", problem="nested too deeply to read")
     except Exception as exc:  # noqa: BLE001 - third-party readers raise anything on damaged files

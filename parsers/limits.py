@@ -23,7 +23,8 @@ class AttachmentLimits:
     max_pages: int = 20  # PDF pages read for their text (a registration is a page or two)
     max_rows: int = 5_000  # spreadsheet rows read
     seconds: float = 8.0  # wall-clock time for one document (PDF text, DOCX, XLSX)
-    memory_mb: int = 768  # address space of the reading process (RLIMIT_AS), OCR included
+    memory_mb: int = 256  # address space of the reading process (RLIMIT_AS) while it reads documents
+    ocr_memory_mb: int = 640  # ... raised to this once it OCRs (Tesseract's models and the page images)
     message_seconds: float = 120.0  # all attachments of one message together, OCR included
     ocr: bool = True  # read scanned pages and images with Tesseract
     ocr_max_pages: int = 10  # scanned pages (PDF pages or TIFF frames) OCR'd per attachment

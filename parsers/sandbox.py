@@ -132,6 +132,7 @@ def _one_child(jobs: list[AttachmentJob], pending: list[tuple[int, str]], limits
             "jobs": [{"k": k, "kind": kind, "inline": jobs[k].inline} for k, kind in pending]}
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": _ROOT, "LANG": "C.UTF-8",
            "OMP_THREAD_LIMIT": "1",  # Tesseract's OpenMP threads cost memory and gain nothing on 2 cores
+           "OPENBLAS_NUM_THREADS": "1",  # numpy (imported by openpyxl) would reserve address space per core
            "MALLOC_ARENA_MAX": "2",  # each glibc arena reserves 64 MB of address space
            "PYTHONDONTWRITEBYTECODE": "1"}
     if os.environ.get("TESSDATA_PREFIX"):
@@ -212,8 +213,10 @@ def _death_reason(code: int | None, limits: AttachmentLimits, stderr_path: Path)
         tail = stderr_path.read_text(errors="replace").strip().splitlines()[-1][:200]
     except (OSError, IndexError):
         pass
+    how = tail or (signal.Signals(-code).name if code is not None and code < 0 else f"exit {code}")
     if "MemoryError" in tail or "bad_alloc" in tail or code in (-signal.SIGABRT, -signal.SIGSEGV):
-        return f"needs more than {limits.memory_mb} MB of memory to read (the reader stopped: {tail or code})"
+        return (f"needs more memory than the reader may use ({limits.memory_mb} MB for a document, "
+                f"{limits.ocr_memory_mb} MB with OCR; the reader stopped: {how})")
     if code == -signal.SIGXCPU:
         return "used more CPU time than the limit; stopped"
     return f"the reader stopped unexpectedly (exit {code}{': ' + tail if tail else ''})"
@@ -238,8 +241,9 @@ def _result(msg: dict[str, Any], tmp: str) -> dict[str, Any]:
 
 def _limit_self(limits: AttachmentLimits) -> None:
     """Before reading anything: the address-space, CPU, file-size and core limits of this process."""
-    mem = limits.memory_mb * MB
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    # the soft limit holds while documents are read; the OCR raises it once, up to the hard limit
+    mem, ocr_mem = limits.memory_mb * MB, max(limits.memory_mb, limits.ocr_memory_mb) * MB
+    resource.setrlimit(resource.RLIMIT_AS, (mem, ocr_mem))
     cpu = int(limits.message_seconds) + 10
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_FSIZE, (64 * MB, 64 * MB))
@@ -263,6 +267,10 @@ def _child() -> int:
             available, why = ocr_status()
             if not available:
                 raise OcrUnavailable(why)
+            # Tesseract's models and the page images need more room than a document; the pages are bounded
+            # in pixels and count, so this is still a bound (and it stays for the rest of this child)
+            hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+            resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
             apis["ctx"] = engine(language)
             apis["api"] = apis["ctx"].__enter__()
         pages = []
