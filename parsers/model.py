@@ -82,9 +82,9 @@ class ScannedPage:
     angle: float = 0.0  # degrees the page was turned to make it upright and straight
 
 
-# What became of an attachment: read (all of it), partial (a limit cut it short: pages, rows, time), unreadable
-# (broken, over a limit, or a scan without OCR), skipped (not read: beyond max_count, or a logo/signature
-# image), unsupported (a type we do not read: .doc, .zip, ...).
+# What became of an attachment: read (all of it), partial (a limit cut it short: pages, rows), unreadable
+# (broken, over a limit, beyond max_count, or a scan without OCR), skipped (a logo or signature image, not a
+# page), unsupported (a type we do not read: .doc, .zip, ...). Partial and unreadable ones are flagged.
 ATTACHMENT_STATUSES = ("read", "partial", "unreadable", "skipped", "unsupported")
 
 

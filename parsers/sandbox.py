@@ -73,8 +73,8 @@ def read_attachments(jobs: list[AttachmentJob], limits: AttachmentLimits, *,
             continue
         counted += 1
         if counted > limits.max_count:
-            results[k] = _with(base, status="skipped",
-                               problem=f"more than {limits.max_count} attachments; only the first "
+            results[k] = _with(base, status="unreadable",
+                               problem=f"not read: more than {limits.max_count} attachments; only the first "
                                        f"{limits.max_count} were read")
         elif len(job.data) > limits.max_bytes:
             results[k] = _with(base, status="unreadable",
@@ -165,7 +165,10 @@ def _one_child(jobs: list[AttachmentJob], pending: list[tuple[int, str]], limits
                 break
             if line is None:  # the child died
                 break
-            msg = json.loads(line)
+            try:
+                msg = json.loads(line)
+            except ValueError:  # a half-written line: the child broke while answering
+                break
             if "progress" in msg:  # an OCR page starts: it gets its own time
                 deadline = min(time.monotonic() + limits.ocr_page_seconds + 5.0, budget_end)
                 continue

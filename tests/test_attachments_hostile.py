@@ -115,7 +115,9 @@ def test_count_and_size_caps() -> None:
     assert [a.status for a in atts] == ["read", "read", "read", "unreadable"]
     assert atts[3].problem.endswith("over the limit of 0.0 MB")
     atts = read_attachments(jobs[:3], limits, language="en")
-    assert atts[2].status == "skipped" and atts[2].problem == "more than 2 attachments; only the first 2 were read"
+    assert atts[2].status == "unreadable"
+    assert atts[2].problem == "not read: more than 2 attachments; only the first 2 were read"
+    assert atts[2].needs_review  # flagged: a person opens the third one
 
 
 def test_hostile_attachment_is_flagged_and_the_message_still_read() -> None:
