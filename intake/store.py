@@ -601,6 +601,12 @@ def m006_web_sessions(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m006_web_list_indexes(db: sqlite_utils.Database) -> None:
+    """The organisations list counts each organisation's messages: without an index that reads every stored
+    message, and a column after the raw bytes means following each large message's overflow pages."""
+    db.execute("CREATE INDEX IF NOT EXISTS messages_organization ON messages(organization_id)")
+
+@migrations()
 def m007_attachments_text(db: sqlite_utils.Database) -> None:
     """What was read from each attachment, kept when the message is processed: the review page shows it and
     never reads an attachment again (a hostile one would cost the page what it cost the parser). Scanned pages
@@ -674,3 +680,4 @@ def scanned_page_png(store: Store, message_row_id: int, attachment_id: int, page
     """The image of one scanned page (a PNG we made), or None when that page of that message does not exist."""
     return store.scalar("SELECT p.png FROM attachment_pages p JOIN attachments a ON a.id = p.attachment_id"
                         " WHERE a.message_id = ? AND a.id = ? AND p.page = ?", (message_row_id, attachment_id, page))
+

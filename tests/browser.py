@@ -315,3 +315,24 @@ def seed_many(cfg: Config, n: int = 130) -> list[int]:
     finally:
         store.close()
     return [f for _t, f in sorted(made)]
+
+
+def seed_people(cfg: Config, people: int, per_org: int = 3) -> None:
+    """``people`` more registered people in organisations of ``per_org`` (plain SQL inserts, one transaction):
+    a large meeting's list of participants, quickly."""
+    store = Store(cfg.store.path)
+    t = (NOW - timedelta(days=3)).isoformat()
+    try:
+        with store.transaction():
+            for i in range(0, people, per_org):
+                org = store.db.execute(
+                    "INSERT INTO organizations (name, category, emails, invited, state, created_at, updated_at)"
+                    " VALUES (?, 'Non-governmental organisations', '[]', 1, 'registered', ?, ?)",
+                    (f"Large Delegation {i:06d}", t, t)).lastrowid
+                store.db.conn.executemany(
+                    "INSERT INTO representatives (organization_id, honorific, name, function, email,"
+                    " head_of_delegation, created_at, updated_at) VALUES (?, 'Ms.', ?, 'Adviser', ?, ?, ?, ?)",
+                    [(org, f"Person {j:06d}", f"p{j}@large.example", int(j == i), t, t)
+                     for j in range(i, min(i + per_org, people))])
+    finally:
+        store.close()
