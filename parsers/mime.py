@@ -6,6 +6,7 @@ step here falls back instead of raising: a message that cannot be read at all yi
 from __future__ import annotations
 
 import email
+import email.parser
 import email.policy
 import re
 from dataclasses import dataclass, field
@@ -119,6 +120,96 @@ def _address(value: str) -> tuple[str | None, str | None]:
     return (name.strip() or None), addr
 
 
+@dataclass(frozen=True)
+class Sender:
+    """Who a message says it is from: the addr-spec as written, the display name decoded, and why the header is
+    suspect (``None`` when it is not). A suspect sender gets no automatic answer and is matched on nothing."""
+
+    address: str | None
+    name: str | None = None
+    suspect: str | None = None
+
+
+# An address written inside a display name ("Protocol Office <info@invited.example>").
+_ADDRESS_IN_TEXT = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_PLAIN_ADDR_SPEC = re.compile(r"^[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+$")
+_ROBOT_WITHOUT_DOMAIN = frozenset({"mailer-daemon", "postmaster"})
+
+
+def read_sender(value: str | None) -> Sender:
+    """The sender named by a From (or Reply-To) header value *as received*, before any RFC 2047 decoding.
+
+    The addr-spec is taken from the undecoded value, so an encoded word can never become an address; only the
+    display name is decoded. A display name holding another address, or a header with several addresses, is
+    suspect.
+
+    >>> read_sender("=?utf-8?Q?M=C3=BCller=2C_Hans?= <Hans@X.org>")
+    Sender(address='hans@x.org', name='Müller, Hans', suspect=None)
+    >>> read_sender("=?utf-8?B?UHJvdG9jb2wgT2ZmaWNlIDxpbmZvQGhpLm9yZz4=?= <eve@evil.example>").suspect
+    "the display name 'Protocol Office <info@hi.org>' holds another address (info@hi.org)"
+    >>> read_sender("a@x.org, b@y.org").suspect
+    'the header names 2 addresses (a@x.org, b@y.org)'
+    """
+    if not value:
+        return Sender(None)
+    text = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in text):  # raw 8-bit (RFC 6532 UTF-8 or a legacy charset)
+        text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
+    text = _fold_controls(text)
+    try:
+        pairs = getaddresses([text])
+    except Exception:  # noqa: BLE001 - getaddresses can choke on broken groups
+        pairs = []
+    found = [(n, a.strip()) for n, a in pairs if "@" in a]
+    if not found:  # "MAILER-DAEMON (Mail Delivery System)"
+        robot = next((a.strip().lower() for _, a in pairs if a.strip().lower() in _ROBOT_WITHOUT_DOMAIN), None)
+        return Sender(robot, _decoded_name(" ".join(n for n, _ in pairs if n)) or None)
+    # Words a broken client left outside quotes ("Müller, Hans <hans@x.org>") belong to the display name.
+    words = [n or a for n, a in pairs if "@" not in a and (n or a)]
+    name = _decoded_name(", ".join([*words, found[0][0]] if found[0][0] else words)) or None
+    address = found[0][1].lower()
+    suspect = None
+    if len(found) > 1:
+        suspect = f"the header names {len(found)} addresses ({', '.join(a.lower() for _, a in found)})"
+    elif not _PLAIN_ADDR_SPEC.match(address):
+        suspect = f"the address {address!r} is not a plain addr-spec"
+    else:
+        others = [a for a in _ADDRESS_IN_TEXT.findall(name or "") if a.lower() != address]
+        if others:
+            suspect = f"the display name {name!r} holds another address ({others[0].lower()})"
+    return Sender(address, name, suspect)
+
+
+def _decoded_name(name: str) -> str:
+    decoded = decode_header_value(name) if "=?" in name else name
+    return _fold_controls(decoded).strip().strip('"').strip()
+
+
+# Every character str.splitlines() breaks on, and the other C0 and C1 controls (tab included).
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def _fold_controls(text: str) -> str:
+    return re.sub(r" {2,}", " ", _CONTROLS.sub(" ", text))
+
+
+def _raw_header(msg: Message, name: str) -> str | None:
+    """The first ``name`` header exactly as received (folded, encoded words and 8-bit bytes untouched)."""
+    wanted = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == wanted:
+            return str(value)
+    return None
+
+
+def _addresses(msg: Message, *names: str) -> tuple[str, ...]:
+    values = [_fold_controls(v) for n in names for v in [_raw_header(msg, n)] if v]
+    try:
+        return tuple(a.strip().lower() for _, a in getaddresses(values) if "@" in a)
+    except Exception:  # noqa: BLE001 - getaddresses can choke on broken groups
+        return ()
+
+
 def read_headers(msg: Message) -> tuple[Headers, dict[str, str]]:
     """The header facts of ``msg`` and a lower-cased map of all raw header values."""
     raw: dict[str, str] = {}
@@ -126,16 +217,11 @@ def read_headers(msg: Message) -> tuple[Headers, dict[str, str]]:
         lk = key.lower()
         if lk not in raw:
             raw[lk] = _header(msg, key)
-    from_name, from_addr = _address(raw.get("from", ""))
-    if from_name:
-        from_name = decode_header_value(from_name)
-    _, reply_to = _address(raw.get("reply-to", ""))
+    sender = read_sender(_raw_header(msg, "from"))
+    reply = read_sender(_raw_header(msg, "reply-to"))
     rp = raw.get("return-path", "")
     return_path = "<>" if rp.strip() in {"<>", "< >"} else (_address(rp)[1] if rp else None)
-    try:
-        to = tuple(a.lower() for _, a in getaddresses([raw.get("to", ""), raw.get("cc", "")]) if a)
-    except Exception:  # noqa: BLE001 - getaddresses can choke on broken groups
-        to = ()
+    to = _addresses(msg, "to", "cc")
     date: datetime | None = None
     if raw.get("date"):
         try:
@@ -147,15 +233,29 @@ def read_headers(msg: Message) -> tuple[Headers, dict[str, str]]:
         in_reply_to=(_message_ids(raw.get("in-reply-to", "")) or (None,))[0],
         references=_message_ids(raw.get("references", "")),
         subject=raw.get("subject", ""),
-        from_name=from_name,
-        from_addr=from_addr,
-        reply_to=reply_to,
+        from_name=sender.name,
+        from_addr=sender.address,
+        reply_to=None if reply.suspect else reply.address,
         to=to,
         date=date,
         return_path=return_path,
         auto_submitted=raw.get("auto-submitted") or None,
+        from_suspect=sender.suspect,
+        auto_response_suppress=raw.get("x-auto-response-suppress") or None,
     )
     return headers, raw
+
+
+def read_header_block(raw: bytes) -> Headers:
+    """The header facts of a raw message, reading only its header block (as the store and the replies need them).
+
+    The same reading as :func:`parse_mime`: one decoder, one sender rule. Never raises.
+    """
+    try:
+        msg = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+        return read_headers(msg)[0]
+    except Exception:  # noqa: BLE001 - broken mail must still be kept
+        return Headers()
 
 
 def _part_text(part: Message) -> str:

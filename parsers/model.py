@@ -35,6 +35,8 @@ FLAG_CODES: dict[str, str] = {
     "bounce": "one of our mails bounced",
     "delivery_failed": "an outgoing mail could not be delivered",
     "delivery_unconfirmed": "the sender stopped before the relay's answer to a mail was recorded; taken as delivered",
+    "suspect_sender": "the From header looks forged (a display name holding another address, several senders)",
+    "unverified_sender": "a change from an address that is not the organisation's; held for a person",
 }
 
 
@@ -145,6 +147,8 @@ class Headers:
     date: datetime | None = None
     return_path: str | None = None
     auto_submitted: str | None = None
+    from_suspect: str | None = None  # why the From header cannot be trusted (parsers.mime.read_sender)
+    auto_response_suppress: str | None = None  # X-Auto-Response-Suppress as sent (Exchange: "All", "OOF"...)
 
 
 @dataclass

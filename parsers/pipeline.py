@@ -194,9 +194,13 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
     # Unrelated mail from a sender we cannot place (no known organisation) gets no automatic answer: it is
     # mostly advertising, and an answer to a machine is the loop we must never start.
     unplaced_other = intent == "other" and org_label is None
+    # A forged-looking From (parsers.mime.read_sender) gets no automatic answer: it would go to someone who did
+    # not write, or prove to a forger that the forgery was read.
     should_reply = (reply_allowed(prep.signals) and intent not in {"auto_reply", "bounce"} and not cues & {"spam", "bulk"}
-                    and not unplaced_other)
+                    and not unplaced_other and not headers.from_suspect)
     flags = list(prep.flags)
+    if headers.from_suspect:
+        flags.append(make_flag("suspect_sender", headers.from_suspect))
     flags += _review_flags(prep, intent, cues, people, result, ctx)
     confidence = _message_confidence(intent, people, flags, cues)
     if confidence < LOW_CONFIDENCE and intent in {"registration", "correction"}:

@@ -10,7 +10,7 @@ from parsers.model import FLAG_CODES, Flag, Headers
 REVIEW_CODES = frozenset({
     "parse_error", "late", "correction", "cancellation", "question", "attachment_only", "attachment_unreadable",
     "no_representatives", "low_confidence", "webmail_sender", "sender_domain_mismatch", "contradiction",
-    "duplicate_resend", "unknown_organization", "action_requested", "ocr",
+    "duplicate_resend", "unknown_organization", "action_requested", "ocr", "suspect_sender",
 })
 LOW_CONFIDENCE = 0.55
 _RESEND = re.compile(r"\bresend(?:ing)?\b|\bre-?sent\b|\bsending (?:it )?again\b|\bsent (?:it )?again\b|"

@@ -73,6 +73,23 @@ def _decode_header(value: object) -> str:
         return re.sub(r"\s+", " ", str(value or "")).strip()
 
 
+def _shown_header(msg: Message, name: str) -> str:
+    """A header as a person should read it. From and Reply-To show the address the mail really names (the
+    parser's ``read_sender``), the display name quoted beside it, and why it is suspect when it is."""
+    if name not in ("From", "Reply-To"):
+        return _decode_header(msg.get(name))
+    try:
+        from parsers.mime import read_sender
+        raw = next((str(v) for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+        sender = read_sender(raw)
+    except Exception:  # noqa: BLE001 - see the module docstring
+        return _decode_header(msg.get(name))
+    if sender.address is None:
+        return _decode_header(msg.get(name))
+    shown = f'"{sender.name}" <{sender.address}>' if sender.name else f"<{sender.address}>"
+    return shown + (f"  [suspect: {sender.suspect}]" if sender.suspect else "")
+
+
 def safe_filename(name: str | None, index: int, content_type: str = "") -> str:
     """A file name fit for a download: no folders, no control characters, never empty."""
     name = unicodedata.normalize("NFC", name or "")
@@ -125,7 +142,7 @@ def view_message(raw: bytes) -> MessageView:
     attachments = [info for info, _ in attachment_parts(raw)]
     try:
         msg = _message(raw)
-        headers = [(h, _decode_header(msg.get(h))) for h in SHOWN_HEADERS if msg.get(h) is not None]
+        headers = [(h, _shown_header(msg, h)) for h in SHOWN_HEADERS if msg.get(h) is not None]
     except Exception:  # noqa: BLE001 - see the module docstring
         headers = []
     try:
