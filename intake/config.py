@@ -12,6 +12,7 @@ import functools
 import ipaddress
 import logging
 import os
+import re
 import sys
 import tomllib
 import types
@@ -186,6 +187,9 @@ class MailboxConfig:
     poll_seconds: float = 60.0
     first_run_window_days: int = 3
     max_message_bytes: int = 50 * 1024 * 1024  # larger messages are not read: quarantined and flagged
+    # The authserv-id of the server that receives our mail and writes Authentication-Results (RFC 8601);
+    # empty: no such header is believed (see docs/security.md)
+    authserv_id: str = ""
 
     def validate(self) -> None:
         if self.kind == "imap":
@@ -221,6 +225,11 @@ class MailboxConfig:
                               f"{self.max_message_bytes} is below {MIN_MESSAGE_BYTES} (64 KiB), too small for mail",
                               "write the largest message to read, in bytes, e.g. max_message_bytes = 52428800 "
                               "(50 MiB; relays commonly refuse more than 25-50 MB)")
+        if self.authserv_id and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.\-_]*", self.authserv_id):
+            raise ConfigError("mailbox.authserv_id", f"{self.authserv_id!r} is not an authserv-id",
+                              "write the name your receiving server puts first in its Authentication-Results "
+                              'headers, e.g. authserv_id = "mx.unog.ch" (look at a received message), or leave '
+                              "it empty to believe none")
 
 
 @dataclass(frozen=True)
@@ -273,6 +282,8 @@ class RepliesConfig:
     from_address: str = ""  # defaults to meeting.secretariat_address
     own_addresses: tuple[str, ...] = ()  # more addresses that are ours (never answered)
     max_per_address_per_day: int = 3
+    max_per_organization_per_day: int = 6  # automatic answers to one organisation, whatever its addresses
+    max_per_thread_per_day: int = 3  # automatic answers in one conversation, whatever its addresses
     reminder_days: tuple[int, ...] = (21, 7)
     late_notices: bool = True
     templates_dir: Path | None = None  # a folder whose files override the bundled templates
@@ -281,6 +292,11 @@ class RepliesConfig:
         if self.max_per_address_per_day < 1:
             raise ConfigError("replies.max_per_address_per_day", "must be at least 1",
                               "write e.g. max_per_address_per_day = 3, or replies.enabled = false")
+        for key, value in (("max_per_organization_per_day", self.max_per_organization_per_day),
+                           ("max_per_thread_per_day", self.max_per_thread_per_day)):
+            if value < 1:
+                raise ConfigError(f"replies.{key}", "must be at least 1",
+                                  f"write e.g. {key} = 3, or replies.enabled = false")
         for d in self.reminder_days:
             if d <= 0:
                 raise ConfigError("replies.reminder_days", f"{d} is not a positive number of days",
