@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,18 @@ def _config(path: Path | None) -> Config:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group()
+class _IntakeGroup(click.Group):
+    """Every command: an IntakeError (a config mistake, a damaged database...) is a one-line message and exit 1,
+    never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except IntakeError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_IntakeGroup)
 @click.version_option(package_name="un-intake")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def main(verbose: bool) -> None:
@@ -41,6 +53,9 @@ def main(verbose: bool) -> None:
     Start with:  intake demo
     Then:        intake run --once --config config.toml
     """
+    # Everything intake creates (the database and its -wal/-shm, lock files, secrets, outbox mail, exports)
+    # holds raw mail and personal data: readable by the user running it only.
+    os.umask(0o077)
     _setup_logging(verbose)
 
 
