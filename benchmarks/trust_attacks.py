@@ -71,7 +71,8 @@ class World:
                              now=lambda: self.clock[0], progress=False)
         with self.store.transaction():
             self.hi = self.store.add_organization("Handicap International", acronym="HI", emails=["info@hi.org"],
-                                                  invited=True, now=NOW - timedelta(days=30))
+                                                  invited=True, invitation_ref="<invitation-hi@unog.ch>",
+                                                  now=NOW - timedelta(days=30))
             self.x = self.store.add_organization("Mines Action Canada", acronym="MAC", emails=["hans@x.org"],
                                                  invited=True, now=NOW - timedelta(days=30))
 
@@ -129,7 +130,23 @@ def guessed_thread(w: World) -> dict[str, object]:
                    "eve-1@evil.example", References=guesses, In_Reply_To=guesses.split()[0]))
     to_eve = w.mails_to("eve@evil.example")
     leaked = [n for n in ("Anna Berg", "Paul Weber") if any(n in r.text for r in to_eve)]
-    return {"HI people": w.people(w.hi), "mails to eve": len(to_eve), "HI delegates named to eve": leaked}
+    orgs = [r["name"] for r in w.store.query("SELECT o.name FROM messages m JOIN organizations o"
+                                              " ON o.id = m.organization_id WHERE m.message_id = 'eve-1@evil.example'")]
+    return {"HI people": w.people(w.hi), "mails to eve": len(to_eve), "HI delegates named to eve": leaked,
+            "eve's message went to": orgs}
+
+
+def invitation_thread(w: World) -> dict[str, object]:
+    """The same correction, in the thread of HI's invitation (whose id every invitee got)."""
+    w.run(raw_mail("Protocol Office <info@hi.org>", "Registration 7MSP", REGISTRATION, "reg@hi.org"))
+    w.run(raw_mail("Eve <eve@evil.example>", "Re: Invitation", "Dear Secretariat,\n\nCorrection to our "
+                   "registration: please replace Mr. Paul Weber by Mr. Evil Doer, Adviser.\n\nRegards,\nEve\n",
+                   "eve-2@evil.example", In_Reply_To="<invitation-hi@unog.ch>"))
+    to_eve = w.mails_to("eve@evil.example")
+    leaked = [n for n in ("Anna Berg", "Paul Weber") if any(n in r.text for r in to_eve)]
+    flags = [f["reason"] for f in w.store.query("SELECT reason FROM flags WHERE message_id = 2")]
+    return {"HI people": w.people(w.hi), "mails to eve": len(to_eve), "HI delegates named to eve": leaked,
+            "flags": flags}
 
 
 def rotating_loop(w: World) -> dict[str, object]:
@@ -177,7 +194,8 @@ def control_subject(w: World) -> dict[str, object]:
 
 
 def main() -> None:
-    for scenario in (forged_display_name, outlook_last_first, guessed_thread, rotating_loop, control_subject):
+    for scenario in (forged_display_name, outlook_last_first, guessed_thread, invitation_thread, rotating_loop,
+                     control_subject):
         with tempfile.TemporaryDirectory() as tmp, SmtpServer() as server:
             w = World(Path(tmp), server)
             try:
