@@ -98,10 +98,11 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
             store.add_event("daemon", "message.held", "messages", message_row_id, now=now,
                             message_id=message_row_id, detail={"sender_trust": trust.level, "why": trust.detail})
             return applied
-    elif first and not trust.may_register_first and not {f.code for f in ex.flags} & _SENDER_FLAGS:
+    elif first and not trust.may_register_first and not match.conflicts \
+            and not {f.code for f in ex.flags} & _SENDER_FLAGS:
         # The first people of an organisation, from an address that is not its own (webmail, another domain, a
         # stranger in its thread): recorded (nothing of anyone else's changes), checked by a person, unanswered.
-        # (A webmail or mismatched sender is flagged by the parser already: one flag is enough.)
+        # (A webmail or mismatched sender is flagged already, by the parser or as a conflict above: one flag.)
         store.add_flag("unverified_sender", f"{trust.detail}: its first registration was recorded, but nothing "
                        "was answered automatically; check with the organisation before the list is final (and "
                        "'remember the sender' if the address is really theirs)", now=now,
