@@ -53,9 +53,6 @@ def main(verbose: bool) -> None:
     Start with:  intake demo
     Then:        intake run --once --config config.toml
     """
-    # Everything intake creates (the database and its -wal/-shm, lock files, secrets, outbox mail, exports)
-    # holds raw mail and personal data: readable by the user running it only.
-    os.umask(0o077)
     _setup_logging(verbose)
 
 
@@ -537,5 +534,14 @@ def _deliver_now(store: Store, cfg: Config, outbox_ids: tuple[int, ...]) -> str:
         " ORDER BY id", outbox_ids))
 
 
-if __name__ == "__main__":  # pragma: no cover
+def entry() -> None:
+    """The ``intake`` program (pyproject's console script): everything it creates (the database and its
+    -wal/-shm, lock files, secrets, outbox mail, exports) holds raw mail and personal data, so it is readable by
+    the user running it only, whatever the shell's umask. (Not in ``main`` itself: tests call ``main`` in their
+    own process, whose umask must stay theirs.)"""
+    os.umask(0o077)
     main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

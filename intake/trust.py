@@ -5,7 +5,8 @@ Levels, strongest first (one per message, kept in ``messages.sender_trust``):
 * ``known``          the sender's address is on the organisation's list, or is the address of a person the
                      organisation registered: any such address when a verified sender (or a person on the review
                      page) registered them; when an unverified sender did, only a colleague at the
-                     organisation's own domain who registered themself from that address;
+                     organisation's own domain who registered themself from that address (a message from a
+                     suspect sender, or one failing DMARC, is never ``known``);
 * ``authenticated``  the organisation's own domain, and the receiving server proved it (DMARC pass, or an
                      aligned DKIM/SPF pass, in the Authentication-Results of ``mailbox.authserv_id``);
 * ``own_domain``     the organisation's own domain (a domain of one of its listed addresses, never webmail),
@@ -57,7 +58,8 @@ class SenderTrust:
 
     @property
     def may_register_first(self) -> bool:
-        """May register the first people of an organisation that has nobody registered."""
+        """Registers the first people of an organisation that has nobody registered without a flag (anyone but a
+        suspect sender may register them; from elsewhere it is flagged for a person)."""
         return self.level in (KNOWN, AUTHENTICATED, OWN_DOMAIN)
 
 
