@@ -760,4 +760,8 @@ def m004_trust_senders_and_threads(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN held INTEGER NOT NULL DEFAULT 0")  # 1: its change awaits a person
     db.execute("ALTER TABLE messages ADD COLUMN thread_root TEXT")
     db.execute("CREATE INDEX messages_thread_root ON messages(thread_root)")
+    # the per-organisation and per-conversation reply limits, and "which message has this Message-ID" in any case
+    db.execute("CREATE INDEX outbox_organization ON outbox(organization_id, created_at)")
+    db.execute("CREATE INDEX outbox_reply_to ON outbox(reply_to_message_id)")
+    db.execute("CREATE INDEX messages_message_id_lower ON messages(lower(message_id))")
     db.execute("ALTER TABLE representatives ADD COLUMN verified INTEGER NOT NULL DEFAULT 1")
