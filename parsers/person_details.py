@@ -55,7 +55,7 @@ _WITHDRAW = re.compile(
     r"\bborrar\b|\bdrop(?:s|ped|ping)? out\b|\bpull(?:s|ed|ing)? out\b|\bno longer (?:be )?(?:part|a member) of\b|"
     r"\bne (?:fera|feront|fait|font) plus partie\b|\bya no (?:formará|formarán|forma|forman|va a formar) parte\b|"
     r"\bdar(?:les|nos)? de baja\b|\bdad(?:o|a|os|as) de baja\b|\btake (?:\w+ )?off (?:the|our|your) list\b|"
-    r"\brayer\b|\bbiffer\b|\bse désist\w*|\bdesiste\b|\bremoved\b|\bno longer (?:with|works? (?:for|at))\b|\bswap\b|\bswitch\b|" + NEGATIVE_ATTENDANCE.pattern,
+    r"\brayer\b|\bbiffer\b|\bse désist\w*|\bdesiste\b|\bremoved\b|\bno longer (?:with|works? (?:for|at))\b|\bswap\b|\bswitch\b|" + NEGATIVE_ATTENDANCE.source(),
     re.IGNORECASE,
 )
 # A person already registered, asked about ("has not received a confirmation"): not a new registration.
