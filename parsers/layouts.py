@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from parsers.lexicon import phrases
 from parsers.names import HONORIFIC_RE, looks_like_name, normalise_honorific
 from parsers.organizations import find_org, fold
 from parsers.person_details import (
@@ -40,6 +41,8 @@ from parsers.person_details import (
     _starts_with_top_org,
     _strip_possessive,
 )
+
+_HOD_IN_BRACKETS = phrases(r"\(\s*<<head_of_delegation>>\s*\)", re.IGNORECASE)
 
 
 def _cells(line: str) -> list[str] | None:
@@ -176,7 +179,7 @@ def _row_person(row: list[str], roles: list[str | None], ctx: Context) -> Person
         # a function column holds the title; an organisation inside it counts only when the directory knows it
         function = values["function"]
         details.hod = details.hod or bool(_HOD.search(function))
-        function = re.sub(r"\(\s*" + _HOD.pattern + r"\s*\)", " ", function, flags=re.IGNORECASE)
+        function = _HOD_IN_BRACKETS.sub(" ", function)
         pieces = [p.strip() for p in re.split(r",\s+", function)
                   if p.strip() and not _is_top_org(p, ctx) and not _HOD.fullmatch(p.strip().lower())]
         known = [find_org(p) for p in pieces]

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 LANGUAGES = ("en", "fr", "es")
 NEUTRAL = "neutral"
@@ -41,7 +41,7 @@ class Concept:
     about: str
 
 
-from parsers.lexicon.concepts import CONCEPTS, EVERY_LANGUAGE  # noqa: E402  (the registry uses Concept)
+from parsers.lexicon.concepts import CONCEPTS, EVERY_LANGUAGE
 
 
 class LexiconError(ValueError):
@@ -49,7 +49,7 @@ class LexiconError(ValueError):
 
 
 @cache
-def load(name: str) -> dict[str, object]:
+def load(name: str) -> dict[str, Any]:
     """The parsed data file ``name`` (``"en"``, ``"fr"``, ``"es"``, ``"neutral"``), checked against the registry."""
     path = HERE / f"{name}.toml"
     with path.open("rb") as fh:
@@ -77,13 +77,13 @@ def _files(language: str | None) -> tuple[str, ...]:
 def alternatives(concept: str, language: str | None = None) -> list[str]:
     """The regex alternatives of ``concept`` for ``language`` (and the neutral ones); None: every language."""
     _known(concept, "patterns")
-    return [alt for f in _files(language) for alt in load(f).get(concept, [])]  # type: ignore[union-attr]
+    return [alt for f in _files(language) for alt in load(f).get(concept, [])]
 
 
 def words(concept: str, language: str | None = None) -> frozenset[str]:
     """The literal words of ``concept`` (every language and the neutral file unless ``language`` is given)."""
     _known(concept, "words")
-    return frozenset(w for f in _files(language) for w in load(f).get(concept, []))  # type: ignore[union-attr]
+    return frozenset(w for f in _files(language) for w in load(f).get(concept, []))
 
 
 def mapping(concept: str, language: str | None = None) -> dict[str, object]:
@@ -91,7 +91,7 @@ def mapping(concept: str, language: str | None = None) -> dict[str, object]:
     _known(concept, "map")
     out: dict[str, object] = {}
     for f in _files(language):
-        out.update(load(f).get(concept, {}))  # type: ignore[call-overload]
+        out.update(load(f).get(concept, {}))
     return out
 
 
@@ -117,7 +117,7 @@ class Phrases:
     used. The methods are those of :class:`re.Pattern` with an optional ``language`` ("en", "fr", "es";
     None or another: every language)."""
 
-    __slots__ = ("template", "flags", "_compiled")
+    __slots__ = ("_compiled", "flags", "template")
 
     def __init__(self, template: str, flags: int = 0) -> None:
         self.template = template
