@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from parsers.lexicon import phrases
 from parsers.names import HONORIFIC_RE, family_key, name_key, normalise_name
 from parsers.organizations import JOB_WORDS
 from parsers.person_details import (
@@ -39,9 +40,27 @@ from parsers.person_details import (
     not_name_word,
 )
 
-_ABBREV_END = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Dra|Dr|dr|Prof|prof|Amb|Mme|Mlle|Sra|Srta|Sr|MRS|MR|MS|DR|PROF|Dña|D|"
-                         r"H\.\s?E|S\.\s?E|St|No|no|ext|Lic|Licda|Ing|Arq|Jr|Pr|"
-                         r"approx|e\.g|i\.e|[A-Z])\.$")
+_ABBREV_END = phrases(r"\b(?:<<abbreviation>>)\.$")
+
+# "M. Paul Girard la remplace (mail, fonction)": a replacing verb may stand between the name and its details
+_REPLACES_IN_BRACKETS = phrases(r"\s*(?:(?:<<object_pronoun>>)\s+)?(?:<<replaces>>)?\s*\(([^)]*)\)")
+_WRONG_FORM = phrases(r"\s*(?:<<negation>>|<<wrong_form>>)\b", re.IGNORECASE)  # "(no María Jose Salinas)"
+# where the details after ", " end: a clause word, a bracket, the end of the sentence, the next titled person
+_APPOSITION_END = phrases(
+    r",\s*(?:<<apposition_end>>)\b|\)|[.;?!](?:\s|$)|,\s*(?=" + HONORIFIC_RE + r"\s+[A-ZÀ-Þ])|\s(?:<<and_or>>)\s+(?="
+    + HONORIFIC_RE + r")|$")
+_ROLE_AFTER_POSSESSIVE = phrases(r"\b(?:<<our>>|<<his_her>>)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", re.IGNORECASE)
+_ROLE_AFTER_ARTICLE = phrases(r"\b(?:(?:<<article>>)\s*|<<elided_article>>)((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$",
+                              re.IGNORECASE)
+_ROLE_AFTER_OUR = phrases(r"\b(?:<<our>>)\s+((?:[\w'’-]+\s+){0,4}?[\w'’-]+)\s+$", re.IGNORECASE)
+_TITLE_BEFORE_NAME = phrases(r"\b(?:<<our>>|<<his_her>>|<<article>>)\s+((?:[A-Za-zÀ-ÿ'’-]+\s+){0,4}?)$", re.IGNORECASE)
+_COLLEAGUE = phrases(r"\b(?:<<colleague>>)s?\b", re.IGNORECASE)
+_REPLACE_STEM = phrases("<<replace_stem>>", re.IGNORECASE)
+_ONLY_AND = phrases(r"[\s,]*(?:<<list_and>>|&)?[\s,]*")
+_LEADS = phrases("<<leads_delegation>>")
+_PROPER_PHRASE_BEFORE = phrases(r"[A-Z][\w'’-]+\s+(?:<<name_connector>>)\s+$")
+_LIST_SEPARATOR = phrases(r"\s*,\s*(?:(?:<<and_word>>)\s+)?|\s+(?:<<list_and>>)\s+")
+_ADVERB = phrases(r"(?:<<adverb_ending>>)$")
 
 
 def sentences(text: str) -> list[str]:
@@ -65,24 +84,15 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
     """Details written right after a name in prose: ``, Function, Unit (mail), for the ...``."""
     after = sentence[end:]
     # "M. Paul Girard la remplace (mail, fonction)": a replacing verb may stand between the name and its details
-    m = re.match(r"\s*(?:(?:la|le|l['’]|lo|him|her|them|les|los|las)\s+)?(?:remplace|remplacera|reemplaza|reemplazará|sustituye|"
-                 r"sustituirá|replaces|will replace)?\s*\(([^)]*)\)", after)
+    m = _REPLACES_IN_BRACKETS.match(after)
     details = _Details()
-    if m and re.match(r"\s*(?:not|no|non|pas|ni|rather than|instead of|au lieu de|en lugar de|et non|y no)\b", m.group(1),
-                      re.IGNORECASE):
+    if m and _WRONG_FORM.match(m.group(1)):
         after = after[m.end():]  # "(no María Jose Salinas)": the wrong form, not details
     elif m:
         details = _parse_details(m.group(1), ctx)
         after = after[m.end():]
     if after.startswith(","):
-        stop = re.search(
-            r",\s*(?:for|as|who|which|to|in|from|at the|on|pour|qui|que|comme|como|quien|quienes|para|en|dans|au|aux|"
-            r"al|a la|y|and|et|will|would|se|est|es|is|has|have|a|ha|can|could|did|accompagnée?s?|accompanied|"
-            r"acompañad[oa]s?|together|avec|con|along|ainsi|à|at|en|conduira|dirigera|participera|assistera|sera|"
-            r"seront|viendra|dirigirá|asistirá|participará|encabezará|presidirá|leads|heads|not|non|no|rather|instead|with|without|sans|sin|but|mais|pero|inscrite?s?|inscrit[oa]s?|registered|already|déjà|ya|wish|wishes|hereby|souhaite|désire|desea|quisiera)\b|\)|[.;?!](?:\s|$)|"
-            r",\s*(?=" + HONORIFIC_RE + r"\s+[A-ZÀ-Þ])|\s(?:and|et|y|or|ou|o)\s+(?="
-            + HONORIFIC_RE + r")|$",
-            after)
+        stop = _APPOSITION_END.search(after)
         chunk = after[1:stop.start()] if stop and stop.start() > 0 else ""
         if stop and stop.group(0) == ")":
             chunk = after[1:stop.start() + 1]
@@ -100,19 +110,19 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
 def _role_before(sentence: str, start: int) -> str | None:
     """"Our Geneva Director, Mr. X" / "our communications officer, Ms. Y": the role written before a name."""
     before = sentence[:start]
-    m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su|son|sa|ses|his|her)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", before, re.IGNORECASE)
+    m = _ROLE_AFTER_POSSESSIVE.search(before)
     if not m:
         # "par le chef de bureau, M. X": an article, then a job title and a comma
-        am = re.search(r"\b(?:the|le|la|l['’]|el)\s*((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", before, re.IGNORECASE)
+        am = _ROLE_AFTER_ARTICLE.search(before)
         if am and JOB_WORDS.search(am.group(1)):
             return am.group(1).strip()
     if not m:
         # "our Policy Officer Ms. Clara Jensen": no comma, but the words are a job title
-        m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur)\s+((?:[\w'’-]+\s+){0,4}?[\w'’-]+)\s+$", before, re.IGNORECASE)
+        m = _ROLE_AFTER_OUR.search(before)
         if not m or not JOB_WORDS.search(m.group(1)):
             return None
     role = m.group(1).strip()
-    if _GENERIC_ROLE.match(role) or re.search(r"\b(?:colleague|collègue|colega)s?\b", role, re.IGNORECASE):
+    if _GENERIC_ROLE.match(role) or _COLLEAGUE.search(role):
         return None
     return role
 
@@ -166,8 +176,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                         d = _apposition(sentence, start + len(key_name), ctx)
                         if not d.function:
                             # "our Director Nicholas Barker": a title written right before the name
-                            pm = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su|the)\s+((?:[A-Za-zÀ-ÿ'’-]+\s+){0,4}?)"
-                                           r"$", sentence[:start], re.IGNORECASE)
+                            pm = _TITLE_BEFORE_NAME.search(sentence[:start])
                             role = pm.group(1).strip() if pm else ""
                             if role and JOB_WORDS.search(role) and not _GENERIC_ROLE.match(role):
                                 d.function = role
@@ -192,7 +201,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                     people.append(p)
         replaced_by = _REPLACED_BY.search(sentence)
         replace_with = _REPLACE_WITH.search(sentence)
-        if _HOD.search(sentence) and re.search(r"replac|remplac|reemplaz|sustitu", sentence, re.IGNORECASE):
+        if _HOD.search(sentence) and _REPLACE_STEM.search(sentence):
             continue  # "replaced as head of delegation by Mr. Y": a change of role, not of people
         withdraw = _WITHDRAW.search(sentence)
         contact = _CONTACT.search(sentence)
@@ -215,7 +224,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                     local = "withdraw"
                 elif _ADD_VERB.search(before):
                     local = "add"
-                elif k and re.fullmatch(r"[\s,]*(?:and|et|y|e|&)?[\s,]*", before):
+                elif k and _ONLY_AND.fullmatch(before):
                     local = previous_local  # "X and Y": Y shares X's verb
             previous_local = local
             if local:
@@ -276,7 +285,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 d.function = fixed.group("f").strip()
             elif new_title:
                 d.function = new_title
-            if _HOD.search(sentence[m.end():m.end() + 60]) and re.search(r"\b(?:will|to) (?:head|lead)|chef|jef", sentence):
+            if _HOD.search(sentence[m.end():m.end() + 60]) and _LEADS.search(sentence):
                 d.hod = True
             p = _make_person(raw, m.group("hon"), d, "prose", ctx, 0.8)
             if p:
@@ -284,7 +293,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
     return people
 
 
-_NOW = re.compile(r"\b(?:now|désormais|maintenant|ahora|promoted|promue?|ascendid[oa])\b", re.IGNORECASE)
+_NOW = phrases(r"\b(?:<<now_word>>|<<promoted>>)\b", re.IGNORECASE)
 
 
 def _detail_change(after: str) -> str | None:
@@ -300,51 +309,35 @@ def _detail_change(after: str) -> str | None:
 
 
 # "..., ya inscrita: ahora es Directora Adjunta", "is now Head of Programmes" without a pronoun
-_NOW_IS = re.compile(r"\b(?:(?:is|es|est) (?:now|ahora|désormais|maintenant)|(?:now|ahora|désormais|maintenant) (?:is|es|est))\s+"
-                     r"(?:a\s+|an\s+|the\s+|la\s+|el\s+|le\s+)?(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()]+?)(?=\s*(?:[.;()]|$))", re.IGNORECASE)
+_NOW_IS = phrases(r"\b(?:(?:<<is_word>>) (?:<<now_word>>)|(?:<<now_word>>) (?:<<is_word>>))\s+"
+                  r"(?:(?:<<indefinite_article>>|<<article>>)\s+)?(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()]+?)(?=\s*(?:[.;()]|$))", re.IGNORECASE)
 
 
-_PRIOR_REGISTRATION = re.compile(
-    r"\b(?:further to|following|in addition to|suite à|en complément de|además de|tras)\s+(?:our|the|notre|la|nuestra)\s+"
-    r"(?:earlier\s+)?(?:registration|inscription|inscripción)\s+(?:of|de)\s+(?:la\s+|el\s+|los\s+)?$|"
-    r"\b(?:in addition to|besides|apart from|además de|aparte de|en plus de|outre)\s+(?:la\s+|el\s+|los\s+|les\s+|the\s+)?$|"
-    r"\b(?:keep|maintain|garder|maintenir|mantener|conservar)\s+$", re.IGNORECASE)
+_PRIOR_REGISTRATION = phrases("<<prior_registration>>", re.IGNORECASE)
 
 
 # "As discussed with your colleague Mr. X": someone on the secretariat's side, or met, not registered
-_NOT_OURS_BEFORE = re.compile(
-    r"\b(?:your|vos|votre|su|sus)\s+(?:colleagues?|collègues?|colegas?)\s+$|"
-    r"\b(?:discussed with|spoke with|talked to|agreed with|met with|en accord avec|discuté avec|conversado con|hablado con)"
-    r"(?:\s+\w+){0,3}?\s+$", re.IGNORECASE)
-_INSTEAD_OF = re.compile(r"\b(?:instead of|in place of|in lieu of|en lieu et place de|à la place de|au lieu de|en lugar de|en vez de)\b", re.IGNORECASE)
-_NOT_ATTENDEE = re.compile(r"\bspeakers?\b|\bpanel+ists?\b|\bmoderat(?:or|eur|ora)\b|\bintervenants?\b|\bponentes?\b|"
-                           r"\borateurs?\b|\bconferenciantes?\b", re.IGNORECASE)
-_PAST_REGISTRATION = re.compile(r"\b(?:we|I) (?:have |had )?registered\b|\bnous avons inscrit|\bj['’]ai inscrit|"
-                                r"\bhemos inscrito|\b(?:registramos|inscribimos)\b", re.IGNORECASE)
-_ALREADY_REGISTERED = re.compile(
-    r"\b(?:both|they|he|she|all|tous|toutes|ambos|ambas|ellos|ellas)\b(?:\s+\w+){0,2}?\s+(?:were|was|are|is|have been|has been|"
-    r"sont|ont été|fueron|están|estaban)\s+(?:already\s+|déjà\s+|ya\s+)?(?:registered|inscrite?s?|inscrit[oa]s?)\b",
-    re.IGNORECASE)
+_NOT_OURS_BEFORE = phrases("<<not_ours_before>>", re.IGNORECASE)
+_INSTEAD_OF = phrases(r"\b(?:<<instead_of>>)\b", re.IGNORECASE)
+_NOT_ATTENDEE = phrases("<<not_attendee_role>>", re.IGNORECASE)
+_PAST_REGISTRATION = phrases("<<past_registration>>", re.IGNORECASE)
+_ALREADY_REGISTERED = phrases("<<were_registered>>", re.IGNORECASE)
 
 
 def _inside_proper_phrase(sentence: str, start: int) -> bool:
     """Whether a capitalised run continues a longer name ("International Campaign to Ban Landmines")."""
-    return bool(re.search(r"[A-Z][\w'’-]+\s+(?:to|of|for|de|del|des|du|pour|para|contra|against|and|et|y)\s+$",
-                          sentence[:start]))
+    return bool(_PROPER_PHRASE_BEFORE.search(sentence[:start]))
 
 
-_FAMILY_NAME_FIX = re.compile(
-    r"\b(?:family name|surname|last name|nom de famille|nom|apellido)\b.{0,80}?\b(?:should be spelled|should be spelt|"
-    r"should read|should be|is spelled|is spelt|s['’]écrit|devrait s['’]écrire|se escribe|debe escribirse|es)\s+"
-    r"[«\"“]?(?P<family>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
-_FIRST_NAME_FIX = re.compile(
-    r"\b(?:first name|given name|prénom|nombre de pila|primer nombre|nombre)\s+(?:is|est|es)\s+(?:correctly\s+)?"
-    r"(?:spelled|spelt|written|écrit|s['’]écrit|se escribe|escrito)?\s*[«\"“]?(?P<given>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
+_FAMILY_NAME_FIX = phrases(
+    r"\b(?:<<family_name_word>>)\b.{0,80}?\b(?:<<is_spelled>>)\s+[«\"“]?(?P<family>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
+_FIRST_NAME_FIX = phrases(
+    r"\b(?:<<first_name_word>>)\s+(?:<<is_word>>)\s+(?:<<spelled>>)?\s*[«\"“]?(?P<given>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
 
 
 _NAME2 = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{1,4}}"
-_ENUMERATION = re.compile(
-    rf"(?P<list>{_NAME2}(?:\s*\([^)]*\))?(?:\s*,\s*{_NAME2}(?:\s*\([^)]*\))?)*\s*,?\s+(?:and|et|y|e)\s+"
+_ENUMERATION = phrases(
+    rf"(?P<list>{_NAME2}(?:\s*\([^)]*\))?(?:\s*,\s*{_NAME2}(?:\s*\([^)]*\))?)*\s*,?\s+(?:<<list_and>>)\s+"
     rf"{_NAME2}(?:\s*\([^)]*\))?)")
 
 
@@ -353,7 +346,7 @@ def _enumerated_people(sentence: str, ctx: Context) -> list[Person]:
     accepted only when every item has the shape of a person's name."""
     out: list[Person] = []
     for m in _ENUMERATION.finditer(sentence):
-        items = re.split(r"\s*,\s*(?:and\s+|et\s+|y\s+)?|\s+(?:and|et|y|e)\s+", m.group("list"))
+        items = _LIST_SEPARATOR.split(m.group("list"))
         parsed: list[tuple[str, _Details]] = []
         for item in items:
             pm = re.match(r"^(?P<name>[^()]+?)\s*(?:\((?P<note>[^)]*)\))?$", item.strip())
@@ -408,7 +401,7 @@ def subject_of_withdrawal(sentence: str, ctx: Context) -> list[str]:
         if _AUX_BEFORE_END.match(before[m.end():]):
             # drop a capitalised sentence opener glued to the name ("Sadly Kwame Mensah", "Unfortunately ...")
             words = m.group(0).split()
-            while words and (not_name_word(words[0], ctx) or re.search(r"(?:ly|ment|mente)$", words[0])):
+            while words and (not_name_word(words[0], ctx) or _ADVERB.search(words[0])):
                 words = words[1:]
             cand = " ".join(words)
             return [cand] if _plain_name(cand, ctx) else []
@@ -426,9 +419,8 @@ def _plain_name(cand: str, ctx: Context) -> bool:
     return _name_ok(cand, ctx, strong_layout=True)
 
 
-_NAME_FIX_CUE = re.compile(r"\b(?:correct|corrig|correg|spel|orthograph|ortograf|misspel|typo|coquille|errata)", re.IGNORECASE)
-_CORRECTED_NAME = re.compile(r"\b(?:is|es|est|should read|should be|debe decir|debe ser|devrait être|se escribe|s['’]écrit|"
-                             r"is spelt|is spelled)\s*:?\s*(?P<name>" + NAME_RE + ")")
+_NAME_FIX_CUE = phrases(r"\b(?:<<name_fix_cue>>)", re.IGNORECASE)
+_CORRECTED_NAME = phrases(r"\b(?:<<is_spelled>>)\s*:?\s*(?P<name>" + NAME_RE + ")")
 
 
 def corrected_names_in(sentence: str, ctx: Context) -> list[str]:
