@@ -16,12 +16,13 @@ from parsers.policy_headers import HeaderSignals
 # ("will unfortunately not be able to attend", "ne pourra finalement pas participer", "no podrá viajar").
 NEGATIVE_ATTENDANCE = phrases("<<not_attending>>", re.IGNORECASE)
 _FIRST_PERSON_SINGULAR = phrases(r"\b(?:<<first_person_singular>>)\b", re.IGNORECASE)
-_MENTION_HINT = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|M|Mme|Sr|Sra)\.?\s+[A-ZÀ-Þ]")
+_MENTION_HINT = phrases(r"\b(?:<<honorific_abbreviation>>)\.?\s+[A-ZÀ-Þ]")
+_ABBREVIATION = phrases(r"\b(<<abbreviation>>)\.")
 
 
 def organisation_declines(text: str) -> bool:
     """A sentence saying that the organisation (not one person) will not attend."""
-    masked = re.sub(r"\b(Mrs|Mr|Ms|Dr|Prof|Mme|Sra|Sr|M|St)\.", r"\1", text)  # "Ms." does not end a sentence
+    masked = _ABBREVIATION.sub(r"\1", text)  # "Ms." does not end a sentence
     for sentence in re.split(r"(?<=[.!:;])\s+|\n\s*\n", masked):
         if sentence.strip().endswith("?") or not NEGATIVE_ATTENDANCE.search(sentence):
             continue

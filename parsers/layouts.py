@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from parsers.lexicon import phrases
+from parsers.lexicon import mapping, phrases, words
 from parsers.names import HONORIFIC_RE, looks_like_name, normalise_honorific
 from parsers.organizations import find_org, fold
 from parsers.person_details import (
@@ -43,6 +43,11 @@ from parsers.person_details import (
 )
 
 _HOD_IN_BRACKETS = phrases(r"\(\s*<<head_of_delegation>>\s*\)", re.IGNORECASE)
+_HOD_HEADING = phrases(r"(?:<<hod_marker>>)\s*:?", re.IGNORECASE)  # "Head of Delegation:" over a list
+_MEMBERS_HEADING = phrases(r"(?:<<members_heading>>)\s*:?", re.IGNORECASE)  # "Members:" ends it
+_NOT_A_FUNCTION = phrases("<<not_a_function_note>>", re.IGNORECASE)
+_TITLE_LABEL = words("title_label")
+_LABEL_SPELLING: dict[str, str] = {k: str(v) for k, v in mapping("label_spelling").items()}
 
 
 def _cells(line: str) -> list[str] | None:
@@ -61,7 +66,7 @@ def _header_roles(cells: list[str]) -> list[str | None] | None:
     roles: list[str | None] = []
     for cell in cells:
         c = cell.strip(" *:").lower()
-        c = {"civilite": "civilité", "prenom": "prénom", "fonction": "fonction", "funcion": "función"}.get(fold(c), c)
+        c = _LABEL_SPELLING.get(fold(c), c)
         role = None
         for r, pat in _HEADER_WORDS.items():
             if pat.match(c):
@@ -74,11 +79,11 @@ def _header_roles(cells: list[str]) -> list[str | None] | None:
     # "Title" is an honorific column only when there is also a function column.
     if "function" in roles and roles.count("function") > 1:
         for i, c in enumerate(cells):
-            if c.strip().lower() in {"title", "titre"}:
+            if c.strip().lower() in _TITLE_LABEL:
                 roles[i] = "hon"
     elif "hon" in roles and "function" not in roles:
         for i, c in enumerate(cells):
-            if c.strip().lower() in {"title", "titre"}:
+            if c.strip().lower() in _TITLE_LABEL:
                 roles[i] = "function"
     if "given" in roles and "family" not in roles:
         roles = ["name" if r == "given" else r for r in roles]
@@ -196,12 +201,9 @@ def _row_person(row: list[str], roles: list[str | None], ctx: Context) -> Person
     return person
 
 
-_ANY_KEY = re.compile(
-    r"(?:(?:full |first |given |last |family )?name|surname|nom(?: de famille)?|prénom|nombres?|apellidos?|title|"
-    r"job title|function|position|fonction|poste|cargo|función|puesto|organi[sz]ation|organisme|organización|"
-    r"affiliation|e-?mail|courriel|correo(?: electrónico)?|phone|tel|téléphone|teléfono)\s*:", re.IGNORECASE)
-_GIVEN_KEYS = re.compile(r"^(?:first name|given names?|prénoms?|forenames?)$", re.IGNORECASE)
-_FAMILY_KEYS = re.compile(r"^(?:last name|surname|family name|nom de famille|nom|apellidos?)$", re.IGNORECASE)
+_ANY_KEY = phrases(r"(?:<<any_label>>)\s*:", re.IGNORECASE)
+_GIVEN_KEYS = phrases(r"^(?:<<label_given_name>>)$", re.IGNORECASE)
+_FAMILY_KEYS = phrases(r"^(?:<<label_family_name>>)$", re.IGNORECASE)
 
 
 def normalise_key_values(lines: list[str]) -> list[str]:
@@ -315,14 +317,14 @@ def find_key_values(lines: list[str], ctx: Context) -> tuple[list[Person], set[i
 def _is_honorific_key(km: re.Match[str]) -> bool:
     """A ``Title: Dr`` / ``Civilité : Mme`` line: the key may hold an honorific and the value is one."""
     key = km.group("key").strip().lower()
-    return (key in {"title", "titre", "título"} or bool(_HON_KEYS.match(key))) and bool(
+    return (key in _TITLE_LABEL or bool(_HON_KEYS.match(key))) and bool(
         normalise_honorific(km.group("value").strip()))
 
 
 def _apply_kv(km: re.Match[str], details: _Details, ctx: Context) -> None:
     key, value = km.group("key").strip(), km.group("value").strip()
     if _FUNC_KEYS.match(key):
-        if normalise_honorific(value) and key.lower() in {"title", "titre"}:
+        if normalise_honorific(value) and key.lower() in _TITLE_LABEL:
             details.honorific = normalise_honorific(value)
             return
         f = _parse_details(value, ctx, split_dashes=False)
@@ -339,7 +341,7 @@ def _apply_kv(km: re.Match[str], details: _Details, ctx: Context) -> None:
             details.organization = None
         for note in inner:
             # "Geneva Call (consultant)": a role in brackets after the organisation
-            if not details.function and len(note.split()) <= 3 and not re.search(r"member|membre|miembro|\d", note, re.IGNORECASE) \
+            if not details.function and len(note.split()) <= 3 and not _NOT_A_FUNCTION.search(note) \
                     and not _org_like(note, ctx):
                 details.function = note.strip()[:1].upper() + note.strip()[1:]
     elif _MAIL_KEYS.match(key):
@@ -366,11 +368,11 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tup
             # "jdoe@x.org – John Doe – Researcher": read it as "John Doe – Researcher – jdoe@x.org"
             line = f"{first_mail.group('rest')} – {first_mail.group('mail')}"
         # section headers: "Head of Delegation:" / "Members:"
-        if re.fullmatch(r"(?i)(?:head of (?:the )?delegation|chef(?:fe)? de (?:la )?délégation|jef[ea] de (?:la )?delegación)\s*:?", line):
+        if _HOD_HEADING.fullmatch(line):
             hod_section = True
             i += 1
             continue
-        if re.fullmatch(r"(?i)(?:members?|other members|membres|miembros|delegates|participants)\s*:?", line):
+        if _MEMBERS_HEADING.fullmatch(line):
             hod_section = False
             i += 1
             continue

@@ -27,8 +27,8 @@ from parsers.layouts import (
     find_tables,
     normalise_key_values,
 )
+from parsers.lexicon import mapping, phrases
 from parsers.names import HONORIFIC_RE, name_key, normalise_honorific, normalise_name
-from parsers.organizations import JOB_WORDS
 from parsers.person_details import (
     _BRACKET_HONORIFIC,
     _CLOSING,
@@ -52,8 +52,12 @@ from parsers.prose import (
     sentences,
 )
 
-_SELF_REFERENCE = re.compile(r"\b(?:the undersigned|myself|la suscrita|el suscrito|l[ea] soussignée?|moi-même|"
-                             r"yo mism[oa])\b", re.IGNORECASE)
+_SELF_REFERENCE = phrases(r"\b(?:<<self_reference>>)\b", re.IGNORECASE)
+
+
+_REGISTERED_BEFORE = phrases("<<past_registration>>|<<already_registered>>", re.IGNORECASE)
+_ABOUT_CONTACT = phrases("<<about_contact>>", re.IGNORECASE)
+_ANNOUNCED = phrases(r"\b(<<number_word>>|\d)\s+(?:\w+\s+){0,2}?(?:<<people_noun>>)\b", re.IGNORECASE)
 
 
 def extract_people(body: str, signature: str, ctx: Context, *, attachments: list[str] = (),  # type: ignore[assignment]
@@ -68,10 +72,7 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
         _WITHDRAW.search(s) and _SELF_REFERENCE.search(s) for s in sentences(body))
     result.self_registration = result.self_correction or any(
         _SELF.search(s) and not _WITHDRAW.search(s) and not SELF_WITHDRAW.search(s)
-        and not re.search(r"\b(?:we|I) (?:have |had )?registered\b|\bnous avons inscrit|\bhemos inscrito|"
-                          r"\balready registered\b|\bdéjà inscrite?s?\b|\bya (?:estoy |está )?inscrit[oa]s?\b", s, re.IGNORECASE)
-        and not re.search(
-        r"address|adress|correspond|contact|dirig|in copy|en copie", s, re.IGNORECASE) for s in sentences(body))
+        and not _REGISTERED_BEFORE.search(s) and not _ABOUT_CONTACT.search(s) for s in sentences(body))
     lines = normalise_key_values(body.split("\n"))
     people: list[Person] = []
     tables, used = find_tables(lines, ctx)
@@ -94,18 +95,14 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
                 p.confidence = round(p.confidence * (0.5 + 0.5 * ocr_confidence), 3)
         people += at + ak + al
     result.people = merge_people(people)
-    m = re.search(r"\b(two|three|four|five|six|deux|trois|quatre|cinq|dos|tres|cuatro|cinco|\d)\s+(?:\w+\s+){0,2}?"
-                  r"(?:participants?|people|persons|personnes|personas|colleagues|collègues|colegas|representatives|"
-                  r"représentants|representantes|campaigners|delegates|names|participantes|campañistas|members)\b",
-                  body, re.IGNORECASE)
+    m = _ANNOUNCED.search(body)
     if m:
         result.announced_count = _NUMBERS.get(m.group(1).lower(), None) or (
             int(m.group(1)) if m.group(1).isdigit() else None)
     return result
 
 
-_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5,
-            "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5}
+_NUMBERS: dict[str, int] = {k: int(v) for k, v in mapping("number_word").items()}  # type: ignore[call-overload]
 
 
 def merge_people(people: list[Person]) -> list[Person]:
@@ -138,32 +135,36 @@ def merge_people(people: list[Person]) -> list[Person]:
     return merged
 
 
-_MY_TITLE = re.compile(
-    r"\b(?:my|ma|mon|mi)\s+(?:title|function|position|job title|fonction|titre|poste|cargo|función|puesto)\s+"
-    r"(?:is|est|es|should be|should read|devrait être|debe ser)\s+(?:now\s+|désormais\s+|ahora\s+)?[«\"“]?"
+_MY_TITLE = phrases(
+    r"\b(?:<<my>>)\s+(?:<<function_word>>)\s+(?:<<detail_is>>|<<should_read>>)\s+(?:(?:<<now_word>>)\s+)?[«\"“]?"
     r"(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;«»\"”\n]+)", re.IGNORECASE)
 
 
-_I_AM_A = re.compile(
-    r"\b(?:I['’]m|I am|je suis|soy)\s+(?:[A-ZÀ-Þ][\w'’-]+\s+){0,3}?(?:[A-ZÀ-Þ][\w'’-]+,\s+)?(?:a|an|the|le|la|l['’]|un|une|el)\s+(?P<f>(?:[\w'’-]+\s+){0,6}?(?:" +
-    JOB_WORDS.pattern[6:-3] + r")[^.,;!?\n]*?)(?=\s+(?:with|at|for|from|chez|auprès de|con|en)\s+(?:the\s+|la\s+|le\s+|el\s+|l['’])?"
-    r"[A-ZÀ-Þ]|\s*[.,;!?\n]|\s*$)", re.IGNORECASE)  # "a Researcher with the Small Arms Survey": the organisation is not the title
+_I_AM_A = phrases(
+    r"\b(?:<<i_am>>)\s+(?:[A-ZÀ-Þ][\w'’-]+\s+){0,3}?(?:[A-ZÀ-Þ][\w'’-]+,\s+)?(?:<<indefinite_article>>|<<article>>|<<elided_article>>)\s+"
+    r"(?P<f>(?:[\w'’-]+\s+){0,6}?(?:<<job_word>>)[^.,;!?\n]*?)(?=\s+(?:<<works_for>>)\s+(?:(?:<<article>>)\s+|<<elided_article>>)?"
+    r"[A-ZÀ-Þ]|\s*[.,;!?\n]|\s*$)", re.IGNORECASE)  # "a Researcher with the Small Arms Survey": the organisation is not the title  # "a Researcher with the Small Arms Survey": the organisation is not the title
+
+
+_ATTENDING_AS = phrases(r"\b(?:<<attendance_word>>)\b[^.]{0,40}?\b(?:<<in_the_role_of>>)\s+(?:(?:<<article>>)\s+)?"
+                        r"(?P<f>[^.,;\n]+)", re.IGNORECASE)
+_ME_IN_BRACKETS = phrases(r"\b(?:<<me_myself>>)\s*\(\s*[^,()]+,\s*(?P<f>[^,()]+)", re.IGNORECASE)
+_TITLE_FIELD = phrases(r"(?:^|[.!?]\s+|\n)\s*(?:<<function_word>>)\s*:\s*(?P<f>[^.\n]+)", re.IGNORECASE)
+# the old title written beside the new one: "(not Programme Officer)", "Senior Legal Adviser, not Legal Adviser"
+_OLD_TITLE_IN_BRACKETS = phrases(r"\s*\((?:<<negation>>|<<wrong_form>>)\b[^)]*\)")
+_OLD_TITLE_AFTER = phrases(r"\s*,?\s+(?:<<wrong_form>>)\b.*$|\s*,\s*(?:<<negation>>)\b.*$")
 
 
 def own_title(text: str) -> str | None:
     """The title a signer gives for themself in the text ("My title is Programme Officer", "Title: ...")."""
-    m = _MY_TITLE.search(text) or _I_AM_A.search(text) or re.search(
-        r"\b(?:participation|participación|attendance|asistencia)\b[^.]{0,40}?\b(?:as|en tant que|como)\s+"
-        r"(?:the\s+|le\s+|la\s+|el\s+)?(?P<f>[^.,;\n]+)", text, re.IGNORECASE) or re.search(
-        r"\b(?:me|myself|moi(?:-même)?|yo)\s*\(\s*[^,()]+,\s*(?P<f>[^,()]+)", text, re.IGNORECASE) or re.search(
-        r"(?:^|[.!?]\s+|\n)\s*(?:title|job title|function|position|fonction|titre|cargo|función)\s*:\s*(?P<f>[^.\n]+)",
-        text, re.IGNORECASE)
+    m = (_MY_TITLE.search(text) or _I_AM_A.search(text) or _ATTENDING_AS.search(text) or _ME_IN_BRACKETS.search(text)
+         or _TITLE_FIELD.search(text))
     if not m:
         return None
     # "(not Programme Officer)": the old title written beside the new one
-    title = re.sub(r"\s*\((?:not|non|no|pas|rather than|instead of|au lieu de|en lugar de)\b[^)]*\)", "", m.group("f"))
+    title = _OLD_TITLE_IN_BRACKETS.sub("", m.group("f"))
     # "Senior Legal Adviser, not Legal Adviser": the old title written after the new one
-    title = re.sub(r"\s*,?\s+(?:not|rather than|instead of|et non|non pas|au lieu de|en lugar de)\b.*$|\s*,\s*no\b.*$", "", title)
+    title = _OLD_TITLE_AFTER.sub("", title)
     return title.strip(" .,;") or None
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
-from parsers.lexicon import phrases, words
+from parsers.lexicon import fill, phrases, words
 from parsers.meeting import NO_MEETING, MeetingProfile
 from parsers.names import (
     HONORIFIC_RE,
@@ -26,13 +26,11 @@ from parsers.organizations import JOB_WORDS, ORG_WORDS, Org, find_org, fold
 
 EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _TOK = r"(?:Jr\.|Jnr\.|Snr\.|[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ]\.|[A-ZÀ-ÖØ-ÞŒ])"
-_PART = (r"(?:van|der|den|de|del|della|la|las|los|le|di|da|dos|das|do|du|von|bin|binti|ibn|ben|ter|ten|"
-         r"DE|LA|LAS|LOS|DEL|VAN|DER|DEN|BIN|AL|EL|DOS|DA|DU)")
+_PART = fill("<<name_joining_particle>>")
 NAME_RE = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
 HON_NAME = re.compile(rf"(?<![\w.])(?P<hon>{HONORIFIC_RE})[ \t]+(?P<name>{NAME_RE})")
 # "Li Wei (Mr.)", "Viengkham Phommasack (Ms.)": an honorific in brackets after the name
-_BRACKET_HONORIFIC = re.compile(
-    r"\s*\(\s*(?P<hon>Mrs|Mr|Ms|Miss|Dr|Prof|Mme|Mlle|M|Sra|Srta|Sr|Dra|H\.\s?E)\.?\s*\)")
+_BRACKET_HONORIFIC = phrases(r"\s*\(\s*(?P<hon><<honorific_abbreviation>>)\.?\s*\)")
 _BULLET = phrases(r"^\s*(?:[-•*·–▪►o]|\(?\d{1,2}[.)]|[a-h][.)]|(?:<<participant_label>>)e?s?"
                   r"\s*(?:n[°º.]?\s*)?\d{1,2}\s*[:.)–-])\s+", re.IGNORECASE)
 _GREETING = phrases(r"^\s*(?:<<greeting>>)\b", re.IGNORECASE)

@@ -18,6 +18,7 @@ from parsers import person_details as D
 from parsers import prose as R
 from parsers.intent import classify_intent, is_auto_reply
 from parsers.language import detect_language
+from parsers.lexicon import phrases
 from parsers.limits import DEFAULT_LIMITS, AttachmentLimits
 from parsers.meeting import NO_MEETING, MeetingProfile
 from parsers.mime import MailParts, parse_mime
@@ -31,9 +32,15 @@ from parsers.quotes import QuotedBlock, SplitReply, split_reply
 from parsers.review import LOW_CONFIDENCE, either_or, is_late, make_flag, needs_review, resend_hint
 from parsers.sandbox import read_attachments
 
-_FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|antw|r)\s*:\s*)*(?:fw|fwd|tr|rv|wg|enc|i)\s*:", re.IGNORECASE)
-_POINTS_BELOW = re.compile(r"\bbelow\b|\bforward|\bresend|\bci-dessous\b|\btransf[eè]re|\bfaire suivre\b|"
-                           r"\ba continuaci[oó]n\b|\babajo\b|\breenv[ií]|\btransmit", re.IGNORECASE)
+_FORWARD_SUBJECT = phrases(r"^\s*(?:(?:<<reply_prefix>>)\s*:\s*)*(?:<<forward_prefix>>)\s*:", re.IGNORECASE)
+_POINTS_BELOW = phrases("<<points_below>>", re.IGNORECASE)
+
+
+# Addresses written as the wrong one ("... et non x@y", "not x@y", "sent as x@y")
+_WRONG_ADDRESS = phrases(r"(?:<<wrong_form>>|(?:<<written_as>>)\b[^;@\n]{0,60}?\b(?:<<in_the_role_of>>))\s+(?:(?:<<to_or_of>>)\s+)?"
+                         r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.IGNORECASE)
+_I_WILL_LEAD = phrases("<<i_will_lead>>", re.IGNORECASE)
+_NOR_I = phrases("<<nor_i>>", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass
@@ -250,10 +257,7 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
     # address to the one person without one.
     assigned = {p.email for p in people if p.email}
     # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates.
-    wrong = {m.group(1).lower() for m in re.finditer(
-        r"(?:et non|and not|not|y no|instead of|au lieu de|en lugar de|en vez de|rather than|"
-        r"(?:wrote|written|écrit|escribimos|escrito|typed|given|sent|envoyé|enviado)\b[^;@\n]{0,60}?\b(?:as|comme|como))\s+(?:à\s+|de\s+)?"
-        r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", prep.body, re.IGNORECASE)}
+    wrong = {m.group(1).lower() for m in _WRONG_ADDRESS.finditer(prep.body)}
     loose = [e for e in (D.valid_email(m.group(0)) for m in D.EMAIL_RE.finditer(prep.body)) if e]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
              and e not in wrong]
@@ -271,7 +275,7 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
         for p in people:
             if family_key(p.name) == fam:
                 p.head_of_delegation = True
-    if re.search(r"\bI will (?:lead|head) the delegation\b|\bje dirigerai\b|\bpresidiré\b", prep.body, re.IGNORECASE):
+    if _I_WILL_LEAD.search(prep.body):
         for p in people:
             if _is_sender(p, ctx):
                 p.head_of_delegation = True
@@ -291,8 +295,7 @@ def _resolve_withdrawn(result: D.PeopleResult, prep: Prepared, people: list[D.Pe
         if name_key(w) in added or w in out:
             continue
         out.append(w)
-    if (result.self_withdrawn or re.search(r"\bneither\b.{1,80}\bnor I\b|\b(?:and|&) I (?:will|can)(?:not| not)\b|"
-                                           r"\bni moi\b|\bni yo\b", prep.body, re.IGNORECASE | re.DOTALL)) \
+    if (result.self_withdrawn or _NOR_I.search(prep.body)) \
             and ctx.sender_name and normalise_name(ctx.sender_name) not in out:
         out.append(normalise_name(ctx.sender_name))
     # Withdrawn people without an honorific ("my former colleague Harriet Blackwood"): spaCy persons in a

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from parsers.lexicon import phrases
+from parsers.lexicon import phrases, words
 from parsers.names import HONORIFIC_RE, family_key, name_key, normalise_name
 from parsers.organizations import JOB_WORDS
 from parsers.person_details import (
@@ -386,7 +386,7 @@ def _titled_names_in(sentence: str, ctx: Context) -> list[str]:
 
 
 _TITLE_WORD = re.compile(r"^[A-ZÀ-Þ][a-zà-ÿ'’]+(?:-[A-ZÀ-Þa-zà-ÿ][a-zà-ÿ'’]+)*$")
-_PARTICLE_WORDS = {"de", "del", "de la", "la", "van", "der", "von", "da", "dos", "das", "bin", "al", "el", "le", "du"}
+_PARTICLE_WORDS = words("name_particle_short")
 _AUX_BEFORE_END = re.compile(r"^(?:\s*,[^,]{0,60},)?(?:\s+[a-zà-ÿ’']+){0,4}\s*$")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from parsers.lexicon import phrases
 from parsers.model import FLAG_CODES, Flag, Headers
 
 # Flags that send a message to review; the others are informative.
@@ -13,10 +14,8 @@ REVIEW_CODES = frozenset({
     "duplicate_resend", "unknown_organization", "action_requested", "ocr", "suspect_sender",
 })
 LOW_CONFIDENCE = 0.55
-_RESEND = re.compile(r"\bresend(?:ing)?\b|\bre-?sent\b|\bsending (?:it )?again\b|\bsent (?:it )?again\b|"
-                     r"\bhaven[’']t received (?:a |any )?confirmation\b|\bno confirmation\b|\brenvoie\b|\brenvoyer\b|"
-                     r"\breenv[ií]o\b|\breenviar\b|\bvuelvo a enviar\b", re.IGNORECASE)
-_EITHER_OR = re.compile(r"\beither\b.{1,200}\bor\b|\bsoit\b.{1,200}\bsoit\b|\bo bien\b|\bya sea\b", re.IGNORECASE | re.DOTALL)
+_RESEND = phrases("<<resend>>", re.IGNORECASE)
+_EITHER_OR = phrases("<<either_or>>", re.IGNORECASE | re.DOTALL)
 
 
 def is_late(headers: Headers, deadline: date | None) -> bool:

@@ -104,10 +104,17 @@ def _known(concept: str, kind: Kind) -> None:
 
 
 def fill(template: str, language: str | None = None) -> str:
-    """``template`` with each ``<<concept>>`` replaced by ``(?:alt|alt|...)`` (``(?!)`` when it has none)."""
+    """``template`` with each ``<<concept>>`` replaced by ``(?:alt|alt|...)`` (``(?!)`` when it has none); the
+    words of a ``words`` concept and the keys of a ``map`` are literal text."""
     def slot(m: re.Match[str]) -> str:
         name = m.group(1)
-        alts = alternatives(name, None if name in EVERY_LANGUAGE else language)
+        lang = None if name in EVERY_LANGUAGE else language
+        kind = CONCEPTS[name].kind
+        if kind == "patterns":
+            alts = alternatives(name, lang)
+        else:
+            items = [w for f in _files(lang) for w in load(f).get(name, [])]
+            alts = [re.escape(w) for w in dict.fromkeys(items)]
         return "(?:" + "|".join(alts) + ")" if alts else "(?!)"
     return _SLOT.sub(slot, template)
 
