@@ -20,13 +20,13 @@ _MENTION_HINT = phrases(r"\b(?:<<honorific_abbreviation>>)\.?\s+[A-ZÀ-Þ]")
 _ABBREVIATION = phrases(r"\b(<<abbreviation>>)\.")
 
 
-def organisation_declines(text: str) -> bool:
+def organisation_declines(text: str, language: str | None = None) -> bool:
     """A sentence saying that the organisation (not one person) will not attend."""
-    masked = _ABBREVIATION.sub(r"\1", text)  # "Ms." does not end a sentence
+    masked = _ABBREVIATION.sub(r"\1", text, language)  # "Ms." does not end a sentence
     for sentence in re.split(r"(?<=[.!:;])\s+|\n\s*\n", masked):
-        if sentence.strip().endswith("?") or not NEGATIVE_ATTENDANCE.search(sentence):
+        if sentence.strip().endswith("?") or not NEGATIVE_ATTENDANCE.search(sentence, language):
             continue
-        if _MENTION_HINT.search(sentence) or _FIRST_PERSON_SINGULAR.search(sentence):
+        if _MENTION_HINT.search(sentence, language) or _FIRST_PERSON_SINGULAR.search(sentence, language):
             continue
         return True
     return False
@@ -66,34 +66,34 @@ _TICKET_SUBJECT = phrases(r"\[(?:<<ticket_word>>)\s*(?:#|no\.?|n°)?\s*[\w-]*\d+
 _HUMAN_REQUEST = phrases("<<human_request>>", re.IGNORECASE)
 
 
-def automatic_signs(subject: str, body: str, sender: str | None = None) -> int:
+def automatic_signs(subject: str, body: str, sender: str | None = None, language: str | None = None) -> int:
     """How many kinds of structural sign of an automatic answer ``body`` carries (see ``_AUTO_SIGNS``)."""
-    kinds = sum(1 for pattern in _AUTO_SIGNS if pattern.search(body))
-    if sender and _GENERIC_SENDER.match(sender):
+    kinds = sum(1 for pattern in _AUTO_SIGNS if pattern.search(body, language))
+    if sender and _GENERIC_SENDER.match(sender, language):
         kinds += 1
-    if _TICKET_SUBJECT.search(subject or ""):
+    if _TICKET_SUBJECT.search(subject or "", language):
         kinds += 1
     return kinds
 
 
-def is_auto_reply(subject: str, body: str, sender: str | None = None) -> bool:
+def is_auto_reply(subject: str, body: str, sender: str | None = None, language: str | None = None) -> bool:
     """Out-of-office replies and automatic acknowledgements without any header saying so."""
-    if _AUTO_SUBJECT.match(subject or ""):
+    if _AUTO_SUBJECT.match(subject or "", language):
         return True
     if len(body) >= 1500:
         return False
-    if _AUTO_BODY.search(body):
+    if _AUTO_BODY.search(body, language):
         return True
-    return automatic_signs(subject, body, sender) >= 2 and not _HUMAN_REQUEST.search(body)
+    return automatic_signs(subject, body, sender, language) >= 2 and not _HUMAN_REQUEST.search(body, language)
 
 
 # Newsletter footers: bulk mail sent without List-* headers. Two of them make a message bulk.
 _BULK_FOOTER = phrases("<<newsletter_footer>>", re.IGNORECASE)
 
 
-def is_bulk_mail(body: str) -> bool:
+def is_bulk_mail(body: str, language: str | None = None) -> bool:
     """A newsletter or mass mailing recognised by its footer (two distinct cues)."""
-    return len({m.group(0).lower() for m in _BULK_FOOTER.finditer(body)}) >= 2
+    return len({m.group(0).lower() for m in _BULK_FOOTER.finditer(body, language)}) >= 2
 
 
 @lru_cache(maxsize=16)
@@ -102,9 +102,10 @@ def _organizer_mention(organizer_words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join([*(re.escape(w) for w in organizer_words), fill("<<un_mention>>")]), re.IGNORECASE)
 
 
-def spam_score(subject: str, body: str, known_sender: bool, meeting: MeetingProfile = NO_MEETING) -> int:
+def spam_score(subject: str, body: str, known_sender: bool, meeting: MeetingProfile = NO_MEETING,
+               language: str | None = None) -> int:
     """Number of spam/phishing cues; mail from a known organisation's domain is trusted more."""
-    hits = len({m.group(0).lower() for m in _SPAM.finditer(subject + "\n" + body)})
+    hits = len({m.group(0).lower() for m in _SPAM.finditer(subject + "\n" + body, language)})
     if _organizer_mention(meeting.organizer_words).search(subject + body[:300]) and not known_sender:
         hits += 1
     return hits if not known_sender else hits - 3
@@ -116,10 +117,11 @@ _ATTACHMENT = phrases("<<attachment_word>>", re.IGNORECASE)
 
 def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people: int, n_withdrawn: int,
                     known_sender: bool, has_attachment: bool, sender: str | None = None,
-                    meeting: MeetingProfile = NO_MEETING) -> tuple[str, set[str]]:
+                    meeting: MeetingProfile = NO_MEETING, language: str | None = None) -> tuple[str, set[str]]:
     """The intent and the cues seen (``"spam"``, ``"bulk"``, ``"same_as_before"``, ``"action_requested"``).
 
-    ``meeting`` gives the words that mark a message as being about the meeting (a question about it).
+    ``meeting`` gives the words that mark a message as being about the meeting (a question about it);
+    ``language`` is the text's ("en", "fr", "es"): the phrases of that language are looked for.
     """
     cues: set[str] = set()
     if signals.bounce:
@@ -128,35 +130,35 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         return "auto_reply", cues
     if signals.bulk:
         return "other", cues
-    if is_auto_reply(subject, body, sender) and n_people == 0:
+    if is_auto_reply(subject, body, sender, language) and n_people == 0:
         return "auto_reply", cues
-    if is_bulk_mail(body) and n_people == 0:
+    if is_bulk_mail(body, language) and n_people == 0:
         cues.add("bulk")  # a newsletter without list headers: never answered
         return "other", cues
-    if spam_score(subject, body, known_sender, meeting) >= 3 and n_people == 0:
+    if spam_score(subject, body, known_sender, meeting, language) >= 3 and n_people == 0:
         cues.add("spam")
         return "other", cues
     text = body
-    if n_withdrawn and _STILL_ATTENDS.search(text):
+    if n_withdrawn and _STILL_ATTENDS.search(text, language):
         return "correction", cues  # someone withdrawn, the organisation still comes
-    if n_people == 0 and (_CANCEL.search(text) or (organisation_declines(text) and not _CORRECT.search(text))):
+    if n_people == 0 and (_CANCEL.search(text, language) or (organisation_declines(text, language) and not _CORRECT.search(text, language))):
         return "cancellation", cues
-    if (_CORRECT.search(text) and (n_people or n_withdrawn)) or (n_people and n_withdrawn):
+    if (_CORRECT.search(text, language) and (n_people or n_withdrawn)) or (n_people and n_withdrawn):
         return "correction", cues  # someone added and someone withdrawn: the earlier list changes
     if n_people:
         return "registration", cues
-    if _SAME_AS_BEFORE.search(text) and _REGISTRATION_CUE.search(text):
+    if _SAME_AS_BEFORE.search(text, language) and _REGISTRATION_CUE.search(text, language):
         cues.add("same_as_before")
         return "registration", cues
     about = subject + "\n" + text
-    about_meeting = bool(_MEETING.search(about) or meeting.meeting_words.search(about))
-    if _ACTION_REQUEST.search(text) and about_meeting:
+    about_meeting = bool(_MEETING.search(about, language) or meeting.meeting_words.search(about))
+    if _ACTION_REQUEST.search(text, language) and about_meeting:
         cues.add("action_requested")  # "please post our statement": a task for a person, not a question
         return "other", cues
-    if _QUESTION.search(text) and about_meeting:
+    if _QUESTION.search(text, language) and about_meeting:
         return "question", cues
-    if has_attachment and _REGISTRATION_CUE.search(text) and _ATTACHMENT.search(text):
+    if has_attachment and _REGISTRATION_CUE.search(text, language) and _ATTACHMENT.search(text, language):
         return "registration", cues
-    if about_meeting and _REQUEST.search(text):
+    if about_meeting and _REQUEST.search(text, language):
         cues.add("action_requested")
     return "other", cues

@@ -66,13 +66,13 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
     (``(text, confidence)``: a person read only there keeps the OCR's confidence, which lowers theirs); merge
     by name."""
     result = PeopleResult()
-    result.self_correction = bool(_SELF_CORRECTION.search(body))
+    result.self_correction = bool(_SELF_CORRECTION.search(body, ctx.language))
     # "dar de baja a ... el Sr. X y la suscrita": the signer named by a self-reference in a withdrawing sentence
-    result.self_withdrawn = bool(SELF_WITHDRAW.search(body)) or any(
-        _WITHDRAW.search(s) and _SELF_REFERENCE.search(s) for s in sentences(body))
+    result.self_withdrawn = bool(SELF_WITHDRAW.search(body, ctx.language)) or any(
+        _WITHDRAW.search(s, ctx.language) and _SELF_REFERENCE.search(s, ctx.language) for s in sentences(body))
     result.self_registration = result.self_correction or any(
-        _SELF.search(s) and not _WITHDRAW.search(s) and not SELF_WITHDRAW.search(s)
-        and not _REGISTERED_BEFORE.search(s) and not _ABOUT_CONTACT.search(s) for s in sentences(body))
+        _SELF.search(s, ctx.language) and not _WITHDRAW.search(s, ctx.language) and not SELF_WITHDRAW.search(s, ctx.language)
+        and not _REGISTERED_BEFORE.search(s, ctx.language) and not _ABOUT_CONTACT.search(s, ctx.language) for s in sentences(body))
     lines = normalise_key_values(body.split("\n"))
     people: list[Person] = []
     tables, used = find_tables(lines, ctx)
@@ -95,7 +95,7 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
                 p.confidence = round(p.confidence * (0.5 + 0.5 * ocr_confidence), 3)
         people += at + ak + al
     result.people = merge_people(people)
-    m = _ANNOUNCED.search(body)
+    m = _ANNOUNCED.search(body, ctx.language)
     if m:
         result.announced_count = _NUMBERS.get(m.group(1).lower(), None) or (
             int(m.group(1)) if m.group(1).isdigit() else None)
@@ -155,16 +155,16 @@ _OLD_TITLE_IN_BRACKETS = phrases(r"\s*\((?:<<negation>>|<<wrong_form>>)\b[^)]*\)
 _OLD_TITLE_AFTER = phrases(r"\s*,?\s+(?:<<wrong_form>>)\b.*$|\s*,\s*(?:<<negation>>)\b.*$")
 
 
-def own_title(text: str) -> str | None:
+def own_title(text: str, language: str | None = None) -> str | None:
     """The title a signer gives for themself in the text ("My title is Programme Officer", "Title: ...")."""
-    m = (_MY_TITLE.search(text) or _I_AM_A.search(text) or _ATTENDING_AS.search(text) or _ME_IN_BRACKETS.search(text)
-         or _TITLE_FIELD.search(text))
+    m = (_MY_TITLE.search(text, language) or _I_AM_A.search(text, language) or _ATTENDING_AS.search(text, language) or _ME_IN_BRACKETS.search(text, language)
+         or _TITLE_FIELD.search(text, language))
     if not m:
         return None
     # "(not Programme Officer)": the old title written beside the new one
-    title = _OLD_TITLE_IN_BRACKETS.sub("", m.group("f"))
+    title = _OLD_TITLE_IN_BRACKETS.sub("", m.group("f"), language)
     # "Senior Legal Adviser, not Legal Adviser": the old title written after the new one
-    title = _OLD_TITLE_AFTER.sub("", title)
+    title = _OLD_TITLE_AFTER.sub("", title, language)
     return title.strip(" .,;") or None
 
 
@@ -172,7 +172,7 @@ def person_from_signature(signature: str, ctx: Context) -> Person | None:
     """The signer as a representative (for "register me" / "the undersigned"): name, title, mail from the
     signature block and the From header."""
     lines = [line.strip() for line in signature.split("\n") if line.strip()]
-    lines = [line for line in lines if not _CLOSING.match(line)]
+    lines = [line for line in lines if not _CLOSING.match(line, ctx.language)]
     sender = ctx.sender_name or ""
     sender_key = set(name_key(sender))
     idx = None
@@ -197,7 +197,7 @@ def person_from_signature(signature: str, ctx: Context) -> Person | None:
     if hm:
         hon = hm.group("hon")
         name_line = name_line[hm.end():]
-    pm = _BRACKET_HONORIFIC.search(name_line)
+    pm = _BRACKET_HONORIFIC.search(name_line, ctx.language)
     if pm:
         hon = pm.group("hon")
     parts = re.split(r"\s*\|\s*", name_line)
@@ -208,7 +208,7 @@ def person_from_signature(signature: str, ctx: Context) -> Person | None:
     inline = parts[1:] + re.split(r",\s*", name_line)[1:2] if len(parts) > 1 else re.split(r",\s*", name_line, 1)[1:]
     candidates = [x for x in inline if x] + rest
     for cand in candidates[:3]:
-        if EMAIL_RE.search(cand) or _PHONE.match(cand) or _URL.match(cand):
+        if EMAIL_RE.search(cand) or _PHONE.match(cand, ctx.language) or _URL.match(cand, ctx.language):
             continue
         if _is_top_org(cand, ctx) or (_org_like(cand, ctx) and not re.search(r",", cand)):
             continue

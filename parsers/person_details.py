@@ -106,6 +106,7 @@ class Context:
     own_addresses: tuple[str, ...] = ()
     persons_ner: frozenset[tuple[str, ...]] = frozenset()  # name keys of PERSON entities found by spaCy
     meeting: MeetingProfile = NO_MEETING  # the meeting's words are never part of a person's name
+    language: str | None = None  # the text's language: its phrases are looked for (None: every language's)
 
 
 @dataclass
@@ -197,7 +198,7 @@ def _external_org(text: str, ctx: Context) -> str | None:
     org = find_org(t)
     if org is not None:
         return org.name if ctx.org is None or org is not ctx.org else None
-    if ORG_WORDS.search(t) and not JOB_WORDS.search(t) and sum(1 for w in t.split() if w[:1].isupper()) >= 2 \
+    if ORG_WORDS.search(t, ctx.language) and not JOB_WORDS.search(t, ctx.language) and sum(1 for w in t.split() if w[:1].isupper()) >= 2 \
             and len(t.split()) <= 10:
         return t
     return None
@@ -226,14 +227,14 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
     d = _Details()
     text = rest
     d.email = _clean_email(text)
-    change = _FUNCTION_CHANGE.search(text)
+    change = _FUNCTION_CHANGE.search(text, ctx.language)
     if change:
         # "sa fonction est désormais « Conseiller juridique principal »": only the new title counts
         d.function = (change.group("f") or change.group("g")).strip(" .,;")
         return d
     text = EMAIL_RE.sub(" ", text)
     text = re.sub(r"\bmailto:\S*", " ", text)
-    text = _EMAIL_LABEL.sub(" ", text)
+    text = _EMAIL_LABEL.sub(" ", text, ctx.language)
 
     # Parentheticals: markers, honorifics, locations, notes. Short ones right after a function are kept
     # ("Child Protection Specialist (Mine Action)").
@@ -241,16 +242,16 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
         inner = m.group(1).strip()
         if not inner:
             return " "
-        if _HOD.search(inner) or _HOD_MARKER.fullmatch(inner):
+        if _HOD.search(inner, ctx.language) or _HOD_MARKER.fullmatch(inner, ctx.language):
             d.hod = True
             return " "
-        if _SELF_MARK.match(inner):
+        if _SELF_MARK.match(inner, ctx.language):
             d.is_self = True
             return " "
         if normalise_honorific(inner):
             d.honorific = normalise_honorific(inner)
             return " "
-        if _NOT_A_FUNCTION.search(inner):
+        if _NOT_A_FUNCTION.search(inner, ctx.language):
             return " "
         ext = _external_org(inner, ctx)
         if ext or _is_top_org(inner, ctx):
@@ -259,7 +260,7 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
             return " "
         before = m.string[:m.start()].rstrip()
         last_piece = re.split(r",\s+|\s+[-–—]\s+", before)[-1] if before else ""
-        if JOB_WORDS.search(inner) and ("," in inner or len(inner.split()) > 4) and not last_piece:
+        if JOB_WORDS.search(inner, ctx.language) and ("," in inner or len(inner.split()) > 4) and not last_piece:
             return " – " + inner + " – "  # "Nadia Ouedraogo (Programme Officer, Sahel)": the title in brackets
         if "," in inner or (last_piece and _external_org(last_piece, ctx)):
             return " "  # "(Basra, Iraq)" after an organisation: a place, not part of the title
@@ -280,23 +281,23 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
         if not chunk:
             continue
         # "Programme Coordinator at the Lao Survivors' Advocacy Network"
-        at = _AT_ORGANIZATION.match(chunk)
+        at = _AT_ORGANIZATION.match(chunk)  # the organisation's language, not the text's
         if at and _external_org(at.group(2), ctx) and not _is_top_org(at.group(2), ctx) and find_org(at.group(2)) is None \
-                and ORG_WORDS.search(at.group(2)) and at.group(1):
+                and ORG_WORDS.search(at.group(2), ctx.language) and at.group(1):
             if not d.organization:
                 d.organization = _external_org(at.group(2), ctx)
             chunk = at.group(1)
         pieces = [p.strip(" .;:") for p in re.split(r",\s+", chunk) if p.strip(" .;:")]
         for k, piece in enumerate(pieces):
-            if _HOD.fullmatch(piece.lower()) or _HOD_MARKER.fullmatch(piece):
+            if _HOD.fullmatch(piece.lower(), ctx.language) or _HOD_MARKER.fullmatch(piece, ctx.language):
                 d.hod = True
                 continue
-            if _SELF_MARK.match(piece):
+            if _SELF_MARK.match(piece, ctx.language):
                 d.is_self = True
                 continue
-            if _PHONE.match(piece) or _URL.match(piece) or re.fullmatch(r"[\d\s+().-]+", piece):
+            if _PHONE.match(piece, ctx.language) or _URL.match(piece, ctx.language) or re.fullmatch(r"[\d\s+().-]+", piece):
                 continue
-            tail = _OF_ORGANIZATION.match(piece)
+            tail = _OF_ORGANIZATION.match(piece)  # the organisation's language, not the text's
             own_names = {fold(n) for n in (ctx.org.name, "the " + ctx.org.name, *ctx.org.acronyms)} if ctx.org else set()
             if tail and ctx.org is not None and (fold(tail.group(2).strip()) in own_names or (
                     # "Medical Coordinator of MAG Nigeria": the organisation's name followed by a country or city
@@ -304,7 +305,7 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
                     and any(fold(tail.group(2)).startswith(n + " ") and len(fold(tail.group(2))[len(n):].split()) <= 2
                             for n in own_names))):
                 piece = tail.group(1)  # "directeur du GICHD": the title without the organisation's own name
-            if _is_top_org(piece, ctx) or _CLAUSE.search(piece):
+            if _is_top_org(piece, ctx) or _CLAUSE.search(piece, ctx.language):
                 continue
             if piece in _PLACES or (_starts_with_top_org(piece, ctx) and piece.split()[-1] in _PLACES
                                     and len(piece.split()) <= 3 and k > 0):
@@ -315,14 +316,14 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
                     d.organization = ext
                 continue
             if k > 0 and re.fullmatch(r"[A-ZÀ-Þ][\w-]+(?: [A-ZÀ-Þ][\w-]+)?", piece) and len(function_parts) and \
-                    _UNIT.search(function_parts[-1]) is None and \
+                    _UNIT.search(function_parts[-1], ctx.language) is None and \
                     piece in _PLACES:
                 continue
             function_parts.append(piece)
     function = ", ".join(function_parts).strip(" ,")
     function = re.sub(r"\s+", " ", function)
     function = re.sub(r"\s+\(", " (", function)
-    if function and not _GENERIC_ROLE.match(function) and len(function) <= 140 and re.search(r"[A-Za-zÀ-ÿ]", function):
+    if function and not _GENERIC_ROLE.match(function, ctx.language) and len(function) <= 140 and re.search(r"[A-Za-zÀ-ÿ]", function):
         d.function = function
     return d
 
@@ -410,7 +411,7 @@ def _name_ok(name: str, ctx: Context, *, strong_layout: bool) -> bool:
     if not looks_like_name(name, min_tokens=2, max_tokens=6):
         return False
     words = name.split()
-    if ORG_WORDS.search(name) or find_org(name) or any(not_name_word(w, ctx) for w in words) or JOB_WORDS.search(name):
+    if ORG_WORDS.search(name, ctx.language) or find_org(name) or any(not_name_word(w, ctx) for w in words) or JOB_WORDS.search(name, ctx.language):
         return False
     if strong_layout:
         return True

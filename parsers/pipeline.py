@@ -103,8 +103,8 @@ def prepare(raw: bytes, *, meeting: MeetingProfile, limits: AttachmentLimits = D
         org, org_label = resolve_organization(_sender_domain(parts.headers.from_addr), split.own, parts.headers.subject,
                                               full_text)
     auto = (signals.bounce or signals.auto_submitted or signals.bulk
-            or is_auto_reply(parts.headers.subject, body, parts.headers.from_addr))
-    forward_block = None if auto else _forwarded_block(parts, split, body, meeting)
+            or is_auto_reply(parts.headers.subject, body, parts.headers.from_addr, language))
+    forward_block = None if auto else _forwarded_block(parts, split, body, meeting, language)
     forward_text = forward_block.text[:MAX_OWN] if forward_block else None
     ner_parts = [] if auto else [body, attachments_text, forward_text or ""]
     joined = "\n\n".join(p for p in ner_parts if p.strip())[:MAX_OWN]
@@ -130,11 +130,12 @@ def _clean_artifacts(text: str) -> str:
     return text
 
 
-def _forwarded_block(parts: MailParts, split: SplitReply, body: str, meeting: MeetingProfile) -> QuotedBlock | None:
+def _forwarded_block(parts: MailParts, split: SplitReply, body: str, meeting: MeetingProfile,
+                     language: str | None = None) -> QuotedBlock | None:
     """The first quoted message written by someone other than us, when the sender points to it."""
     if not split.blocks:
         return None
-    if not (_FORWARD_SUBJECT.match(parts.headers.subject) or _POINTS_BELOW.search(body)
+    if not (_FORWARD_SUBJECT.match(parts.headers.subject, language) or _POINTS_BELOW.search(body, language)
             or any(b.forwarded for b in split.blocks)):
         return None
     for block in split.blocks:
@@ -151,7 +152,7 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
     parts, headers = prep.parts, prep.parts.headers
     ctx = D.Context(sender_name=headers.from_name, sender_addr=headers.from_addr, org=prep.org,
                     org_label=prep.org_label, own_addresses=prep.own_addresses, persons_ner=persons_ner,
-                    meeting=prep.meeting)
+                    meeting=prep.meeting, language=prep.language)
     attachments = [a.text[:MAX_OWN] for a in parts.attachments if a.text]
     scans = [(a.ocr_text[:MAX_OWN], a.ocr_confidence or 0.0) for a in parts.attachments if a.ocr_text]
     result = D.PeopleResult()
@@ -161,7 +162,8 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
             # The names are in the forwarded message; its author is the "sender" of that text, so that
             # "I would like to attend" there registers the author, not the person who forwarded it.
             block = prep.forward_block
-            fwd_ctx = replace(ctx, sender_name=block.sender_name, sender_addr=block.sender)
+            fwd_ctx = replace(ctx, sender_name=block.sender_name, sender_addr=block.sender,
+                              language=detect_language(prep.forward_text, default=prep.language))  # its own language
             fwd_lines = prep.forward_text.split("\n")
             cut = D.split_signature(fwd_lines)
             fwd_body, fwd_sig = "\n".join(fwd_lines[:cut]), "\n".join(fwd_lines[cut:])
@@ -169,7 +171,7 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
             if fwd.self_registration and block.sender_name and not any(_is_sender(p, fwd_ctx) for p in fwd.people):
                 signer = P.person_from_signature(fwd_sig or fwd_body, fwd_ctx)
                 if signer:
-                    signer.function = _clean_title(P.own_title(fwd_body), fwd_ctx) or signer.function
+                    signer.function = _clean_title(P.own_title(fwd_body, fwd_ctx.language), fwd_ctx) or signer.function
                     fwd.people.insert(0, signer)
             for p in fwd.people:
                 p.source = "quoted"
@@ -183,7 +185,7 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
     intent, cues = classify_intent(signals=prep.signals, subject=headers.subject, body=prep.body or prep.split.own,
                                    n_people=len(people), n_withdrawn=len(withdrawn), known_sender=known_sender,
                                    has_attachment=bool(parts.attachments), sender=headers.from_addr,
-                                   meeting=prep.meeting)
+                                   meeting=prep.meeting, language=prep.language)
     if parts.parse_error:
         intent = "other"
     if intent == "correction":
@@ -243,7 +245,7 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
     if result.self_registration and not result.withdrawn and not any(_is_sender(p, ctx) for p in people):
         signer = P.person_from_signature(prep.signature or prep.body, ctx)
         if signer and signer.name:
-            signer.function = _clean_title(P.own_title(prep.body), ctx) or signer.function
+            signer.function = _clean_title(P.own_title(prep.body, ctx.language), ctx) or signer.function
             people.insert(0, signer)
     own = set(prep.own_addresses)
     for p in people:
@@ -257,7 +259,7 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
     # address to the one person without one.
     assigned = {p.email for p in people if p.email}
     # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates.
-    wrong = {m.group(1).lower() for m in _WRONG_ADDRESS.finditer(prep.body)}
+    wrong = {m.group(1).lower() for m in _WRONG_ADDRESS.finditer(prep.body, ctx.language)}
     loose = [e for e in (D.valid_email(m.group(0)) for m in D.EMAIL_RE.finditer(prep.body)) if e]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
              and e not in wrong]
@@ -275,7 +277,7 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
         for p in people:
             if family_key(p.name) == fam:
                 p.head_of_delegation = True
-    if _I_WILL_LEAD.search(prep.body):
+    if _I_WILL_LEAD.search(prep.body, ctx.language):
         for p in people:
             if _is_sender(p, ctx):
                 p.head_of_delegation = True
@@ -295,7 +297,7 @@ def _resolve_withdrawn(result: D.PeopleResult, prep: Prepared, people: list[D.Pe
         if name_key(w) in added or w in out:
             continue
         out.append(w)
-    if (result.self_withdrawn or _NOR_I.search(prep.body)) \
+    if (result.self_withdrawn or _NOR_I.search(prep.body, ctx.language)) \
             and ctx.sender_name and normalise_name(ctx.sender_name) not in out:
         out.append(normalise_name(ctx.sender_name))
     # Withdrawn people without an honorific ("my former colleague Harriet Blackwood"): spaCy persons in a
@@ -375,9 +377,9 @@ def _review_flags(prep: Prepared, intent: str, cues: set[str], people: list[D.Pe
             flags.append(make_flag("unknown_organization"))
     if intent == "registration" and result.announced_count and people and result.announced_count != len(people):
         flags.append(make_flag("contradiction", f"announces {result.announced_count}, lists {len(people)}"))
-    elif intent == "registration" and len(people) >= 2 and either_or(prep.body):
+    elif intent == "registration" and len(people) >= 2 and either_or(prep.body, prep.language):
         flags.append(make_flag("contradiction", "either/or attendance"))
-    if intent == "registration" and resend_hint(prep.body):
+    if intent == "registration" and resend_hint(prep.body, prep.language):
         flags.append(make_flag("duplicate_resend"))
     if "action_requested" in cues:
         flags.append(make_flag("action_requested"))

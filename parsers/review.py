@@ -28,12 +28,12 @@ def make_flag(code: str, detail: str = "") -> Flag:
     return Flag(code, detail)
 
 
-def resend_hint(text: str) -> bool:
-    return bool(_RESEND.search(text))
+def resend_hint(text: str, language: str | None = None) -> bool:
+    return bool(_RESEND.search(text, language))
 
 
-def either_or(text: str) -> bool:
-    return bool(_EITHER_OR.search(text))
+def either_or(text: str, language: str | None = None) -> bool:
+    return bool(_EITHER_OR.search(text, language))
 
 
 def needs_review(flags: list[Flag]) -> bool:

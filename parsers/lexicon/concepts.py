@@ -187,4 +187,56 @@ CONCEPTS: dict[str, Concept] = {
 
 #: Concepts looked for in every language whatever the text's language, each with the measured reason.
 EVERY_LANGUAGE: frozenset[str] = frozenset({
+    'automatic_subject',  # written by the mail system in its own language, not in the text's
+    'robot_mailbox',  # an address, not the text
+    'ticket_word',  # written by the ticket system in its own language
+    'quote_separator',  # written by the quoted message's mail client in its language (the text's is not known yet)
+    'forward_word',  # written by the mail client in its language
+    'attribution_on',  # written by the quoted message's mail client in its language
+    'attribution_wrote',  # written by the quoted message's mail client in its language
+    'header_from',  # written by the quoted message's mail client in its language
+    'header_date',  # written by the quoted message's mail client in its language
+    'header_subject',  # written by the quoted message's mail client in its language
+    'header_to',  # written by the quoted message's mail client in its language
+    'mailing_list',  # written by the list server in its language
+    'reply_prefix',  # written by the mail client in its language
+    'forward_prefix',  # written by the mail client in its language (3 forwards in the corpora)
+    'daemon_mailbox',  # an address, not the text
+    'bounce_subject',  # written by the mail server in its language
+    'automatic_subject_word',  # written by the mail client in its language
+    'greeting',  # read before the language is known; bilingual openings (thunderbird.html)
+    'closing',  # read before the language is known; bilingual signatures (224)
+    'honorific_written',  # a person's title is written in any language ("Dr." and "Sra." in Spanish mail: 426)
+    'honorific_abbreviation',  # a person's title is written in any language
+    'abbreviation',  # "Dr." or "Mr." ends no sentence in any language (426, 224)
+    'name_joining_particle',  # names come from every language
+    'name_connector',  # proper names are in their own language
+    'org_word',  # an organisation is named in its own language ("Red de Sobrevivientes" in English mail: 436)
+    'job_word',  # titles are often in English in French or Spanish mail
+    'org_connector',  # an organisation is named in its own language (162, 436)
+    'not_english_word',  # decides whether a name is English: the other languages' words
+    'public_body_word',  # an organisation is named in its own language
+    'of_organization',  # "Director of X": the organisation's language (436)
+    'at_organization',  # "Officer at X": the organisation's language
+    'any_label',  # forms are often in English in French or Spanish mail (159, 425)
+    'label_name',  # forms are often in English in French or Spanish mail (159, 425)
+    'label_function',  # forms are often in English in French or Spanish mail
+    'label_organization',  # forms are often in English in French or Spanish mail
+    'label_email',  # forms are often in English in French or Spanish mail
+    'label_honorific',  # forms are often in English in French or Spanish mail
+    'label_given_name',  # forms are often in English in French or Spanish mail
+    'label_family_name',  # forms are often in English in French or Spanish mail
+    'column_honorific',  # table headers in another language than the text (French headers in English mail: 326)
+    'column_name',  # table headers in another language than the text (326)
+    'column_given_name',  # table headers in another language than the text (326)
+    'column_family_name',  # table headers in another language than the text (326)
+    'column_function',  # table headers in another language than the text (326)
+    'column_organization',  # table headers in another language than the text
+    'column_email',  # table headers in another language than the text (326)
+    'column_remark',  # table headers in another language than the text
+    'participant_label',  # list labels of a form in another language than the text
+    'members_heading',  # headings of a form in another language than the text (455)
+    'hod_marker',  # headings and markers of a form in another language than the text
+    'phone_label',  # signatures in another language than the text
+    'web_label',  # signatures in another language than the text
 })
