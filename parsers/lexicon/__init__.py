@@ -54,16 +54,31 @@ def load(name: str) -> dict[str, Any]:
     path = HERE / f"{name}.toml"
     with path.open("rb") as fh:
         data = tomllib.load(fh)
+    check(path.name, data)
+    return data
+
+
+def check(source: str, data: dict[str, Any]) -> None:
+    """Raise :class:`LexiconError` unless every key of ``data`` is a known concept of the right kind, every
+    pattern compiles on its own, and no list repeats an entry."""
     for key, value in data.items():
         concept = CONCEPTS.get(key)
         if concept is None:
-            raise LexiconError(f"{path.name}: {key!r} is not a known concept (add it to parsers/lexicon/concepts.py)")
-        if concept.kind in {"patterns", "words"}:
-            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-                raise LexiconError(f"{path.name}: {key!r} must be a list of non-empty strings ({concept.kind})")
-        elif not isinstance(value, dict):
-            raise LexiconError(f"{path.name}: {key!r} must be a table (map)")
-    return data
+            raise LexiconError(f"{source}: {key!r} is not a known concept (add it to parsers/lexicon/concepts.py)")
+        if concept.kind == "map":
+            if not isinstance(value, dict) or not value:
+                raise LexiconError(f"{source}: {key!r} must be a table (map)")
+            continue
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+            raise LexiconError(f"{source}: {key!r} must be a list of non-empty strings ({concept.kind})")
+        if len(set(value)) != len(value):
+            raise LexiconError(f"{source}: {key!r} lists an entry twice")
+        if concept.kind == "patterns":
+            for alt in value:
+                try:
+                    re.compile(alt)
+                except re.error as exc:
+                    raise LexiconError(f"{source}: {key!r}: {alt!r} does not compile ({exc})") from None
 
 
 def _files(language: str | None) -> tuple[str, ...]:
