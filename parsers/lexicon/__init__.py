@@ -159,10 +159,6 @@ class Phrases:
             self._compiled[language] = compiled
         return compiled
 
-    def source(self, language: str | None = None) -> str:
-        """The filled pattern text, to build a bigger pattern from (prefer a template with the same slots)."""
-        return self.pattern(language).pattern
-
     def search(self, text: str, language: str | None = None) -> re.Match[str] | None:
         return self.pattern(language).search(text)
 
