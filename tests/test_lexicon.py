@@ -53,7 +53,7 @@ def test_the_checks_catch_mistakes() -> None:
 
 def test_every_concept_has_data_and_is_used_by_the_code() -> None:
     source = "\n".join(p.read_text(encoding="utf-8") for p in PARSERS.glob("*.py"))
-    for name, concept in CONCEPTS.items():
+    for name in CONCEPTS:
         assert any(name in load(f) for f in FILES), f"{name} has no entry in any file"
         assert f"<<{name}>>" in source or f'"{name}"' in source, f"{name} is not used by parsers/"
     assert EVERY_LANGUAGE <= set(CONCEPTS)
