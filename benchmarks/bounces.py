@@ -123,7 +123,7 @@ def measure() -> tuple[list[Row], list[str]]:
             raw = path.read_bytes()
             labelled = is_labelled_bounce(path)
             truth_bounce = labelled if labelled is not None else name in TRUTH
-            parts = parse_mime(raw)
+            parts = parse_mime(raw, read=False)
             ours = is_bounce(parts.headers, parts.content_type, parts.report_type)
             flufl, raised, ms = flufl_says(raw)
             row.messages += 1

@@ -127,7 +127,7 @@ def by_final_recipient_fields(raw: bytes) -> list[str]:
 
 def by_report_text(raw: bytes) -> list[str]:
     """Addresses written in the report's own words, before any returned header block."""
-    parts = parse_mime(raw)
+    parts = parse_mime(raw, read=False)
     text = parts.text
     cut = _RETURNED_HEADERS.search(text)
     if cut:
