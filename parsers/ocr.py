@@ -7,8 +7,10 @@ Tesseract's own page-layout analysis, whose skew angle and orientation we use to
 libtesseract, so nothing is compiled; the language data (eng, fra, spa) are Debian's ``tesseract-ocr-*``
 packages. It runs inside the attachment sandbox's child process, so the memory limit covers Tesseract too.
 
-Language: the message's language first, then the meeting's other languages (``fra+eng+spa`` for a French
-mail), so a French note verbale sent with a one-line English mail is still read with its accents.
+Language: a page is read with the model of the message's language; when the words read are another meeting
+language's (a French note verbale sent with a one-line English mail), it is read again with that language's
+model, which then comes first for the next pages. One model at a time is faster than ``eng+fra+spa`` together
+(about 1.1 s against 1.9 s for a page here) and reads the accents as well.
 """
 from __future__ import annotations
 
@@ -17,8 +19,6 @@ import io
 import math
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from parsers.model import ScannedPage
@@ -60,7 +60,8 @@ def ocr_status() -> tuple[bool, str]:
 
 
 def languages_for(message_language: str | None) -> str:
-    """Tesseract's language string: the message's language first, then the others present.
+    """The Tesseract languages a message's scans are tried in: the message's language first, then the other
+    meeting languages whose data are present (a page is re-read in another one only when its words say so).
 
     >>> languages_for("fr")
     'fra+eng+spa'
@@ -71,16 +72,66 @@ def languages_for(message_language: str | None) -> str:
     return "+".join([first, *rest])
 
 
-@contextmanager
-def engine(language: str) -> Iterator[Any]:
-    """One Tesseract engine for all pages of a message (the models load once)."""
-    import tesserocr
+# Short words that tell the three languages apart in a page of OCR text (articles, conjunctions, prepositions
+# that the other two do not use), even when the page was read with the wrong language's model.
+_FUNCTION_WORDS = {
+    "eng": frozenset({"the", "and", "of", "to", "its", "has", "will", "for", "with", "this", "that", "is", "are",
+                      "be"}),
+    "fra": frozenset({"le", "les", "des", "du", "et", "au", "aux", "est", "sera", "sont", "une", "dans", "par",
+                      "pour", "sa", "ses", "qui"}),
+    "spa": frozenset({"el", "los", "las", "del", "y", "al", "su", "sus", "que", "por", "para", "una", "con", "se",
+                      "será", "está"}),
+}
 
-    api = tesserocr.PyTessBaseAPI(path=tessdata_dir() or "", lang=language, psm=tesserocr.PSM.AUTO)
-    try:
-        yield api
-    finally:
-        api.End()
+
+def page_language(text: str) -> str | None:
+    """The language of a page of text by its function words, or None when too few say it clearly.
+
+    >>> page_language("La Mission permanente présente ses compliments au Secrétariat et a l'honneur de "
+    ...               "l'informer que la délégation sera composée par les personnes suivantes")
+    'fra'
+    """
+    words = re.findall(r"[a-zà-ÿ]+", text.lower())
+    counts = {lang: sum(w in vocab for w in words) for lang, vocab in _FUNCTION_WORDS.items()}
+    best = max(counts, key=lambda k: counts[k])
+    second = sorted(counts.values())[-2]
+    return best if counts[best] >= 5 and counts[best] >= 2 * second else None
+
+
+class Reader:
+    """The Tesseract engines of one child process, one per language, each loaded when first needed (a model
+    loads once for all pages), and the language the next page is expected in."""
+
+    def __init__(self, languages: str) -> None:
+        self.languages = [x for x in languages.split("+") if x] or ["eng"]
+        self.expected = self.languages[0]
+        self.engines: dict[str, Any] = {}
+        self.used: list[str] = []
+
+    def engine(self, language: str) -> Any:
+        if language not in self.engines:
+            import tesserocr
+
+            self.engines[language] = tesserocr.PyTessBaseAPI(path=tessdata_dir() or "", lang=language,
+                                                             psm=tesserocr.PSM.AUTO)
+        return self.engines[language]
+
+    def read(self, image: Any, *, seconds: float, number: int = 1) -> ScannedPage:
+        """OCR a page in the expected language; when its words are another meeting language's, read it again
+        in that one (the cover mail's language is a guess: a French note is often sent with an English line)."""
+        page = read_page(self.engine(self.expected), image, seconds=seconds, number=number)
+        said = page_language(page.text)
+        if said and said != self.expected and said in self.languages:
+            self.expected = said
+            page = read_page(self.engine(said), image, seconds=seconds, number=number)
+        if self.expected not in self.used:
+            self.used.append(self.expected)
+        return page
+
+    def close(self) -> None:
+        for api in self.engines.values():
+            api.End()
+        self.engines.clear()
 
 
 def _upright(api: Any, gray: Any) -> tuple[Any, float]:

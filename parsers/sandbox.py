@@ -258,14 +258,15 @@ def _child() -> int:
     limits = AttachmentLimits(**spec["limits"])
     _limit_self(limits)
     from parsers.attachments import OcrUnavailable, read_attachment
-    from parsers.ocr import engine, ocr_status, read_page
+    from parsers.ocr import Reader, ocr_status
 
     folder = spec["folder"]
     language = spec["language"]
     apis: dict[str, Any] = {}
+    page_languages: list[str] = []  # the language each page of the current attachment was read in
 
     def ocr(sources: list[Any]) -> list[ScannedPage]:
-        if "api" not in apis:
+        if "reader" not in apis:
             # Tesseract is looked for only when a scan is to be read (loading it costs time)
             available, why = ocr_status()
             if not available:
@@ -274,15 +275,17 @@ def _child() -> int:
             # in pixels and count, so this is still a bound (and it stays for the rest of this child)
             hard = resource.getrlimit(resource.RLIMIT_AS)[1]
             resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
-            apis["ctx"] = engine(language)
-            apis["api"] = apis["ctx"].__enter__()
+            apis["reader"] = Reader(language)
+        reader: Reader = apis["reader"]
         pages = []
         for n, source in enumerate(sources, start=1):
             print(json.dumps({"progress": n}), flush=True)
-            pages.append(read_page(apis["api"], source(), seconds=limits.ocr_page_seconds, number=n))
+            pages.append(reader.read(source(), seconds=limits.ocr_page_seconds, number=n))
+            page_languages.append(reader.expected)
         return pages
 
     for job in spec["jobs"]:
+        page_languages.clear()
         data = Path(folder, f"{job['k']}.bin").read_bytes()
         reading = read_attachment(job["kind"], data, limits, ocr=ocr if language else None,
                                   ocr_missing="OCR is switched off ([attachments] ocr)", inline=job["inline"])
@@ -293,10 +296,10 @@ def _child() -> int:
             scan.append({"number": page.number, "text": page.text[:_MAX_TEXT], "confidence": page.confidence,
                          "png": name, "width": page.width, "height": page.height, "angle": page.angle})
         out = {"text": reading.text[:_MAX_TEXT] if reading.text is not None else None, "status": reading.status,
-               "problem": reading.problem, "scan": scan, "ocr_language": language if scan else None}
+               "problem": reading.problem, "scan": scan, "ocr_language": "+".join(dict.fromkeys(page_languages)) if scan else None}
         print(json.dumps(out), flush=True)
-    if "ctx" in apis:
-        apis["ctx"].__exit__(None, None, None)
+    if "reader" in apis:
+        apis["reader"].close()
     return 0
 
 
