@@ -225,7 +225,7 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
         probs = intent_model.probabilities(text_features(g.model_text))
     ie = decide_intent(rules=g.rules_intent, cues=g.cues, signals=prep.signals, parse_error=parts.parse_error,
                        model=probs, model_name=intent_model.name if isinstance(intent_model, LinearModel) else None,
-                       mode=mode)
+                       mode=mode, unseen_by_model=bool(g.people) and all(p.in_attachment for p in g.people))
     intent = ie.intent
     people = [replace(p) for p in g.people] if intent in {"registration", "correction"} else []
     if intent == "correction":
