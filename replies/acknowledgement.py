@@ -15,7 +15,6 @@ The review page calls :func:`queue_clarification` with ``manual=True`` for a mes
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +24,7 @@ from intake.config import Config
 from intake.store import Store
 from parsers.mime import read_header_block
 from parsers.model import Extraction
+from replies.addressing import addressee
 from replies.compose import build_mail, our_message_id, reply_subject
 from replies.policy import Decision, Incoming, day_start, is_plain_address, may_auto_reply, reply_address
 from replies.render import render_mail
@@ -72,20 +72,6 @@ class ReplyTarget:
                    h.from_name, h.subject or "", mid, tuple(r.strip("<>") for r in h.references), row.get("language"))
 
 
-def greeting_name(from_name: str | None) -> str | None:
-    """The sender's display name when it looks like a person's ("Anna Berg"), else None ("Dear Madam/Sir")."""
-    name = re.sub(r"\s+", " ", (from_name or "").replace('"', "")).strip()
-    words = name.split(" ")
-    if not name or "@" in name or not 2 <= len(words) <= 5:
-        return None
-    if not all(re.fullmatch(r"[^\W\d_][\w.'-]*", w) for w in words):
-        return None
-    if name.isupper() or any(w.casefold() in {"info", "office", "secretariat", "team", "delegation", "mission"}
-                             for w in words):
-        return None
-    return name
-
-
 def queue_reply(store: Store, cfg: Config, *, kind: str, message_row_id: int, context: dict[str, Any],
                 now: datetime, extraction: Extraction | None = None, answer_allowed: bool = True,
                 organization_id: int | None = None, dedupe_key: str | None = None,
@@ -118,9 +104,12 @@ def queue_reply(store: Store, cfg: Config, *, kind: str, message_row_id: int, co
     if store.scalar("SELECT 1 FROM outbox WHERE dedupe_key = ?", (key,)):
         return None, Decision(False, f"already queued ({key})")
     from_name, from_addr = sender_identity(cfg)
-    subject = reply_subject(target.subject, cfg.meeting.name)
+    subject = reply_subject(target.subject, cfg.meeting.in_language(target.language or "en").name)
+    # The greeting names the sender only when the display name is a recorded person's (replies.addressing).
+    known = [*(store.representatives(organization_id, include_withdrawn=True) if organization_id else []),
+             *(p for key in ("representatives", "added", "updated", "withdrawn") for p in context.get(key) or ())]
     rendered = render_mail(kind, target.language, {
-        "meeting": cfg.meeting, "reply_subject": subject, "greeting_name": greeting_name(target.from_name),
+        "meeting": cfg.meeting, "reply_subject": subject, "addressee": addressee(target.from_name, known),
         "organization": org["name"] if org else None, **context}, templates_dir=cfg.replies.templates_dir)
     mid = our_message_id(key, from_addr.rpartition("@")[2], store.secret("message-id"))
     mail = build_mail(

@@ -85,13 +85,14 @@ def test_reminder_run_sends_exactly_the_expected_mails_once(tmp_path: Path) -> N
     by_rcpt = {r.rcpt_tos[0]: r for r in server.received}
     assert sorted(by_rcpt) == sorted(addr for _, addr in EXPECTED_21)
     fr = by_rcpt["secretariat@bf.org"]
-    assert fr.message["Subject"] == "Rappel : inscription à la 7MSP CCM avant le 18 août 2017"
+    assert fr.message["Subject"] == ("Rappel – 7e Assemblée des États parties (CASM) – date limite d'inscription"
+                                     "\u00a0: 18 août 2017")
     assert fr.message["In-Reply-To"] == "<inv-bf@unog.ch>"  # threaded to the invitation
     assert fr.message["Auto-Submitted"] == "auto-generated"
     assert "Bureau Francophone" in fr.text and "dans 21 jours" in fr.text
     en = by_rcpt["desk@alpha.org"]
-    assert en.message["Subject"] == "Reminder: registration for the 7MSP CCM by 18 August 2017"
-    assert en.message["In-Reply-To"] is None and "Alpha Foundation" in en.text and "(21 days" in en.text
+    assert en.message["Subject"] == "Reminder – 7MSP CCM – registration deadline 18 August 2017"
+    assert en.message["In-Reply-To"] is None and "Alpha Foundation" in en.text and "(in 21 days)" in en.text
 
 
 def test_second_offset_skips_those_who_registered_meanwhile(tmp_path: Path) -> None:

@@ -26,7 +26,8 @@ from intake.errors import IntakeError, MailNotBuilt, ReplyNotWritten
 from intake.store import Store, iso
 from intake.trust import APPROVED, known_addresses
 from intake.web.mailview import view_message
-from replies.acknowledgement import ReplyTarget, greeting_name, queue_reply, sender_identity
+from replies.acknowledgement import ReplyTarget, queue_reply, sender_identity
+from replies.addressing import addressee, closing, greeting
 from replies.compose import build_mail, our_message_id, reply_subject
 from replies.policy import Decision, Incoming, day_start, is_plain_address, may_auto_reply, reply_address
 from replies.render import render_mail
@@ -259,8 +260,10 @@ def merge_organizations(store: Store, keep_id: int, other_id: int, *, username: 
 
 def _context(store: Store, cfg: Config, target: ReplyTarget, org: dict[str, Any] | None) -> dict[str, Any]:
     """The variables every reply template gets, as ``replies.acknowledgement.queue_reply`` builds them."""
-    return {"meeting": cfg.meeting, "reply_subject": reply_subject(target.subject, cfg.meeting.name),
-            "greeting_name": greeting_name(target.from_name), "organization": org["name"] if org else None}
+    people = store.representatives(org["id"], include_withdrawn=True) if org else []
+    return {"meeting": cfg.meeting,
+            "reply_subject": reply_subject(target.subject, cfg.meeting.in_language(target.language or "en").name),
+            "addressee": addressee(target.from_name, people), "organization": org["name"] if org else None}
 
 
 def _is_late(store: Store, message_row_id: int) -> bool:
@@ -280,15 +283,9 @@ def acknowledgement_text(store: Store, cfg: Config, message_row_id: int) -> str:
 # The clarification template is written for automatic mail; a person's question should not say so.
 _AUTOMATIC_LINE = re.compile(r"(?im)^.*(sent automatically|automatiquement|automáticamente).*\n?")
 
-
-_NEUTRAL_DRAFT = {
-    "en": ("Dear {name},", "Dear Madam/Sir,", "Thank you for your message concerning the {meeting}.",
-           "Yours sincerely,"),
-    "fr": ("{name},", "Madame, Monsieur,", "Nous vous remercions de votre message concernant la {meeting}.",
-           "Veuillez agréer nos salutations distinguées."),
-    "es": ("Estimado/a {name}:", "Estimado/a señor/a:", "Le agradecemos su mensaje relativo a la {meeting}.",
-           "Atentamente,"),
-}
+# The opening line of a person's answer, before the question they write (the greeting comes first).
+_THANKS = {"en": "Thank you for your message.", "fr": "Nous vous remercions de votre message.",
+           "es": "Agradecemos su mensaje."}
 
 
 def clarification_draft(store: Store, cfg: Config, message_row_id: int) -> str:
@@ -296,6 +293,7 @@ def clarification_draft(store: Store, cfg: Config, message_row_id: int) -> str:
 
     When nobody could be read (or only in an attachment) it is the ``clarification`` template, which asks for
     the names; for anything else (a question, a contradiction) a greeting and signature around a blank line.
+    Both are in the message's language, with the meeting's texts in it and the greeting of replies.addressing.
     """
     target = ReplyTarget.from_stored(store, message_row_id)
     row = store.message(message_row_id) or {}
@@ -309,13 +307,21 @@ def clarification_draft(store: Store, cfg: Config, message_row_id: int) -> str:
             text = render_mail("clarification", target.language, context,
                                templates_dir=cfg.replies.templates_dir).text
             return _AUTOMATIC_LINE.sub("", text)
-        except (jinja2.TemplateError, OSError):
+        except (jinja2.TemplateError, OSError, IntakeError):
             pass  # an edited template with a mistake must not hide the page: the neutral draft below
-    named, anonymous, thanks, closing = _NEUTRAL_DRAFT.get(target.language or "en", _NEUTRAL_DRAFT["en"])
-    name = context["greeting_name"]
-    greeting = named.format(name=name) if name else anonymous
-    return (f"{greeting}\n\n{thanks.format(meeting=cfg.meeting.name)}\n\n\n\n{closing}\n"
-            f"{cfg.meeting.secretariat_name}\n{cfg.meeting.secretariat_address}\n")
+    language = target.language if target.language in _THANKS else "en"
+    meeting = cfg.meeting.in_language(language)
+    who = context["addressee"]
+    return (f"{greeting(who, language)}\n\n{_THANKS[language]}\n\n\n\n{closing(who, language)}\n\n"
+            f"{meeting.secretariat_name}\n{meeting.secretariat_address}\n")
+
+
+def unwritten(text: str, draft: str) -> bool:
+    """True when ``text`` holds nothing a person wrote: empty, or only lines of the draft it started from
+    (however the blank lines and spaces were changed)."""
+    def lines(s: str) -> set[str]:
+        return {" ".join(line.split()) for line in s.splitlines() if line.strip()}
+    return not lines(text) - lines(draft)
 
 
 def _queue_written_reply(store: Store, cfg: Config, *, kind: str, message_row_id: int, text: str,
@@ -408,7 +414,12 @@ def resolve_message(store: Store, cfg: Config, message_row_id: int, choice: str,
             else:
                 body = text.replace("\r\n", "\n").strip()
                 if not body:
-                    raise ActionRefused("Write the question for the sender first.")
+                    raise ActionRefused("The clarification is empty: write the question for the sender first "
+                                        "(nothing was sent).")
+                if unwritten(body, clarification_draft(store, cfg, message_row_id)):
+                    raise ActionRefused("The clarification is the draft as it was offered, with nothing written in "
+                                        "it: write the question for the sender first, or choose another action "
+                                        "(nothing was sent).")
                 out_id = _queue_written_reply(store, cfg, kind="clarification", message_row_id=message_row_id,
                                               text=body + "\n", organization_id=row.get("organization_id"),
                                               dedupe_key=key, now=now)
