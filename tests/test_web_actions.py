@@ -87,10 +87,10 @@ def test_approve_without_reply_and_dismiss_send_nothing(seeded: Seeded, store: S
     mails = store.scalar("SELECT count(*) FROM outbox")
     done = actions.resolve_message(store, seeded.cfg, seeded.gichd_message, "approve_silent", username="bob",
                                    now=NOW, note="checked by phone")
-    assert done == "approved without reply"
+    assert done == "approved without mail"
     flag = store.one("SELECT * FROM flags WHERE message_id = ?", (seeded.gichd_message,))
     assert flag["status"] == "resolved" and flag["resolved_by"] == "user:bob"  # type: ignore[index]
-    assert flag["resolution"] == "approved without reply; note: checked by phone"  # type: ignore[index]
+    assert flag["resolution"] == "approved without mail; note: checked by phone"  # type: ignore[index]
     actions.resolve_message(store, seeded.cfg, seeded.script_message, "dismiss", username="bob", now=NOW)
     assert store.scalar("SELECT count(*) FROM outbox") == mails
     with pytest.raises(actions.ActionRefused, match="no open flag"):

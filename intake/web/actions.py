@@ -34,7 +34,7 @@ from replies.render import render_mail
 
 CHOICES = {
     "approve_ack": "approved; acknowledgement queued",
-    "approve_silent": "approved without reply",
+    "approve_silent": "approved without mail",
     "clarify": "clarification asked",
     "dismiss": "dismissed",
 }

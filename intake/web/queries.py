@@ -294,6 +294,31 @@ def queued_mail(store: Store, message_row_id: int) -> list[dict[str, Any]]:
     return rows
 
 
+# The answers to a message that a second acknowledgement would repeat.
+ANSWER_KINDS = ("acknowledgement", "correction_confirmation", "cancellation_confirmation", "late_notice")
+
+
+def answer_sent(store: Store, message_row_id: int) -> dict[str, Any] | None:
+    """The last answer to this message that has left (``sent``, or ``sending``: with the relay), with its text,
+    and ``changed``: the people that changed on the record since it was written (their names; empty when
+    nothing did). The review page then offers "approve without mail" first (issue 12.8)."""
+    row = store.one(
+        "SELECT id, kind, to_addr, subject, status, created_at, sent_at, raw, organization_id FROM outbox"
+        f" WHERE reply_to_message_id = ? AND status IN ('sent', 'sending')"
+        f" AND kind IN ({','.join('?' * len(ANSWER_KINDS))}) ORDER BY id DESC LIMIT 1",
+        (message_row_id, *ANSWER_KINDS))
+    if row is None:
+        return None
+    row["text"] = _mail_text(row.pop("raw"))
+    org_id = row["organization_id"] or store.scalar("SELECT organization_id FROM messages WHERE id = ?",
+                                                    (message_row_id,))
+    row["changed"] = [r["name"] for r in store.query(
+        "SELECT DISTINCT r.name FROM events e JOIN representatives r ON e.entity = 'representatives'"
+        " AND e.entity_id = r.id WHERE r.organization_id = ? AND e.at > ? ORDER BY r.name",
+        (org_id, row["created_at"]))] if org_id else []
+    return row
+
+
 def _mail_text(raw: bytes) -> str:
     import email
     import email.policy

@@ -312,6 +312,7 @@ def _message_page_data(store: Store, review: ReviewApp, message_id: int) -> dict
         "open_flags": open_flags,
         "history": queries.message_history(store, message_id),
         "mails": queries.queued_mail(store, message_id),
+        "answered": queries.answer_sent(store, message_id) if open_flags else None,
         "ack_preview": ack_preview,
         "clarification": actions.clarification_draft(store, review.cfg, message_id) if open_flags else "",
         "all_orgs": store.query("SELECT id, name FROM organizations WHERE state != ? ORDER BY name COLLATE NOCASE",
