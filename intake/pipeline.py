@@ -161,26 +161,25 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
                 continue  # applying already opened this flag, with the details (e.g. who was not found)
             store.add_flag(flag.code, flag.detail, now=now, message_id=message_row_id,
                            organization_id=applied.organization_id)
-            out.flags += 1
         for code, detail in _own_flags(ex, applied, late=late, received_at=received_at or ex.headers.date):
             if code not in codes:
                 store.add_flag(code, detail, now=now, message_id=message_row_id,
                                organization_id=applied.organization_id)
                 codes.add(code)
-                out.flags += 1
         if ex.intent == "bounce":
-            out.flags += _link_bounce(store, message_row_id, ex, now=now)
+            _link_bounce(store, message_row_id, ex, now=now)
         # A review the parser asks for without saying why; when its reasons were all answered by the record
         # (e.g. an unknown organisation that matched an invitee), nothing is left for a person.
         if ex.needs_review and not ex.flags and not codes:
             store.add_flag("low_confidence", "the parser asks for a review", now=now, message_id=message_row_id,
                            organization_id=applied.organization_id)
-            out.flags += 1
         out.representatives = len(applied.added) + len(applied.updated)
         out_id, reason = _queue_answer(store, cfg, message_row_id, ex, applied, now=now, late=late,
                                        answer_allowed=answer_allowed)
         out.replies_queued += out_id is not None
         out.note = reason
+        # Every flag this message opened, the matcher's and the trust check's too, so `run` and `status` agree.
+        out.flags = store.scalar("SELECT count(*) FROM flags WHERE message_id = ?", (message_row_id,)) or 0
         store.db.execute(
             "UPDATE messages SET status = 'processed', intent = ?, language = ?, confidence = ?, extraction = ?,"
             " processed_at = ? WHERE id = ?",

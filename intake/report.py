@@ -244,18 +244,24 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
                  organization=m["org_name"] or "(not matched)", sender=m["sender"] or "",
                  subject=m["subject"] or "", intent=m["intent"] or _pending(m["status"]))
         for m in human)
+    # The people of the last 24 hours on the replies' clock: a person the daemon read from a reply counts when
+    # the reply arrived (a backlog processed this morning belongs to the day it came), one a person added by
+    # hand when it was added; the list of new replies above uses the same arrival times.
     new_people = tuple(
-        NewPerson(organization=r["org_name"], registered=r["added"].astimezone(tz),
+        NewPerson(organization=r["org_name"], registered=r["arrived"].astimezone(tz),
                   line=person_line(r["honorific"], r["name"], r["function"], bool(r["head_of_delegation"])))
-        for r in sorted((r for r in registered_now if r["added"] > since), key=lambda r: (r["added"], r["id"])))
+        for r in sorted((r for r in registered_now if since < r["arrived"] <= now),
+                        key=lambda r: (r["arrived"], r["id"])))
 
-    # Open flags at that moment, by reason, the reason with the oldest flag first
+    # Open flags at that moment, by reason, the reason with the oldest flag first; a flag's age runs from the
+    # arrival of its message (as on the review page's queue), else from when it was raised.
     flag_rows = store.query(
-        "SELECT reason, created_at FROM flags WHERE created_at <= :t"
-        " AND (status = 'open' OR (resolved_at IS NOT NULL AND resolved_at > :t))", {"t": t})
+        "SELECT f.reason, coalesce(m.received_at, m.stored_at, f.created_at) AS since FROM flags f"
+        " LEFT JOIN messages m ON m.id = f.message_id WHERE f.created_at <= :t"
+        " AND (f.status = 'open' OR (f.resolved_at IS NOT NULL AND f.resolved_at > :t))", {"t": t})
     grouped: dict[str, list[datetime]] = {}
     for f in flag_rows:
-        grouped.setdefault(f["reason"], []).append(_when(f["created_at"]) or now)
+        grouped.setdefault(f["reason"], []).append(_when(f["since"]) or now)
     flags = tuple(sorted(
         (FlagFigures(reason=reason, description=FLAG_CODES.get(reason, ""), count=len(times),
                      oldest=min(times).astimezone(tz), oldest_age=age_text(now - min(times)))
@@ -291,10 +297,15 @@ def _representative_spans(store: Store) -> list[dict[str, Any]]:
         "SELECT r.id, r.organization_id, r.honorific, r.name, r.function, r.head_of_delegation, r.status, r.created_at, r.updated_at,"
         " o.name AS org_name,"
         " (SELECT min(e.at) FROM events e WHERE e.entity = 'representatives' AND e.entity_id = r.id"
-        "  AND e.action = 'representative.withdrawn') AS withdrawn_at"
+        "  AND e.action = 'representative.withdrawn') AS withdrawn_at,"
+        # the arrival of the reply the daemon read the person from (a person added by hand: none)
+        " (SELECT coalesce(m.received_at, m.stored_at) FROM events e JOIN messages m ON m.id = r.source_message_id"
+        "  WHERE e.entity = 'representatives' AND e.entity_id = r.id AND e.action = 'representative.added'"
+        "  AND e.actor = 'daemon' LIMIT 1) AS arrived_at"
         " FROM representatives r JOIN organizations o ON o.id = r.organization_id ORDER BY r.id")
     for r in rows:
         r["added"] = _when(r["created_at"])
+        r["arrived"] = min(r["added"], _when(r["arrived_at"]) or r["added"])
         withdrawn = r["withdrawn_at"] or (r["updated_at"] if r["status"] == "withdrawn" else None)
         r["withdrawn"] = _when(withdrawn)
     return rows

@@ -41,9 +41,9 @@ _HONORIFICS: dict[str, tuple[str, str | None, str | None]] = {
     "professeur": ("Prof.", None, "prof"), "profesor": ("Prof.", MALE, "prof"),
     "profesora": ("Prof.", FEMALE, "prof"),
     "he": ("H.E.", None, None), "se": ("H.E.", None, None),
-    "amb": ("Amb.", None, None), "ambassador": ("Amb.", None, None), "ambassadeur": ("Amb.", MALE, None),
-    "ambassadrice": ("Amb.", FEMALE, None), "embajador": ("Amb.", MALE, None),
-    "embajadora": ("Amb.", FEMALE, None),
+    "amb": ("Amb.", None, None), "ambassador": ("Ambassador", None, None),
+    "ambassadeur": ("Ambassador", MALE, None), "ambassadrice": ("Ambassador", FEMALE, None),
+    "embajador": ("Ambassador", MALE, None), "embajadora": ("Ambassador", FEMALE, None),
 }
 
 
@@ -53,7 +53,7 @@ def _key(word: str) -> str:
 
 def _words(honorific: str | None) -> list[str]:
     """"H.E. Mr." -> ["H.E.", "Mr."]; "Dr" -> ["Dr"]."""
-    return [w for w in re.split(r"\s+|(?<=\.)(?=\w)", (honorific or "").strip()) if w]
+    return (honorific or "").split()
 
 
 def english_honorific(honorific: str | None) -> str:

@@ -305,3 +305,23 @@ def test_an_approved_acknowledgement_says_a_person_checked_it(seeded: Seeded, st
     text = mail_text(ack["raw"])
     assert reviewed in text and automatic not in text, text
     assert "Jon Smtih" in text and seeded.cfg.meeting.reference in text
+
+
+def test_the_history_reads_as_text_and_the_page_tells_arrival_from_storage(seeded: Seeded, store: Store) -> None:
+    """Issue 12.11: no Python ``None`` or quotes in the history; "Stored" is when it was stored, not arrival."""
+    from datetime import timedelta
+
+    from intake.web import queries
+
+    store.add_event("daemon", "organization.updated", "messages", seeded.gichd_message, now=NOW,
+                    message_id=seeded.gichd_message,
+                    detail={"language": {"from": None, "to": "en"}, "emails": ["a@x.org", "b@x.org"], "held": False})
+    texts = [e["detail_text"] for e in queries.message_history(store, seeded.gichd_message)]
+    assert "language: (none) → “en”; emails: a@x.org, b@x.org; held: no" in texts
+    assert not [t for t in texts if "None" in t or "'" in t]
+    stored = NOW - timedelta(days=1)
+    store.db.execute("UPDATE messages SET stored_at = ? WHERE id = ?", (stored.isoformat(), seeded.gichd_message))
+    page = web(seeded).get(f"/messages/{seeded.gichd_message}").text
+    received = store.scalar("SELECT received_at FROM messages WHERE id = ?", (seeded.gichd_message,))
+    assert re.search(rf'id="received-at">{re.escape(received.replace("T", " "))}<', page)
+    assert re.search(rf'id="stored-at">{re.escape(stored.isoformat().replace("T", " "))} ·', page)

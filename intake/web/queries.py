@@ -157,11 +157,27 @@ def _readable(event: dict[str, Any]) -> dict[str, Any]:
     parts = []
     for k, v in (detail.items() if isinstance(detail, dict) else []):
         if isinstance(v, dict) and set(v) == {"from", "to"}:
-            parts.append(f"{k}: {v['from']!r} → {v['to']!r}")
+            parts.append(f"{k}: {_value(v['from'], quoted=True)} → {_value(v['to'], quoted=True)}")
         elif v not in (None, "", [], {}):
-            parts.append(f"{k}: {v}")
+            parts.append(f"{k}: {_value(v)}")
     event["detail_text"] = "; ".join(parts)
     return event
+
+
+def _value(v: Any, *, quoted: bool = False) -> str:
+    """A value of the audit log as a person reads it: ``(none)`` for nothing, never Python's ``None`` or quotes
+    (a change quotes its texts, so a space at the end still shows).
+
+    >>> _value(None, quoted=True), _value("en", quoted=True), _value("en"), _value(["a", "b"]), _value(True)
+    ('(none)', '“en”', 'en', 'a, b', 'yes')
+    """
+    if v is None or v == "":
+        return "(none)"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, list):
+        return ", ".join(_value(x) for x in v) or "(none)"
+    return f"“{v}”" if quoted and isinstance(v, str) else str(v)
 
 
 def _organizations_filter(search: str | None, state: str | None) -> tuple[str, list[Any]]:
