@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from intake.automatic import read_notice
 from intake.chart import DayCount, registrations_chart
 from intake.config import Config
 from intake.export import category_for, participants_csv, person_line
@@ -78,6 +79,18 @@ class NewReply:
 
 
 @dataclass(frozen=True)
+class OrganizationNotice:
+    """An automatic answer from an organisation ("out of office until ...", "I have left, write to ..."): never
+    answered, never flagged, but what it says is for a person (issue 12, item 5)."""
+
+    received: datetime      # local time
+    organization: str
+    sender: str
+    gist: str
+    addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class NewPerson:
     organization: str
     line: str               # "Mr. John Smith, Director, Head of Delegation"
@@ -114,6 +127,7 @@ class Report:
     categories: tuple[CategoryFigures, ...]
     new_replies: tuple[NewReply, ...]
     automatic_messages: int         # out-of-office replies and bounces in the last 24 h
+    notices: tuple[OrganizationNotice, ...]  # the automatic answers among them that came from an organisation
     new_people: tuple[NewPerson, ...]
     flags: tuple[FlagFigures, ...]
     open_flags: int
@@ -188,7 +202,9 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
         " (SELECT json_extract(e.detail, '$.from') FROM events e WHERE e.entity = 'organizations'"
         "  AND e.entity_id = o.id AND e.action = 'organization.state' AND e.at > :t ORDER BY e.at, e.id LIMIT 1),"
         " o.state) AS state,"
+        # an out-of-office or a bounce filed under the organisation is not an answer from it
         " EXISTS (SELECT 1 FROM messages m WHERE m.organization_id = o.id AND m.status != 'duplicate'"
+        "  AND coalesce(m.intent, '') NOT IN ('auto_reply', 'bounce')"
         "  AND coalesce(m.received_at, m.stored_at) <= :t) AS wrote"
         " FROM organizations o WHERE o.created_at <= :t AND o.state != 'merged'"  # counted in the kept one
         " ORDER BY o.name COLLATE NOCASE",
@@ -247,6 +263,12 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
     # The people of the last 24 hours on the replies' clock: a person the daemon read from a reply counts when
     # the reply arrived (a backlog processed this morning belongs to the day it came), one a person added by
     # hand when it was added; the list of new replies above uses the same arrival times.
+    ours = cfg.own_addresses
+    notices = tuple(
+        OrganizationNotice(received=(_when(m["received_at"] or m["stored_at"]) or now).astimezone(tz),
+                           organization=m["org_name"], sender=m["sender"] or "", gist=n.gist, addresses=n.addresses)
+        for m in msgs if m["intent"] == "auto_reply" and m["org_name"]
+        for n in [read_notice(m["raw"], sender=m["sender"], ours=ours)])
     new_people = tuple(
         NewPerson(organization=r["org_name"], registered=r["arrived"].astimezone(tz),
                   line=person_line(r["honorific"], r["name"], r["function"], bool(r["head_of_delegation"])))
@@ -280,7 +302,7 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
         meeting_name=cfg.meeting.name, short_name=cfg.meeting.short_name, as_of=now, local_time=local,
         report_date=local.date(), since=since.astimezone(tz), deadline=cfg.meeting.deadline, days_left=days_left,
         totals=totals, categories=cat_figures, new_replies=new_replies,
-        automatic_messages=len(msgs) - len(human), new_people=new_people, flags=flags,
+        automatic_messages=len(msgs) - len(human), notices=notices, new_people=new_people, flags=flags,
         open_flags=sum(f.count for f in flags), show_silent=show_silent,
         silent_list_days=cfg.report.silent_list_days, silent=silent,
         timeline=tuple(_timeline(store, reps, tz, now)))

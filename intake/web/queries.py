@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -242,6 +243,19 @@ def organization_messages(store: Store, org_id: int) -> list[dict[str, Any]]:
         " (SELECT count(*) FROM flags f WHERE f.message_id = m.id AND f.status = 'open') AS open_flags"
         " FROM messages m WHERE m.organization_id = ? ORDER BY coalesce(m.received_at, m.stored_at), m.id",
         (org_id,))
+
+
+def automatic_notices(store: Store, org_id: int, ours: Sequence[str]) -> list[dict[str, Any]]:
+    """The organisation's automatic answers, newest first, each with its gist (``intake.automatic``)."""
+    from intake.automatic import read_notice
+
+    rows = store.query(
+        "SELECT id, sender, subject, received_at, stored_at, raw FROM messages WHERE organization_id = ?"
+        " AND intent = 'auto_reply' ORDER BY coalesce(received_at, stored_at) DESC, id DESC LIMIT 20", (org_id,))
+    for r in rows:
+        notice = read_notice(r.pop("raw"), sender=r["sender"], ours=ours)
+        r["gist"], r["addresses"] = notice.gist, notice.addresses
+    return rows
 
 
 def unassigned_messages(store: Store) -> list[dict[str, Any]]:

@@ -534,6 +534,7 @@ async def organization_page(request: Request) -> Response:
         return {"org": org, "people": [p for p in people if p["status"] == "registered"],
                 "withdrawn": [p for p in people if p["status"] != "registered"],
                 "messages": queries.organization_messages(store, org_id),
+                "notices": queries.automatic_notices(store, org_id, review.cfg.own_addresses),
                 "history": queries.organization_history(store, org_id),
                 "merged_into": queries.merged_into(store, org_id) if org["state"] == actions.MERGED else None,
                 "merge_choices": store.query("SELECT id, name, acronym FROM organizations WHERE id != ? AND state != ?"
