@@ -23,7 +23,7 @@ BUNDLED = Path(__file__).parent / "templates"
 
 # Every kind of automatic mail, each with a template in every language (a test renders them all).
 KINDS: tuple[str, ...] = ("acknowledgement", "clarification", "correction_confirmation",
-                          "cancellation_confirmation", "reminder", "late_notice")
+                          "cancellation_confirmation", "reminder", "late_notice", "digest")
 LANGUAGES: tuple[str, ...] = ("en", "fr", "es")
 
 _MONTHS = {

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,10 @@ def context() -> dict[str, object]:
             "addressee": Addressee("Anna Berg", "Ms."), "reply_subject": "Re: Registration 7MSP",
             "representatives": [ANNA, JOHN], "late": False, "reason": "attachment_only",
             "attachments": ["delegation.pdf"], "added": [ANNA], "updated": [], "withdrawn": [JOHN],
-            "current": [ANNA], "days_left": 7, "intent": "registration"}
+            "current": [ANNA], "days_left": 7, "intent": "registration",
+            "items": [{"received": datetime(2017, 8, 10, 10, 5), "subject": "Registration 7MSP", "late": False,
+                       "nobody": False, "changes": [("recorded", ANNA), ("recorded", JOHN)]}],
+            "delegations": [{"organization": "International Committee of the Red Cross", "people": [ANNA, JOHN]}]}
 
 
 # Words that show the body is in the expected language (and that the deadline date is written in it).
@@ -42,11 +45,14 @@ def test_every_template_renders_in_every_language(kind: str, language: str) -> N
     for word in EXPECTED[language][kind == "cancellation_confirmation":]:  # a cancellation names no deadline
         assert word in mail.text, f"{kind}.{language}: {word!r} missing"
     assert Config().meeting.reference in mail.text
-    if kind in ("acknowledgement", "late_notice"):
+    if kind in ("acknowledgement", "late_notice", "digest"):
         assert "Anna Berg" in mail.text and "John Smith" in mail.text
     if kind == "reminder":
         assert "International Committee of the Red Cross" in mail.text and "7" in mail.text
         assert "18" in (mail.subject or "")
+    elif kind == "digest":  # its own subject: it answers several messages
+        assert "International Committee of the Red Cross" in mail.text
+        assert Config().meeting.in_language(language).short_name in (mail.subject or "")
     else:
         assert mail.subject == "Re: Registration 7MSP"
 
