@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,13 +19,15 @@ from intake.apply import Applied, apply_extraction
 from intake.config import Config
 from intake.errors import ReplyNotWritten, StorageError
 from intake.mailbox import IncomingMessage
-from intake.matching import conversation_of
+from intake.matching import conversation_of, from_invitee, match_organization
 from intake.store import Store, iso, keep_attachments
 from intake.trust import AUTHENTICATED, KNOWN, OWN_DOMAIN
 from parsers import parse_message
 from parsers.authresults import DomainAuthentication, authentication_of
+from parsers.evidence import RecordFacts, evidence_of
 from parsers.mime import read_header_block
 from parsers.model import Extraction, Flag
+from parsers.review import review_flags
 from replies.acknowledgement import (
     queue_acknowledgement,
     queue_cancellation_confirmation,
@@ -154,28 +156,14 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
         store.db.execute("UPDATE messages SET thread_root = ? WHERE id = ?",
                          (conversation_of(store, ex.headers), message_row_id))
         applied = apply_extraction(store, message_row_id, ex, now=now, auth=auth)
-        parser_flags = _relevant_parser_flags(store, ex, applied, late=late)
-        codes = {f.code for f in parser_flags}
-        for flag in parser_flags:
+        for flag in review(store, ex, applied, late=late, received_at=received_at or ex.headers.date):
             if store.scalar("SELECT 1 FROM flags WHERE message_id = ? AND reason = ?", (message_row_id, flag.code)):
                 continue  # applying already opened this flag, with the details (e.g. who was not found)
             store.add_flag(flag.code, flag.detail, now=now, message_id=message_row_id,
                            organization_id=applied.organization_id)
             out.flags += 1
-        for code, detail in _own_flags(ex, applied, late=late, received_at=received_at or ex.headers.date):
-            if code not in codes:
-                store.add_flag(code, detail, now=now, message_id=message_row_id,
-                               organization_id=applied.organization_id)
-                codes.add(code)
-                out.flags += 1
         if ex.intent == "bounce":
             out.flags += _link_bounce(store, message_row_id, ex, now=now)
-        # A review the parser asks for without saying why; when its reasons were all answered by the record
-        # (e.g. an unknown organisation that matched an invitee), nothing is left for a person.
-        if ex.needs_review and not ex.flags and not codes:
-            store.add_flag("low_confidence", "the parser asks for a review", now=now, message_id=message_row_id,
-                           organization_id=applied.organization_id)
-            out.flags += 1
         out.representatives = len(applied.added) + len(applied.updated)
         out_id, reason = _queue_answer(store, cfg, message_row_id, ex, applied, now=now, late=late,
                                        answer_allowed=answer_allowed)
@@ -326,42 +314,26 @@ def _link_bounce(store: Store, message_row_id: int, ex: Extraction, *, now: date
     return added
 
 
-def _relevant_parser_flags(store: Store, ex: Extraction, applied: Applied, *, late: bool) -> list[Flag]:
-    """The parser's flags, less those the application knows better: the parser does not know our invitees, so
-    its "unknown organisation" is moot once the reply matched an invited one, and its domain doubt is moot
-    when the sender's address itself is on the list; it judges lateness by the Date header alone, we by both
-    the arrival and the Date (see :func:`record`)."""
-    moot = set() if late else {"late"}
+def review(store: Store, ex: Extraction, applied: Applied, *, late: bool,
+           received_at: datetime | None) -> list[Flag]:
+    """The review flags of a message once applied: the parser's table of rules (:mod:`parsers.review`), run again
+    with what the record found. The record answers some of the parser's doubts (an invited organisation is not
+    unknown; the sender's own address on the list is no domain mismatch; lateness is judged by the arrival and
+    the Date) and sees what the parser cannot (nothing recorded, a correction that changed nothing, mail from
+    an invitee that changed nothing)."""
     match = applied.match
-    if match is None or match.organization_id is None:
-        return [f for f in ex.flags if f.code not in moot]
-    invited = bool(store.scalar("SELECT invited FROM organizations WHERE id = ?", (match.organization_id,)))
-    if invited:
-        moot.add("unknown_organization")
-    if match.how == "address":
-        moot.add("sender_domain_mismatch")
-    return [f for f in ex.flags if f.code not in moot]
-
-
-def _own_flags(ex: Extraction, applied: Applied, *, late: bool,
-               received_at: datetime | None) -> list[tuple[str, str]]:
-    """Flags the application side knows better than the parser (each added once per message)."""
-    flags: list[tuple[str, str]] = []
-    if late:
-        flags.append(("late", f"received {iso(received_at)}, after the deadline"))
-    if ex.intent == "question":
-        flags.append(("question", "a question gets no automatic answer; please answer it"))
-    if applied.held:
-        if ex.intent == "cancellation":
-            flags.append(("cancellation", "asks to withdraw everyone (held: see unverified_sender)"))
-        return flags
-    if ex.intent == "registration" and not applied.recorded and not applied.changed:
-        flags.append(("no_representatives", "a registration in which nobody was found; clarification asked"))
-    if ex.intent == "correction" and not applied.changed and not applied.not_found:
-        flags.append(("correction", "a correction that changed nothing; please check what the sender wants"))
-    if ex.intent == "cancellation":
-        flags.append(("cancellation", f"withdrew {len(applied.withdrawn)} people"))
-    return flags
+    if match is None:  # not applied (automatic or unrelated mail): still, whose is it?
+        match = match_organization(store, ex)
+    org_id = match.organization_id if match.organization_id is not None else applied.organization_id
+    invited = bool(org_id is not None and store.scalar("SELECT invited FROM organizations WHERE id = ?", (org_id,)))
+    invitee, thread = from_invitee(store, ex.headers)
+    facts = RecordFacts(
+        matched=org_id is not None, invited=invited, matched_how=match.how,
+        sender_verified=bool(applied.trust and applied.trust.may_change),
+        from_invitee_address=invitee, in_invitation_thread=thread, changed=applied.changed,
+        recorded=len(applied.recorded), withdrawn=len(applied.withdrawn), not_found=tuple(applied.not_found),
+        held=applied.held is not None, late=late, received_at=received_at)
+    return review_flags(replace(evidence_of(ex), record=facts))
 
 
 def _summary(ex: Extraction, out: Outcome) -> dict[str, Any]:
