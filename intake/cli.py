@@ -339,9 +339,9 @@ def notices(at: object, dry_run: bool, config_path: Path | None) -> None:
     """
     from datetime import UTC
 
+    from intake.deadline import local_today, mark_no_answer, no_answer_due, preview_reminders, send_reminders
     from intake.store import utcnow
     from intake.wiring import open_store
-    from replies.notices import local_today, mark_no_answer, no_answer_due, preview_reminders, send_reminders
     from replies.render import long_date
 
     cfg = _config(config_path)
@@ -370,7 +370,7 @@ def notices(at: object, dry_run: bool, config_path: Path | None) -> None:
 
 def _notices_in_words(cfg: Config, today: date, summary: Any, *, dry_run: bool, late: list[str]) -> list[str]:
     """What ``intake notices`` did (or, with ``--dry-run``, would do), as sentences a person reads."""
-    from replies.notices import plural
+    from intake.deadline import plural
     from replies.render import long_date
 
     deadline = long_date(cfg.meeting.deadline)
@@ -581,15 +581,13 @@ def report(day: object, mode: str, force: bool, save_dir: Path | None, config_pa
 
 def _deliver_now(store: Store, cfg: Config, outbox_ids: tuple[int, ...]) -> str:
     """Deliver just these queued mails (not the whole outbox: the daemon owns the rest); '' when all went."""
+    from intake.outbox import Outbox
     from intake.store import utcnow
     from intake.wiring import open_transport
-    from replies.acknowledgement import sender_identity
-    from replies.sender import send_rows
 
     transport = open_transport(cfg)
     try:
-        send_rows(store, transport, outbox_ids, now=utcnow, mail_from=sender_identity(cfg)[1],
-                  max_attempts=cfg.transport.max_attempts)
+        Outbox(store, cfg).deliver(transport, now=utcnow, only=outbox_ids)
     finally:
         transport.close()
     if not outbox_ids:

@@ -113,7 +113,10 @@ def test_french_and_spanish_mail_has_no_english_meeting_text(received: tuple[Con
             assert english not in whole, (language, english)
         assert texts.name in got.text and texts.venue in got.text and texts.secretariat_name in got.text
         # the sender's name is the secretariat's in the mail's language
-        assert got.message["From"].addresses[0].display_name == texts.secretariat_name
+        # (words compared: Python's header parser keeps the space of a fold between two encoded words, which
+        # RFC 2047 6.2 says to drop; the wire is right, as email.header.decode_header reads it)
+        shown = got.message["From"].addresses[0].display_name
+        assert shown.split() == texts.secretariat_name.split(), shown
     assert mails["en"].message["From"].addresses[0].display_name == meeting.secretariat_name
 
 
