@@ -466,9 +466,10 @@ class Store:
                 self.add_event("sender", "mail.requeued", "outbox", outbox_id, now=now, detail={"why": why})
 
     def mails_to(self, address: str, since: datetime) -> int:
-        """How many automatic mails went (or wait to go) to ``address`` since ``since``."""
+        """How many automatic mails went (or wait to go) to ``address`` since ``since`` (not those held back or
+        set aside: they never left)."""
         return int(self.scalar("SELECT count(*) FROM outbox WHERE to_addr = ? AND created_at >= ?"
-                               " AND status != 'held'", (address.lower(), iso(since))) or 0)
+                               " AND status NOT IN ('held', 'superseded')", (address.lower(), iso(since))) or 0)
 
     def mails_to_organization(self, org_id: int, since: datetime) -> int:
         """How many answers (not reminders or reports) went (or wait to go) to organisation ``org_id`` since
