@@ -25,7 +25,7 @@ from typing import Any
 from intake.apply import Applied
 from intake.config import Config
 from intake.errors import ReplyNotWritten
-from intake.outbox import HELD_BACK, HELD_KINDS, Answering, Outbox, Queued
+from intake.outbox import HELD_BACK, HELD_KINDS, UNINVITED, Answering, Outbox, Queued
 from intake.store import Store
 from intake.trust import SenderTrust
 from parsers.model import Extraction
@@ -223,6 +223,18 @@ def answer_message(store: Store, cfg: Config, message_row_id: int, ex: Extractio
         held = decision.reason.startswith(HELD_BACK)
         store.add_event("daemon", "reply.held" if held else "reply.suppressed", "messages", message_row_id,
                         now=now, message_id=message_row_id, detail={"kind": kind, "reason": decision.reason})
+        if UNINVITED in decision.reason:
+            # the answer waits for a person: the message must be in front of one, saying so (the first message of
+            # a new organisation is flagged when it is recorded; a later one from it would not be)
+            note = f"no {kind.replace('_', ' ')} was sent: {decision.reason}"
+            flag = store.one("SELECT id, detail FROM flags WHERE message_id = ? AND reason = 'unknown_organization'"
+                             " AND status = 'open'", (message_row_id,))
+            if flag is None:
+                store.add_flag("unknown_organization", note, now=now, message_id=message_row_id,
+                               organization_id=applied.organization_id)
+            else:
+                store.db.execute("UPDATE flags SET detail = ? WHERE id = ?",
+                                 ("; ".join(d for d in (flag["detail"], note) if d), flag["id"]))
         if decision.later and not held and kind in HELD_KINDS and applied.changed and not decision.send:
             # it changed the record in reply to a mail of ours: no digest (it would feed a loop), a person decides
             store.add_flag("reply_held", f"no {kind.replace('_', ' ')} was sent: {decision.reason}; this message "

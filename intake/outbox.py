@@ -89,6 +89,7 @@ POLICIES: dict[str, KindPolicy] = {
 #: changes nothing; a clarification's message registered nobody and is flagged for a person anyway.
 HELD_KINDS = frozenset({"acknowledgement", "correction_confirmation", "cancellation_confirmation", "late_notice"})
 HELD_BACK = "held back"  # how the reason of a held answer starts
+UNINVITED = "not on the invitee list"  # in the reason of an answer replies.uninvited = "hold" keeps for a person
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,9 @@ class Outbox:
                           organization_id: int | None, answering: Answering) -> Decision:
         if policy.needs_change and not answering.changed:
             return Decision(False, "the message changed nothing")
+        uninvited = self.uninvited(organization_id)
+        if uninvited:
+            return Decision(False, uninvited, fix="approve and send the answer on the review page")
         trust = answering.trust
         if trust is not None and trust.level not in (KNOWN, AUTHENTICATED) and not (
                 trust.level == OWN_DOMAIN and policy.to_own_domain):
@@ -190,6 +194,18 @@ class Outbox:
             max_per_organization=r.max_per_organization_per_day,
             sent_in_thread=self.store.mails_in_conversation(answering.message_row_id, since),
             max_per_thread=r.max_per_thread_per_day)
+
+    def uninvited(self, organization_id: int | None) -> str | None:
+        """Why an automatic answer waits for a person under ``replies.uninvited = "hold"``: the organisation (or
+        the sender, when none was found) is not on the invitee list. None when there is no invitee list."""
+        if self.cfg.replies.uninvited != "hold":
+            return None
+        org = self.store.organization(organization_id) if organization_id else None
+        if (org and org.get("invited")) or not self.store.scalar("SELECT 1 FROM organizations WHERE invited = 1"):
+            return None
+        who = org["name"] if org else "the sender's organisation"
+        return (f"{who} is {UNINVITED} (replies.uninvited = \"hold\"): recorded and flagged, answered when a "
+                "person approves it")
 
     def _by_person(self, kind: str, to_addr: str | None, *, now: datetime, organization_id: int | None,
                    answering: Answering) -> Decision:
