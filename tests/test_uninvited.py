@@ -5,7 +5,10 @@ Real Maildir in, the real parser, a real SQLite file, a real SMTP server out, th
 - ``replies.uninvited = "hold"`` (the default): an organisation that is not on the invitee list is recorded and
   flagged, and hears nothing until a person approves the acknowledgement on the review page (then it goes);
   ``"acknowledge"`` answers it at once; any other value is a config error naming the key and the fix.
-Screenshot in test-output/: review-uninvited-held.png.
+- A correction that applied cleanly is reported (its confirmation goes, the history shows it), not queued for a
+  person; one that names somebody not on the list is, with what to check.
+
+Screenshots in test-output/: review-clean-correction.png, review-uninvited-held.png.
 """
 from __future__ import annotations
 
@@ -176,3 +179,32 @@ def test_a_wrong_uninvited_policy_names_the_key_and_the_fix(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as err:
         load_config(path)
     assert "replies.uninvited" in str(err.value) and 'uninvited = "acknowledge"' in str(err.value)
+
+
+def test_a_clean_correction_is_reported_not_queued(tmp_path: Path, workdir_config: Config, smtp: SmtpServer,
+                                                  output_dir: Path) -> None:
+    cfg, store = world(tmp_path, workdir_config, smtp)
+    deliver(cfg.mailbox.path, REGISTRATION)
+    run(cfg, store, smtp)
+    deliver(cfg.mailbox.path, CORRECTION)
+    run(cfg, store, smtp)
+    deliver(cfg.mailbox.path, UNKNOWN_NAME)
+    run(cfg, store, smtp)
+    clean = store.scalar("SELECT id FROM messages WHERE message_id = 'corr1@icrc.org'")
+    unknown = store.scalar("SELECT id FROM messages WHERE message_id = 'corr2@icrc.org'")
+    flags = {r["message_id"]: (r["reason"], r["detail"]) for r in store.open_flags()}
+    assert clean not in flags  # applied cleanly: its confirmation went, nothing waits for a person
+    assert "+ added: Ms. Maria Lopez" in smtp.received[1].text
+    reason, detail = flags[unknown]
+    assert reason == "correction" and "not registered" in detail and "Hans Nobody" in detail  # what to check
+
+    with LiveServer(cfg) as server, chromium_page() as page:
+        log_in(page, server)
+        page.goto(server.url + "/")
+        assert f'href="/messages/{unknown}"' in page.content()
+        assert f'href="/messages/{clean}"' not in page.content()  # the clean one is not in the queue
+        page.goto(f"{server.url}/messages/{clean}")
+        assert page.locator("ul.flags").inner_text().strip() == "No flags."
+        assert "correction confirmation" in page.locator(".mail-out").first.inner_text()
+        page.screenshot(path=str(output_dir / "review-clean-correction.png"), full_page=True)
+    store.close()
