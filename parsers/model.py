@@ -33,6 +33,7 @@ FLAG_CODES: dict[str, str] = {
     "action_requested": "a human-written request needs action",
     "bounce": "one of our mails bounced",
     "delivery_failed": "an outgoing mail could not be delivered",
+    "person_uncertain": "the parser is not sure whether a person attends, heads the delegation or withdraws",
 }
 
 
@@ -50,7 +51,8 @@ class Representative:
     organization: str | None = None
     email: str | None = None
     head_of_delegation: bool = False
-    confidence: float = 1.0
+    confidence: float = 1.0  # the probability that this person attends (the role model's), or the rule's
+    source: str = ""  # the finder that vouches for the person: table, kv, line, block, prose, signature, ner...
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,7 @@ class Representative:
             "email": self.email,
             "head_of_delegation": self.head_of_delegation,
             "confidence": round(self.confidence, 3),
+            "source": self.source,
         }
 
 
@@ -103,6 +106,8 @@ class Extraction:
     headers: Headers = field(default_factory=Headers)
     body_text: str = ""  # the sender's own text, quotes removed
     attachments: list[Attachment] = field(default_factory=list)
+    # each person candidate: its role, probabilities, the rules' vote and whether both agree (parsers.roles)
+    people_evidence: list[Any] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The contract of ``intake parse --json`` (the labels' fields plus flags and confidence)."""
@@ -119,4 +124,5 @@ class Extraction:
             "message_id": self.headers.message_id,
             "from": self.headers.from_addr,
             "subject": self.headers.subject,
+            "people_evidence": [e.to_json() for e in self.people_evidence],
         }

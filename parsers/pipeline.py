@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from parsers import candidates as C
 from parsers import people as P
 from parsers import person_details as D
 from parsers import prose as R
@@ -27,7 +28,16 @@ from parsers.nlp_rules import person_keys
 from parsers.organizations import Org, _domain_matches, is_webmail, resolve_organization
 from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
 from parsers.quotes import QuotedBlock, SplitReply, split_reply
-from parsers.review import LOW_CONFIDENCE, either_or, is_late, make_flag, needs_review, resend_hint
+from parsers.review import (
+    LOW_CONFIDENCE,
+    either_or,
+    is_late,
+    make_flag,
+    needs_review,
+    person_flags,
+    resend_hint,
+)
+from parsers.roles import SELF_CUE, Decision, MessageFacts, RoleModel, decide, load_model
 
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|antw|r)\s*:\s*)*(?:fw|fwd|tr|rv|wg|enc|i)\s*:", re.IGNORECASE)
 _POINTS_BELOW = re.compile(r"\bbelow\b|\bforward|\bresend|\bci-dessous\b|\btransf[eè]re|\bfaire suivre\b|"
@@ -135,17 +145,31 @@ def _forwarded_block(parts: MailParts, split: SplitReply, body: str, meeting: Me
     return None
 
 
-def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extraction:
-    """Everything after NER: people, intent, reply policy, review flags."""
+@dataclass
+class PeopleReading:
+    """The people of one message as the rules read them, and every candidate for the role model."""
+
+    ctx: D.Context
+    result: D.PeopleResult
+    people: list[D.Person]  # the rules' representatives
+    withdrawn: list[str]  # the rules' withdrawn names
+    candidates: list[C.Candidate]
+    facts: MessageFacts
+
+
+def read_people(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: Sequence[str] = ()) -> PeopleReading:
+    """The rule finders on the message, then the candidates (the rules' people among them, with their votes)."""
     parts, headers = prep.parts, prep.parts.headers
     ctx = D.Context(sender_name=headers.from_name, sender_addr=headers.from_addr, org=prep.org,
                     org_label=prep.org_label, own_addresses=prep.own_addresses, persons_ner=persons_ner,
                     meeting=prep.meeting)
     attachments = [a.text[:MAX_OWN] for a in parts.attachments if a.text]
     result = D.PeopleResult()
+    forwarded = False
     if not prep.auto:
         result = P.extract_people(prep.body, prep.signature, ctx, attachments=attachments)
         if not result.people and prep.forward_text and prep.forward_block:
+            forwarded = True
             # The names are in the forwarded message; its author is the "sender" of that text, so that
             # "I would like to attend" there registers the author, not the person who forwarded it.
             block = prep.forward_block
@@ -166,6 +190,74 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
             result.people = fwd.people
     people = _settle_people(result, prep, ctx)
     withdrawn = _resolve_withdrawn(result, prep, people, ctx)
+    candidates: list[C.Candidate] = []
+    if not prep.auto:
+        candidates = C.generate(_candidate_texts(prep, attachments, ner_texts), ctx, rule_people=people,
+                                rule_withdrawn=withdrawn, rule_found=result.people, ner_keys=persons_ner)
+    facts = MessageFacts(language=prep.language, self_registration=result.self_registration,
+                         self_withdrawn=result.self_withdrawn, forwarded=forwarded,
+                         sender_domain=_sender_domain(headers.from_addr), n_candidates=len(candidates),
+                         self_cue=bool(SELF_CUE.search(prep.body) or (forwarded and SELF_CUE.search(prep.forward_text or ""))),
+                         people_in_text=any(m.region in {"body", "attachment"} and not m.partial
+                                            and m.source in {"title", "rank", "table_row", "cell_pair", "list_line", "lower_list"}
+                                            for c in candidates for m in c.mentions))
+    return PeopleReading(ctx, result, people, withdrawn, candidates, facts)
+
+
+SHIPPED = "shipped"  # finish(..., role_model=SHIPPED): the model file in parsers/models (None: the rules alone)
+
+
+def _candidate_texts(prep: Prepared, attachments: Sequence[str], ner_texts: Sequence[str]) -> C.Texts:
+    headers = prep.parts.headers
+    regions: list[tuple[str, str]] = [("subject", headers.subject), ("body", prep.body)]
+    regions += [("attachment", a) for a in attachments]
+    if prep.forward_text:
+        regions.append(("forward", prep.forward_text))
+    signature, below = _split_below_signature(prep.signature)
+    regions.append(("signature", signature))
+    if below:
+        regions.append(("body", below))  # a note verbale pasted below the signature
+    for block in prep.split.blocks[:4]:
+        if block is prep.forward_block:
+            regions.append(("quoted", block.header))
+            continue
+        if prep.meeting.is_ours(block.sender) or prep.meeting.is_secretariat_name(block.sender_name):
+            continue  # our own invitation, quoted
+        regions.append(("quoted", (block.header + "\n" + block.text[:MAX_OWN // 4]).strip()))
+    raw = prep.parts.raw_headers
+    regions.append(("header", "\n".join(f"{k}: {raw[k]}" for k in ("to", "cc") if raw.get(k))))
+    fwd = prep.forward_block
+    return C.Texts(regions=regions, sender_name=headers.from_name, sender_addr=headers.from_addr,
+                   forward_sender_name=fwd.sender_name if fwd else None,
+                   forward_sender_addr=fwd.sender if fwd else None, ner_texts=tuple(ner_texts))
+
+
+def _split_below_signature(signature: str) -> tuple[str, str]:
+    """The signature block, and a text pasted below it after a rule line (a note verbale, a letter)."""
+    m = re.search(r"\n\s*[_=\-]{8,}\s*\n", signature)
+    if m is None:
+        return signature, ""
+    below = signature[m.end():]
+    if len([x for x in below.split("\n") if x.strip()]) < 4:
+        return signature, ""
+    return signature[:m.start()], below
+
+
+def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: Sequence[str] = (), *,
+           role_model: RoleModel | str | None = SHIPPED) -> Extraction:
+    """Everything after NER: people, intent, reply policy, review flags.
+
+    ``role_model``: the model that decides each person's role (:mod:`parsers.roles`); ``SHIPPED`` reads the one
+    in ``parsers/models``; ``None`` keeps the rules' reading (what the rules alone would say)."""
+    parts, headers = prep.parts, prep.parts.headers
+    reading = read_people(prep, persons_ner, ner_texts)
+    ctx, result, people, withdrawn = reading.ctx, reading.result, reading.people, reading.withdrawn
+    model = load_model() if role_model == SHIPPED else role_model
+    decision: Decision | None = None
+    if isinstance(model, RoleModel) and reading.candidates:
+        decision = decide(reading.candidates, reading.facts, ctx, model)
+        people = _sanitise_emails(decision.people, prep, ctx)
+        withdrawn = decision.withdrawn
     known_sender = bool(prep.org and headers.from_addr and _domain_matches(_sender_domain(headers.from_addr) or "",
                                                                             prep.org))
     intent, cues = classify_intent(signals=prep.signals, subject=headers.subject, body=prep.body or prep.split.own,
@@ -183,7 +275,8 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
     org_label = prep.org_label if intent != "bounce" and "spam" not in cues else None
     reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
                            organization=p.organization or org_label, email=p.email,
-                           head_of_delegation=p.head_of_delegation, confidence=p.confidence) for p in people]
+                           head_of_delegation=p.head_of_delegation, confidence=p.confidence, source=p.source)
+            for p in people]
     # Unrelated mail from a sender we cannot place (no known organisation) gets no automatic answer: it is
     # mostly advertising, and an answer to a machine is the loop we must never start.
     unplaced_other = intent == "other" and org_label is None
@@ -191,13 +284,27 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extractio
                     and not unplaced_other)
     flags = list(prep.flags)
     flags += _review_flags(prep, intent, cues, people, result, ctx)
+    evidence = decision.evidence if decision is not None else []
+    flags += person_flags(evidence, intent, len(people))
     confidence = _message_confidence(intent, people, flags, cues)
     if confidence < LOW_CONFIDENCE and intent in {"registration", "correction"}:
         flags.append(make_flag("low_confidence", f"{confidence:.2f}"))
     return Extraction(intent=intent, language=prep.language, organization=org_label, representatives=reps,
                       withdrawn=withdrawn, should_reply=should_reply, needs_review=needs_review(flags), flags=flags,
                       confidence=confidence, headers=headers, body_text=prep.split.own,
-                      attachments=list(parts.attachments))
+                      attachments=list(parts.attachments), people_evidence=evidence)
+
+
+def _sanitise_emails(people: list[D.Person], prep: Prepared, ctx: D.Context) -> list[D.Person]:
+    """The address rules for people the model added: never ours, the sender's only for the sender."""
+    for p in people:
+        if p.email and prep.meeting.is_ours(p.email):
+            p.email = None
+        if p.email and p.email == ctx.sender_addr and not _is_sender(p, ctx):
+            p.email = None
+        if not p.email and _is_sender(p, ctx) and ctx.sender_addr:
+            p.email = ctx.sender_addr
+    return people
 
 
 def _clean_title(title: str | None, ctx: D.Context) -> str | None:
@@ -381,6 +488,11 @@ def _ner_persons(doc) -> frozenset[tuple[str, ...]]:  # type: ignore[no-untyped-
     return person_keys(doc)
 
 
+def _ner_texts(doc) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """The PERSON entities as written (lower-case names that no capitalised run finds)."""
+    return tuple(dict.fromkeys(e.text for e in doc.ents if e.label_ in {"PERSON", "PER"}))
+
+
 def _profile(meeting: MeetingProfile | None, deadline: date | None, own_addresses: Sequence[str]) -> MeetingProfile:
     """The profile to parse with; ``deadline=`` / ``own_addresses=`` (the old arguments, kept for one release)
     override or extend it."""
@@ -402,11 +514,13 @@ def parse_message(raw: bytes, *, meeting: MeetingProfile | None = None, deadline
     """
     prep = prepare(raw, meeting=_profile(meeting, deadline, own_addresses))
     persons: frozenset[tuple[str, ...]] = frozenset()
+    texts: tuple[str, ...] = ()
     if prep.ner_text:
         nlp = pipeline(prep.language)
         if has_ner(nlp) or "honorific_person" in nlp.pipe_names:
-            persons = _ner_persons(nlp(prep.ner_text))
-    return finish(prep, persons)
+            doc = nlp(prep.ner_text)
+            persons, texts = _ner_persons(doc), _ner_texts(doc)
+    return finish(prep, persons, texts)
 
 
 def parse_messages(raws: Sequence[bytes], *, meeting: MeetingProfile | None = None, deadline: date | None = None,
@@ -419,9 +533,10 @@ def parse_messages(raws: Sequence[bytes], *, meeting: MeetingProfile | None = No
         if prep.ner_text:
             by_lang[prep.language].append(k)
     persons: dict[int, frozenset[tuple[str, ...]]] = {}
+    ents: dict[int, tuple[str, ...]] = {}
     for lang, idxs in by_lang.items():
         nlp = pipeline(lang)
         texts = [prepared[k].ner_text or "" for k in idxs]
         for k, doc in zip(idxs, nlp.pipe(texts, batch_size=32)):
-            persons[k] = _ner_persons(doc)
-    return [finish(prep, persons.get(k, frozenset())) for k, prep in enumerate(prepared)]
+            persons[k], ents[k] = _ner_persons(doc), _ner_texts(doc)
+    return [finish(prep, persons.get(k, frozenset()), ents.get(k, ())) for k, prep in enumerate(prepared)]

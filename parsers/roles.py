@@ -1,0 +1,371 @@
+"""The role of each person candidate, decided by a small trained model (and what the rules said).
+
+Each :class:`parsers.candidates.Candidate` becomes a bag of named features: the words around each of its
+mentions (per language), where and how it was found (region, finder), its position, the cue phrases of its
+sentence (withdraw, register, contact, head of delegation, replaced by...), the shape of the name, whether it
+is the sender, and the votes of the rule finders. A multinomial logistic regression (weights in a JSON file,
+:data:`MODEL_PATH`, trained by ``intake train``: see :mod:`intake.training`) gives each candidate a probability
+for every role in :data:`ROLES`; a second one gives the probability that an attending person heads the
+delegation. Nothing is pickled: a model file is feature names and numbers, read with ``json``.
+
+:func:`decide` turns the probabilities into representatives and withdrawn names, and keeps for each candidate
+its probabilities, the rules' vote and whether both agree (:class:`RoleEvidence`), from which the review rules
+flag the persons to check.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from parsers import person_details as D
+from parsers import prose as R
+from parsers.candidates import _LIST_ITEM, PLACE_OR_OFFICE, Candidate, Mention, finished_person
+from parsers.names import looks_like_name
+from parsers.organizations import JOB_WORDS, ORG_WORDS, fold
+
+ROLES = ("attend", "head", "withdrawn", "signer", "mentioned", "not_person")
+ATTENDING = ("attend", "head")
+# The role model's classes: heading the delegation is decided apart, among the attending (a second model).
+MODEL_ROLES = ("attend", "withdrawn", "signer", "mentioned", "not_person")
+MODEL_PATH = Path(__file__).resolve().parent / "models" / "people_roles.json"
+FORMAT = "intake-people-roles/1"
+# Feature groups; a model file lists the groups it was trained with (the "model alone" variant leaves out
+# the rules' votes).
+GROUPS = ("rules", "context", "cues", "layout", "shape", "sender")
+
+
+@dataclass(frozen=True)
+class MessageFacts:
+    """What the role features need to know about the message beyond the candidate."""
+
+    language: str = "en"
+    self_registration: bool = False  # the rules saw "register me", "I will attend", "the undersigned"...
+    self_withdrawn: bool = False
+    forwarded: bool = False  # the names were read in a forwarded message
+    people_in_text: bool = False  # the sender's own text (or an attachment) names someone in a list or by title
+    self_cue: bool = False  # the writer counts themself in ("ainsi que moi-même", "and I", "y yo", "(undersigned)")
+    sender_domain: str | None = None
+    n_candidates: int = 0
+
+
+# --------------------------------------------------------------------------------------------- features
+
+_STRONG_SOURCES = frozenset({"title", "rank", "cell", "cell_pair", "list_line", "lower_list", "name_job", "table_row"})
+# The writer counts themself in, in words the rule finders may not read as a registration.
+SELF_CUE = re.compile(
+    r"\b(?:myself|and I\b|and me\b|as well as me|I will (?:also )?(?:attend|join|travel|be there)|"
+    r"moi-même|ainsi que moi|et moi\b|je (?:serai|participerai|ferai partie)|"
+    r"yo mism[oa]|y yo\b|y mi persona|la suscrita|el suscrito|asistiré|participaré|viajaré)", re.IGNORECASE)
+
+_WORD = re.compile(r"[a-zà-ÿ]+(?:['’][a-zà-ÿ]+)?")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def _cues(m: Mention) -> set[str]:
+    """Cue phrases of the mention's sentence, before and after it (language-independent names)."""
+    s, before, after = m.sentence, m.before, m.after
+    out: set[str] = set()
+    checks = (
+        ("withdraw", D._WITHDRAW), ("register", D._REGISTER), ("register_verb", D._REGISTER_VERB),
+        ("contact", D._CONTACT), ("hod", D._HOD), ("hod_designation", D._HOD_DESIGNATION),
+        ("status", D._STATUS_QUERY), ("self", D._SELF), ("self_withdraw", D.SELF_WITHDRAW),
+        ("not_attendee", R._NOT_ATTENDEE), ("past_registration", R._PAST_REGISTRATION),
+        ("already", R._ALREADY_REGISTERED), ("request_register", D._REQUEST_TO_REGISTER),
+    )
+    for name, rx in checks:
+        if rx.search(s):
+            out.add(name)
+            if rx.search(before[-80:]):
+                out.add(name + "<")
+            if rx.search(after[:80]):
+                out.add(name + ">")
+    for name, rx in (("replaced_by", D._REPLACED_BY), ("instead_of", R._INSTEAD_OF), ("replace_with", D._REPLACE_WITH)):
+        hit = rx.search(s)
+        if hit:
+            pos = s.find(m.surface)
+            out.add(name + ("<" if 0 <= pos and hit.end() <= pos else ">"))
+    if R._PRIOR_REGISTRATION.search(before[-60:]):
+        out.add("prior_registration<")
+    if R._NOT_OURS_BEFORE.search(before[-60:]):
+        out.add("not_ours<")
+    if D._GREETING.match(m.line):
+        out.add("greeting_line")
+    if D._CLOSING.match(m.line.strip()):
+        out.add("closing_line")
+    if s.rstrip().endswith("?"):
+        out.add("question")
+    if D.EMAIL_RE.search(m.line):
+        out.add("email_in_line")
+    if D._HOD.search(m.line):
+        out.add("hod_in_line")
+    rest_of_line = m.line[m.line.find(m.surface) + len(m.surface):] if m.surface in m.line else after[:80]
+    if re.search(r"\(\s*(?:myself|me|moi(?:-même)?|yo(?: mism[oa])?|(?:the )?undersigned|self|soussignée?|"
+                 r"suscrit[oa])\s*\)", rest_of_line, re.IGNORECASE):
+        out.add("self_marker>")
+    if re.match(r"\s*\(", after):
+        out.add("paren>")
+    if re.match(r"\s*,", after):
+        out.add("comma>")
+    if re.search(r"[:]\s*$", before):
+        out.add("colon<")
+    if not before.strip():
+        out.add("starts_sentence")
+    return out
+
+
+def features(c: Candidate, facts: MessageFacts, ctx: D.Context) -> dict[str, list[str]]:
+    """The candidate's features, by group (see :data:`GROUPS`)."""
+    lang = facts.language
+    g: dict[str, list[str]] = {k: [] for k in GROUPS}
+    v = c.vote
+    role = v.role if v.role in {"attend", "withdrawn"} else "none"
+    g["rules"].append(f"rule={role}")
+    if role == "attend":
+        g["rules"].append(f"rule_conf={'high' if v.confidence >= 0.9 else 'mid' if v.confidence >= 0.75 else 'low'}")
+        if c.is_sender:
+            g["rules"].append("rule=attend:sender")
+        if v.hod:
+            g["rules"].append("rule_hod")
+    person = finished_person(c) if (c.person is not None or c.table_person is not None) else None
+    full = [m for m in c.mentions if not m.partial]
+    regions = {m.region for m in full}
+    sources = {m.source for m in full}
+    g["layout"] += [f"region={r}" for r in regions] + [f"src={s}" for s in sources]
+    g["layout"] += [f"region+src={m.region}:{m.source}" for m in full[:6]]
+    if regions and regions <= {"signature", "header", "quoted"}:
+        g["layout"].append("only_outside_text")
+    if regions == {"header"}:
+        g["layout"].append("only_header")
+    if regions and regions <= {"quoted"}:
+        g["layout"].append("only_quoted")
+    if regions and regions <= {"forward", "quoted", "signature", "header"} and facts.people_in_text:
+        g["layout"].append("outside_text_with_people_in_text")
+    if "body" in regions or "attachment" in regions or "forward" in regions:
+        g["layout"].append("in_text")
+    n = len(full)
+    g["layout"].append(f"mentions={min(n, 4)}")
+    if any(m.partial for m in c.mentions):
+        g["layout"].append("partial_mention")
+    first = min(full, key=lambda m: m.start) if full else None
+    if first is not None:
+        g["layout"].append(f"pos={first.region}:{min(4, int(first.rel_pos * 5))}")
+    if c.ner:
+        g["layout"].append("ner")
+    if person is not None:
+        g["layout"] += [f"has_{k}" for k in ("function", "email", "organization", "honorific")
+                        if getattr(person, k)]
+    if c.rank:
+        g["layout"].append("rank")
+    if c.table_person is not None:
+        g["layout"].append("table_row")
+        if c.table_person.head_of_delegation:
+            g["cues"].append("table_hod")
+    if facts.forwarded:
+        g["layout"].append("forwarded_names")
+    # what the rules missed although the layout vouches for it (a line of a list, a table cell, a title)
+    strong = {m.source for m in full if m.region in {"body", "attachment", "forward"}} & _STRONG_SOURCES
+    if any(_LIST_ITEM.match(m.line) for m in full if m.region in {"body", "attachment", "forward"}):
+        g["layout"].append("list_item")
+        strong.add("list_item")
+    for src in strong:
+        g["rules"].append(f"rule={role}&{src}")
+    # context words around each mention in the text (not header names), per language
+    for m in [x for x in c.mentions if x.region != "header"][:6]:
+        bw = _words(m.before)[-4:]
+        aw = _words(m.after)[:4]
+        region = "t" if m.region in {"body", "attachment", "forward"} else m.region[:3]
+        for w in bw:
+            g["context"].append(f"{lang}:{region}:b:{w}")
+        for w in aw:
+            g["context"].append(f"{lang}:{region}:a:{w}")
+        if bw:
+            g["context"].append(f"{lang}:p1:{bw[-1]}")
+        if aw:
+            g["context"].append(f"{lang}:n1:{aw[0]}")
+        if m.partial:
+            for w in bw[-2:] + aw[:2]:
+                g["context"].append(f"{lang}:partial:{w}")
+        for cue in _cues(m):
+            g["cues"].append(f"{region}:{cue}")
+            if m.partial:
+                g["cues"].append(f"partial:{cue}")
+    # the shape of the name
+    words = c.name.split()
+    g["shape"].append(f"tokens={min(len(words), 5)}")
+    if not looks_like_name(c.name, min_tokens=2, max_tokens=7):
+        g["shape"].append("not_name_shape")
+    if ORG_WORDS.search(c.name):
+        g["shape"].append("org_word")
+    if JOB_WORDS.search(c.name):
+        g["shape"].append("job_word")
+    if PLACE_OR_OFFICE.search(c.name):
+        g["shape"].append("place_word")
+    if any(D.not_name_word(w, ctx) for w in words):
+        g["shape"].append("not_name_word")
+    if any(w in ctx.meeting.name_words for w in words):
+        g["shape"].append("meeting_word")
+    if any(re.fullmatch(r"[A-Z]\.(?:-[A-Z]\.)?", w) for w in words):
+        g["shape"].append("initial")
+    if ctx.org_label and set(fold(ctx.org_label).split()) & {fold(w) for w in words}:
+        g["shape"].append("org_name_word")
+    # the sender
+    if c.is_sender:
+        g["sender"].append("is_sender")
+        if facts.self_registration:
+            g["sender"].append("sender_self_registration")
+        if facts.self_withdrawn:
+            g["sender"].append("sender_self_withdrawn")
+        if facts.self_cue:
+            g["sender"].append("sender_self_cue")
+    elif facts.self_registration:
+        g["sender"].append("other_self_registration")
+    if person is not None and person.email and facts.sender_domain and person.email.endswith("@" + facts.sender_domain):
+        g["sender"].append("email_sender_domain")
+    g["sender"].append(f"candidates={min(facts.n_candidates, 8)}")
+    return g
+
+
+def flat(groups: dict[str, list[str]], use: Iterable[str]) -> list[str]:
+    out = ["bias"]
+    for k in use:
+        out += groups.get(k, [])
+    return list(dict.fromkeys(out))
+
+
+# --------------------------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """A multinomial logistic regression over named binary features: ``classes`` and one weight row each."""
+
+    classes: tuple[str, ...]
+    weights: dict[str, tuple[float, ...]]  # feature -> one weight per class
+    bias: tuple[float, ...]
+
+    def proba(self, feats: Iterable[str]) -> dict[str, float]:
+        scores = list(self.bias)
+        for f in feats:
+            w = self.weights.get(f)
+            if w is not None:
+                for k, x in enumerate(w):
+                    scores[k] += x
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        return {c: e / total for c, e in zip(self.classes, exps)}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"classes": list(self.classes), "bias": [round(b, 5) for b in self.bias],
+                "weights": {f: [round(x, 5) for x in w] for f, w in sorted(self.weights.items())}}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LinearModel:
+        return cls(tuple(data["classes"]), {f: tuple(w) for f, w in data["weights"].items()}, tuple(data["bias"]))
+
+
+@dataclass(frozen=True)
+class RoleModel:
+    """The role model (all roles) and the head-of-delegation model (among attending people)."""
+
+    roles: LinearModel
+    head: LinearModel | None
+    groups: tuple[str, ...] = GROUPS
+    record: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)  # what it was trained on
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "groups": list(self.groups), "record": self.record,
+                "roles": self.roles.to_json(), "head": self.head.to_json() if self.head else None}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RoleModel:
+        if data.get("format") != FORMAT:
+            raise ValueError(f"not a people-roles model file (format {data.get('format')!r}, want {FORMAT!r})")
+        return cls(LinearModel.from_json(data["roles"]), LinearModel.from_json(data["head"]) if data.get("head") else None,
+                   tuple(data["groups"]), data.get("record", {}))
+
+
+@cache
+def load_model(path: Path = MODEL_PATH) -> RoleModel | None:
+    """The shipped model (read once), or None when the file is missing (the rules then decide alone)."""
+    if not path.exists():
+        return None
+    return RoleModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+# --------------------------------------------------------------------------------------------- the decision
+
+
+# A probability of attending between these bounds is a thin margin: the person is named in the review flag.
+UNSURE_LOW, UNSURE_HIGH = 0.25, 0.75
+
+
+@dataclass
+class RoleEvidence:
+    """What the parser decided about one candidate, and why."""
+
+    name: str
+    role: str
+    probabilities: dict[str, float]
+    p_attending: float
+    p_head: float
+    rule_role: str
+    source: str
+    agree: bool  # the rules and the model say the same (attending or not; withdrawn or not)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "role": self.role, "p_attending": round(self.p_attending, 3),
+                "p_head": round(self.p_head, 3), "p_withdrawn": round(self.probabilities.get("withdrawn", 0.0), 3),
+                "rules": self.rule_role, "source": self.source, "agree": self.agree}
+
+
+@dataclass
+class Decision:
+    people: list[D.Person]
+    withdrawn: list[str]
+    evidence: list[RoleEvidence]
+
+
+def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, model: RoleModel) -> Decision:
+    """Representatives (in the order of the text) and withdrawn names, from the model's probabilities."""
+    scored: list[tuple[Candidate, RoleEvidence]] = []
+    for c in cands:
+        groups = features(c, facts, ctx)
+        probs = model.roles.proba(flat(groups, model.groups))
+        p_att = sum(probs.get(r, 0.0) for r in ATTENDING)
+        p_head = 0.0
+        if model.head is not None:
+            p_head = model.head.proba(flat(groups, model.groups)).get("head", 0.0)
+        elif "head" in probs and p_att > 0:
+            p_head = probs["head"] / p_att
+        role = max(probs, key=lambda r: probs[r])
+        if len(c.name.split()) < 2:
+            p_att = min(p_att, 0.05)  # a representative always has a given and a family name
+        if p_att >= 0.5:
+            role = "head" if p_head >= 0.5 else "attend"
+        elif role in ATTENDING:
+            role = max((r for r in probs if r not in ATTENDING), key=lambda r: probs[r])
+        rule_att = c.vote.role == "attend"
+        agree = (rule_att == (role in ATTENDING)) and ((c.vote.role == "withdrawn") == (role == "withdrawn"))
+        scored.append((c, RoleEvidence(c.name, role, probs, p_att, p_head, c.vote.role, c.source, agree)))
+    people: list[D.Person] = []
+    withdrawn: list[str] = []
+    for c, ev in sorted(scored, key=lambda x: x[0].order):
+        if ev.role in ATTENDING:
+            p = finished_person(c)
+            p.head_of_delegation = ev.role == "head"
+            p.confidence = ev.p_attending
+            p.source = ev.source
+            people.append(p)
+        elif ev.role == "withdrawn":
+            withdrawn.append(c.name)
+    return Decision(people, withdrawn, [ev for _, ev in scored])
