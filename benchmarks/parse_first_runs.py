@@ -5,12 +5,19 @@ scorer, batch by batch and pooled (with today's labels, so label corrections doc
     python benchmarks/parse_first_runs.py            # all batches
     python benchmarks/parse_first_runs.py --since 379  # batches starting at 379 or later, pooled apart
 
+These are the only figures that are not training figures for the rules. Each line gives the scorer's SCORE
+(with ``silent=``: wrong and not sent to review), withdrawn precision/recall/F1, the share of messages handled
+automatically and right (not sent to review; intent, people and withdrawn right) and the share sent to review
+(with the share the labels ask to review); the pooled lines are followed by a per-class table. Each batch is
+parsed with its meeting's deadline and addresses (``tests/labelled/meetings.toml``, see intake/labelled.py).
+
 Needs git and the shared scorer (INTAKE_SHARED_DIR, default ../shared). Takes about 10 s per batch.
 """
 from __future__ import annotations
 
 import argparse
-import os
+import dataclasses
+import json
 import re
 import shutil
 import subprocess
@@ -18,24 +25,48 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from figures import Scored, class_table, figures
+
+from intake.labelled import meeting_of, read_meetings
+
 REPO = Path(__file__).resolve().parents[1]
 LABELLED = REPO / "tests" / "labelled"
-SHARED = Path(os.environ.get("INTAKE_SHARED_DIR", REPO.parent / "shared"))
 # The batch commits say so in their subject: "tests/labelled: ... batch (379-393), ... committed before running ..."
 # (the second batch, 126-140, was worded differently: "of shapes the parser was not written for").
 _BATCH = re.compile(r"^(?P<commit>[0-9a-f]+) tests/labelled: .*?batch \((?P<a>\d+)-(?P<b>\d+)[,)].*"
                     r"(?:committed before running the parser|shapes the parser was not written for)")
 
+# Runs in a fresh interpreter on the old parsers/: argv = parsers folder, output, then a JSON list of
+# [meeting profile fields, [files]] (one entry per meeting). A parser that has a meeting profile gets it (the
+# fields it knows); an older one gets the deadline and our addresses, as it was called then.
 _RUN = """
-import json, sys
+import dataclasses, json, sys
 from datetime import date
 sys.path.insert(0, sys.argv[1])
 from parsers import parse_messages
-files = sys.argv[3:]
-res = parse_messages([open(f, "rb").read() for f in files], deadline=date(2017, 8, 18), own_addresses=("ccm@unog.ch",))
+try:
+    from parsers.meeting import MeetingProfile
+except ImportError:
+    MeetingProfile = None
 with open(sys.argv[2], "w", encoding="utf-8") as out:
-    for f, r in zip(files, res):
-        out.write(json.dumps({"file": f, **r.to_json()}, ensure_ascii=False) + "\\n")
+    for fields, files in json.loads(sys.argv[3]):
+        raws = [open(f, "rb").read() for f in files]
+        deadline = date.fromisoformat(fields["deadline"]) if fields.get("deadline") else None
+        if MeetingProfile is None:
+            res = parse_messages(raws, deadline=deadline, own_addresses=tuple(fields["secretariat_addresses"]))
+        else:
+            known = {f.name for f in dataclasses.fields(MeetingProfile)}
+            kw = {k: (tuple(tuple(x) if isinstance(x, list) else x for x in v) if isinstance(v, list) else v)
+                  for k, v in fields.items() if k in known}
+            for k in ("deadline", "start", "end"):
+                if kw.get(k):
+                    kw[k] = date.fromisoformat(kw[k])
+            res = parse_messages(raws, meeting=MeetingProfile(**kw))
+        for f, r in zip(files, res):
+            out.write(json.dumps({"file": f, **r.to_json()}, ensure_ascii=False) + "\\n")
 """
 
 
@@ -45,7 +76,7 @@ def batches() -> list[tuple[str, int, int]]:
     return sorted(found, key=lambda b: b[1])
 
 
-def first_run(commit: str, a: int, b: int, work: Path) -> Path:
+def first_run(commit: str, a: int, b: int, work: Path) -> list[Scored]:
     """Copy the batch (eml + today's labels) into its own folder and parse it with parsers/ of ``commit``."""
     src = work / f"src-{commit}"
     src.mkdir()
@@ -53,34 +84,28 @@ def first_run(commit: str, a: int, b: int, work: Path) -> Path:
     subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
     folder = work / f"batch-{a}"
     folder.mkdir()
-    files = []
+    meetings = read_meetings(LABELLED)
+    by_meeting: dict[str, list[str]] = {}
     for n in range(a, b + 1):
         eml = LABELLED / f"{n:03d}.eml"
         if eml.exists():
             shutil.copy(eml, folder)
             shutil.copy(eml.with_suffix(".json"), folder)
-            files.append(str(folder / eml.name))
-    subprocess.run([sys.executable, "-c", _RUN, str(src), str(folder / "p.jsonl"), *files], check=True,
+            profile = dataclasses.asdict(meeting_of(n, meetings).profile)
+            by_meeting.setdefault(json.dumps(profile, default=str), []).append(str(folder / eml.name))
+    plan = json.dumps([[json.loads(fields), files] for fields, files in by_meeting.items()])
+    subprocess.run([sys.executable, "-c", _RUN, str(src), str(folder / "p.jsonl"), plan], check=True,
                    stderr=subprocess.DEVNULL)
-    return folder
+    preds = {Path(obj["file"]).stem: obj for obj in map(json.loads, (folder / "p.jsonl").read_text().splitlines())}
+    return [Scored(f"labelled/{stem}", folder / f"{stem}.eml", folder / f"{stem}.json",
+                   json.loads((folder / f"{stem}.json").read_text(encoding="utf-8")), pred)
+            for stem, pred in sorted(preds.items())]
 
 
-def score(folder: Path) -> str:
-    out = subprocess.run([sys.executable, str(SHARED / "tools" / "score_corpus.py"), str(folder), str(folder / "p.jsonl")],
-                         capture_output=True, text=True, check=True).stdout
-    withdrawn = next((x for x in out.splitlines() if x.startswith("withdrawn")), "").split()[-5:]
-    return next(x for x in out.splitlines() if x.startswith("SCORE ")) + "  withdrawn P/R/F1 " + " ".join(withdrawn)
-
-
-def pool(folders: list[Path], into: Path) -> Path:
-    into.mkdir()
-    with open(into / "p.jsonl", "w", encoding="utf-8") as out:
-        for folder in folders:
-            for f in folder.glob("*.eml"):
-                shutil.copy(f, into)
-                shutil.copy(f.with_suffix(".json"), into)
-            out.write((folder / "p.jsonl").read_text(encoding="utf-8"))
-    return into
+def line(items: list[Scored]) -> str:
+    f = figures(items)
+    return (f"{f.get('SCORE')}  withdrawn P/R/F1 {f.get('withdrawn: precision / recall / F1')}  "
+            f"automatic&right={f.automatic_right:.3f} review={f.review:.3f} (labels ask {f.review_labelled:.3f})")
 
 
 def main(argv: list[str]) -> int:
@@ -89,15 +114,20 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        done = []
+        done: list[tuple[int, list[Scored]]] = []
         for commit, a, b in batches():
-            folder = first_run(commit, a, b, work)
-            done.append((a, folder))
-            print(f"{a}-{b} ({commit})  {score(folder)}", flush=True)
-        print(f"all {len(done)} batches pooled  {score(pool([f for _, f in done], work / 'all'))}")
+            items = first_run(commit, a, b, work)
+            done.append((a, items))
+            print(f"{a}-{b} ({commit})  {line(items)}", flush=True)
+        pooled = [s for _, items in done for s in items]
+        print(f"all {len(done)} batches pooled  {line(pooled)}")
+        columns = [("first runs, all batches", pooled)]
         if args.since is not None:
-            recent = [f for a, f in done if a >= args.since]
-            print(f"batches from {args.since} pooled  {score(pool(recent, work / 'recent'))}")
+            recent = [s for a, items in done if a >= args.since for s in items]
+            print(f"batches from {args.since} pooled  {line(recent)}")
+            columns.append((f"first runs from {args.since}", recent))
+        print()
+        print(class_table(columns))
     return 0
 
 

@@ -331,15 +331,16 @@ def notices(at: object, dry_run: bool, config_path: Path | None) -> None:
 def serve(host: str | None, port: int | None, config_path: Path | None) -> None:
     """Serve the review page where the secretariat handles flagged replies in a browser.
 
-    Log in with a user made by `intake user add`. Set the variable named by review.secret_env (default
-    INTAKE_WEB_SECRET) to a long random text so logins survive a restart. Runs beside `intake run` on the
-    same database.
+    Log in with a user made by `intake user add`. Cookies are signed with a secret made at the first start and
+    kept beside the database (0600); the variable named by review.secret_env (default INTAKE_WEB_SECRET)
+    overrides it and must hold at least 32 random bytes. Runs beside `intake run` on the same database.
 
-    Example: INTAKE_WEB_SECRET=... intake serve --config config.toml
+    Example: intake serve --config config.toml
     """
     import uvicorn
 
     from intake.web import create_app
+    from intake.web.app import server_options
     from intake.web.auth import user_count
     from intake.wiring import open_store
 
@@ -360,10 +361,8 @@ def serve(host: str | None, port: int | None, config_path: Path | None) -> None:
                    "network unencrypted. Serve on 127.0.0.1 behind a TLS reverse proxy and set "
                    "review.secure_cookie = true.", err=True)
     click.echo(f"Review page on http://{bind_host}:{bind_port}/ (Ctrl-C stops it)", err=True)
-    # proxy_headers: behind a reverse proxy on this machine the client address (login rate limit) is the
-    # real one from X-Forwarded-For; uvicorn trusts it only from 127.0.0.1
-    uvicorn.run(app, host=bind_host, port=bind_port, proxy_headers=True, forwarded_allow_ips="127.0.0.1",
-                log_level="info", server_header=False)
+    # X-Forwarded-For only from review.trusted_proxies (see server_options)
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="info", **server_options(cfg))
 
 
 @main.group()
@@ -502,33 +501,23 @@ def report(day: object, mode: str, force: bool, save_dir: Path | None, config_pa
 
 def _deliver_now(store: Store, cfg: Config, outbox_ids: tuple[int, ...]) -> str:
     """Deliver just these queued mails (not the whole outbox: the daemon owns the rest); '' when all went."""
-    from intake.errors import PermanentFailure, TransportError
     from intake.store import utcnow
     from intake.wiring import open_transport
     from replies.acknowledgement import sender_identity
-    from replies.sender import backoff
+    from replies.sender import send_rows
 
-    errors = []
     transport = open_transport(cfg)
     try:
-        for out_id in outbox_ids:
-            row = store.one("SELECT * FROM outbox WHERE id = ? AND status = 'queued'", (out_id,))
-            if row is None:
-                continue  # the daemon's sender took it meanwhile
-            try:
-                transport.send(row["raw"], mail_from=sender_identity(cfg)[1], rcpt_to=[row["to_addr"]],
-                               message_id=row["mail_message_id"])
-            except TransportError as exc:
-                permanent = isinstance(exc, PermanentFailure)
-                store.mark_attempt_failed(out_id, error=str(exc), now=utcnow(),
-                                          retry_at=None if permanent else utcnow() + backoff(row["attempts"] + 1))
-                errors.append(f"{row['to_addr']}: {exc}")
-            else:
-                store.mark_sent(out_id, now=utcnow())
+        send_rows(store, transport, outbox_ids, now=utcnow, mail_from=sender_identity(cfg)[1],
+                  max_attempts=cfg.transport.max_attempts)
     finally:
         transport.close()
-    return "; ".join(errors)
-
+    if not outbox_ids:
+        return ""
+    placeholders = ", ".join("?" for _ in outbox_ids)
+    return "; ".join(f"{r['to_addr']}: {r['last_error'] or 'not tried yet'}" for r in store.query(
+        f"SELECT to_addr, last_error FROM outbox WHERE id IN ({placeholders}) AND status IN ('queued', 'failed')"
+        " ORDER BY id", outbox_ids))
 
 
 if __name__ == "__main__":  # pragma: no cover

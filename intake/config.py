@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import ipaddress
 import logging
 import os
 import sys
@@ -152,6 +153,10 @@ class MeetingConfig:
                               'write the full address, e.g. "https://www.unog.ch/ccm"')
 
 
+#: The smallest ``mailbox.max_message_bytes`` accepted: a plain registration with a signature is a few KB.
+MIN_MESSAGE_BYTES = 64 * 1024
+
+
 @dataclass(frozen=True)
 class MailboxConfig:
     kind: Literal["maildir", "imap"] = "maildir"
@@ -179,6 +184,7 @@ class MailboxConfig:
     # both
     poll_seconds: float = 60.0
     first_run_window_days: int = 3
+    max_message_bytes: int = 50 * 1024 * 1024  # larger messages are not read: quarantined and flagged
 
     def validate(self) -> None:
         if self.kind == "imap":
@@ -209,6 +215,11 @@ class MailboxConfig:
         if self.first_run_window_days < 0:
             raise ConfigError("mailbox.first_run_window_days", "must be 0 or more",
                               "write e.g. first_run_window_days = 3")
+        if not MIN_MESSAGE_BYTES <= self.max_message_bytes:
+            raise ConfigError("mailbox.max_message_bytes",
+                              f"{self.max_message_bytes} is below {MIN_MESSAGE_BYTES} (64 KiB), too small for mail",
+                              "write the largest message to read, in bytes, e.g. max_message_bytes = 52428800 "
+                              "(50 MiB; relays commonly refuse more than 25-50 MB)")
 
 
 @dataclass(frozen=True)
@@ -292,7 +303,9 @@ class ReviewConfig:
     secure_cookie: bool = False  # true when a TLS reverse proxy serves the page (cookie sent over HTTPS only)
     login_max_attempts: int = 5  # failed logins per user name and per client address ...
     login_window_seconds: int = 900  # ... within this many seconds, before further attempts are refused
-    page_size: int = 50  # rows per page on the queue and the participants list
+    page_size: int = 50  # rows per page on the queue, organisations, participants and search lists
+    # addresses (or networks) of reverse proxies whose X-Forwarded-For is believed; none: the peer address counts
+    trusted_proxies: tuple[str, ...] = ()
 
     def validate(self) -> None:
         if not self.host:
@@ -312,6 +325,13 @@ class ReviewConfig:
         if not 1 <= self.page_size <= 1000:
             raise ConfigError("review.page_size", f"{self.page_size} is not between 1 and 1000",
                               "write e.g. page_size = 50")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError("review.trusted_proxies", f"{proxy!r} is not an IP address or network",
+                                  'list the reverse proxy\'s address, e.g. trusted_proxies = ["127.0.0.1"], or '
+                                  "leave the list empty when no proxy sits in front") from None
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ class Daemon:
         resume = getattr(mailbox, "resume", None)
         if resume is not None:
             st = store.mailbox_state(mailbox.name) or {}
-            resume(st.get("uidvalidity"), st.get("last_uid"))
+            resume(st.get("uidvalidity"), st.get("last_uid"), rescanning=bool(st.get("rescanning")))
         if hasattr(mailbox, "on_unreadable"):
             mailbox.on_unreadable = self.quarantine_unreadable
 
@@ -154,6 +154,7 @@ class Daemon:
         if self.store.mailbox_state(name).get("first_check_at") is None:  # type: ignore[union-attr]
             self.store.update_mailbox_state(name, first_check_at=self.now())
         try:
+            self._finish_marks()
             for i, incoming in enumerate(self._with_progress(
                     self.mailbox.fetch_new(lambda pos: self.store.is_done(name, pos))), 1):
                 outcome = self._rescan_duplicate(incoming) or process_message(
@@ -180,10 +181,19 @@ class Daemon:
         _add_sent(summary.sent, self.send_queued())
         return summary
 
+    def _finish_marks(self) -> None:
+        """Mark done on the mailbox what the store finished but a crash kept from being marked (a kill -9
+        between the record's commit and ``mark_done``): without this, such a message would stay in a Maildir's
+        ``new/`` for ever. Idempotent, and one indexed query when there is nothing to do."""
+        for row in self.store.not_done_on_server(self.mailbox.name):
+            self.mailbox.mark_done(row["position"])
+            self.store.mark_done_on_server(row["id"])
+
     def _save_checkpoint(self) -> None:
-        """Keep the mailbox's resumable position (IMAP UIDVALIDITY + high-water UID) in ``mailbox_state``."""
+        """Keep the mailbox's resumable position (IMAP UIDVALIDITY + high-water UID, and whether a re-scan after
+        a UIDVALIDITY change is under way) in ``mailbox_state``."""
         values: dict[str, Any] = {}
-        for attr in ("uidvalidity", "last_uid", "waiting"):
+        for attr in ("uidvalidity", "last_uid", "waiting", "rescanning"):
             value = getattr(self.mailbox, attr, None)
             if value is not None:
                 values["waiting_on_server" if attr == "waiting" else attr] = value
@@ -193,8 +203,12 @@ class Daemon:
     def _rescan_duplicate(self, incoming: IncomingMessage) -> Outcome | None:
         """After a UIDVALIDITY change every message comes again under a new position: recognise by Message-ID.
 
-        ``keep_raw`` already recognises identical bytes; this also covers a server that rewrote headers while
-        rebuilding the folder, so nothing stored before is answered twice.
+        ``keep_raw`` recognises a copy by Message-ID with the same bytes, or the same sender and Date (headers
+        added or rewritten by the server). While the folder is read again (``rescanning``, kept in
+        ``mailbox_state`` so a restart in the middle of the re-scan goes on with it), the Message-ID alone is
+        enough: a message stored before the change is kept as a ``duplicate`` with no effect, whatever the
+        server did to its headers. Nothing stored before is answered twice, across any number of restarts
+        (``tests/test_imap_rescan.py``). A message that first arrives during a re-scan is processed normally.
         """
         if not getattr(self.mailbox, "rescanning", False):
             return None
@@ -226,18 +240,21 @@ class Daemon:
         return Outcome(kept.id, "duplicate", facts.message_id)
 
     def quarantine_unreadable(self, position: str, problem: str) -> None:
-        """A message the server cannot deliver: recorded at its position, quarantined and flagged for a person.
+        """A message that is not read: recorded at its position, quarantined and flagged for a person.
 
-        There are no raw bytes to keep; the flag says where the message is so a person can repair or forward it
-        (a copy gets a new position and is then read normally).
+        IMAP: the server cannot deliver it. Maildir: the entry is not a regular file (a symbolic link, a FIFO, a
+        device), is larger than ``mailbox.max_message_bytes``, or cannot be opened. There are no raw bytes to
+        keep; the flag says where the message is so a person can repair or forward it (a copy gets a new
+        position and is then read normally).
         """
         name, now = self.mailbox.name, self.now()
         with self.store.transaction():
             if self.store.scalar("SELECT 1 FROM messages WHERE mailbox = ? AND position = ?", (name, position)):
                 return
+            # done_on_server = 1: nothing is ever done to it on the mailbox (it stays where it is for a person)
             cur = self.store.db.execute(
                 "INSERT INTO messages (mailbox, position, sha256, raw, size, stored_at, status, error, processed_at,"
-                " answer_allowed) VALUES (?,?,?,?,?,?,?,?,?,0)",
+                " answer_allowed, done_on_server) VALUES (?,?,?,?,?,?,?,?,?,0,1)",
                 (name, position, hashlib.sha256(b"").hexdigest(), b"", 0, iso(now), "quarantined", problem,
                  iso(now)))
             row_id = int(cur.lastrowid or 0)

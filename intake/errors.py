@@ -53,3 +53,7 @@ class TransportUnavailable(TemporaryFailure):
 
 class TemplateError(IntakeError):
     """A reply template cannot be rendered (syntax, unknown variable): names the file, the line and the fix."""
+
+
+class AlreadySending(IntakeError):
+    """Another sender claimed this mail between our connection and its data: nothing was handed over by us."""

@@ -8,7 +8,10 @@ What makes it safe, and why:
   high-water mark (the highest UID below which everything is finished) keeps each check to the new UIDs; it is
   saved in ``mailbox_state`` by the daemon and handed back with :meth:`ImapMailbox.resume`. When the server
   changes UIDVALIDITY the mark is dropped and the whole folder is read again; the daemon then recognises mail it
-  already has by Message-ID (:attr:`ImapMailbox.rescanning`) and answers nothing twice.
+  already has by Message-ID (:attr:`ImapMailbox.rescanning`, saved with the mark, so a restart in the middle
+  of the re-scan goes on with it) and answers nothing twice.
+* **A message larger than** ``mailbox.max_message_bytes`` (its RFC822.SIZE) is not fetched: it is reported
+  through ``on_unreadable`` and quarantined by the daemon, like a message the server cannot deliver.
 * **Processed mail gets a keyword** (``mailbox.done_keyword``) or is moved to ``mailbox.move_to``; nothing is
   ever deleted or expunged. The keyword is for people; exactly-once rests on the store.
 * **Every network operation has a timeout** (``mailbox.timeout_seconds``); any failure drops the connection and
@@ -92,11 +95,13 @@ class ImapMailbox:
 
     def __init__(self, *, host: str, port: int, security: str, username: str, authenticate: Authenticator,
                  folder: str = "INBOX", done_keyword: str = "IntakeDone", move_to: str = "",
-                 timeout: float = 30.0, idle: bool = True, ca_file: str | None = None) -> None:
+                 timeout: float = 30.0, idle: bool = True, ca_file: str | None = None,
+                 max_message_bytes: int | None = None) -> None:
         self.host, self.port, self.security = host, port, security
         self.username, self.folder = username, folder
         self.done_keyword, self.move_to = done_keyword, move_to
         self.timeout, self.use_idle, self.ca_file = timeout, idle, ca_file
+        self.max_message_bytes = max_message_bytes
         self._authenticate = authenticate
         self.name = f"imap:{username}@{host}/{folder}"
         self._client: IMAPClient | None = None
@@ -124,14 +129,18 @@ class ImapMailbox:
             authenticate = password_login(m.username, m.password_env)
         return cls(host=m.host, port=m.port, security=m.security, username=m.username, authenticate=authenticate,
                    folder=m.folder, done_keyword=m.done_keyword, move_to=m.move_to, timeout=m.timeout_seconds,
-                   idle=m.idle, ca_file=str(m.ca_file) if m.ca_file else None)
+                   idle=m.idle, ca_file=str(m.ca_file) if m.ca_file else None,
+                   max_message_bytes=m.max_message_bytes)
 
     # --- state handed over by the daemon ------------------------------------------------------------------
-    def resume(self, uidvalidity: int | None, last_uid: int | None) -> None:
-        """Continue from a saved high-water mark (``mailbox_state``); a different UIDVALIDITY voids it."""
+    def resume(self, uidvalidity: int | None, last_uid: int | None, *, rescanning: bool = False) -> None:
+        """Continue from a saved high-water mark (``mailbox_state``); a different UIDVALIDITY voids it.
+        ``rescanning``: the last run stopped in the middle of a re-scan after a UIDVALIDITY change, which goes
+        on until the folder has been read to its end."""
         self.uidvalidity = uidvalidity
         self.last_uid = int(last_uid or 0)
         self._seen_max = self.last_uid
+        self.rescanning = rescanning
 
     # --- connection -----------------------------------------------------------------------------------------
     def _ssl_context(self) -> ssl.SSLContext:
@@ -276,12 +285,24 @@ class ImapMailbox:
         total = 0
         for uid in uids:
             size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+            if self.max_message_bytes is not None and size > self.max_message_bytes:
+                self._too_big(uid, size)
+                continue
             if batch and (len(batch) >= FETCH_BATCH or total + size > FETCH_BATCH_BYTES):
                 yield batch
                 batch, total = [], 0
             batch.append(uid)
             total += size
-        yield batch
+        if batch:
+            yield batch
+
+    def _too_big(self, uid: int, size: int) -> None:
+        problem = (f"UID {uid} of {self.folder} is {size:,} bytes, over mailbox.max_message_bytes = "
+                   f"{self.max_message_bytes:,}: not fetched")
+        log.error("%s: %s; it is quarantined for a person and the rest goes on", self.name, problem)
+        if self.on_unreadable is not None:
+            self.on_unreadable(f"{self.uidvalidity}:{uid}", problem)
+        self._finished(uid)
 
     def _fetch_one(self, uid: int) -> dict[bytes, Any] | None:
         """One message on a fresh connection, twice; ``None`` (and reported) when the server cannot deliver it.

@@ -53,7 +53,9 @@ def daemon_status(store: Store, cfg: Config, *, max_age: float | None = None,
     queued = store.scalar("SELECT count(*) FROM outbox WHERE status = 'queued'")
     failed = store.scalar("SELECT count(*) FROM outbox WHERE status = 'failed'")
     lines.append(f"messages kept but not finished: {waiting}")
-    lines.append(f"outgoing mail: queued {queued}, failed {failed}")
+    sending = store.scalar("SELECT count(*) FROM outbox WHERE status = 'sending'")
+    # 'sending' for more than a moment: a sender stopped while the relay had the data (settled at the next pass)
+    lines.append(f"outgoing mail: queued {queued}, failed {failed}" + (f", being sent {sending}" if sending else ""))
     flags = store.query("SELECT reason, count(*) AS n, min(created_at) AS oldest FROM flags WHERE status = 'open'"
                         " GROUP BY reason ORDER BY n DESC, reason")
     total = sum(f["n"] for f in flags)

@@ -118,7 +118,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             mail_message_id TEXT NOT NULL UNIQUE, -- deterministic, so a retry can be recognised
             dedupe_key TEXT NOT NULL UNIQUE,      -- one mail per purpose, e.g. ack:<message row id>
             raw BLOB NOT NULL,
-            status TEXT NOT NULL DEFAULT 'queued', -- queued, sent, failed, held
+            status TEXT NOT NULL DEFAULT 'queued', -- queued, sending, sent, failed, held, superseded
             attempts INTEGER NOT NULL DEFAULT 0,
             last_error TEXT,
             next_attempt_at TEXT NOT NULL,
@@ -251,8 +251,11 @@ class Store:
                  answer_allowed: bool = True) -> KeptMessage:
         """Keep the raw bytes before any effect. Idempotent per (mailbox, position).
 
-        A message already kept at another position (same Message-ID and bytes, e.g. after an IMAP
-        UIDVALIDITY change or a copy between folders) is kept as a ``duplicate`` and has no effect.
+        A copy of a message already kept at another position is kept as a ``duplicate`` and has no effect: the
+        same Message-ID and either the same bytes, or the same sender address and Date (a server that rewrote
+        or added headers while copying, moving or migrating it: ``X-Migrated``, ``Received``...). A sender whose
+        software reuses one Message-ID for different mail still differs by Date. Without a Message-ID, only
+        identical bytes make a copy.
         """
         sha = hashlib.sha256(raw).hexdigest()
         with self.transaction():
@@ -262,8 +265,9 @@ class Store:
             original = None
             if message_id:
                 original = self.one(
-                    "SELECT id FROM messages WHERE message_id = ? AND sha256 = ? AND status != 'duplicate' "
-                    "ORDER BY id LIMIT 1", (message_id, sha))
+                    "SELECT id FROM messages WHERE message_id = ? AND status != 'duplicate' AND (sha256 = ?"
+                    " OR (sender = ? AND sent_at = ?)) ORDER BY id LIMIT 1",
+                    (message_id, sha, sender, iso(sent_at)))
             else:
                 original = self.one(
                     "SELECT id FROM messages WHERE sha256 = ? AND status != 'duplicate' ORDER BY id LIMIT 1",
@@ -289,6 +293,12 @@ class Store:
 
     def mark_done_on_server(self, message_row_id: int) -> None:
         self.db.execute("UPDATE messages SET done_on_server = 1 WHERE id = ?", (message_row_id,))
+
+    def not_done_on_server(self, mailbox: str) -> list[dict[str, Any]]:
+        """Messages finished in the store but not yet marked on the mailbox (a crash came in between)."""
+        placeholders = ", ".join("?" for _ in DONE_STATUSES)
+        return self.query(f"SELECT id, position FROM messages WHERE mailbox = ? AND done_on_server = 0"
+                          f" AND status IN ({placeholders}) ORDER BY id", (mailbox, *DONE_STATUSES))
 
     # --- audit log and flags ----------------------------------------------------------------------------
     def add_event(self, actor: str, action: str, entity: str, entity_id: int | None, *, now: datetime,
@@ -351,18 +361,30 @@ class Store:
             "SELECT * FROM outbox WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
             (iso(now), limit))
 
-    def mark_sent(self, outbox_id: int, *, now: datetime) -> None:
-        with self.transaction():
-            self.db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
-                            (iso(now), outbox_id))
-            self.add_event("sender", "mail.sent", "outbox", outbox_id, now=now)
+    def mark_sending(self, outbox_id: int, *, now: datetime) -> bool:
+        """Claim a queued mail right before its data goes to the relay; False when it is not queued any more
+        (another sender took it). See ``replies.sender`` for what a ``sending`` row means after a crash."""
+        cur = self.db.execute("UPDATE outbox SET status = 'sending', sending_at = ? WHERE id = ? AND status = 'queued'",
+                              (iso(now), outbox_id))
+        return cur.rowcount == 1
 
-    def mark_attempt_failed(self, outbox_id: int, *, error: str, now: datetime, retry_at: datetime | None) -> None:
-        """A failed attempt: retried at ``retry_at``, or failed for good (and flagged) when it is None."""
+    def mark_sent(self, outbox_id: int, *, now: datetime, detail: dict[str, Any] | None = None) -> None:
+        with self.transaction():
+            cur = self.db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, waiting_for_relay = 0"
+                " WHERE id = ? AND status IN ('queued', 'sending')", (iso(now), outbox_id))
+            if cur.rowcount:
+                self.add_event("sender", "mail.sent", "outbox", outbox_id, now=now, detail=detail)
+
+    def mark_attempt_failed(self, outbox_id: int, *, error: str, now: datetime, retry_at: datetime | None,
+                            relay_unreachable: bool = False) -> None:
+        """A failed attempt: retried at ``retry_at``, or failed for good (and flagged) when it is None.
+        ``relay_unreachable``: the relay could not be reached at all (the mail itself was not refused), so it
+        goes as soon as another mail gets through (:meth:`release_waiting_for_relay`)."""
         with self.transaction():
             if retry_at is None:
-                self.db.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?"
-                                " WHERE id = ?", (error, outbox_id))
+                self.db.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,"
+                                " waiting_for_relay = 0 WHERE id = ?", (error, outbox_id))
                 row = self.one("SELECT reply_to_message_id, organization_id, to_addr FROM outbox WHERE id = ?",
                                (outbox_id,))
                 self.add_flag("delivery_failed", f"to {row['to_addr'] if row else '?'}: {error}", now=now,
@@ -370,10 +392,29 @@ class Store:
                               organization_id=row["organization_id"] if row else None, outbox_id=outbox_id,
                               actor="sender")
             else:
-                self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
-                                " WHERE id = ?", (error, iso(retry_at), outbox_id))
+                self.db.execute("UPDATE outbox SET status = 'queued', attempts = attempts + 1, last_error = ?,"
+                                " next_attempt_at = ?, waiting_for_relay = ? WHERE id = ?",
+                                (error, iso(retry_at), int(relay_unreachable), outbox_id))
             self.add_event("sender", "mail.failed" if retry_at is None else "mail.retry", "outbox", outbox_id,
                            now=now, detail={"error": error, "retry_at": iso(retry_at)})
+
+    def release_waiting_for_relay(self, now: datetime) -> int:
+        """Make every mail that only waited for an unreachable relay due now; how many there were."""
+        cur = self.db.execute("UPDATE outbox SET next_attempt_at = ? WHERE status = 'queued' AND next_attempt_at > ?"
+                              " AND waiting_for_relay = 1", (iso(now), iso(now)))
+        return cur.rowcount
+
+    def interrupted_sends(self, older_than: datetime) -> list[dict[str, Any]]:
+        """Mails left ``sending`` since before ``older_than``: their sender stopped before recording the answer."""
+        return self.query("SELECT * FROM outbox WHERE status = 'sending' AND sending_at <= ? ORDER BY id",
+                          (iso(older_than),))
+
+    def requeue_interrupted(self, outbox_id: int, *, now: datetime, why: str) -> None:
+        with self.transaction():
+            cur = self.db.execute("UPDATE outbox SET status = 'queued', next_attempt_at = ? WHERE id = ?"
+                                  " AND status = 'sending'", (iso(now), outbox_id))
+            if cur.rowcount:
+                self.add_event("sender", "mail.requeued", "outbox", outbox_id, now=now, detail={"why": why})
 
     def mails_to(self, address: str, since: datetime) -> int:
         """How many automatic mails went (or wait to go) to ``address`` since ``since``."""
@@ -505,3 +546,55 @@ def m003_web_users_status(db: sqlite_utils.Database) -> None:
     for column in ("disabled_at TEXT", "disabled_by TEXT", "last_login_at TEXT", "password_changed_at TEXT",
                    "password_version INTEGER NOT NULL DEFAULT 0"):
         db.execute(f"ALTER TABLE users ADD COLUMN {column}")
+
+
+@migrations()
+def m005_mailbox_indexes(db: sqlite_utils.Database) -> None:
+    """Every lookup on the per-message path uses an index (issue 16; ``tests/test_store_indexes.py`` checks the
+    plans). Threads and bounces look our Message-IDs up case-insensitively, ``lower(mail_message_id) = ?``: an
+    index on that expression serves it as written. The flags a message already has are looked up by
+    (message, reason); a message without a Message-ID is recognised by its SHA-256; an unknown organisation
+    asks whether any invitee exists; the daemon finishes marks a crash interrupted (``done_on_server = 0``)."""
+    for sql in (
+        "CREATE INDEX IF NOT EXISTS outbox_mail_message_id_lower ON outbox(lower(mail_message_id))",
+        "CREATE INDEX IF NOT EXISTS flags_message_reason ON flags(message_id, reason)",
+        "CREATE INDEX IF NOT EXISTS messages_sha256 ON messages(sha256)",
+        "CREATE INDEX IF NOT EXISTS organizations_invited ON organizations(invited)",
+        "CREATE INDEX IF NOT EXISTS messages_not_done_on_server ON messages(mailbox) WHERE done_on_server = 0",
+    ):
+        db.execute(sql)
+
+
+@migrations()
+def m005_mailbox_rescan_state(db: sqlite_utils.Database) -> None:
+    """An IMAP re-scan after a UIDVALIDITY change survives a restart (issue 17): until the whole folder has been
+    read again, mail already stored is recognised by Message-ID alone."""
+    db.execute("ALTER TABLE mailbox_state ADD COLUMN rescanning INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m005_mailbox_outbox_sending(db: sqlite_utils.Database) -> None:
+    """Outbox rows say when their data went to the relay (status ``sending``, ``sending_at``), so a crash between
+    the relay's answer and our record is resolved at the next start instead of sending again; and whether the
+    last failure was an unreachable relay (``waiting_for_relay``), so those go as soon as the relay answers."""
+    db.execute("ALTER TABLE outbox ADD COLUMN sending_at TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN waiting_for_relay INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m006_web_sessions(db: sqlite_utils.Database) -> None:
+    """Review-page sessions kept on the server (``intake.web.sessions``): logging out, disabling or enabling a
+    user ends sessions for good, and every session has an absolute expiry. Only the token's SHA-256 is kept."""
+    db.execute("""
+        CREATE TABLE web_sessions (
+            id INTEGER PRIMARY KEY,
+            token_sha256 TEXT NOT NULL UNIQUE,
+            username TEXT NOT NULL REFERENCES users(username),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,          -- absolute: set at login, never renewed
+            ended_at TEXT,                     -- logout, user disabled or enabled, password changed
+            ended_why TEXT,
+            client TEXT
+        )""")
+    db.execute("CREATE INDEX web_sessions_user ON web_sessions(username, ended_at)")
+    db.execute("CREATE INDEX web_sessions_expiry ON web_sessions(expires_at)")

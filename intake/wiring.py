@@ -14,7 +14,7 @@ def open_store(cfg: Config) -> Store:
 def open_mailbox(cfg: Config) -> Mailbox:
     if cfg.mailbox.kind == "maildir":
         from intake.maildir import MaildirMailbox
-        return MaildirMailbox(cfg.mailbox.path)
+        return MaildirMailbox(cfg.mailbox.path, max_message_bytes=cfg.mailbox.max_message_bytes)
     from intake.imap import ImapMailbox
     return ImapMailbox.from_config(cfg)
 

@@ -33,6 +33,7 @@ FLAG_CODES: dict[str, str] = {
     "action_requested": "a human-written request needs action",
     "bounce": "one of our mails bounced",
     "delivery_failed": "an outgoing mail could not be delivered",
+    "delivery_unconfirmed": "the sender stopped before the relay's answer to a mail was recorded; taken as delivered",
     "person_uncertain": "the parser is not sure whether a person attends, heads the delegation or withdraws",
 }
 

@@ -19,11 +19,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiosmtplib
 
 from intake.config import Config, secret
 from intake.errors import PermanentFailure, TemporaryFailure, TransportUnavailable
+from replies.transport import BeforeData
 
 log = logging.getLogger("intake.smtp")
 
@@ -72,24 +74,45 @@ class SmtpTransport:
     def name(self) -> str:
         return f"smtp:{self.settings.host}:{self.settings.port}"
 
+    @property
+    def answer_timeout(self) -> float:
+        return self.settings.timeout
+
     # --- the protocol ---------------------------------------------------------------------------------
-    def send(self, raw: bytes, *, mail_from: str, rcpt_to: Sequence[str], message_id: str) -> None:
-        """Deliver one message; raises TemporaryFailure or PermanentFailure."""
+    def send(self, raw: bytes, *, mail_from: str, rcpt_to: Sequence[str], message_id: str,
+             before_data: BeforeData | None = None) -> None:
+        """Deliver one message; raises TemporaryFailure or PermanentFailure.
+
+        ``before_data`` is called once the relay accepted the sender and the recipients, right before DATA.
+        """
         wait = self._unreachable_until - time.monotonic()
         if wait > 0:
             raise TransportUnavailable(f"not tried: {self._unreachable_error} (next try in {wait:.0f} s)")
+        called = False
+
+        def once() -> None:  # a stale kept connection makes _send try DATA a second time, on a fresh one
+            nonlocal called
+            if not called and before_data is not None:
+                before_data()
+            called = True
+
         try:
-            self._loop.run_until_complete(self._send(raw, mail_from, list(rcpt_to)))
+            self._loop.run_until_complete(self._send(raw, mail_from, list(rcpt_to), once))
         except _TimedOut as exc:
             # Only a relay that does not answer is costly to try (a refused connection fails at once).
             self._drop_connection()
             self._unreachable_until = time.monotonic() + self.quiet_seconds
             self._unreachable_error = str(exc)
             raise
-        except (TemporaryFailure, PermanentFailure):
+        except Exception:
+            # a failure, or the sender's before_data refusing (AlreadySending, a locked database): an envelope
+            # may be open on the relay, so this connection is not reused
             self._drop_connection()
             raise
         log.debug("%s accepted by %s", message_id, self.name)
+
+    def delivered(self, message_id: str) -> bool | None:
+        return None  # a relay does not say what it accepted earlier
 
     def close(self) -> None:
         self._drop_connection()
@@ -106,7 +129,7 @@ class SmtpTransport:
         if self._client is not None and self._client.is_connected:
             return self._client
         s = self.settings
-        client = aiosmtplib.SMTP(
+        client = _SMTP(
             hostname=s.host, port=s.port, timeout=s.timeout,
             use_tls=s.security == "tls", start_tls=s.security == "starttls",
             tls_context=self._tls_context() if s.security != "none" else None,
@@ -131,11 +154,11 @@ class SmtpTransport:
         self._client = client
         return client
 
-    async def _send(self, raw: bytes, mail_from: str, rcpt_to: list[str]) -> None:
+    async def _send(self, raw: bytes, mail_from: str, rcpt_to: list[str], before_data: BeforeData) -> None:
         reused = self._client is not None and self._client.is_connected
         client = await self._connected()
         try:
-            await self._deliver(client, raw, mail_from, rcpt_to)
+            await self._deliver(client, raw, mail_from, rcpt_to, before_data)
         except _StaleConnection:
             if not reused:
                 raise
@@ -144,9 +167,12 @@ class SmtpTransport:
             log.info("%s: kept connection was closed by the server; reconnecting", self.name)
             await _quit_quietly(client)
             self._client = None
-            await self._deliver(await self._connected(), raw, mail_from, rcpt_to)
+            await self._deliver(await self._connected(), raw, mail_from, rcpt_to, before_data)
 
-    async def _deliver(self, client: aiosmtplib.SMTP, raw: bytes, mail_from: str, rcpt_to: list[str]) -> None:
+    async def _deliver(self, client: aiosmtplib.SMTP, raw: bytes, mail_from: str, rcpt_to: list[str],
+                       before_data: BeforeData) -> None:
+        if isinstance(client, _SMTP):
+            client.before_data = before_data
         try:
             errors, _ = await client.sendmail(mail_from, rcpt_to, raw)
         except aiosmtplib.SMTPRecipientsRefused as exc:
@@ -163,6 +189,9 @@ class SmtpTransport:
             raise _StaleConnection(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             raise TemporaryFailure(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            if isinstance(client, _SMTP):
+                client.before_data = None
         if errors:  # some recipients refused, others accepted: we send to one address, so this is rare
             detail = "; ".join(f"{addr}: {code} {msg}" for addr, (code, msg) in errors.items())
             raise _by_code(max(code for code, _ in errors.values()), f"recipient refused: {detail}")
@@ -171,6 +200,19 @@ class SmtpTransport:
         client, self._client = self._client, None
         if client is not None and not self._loop.is_closed():
             self._loop.run_until_complete(_quit_quietly(client))
+
+
+class _SMTP(aiosmtplib.SMTP):
+    """aiosmtplib's client with one hook: ``before_data`` runs after MAIL FROM and RCPT TO were accepted, right
+    before DATA (``sendmail`` calls ``data`` last). The sender marks the outbox row ``sending`` there, so the
+    window in which a crash leaves it unsure whether the relay has the mail is DATA itself."""
+
+    before_data: BeforeData | None = None
+
+    async def data(self, message: str | bytes, /, **kwargs: Any) -> aiosmtplib.SMTPResponse:
+        if self.before_data is not None:
+            self.before_data()
+        return await super().data(message, **kwargs)
 
 
 class _TimedOut(TransportUnavailable):

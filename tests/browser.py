@@ -24,6 +24,7 @@ import uvicorn
 from intake.config import Config, ReviewConfig
 from intake.store import Store
 from intake.web import create_app
+from intake.web.app import server_options
 from intake.web.auth import add_user
 from parsers.model import Extraction, Headers, Representative
 from replies.acknowledgement import queue_acknowledgement
@@ -33,7 +34,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 NOW = datetime(2017, 8, 10, 9, 0, tzinfo=UTC)
 USER, PASSWORD = "alice", "correct horse battery"
-SECRET = "test-secret-" + "x" * 32
+SECRET = "9c1f6e0b7a3d42e8b5f09c7d1e2a4b6c8d0f13e5a7c9b2d4f6e8a0c1b3d5e7f9"  # 32 random bytes, hex
 SCRIPT = "<script>document.title='pwned'</script>"
 
 
@@ -223,7 +224,8 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         app = create_app(cfg, now=lambda: NOW, secret=SECRET)
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        # the options `intake serve` runs with (which addresses' X-Forwarded-For is believed, ...)
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **server_options(cfg)))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self) -> LiveServer:  # noqa: PYI034 - a plain class, never subclassed

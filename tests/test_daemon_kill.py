@@ -80,6 +80,8 @@ def test_kill_9_during_a_backlog_loses_nothing_and_repeats_nothing(dovecot: Dove
     assert all(r["n"] == 1 and r["sent"] == 1 for r in per_message), [r for r in per_message if r["n"] != 1]
     assert store.scalar("SELECT count(*) FROM outbox") == BACKLOG
     assert len(sent_files(outbox)) == BACKLOG
+    assert list(outbox.glob(".tmp-*")) == []  # a temporary file a kill left behind is removed at the next start
+    assert store.scalar("SELECT count(*) FROM outbox WHERE status != 'sent'") == 0  # nothing left 'sending'
     assert all(b"IntakeDone" in m[b"FLAGS"] for m in dovecot.messages().values())
     # the kills really fell in the middle of the backlog
     assert len(progress_at_kill) == KILLS and progress_at_kill[0] < BACKLOG

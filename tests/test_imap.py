@@ -220,3 +220,19 @@ def test_a_server_that_never_answers_gives_an_error_within_the_timeout(tmp_path:
         assert time.monotonic() - started < 5
     finally:
         silent.close()
+
+
+def test_a_message_over_max_message_bytes_is_not_fetched_but_quarantined(dovecot: Dovecot, tmp_path: Path) -> None:
+    big = registration(2).replace(b"Best regards", b"x" * (100 * 1024) + b"\r\nBest regards")
+    dovecot.append(registration(1), big, registration(3))
+    cfg = imap_config(dovecot, tmp_path, max_message_bytes=65536)
+    store = Store(cfg.store.path)
+    box = ImapMailbox.from_config(cfg)
+    summary = Daemon(cfg, store, box, OutboxFolderTransport(cfg.transport.path), progress=False).run_once()
+    box.close()
+    assert (summary.processed, summary.sent.sent) == (2, 2)
+    row = store.one("SELECT * FROM messages WHERE position = ?", (f"{box.uidvalidity}:2",))
+    assert row is not None and row["status"] == "quarantined" and row["raw"] == b""
+    [flag] = store.query("SELECT detail FROM flags WHERE message_id = ?", (row["id"],))
+    assert "UID 2 of INBOX is" in flag["detail"] and "over mailbox.max_message_bytes = 65,536" in flag["detail"]
+    assert (store.mailbox_state(box.name) or {})["last_uid"] == 3  # the mark went past it: the box goes on

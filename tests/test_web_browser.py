@@ -299,3 +299,23 @@ def test_merge_a_stray_organisation_from_the_organisation_page(live_server: Live
     assert "Merged into" in page.locator(".flash.merged").inner_text()
     page.get_by_role("link", name="Geneva International Centre for Humanitarian Demining").first.click()
     page.wait_for_url(f"{live_server.url}/organizations/{seeded.gichd_org}")
+
+
+def test_logging_out_in_chromium_kills_a_copied_cookie(live_server: LiveServer, page: Any) -> None:
+    """Log in, copy the session cookie out of the browser, press Log out: the copy, put back into the browser
+    or replayed by another client, opens nothing."""
+    import httpx
+
+    log_in(page, live_server)
+    copied = [c for c in page.context.cookies() if c["name"] == "intake_session"]
+    assert len(copied) == 1 and copied[0]["httpOnly"] and copied[0]["sameSite"] == "Strict"
+    with httpx.Client(base_url=live_server.url, cookies={"intake_session": copied[0]["value"]}) as thief:
+        assert thief.get("/participants").status_code == 200  # the copy works while the session lives
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url(live_server.url + "/login")
+        r = thief.get("/participants")
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    page.context.add_cookies(copied)  # the old cookie, back in the browser
+    page.goto(live_server.url + "/participants")
+    assert page.url.startswith(live_server.url + "/login")
+    assert page.get_by_role("button", name="Log in").is_visible()

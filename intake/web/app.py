@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from intake.config import Config
 from intake.store import Store, utcnow
 from intake.web import views
 from intake.web.auth import LoginRateLimit
+from intake.web.secret import session_secret, weakness
 from intake.web.security import SecurityHeaders
 
 log = logging.getLogger("intake.web")
@@ -92,26 +92,32 @@ class ReviewApp:
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
 
-def session_secret(cfg: Config) -> str:
-    """The cookie-signing secret from the environment variable named by review.secret_env, or a random one."""
-    import os
+def server_options(cfg: Config) -> dict[str, Any]:
+    """The uvicorn options ``intake serve`` runs with (the tests' live server uses the same).
 
-    value = os.environ.get(cfg.review.secret_env, "")
-    if value:
-        if len(value) < 16:
-            log.warning("%s holds fewer than 16 characters: use a long random secret", cfg.review.secret_env)
-        return value
-    log.warning("%s is not set (config key review.secret_env): using a random session secret; everyone must "
-                "log in again after a restart", cfg.review.secret_env)
-    return secrets.token_urlsafe(32)
+    X-Forwarded-For is believed only from the proxies listed in ``review.trusted_proxies`` (none by default):
+    otherwise anyone who can reach the port, or any program on this machine, could choose the client address
+    the login rate limit counts by. uvicorn takes the right-most address in the header that is not a trusted
+    proxy; the proxy must set the header itself (nginx: ``proxy_set_header X-Forwarded-For $remote_addr``).
+    """
+    trusted = list(cfg.review.trusted_proxies)
+    options: dict[str, Any] = {"proxy_headers": bool(trusted), "server_header": False}
+    if trusted:
+        options["forwarded_allow_ips"] = trusted
+    return options
 
 
 def create_app(cfg: Config, *, now: Callable[[], datetime] = utcnow, secret: str | None = None) -> Starlette:
     """The review web application for ``cfg`` (served by ``intake serve``; tests call it directly).
 
+    ``secret`` signs the cookies; by default the one of :func:`intake.web.secret.session_secret` (the
+    environment, else the secret kept beside the database). Raises ``ConfigError`` for a weak one.
+
     Example: ``uvicorn.run(create_app(load_config("config.toml")), host="127.0.0.1", port=8025)``
     """
-    review = ReviewApp(cfg, now=now, secret=secret or session_secret(cfg))
+    if secret is not None and weakness(secret):
+        raise ValueError(f"the session secret given is too weak: {weakness(secret)}")
+    review = ReviewApp(cfg, now=now, secret=secret if secret is not None else session_secret(cfg))
     routes = [
         Route("/login", views.login_page, methods=["GET"]),
         Route("/login", views.login_submit, methods=["POST"]),

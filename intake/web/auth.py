@@ -5,9 +5,12 @@ An unknown user name costs the same hash as a known one, so timing does not tell
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 import threading
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -17,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from intake.errors import IntakeError
 from intake.store import Store, iso
+from intake.web.sessions import end_user_sessions
 
 _HASHER = PasswordHasher()
 # Verified against when the user does not exist, so a wrong name takes as long as a wrong password.
@@ -45,10 +49,11 @@ def add_user(store: Store, username: str, password: str, *, now: datetime, actor
     hashed = hash_password(password)
     with store.transaction():
         exists = store.scalar("SELECT 1 FROM users WHERE username = ?", (username,))
-        if exists:  # a new password ends the user's sessions in every browser (password_version)
+        if exists:  # a new password ends the user's sessions in every browser
             store.db.execute("UPDATE users SET password_hash = ?, password_changed_at = ?,"
                              " password_version = password_version + 1 WHERE username = ?",
                              (hashed, iso(now), username))
+            end_user_sessions(store, username, now=now, why="password set")
         else:
             store.db.execute("INSERT INTO users (username, password_hash, created_at) VALUES (?,?,?)",
                              (username, hashed, iso(now)))
@@ -81,13 +86,10 @@ def check_login(store: Store, username: str, password: str) -> Literal["ok", "wr
     return "ok"
 
 
-def session_version(store: Store, username: str) -> int | None:
-    """The number a session of ``username`` must carry to count, or None when the user cannot be logged in
-    (unknown or disabled). It changes with every new password, which ends the older sessions."""
-    row = store.one("SELECT disabled_at, password_version FROM users WHERE username = ?", (username,))
-    if row is None or row["disabled_at"]:
-        return None
-    return int(row["password_version"] or 0)
+def is_user(store: Store, username: str) -> bool:
+    """True when ``username`` names a user (disabled or not). Only for deciding what a log line may show:
+    a name typed at a failed login is often a password, so only known names are written down."""
+    return bool(username) and store.scalar("SELECT 1 FROM users WHERE username = ?", (username,)) is not None
 
 
 def record_login(store: Store, username: str, *, now: datetime) -> None:
@@ -104,7 +106,8 @@ def users(store: Store) -> list[dict[str, Any]]:
 
 def set_disabled(store: Store, username: str, disabled: bool, *, actor: str, now: datetime) -> str:
     """Disable (or enable again) a user; returns what was done, for the page to say. A disabled user cannot log
-    in and every session of theirs ends at its next request; nothing of theirs is deleted.
+    in and every session of theirs ends for good (enabling the user again does not bring one back: a new login
+    is needed); nothing of theirs is deleted.
 
     Example: ``set_disabled(store, "bob", True, actor="user:alice", now=utcnow())``
     """
@@ -118,14 +121,16 @@ def set_disabled(store: Store, username: str, disabled: bool, *, actor: str, now
             return f"{username} is already {'disabled' if disabled else 'enabled'}."
         store.db.execute("UPDATE users SET disabled_at = ?, disabled_by = ? WHERE username = ?",
                          (iso(now) if disabled else None, actor if disabled else None, username))
+        end_user_sessions(store, username, now=now, why="user disabled" if disabled else "user enabled")
         store.add_event(actor, "user.disabled" if disabled else "user.enabled", "users", None, now=now,
                         detail={"username": username})
     return f"{username} is {'disabled: they cannot log in any more' if disabled else 'enabled again'}."
 
 
-def change_own_password(store: Store, username: str, old: str, new: str, repeat: str, *, now: datetime) -> int:
-    """Change a logged-in user's password after checking the old one; returns the new session version (the
-    browser that changed it stays logged in, every other one is logged out)."""
+def change_own_password(store: Store, username: str, old: str, new: str, repeat: str, *, now: datetime,
+                        keep_session: str | None = None) -> int:
+    """Change a logged-in user's password after checking the old one; the session ``keep_session`` (the
+    browser that changed it) stays logged in, every other one of the user's is ended. Returns how many ended."""
     if new != repeat:
         raise UserError("The two new passwords differ: type the same new password twice.")
     if len(new) < MIN_PASSWORD_LENGTH:
@@ -140,7 +145,7 @@ def change_own_password(store: Store, username: str, old: str, new: str, repeat:
                          " password_version = password_version + 1 WHERE username = ?", (hashed, iso(now), username))
         store.add_event(f"user:{username}", "user.password_changed", "users", None, now=now,
                         detail={"username": username})
-        return int(store.scalar("SELECT password_version FROM users WHERE username = ?", (username,)) or 0)
+        return end_user_sessions(store, username, now=now, why="password changed", keep=keep_session)
 
 
 def user_count(store: Store) -> int:
@@ -148,38 +153,68 @@ def user_count(store: Store) -> int:
 
 
 class LoginRateLimit:
-    """At most ``max_attempts`` failed logins per key (user name, client address) in a sliding window.
+    """At most ``max_attempts`` failures per key within a sliding window (keys such as a client address and
+    user name together: see ``views.login_submit``).
 
-    Kept in memory: a restart forgets it, which is acceptable for one server process behind a proxy; the
-    argon2 hash already makes each guess slow.
+    Kept in memory: a restart forgets it, which is acceptable for one server process; the argon2 hash already
+    makes each guess slow. Bounded: at most ``max_keys`` keys are remembered (keys whose failures have all left
+    the window go first, then the oldest). Each key is kept as a keyed hash, never as typed: a user name typed
+    at a failed login is often a password.
     """
 
-    def __init__(self, max_attempts: int, window: timedelta, now: Callable[[], datetime]) -> None:
+    def __init__(self, max_attempts: int, window: timedelta, now: Callable[[], datetime], *,
+                 max_keys: int = 10_000) -> None:
         self.max_attempts = max_attempts
         self.window = window
         self.now = now
-        self._failures: dict[str, deque[datetime]] = {}
+        self.max_keys = max_keys
+        self._salt = secrets.token_bytes(16)
+        self._failures: OrderedDict[bytes, deque[datetime]] = OrderedDict()  # least recently failed first
         self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        q = self._failures.setdefault(key, deque())
+    def __len__(self) -> int:
+        return len(self._failures)
+
+    def _key(self, key: str) -> bytes:
+        return hmac.new(self._salt, key.encode(), hashlib.sha256).digest()[:16]
+
+    def _recent(self, key: bytes, now: datetime) -> int:
+        q = self._failures.get(key)
+        if q is None:
+            return 0
         while q and q[0] <= now - self.window:
             q.popleft()
-        return q
+        if not q:
+            del self._failures[key]
+            return 0
+        return len(q)
 
     def blocked(self, *keys: str) -> bool:
         """True when any of ``keys`` has used up its attempts."""
         now = self.now()
         with self._lock:
-            return any(len(self._recent(k, now)) >= self.max_attempts for k in keys)
+            return any(self._recent(self._key(k), now) >= self.max_attempts for k in keys)
 
     def failed(self, *keys: str) -> None:
         now = self.now()
         with self._lock:
-            for k in keys:
-                self._recent(k, now).append(now)
+            for k in map(self._key, keys):
+                self._recent(k, now)
+                self._failures.setdefault(k, deque()).append(now)
+                self._failures.move_to_end(k)
+            self._bound(now)
 
     def succeeded(self, *keys: str) -> None:
         with self._lock:
             for k in keys:
-                self._failures.pop(k, None)
+                self._failures.pop(self._key(k), None)
+
+    def _bound(self, now: datetime) -> None:
+        """Forget keys whose last failure has left the window (they sit at the front), then the oldest ones
+        while more than ``max_keys`` remain."""
+        cutoff = now - self.window
+        while self._failures:
+            oldest = next(iter(self._failures.values()))
+            if oldest[-1] > cutoff and len(self._failures) <= self.max_keys:
+                return
+            self._failures.popitem(last=False)

@@ -19,12 +19,13 @@ from intake.web.auth import (
     UserError,
     change_own_password,
     check_login,
+    is_user,
     record_login,
-    session_version,
     set_disabled,
     users,
 )
 from intake.web.mailview import attachment_bytes, view_message
+from intake.web.sessions import end_session, session_user, start_session
 from parsers.model import FLAG_CODES
 
 if TYPE_CHECKING:
@@ -51,9 +52,12 @@ def local_path(value: str | None, default: str = "/") -> str:
     return default
 
 
+SESSION_KEY = "sid"  # the cookie's only proof of login: a random token whose hash is in web_sessions
+
+
 class RequireLogin:
-    """Every path but the login page and the stylesheet needs a logged-in user who still exists, is not
-    disabled, and has not changed their password since this session began (checked on every request)."""
+    """Every path but the login page and the stylesheet needs a session that is alive on the server (not
+    logged out, not past its absolute expiry, its user neither disabled nor gone): checked on every request."""
 
     def __init__(self, app: ASGIApp, review: ReviewApp) -> None:
         self.app = app
@@ -65,16 +69,16 @@ class RequireLogin:
             return
         path: str = scope["path"]
         session: dict[str, Any] = scope.get("session", {})
-        username = session.get("user")
         if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             await self.app(scope, receive, send)
             return
-        if isinstance(username, str) and session.get("pwv") is not None \
-                and await self.review.db(session_version, username) == session.get("pwv"):
+        token = session.get(SESSION_KEY)
+        username = await self.review.db(session_user, token, now=self.review.now()) if token else None
+        if username is not None:
             scope.setdefault("state", {})["user"] = username
             await self.app(scope, receive, send)
             return
-        session.pop("user", None)
+        session.pop(SESSION_KEY, None)
         if scope["method"] in ("GET", "HEAD"):
             target = URL(scope=scope)
             nxt = target.path + (f"?{target.query}" if target.query else "")
@@ -138,57 +142,90 @@ def _int(value: str | None) -> int | None:
 # --- login --------------------------------------------------------------------------------------------------
 
 async def login_page(request: Request) -> Response:
-    if request.session.get("user"):
+    review = _review(request)
+    token = request.session.get(SESSION_KEY)
+    if token and await review.db(session_user, token, now=review.now()):
         return redirect(local_path(request.query_params.get("next")))
     return render(request, "login.html", next=local_path(request.query_params.get("next")), error=None)
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it: the peer, or what a proxy listed in
+    ``review.trusted_proxies`` put in X-Forwarded-For (uvicorn does that; nobody else is believed)."""
+    return request.client.host if request.client else "unknown"
+
+
+def login_key(client: str, username: str) -> str:
+    """What failed logins are counted by: the client address and the user name together, so failures from
+    one address (an office behind one NAT, the proxy itself) never refuse anyone else's right password."""
+    return f"login:{client}\n{username.casefold()}"
 
 
 async def login_submit(request: Request) -> Response:
     review = _review(request)
     form = await checked_form(request)
-    username = form.get("username", "").strip()
+    username = form.get("username", "").strip()[:200]
     password = form.get("password", "")
     nxt = local_path(form.get("next"))
-    client = request.client.host if request.client else "unknown"
-    keys = (f"user:{username.casefold()}", f"ip:{client}")
-    if review.rate_limit.blocked(*keys):
-        log.warning("login refused for %r from %s: too many failed attempts", username, client)
+    client = client_address(request)
+    key = login_key(client, username)
+    if review.rate_limit.blocked(key):
+        known = await review.db(is_user, username)
+        log.warning("login refused for %s from %s: too many failed attempts",
+                    repr(username) if known else "an unknown user name", client)
         minutes = max(1, review.cfg.review.login_window_seconds // 60)
         return render(request, "login.html", 429, next=nxt,
                       error=f"Too many failed attempts. Wait {minutes} minutes, then try again.")
     outcome = await review.db(check_login, username, password) if username and password else "wrong"
     if outcome == "ok":
-        review.rate_limit.succeeded(keys[0])
+        review.rate_limit.succeeded(key)
+        token = await review.db(start_session, username, now=review.now(), hours=review.cfg.review.session_hours,
+                                client=client)
         request.session.clear()  # a new session at login: no fixation of an older one
-        request.session["user"] = username
-        request.session["pwv"] = await review.db(session_version, username)
+        request.session[SESSION_KEY] = token
         await review.db(record_login, username, now=review.now())
         log.info("login: %s from %s", username, client)
         return redirect(nxt)
     if outcome == "disabled":  # the right password: no guess, so no rate-limit count; in the log all the same
         log.warning("login refused for disabled user %r from %s", username, client)
-        await review.db(_log_failed_login, username[:64], client, review, "disabled")
+        await review.db(_log_failed_login, username, client, review, "disabled")
         return render(request, "login.html", 403, next=nxt,
                       error="This user is disabled. Ask a colleague to enable it on the Users page.")
-    review.rate_limit.failed(*keys)
-    log.warning("failed login for %r from %s", username, client)
-    await review.db(_log_failed_login, username[:64], client, review)
+    review.rate_limit.failed(key)
+    known = await review.db(_log_failed_login, username, client, review)
+    log.warning("failed login for %s from %s", repr(username) if known else "an unknown user name", client)
     return render(request, "login.html", 401, next=nxt, error="Wrong user name or password.")
 
 
-def _log_failed_login(store: Store, username: str, client: str, review: ReviewApp, why: str = "wrong") -> None:
-    # in the audit log too, so the secretariat sees guessing without reading server logs (the rate limit
-    # bounds how many such entries one client can write)
+def _log_failed_login(store: Store, username: str, client: str, review: ReviewApp, why: str = "wrong") -> bool:
+    """Write the failed login in the audit log, so the secretariat sees guessing without reading server logs
+    (the rate limit bounds how many entries one client can write). The name is written only when it is a
+    user's: a name nobody has is often a password typed in the wrong box. Returns whether it was a user's."""
+    known = is_user(store, username)
+    who: dict[str, Any] = {"username": username} if known else {"unknown_user": True}
     with store.transaction():
         store.add_event("web", "user.login_failed", "users", None, now=review.now(),
-                        detail={"username": username, "client": client,
-                                **({"reason": why} if why != "wrong" else {})})
+                        detail={**who, "client": client, **({"reason": why} if why != "wrong" else {})})
+    return known
 
 
 async def logout(request: Request) -> Response:
+    review = _review(request)
     await checked_form(request)
+    username = await review.db(_end_session, request.session.get(SESSION_KEY), review)
     request.session.clear()
+    if username:
+        log.info("logout: %s", username)
     return redirect("/login")
+
+
+def _end_session(store: Store, token: object, review: ReviewApp) -> str | None:
+    """End the session on the server (a copy of the cookie dies with it) and say so in the audit log."""
+    with store.transaction():
+        username = end_session(store, token, now=review.now(), why="logout")
+        if username:
+            store.add_event(f"user:{username}", "user.logout", "users", None, now=review.now())
+    return username
 
 
 # --- queue and search ---------------------------------------------------------------------------------------
@@ -593,20 +630,19 @@ async def users_password(request: Request) -> Response:
     review = _review(request)
     form = await checked_form(request)
     username = _user(request)
-    key = f"user:{username.casefold()}"
+    key = f"password:{username.casefold()}"  # per user: a stolen session is one client, wherever it is
     if review.rate_limit.blocked(key):  # a stolen session must not become a password-guessing oracle
         flash(request, "Too many wrong passwords. Wait, then try again.", "error")
         return redirect("/users#password")
     try:
-        version = await review.db(change_own_password, username, form.get("old_password", ""),
-                                  form.get("new_password", ""), form.get("new_password_again", ""),
-                                  now=review.now())
+        await review.db(change_own_password, username, form.get("old_password", ""),
+                        form.get("new_password", ""), form.get("new_password_again", ""),
+                        now=review.now(), keep_session=request.session.get(SESSION_KEY))
     except UserError as exc:
         if "current password is wrong" in str(exc):
             review.rate_limit.failed(key)
         flash(request, str(exc), "error")
         return redirect("/users#password")
-    request.session["pwv"] = version  # this browser stays logged in
     flash(request, "Your password is changed. Other browsers where you were logged in must log in again.")
     return redirect("/users")
 

@@ -1,0 +1,75 @@
+"""The labelled replies as evaluation and training read them: groups (batches) and per-batch meetings."""
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from intake.errors import ConfigError
+from intake.labelled import DEFAULT_MEETING, SHARED_GROUP, load_labelled, read_meetings
+
+REPO = Path(__file__).resolve().parent.parent
+PROFILE = """[meeting]
+name = "Fifth Review Conference of the CCW"
+short_name = "CCW RevCon5"
+start = 2016-12-12
+end = 2016-12-16
+deadline = 2016-11-25
+secretariat_address = "CCW@unog.ch"
+"""
+
+
+def test_groups_are_batches_and_never_split(shared_dir: Path) -> None:
+    labelled = load_labelled(shared=shared_dir)
+    assert labelled.groups_from_git
+    groups = labelled.groups()
+    assert len(groups[SHARED_GROUP]) == len(list((shared_dir / "corpus").glob("*.json")))
+    by_number = {r.number: r.group for r in labelled.replies if r.key.startswith("labelled/")}
+    # the early unbatched replies and each committed batch are their own groups
+    assert len({by_number[n] for n in range(101, 126)}) == 1
+    assert by_number[141] == by_number[142] != by_number[140] != by_number[143]
+    assert len({by_number[n] for n in range(469, 484)}) == 1 and by_number[469] != by_number[468]
+    assert all(r.meeting == DEFAULT_MEETING for r in labelled.replies)  # meetings.toml lists no batch yet
+
+
+def test_a_batch_takes_its_meeting_from_meetings_toml(tmp_path: Path) -> None:
+    for n in (101, 102, 103):
+        for ext in ("eml", "json"):
+            shutil.copy(REPO / "tests" / "labelled" / f"{n}.{ext}", tmp_path)
+    (tmp_path / "ccw.toml").write_text(PROFILE, encoding="utf-8")
+    (tmp_path / "meetings.toml").write_text(
+        '[[batch]]\nfirst = 102\nlast = 103\nprofile = "ccw.toml"\nown_addresses = ["ccw-reg@unog.ch"]\n',
+        encoding="utf-8")
+    labelled = load_labelled(tmp_path, include_shared=False)
+    meetings = {r.number: r.meeting for r in labelled.replies}
+    assert meetings[101] == DEFAULT_MEETING
+    assert meetings[102].deadline == date(2016, 11, 25)
+    assert set(meetings[103].own_addresses) == {"ccw@unog.ch", "ccw-reg@unog.ch"}
+    assert meetings[102].name == "CCW RevCon5" and "CCW" in meetings[102].profile.short_names
+    assert not meetings[102].profile.meeting_words.search("cluster munitions")  # none of the 7MSP's words
+    # outside git history, replies are grouped by blocks of 15 numbers, and it says so
+    assert not labelled.groups_from_git
+
+
+@pytest.mark.parametrize(("entry", "key"), [
+    ('first = 10\nlast = 5\nprofile = "ccw.toml"', "first/last"),
+    ("first = 1\nlast = 5", "profile"),
+    ('first = 1\nlast = 5\nprofile = "missing.toml"', "profile"),
+    ('first = 1\nlast = 5\nprofile = "ccw.toml"\nown_addresses = ["nobody"]', "own_addresses"),
+])
+def test_a_mistake_in_meetings_toml_names_the_key(tmp_path: Path, entry: str, key: str) -> None:
+    (tmp_path / "ccw.toml").write_text(PROFILE, encoding="utf-8")
+    (tmp_path / "meetings.toml").write_text(f"[[batch]]\n{entry}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        read_meetings(tmp_path)
+    assert key in err.value.key
+
+
+def test_a_profile_mistake_names_the_meeting_key(tmp_path: Path) -> None:
+    (tmp_path / "ccw.toml").write_text(PROFILE.replace("2016-11-25", '"25 November"'), encoding="utf-8")
+    (tmp_path / "meetings.toml").write_text('[[batch]]\nfirst = 1\nlast = 5\nprofile = "ccw.toml"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        read_meetings(tmp_path)
+    assert err.value.key == "meeting.deadline"
