@@ -35,15 +35,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from intake.people_training import (
-    Parsed,
-    _scorer,
-    examples_of,
-    load_replies,
-    parse_up_to_ner,
-    shared_dir,
-    train,
-)
+from intake.labelled import shared_dir
+from intake.people_training import Parsed, _scorer, load_replies, parse_up_to_ner, train, training_examples
 from parsers.pipeline import finish
 from parsers.roles import GROUPS, RoleModel
 
@@ -91,7 +84,7 @@ def score(parsed: Sequence[Parsed], preds: dict[str, dict[str, Any]], work: Path
     sc = _scorer()
     n_hod = ok_hod = 0
     for p in parsed:
-        gold = p.reply.label()
+        gold = p.reply.label
         for g, q in sc.match_people(gold.get("representatives") or [], preds[p.reply.key].get("representatives") or []):
             if "head_of_delegation" in g:
                 n_hod += 1
@@ -126,9 +119,7 @@ def main(argv: list[str]) -> int:
     folds = assign_folds(sizes, args.folds)
     print(f"{len(parsed)} replies, {len(sizes)} groups, {len(set(folds.values()))} folds "
           f"(parsed in {time.time() - t0:.0f} s)", file=sys.stderr)
-    examples = {p.reply.key: examples_of(p) if p.reply.label().get("intent") in {"registration", "correction",
-                                                                                  "cancellation"} else []
-                for p in parsed}
+    examples = {p.reply.key: training_examples([p]) for p in parsed}
     preds: dict[str, dict[str, dict[str, Any]]] = {"rules": {}, "model": {}, "combined": {}}
     for p in parsed:
         preds["rules"][p.reply.key] = finish(p.prep, p.persons, p.ner_texts, role_model=None).to_json()
@@ -154,7 +145,7 @@ def main(argv: list[str]) -> int:
         if args.misses:
             sc = _scorer()
             for p in parsed:
-                gold, pred = p.reply.label(), preds["combined"][p.reply.key]
+                gold, pred = p.reply.label, preds["combined"][p.reply.key]
                 gk = {tuple(sc.name_key(r["name"])) for r in gold.get("representatives") or []}
                 pk = {tuple(sc.name_key(r["name"])) for r in pred.get("representatives") or []}
                 gw = {tuple(sc.name_key(w)) for w in gold.get("withdrawn") or []}

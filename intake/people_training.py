@@ -26,7 +26,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -35,99 +34,29 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from intake.config import load_config
+from intake.labelled import LABELLED_DIR, Reply, load_labelled, shared_dir
 from parsers import candidates as C
 from parsers import person_details as D
-from parsers.meeting import MeetingProfile
 from parsers.names import looks_like_name
 from parsers.nlp import has_ner, pipeline
 from parsers.organizations import JOB_WORDS, ORG_WORDS
 from parsers.pipeline import PeopleReading, Prepared, _ner_persons, _ner_texts, prepare, read_people
 from parsers.roles import GROUPS, MODEL_PATH, MODEL_ROLES, LinearModel, RoleModel, features, flat
 
-REPO = Path(__file__).resolve().parents[1]
-LABELLED_DIR = REPO / "tests" / "labelled"
 FIRST_RUNS = LABELLED_DIR / "first_runs.jsonl"  # benchmarks/record_first_runs.py writes it
 PEOPLE_INTENTS = frozenset({"registration", "correction", "cancellation"})
 MIN_COUNT = 2  # a feature seen in fewer training candidates is left out of the model
 C_ROLES = 0.5  # inverse L2 strength (measured by grouped cross-validation: benchmarks/people_crossval.py)
-C_HEAD = 0.5
+C_HEAD = 0.2
 
 
-def shared_dir() -> Path:
-    return Path(os.environ.get("INTAKE_SHARED_DIR", REPO.parent / "shared"))
-
-
-# --------------------------------------------------------------------------------------------- labelled data
-
-
-@dataclass(frozen=True)
-class Reply:
-    key: str  # "shared/001", "labelled/503"
-    eml: Path
-    label_path: Path
-    group: str  # the batch: the commit that added the reply (the shared corpus is one group)
-    meeting: MeetingProfile
-
-    def label(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.label_path.read_text(encoding="utf-8"))
-        return data
-
-    def digest(self) -> str:
-        h = hashlib.sha256(self.eml.read_bytes())
-        h.update(b"\0")
-        h.update(self.label_path.read_bytes())
-        return h.hexdigest()
-
-
-@cache
-def _default_meeting() -> MeetingProfile:
-    return load_config(None).meeting_profile()
-
-
-def _batch_meetings(folder: Path) -> list[tuple[int, int, MeetingProfile]]:
-    """``batches/NNN-MMM/MEETING.toml``: the meeting of a batch written for another meeting."""
-    out = []
-    for path in sorted((folder / "batches").glob("*-*/MEETING.toml")):
-        a, b = path.parent.name.split("-", 1)
-        out.append((int(a), int(b), load_config(path).meeting_profile()))
-    return out
-
-
-def _adding_commits(folder: Path) -> dict[str, str]:
-    try:
-        out = subprocess.run(["git", "log", "--diff-filter=A", "--name-only", "--format=@%h", "--", "."],
-                             cwd=folder, capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return {}
-    found: dict[str, str] = {}
-    commit = ""
-    for line in out.splitlines():
-        if line.startswith("@"):
-            commit = line[1:]
-        elif line.strip():
-            found.setdefault(Path(line).name, commit)
-    return found
-
-
-def load_replies(labelled: Path = LABELLED_DIR, shared: Path | None = None) -> list[Reply]:
-    """The shared corpus and tests/labelled, in a fixed order, each with its group and meeting."""
-    shared_corpus = (shared or shared_dir()) / "corpus"
-    out = [Reply(f"shared/{e.stem}", e, e.with_suffix(".json"), "shared-corpus", _default_meeting())
-           for e in sorted(shared_corpus.glob("*.eml")) if e.with_suffix(".json").exists()]
-    adding = _adding_commits(labelled)
-    meetings = _batch_meetings(labelled)
-    for e in sorted(labelled.glob("*.eml")):
-        if not e.with_suffix(".json").exists():
-            continue
-        n = int(e.stem)
-        group = adding.get(e.name) or f"block-{(n - 1) // 15 * 15 + 1}"
-        meeting = next((m for a, b, m in meetings if a <= n <= b), _default_meeting())
-        out.append(Reply(f"labelled/{e.stem}", e, e.with_suffix(".json"), group, meeting))
-    return out
+def load_replies() -> list[Reply]:
+    """Every labelled reply (shared corpus and tests/labelled), with its group and meeting (intake.labelled)."""
+    return list(load_labelled().replies)
 
 
 def data_digest(replies: Sequence[Reply]) -> str:
+    """One sha256 over every reply and label, in order (a model trained on other data is stale)."""
     h = hashlib.sha256()
     for r in replies:
         h.update(r.key.encode() + b"\0" + r.digest().encode() + b"\n")
@@ -149,7 +78,7 @@ class Parsed:
 
 def parse_up_to_ner(replies: Sequence[Reply]) -> list[Parsed]:
     """``prepare`` and spaCy for every reply (batched per language, as :func:`parsers.parse_messages`)."""
-    preps = [prepare(r.eml.read_bytes(), meeting=r.meeting) for r in replies]
+    preps = [prepare(r.raw(), meeting=r.meeting.profile) for r in replies]
     by_lang: dict[str, list[int]] = defaultdict(list)
     for k, p in enumerate(preps):
         if p.ner_text:
@@ -256,7 +185,7 @@ def first_run_vote(c: C.Candidate, first: dict[str, Any]) -> C.RuleVote:
 def examples_of(parsed: Parsed, reading: PeopleReading | None = None, *, first_runs: bool = True) -> list[Example]:
     """The reply's candidates with their features and training labels; the rules' votes are those of the first
     run when one was recorded (``first_runs``)."""
-    gold = parsed.reply.label()
+    gold = parsed.reply.label
     reading = reading or read_people(parsed.prep, parsed.persons, parsed.ner_texts)
     first = load_first_runs().get(parsed.reply.key) if first_runs else None
     out = []
@@ -268,10 +197,11 @@ def examples_of(parsed: Parsed, reading: PeopleReading | None = None, *, first_r
 
 
 def training_examples(parsed: Iterable[Parsed], *, first_runs: bool = True) -> list[Example]:
-    """The candidates of replies whose label has people to decide (registration, correction, cancellation)."""
+    """The candidates of replies labelled registration, correction or cancellation (elsewhere the intent
+    decides that nobody is recorded; training on those too measured worse: benchmarks/people_crossval.py)."""
     out: list[Example] = []
     for p in parsed:
-        if p.reply.label().get("intent") in PEOPLE_INTENTS:
+        if p.reply.label.get("intent") in PEOPLE_INTENTS:
             out += examples_of(p, first_runs=first_runs)
     return out
 
@@ -356,3 +286,14 @@ def train_shipped_model(path: Path = MODEL_PATH, *, replies: Sequence[Reply] | N
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8")
     return TrainingReport(path, len(replies), n_candidates, by_role)
+
+
+def main() -> int:
+    """``python -m intake.people_training``: train on every labelled reply and write parsers/models."""
+    report = train_shipped_model()
+    print(f"{report.path}: {report.replies} replies, {report.candidates} candidates {report.by_role}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -40,7 +40,7 @@ from parsers.names import (
 from parsers.organizations import JOB_WORDS, ORG_WORDS, fold
 
 # Where a mention is, in the order a reader meets them (the order of the representatives follows it).
-REGIONS = ("subject", "body", "attachment", "forward", "signature", "quoted", "header")
+REGIONS = ("subject", "body", "attachment", "forward", "signature", "quoted", "quoted_ours", "header")
 
 # Military and police ranks (en/fr/es): never part of a name nor an honorific; they go to the function
 # ("Colonel, Military Adviser"). Longer forms first.
@@ -70,7 +70,7 @@ _LOWER_RANK = re.compile(r"(?:lieutenant[- ]colonel|teniente coronel|colonel|cor
 # Words of a venue, a room, an office or a unit: a capitalised run with one is never a person ("Pregny Gate",
 # "Protocol Office", "Pass and Identification Unit").
 PLACE_OR_OFFICE = re.compile(
-    r"\b(?:Gate|Portail|Puerta|Room|Salle|Sala|Hall|Building|Bâtiment|Edificio|Palais|Palace|Palacio|Door|"
+    r"\b(?:Gate|Portail|Puerta|Room|Salle|Sala|Building|Bâtiment|Edificio|Palais|Palace|Palacio|Door|"
     r"Entrance|Entrée|Entrada|Street|Avenue|Road|Rue|Chemin|Route|Calle|Avenida|Office|Bureau|Oficina|Desk|Unit|"
     r"Unité|Unidad|Section|Sección|Division|División|Registry|Protocol|Protocole|Protocolo|Secretariat|"
     r"Secrétariat|Secretaría|Mission|Misión|Embassy|Ambassade|Embajada|Ministry|Ministère|Ministerio|"
@@ -89,7 +89,7 @@ _EXTRA_TITLES: dict[str, str | None] = {
 }
 _EXTRA_TITLE_RE = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in sorted(_EXTRA_TITLES, key=len, reverse=True)
                            if t not in {"me", "d.", "don", "sir", "dame"})
-_TITLE = rf"(?:(?:{_EXTRA_TITLE_RE})(?=\s)|{HONORIFIC_RE}|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ]))"
+_TITLE = rf"(?:(?i:{_EXTRA_TITLE_RE})(?=\s)|{HONORIFIC_RE}|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ]))"
 # A name token: capitalised word, initial ("J.", "J.-F.", "N."), hyphenated; particles between.
 _TOK = r"(?:[A-ZÀ-ÖØ-ÞŒ]\.(?:-[A-ZÀ-ÖØ-ÞŒ]\.)?|[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ])"
 _PART = (r"(?:van|der|den|de|del|della|la|las|los|le|di|da|dos|das|do|du|von|zu|bin|binti|ibn|bint|ben|ter|ten|af|i|"
@@ -121,6 +121,8 @@ class Mention:
     title: str | None = None  # honorific as written
     rank: str | None = None
     partial: bool = False  # only a given or family name ("Ms. Brühwiler", "Add Hilde")
+    line_no: int = 0
+    text_id: int = 0  # which text of the region (attachments, quoted blocks)
 
 
 @dataclass
@@ -141,6 +143,7 @@ class Candidate:
     table_person: D.Person | None = None  # details read from a table row with a header (preferred)
     vote: RuleVote = field(default_factory=RuleVote)
     is_sender: bool = False  # the From header's person (or the forwarded message's author)
+    siblings_attend: int = 0  # other candidates the rules list, written on the lines next to this one
     ner: bool = False  # spaCy tagged the name as a person
     rank: str | None = None
     order: tuple[int, int] = (99, 0)  # (region index, offset) of the first mention: the order of the text
@@ -203,6 +206,13 @@ def split_title(surface: str) -> tuple[str | None, str | None, str]:
     return hon, rank, rest
 
 
+# Sentence words that a capitalised run (or spaCy) glues to a name: "Add Hilde", "Please register Ana".
+_LEADING_WORD = re.compile(
+    r"^(?:(?:Add|Adding|Please|Kindly|Register|Include|Invite|Contact|Ask|Thank|Thanks|Welcome|Also|Dear|Hi|Hello|"
+    r"Ajouter|Ajoutez|Inscrire|Merci|Cher|Chère|Bonjour|Agregar|Añadir|Incluir|Inscribir|Gracias|Estimad[oa]|Hola)\s+)+"
+    r"(?=[A-ZÀ-Þ])")
+
+
 def clean_name(surface: str) -> str:
     """The person's name alone, normalised (title, rank and possessive removed).
 
@@ -212,6 +222,7 @@ def clean_name(surface: str) -> str:
     _, _, rest = split_title(surface)
     rest = re.sub(r"['’]s$", "", rest.strip(" ,;:-–()"))
     rest = re.sub(r"^(?:I['’]m|I am|I['’]d)\s+", "", rest)
+    rest = _LEADING_WORD.sub("", rest)
     words = rest.split()
     # a name run that reached into the next title ("Etchegaray y del Dr"): cut the particles and the title
     while words and (normalise_honorific(words[-1]) or words[-1].lower() in PARTICLES) and len(words) > 1:
@@ -221,6 +232,14 @@ def clean_name(surface: str) -> str:
 
 def key_of(name: str) -> tuple[str, ...]:
     return name_key(name)
+
+
+def never_a_name(name: str, ctx: D.Context) -> bool:
+    """A word no person's name holds: an organisation's ("Network"), a job title's ("Adviser"), a venue's or an
+    office's ("Gate", "Unit"), a word of the meeting ("Munitions"). Such a candidate may be mentioned, never
+    registered (none of the 700 labelled people has one)."""
+    return bool(ORG_WORDS.search(name) or JOB_WORDS.search(name) or PLACE_OR_OFFICE.search(name)) or any(
+        D.not_name_word(w, ctx) for w in name.split())
 
 
 def plausible(name: str, ctx: D.Context) -> bool:
@@ -285,7 +304,8 @@ def _mention(region: str, source: str, text: str, spans: list[tuple[int, int]], 
     hon, rank, _ = split_title(surface)
     return Mention(region=region, source=source, surface=surface, start=start, line=text[ls:le],
                    sentence=text[sa:max(sb, end)], before=text[sa:start][-150:], after=text[end:max(sb, end)][:150],
-                   rel_pos=start / max(1, len(text)), title=hon, rank=rank, partial=partial)
+                   rel_pos=start / max(1, len(text)), title=hon, rank=rank, partial=partial,
+                   line_no=text.count("\n", 0, start), text_id=id(text))
 
 
 # --------------------------------------------------------------------------------------------- finders
@@ -583,13 +603,16 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
                 if addr:
                     addresses.setdefault(key_of(name), addr)
             continue
-        if region == "quoted":
+        if region in {"quoted", "quoted_ours"}:
             # quoted blocks: their header names and titled mentions only (NER did not read them)
             for mention, name, addr in _display_names(region, text, spans):
                 raw.append((mention, name))
                 if addr:
                     addresses.setdefault(key_of(name), addr)
             raw += list(_titled(region, text, spans))
+            for mention, name, person in _tables(region, text, spans, ctx):
+                raw.append((mention, name))
+                table_rows.append((key_of(name), person))
             continue
         for mention, name, person in _tables(region, text, spans, ctx):
             raw.append((mention, name))
@@ -674,6 +697,7 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
         if len(owners) == 1:
             owners[0].mentions.append(mention)
     out = [c for c in dict.fromkeys(by_key.values())]
+    _count_siblings(out)
     for c in out:
         ks = set(c.key)
         c.is_sender = c.is_sender or _same_person(ks, texts.sender_name)
@@ -687,6 +711,19 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
         if c.person is not None and not c.person.email and c.key in addresses and c.is_sender or c.person is not None and not c.person.email and c.key in addresses:
             c.person.email = addresses[c.key]
     return out
+
+
+def _count_siblings(cands: Sequence[Candidate]) -> None:
+    """For each candidate, how many others the rules list within three lines of one of its mentions (in a list
+    or a table whose other rows the rules read, a row they missed is most likely a person too)."""
+    listed = [(m.text_id, m.line_no, c) for c in cands if c.vote.role == "attend" for m in c.mentions
+              if m.region in {"body", "attachment", "forward"} and not m.partial]
+    for c in cands:
+        near: set[int] = set()
+        for m in c.mentions:
+            if m.region in {"body", "attachment", "forward"} and not m.partial:
+                near |= {id(o) for t, ln, o in listed if o is not c and t == m.text_id and abs(ln - m.line_no) <= 3}
+        c.siblings_attend = len(near)
 
 
 def _region_index(region: str) -> int:
@@ -751,6 +788,13 @@ def _details(c: Candidate, ctx: D.Context) -> D.Person | None:
             best = ms[0]
             break
     if best is None:
+        partial = [m for m in c.mentions if m.partial and m.region in {"body", "attachment", "forward"}]
+        if partial:
+            m = partial[0]
+            d = R._apposition(m.sentence, m.sentence.find(m.surface) + len(m.surface), ctx) \
+                if m.surface in m.sentence else D._Details()
+            return D.Person(name=c.name, function=d.function, organization=d.organization, email=d.email,
+                            source=m.source, confidence=0.5)
         return D.Person(name=c.name, source="none", confidence=0.5)
     d = D._Details()
     if best.source in {"cell", "list_line", "lower_list"} or (best.line.strip().startswith(best.surface.strip())
@@ -759,9 +803,12 @@ def _details(c: Candidate, ctx: D.Context) -> D.Person | None:
         if best.source == "cell":
             rest = " | ".join(x for x in re.split(r"\s*\|\s*|\t+", rest) if x.strip())
         d = D._parse_details(rest, ctx)
-    else:
-        d = R._apposition(best.sentence, best.sentence.find(best.surface) + len(best.surface), ctx) \
-            if best.surface in best.sentence else D._Details()
+    elif best.surface in best.sentence:
+        at = best.sentence.find(best.surface)
+        d = R._apposition(best.sentence, at + len(best.surface), ctx)
+        if not d.function:
+            # "le Directeur du Centre, Gildas Hounkpatin": the role written before the name
+            d.function = R._role_before(best.sentence, at)
     hon = best.title or next((m.title for m in c.mentions if m.title), None)
     return D.Person(name=c.name, honorific=hon if hon in _NORMAL_HONORIFICS else d.honorific, function=d.function,
                     organization=d.organization, email=d.email, head_of_delegation=d.hod, source=best.source,

@@ -197,6 +197,7 @@ def read_people(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_tex
     facts = MessageFacts(language=prep.language, self_registration=result.self_registration,
                          self_withdrawn=result.self_withdrawn, forwarded=forwarded,
                          sender_domain=_sender_domain(headers.from_addr), n_candidates=len(candidates),
+                         points_below=bool(_POINTS_BELOW.search(prep.body)),
                          self_cue=bool(SELF_CUE.search(prep.body) or (forwarded and SELF_CUE.search(prep.forward_text or ""))),
                          people_in_text=any(m.region in {"body", "attachment"} and not m.partial
                                             and m.source in {"title", "rank", "table_row", "cell_pair", "list_line", "lower_list"}
@@ -221,9 +222,9 @@ def _candidate_texts(prep: Prepared, attachments: Sequence[str], ner_texts: Sequ
         if block is prep.forward_block:
             regions.append(("quoted", block.header))
             continue
-        if prep.meeting.is_ours(block.sender) or prep.meeting.is_secretariat_name(block.sender_name):
-            continue  # our own invitation, quoted
-        regions.append(("quoted", (block.header + "\n" + block.text[:MAX_OWN // 4]).strip()))
+        ours = prep.meeting.is_ours(block.sender) or prep.meeting.is_secretariat_name(block.sender_name)
+        # our own mail, quoted: usually the invitation, but a sender may fill in its table ("en la tabla de abajo")
+        regions.append(("quoted_ours" if ours else "quoted", (block.header + "\n" + block.text[:MAX_OWN // 4]).strip()))
     raw = prep.parts.raw_headers
     regions.append(("header", "\n".join(f"{k}: {raw[k]}" for k in ("to", "cc") if raw.get(k))))
     fwd = prep.forward_block

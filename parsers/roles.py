@@ -25,7 +25,7 @@ from typing import Any
 
 from parsers import person_details as D
 from parsers import prose as R
-from parsers.candidates import _LIST_ITEM, PLACE_OR_OFFICE, Candidate, Mention, finished_person
+from parsers.candidates import _LIST_ITEM, PLACE_OR_OFFICE, Candidate, Mention, finished_person, never_a_name
 from parsers.names import looks_like_name
 from parsers.organizations import JOB_WORDS, ORG_WORDS, fold
 
@@ -48,6 +48,7 @@ class MessageFacts:
     self_registration: bool = False  # the rules saw "register me", "I will attend", "the undersigned"...
     self_withdrawn: bool = False
     forwarded: bool = False  # the names were read in a forwarded message
+    points_below: bool = False  # the sender points to a text below ("see below", "en la tabla de abajo")
     people_in_text: bool = False  # the sender's own text (or an attachment) names someone in a list or by title
     self_cue: bool = False  # the writer counts themself in ("ainsi que moi-même", "and I", "y yo", "(undersigned)")
     sender_domain: str | None = None
@@ -145,8 +146,10 @@ def features(c: Candidate, facts: MessageFacts, ctx: D.Context) -> dict[str, lis
         g["layout"].append("only_outside_text")
     if regions == {"header"}:
         g["layout"].append("only_header")
-    if regions and regions <= {"quoted"}:
+    if regions and regions <= {"quoted", "quoted_ours"}:
         g["layout"].append("only_quoted")
+        if facts.points_below:
+            g["layout"].append("only_quoted_pointed_to")
     if regions and regions <= {"forward", "quoted", "signature", "header"} and facts.people_in_text:
         g["layout"].append("outside_text_with_people_in_text")
     if "body" in regions or "attachment" in regions or "forward" in regions:
@@ -178,11 +181,16 @@ def features(c: Candidate, facts: MessageFacts, ctx: D.Context) -> dict[str, lis
         strong.add("list_item")
     for src in strong:
         g["rules"].append(f"rule={role}&{src}")
+    if c.siblings_attend:
+        g["rules"].append(f"rule={role}&siblings={min(c.siblings_attend, 3)}")
+        if "list_item" in strong or "table_row" in strong:
+            g["rules"].append(f"rule={role}&siblings&item")
     # context words around each mention in the text (not header names), per language
     for m in [x for x in c.mentions if x.region != "header"][:6]:
         bw = _words(m.before)[-4:]
         aw = _words(m.after)[:4]
-        region = "t" if m.region in {"body", "attachment", "forward"} else m.region[:3]
+        region = "t" if m.region in {"body", "attachment", "forward"} else "quo" if m.region.startswith("quoted") \
+            else m.region[:3]
         for w in bw:
             g["context"].append(f"{lang}:{region}:b:{w}")
         for w in aw:
@@ -348,8 +356,8 @@ def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, mode
         elif "head" in probs and p_att > 0:
             p_head = probs["head"] / p_att
         role = max(probs, key=lambda r: probs[r])
-        if len(c.name.split()) < 2:
-            p_att = min(p_att, 0.05)  # a representative always has a given and a family name
+        if len(c.name.split()) < 2 or never_a_name(c.name, ctx):
+            p_att = min(p_att, 0.05)  # a representative has a given and a family name, and no job or place word
         if p_att >= 0.5:
             role = "head" if p_head >= 0.5 else "attend"
         elif role in ATTENDING:
