@@ -41,13 +41,13 @@ from parsers.names import looks_like_name
 from parsers.nlp import has_ner, pipeline
 from parsers.organizations import JOB_WORDS, ORG_WORDS
 from parsers.pipeline import PeopleReading, Prepared, _ner_persons, _ner_texts, prepare, read_people
-from parsers.roles import GROUPS, MODEL_PATH, MODEL_ROLES, LinearModel, RoleModel, features, flat
+from parsers.roles import GROUPS, HEAD_GROUPS, MODEL_PATH, MODEL_ROLES, LinearModel, RoleModel, features, flat
 
 FIRST_RUNS = LABELLED_DIR / "first_runs.jsonl"  # benchmarks/record_first_runs.py writes it
 PEOPLE_INTENTS = frozenset({"registration", "correction", "cancellation"})
 MIN_COUNT = 2  # a feature seen in fewer training candidates is left out of the model
 C_ROLES = 0.5  # inverse L2 strength (measured by grouped cross-validation: benchmarks/people_crossval.py)
-C_HEAD = 0.2
+C_HEAD = 1.0
 
 
 def load_replies() -> list[Reply]:
@@ -123,12 +123,16 @@ class Example:
     head: bool | None  # head of delegation (attending candidates of labels that say so), else None
 
 
-def label_candidate(c: C.Candidate, gold: dict[str, Any], ctx: D.Context) -> tuple[str | None, bool | None]:
+def label_candidate(c: C.Candidate, gold: dict[str, Any], ctx: D.Context, *, no_head_in_text: bool = False
+                    ) -> tuple[str | None, bool | None]:
+    """The candidate's role by the label, and whether it heads the delegation (None: the label does not say).
+    ``no_head_in_text``: the reply never writes "head of delegation" (or a cousin), so a label without the
+    ``head_of_delegation`` key (before batch 500) still says that nobody heads it."""
     key = gold_key(c.name)
     reps = gold.get("representatives") or []
     for r in reps:
         if gold_key(r.get("name")) == key:
-            head = r.get("head_of_delegation") if "head_of_delegation" in r else None
+            head = r.get("head_of_delegation") if "head_of_delegation" in r else (False if no_head_in_text else None)
             return ("head" if head else "attend"), head
     for w in gold.get("withdrawn") or []:
         if gold_key(w if isinstance(w, str) else w.get("name")) == key:
@@ -188,9 +192,12 @@ def examples_of(parsed: Parsed, reading: PeopleReading | None = None, *, first_r
     gold = parsed.reply.label
     reading = reading or read_people(parsed.prep, parsed.persons, parsed.ner_texts)
     first = load_first_runs().get(parsed.reply.key) if first_runs else None
+    prep = parsed.prep
+    text = "\n".join([prep.body, prep.signature, prep.forward_text or ""] + [a.text or "" for a in prep.parts.attachments])
+    no_head = not D._HOD.search(text)
     out = []
     for c in reading.candidates:
-        role, head = label_candidate(c, gold, reading.ctx)
+        role, head = label_candidate(c, gold, reading.ctx, no_head_in_text=no_head)
         voted = replace(c, vote=first_run_vote(c, first)) if first else c
         out.append(Example(parsed.reply, c, features(voted, reading.facts, reading.ctx), role, head))
     return out
@@ -209,7 +216,8 @@ def training_examples(parsed: Iterable[Parsed], *, first_runs: bool = True) -> l
 # --------------------------------------------------------------------------------------------- training
 
 
-def _fit(rows: Sequence[list[str]], ys: Sequence[str], classes: Sequence[str], c: float) -> LinearModel:
+def _fit(rows: Sequence[list[str]], ys: Sequence[str], classes: Sequence[str], c: float,
+         class_weight: str | None = None) -> LinearModel:
     """A multinomial logistic regression over binary features (scikit-learn lbfgs, L2), as named weights."""
     import numpy as np
     from scipy.sparse import csr_matrix
@@ -227,7 +235,7 @@ def _fit(rows: Sequence[list[str]], ys: Sequence[str], classes: Sequence[str], c
     present = [k for k in classes if k in set(ys)]
     if len(present) == 1:  # one class only: a constant model
         return LinearModel(tuple(classes), {}, tuple(0.0 if k == present[0] else -20.0 for k in classes))
-    clf = LogisticRegression(C=c, max_iter=3000, tol=1e-6)
+    clf = LogisticRegression(C=c, max_iter=3000, tol=1e-6, class_weight=class_weight)
     clf.fit(x, list(ys))
     learned = list(clf.classes_)
     coef = clf.coef_
@@ -254,8 +262,8 @@ def train(examples: Sequence[Example], *, groups: Sequence[str] = GROUPS, record
     heads = [e for e in usable if e.head is not None]
     head = None
     if heads:
-        head = _fit([flat(e.groups, groups) for e in heads], ["head" if e.head else "attend" for e in heads],
-                    ("attend", "head"), c_head)
+        head = _fit([flat(e.groups, [g for g in groups if g in HEAD_GROUPS]) for e in heads], ["head" if e.head else "attend" for e in heads],
+                    ("attend", "head"), c_head, class_weight="balanced")
     return RoleModel(roles, head, tuple(groups), record or {})
 
 

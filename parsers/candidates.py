@@ -123,6 +123,7 @@ class Mention:
     partial: bool = False  # only a given or family name ("Ms. Brühwiler", "Add Hilde")
     line_no: int = 0
     text_id: int = 0  # which text of the region (attachments, quoted blocks)
+    prev_line: str = ""  # the nearest non-empty line above (a heading such as "Head of delegation:")
 
 
 @dataclass
@@ -302,10 +303,11 @@ def _mention(region: str, source: str, text: str, spans: list[tuple[int, int]], 
     le = text.find("\n", end)
     le = len(text) if le < 0 else le
     hon, rank, _ = split_title(surface)
+    above = [x for x in text[:ls].split("\n")[-4:] if x.strip()]
     return Mention(region=region, source=source, surface=surface, start=start, line=text[ls:le],
                    sentence=text[sa:max(sb, end)], before=text[sa:start][-150:], after=text[end:max(sb, end)][:150],
                    rel_pos=start / max(1, len(text)), title=hon, rank=rank, partial=partial,
-                   line_no=text.count("\n", 0, start), text_id=id(text))
+                   line_no=text.count("\n", 0, start), text_id=id(text), prev_line=above[-1] if above else "")
 
 
 # --------------------------------------------------------------------------------------------- finders

@@ -351,6 +351,8 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
         r"(?:et non|and not|not|y no|instead of|au lieu de|en lugar de|en vez de|rather than|"
         r"(?:wrote|written|écrit|escribimos|escrito|typed|given|sent|envoyé|enviado)\b[^;@\n]{0,60}?\b(?:as|comme|como))\s+(?:à\s+|de\s+)?"
         r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", prep.body, re.IGNORECASE)}
+    # "Further to the invitation sent to npa@npaid.org": where a mail went, not someone's own address
+    wrong |= {m.group(1).lower() for m in _SENT_TO.finditer(prep.body)}
     loose = [e for e in (D.valid_email(m.group(0)) for m in D.EMAIL_RE.finditer(prep.body)) if e]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
              and e not in wrong]
@@ -373,6 +375,12 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
             if _is_sender(p, ctx):
                 p.head_of_delegation = True
     return people
+
+
+_SENT_TO = re.compile(
+    r"\b(?:sent|addressed|forwarded|mailed|received|envoyée?s?|adressée?s?|reçue?s?|transmise?s?|enviad[oa]s?|"
+    r"dirigid[oa]s?|remitid[oa]s?|recibid[oa]s?)\s+(?:to|at|on|à|a|en|sur)\s+(?:(?:the|our|notre|la|le|nuestr[oa])\s+)?"
+    r"(?:(?:address|adresse|dirección|mailbox|boîte|buzón)\s+)?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.IGNORECASE)
 
 
 def _resolve_withdrawn(result: D.PeopleResult, prep: Prepared, people: list[D.Person], ctx: D.Context) -> list[str]:
