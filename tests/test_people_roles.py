@@ -49,17 +49,17 @@ def parse(raw: bytes) -> Extraction:
 
 
 @pytest.mark.parametrize("body, head, function", [
-    ("Dear Secretariat,\n\nPlease register our delegation to the 7MSP:\n\nHead of delegation: Mr. John Smith, "
-     "Director (john.smith@npaid.org)\nMs. Kari Lund, Adviser (kari.lund@npaid.org)\n\nBest regards,\nAnna Berg",
+    (("Dear Secretariat,\n\nPlease register our delegation to the 7MSP:\n\nHead of delegation: Mr. John Smith, "
+     "Director (john.smith@npaid.org)\nMs. Kari Lund, Adviser (kari.lund@npaid.org)\n\nBest regards,\nAnna Berg"),
      "John Smith", "Director"),
-    ("Dear Secretariat,\n\nPlease register Mr. John Smith, Director, as head of delegation, and Ms. Kari Lund, "
-     "Adviser (kari.lund@npaid.org).\n\nBest regards,\nAnna Berg", "John Smith", "Director"),
-    ("Estimados señores:\n\nLes informamos la composición de nuestra delegación:\n\nJefe de delegación: Sr. Juan "
+    (("Dear Secretariat,\n\nPlease register Mr. John Smith, Director, as head of delegation, and Ms. Kari Lund, "
+     "Adviser (kari.lund@npaid.org).\n\nBest regards,\nAnna Berg"), "John Smith", "Director"),
+    (("Estimados señores:\n\nLes informamos la composición de nuestra delegación:\n\nJefe de delegación: Sr. Juan "
      "Pérez, Director Ejecutivo (jperez@npaid.org)\nSra. Ana Gómez, Asesora (agomez@npaid.org)\n\nSaludos cordiales,\n"
-     "Anna Berg", "Juan Pérez", "Director Ejecutivo"),
-    ("Dear Secretariat,\n\nOur delegation to the 7MSP:\n\n- Ms. Kari Lund, Adviser (kari.lund@npaid.org)\n"
+     "Anna Berg"), "Juan Pérez", "Director Ejecutivo"),
+    (("Dear Secretariat,\n\nOur delegation to the 7MSP:\n\n- Ms. Kari Lund, Adviser (kari.lund@npaid.org)\n"
      "- Mr. John Smith, Director (john.smith@npaid.org)\n\nMr. Smith will head the delegation.\n\nBest regards,\n"
-     "Anna Berg", "John Smith", "Director"),
+     "Anna Berg"), "John Smith", "Director"),
 ])
 def test_head_of_delegation_keeps_the_role_and_the_order(body: str, head: str, function: str) -> None:
     ex = parse(mail(body))
