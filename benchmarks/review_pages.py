@@ -52,9 +52,11 @@ GIVEN = ["Anna", "Jean", "María", "Olga", "Ahmed", "Li", "Kwame", "Sofía", "Pi
 FAMILY = ["Keller", "Dupont", "García", "Ivanova", "Hassan", "Wei", "Mensah", "Rossi", "Müller", "Okafor"]
 
 
-def seed(cfg: Config, orgs: int, people: int, rng: random.Random) -> None:
-    """Organisations, people, one stored reply per organisation and a flag on every third (plain SQL inserts
-    in one transaction: the point is the pages, not the pipeline)."""
+def seed(cfg: Config, orgs: int, people: int, rng: random.Random, raw_kb: int = 20) -> None:
+    """Organisations, people, one stored reply of about ``raw_kb`` KiB per organisation (a reply with its quoted
+    invitation and signature; letters attached are larger) and a flag on every third (plain SQL inserts in one
+    transaction: the point is the pages, not the pipeline)."""
+    filler = ("> The Secretariat has the honour to invite your organisation to the meeting. " * 16 + "\r\n") * 16
     store = Store(cfg.store.path)
     add_user(store, USER, PASSWORD, now=NOW)
     names: set[str] = set()
@@ -71,7 +73,8 @@ def seed(cfg: Config, orgs: int, people: int, rng: random.Random) -> None:
                  rng.choice(["International organisations", "Non-governmental organisations", "NGO", ""]),
                  f'["desk{i}@org{i}.example"]', 1, "registered", t, t)).lastrowid
             raw = (f"From: desk{i}@org{i}.example\r\nTo: ccm@unog.ch\r\nSubject: Registration {name}\r\n"
-                   f"Message-ID: <r{i}@org{i}.example>\r\n\r\nPlease register our delegation.\r\n").encode()
+                   f"Message-ID: <r{i}@org{i}.example>\r\n\r\nPlease register our delegation.\r\n"
+                   + filler * max(0, raw_kb * 1024 // len(filler))).encode()
             msg = db.execute(
                 "INSERT INTO messages (mailbox, position, message_id, sha256, raw, size, received_at, stored_at,"
                 " sender, subject, status, intent, language, organization_id, answer_allowed)"
@@ -137,7 +140,7 @@ def median_get(c: httpx.Client, path: str, repeat: int) -> tuple[float, int, int
         dt, r = timed(lambda: c.get(path))
         assert r.status_code == 200, (path, r.status_code)
         times.append(dt)
-        size, rows = len(r.content), r.text.count("<tr")
+        size, rows = len(r.content), r.text.count("<tr") + r.text.count("<li")
     return statistics.median(times), size, rows
 
 
@@ -169,22 +172,23 @@ def main() -> None:
     ap.add_argument("--orgs", type=int, default=5000)
     ap.add_argument("--people", type=int, default=12000)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--raw-kb", type=int, default=20, help="size of each stored reply (KiB)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="intake-review-bench-") as tmp:
         d = Path(tmp)
         cfg = dataclasses.replace(Config(), mailbox=MailboxConfig(kind="maildir", path=d / "inbox"),
                                   transport=TransportConfig(kind="outbox", path=d / "outbox"),
                                   store=StoreConfig(path=d / "intake.sqlite"))
-        dt, _ = timed(lambda: seed(cfg, args.orgs, args.people, random.Random(11)))
+        dt, _ = timed(lambda: seed(cfg, args.orgs, args.people, random.Random(11), args.raw_kb))
         print(f"seeded {args.orgs} organisations, {args.people} people in {dt:.1f} s "
               f"(database {(d / 'intake.sqlite').stat().st_size / 1e6:.1f} MB)")
         with Server(cfg) as server:
             c = logged_in(server.url)
-            print(f"\n{'request':58} {'median':>9} {'size':>9} {'rows':>6}")
+            print(f"\n{'request':58} {'median':>9} {'size':>9} {'rows':>6}  (rows: table rows and list items)")
             last_orgs = -(-args.orgs // cfg.review.page_size)
             for path in ("/organizations", f"/organizations?page={last_orgs}", "/organizations?q=Peace",
                          "/search?q=Peace", "/search?q=Keller", "/search?q=Keller&people_page=20",
-                         "/participants", "/"):
+                         "/participants", "/", "/messages/1", "/organizations/1"):
                 t, size, rows = median_get(c, path, args.repeat)
                 print(f"GET {path:54} {t * 1000:7.0f} ms {size / 1024:7.0f} K {rows:6d}")
             print()

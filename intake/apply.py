@@ -11,6 +11,7 @@ for invitees that never wrote (see ``replies.notices``) and turns into the other
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from intake.matching import WEBMAIL_DOMAINS, Match, match_organization
-from intake.store import Store
-from parsers.model import Extraction, Representative
+from intake.store import Store, iso
+from intake.trust import AUTHENTICATED, SUSPECT, SenderTrust, held_detail, judge_sender, record_trust
+from parsers.authresults import DomainAuthentication
+from parsers.model import Extraction, Headers, Representative
 
 HONORIFICS = frozenset({
     "mr", "mrs", "ms", "miss", "dr", "prof", "professor", "he", "h", "e", "excellency", "amb", "ambassador",
@@ -50,6 +53,8 @@ class Applied:
     unchanged: list[dict[str, Any]] = field(default_factory=list)
     not_found: list[str] = field(default_factory=list)  # names asked to be withdrawn that are not on the list
     match: Match | None = None
+    trust: SenderTrust | None = None
+    held: str | None = None  # why nothing was applied: the change waits for a person (flag unverified_sender)
 
     @property
     def recorded(self) -> list[dict[str, Any]]:
@@ -61,8 +66,10 @@ class Applied:
         return bool(self.added or self.updated or self.withdrawn)
 
 
-def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: datetime) -> Applied:
-    """Change the record as ``ex`` says; flags what a person must look at (unknown or conflicting sender)."""
+def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: datetime,
+                     auth: DomainAuthentication | None = None) -> Applied:
+    """Change the record as ``ex`` says, if its sender may (``intake.trust``); flags what a person must look at
+    (unknown or conflicting sender, a change held because its sender is not the organisation's)."""
     if ex.intent in ("auto_reply", "bounce", "other"):
         return Applied(None, None, "none")
     match = match_organization(store, ex)
@@ -77,18 +84,56 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
     org = store.organization(org_id) or {}
     applied = Applied(org_id, org.get("name"), match.how, match=match)
     store.db.execute("UPDATE messages SET organization_id = ? WHERE id = ?", (org_id, message_row_id))
+    trust = judge_sender(store, org_id, ex, auth or DomainAuthentication(None))
+    record_trust(store, message_row_id, trust)
+    applied.trust = trust
+    first = _is_first_registration(store, org, ex)
+    if trust.level == SUSPECT or not (trust.may_change or first):
+        probe = _dry_run(store, org_id, message_row_id, ex, now=now)
+        if probe.changed:
+            applied.held = held_detail(store, org_id, ex, trust, _describe(probe, ex))
+            store.add_flag("unverified_sender", applied.held, now=now, message_id=message_row_id,
+                           organization_id=org_id)
+            store.db.execute("UPDATE messages SET held = 1 WHERE id = ?", (message_row_id,))
+            store.add_event("daemon", "message.held", "messages", message_row_id, now=now,
+                            message_id=message_row_id, detail={"sender_trust": trust.level, "why": trust.detail})
+            return applied
+    elif first and not trust.may_register_first and not match.conflicts \
+            and not {f.code for f in ex.flags} & _SENDER_FLAGS:
+        # The first people of an organisation, from an address that is not its own (webmail, another domain, a
+        # stranger in its thread): recorded (nothing of anyone else's changes), checked by a person, unanswered.
+        # (A webmail or mismatched sender is flagged already, by the parser or as a conflict above: one flag.)
+        store.add_flag("unverified_sender", f"{trust.detail}: its first registration was recorded, but nothing "
+                       "was answered automatically; check with the organisation before the list is final (and "
+                       "'remember the sender' if the address is really theirs)", now=now,
+                       message_id=message_row_id, organization_id=org_id)
     if not org.get("language") and ex.language in ("en", "fr", "es"):
         # The first reply tells us the organisation's language: later reminders and notices use it.
         store.db.execute("UPDATE organizations SET language = ? WHERE id = ?", (ex.language, org_id))
         store.add_event("daemon", "organization.updated", "organizations", org_id, now=now,
                         message_id=message_row_id, detail={"language": {"from": None, "to": ex.language}})
+    if trust.level == AUTHENTICATED:
+        _learn_address(store, org_id, (ex.headers.from_addr or "").lower(), trust, now=now,
+                       message_id=message_row_id)
+    return apply_changes(store, org_id, message_row_id, ex, now=now, applied=applied,
+                         verified=trust.may_change)
 
+
+def apply_changes(store: Store, org_id: int, message_row_id: int, ex: Extraction, *, now: datetime,
+                  applied: Applied | None = None, actor: str = "daemon", verified: bool = True) -> Applied:
+    """What ``ex`` says, applied to organisation ``org_id`` without asking who sent it (the caller decided:
+    :func:`apply_extraction` for the daemon, the review page's approve action for a held message).
+    ``verified``: whether the people it adds may count as the organisation's own addresses."""
+    if applied is None:
+        org = store.organization(org_id) or {}
+        applied = Applied(org_id, org.get("name"), "person")
+    org = store.organization(org_id) or {}
     current = store.representatives(org_id)
     if ex.intent == "cancellation":
         for r in current:
-            store.withdraw_representative(r["id"], now=now, message_id=message_row_id)
+            store.withdraw_representative(r["id"], now=now, message_id=message_row_id, actor=actor)
             applied.withdrawn.append(r)
-        store.set_organization_state(org_id, "declined", now=now, message_id=message_row_id)
+        store.set_organization_state(org_id, "declined", now=now, message_id=message_row_id, actor=actor)
         return applied
 
     for name in ex.withdrawn:
@@ -96,18 +141,19 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
         if person is None:
             applied.not_found.append(name)
             continue
-        store.withdraw_representative(person["id"], now=now, message_id=message_row_id)
+        store.withdraw_representative(person["id"], now=now, message_id=message_row_id, actor=actor)
         applied.withdrawn.append(person)
         current = [c for c in current if c["id"] != person["id"]]
     if applied.not_found:
         store.add_flag("correction", "asked to withdraw people who are not registered: "
                        + ", ".join(repr(n) for n in applied.not_found),
-                       now=now, message_id=message_row_id, organization_id=org_id)
+                       now=now, message_id=message_row_id, organization_id=org_id, actor=actor)
 
     for rep in ex.representatives:
         old = _find_person(current, rep.name, exact_only=True)
         if old is None:
-            rep_id = store.add_representative(org_id, now=now, message_id=message_row_id, **_fields(rep, org))
+            rep_id = store.add_representative(org_id, now=now, message_id=message_row_id, actor=actor,
+                                              verified=verified, **_fields(rep, org))
             row = store.one("SELECT * FROM representatives WHERE id = ?", (rep_id,)) or {}
             applied.added.append(row)
             current.append(row)
@@ -117,7 +163,7 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
         if "head_of_delegation" in changes and not rep.head_of_delegation:
             changes.pop("head_of_delegation")  # silence about the role does not remove it
         if changes:
-            store.update_representative(old["id"], now=now, message_id=message_row_id, **changes)
+            store.update_representative(old["id"], now=now, message_id=message_row_id, actor=actor, **changes)
             row = store.one("SELECT * FROM representatives WHERE id = ?", (old["id"],)) or {}
             applied.updated.append(row)
             current = [row if c["id"] == old["id"] else c for c in current]
@@ -129,13 +175,78 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
         heads = {bare_key(r.name) for r in ex.representatives if r.head_of_delegation}
         for r in store.representatives(org_id):
             if r["head_of_delegation"] and bare_key(r["name"]) not in heads:
-                store.update_representative(r["id"], now=now, message_id=message_row_id, head_of_delegation=0)
+                store.update_representative(r["id"], now=now, message_id=message_row_id, actor=actor,
+                                            head_of_delegation=0)
 
     if store.representatives(org_id):
-        store.set_organization_state(org_id, "registered", now=now, message_id=message_row_id)
+        store.set_organization_state(org_id, "registered", now=now, message_id=message_row_id, actor=actor)
     elif org.get("state") in ("invited", "no_answer"):
-        store.set_organization_state(org_id, "replied", now=now, message_id=message_row_id)
+        store.set_organization_state(org_id, "replied", now=now, message_id=message_row_id, actor=actor)
     return applied
+
+
+def _is_first_registration(store: Store, org: dict[str, Any], ex: Extraction) -> bool:
+    """A registration that only adds the first people of an organisation that has nobody on the record (and did
+    not cancel): it changes nothing anybody put there."""
+    return (ex.intent == "registration" and not ex.withdrawn and org.get("state") != "declined"
+            and not store.representatives(int(org["id"])))
+
+
+_SENDER_FLAGS = frozenset({"webmail_sender", "sender_domain_mismatch"})
+
+
+class _Rollback(Exception):
+    """Ends a dry run: everything inside its savepoint is undone."""
+
+
+def _dry_run(store: Store, org_id: int, message_row_id: int, ex: Extraction, *, now: datetime) -> Applied:
+    """What applying ``ex`` would change, with nothing changed (a savepoint rolled back)."""
+    probe = Applied(org_id, None, "dry-run")
+    try:
+        with store.transaction():
+            apply_changes(store, org_id, message_row_id, ex, now=now, applied=probe)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return probe
+
+
+def _describe(probe: Applied, ex: Extraction) -> str:
+    def names(rows: list[dict[str, Any]]) -> str:
+        return ", ".join(str(r.get("name")) for r in rows)
+
+    if ex.intent == "cancellation":
+        return f"a cancellation that withdraws everyone ({names(probe.withdrawn) or 'nobody registered'})" \
+               " and marks the organisation declined"
+    parts = [f"{label} {names(rows)}" for label, rows in
+             (("adds", probe.added), ("updates", probe.updated), ("withdraws", probe.withdrawn)) if rows]
+    return f"a {ex.intent} that " + "; ".join(parts)
+
+
+def _learn_address(store: Store, org_id: int, addr: str, trust: SenderTrust, *, now: datetime,
+                   message_id: int) -> None:
+    """An address the receiving server proved to be the organisation's own domain joins its list, so the
+    answers that show the delegation may go to it."""
+    org = store.organization(org_id) or {}
+    if not addr or addr in org.get("emails", []):
+        return
+    store.db.execute("UPDATE organizations SET emails = ?, updated_at = ? WHERE id = ?",
+                     (json.dumps([*org.get("emails", []), addr]), iso(now), org_id))
+    store.add_event("daemon", "organization.address_added", "organizations", org_id, now=now,
+                    message_id=message_id, detail={"address": addr, "why": trust.detail})
+
+
+def held_extraction(stored: dict[str, Any]) -> Extraction:
+    """The parser's result as the store kept it (``messages.extraction``), enough to apply it later."""
+    reps = [Representative(name=r["name"], honorific=r.get("honorific"), function=r.get("function"),
+                           organization=r.get("organization"), email=r.get("email"),
+                           head_of_delegation=bool(r.get("head_of_delegation")),
+                           confidence=float(r.get("confidence") or 1.0))
+            for r in stored.get("representatives") or [] if r.get("name")]
+    return Extraction(intent=str(stored.get("intent") or "other"), language=str(stored.get("language") or "en"),
+                      organization=stored.get("organization"), representatives=reps,
+                      withdrawn=list(stored.get("withdrawn") or []),
+                      headers=Headers(from_addr=stored.get("from"), message_id=stored.get("message_id")))
 
 
 def _find_person(people: list[dict[str, Any]], name: str, *, exact_only: bool = False) -> dict[str, Any] | None:
@@ -162,8 +273,9 @@ def _unmatched_organization(store: Store, message_row_id: int, ex: Extraction, *
                        message_id=message_row_id)
         return None
     existing = store.one("SELECT id FROM organizations WHERE name = ?", (name,))
+    sender = ex.headers.from_addr if ex.headers.from_addr and not ex.headers.from_suspect else None
     org_id = int(existing["id"]) if existing else store.add_organization(
-        name, now=now, emails=[ex.headers.from_addr] if ex.headers.from_addr else [], message_id=message_row_id)
+        name, now=now, emails=[sender] if sender else [], message_id=message_row_id)
     if store.scalar("SELECT count(*) FROM organizations WHERE invited = 1"):
         store.add_flag("unknown_organization", f"no invited organisation matches {name!r}", now=now,
                        message_id=message_row_id, organization_id=org_id)

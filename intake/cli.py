@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +32,18 @@ def _config(path: Path | None) -> Config:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group()
+class _IntakeGroup(click.Group):
+    """Every command: an IntakeError (a config mistake, a damaged database...) is a one-line message and exit 1,
+    never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except IntakeError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_IntakeGroup)
 @click.version_option(package_name="un-intake")
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def main(verbose: bool) -> None:
@@ -74,9 +86,9 @@ def parse(as_json: bool, deadline: object, config_path: Path | None, files: tupl
     readable = [r for r in raws if r is not None]
     results: Iterator[Extraction | dict[str, object]]
     try:
-        results = iter(parse_messages(readable, meeting=profile))
+        results = iter(parse_messages(readable, meeting=profile, limits=cfg.attachments))
     except Exception:  # noqa: BLE001 - fall back to one at a time so one bad file cannot sink the rest
-        results = iter(_one_by_one(readable, profile))
+        results = iter(_one_by_one(readable, profile, cfg.attachments))
     for i, f in enumerate(files):
         if i in errors:
             obj = _error_object(errors[i])
@@ -86,13 +98,14 @@ def parse(as_json: bool, deadline: object, config_path: Path | None, files: tupl
         click.echo(json.dumps({"file": str(f), **obj}, ensure_ascii=False))
 
 
-def _one_by_one(raws: list[bytes], profile: MeetingProfile) -> list[Extraction | dict[str, object]]:
+def _one_by_one(raws: list[bytes], profile: MeetingProfile,
+                limits: AttachmentLimits) -> list[Extraction | dict[str, object]]:
     from parsers import parse_message
 
     out: list[Extraction | dict[str, object]] = []
     for raw in raws:
         try:
-            out.append(parse_message(raw, meeting=profile))
+            out.append(parse_message(raw, meeting=profile, limits=limits))
         except Exception as exc:  # noqa: BLE001
             out.append(_error_object(f"parser error: {type(exc).__name__}: {exc}"))
     return out
@@ -438,6 +451,7 @@ def user_enable(username: str, config_path: Path | None) -> None:
 
 if TYPE_CHECKING:
     from intake.store import Store
+    from parsers.limits import AttachmentLimits
     from parsers.meeting import MeetingProfile
     from parsers.model import Extraction
 
@@ -520,5 +534,14 @@ def _deliver_now(store: Store, cfg: Config, outbox_ids: tuple[int, ...]) -> str:
         " ORDER BY id", outbox_ids))
 
 
-if __name__ == "__main__":  # pragma: no cover
+def entry() -> None:
+    """The ``intake`` program (pyproject's console script): everything it creates (the database and its
+    -wal/-shm, lock files, secrets, outbox mail, exports) holds raw mail and personal data, so it is readable by
+    the user running it only, whatever the shell's umask. (Not in ``main`` itself: tests call ``main`` in their
+    own process, whose umask must stay theirs.)"""
+    os.umask(0o077)
     main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

@@ -12,6 +12,7 @@ import functools
 import ipaddress
 import logging
 import os
+import re
 import sys
 import tomllib
 import types
@@ -23,6 +24,7 @@ from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.errors import ConfigError
+from parsers.limits import AttachmentLimits
 from parsers.meeting import MeetingProfile
 
 LANGUAGES = ("en", "fr", "es")
@@ -185,6 +187,9 @@ class MailboxConfig:
     poll_seconds: float = 60.0
     first_run_window_days: int = 3
     max_message_bytes: int = 50 * 1024 * 1024  # larger messages are not read: quarantined and flagged
+    # The authserv-id of the server that receives our mail and writes Authentication-Results (RFC 8601);
+    # empty: no such header is believed (see docs/security.md)
+    authserv_id: str = ""
 
     def validate(self) -> None:
         if self.kind == "imap":
@@ -220,6 +225,11 @@ class MailboxConfig:
                               f"{self.max_message_bytes} is below {MIN_MESSAGE_BYTES} (64 KiB), too small for mail",
                               "write the largest message to read, in bytes, e.g. max_message_bytes = 52428800 "
                               "(50 MiB; relays commonly refuse more than 25-50 MB)")
+        if self.authserv_id and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.\-_]*", self.authserv_id):
+            raise ConfigError("mailbox.authserv_id", f"{self.authserv_id!r} is not an authserv-id",
+                              "write the name your receiving server puts first in its Authentication-Results "
+                              'headers, e.g. authserv_id = "mx.unog.ch" (look at a received message), or leave '
+                              "it empty to believe none")
 
 
 @dataclass(frozen=True)
@@ -272,6 +282,8 @@ class RepliesConfig:
     from_address: str = ""  # defaults to meeting.secretariat_address
     own_addresses: tuple[str, ...] = ()  # more addresses that are ours (never answered)
     max_per_address_per_day: int = 3
+    max_per_organization_per_day: int = 6  # automatic answers to one organisation, whatever its addresses
+    max_per_thread_per_day: int = 3  # automatic answers in one conversation, whatever its addresses
     reminder_days: tuple[int, ...] = (21, 7)
     late_notices: bool = True
     templates_dir: Path | None = None  # a folder whose files override the bundled templates
@@ -280,6 +292,11 @@ class RepliesConfig:
         if self.max_per_address_per_day < 1:
             raise ConfigError("replies.max_per_address_per_day", "must be at least 1",
                               "write e.g. max_per_address_per_day = 3, or replies.enabled = false")
+        for key, value in (("max_per_organization_per_day", self.max_per_organization_per_day),
+                           ("max_per_thread_per_day", self.max_per_thread_per_day)):
+            if value < 1:
+                raise ConfigError(f"replies.{key}", "must be at least 1",
+                                  f"write e.g. {key} = 3, or replies.enabled = false")
         for d in self.reminder_days:
             if d <= 0:
                 raise ConfigError("replies.reminder_days", f"{d} is not a positive number of days",
@@ -358,6 +375,38 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class AttachmentsConfig(AttachmentLimits):
+    """``[attachments]``: the parser's :class:`~parsers.limits.AttachmentLimits`, checked at start."""
+
+    def validate(self) -> None:
+        positive = {"max_count": "max_count = 10", "max_bytes": "max_bytes = 26214400 (25 MB)",
+                    "max_inflated_bytes": "max_inflated_bytes = 52428800 (50 MB)",
+                    "max_zip_entries": "max_zip_entries = 2000", "max_pages": "max_pages = 20",
+                    "max_rows": "max_rows = 5000", "seconds": "seconds = 8", "message_seconds": "message_seconds = 120",
+                    "ocr_max_pages": "ocr_max_pages = 10", "ocr_max_pixels": "ocr_max_pixels = 60000000",
+                    "ocr_page_pixels": "ocr_page_pixels = 9000000", "ocr_page_seconds": "ocr_page_seconds = 10",
+                    "ocr_min_side": "ocr_min_side = 500"}
+        for key, example in positive.items():
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"attachments.{key}", f"{getattr(self, key)} is not a positive number",
+                                  f"write e.g. {example}")
+        if self.memory_mb < 256:
+            raise ConfigError("attachments.memory_mb", f"{self.memory_mb} MB is too little to start the reader",
+                              "write at least 256 (the default)")
+        if self.ocr and self.ocr_memory_mb < 448:
+            raise ConfigError("attachments.ocr_memory_mb", f"{self.ocr_memory_mb} MB is too little for Tesseract",
+                              "write at least 448; the default is 640")
+        if self.message_seconds < self.seconds:
+            raise ConfigError("attachments.message_seconds",
+                              f"{self.message_seconds} s is less than attachments.seconds ({self.seconds} s)",
+                              "give the whole message at least the time of one attachment, e.g. 120")
+        if self.ocr_page_pixels > self.ocr_max_pixels:
+            raise ConfigError("attachments.ocr_page_pixels",
+                              f"{self.ocr_page_pixels} is more than attachments.ocr_max_pixels ({self.ocr_max_pixels})",
+                              "keep the rendered page under the image cap, e.g. ocr_page_pixels = 9000000")
+
+
+@dataclass(frozen=True)
 class Config:
     meeting: MeetingConfig = field(default_factory=MeetingConfig)
     mailbox: MailboxConfig = field(default_factory=MailboxConfig)
@@ -366,6 +415,7 @@ class Config:
     replies: RepliesConfig = field(default_factory=RepliesConfig)
     review: ReviewConfig = field(default_factory=ReviewConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    attachments: AttachmentsConfig = field(default_factory=AttachmentsConfig)
     source: Path | None = None  # the file it came from, None for the embedded default
 
     def meeting_profile(self) -> MeetingProfile:

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from intake.config import Config
-from intake.errors import ConfigError, IntakeError, MailboxError, MailboxLocked
+from intake.errors import ConfigError, DatabaseDamaged, IntakeError, MailboxError, MailboxLocked, StorageError
 from intake.mailbox import IncomingMessage, Mailbox
 from intake.pipeline import Outcome, header_facts, process_message
 from intake.store import Store, iso, utcnow
@@ -69,7 +70,8 @@ class MailboxLock:
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+")  # noqa: SIM115 - held open as long as the lock is held
+        # 0600 like the database beside it, whatever the umask
+        fh = os.fdopen(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), "r+")
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -148,6 +150,19 @@ class Daemon:
 
     # --- one pass -------------------------------------------------------------------------------------
     def run_once(self) -> RunSummary:
+        """Check the mailbox once, process what is new, send what is queued, run the ticks.
+
+        A database that cannot be used (locked, disk full, damaged) raises :class:`StorageError`: the message in
+        hand stays unprocessed and unmarked on the server, so the next pass takes it again."""
+        try:
+            return self._run_once()
+        except sqlite3.Error as exc:
+            error = StorageError.from_sqlite(self.store.path, exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    def _run_once(self) -> RunSummary:
         summary = RunSummary()
         name = self.mailbox.name
         self.store.update_mailbox_state(name, last_check_at=self.now())
@@ -174,7 +189,10 @@ class Daemon:
             self.store.update_mailbox_state(name, last_error=str(exc), last_error_at=self.now())
             raise
         finally:
-            self._save_checkpoint()
+            try:
+                self._save_checkpoint()
+            except (sqlite3.Error, StorageError) as exc:  # the error in flight says more; do not hide it
+                log.error("could not save the mailbox position: %s", exc)
         self.store.update_mailbox_state(name, last_success_at=self.now())
         for tick in self.ticks:
             tick(self.store, self.cfg, self.now())
@@ -280,6 +298,16 @@ class Daemon:
             if i % n == 0:
                 log.info("%d messages read so far", i)
 
+    def _log_ocr(self) -> None:
+        """Say at start whether scanned letters can be read (they are flagged for a person when not)."""
+        if not self.cfg.attachments.ocr:
+            log.info("OCR switched off ([attachments] ocr = false): scanned letters are flagged for a person")
+            return
+        from parsers.ocr import ocr_status
+
+        ok, text = ocr_status()
+        (log.info if ok else log.warning)("%s", text)
+
     # --- forever --------------------------------------------------------------------------------------
     def run_forever(self) -> None:
         """Check, wait for new mail (IDLE or poll), repeat until SIGTERM/SIGINT; the current message is finished.
@@ -288,6 +316,7 @@ class Daemon:
         and the daemon tries again after 1, 2, 4 ... seconds (at most a minute, or poll_seconds if smaller).
         """
         self._install_signals()
+        self._log_ocr()
         cap = min(MAX_BACKOFF_SECONDS, self.cfg.mailbox.poll_seconds)
         while not self.stop.is_set():
             try:
@@ -302,12 +331,16 @@ class Daemon:
                 if self.stop.is_set():
                     break
                 self.mailbox.wait(self.cfg.mailbox.poll_seconds)
-            except ConfigError:
-                raise  # a config mistake does not mend itself: stop and say which key (exit 1, systemd shows it)
+            except (ConfigError, DatabaseDamaged):
+                raise  # a config mistake or a damaged file does not mend itself: stop and say what to do (exit 1)
             except IntakeError as exc:
                 self.failures += 1
                 delay = backoff_seconds(self.failures, cap)
-                self.store.update_mailbox_state(self.mailbox.name, last_error=str(exc), last_error_at=self.now())
+                try:
+                    self.store.update_mailbox_state(self.mailbox.name, last_error=str(exc),
+                                                    last_error_at=self.now())
+                except (sqlite3.Error, StorageError):
+                    pass  # the database itself is what fails (locked, full): the log line below says it
                 log.error("check failed (%d in a row): %s; retrying in %.0f s", self.failures, exc, delay)
                 self.stop.wait(delay)
         log.info("stopped cleanly")

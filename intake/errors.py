@@ -1,6 +1,9 @@
 """One error tree. Every message tells the user what to do."""
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 
 class IntakeError(Exception):
     """Base of every error this application raises on purpose."""
@@ -51,9 +54,55 @@ class TransportUnavailable(TemporaryFailure):
     """The mail server could not be reached at all (refused, timeout, TLS, login): the rest of the batch waits."""
 
 
-class TemplateError(IntakeError):
+class ReplyNotWritten(IntakeError):
+    """An automatic answer could not be written; the record stays and the message is flagged delivery_failed."""
+
+
+class TemplateError(ReplyNotWritten):
     """A reply template cannot be rendered (syntax, unknown variable): names the file, the line and the fix."""
 
 
 class AlreadySending(IntakeError):
     """Another sender claimed this mail between our connection and its data: nothing was handed over by us."""
+
+
+class MailNotBuilt(ReplyNotWritten):
+    """The outgoing mail could not be built from what the sender wrote (e.g. a header value the mail library
+    refuses); says what."""
+
+
+class StorageError(IntakeError):
+    """The database cannot be used right now (locked, disk full, read-only, I/O error). Not the message's fault:
+    the message stays unprocessed, and the daemon backs off and tries again."""
+
+    @staticmethod
+    def from_sqlite(path: Path | str, exc: BaseException) -> StorageError | None:
+        """The error to raise for ``exc`` raised by SQLite on database ``path``; None when it is not a storage
+        problem (an integrity error from bad data, a programming error)."""
+        if isinstance(exc, StorageError):
+            return exc
+        text = str(exc)
+        if type(exc) is sqlite3.DatabaseError or "malformed" in text or "not a database" in text:
+            return DatabaseDamaged(
+                f"the database {path} is damaged ({text}). Stop intake and keep a copy of the file, then recover "
+                f"what it holds: `sqlite3 {path} .recover | sqlite3 {path}.recovered`, check it and move it in "
+                "place of the damaged file (with its -wal and -shm files moved away), or restore the last backup")
+        if not isinstance(exc, sqlite3.OperationalError):
+            return None
+        lower = text.lower()
+        if "locked" in lower or "busy" in lower:
+            hint = "another process holds the write lock (a long export, an open sqlite3 shell?)"
+        elif "full" in lower:
+            hint = "the disk is full: free space on it"
+        elif "readonly" in lower or "read-only" in lower or "unable to open" in lower:
+            hint = "check the owner and permissions of the file and its folder"
+        elif "i/o" in lower:
+            hint = "the disk reported an error: check it (dmesg) and that the file is on a local disk"
+        else:
+            hint = "see the message"
+        return StorageError(f"the database {path} cannot be used now ({text}): {hint}. "
+                            "Nothing was lost; intake tries again")
+
+
+class DatabaseDamaged(StorageError):
+    """The database file is damaged: it does not mend by retrying. Names the file and how to recover it."""

@@ -24,7 +24,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from intake.store import Store
-from parsers.model import Extraction
+from parsers.model import Extraction, Headers
 
 WEBMAIL_DOMAINS = frozenset({
     "gmail.com", "googlemail.com", "yahoo.com", "yahoo.fr", "yahoo.es", "hotmail.com", "hotmail.fr", "outlook.com",
@@ -80,7 +80,8 @@ def match_organization(store: Store, extraction: Extraction) -> Match:
     thread_org = _by_thread(store, orgs, extraction)
     if thread_org is not None:
         evidence.append(("thread", thread_org, 100.0))
-    sender = (extraction.headers.from_addr or "").strip().lower()
+    # A forged-looking From (parsers.mime.read_sender) is no evidence of anything.
+    sender = "" if extraction.headers.from_suspect else (extraction.headers.from_addr or "").strip().lower()
     if sender:
         hits = [o["id"] for o in orgs if sender in o["emails"]]
         if len(hits) == 1:
@@ -102,6 +103,26 @@ def match_organization(store: Store, extraction: Extraction) -> Match:
         for other_how, other_id, other_score in evidence[1:]
         if other_id != org_id and other_score >= 95.0))
     return Match(org_id, how, score, conflicts)
+
+
+def conversation_of(store: Store, headers: Headers) -> str | None:
+    """The conversation a message belongs to, as the Message-ID (lower case, no <>) of its first message.
+
+    Followed through our own mails: a reply to our acknowledgement belongs to the conversation of the message we
+    acknowledged, even when the writer's client keeps only In-Reply-To. This is what the per-thread reply limit
+    counts, so a correspondent answering each of our mails from a new address stays in one conversation.
+    """
+    nearest = [normalise_message_id(m) for m in (headers.in_reply_to, *reversed(headers.references)) if m]
+    for mid in nearest:
+        row = store.one("SELECT m.thread_root FROM outbox o JOIN messages m ON m.id = o.reply_to_message_id"
+                        " WHERE lower(o.mail_message_id) = ? AND m.thread_root IS NOT NULL", (f"<{mid}>",))
+        if row is None:
+            row = store.one("SELECT thread_root FROM messages WHERE lower(message_id) = ?"
+                            " AND thread_root IS NOT NULL LIMIT 1", (mid,))
+        if row is not None:
+            return str(row["thread_root"])
+    first = headers.references[0] if headers.references else headers.in_reply_to or headers.message_id
+    return normalise_message_id(first) or None
 
 
 def _by_thread(store: Store, orgs: list[dict[str, Any]], ex: Extraction) -> int | None:

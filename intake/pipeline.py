@@ -8,10 +8,6 @@ goes on.
 """
 from __future__ import annotations
 
-import email.header
-import email.parser
-import email.policy
-import email.utils
 import json
 import logging
 import traceback
@@ -21,10 +17,14 @@ from typing import Any
 
 from intake.apply import Applied, apply_extraction
 from intake.config import Config
-from intake.errors import TemplateError
+from intake.errors import ReplyNotWritten, StorageError
 from intake.mailbox import IncomingMessage
-from intake.store import Store, iso
+from intake.matching import conversation_of
+from intake.store import Store, iso, keep_attachments
+from intake.trust import AUTHENTICATED, KNOWN, OWN_DOMAIN
 from parsers import parse_message
+from parsers.authresults import DomainAuthentication, authentication_of
+from parsers.mime import read_header_block
 from parsers.model import Extraction, Flag
 from replies.acknowledgement import (
     queue_acknowledgement,
@@ -60,38 +60,13 @@ class HeaderFacts:
 
 
 def header_facts(raw: bytes) -> HeaderFacts:
-    """The few header facts the store keeps with the raw bytes; never raises."""
-    try:
-        msg = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
-    except Exception:  # noqa: BLE001 - broken mail must still be kept
-        return HeaderFacts(None, None, None, None)
-
-    def get(name: str) -> str | None:
-        try:
-            value = msg.get(name)
-            if value is None:
-                return None
-            return str(email.header.make_header(email.header.decode_header(str(value)))).strip() or None
-        except Exception:  # noqa: BLE001
-            return str(msg.get(name, "")).strip() or None
-
-    mid = get("Message-ID")
-    if mid:
-        mid = mid.strip().strip("<>").strip() or None
-    sender = None
-    try:
-        sender = email.utils.parseaddr(get("From") or "")[1].lower() or None
-    except Exception:  # noqa: BLE001, S110 - no usable sender is a fact, not an error
-        pass
-    date = None
-    try:
-        d = get("Date")
-        date = email.utils.parsedate_to_datetime(d) if d else None
-        if date is not None and date.tzinfo is None:
-            date = date.replace(tzinfo=UTC)
-    except Exception:  # noqa: BLE001
-        date = None
-    return HeaderFacts(mid, sender, get("Subject"), date)
+    """The few header facts the store keeps with the raw bytes, read as the parser reads them; never raises."""
+    h = read_header_block(raw)
+    mid = (h.message_id or "").strip().strip("<>").strip() or None
+    date = h.date
+    if date is not None and date.tzinfo is None:
+        date = date.replace(tzinfo=UTC)
+    return HeaderFacts(mid, h.from_addr, h.subject or None, date)
 
 
 def answer_allowed(received: datetime | None, now: datetime, window_days: int) -> bool:
@@ -106,9 +81,13 @@ def process_message(store: Store, cfg: Config, mailbox_name: str, incoming: Inco
     facts = header_facts(incoming.raw)
     received = incoming.received_at or facts.date
     allowed = answer_allowed(received, now, cfg.mailbox.first_run_window_days)
-    kept = store.keep_raw(mailbox_name, incoming.position, incoming.raw, now=now, received_at=incoming.received_at,
-                          message_id=facts.message_id, sender=facts.sender, subject=facts.subject,
-                          sent_at=facts.date, answer_allowed=allowed)
+    try:
+        kept = store.keep_raw(mailbox_name, incoming.position, incoming.raw, now=now,
+                              received_at=incoming.received_at, message_id=facts.message_id, sender=facts.sender,
+                              subject=facts.subject, sent_at=facts.date, answer_allowed=allowed)
+    except Exception as exc:
+        raise_storage_error(store, exc)
+        raise
     if kept.status == "duplicate":
         log.info("<%s> duplicate of a message already stored; no effect", facts.message_id)
         return Outcome(kept.id, "duplicate", facts.message_id)
@@ -118,16 +97,31 @@ def process_message(store: Store, cfg: Config, mailbox_name: str, incoming: Inco
     allowed = bool(row.get("answer_allowed", allowed))
 
     try:
-        extraction = parse_message(incoming.raw, meeting=cfg.meeting_profile())
+        extraction = parse_message(incoming.raw, meeting=cfg.meeting_profile(), limits=cfg.attachments)
     except Exception as exc:  # noqa: BLE001 - the shunt: keep it for a person, go on with the rest
+        raise_storage_error(store, exc)
         return quarantine(store, kept.id, facts.message_id, exc, now=now)
 
+    auth = authentication_of(incoming.raw, cfg.mailbox.authserv_id,
+                             (extraction.headers.from_addr or "").rpartition("@")[2] or None)
     try:
         # Lateness counts from arrival; an arrival stamp after our clock (a test's fixed date) means "now".
         arrived = min(received, now) if received is not None else now
-        return record(store, cfg, kept.id, extraction, now=now, answer_allowed=allowed, received_at=arrived)
+        return record(store, cfg, kept.id, extraction, now=now, answer_allowed=allowed, received_at=arrived,
+                      auth=auth)
     except Exception as exc:  # noqa: BLE001
+        raise_storage_error(store, exc)  # a full disk or a locked database is not a bad message
         return quarantine(store, kept.id, facts.message_id, exc, now=now)
+
+
+def raise_storage_error(store: Store, exc: BaseException) -> None:
+    """Re-raise ``exc`` as a :class:`StorageError` when the database, not the message, is the problem (locked,
+    full, read-only, damaged): the message stays unprocessed and the daemon tries again later."""
+    if isinstance(exc, StorageError):
+        raise exc
+    error = StorageError.from_sqlite(store.path, exc)
+    if error is not None:
+        raise error from exc
 
 
 def quarantine(store: Store, message_row_id: int, message_id: str | None, exc: BaseException, *,
@@ -142,7 +136,8 @@ def quarantine(store: Store, message_row_id: int, message_id: str | None, exc: B
 
 
 def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, now: datetime,
-           answer_allowed: bool = True, received_at: datetime | None = None) -> Outcome:
+           answer_allowed: bool = True, received_at: datetime | None = None,
+           auth: DomainAuthentication | None = None) -> Outcome:
     """Everything a parsed message changes, in one transaction: the record, the flags, the answer.
 
     The answer (at most one automatic mail per message, see :func:`choose_reply`) is queued in the same
@@ -155,7 +150,10 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
             and (ex.headers.date is None or is_late(cfg, ex.headers.date))
             and ex.intent not in ("auto_reply", "bounce"))
     with store.transaction():
-        applied = apply_extraction(store, message_row_id, ex, now=now)
+        keep_attachments(store, message_row_id, ex.attachments, now=now)  # the review page reads them here
+        store.db.execute("UPDATE messages SET thread_root = ? WHERE id = ?",
+                         (conversation_of(store, ex.headers), message_row_id))
+        applied = apply_extraction(store, message_row_id, ex, now=now, auth=auth)
         parser_flags = _relevant_parser_flags(store, ex, applied, late=late)
         codes = {f.code for f in parser_flags}
         for flag in parser_flags:
@@ -205,24 +203,28 @@ def is_late(cfg: Config, received_at: datetime | None) -> bool:
 def choose_reply(ex: Extraction, applied: Applied, *, late: bool) -> str | None:
     """Which automatic mail a message gets (at most one, to keep the conversation short):
 
-    * registration or correction that recorded people: ``late_notice`` when late (the first time per
+    * nothing while the change waits for a person (``applied.held``: unverified sender);
+    * registration or correction that changed the record: ``late_notice`` when late (the first time per
       organisation; afterwards the normal answer with a "late" sentence), else ``correction_confirmation``
       when people were withdrawn or the message is a correction, else ``acknowledgement``;
-    * registration in which nobody was found: ``clarification``;
+    * registration in which nobody was found: ``clarification``; one that changed nothing (everyone already
+      registered as written, e.g. a loop repeating its text): nothing;
     * cancellation: ``cancellation_confirmation``;
     * questions, corrections we could not apply, auto-replies, bounces, other: nothing (questions are flagged).
     """
+    if applied.held:
+        return None  # a person decides first (unverified sender)
     if ex.intent == "cancellation":
         return "cancellation_confirmation"
     if ex.intent not in ("registration", "correction"):
         return None
-    if applied.changed or applied.recorded:
+    if applied.changed:
         if late:
             return "late_notice"
         if ex.intent == "correction" or applied.withdrawn:
             return "correction_confirmation"
         return "acknowledgement"
-    return "clarification" if ex.intent == "registration" else None
+    return "clarification" if ex.intent == "registration" and not applied.recorded else None
 
 
 def _queue_answer(store: Store, cfg: Config, message_row_id: int, ex: Extraction, applied: Applied, *,
@@ -232,21 +234,47 @@ def _queue_answer(store: Store, cfg: Config, message_row_id: int, ex: Extraction
             "SELECT 1 FROM outbox WHERE dedupe_key = ?", (f"late_notice:org:{applied.organization_id}",))):
         kind = choose_reply(ex, applied, late=False)  # one late notice per organisation is enough
     if kind is None:
+        if applied.recorded and not applied.changed and ex.intent in ("registration", "correction"):
+            store.add_event("daemon", "reply.suppressed", "messages", message_row_id, now=now,
+                            message_id=message_row_id,
+                            detail={"kind": "acknowledgement", "reason": "the message changed nothing"})
+            return None, "the message changed nothing: no acknowledgement"
         return None, f"no automatic answer for intent {ex.intent!r}"
+    refused = _trust_refuses(applied, kind)
+    if refused:
+        store.add_event("daemon", "reply.suppressed", "messages", message_row_id, now=now,
+                        message_id=message_row_id, detail={"kind": kind, "reason": refused})
+        return None, f"{kind}: {refused}"
     try:
-        out_id, decision = _queue_kind(store, cfg, kind, message_row_id, ex, applied, now=now, late=late,
-                                       answer_allowed=answer_allowed)
-    except TemplateError as exc:
+        with store.transaction():  # a savepoint: a reply that cannot be built leaves the record as it is
+            out_id, decision = _queue_kind(store, cfg, kind, message_row_id, ex, applied, now=now, late=late,
+                                           answer_allowed=answer_allowed)
+    except ReplyNotWritten as exc:
         # The record stays; the answer waits for a person (a secretariat's template edit went wrong).
         log.error("<%s> the %s could not be written: %s", (ex.headers.message_id or "").strip("<>"), kind, exc)
         store.add_flag("delivery_failed", f"the automatic {kind} could not be written: {exc}", now=now,
                        message_id=message_row_id, organization_id=applied.organization_id)
-        return None, f"{kind}: template error"
+        return None, f"{kind}: could not be written"
     if out_id is None:
         # Kept in the audit log: a person can see why an organisation heard nothing back (loop limit, robot...).
         store.add_event("daemon", "reply.suppressed", "messages", message_row_id, now=now,
                         message_id=message_row_id, detail={"kind": kind, "reason": decision.reason})
     return out_id, f"{kind}: {decision.reason}"
+
+
+# What an answer may hold, by what we know of the sender (intake.trust): an own-domain colleague's first
+# registration is acknowledged (the mail lists only what that message wrote); strangers get nothing automatic.
+_OWN_DOMAIN_KINDS = frozenset({"acknowledgement", "clarification", "late_notice"})
+
+
+def _trust_refuses(applied: Applied, kind: str) -> str | None:
+    """Why ``kind`` may not go to this message's sender, or None."""
+    trust = applied.trust
+    if trust is None or trust.level in (KNOWN, AUTHENTICATED):
+        return None
+    if trust.level == OWN_DOMAIN and kind in _OWN_DOMAIN_KINDS:
+        return None
+    return f"no automatic answer to this sender ({trust.level}: {trust.detail})"
 
 
 def _queue_kind(store: Store, cfg: Config, kind: str, message_row_id: int, ex: Extraction, applied: Applied, *,
@@ -323,6 +351,10 @@ def _own_flags(ex: Extraction, applied: Applied, *, late: bool,
         flags.append(("late", f"received {iso(received_at)}, after the deadline"))
     if ex.intent == "question":
         flags.append(("question", "a question gets no automatic answer; please answer it"))
+    if applied.held:
+        if ex.intent == "cancellation":
+            flags.append(("cancellation", "asks to withdraw everyone (held: see unverified_sender)"))
+        return flags
     if ex.intent == "registration" and not applied.recorded and not applied.changed:
         flags.append(("no_representatives", "a registration in which nobody was found; clarification asked"))
     if ex.intent == "correction" and not applied.changed and not applied.not_found:

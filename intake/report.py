@@ -31,7 +31,7 @@ from intake.config import Config
 from intake.export import category_for, participants_csv, person_line
 from intake.store import Store, iso
 from parsers.model import FLAG_CODES
-from replies.compose import build_mail, deterministic_message_id
+from replies.compose import build_mail, our_message_id
 
 log = logging.getLogger("intake.report")
 
@@ -454,7 +454,7 @@ def queue_report(store: Store, cfg: Config, *, now: datetime, as_of: datetime | 
         suffix = "" if first else f":again:{iso(now)}"
         for to_addr in cfg.report.recipients:
             dedupe = f"{key}:{to_addr.lower()}{suffix}"
-            mid = deterministic_message_id(dedupe, domain)
+            mid = our_message_id(dedupe, domain, store.secret("message-id"))
             raw = report_mail(cfg, rendered, to_addr=to_addr, message_id=mid, now=now).as_bytes()
             out_id = store.queue_mail(kind="report", to_addr=to_addr, subject=rendered.report.subject, raw=raw,
                                       mail_message_id=mid, dedupe_key=dedupe, now=now, language="en")

@@ -33,6 +33,7 @@ def daemon_status(store: Store, cfg: Config, *, max_age: float | None = None,
         outgoing mail: queued 0, failed 0
         open flags: 2
           late: 2 (oldest 2017-08-19T08:00:00+00:00)
+        OCR available (Tesseract 5.5.4, languages eng fra spa)
         healthy
     """
     limit = max_age if max_age is not None else stale_after(cfg)
@@ -65,8 +66,18 @@ def daemon_status(store: Store, cfg: Config, *, max_age: float | None = None,
     if fallbacks:  # mail in that language names the meeting in the [meeting] language: a person should know
         lines.append(f"meeting texts missing in a language: {len(fallbacks)}")
         lines.extend(f"  {line}" for line in fallbacks)
+    lines.append(_ocr_line(cfg))
     lines.append("healthy" if healthy else f"UNHEALTHY: no successful check for more than {limit:.0f} s")
     return "\n".join(lines), healthy
+
+
+def _ocr_line(cfg: Config) -> str:
+    """Whether scanned letters can be read here (a missing Tesseract is not unhealthy: scans are flagged)."""
+    if not cfg.attachments.ocr:
+        return "OCR switched off ([attachments] ocr = false): scanned letters are flagged for a person"
+    from parsers.ocr import ocr_status
+
+    return ocr_status()[1]
 
 
 def _mailbox_lines(st: dict[str, Any], current: datetime, limit: float) -> tuple[bool, list[str]]:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
+import os
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +23,11 @@ from typing import Any
 
 import sqlite_utils
 from sqlite_utils import Migrations
+
+from intake.errors import StorageError
+from intake.secret_files import installation_secret
+
+log = logging.getLogger("intake.store")
 
 migrations = Migrations("intake")
 
@@ -166,6 +174,24 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only (it holds raw mail, delegates' personal data and
+    password hashes); SQLite gives its -wal, -shm and -journal files the mode of the database file. A file
+    that an older version left readable by others is made private."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError:
+        return  # sqlite3 says what is wrong, with the file's name (StorageError)
+    for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if f.stat().st_mode & 0o077:
+                os.chmod(f, 0o600)
+                log.warning("%s was readable by others; now 0600", f)
+        except OSError:
+            continue  # absent (no -wal yet) or not ours to change
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -189,25 +215,43 @@ class Store:
     """One SQLite file. Open one per thread (sqlite3 connections are not shared across threads)."""
 
     def __init__(self, path: str | Path) -> None:
+        """Open (or create) the database; a write waits up to 30 s for another process's write lock.
+
+        A damaged or unusable file raises :class:`StorageError` (:class:`DatabaseDamaged`) naming the file and
+        the way to recover, never a traceback."""
         self.path = Path(path)
+        self._secrets: dict[str, bytes] = {}
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA foreign_keys = ON")
-        self.db = sqlite_utils.Database(conn)
-        if str(path) != ":memory:":
-            self.db.enable_wal()
-        self.db.conn.execute("PRAGMA synchronous = NORMAL")
-        # Look first (a read, no lock): a new connection beside a busy daemon must not queue for the write lock.
-        if migrations.pending(self.db):
-            # Two processes starting at once must not both apply the same migration: hold the write lock
-            # (apply() looks again under it, so the second one applies nothing).
-            with self.transaction():
-                migrations.apply(self.db)
+            _private_file(self.path)
+        try:
+            conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self.db = sqlite_utils.Database(conn)
+            if str(path) != ":memory:":
+                self.db.enable_wal()
+            self.db.conn.execute("PRAGMA synchronous = NORMAL")
+            # Look first (a read, no lock): a new connection beside a busy daemon must not queue for the lock.
+            if migrations.pending(self.db):
+                # Two processes starting at once must not both apply the same migration: hold the write lock
+                # (apply() looks again under it, so the second one applies nothing).
+                with self.transaction():
+                    migrations.apply(self.db)
+        except sqlite3.Error as exc:
+            error = StorageError.from_sqlite(self.path, exc)
+            if error is None:
+                raise
+            raise error from exc
 
     def close(self) -> None:
         self.db.close()
+
+    def secret(self, purpose: str) -> bytes:
+        """This installation's ``purpose`` secret (a 0600 file beside the database; random per in-memory store)."""
+        if purpose not in self._secrets:
+            self._secrets[purpose] = (secrets.token_bytes(32) if str(self.path) == ":memory:"
+                                      else installation_secret(self.path, purpose))
+        return self._secrets[purpose]
 
     # --- transactions -----------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -258,6 +302,11 @@ class Store:
         identical bytes make a copy.
         """
         sha = hashlib.sha256(raw).hexdigest()
+        # Look first (a read, no lock): a message kept before needs no write lock (a rescan, a retry after a
+        # storage error).
+        row = self.one("SELECT id, status FROM messages WHERE mailbox = ? AND position = ?", (mailbox, position))
+        if row:
+            return KeptMessage(row["id"], row["status"], False)
         with self.transaction():
             row = self.one("SELECT id, status FROM messages WHERE mailbox = ? AND position = ?", (mailbox, position))
             if row:
@@ -421,6 +470,23 @@ class Store:
         return int(self.scalar("SELECT count(*) FROM outbox WHERE to_addr = ? AND created_at >= ?"
                                " AND status != 'held'", (address.lower(), iso(since))) or 0)
 
+    def mails_to_organization(self, org_id: int, since: datetime) -> int:
+        """How many answers (not reminders or reports) went (or wait to go) to organisation ``org_id`` since
+        ``since``, to whatever address."""
+        return int(self.scalar("SELECT count(*) FROM outbox WHERE organization_id = ? AND created_at >= ?"
+                               " AND status NOT IN ('held', 'superseded') AND reply_to_message_id IS NOT NULL",
+                               (org_id, iso(since))) or 0)
+
+    def mails_in_conversation(self, message_row_id: int, since: datetime) -> int:
+        """How many answers went (or wait to go) since ``since`` into the conversation of message
+        ``message_row_id`` (``messages.thread_root``, see ``intake.matching.conversation_of``)."""
+        root = self.scalar("SELECT thread_root FROM messages WHERE id = ?", (message_row_id,))
+        if not root:
+            return 0
+        return int(self.scalar("SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.reply_to_message_id"
+                               " WHERE m.thread_root = ? AND o.created_at >= ? AND o.status NOT IN ('held', "
+                               "'superseded')", (root, iso(since))) or 0)
+
     # --- mailbox state and scheduled jobs ---------------------------------------------------------------
     def mailbox_state(self, mailbox: str) -> dict[str, Any] | None:
         return self.one("SELECT * FROM mailbox_state WHERE mailbox = ?", (mailbox,))
@@ -486,14 +552,14 @@ class Store:
                            function: str | None = None, organization: str | None = None,
                            email: str | None = None, head_of_delegation: bool = False,
                            confidence: float | None = None, message_id: int | None = None,
-                           actor: str = "daemon") -> int:
+                           actor: str = "daemon", verified: bool = True) -> int:
         with self.transaction():
             cur = self.db.execute(
                 "INSERT INTO representatives (organization_id, honorific, name, function, organization, email,"
-                " head_of_delegation, confidence, source_message_id, created_at, updated_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " head_of_delegation, confidence, source_message_id, created_at, updated_at, verified)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (org_id, honorific, name, function, organization, email, int(head_of_delegation), confidence,
-                 message_id, iso(now), iso(now)))
+                 message_id, iso(now), iso(now), int(verified)))
             rep_id = int(cur.lastrowid or 0)
             self.add_event(actor, "representative.added", "representatives", rep_id, now=now,
                            message_id=message_id,
@@ -598,3 +664,104 @@ def m006_web_sessions(db: sqlite_utils.Database) -> None:
         )""")
     db.execute("CREATE INDEX web_sessions_user ON web_sessions(username, ended_at)")
     db.execute("CREATE INDEX web_sessions_expiry ON web_sessions(expires_at)")
+
+
+@migrations()
+def m006_web_list_indexes(db: sqlite_utils.Database) -> None:
+    """The organisations list counts each organisation's messages: without an index that reads every stored
+    message, and a column after the raw bytes means following each large message's overflow pages."""
+    db.execute("CREATE INDEX IF NOT EXISTS messages_organization ON messages(organization_id)")
+
+@migrations()
+def m007_attachments_text(db: sqlite_utils.Database) -> None:
+    """What was read from each attachment, kept when the message is processed: the review page shows it and
+    never reads an attachment again (a hostile one would cost the page what it cost the parser). Scanned pages
+    keep the image the OCR read (upright, a PNG) beside their text."""
+    # one statement per execute: executescript would commit the migration's transaction half-way
+    db.execute("""
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages(id),
+            position INTEGER NOT NULL,           -- order among the message's attachments, from 0
+            filename TEXT,
+            content_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,                -- of the decoded bytes: the page finds a MIME part's text by it
+            status TEXT NOT NULL,                -- read, partial, unreadable, skipped, unsupported
+            problem TEXT NOT NULL DEFAULT '',    -- why it was not (wholly) read
+            text TEXT,                           -- the text layer (PDF, DOCX, XLSX, text)
+            ocr_text TEXT,                       -- what the OCR read from scanned pages
+            ocr_confidence REAL,
+            ocr_language TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (message_id, position)
+        )""")
+    db.execute("CREATE INDEX attachments_sha ON attachments(message_id, sha256)")
+    db.execute("""
+        CREATE TABLE attachment_pages (
+            id INTEGER PRIMARY KEY,
+            attachment_id INTEGER NOT NULL REFERENCES attachments(id),
+            page INTEGER NOT NULL,               -- from 1, within the attachment
+            text TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            angle REAL NOT NULL DEFAULT 0,       -- degrees the page was turned to be read
+            png BLOB NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            UNIQUE (attachment_id, page)
+        )""")
+
+
+def keep_attachments(store: Store, message_row_id: int, attachments: list[Any], *, now: datetime) -> int:
+    """Keep what the parser read from each attachment (``parsers.model.Attachment``); once per message (a
+    message processed again keeps its first reading). Returns the number of rows written."""
+    if store.scalar("SELECT 1 FROM attachments WHERE message_id = ?", (message_row_id,)):
+        return 0
+    with store.transaction():
+        for position, a in enumerate(attachments):
+            cur = store.db.execute(
+                "INSERT INTO attachments (message_id, position, filename, content_type, size, sha256, status, problem,"
+                " text, ocr_text, ocr_confidence, ocr_language, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (message_row_id, position, a.filename, a.content_type, a.size, a.sha256, a.status, a.problem, a.text,
+                 a.ocr_text, a.ocr_confidence, a.ocr_language, iso(now)))
+            att_id = int(cur.lastrowid or 0)
+            for page in a.scan:
+                store.db.execute(
+                    "INSERT INTO attachment_pages (attachment_id, page, text, confidence, angle, png, width, height)"
+                    " VALUES (?,?,?,?,?,?,?,?)",
+                    (att_id, page.number, page.text, page.confidence, page.angle, page.png, page.width, page.height))
+    return len(attachments)
+
+
+def stored_attachments(store: Store, message_row_id: int) -> list[dict[str, Any]]:
+    """What was read from a message's attachments, each with its scanned pages (without the images)."""
+    rows = store.query("SELECT * FROM attachments WHERE message_id = ? ORDER BY position", (message_row_id,))
+    for row in rows:
+        row["pages"] = store.query("SELECT id, page, text, confidence, angle, width, height FROM attachment_pages"
+                                   " WHERE attachment_id = ? ORDER BY page", (row["id"],))
+    return rows
+
+
+def scanned_page_png(store: Store, message_row_id: int, attachment_id: int, page: int) -> bytes | None:
+    """The image of one scanned page (a PNG we made), or None when that page of that message does not exist."""
+    return store.scalar("SELECT p.png FROM attachment_pages p JOIN attachments a ON a.id = p.attachment_id"
+                        " WHERE a.message_id = ? AND a.id = ? AND p.page = ?", (message_row_id, attachment_id, page))
+
+
+@migrations()
+def m004_trust_senders_and_threads(db: sqlite_utils.Database) -> None:
+    """What the bot believed about each message's sender (``intake.trust``: known, authenticated, own_domain,
+    unknown, suspect; ``approved`` once a person applied a held change), whether its change is held for a
+    person, the conversation each message belongs
+    to (for the per-thread reply limit), and whether a person's address may count as the organisation's own (a
+    person recorded from an unverified sender, e.g. a first registration from a colleague, is registered but
+    does not make that address trusted)."""
+    db.execute("ALTER TABLE messages ADD COLUMN sender_trust TEXT")
+    db.execute("ALTER TABLE messages ADD COLUMN held INTEGER NOT NULL DEFAULT 0")  # 1: its change awaits a person
+    db.execute("ALTER TABLE messages ADD COLUMN thread_root TEXT")
+    db.execute("CREATE INDEX messages_thread_root ON messages(thread_root)")
+    # the per-organisation and per-conversation reply limits, and "which message has this Message-ID" in any case
+    db.execute("CREATE INDEX outbox_organization ON outbox(organization_id, created_at)")
+    db.execute("CREATE INDEX outbox_reply_to ON outbox(reply_to_message_id)")
+    db.execute("CREATE INDEX messages_message_id_lower ON messages(lower(message_id))")
+    db.execute("ALTER TABLE representatives ADD COLUMN verified INTEGER NOT NULL DEFAULT 1")

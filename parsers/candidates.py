@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 
 from parsers import person_details as D
 from parsers import prose as R
+from parsers.lexicon import Phrases, fill, mapping, phrases, words
 from parsers.names import (
     HONORIFIC_RE,
     PARTICLES,
@@ -42,60 +43,26 @@ from parsers.organizations import JOB_WORDS, ORG_WORDS, fold
 # Where a mention is, in the order a reader meets them (the order of the representatives follows it).
 REGIONS = ("subject", "body", "attachment", "forward", "signature", "quoted", "quoted_ours", "header")
 
-# Military and police ranks (en/fr/es): never part of a name nor an honorific; they go to the function
-# ("Colonel, Military Adviser"). Longer forms first.
-RANKS = (
-    r"Lieutenant[- ]Colonel|Lieutenant[- ]Commander|Lieutenant[- ]General|Lieutenant[- ]colonel|Lt\.?[- ]?Col\.?|"
-    r"LtCol|Lt\.?[- ]?Cdr\.?|Major[- ]General|Brigadier[- ]General|Brigadier|Rear[- ]Admiral|Vice[- ]Admiral|"
-    r"Admiral|Wing Commander|Squadron Leader|Group Captain|Colonel|Col\.|Commander|Cdr\.?|Major|Maj\.|Captain|"
-    r"Capt\.?|Lieutenant|General|Gen\.|Sergeant|Sgt\.?|"
-    r"Général de brigade|Général|Capitaine de (?:frégate|vaisseau|corvette)|Capitaine|Commandant|"
-    r"Chef d['’]escadron|Colonel-major|Lieutenant-colonel|Médecin[- ]colonel|Adjudant|"
-    r"Teniente [Cc]oronel|Teniente|Coronel|Comandante|Capit[aá]n de (?:[Nn]av[ií]o|[Ff]ragata|[Cc]orbeta)|"
-    r"Capit[aá]n|General de (?:[Bb]rigada|[Dd]ivisi[oó]n)|Mayor|Contralmirante|Vicealmirante|Almirante|Sargento"
-)
-# Diplomatic titles written before a name ("Consejero Martín Goldaracena", "Premier Secrétaire X"): a function,
-# handled as a rank.
-DIPLOMATIC = (
-    r"Minister[- ]Counsell?or|Counsell?or|(?:First|Second|Third) Secretary|Attaché|"
-    r"Ministre[- ][Cc]onseill(?:er|ère)|Conseill(?:er|ère)|(?:Premi(?:er|ère)|Deuxième|Troisième) [Ss]ecrétaire|"
-    r"Ministr[oa] [Cc]onsejer[oa]|Consejer[oa]|(?:Primer|Primera|Segund[oa]|Tercer|Tercera) [Ss]ecretari[oa]|"
-    r"Agregad[oa]"
-)
-# A service after the rank ("Coronel EP", "Colonel (ret.)")
+# Military and police ranks and diplomatic titles (lexicon: rank, diplomatic_title): never part of a name nor an
+# honorific; they go to the function ("Colonel, Military Adviser"). A service may follow ("Coronel EP").
+RANKS = fill("<<rank>>")
+DIPLOMATIC = fill("<<diplomatic_title>>")
 _RANK_RE = re.compile(rf"(?:{RANKS}|{DIPLOMATIC})(?:\s+(?:[A-Z]{{2,4}}|\((?:ret|retd|retired|r)\.?\)))?(?=\s)")
-# ranks written in lower case in a sentence ("le colonel BELKACEMI Mourad", "el coronel Ruiz")
-_LOWER_RANK = re.compile(r"(?:lieutenant[- ]colonel|teniente coronel|colonel|coronel|commandant|comandante|capitaine|"
-                         r"capitán|général|general|commander|major|mayor|captain)(?=\s+[A-ZÀ-Þ])")
 # Words of a venue, a room, an office or a unit: a capitalised run with one is never a person ("Pregny Gate",
 # "Protocol Office", "Pass and Identification Unit").
-PLACE_OR_OFFICE = re.compile(
-    r"\b(?:Gate|Portail|Puerta|Room|Salle|Sala|Building|Bâtiment|Edificio|Palais|Palace|Palacio|Door|"
-    r"Entrance|Entrée|Entrada|Street|Avenue|Road|Rue|Chemin|Route|Calle|Avenida|Office|Bureau|Oficina|Desk|Unit|"
-    r"Unité|Unidad|Section|Sección|Division|División|Registry|Protocol|Protocole|Protocolo|Secretariat|"
-    r"Secrétariat|Secretaría|Mission|Misión|Embassy|Ambassade|Embajada|Ministry|Ministère|Ministerio|"
-    r"Department|Département|Departamento|Headquarters|Centre|Center|Centro|Service|Servicio)\b")
+PLACE_OR_OFFICE = phrases(r"\b(?:<<place_or_office_word>>)\b")
 # Honorifics written in lower case inside a sentence ("a la señora X", "de madame Y")
-_LOWER_HONORIFIC = re.compile(r"(?:señora|señor|señorita|madame|monsieur|mademoiselle|doctora|doctor|docteur|"
-                              r"profesora|profesor|professeur|professor|embajadora|embajador|ambassadeur|"
-                              r"ambassadrice|ambassador)(?=\s+[A-ZÀ-Þ])")
-# Titles written before a name that the honorific list does not hold (normalised form, or None: dropped).
-_EXTRA_TITLES: dict[str, str | None] = {
-    "excmo. sr.": "H.E.", "excma. sra.": "H.E.", "excmo.": "H.E.", "excma.": "H.E.", "excelentísimo señor": "H.E.",
-    "excelentísima señora": "H.E.", "excelentísimo": "H.E.", "excelentísima": "H.E.", "his excellency": "H.E.",
-    "her excellency": "H.E.", "son excellence": "H.E.", "s.e.m.": "H.E.", "maître": None, "me": None,
-    "lic.": None, "licda.": None, "ing.": None, "arq.": None, "don": None, "doña": None, "dña.": None, "d.": None,
-    "sir": None, "dame": None,
-}
-_EXTRA_TITLE_RE = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in sorted(_EXTRA_TITLES, key=len, reverse=True)
-                           if t not in {"me", "d.", "don", "sir", "dame"})
+_LOWER_HONORIFIC = re.compile(fill("(?:<<honorific_in_sentence>>)") + r"(?=\s+[A-ZÀ-Þ])")
+# Titles written before a name that the honorific list does not hold (normalised form, or "": dropped).
+_EXTRA_TITLES: dict[str, str] = {str(k): str(v) for k, v in mapping("title_before_name").items()}
+_EXTRA_TITLE_RE = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in sorted(_EXTRA_TITLES, key=len, reverse=True))
 _TITLE = rf"(?:(?i:{_EXTRA_TITLE_RE})(?=\s)|{HONORIFIC_RE}|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ]))"
 # A name token: capitalised word, initial ("J.", "J.-F.", "N."), hyphenated; particles between.
 _TOK = r"(?:[A-ZÀ-ÖØ-ÞŒ]\.(?:-[A-ZÀ-ÖØ-ÞŒ]\.)?|[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ])"
 _PART = (r"(?:van|der|den|de|del|della|la|las|los|le|di|da|dos|das|do|du|von|zu|bin|binti|ibn|bint|ben|ter|ten|af|i|"
          r"y|e|al|el|DE|LA|LAS|LOS|DEL|VAN|DER|DEN|BIN|AL|EL|DOS|DA|DU|Y)")
 NAME = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
-_TITLED = re.compile(rf"(?<![\w.])(?P<title>(?:(?:{_TITLE}|{_RANK_RE.pattern}|{_LOWER_RANK.pattern})[ \t]+)+)(?P<name>{NAME})")
+_TITLED = re.compile(rf"(?<![\w.])(?P<title>(?:(?:{_TITLE}|{_RANK_RE.pattern})[ \t]+)+)(?P<name>{NAME})")
 _NAME_RUN = re.compile(NAME)
 _EMAIL = D.EMAIL_RE
 _BULLET = D._BULLET
@@ -190,7 +157,7 @@ def split_title(surface: str) -> tuple[str | None, str | None, str]:
         m = re.match(rf"(?:{_EXTRA_TITLE_RE})(?=\s)|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ])", rest, re.IGNORECASE)
         if m:
             norm = _EXTRA_TITLES.get(re.sub(r"\s+", " ", m.group(0).lower()))
-            hon = hon or norm
+            hon = hon or norm or None
             rest = rest[m.end():].lstrip()
             continue
         m = re.match(rf"(?:{HONORIFIC_RE})(?=\s)", rest) or _LOWER_HONORIFIC.match(rest)
@@ -198,7 +165,7 @@ def split_title(surface: str) -> tuple[str | None, str | None, str]:
             hon = hon or normalise_honorific(m.group(0))
             rest = rest[m.end():].lstrip()
             continue
-        m = _RANK_RE.match(rest) or _LOWER_RANK.match(rest)
+        m = _RANK_RE.match(rest)
         if m and rank is None and len(rest[m.end():].split()) >= 1:
             rank = m.group(0).strip()
             rest = rest[m.end():].lstrip()
@@ -208,10 +175,7 @@ def split_title(surface: str) -> tuple[str | None, str | None, str]:
 
 
 # Sentence words that a capitalised run (or spaCy) glues to a name: "Add Hilde", "Please register Ana".
-_LEADING_WORD = re.compile(
-    r"^(?:(?:Add|Adding|Please|Kindly|Register|Include|Invite|Contact|Ask|Thank|Thanks|Welcome|Also|Dear|Hi|Hello|"
-    r"Ajouter|Ajoutez|Inscrire|Merci|Cher|Chère|Bonjour|Agregar|Añadir|Incluir|Inscribir|Gracias|Estimad[oa]|Hola)\s+)+"
-    r"(?=[A-ZÀ-Þ])")
+_LEADING_WORD = re.compile(r"^(?:(?:" + "|".join(sorted(map(re.escape, words("word_glued_to_name")))) + r")\s+)+(?=[A-ZÀ-Þ])")
 
 
 def clean_name(surface: str) -> str:
@@ -321,8 +285,7 @@ def _titled(region: str, text: str, spans: list[tuple[int, int]]) -> Iterable[tu
         if not name:
             continue
         title = m.group("title")
-        source = "rank" if (_RANK_RE.search(title) or _LOWER_RANK.search(title)) and not re.search(HONORIFIC_RE, title) \
-            else "title"
+        source = "rank" if _RANK_RE.search(title) and not re.search(HONORIFIC_RE, title) else "title"
         yield _mention(region, source, text, spans, m.start(), m.end(), surface,
                        partial=len(name.split()) < 2 and not re.match(r"^[A-Z]\.", name)), name
 
@@ -402,23 +365,18 @@ def _layout_lines(region: str, text: str, spans: list[tuple[int, int]], ctx: D.C
 
 # Column headers, read loosely (a word of the header is enough): "Nombres y APELLIDOS", "Given name(s)",
 # "Función en la delegación". Order matters: the first role whose pattern matches a header wins.
-_COLUMNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("name", re.compile(r"\b(?:nombres? y apellidos?|apellidos? y nombres?|nom et prénoms?|prénoms? et nom|"
-                        r"name and surname|full name|nombre completo|nom complet)\b", re.IGNORECASE)),
-    ("number", re.compile(r"^(?:n[°º.o]*\.?|no\.?|nr\.?|#|n\.°)$", re.IGNORECASE)),
-    ("remark", re.compile(r"\b(?:remarks?|remarques?|notes?|observa\w*|comments?|commentaires?|rôle|role in|"
-                          r"función en|function in|fonction dans|status|statut)\b", re.IGNORECASE)),
-    ("email", re.compile(r"\b(?:e-?mail|courriel|correo|mail|adresse électronique)\b", re.IGNORECASE)),
-    ("family", re.compile(r"\b(?:family names?|last names?|surnames?|nom de famille|apellidos?)\b|^NOM$|^Nom$(?#fr)",
-                          re.IGNORECASE)),
-    ("given", re.compile(r"\b(?:given names?|first names?|forenames?|prénoms?)\b|^given name\(s\)$", re.IGNORECASE)),
-    ("name", re.compile(r"\b(?:full name|names?|nom et prénom|nom complet|nombres?|nombre completo|participant|"
-                        r"participante|delegates?|délégués?|delegad[oa]s?)\b|^nom$", re.IGNORECASE)),
-    ("hon", re.compile(r"\b(?:civilité|tratamiento|salutation|mr/ms|honorific|trato)\b", re.IGNORECASE)),
-    ("function", re.compile(r"\b(?:functions?|fonction|position|poste|cargo|función|job title|designation|title|titre|"
-                            r"role|rank|grade)\b", re.IGNORECASE)),
-    ("org", re.compile(r"\b(?:organi[sz]ations?|organisme|organización|affiliation|institution|institución|entidad|"
-                       r"ministry|ministère|ministerio|employer)\b", re.IGNORECASE)),
+_COLUMNS: tuple[tuple[str, Phrases], ...] = (
+    ("name", phrases(r"\b(?:<<column_both_names>>)\b", re.IGNORECASE)),
+    ("number", phrases(r"^(?:<<column_number>>)$", re.IGNORECASE)),
+    ("remark", phrases(r"\b(?:<<column_remark>>)\b|\b(?:role|rôle|función|function|fonction) (?:in|en|dans)\b",
+                       re.IGNORECASE)),
+    ("email", phrases(r"\b(?:<<column_email>>)\b", re.IGNORECASE)),
+    ("family", phrases(r"\b(?:<<column_family_name>>)\b", re.IGNORECASE)),
+    ("given", phrases(r"\b(?:<<column_given_name>>)\b", re.IGNORECASE)),
+    ("name", phrases(r"\b(?:<<column_name>>)\b", re.IGNORECASE)),
+    ("hon", phrases(r"\b(?:<<column_honorific>>)\b", re.IGNORECASE)),
+    ("function", phrases(r"\b(?:<<column_function>>)\b", re.IGNORECASE)),
+    ("org", phrases(r"\b(?:<<column_organization>>)\b", re.IGNORECASE)),
 )
 
 
@@ -428,16 +386,18 @@ def _columns(cells: list[str]) -> list[str | None] | None:
     for cell in cells:
         c = cell.strip(" *:")
         roles.append(next((role for role, rx in _COLUMNS if rx.search(c)), None) if c else None)
-    if roles.count("name") and ("family" in roles or "given" in roles):
-        roles = [("given" if "family" in roles and "given" not in roles else "family") if r == "name" else r
-                 for r in roles]
+    if "name" in roles and ("family" in roles) != ("given" in roles):
+        # "Name | Surname": the name column holds the given names (and the reverse)
+        roles = [("given" if "family" in roles else "family") if r == "name" else r for r in roles]
+    elif "name" not in roles and ("family" in roles) != ("given" in roles):
+        roles = ["name" if r in {"family", "given"} else r for r in roles]  # "Nombre", "Nom" alone: the full name
     has_name = "name" in roles or ("family" in roles and "given" in roles)
     if not has_name or len([r for r in roles if r]) < 2:
         return None
-    if roles.count("function") > 1:
-        first = roles.index("function")
-        if re.search(r"\btit(?:le|re)\b", cells[first], re.IGNORECASE):
-            roles[first] = "hon"  # "Title | ... | Function": the title column holds honorifics
+    if "function" not in roles:
+        # "Name | Title | E-mail": without a function column, the title is the job title
+        roles = ["function" if r == "hon" and re.fullmatch(r"\s*tit(?:le|re)\s*", c, re.IGNORECASE) else r
+                 for r, c in zip(roles, cells)]
     return roles
 
 
@@ -508,7 +468,7 @@ def _table_person(row: list[str], roles: list[str | None], ctx: D.Context) -> tu
     hon = hon or (normalise_honorific(values.get("hon", "")) if values.get("hon") else None)
     cell_rank = None
     if values.get("hon") and not hon:
-        rm = _RANK_RE.match(values["hon"] + " ") or _LOWER_RANK.match(values["hon"] + " X")
+        rm = _RANK_RE.match(values["hon"] + " ")
         if rm:
             cell_rank = values["hon"].strip()
         else:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from parsers.lexicon import mapping, phrases, words
 from parsers.names import HONORIFIC_RE, looks_like_name, normalise_honorific
 from parsers.organizations import find_org, fold
 from parsers.person_details import (
@@ -41,6 +42,13 @@ from parsers.person_details import (
     _strip_possessive,
 )
 
+_HOD_IN_BRACKETS = phrases(r"\(\s*<<head_of_delegation>>\s*\)", re.IGNORECASE)
+_HOD_HEADING = phrases(r"(?:<<hod_marker>>)\s*:?", re.IGNORECASE)  # "Head of Delegation:" over a list
+_MEMBERS_HEADING = phrases(r"(?:<<members_heading>>)\s*:?", re.IGNORECASE)  # "Members:" ends it
+_NOT_A_FUNCTION = phrases("<<not_a_function_note>>", re.IGNORECASE)
+_TITLE_LABEL = words("title_label")
+_LABEL_SPELLING: dict[str, str] = {k: str(v) for k, v in mapping("label_spelling").items()}
+
 
 def _cells(line: str) -> list[str] | None:
     if "\t" in line:
@@ -58,7 +66,7 @@ def _header_roles(cells: list[str]) -> list[str | None] | None:
     roles: list[str | None] = []
     for cell in cells:
         c = cell.strip(" *:").lower()
-        c = {"civilite": "civilité", "prenom": "prénom", "fonction": "fonction", "funcion": "función"}.get(fold(c), c)
+        c = _LABEL_SPELLING.get(fold(c), c)
         role = None
         for r, pat in _HEADER_WORDS.items():
             if pat.match(c):
@@ -71,11 +79,11 @@ def _header_roles(cells: list[str]) -> list[str | None] | None:
     # "Title" is an honorific column only when there is also a function column.
     if "function" in roles and roles.count("function") > 1:
         for i, c in enumerate(cells):
-            if c.strip().lower() in {"title", "titre"}:
+            if c.strip().lower() in _TITLE_LABEL:
                 roles[i] = "hon"
     elif "hon" in roles and "function" not in roles:
         for i, c in enumerate(cells):
-            if c.strip().lower() in {"title", "titre"}:
+            if c.strip().lower() in _TITLE_LABEL:
                 roles[i] = "function"
     if "given" in roles and "family" not in roles:
         roles = ["name" if r == "given" else r for r in roles]
@@ -150,7 +158,7 @@ def _headerless_row(cells: list[str], ctx: Context) -> Person | None:
         ext = _external_org(cell, ctx)
         if ext and not details.organization:
             details.organization = ext
-        elif not details.function and not _PHONE.match(cell):
+        elif not details.function and not _PHONE.match(cell, ctx.language):
             details.function = cell
     return _make_person(name, hon, details, "table", ctx, 0.85)
 
@@ -163,7 +171,7 @@ def _row_person(row: list[str], roles: list[str | None], ctx: Context) -> Person
     raw = values.get("name") or " ".join(x for x in (values.get("given"), values.get("family")) if x)
     if not raw:
         return None
-    hod = bool(_HOD.search(raw)) or bool(values.get("remark") and _HOD.search(values["remark"]))
+    hod = bool(_HOD.search(raw, ctx.language)) or bool(values.get("remark") and _HOD.search(values["remark"], ctx.language))
     raw = re.sub(r"\([^)]*\)", " ", raw).strip()
     hon = values.get("hon")
     m = re.match(rf"^(?P<hon>{HONORIFIC_RE})\s+(?P<rest>.+)$", raw)
@@ -175,10 +183,10 @@ def _row_person(row: list[str], roles: list[str | None], ctx: Context) -> Person
     if values.get("function"):
         # a function column holds the title; an organisation inside it counts only when the directory knows it
         function = values["function"]
-        details.hod = details.hod or bool(_HOD.search(function))
-        function = re.sub(r"\(\s*" + _HOD.pattern + r"\s*\)", " ", function, flags=re.IGNORECASE)
+        details.hod = details.hod or bool(_HOD.search(function, ctx.language))
+        function = _HOD_IN_BRACKETS.sub(" ", function, ctx.language)
         pieces = [p.strip() for p in re.split(r",\s+", function)
-                  if p.strip() and not _is_top_org(p, ctx) and not _HOD.fullmatch(p.strip().lower())]
+                  if p.strip() and not _is_top_org(p, ctx) and not _HOD.fullmatch(p.strip().lower(), ctx.language)]
         known = [find_org(p) for p in pieces]
         details.function = ", ".join(p for p, k in zip(pieces, known) if k is None).strip() or None
         org = next((k for k in known if k is not None and k is not ctx.org), None)
@@ -193,12 +201,9 @@ def _row_person(row: list[str], roles: list[str | None], ctx: Context) -> Person
     return person
 
 
-_ANY_KEY = re.compile(
-    r"(?:(?:full |first |given |last |family )?name|surname|nom(?: de famille)?|prénom|nombres?|apellidos?|title|"
-    r"job title|function|position|fonction|poste|cargo|función|puesto|organi[sz]ation|organisme|organización|"
-    r"affiliation|e-?mail|courriel|correo(?: electrónico)?|phone|tel|téléphone|teléfono)\s*:", re.IGNORECASE)
-_GIVEN_KEYS = re.compile(r"^(?:first name|given names?|prénoms?|forenames?)$", re.IGNORECASE)
-_FAMILY_KEYS = re.compile(r"^(?:last name|surname|family name|nom de famille|nom|apellidos?)$", re.IGNORECASE)
+_ANY_KEY = phrases(r"(?:<<any_label>>)\s*:", re.IGNORECASE)
+_GIVEN_KEYS = phrases(r"^(?:<<label_given_name>>)$", re.IGNORECASE)
+_FAMILY_KEYS = phrases(r"^(?:<<label_family_name>>)$", re.IGNORECASE)
 
 
 def normalise_key_values(lines: list[str]) -> list[str]:
@@ -242,7 +247,7 @@ def find_key_values(lines: list[str], ctx: Context) -> tuple[list[Person], set[i
     i = 0
     while i < len(lines):
         m = _KEY.match(lines[i])
-        if not (m and _NAME_KEYS.match(m.group("key").strip()) and m.group("value").strip()):
+        if not (m and _NAME_KEYS.match(m.group("key").strip(), ctx.language) and m.group("value").strip()):
             i += 1
             continue
         value = m.group("value").strip()
@@ -251,7 +256,7 @@ def find_key_values(lines: list[str], ctx: Context) -> tuple[list[Person], set[i
         if hm:
             hon, value = hm.group("hon"), hm.group("rest")
         details = _Details()
-        details.hod = bool(_HOD.search(value))
+        details.hod = bool(_HOD.search(value, ctx.language))
         value = re.sub(r"\([^)]*\)", " ", value).strip()
         used.add(i)
         for k in (i - 1, i - 2):
@@ -267,7 +272,7 @@ def find_key_values(lines: list[str], ctx: Context) -> tuple[list[Person], set[i
             km = _KEY.match(line)
             if not line.strip():
                 if j + 1 < len(lines) and _KEY.match(lines[j + 1]) and not _NAME_KEYS.match(
-                        (_KEY.match(lines[j + 1]) or m).group("key").strip()):  # type: ignore[union-attr]
+                        (_KEY.match(lines[j + 1]) or m).group("key").strip(), ctx.language):  # type: ignore[union-attr]
                     j += 1
                     continue
                 break
@@ -284,10 +289,10 @@ def find_key_values(lines: list[str], ctx: Context) -> tuple[list[Person], set[i
                     continue
                 break
             key = km.group("key").strip()
-            if _NAME_KEYS.match(key):
+            if _NAME_KEYS.match(key, ctx.language):
                 break
             nxt = _KEY.match(lines[j + 1]) if j + 1 < len(lines) else None
-            if _is_honorific_key(km) and nxt and _NAME_KEYS.match(nxt.group("key").strip()):
+            if _is_honorific_key(km) and nxt and _NAME_KEYS.match(nxt.group("key").strip(), ctx.language):
                 break  # the next person's "Title: Ms" before their "Name:"
             if _KEY.match(line) and lines[j].count("(") > lines[j].count(")") and j + 1 < len(lines) \
                     and lines[j + 1].strip() and not _KEY.match(lines[j + 1]):
@@ -312,21 +317,21 @@ def find_key_values(lines: list[str], ctx: Context) -> tuple[list[Person], set[i
 def _is_honorific_key(km: re.Match[str]) -> bool:
     """A ``Title: Dr`` / ``Civilité : Mme`` line: the key may hold an honorific and the value is one."""
     key = km.group("key").strip().lower()
-    return (key in {"title", "titre", "título"} or bool(_HON_KEYS.match(key))) and bool(
+    return (key in _TITLE_LABEL or bool(_HON_KEYS.match(key))) and bool(
         normalise_honorific(km.group("value").strip()))
 
 
 def _apply_kv(km: re.Match[str], details: _Details, ctx: Context) -> None:
     key, value = km.group("key").strip(), km.group("value").strip()
-    if _FUNC_KEYS.match(key):
-        if normalise_honorific(value) and key.lower() in {"title", "titre"}:
+    if _FUNC_KEYS.match(key, ctx.language):
+        if normalise_honorific(value) and key.lower() in _TITLE_LABEL:
             details.honorific = normalise_honorific(value)
             return
         f = _parse_details(value, ctx, split_dashes=False)
         details.function = f.function or details.function
         details.organization = details.organization or f.organization
         details.hod = details.hod or f.hod
-    elif _ORG_KEYS.match(key):
+    elif _ORG_KEYS.match(key, ctx.language):
         inner = re.findall(r"\(([^)]*)\)", value)
         bare = re.sub(r"\([^)]*\)", " ", value).strip(" ,")
         ext = _external_org(bare, ctx)
@@ -336,12 +341,12 @@ def _apply_kv(km: re.Match[str], details: _Details, ctx: Context) -> None:
             details.organization = None
         for note in inner:
             # "Geneva Call (consultant)": a role in brackets after the organisation
-            if not details.function and len(note.split()) <= 3 and not re.search(r"member|membre|miembro|\d", note, re.IGNORECASE) \
+            if not details.function and len(note.split()) <= 3 and not _NOT_A_FUNCTION.search(note, ctx.language) \
                     and not _org_like(note, ctx):
                 details.function = note.strip()[:1].upper() + note.strip()[1:]
-    elif _MAIL_KEYS.match(key):
+    elif _MAIL_KEYS.match(key, ctx.language):
         details.email = _clean_email(value) or details.email
-    elif _HON_KEYS.match(key):
+    elif _HON_KEYS.match(key, ctx.language):
         details.honorific = normalise_honorific(value) or details.honorific
 
 
@@ -356,23 +361,23 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tup
             i += 1
             continue
         raw_line = lines[i]
-        line = _BULLET.sub("", raw_line).strip()
+        line = _BULLET.sub("", raw_line, ctx.language).strip()
         bulleted = line != raw_line.strip()
         first_mail = re.match(r"^(?P<mail>[\w.+'-]+@[\w-]+(?:\.[\w-]+)+)\s*(?:[-–—|:;,]\s*)(?P<rest>.+)$", line)
         if first_mail:
             # "jdoe@x.org – John Doe – Researcher": read it as "John Doe – Researcher – jdoe@x.org"
             line = f"{first_mail.group('rest')} – {first_mail.group('mail')}"
         # section headers: "Head of Delegation:" / "Members:"
-        if re.fullmatch(r"(?i)(?:head of (?:the )?delegation|chef(?:fe)? de (?:la )?délégation|jef[ea] de (?:la )?delegación)\s*:?", line):
+        if _HOD_HEADING.fullmatch(line, ctx.language):
             hod_section = True
             i += 1
             continue
-        if re.fullmatch(r"(?i)(?:members?|other members|membres|miembros|delegates|participants)\s*:?", line):
+        if _MEMBERS_HEADING.fullmatch(line, ctx.language):
             hod_section = False
             i += 1
             continue
-        if not line or _GREETING.match(line) or _WITHDRAW.search(line) or _REPLACED_BY.search(line) \
-                or _REPLACE_WITH.search(line):
+        if not line or _GREETING.match(line, ctx.language) or _WITHDRAW.search(line, ctx.language) or _REPLACED_BY.search(line, ctx.language) \
+                or _REPLACE_WITH.search(line, ctx.language):
             i += 1
             continue
         hon, name, rest = _split_name_rest(line)
@@ -393,14 +398,14 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tup
         elif len(name.split()) < 2 and not re.match(r"^[A-Z]\.", name):
             i += 1
             continue
-        if rest_clean and (not re.match(r"^[,(–—|:;\t-]", rest_clean) or _STATUS_QUERY.search(rest_clean)
+        if rest_clean and (not re.match(r"^[,(–—|:;\t-]", rest_clean) or _STATUS_QUERY.search(rest_clean, ctx.language)
                            or HON_NAME.search(rest_clean)
-                           or (_CLAUSE.search(EMAIL_RE.sub(" ", rest_clean)) and rest_clean.rstrip().endswith(("?", "."))
+                           or (_CLAUSE.search(EMAIL_RE.sub(" ", rest_clean), ctx.language) and rest_clean.rstrip().endswith(("?", "."))
                                and not EMAIL_RE.search(rest_clean))):
             # the name continues into a sentence ("Mr. X will head the delegation"): prose, not a list line
             i += 1
             continue
-        bracket_only = _BRACKET_HONORIFIC.fullmatch(rest) if rest_clean else None
+        bracket_only = _BRACKET_HONORIFIC.fullmatch(rest, ctx.language) if rest_clean else None
         if bracket_only:
             hon = hon or bracket_only.group("hon")
             rest_clean = ""
@@ -411,7 +416,7 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tup
             # a wrapped list line: "(annelaure.perrin@...)" on the next line
             if not details.email and j < len(lines) and EMAIL_RE.search(lines[j]) and (
                     lines[j].strip().startswith("(") or len(EMAIL_RE.sub("", lines[j]).split()) <= 2) \
-                    and not _split_name_rest(_BULLET.sub("", lines[j]).strip())[1]:
+                    and not _split_name_rest(_BULLET.sub("", lines[j], ctx.language).strip())[1]:
                 details.email = _clean_email(lines[j])
                 consumed.add(j)
             person = _make_person(name, hon, details, "line", ctx, 0.9 if hon else 0.8)
@@ -426,19 +431,19 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tup
         function_lines: list[str] = []
         while j < len(lines) and lines[j].strip():
             nxt = lines[j].strip()
-            if _split_name_rest(_BULLET.sub("", nxt))[0]:  # next person with honorific
+            if _split_name_rest(_BULLET.sub("", nxt, ctx.language))[0]:  # next person with honorific
                 break
             km = _KEY.match(nxt)
-            if EMAIL_RE.search(nxt) and (not km or _MAIL_KEYS.match(km.group("key").strip())
+            if EMAIL_RE.search(nxt) and (not km or _MAIL_KEYS.match(km.group("key").strip(), ctx.language)
                                          or len(nxt.split()) <= 3 or "|" in nxt):
                 details.email = details.email or _clean_email(nxt)
-            elif km and (_MAIL_KEYS.match(km.group("key").strip())):
+            elif km and (_MAIL_KEYS.match(km.group("key").strip(), ctx.language)):
                 details.email = details.email or _clean_email(km.group("value"))
-            elif _PHONE.match(nxt) or _URL.match(nxt):
+            elif _PHONE.match(nxt, ctx.language) or _URL.match(nxt, ctx.language):
                 pass
-            elif km and not _FUNC_KEYS.match(km.group("key").strip()) and not _ORG_KEYS.match(km.group("key").strip()):
+            elif km and not _FUNC_KEYS.match(km.group("key").strip(), ctx.language) and not _ORG_KEYS.match(km.group("key").strip(), ctx.language):
                 pass  # "Passport details: ..."
-            elif km and _ORG_KEYS.match(km.group("key").strip()):
+            elif km and _ORG_KEYS.match(km.group("key").strip(), ctx.language):
                 details.organization = _external_org(km.group("value"), ctx) or details.organization
             elif _org_like(nxt, ctx) and function_lines:
                 ext = _external_org(nxt, ctx)

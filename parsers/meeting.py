@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
+from parsers.lexicon import words
+
+_SECRETARIAT = words("secretariat_word")  # "CCM Secretariat", "Secrétariat CCM"
+
 
 @dataclass(frozen=True)
 class MeetingProfile:
@@ -62,7 +66,7 @@ class MeetingProfile:
         for short in self.short_names:
             s = short.strip().casefold()
             if s:
-                names |= {s, f"{s} secretariat", f"secretariat {s}", f"secrétariat {s}", f"secretaría {s}"}
+                names |= {s} | {f"{s} {w}" for w in _SECRETARIAT} | {f"{w} {s}" for w in _SECRETARIAT}
         return frozenset(names)
 
     @cached_property

@@ -6,6 +6,7 @@ step here falls back instead of raising: a message that cannot be read at all yi
 from __future__ import annotations
 
 import email
+import email.parser
 import email.policy
 import re
 from dataclasses import dataclass, field
@@ -14,9 +15,10 @@ from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
-from parsers.attachments import extract_attachment_text
 from parsers.html import html_to_text
+from parsers.limits import DEFAULT_LIMITS, AttachmentLimits
 from parsers.model import Attachment, Headers
+from parsers.sandbox import AttachmentJob, read_attachments
 
 # Charsets we try, in order, when the declared one is missing or wrong. windows-1252 last: it decodes nearly
 # every byte, so it is the fallback that never fails (iso-8859-1 mail is read as its superset cp1252).
@@ -36,12 +38,13 @@ class MailParts:
     headers: Headers
     text: str  # the chosen body as text (text/plain preferred, else HTML rendered to text)
     html_text: str | None  # the HTML alternative rendered to text, when there is one
-    attachments: list[Attachment] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)  # read (see parse_mime's read_attachments)
     content_type: str = "text/plain"
     report_type: str | None = None  # "delivery-status" for DSNs (multipart/report)
     raw_headers: dict[str, str] = field(default_factory=dict)  # lower-cased name -> first value
     parse_error: bool = False
     defects: list[str] = field(default_factory=list)
+    attachment_jobs: list[AttachmentJob] = field(default_factory=list)  # the attachments' bytes, unread
 
 
 def decode_bytes(data: bytes, declared: str | None) -> str:
@@ -117,6 +120,96 @@ def _address(value: str) -> tuple[str | None, str | None]:
     return (name.strip() or None), addr
 
 
+@dataclass(frozen=True)
+class Sender:
+    """Who a message says it is from: the addr-spec as written, the display name decoded, and why the header is
+    suspect (``None`` when it is not). A suspect sender gets no automatic answer and is matched on nothing."""
+
+    address: str | None
+    name: str | None = None
+    suspect: str | None = None
+
+
+# An address written inside a display name ("Protocol Office <info@invited.example>").
+_ADDRESS_IN_TEXT = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_PLAIN_ADDR_SPEC = re.compile(r"^[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+$")
+_ROBOT_WITHOUT_DOMAIN = frozenset({"mailer-daemon", "postmaster"})
+
+
+def read_sender(value: str | None) -> Sender:
+    """The sender named by a From (or Reply-To) header value *as received*, before any RFC 2047 decoding.
+
+    The addr-spec is taken from the undecoded value, so an encoded word can never become an address; only the
+    display name is decoded. A display name holding another address, or a header with several addresses, is
+    suspect.
+
+    >>> read_sender("=?utf-8?Q?M=C3=BCller=2C_Hans?= <Hans@X.org>")
+    Sender(address='hans@x.org', name='Müller, Hans', suspect=None)
+    >>> read_sender("=?utf-8?B?UHJvdG9jb2wgT2ZmaWNlIDxpbmZvQGhpLm9yZz4=?= <eve@evil.example>").suspect
+    "the display name 'Protocol Office <info@hi.org>' holds another address (info@hi.org)"
+    >>> read_sender("a@x.org, b@y.org").suspect
+    'the header names 2 addresses (a@x.org, b@y.org)'
+    """
+    if not value:
+        return Sender(None)
+    text = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in text):  # raw 8-bit (RFC 6532 UTF-8 or a legacy charset)
+        text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
+    text = _fold_controls(text)
+    try:
+        pairs = getaddresses([text])
+    except Exception:  # noqa: BLE001 - getaddresses can choke on broken groups
+        pairs = []
+    found = [(n, a.strip()) for n, a in pairs if "@" in a]
+    if not found:  # "MAILER-DAEMON (Mail Delivery System)"
+        robot = next((a.strip().lower() for _, a in pairs if a.strip().lower() in _ROBOT_WITHOUT_DOMAIN), None)
+        return Sender(robot, _decoded_name(" ".join(n for n, _ in pairs if n)) or None)
+    # Words a broken client left outside quotes ("Müller, Hans <hans@x.org>") belong to the display name.
+    words = [n or a for n, a in pairs if "@" not in a and (n or a)]
+    name = _decoded_name(", ".join([*words, found[0][0]] if found[0][0] else words)) or None
+    address = found[0][1].lower()
+    suspect = None
+    if len(found) > 1:
+        suspect = f"the header names {len(found)} addresses ({', '.join(a.lower() for _, a in found)})"
+    elif not _PLAIN_ADDR_SPEC.match(address):
+        suspect = f"the address {address!r} is not a plain addr-spec"
+    else:
+        others = [a for a in _ADDRESS_IN_TEXT.findall(name or "") if a.lower() != address]
+        if others:
+            suspect = f"the display name {name!r} holds another address ({others[0].lower()})"
+    return Sender(address, name, suspect)
+
+
+def _decoded_name(name: str) -> str:
+    decoded = decode_header_value(name) if "=?" in name else name
+    return _fold_controls(decoded).strip().strip('"').strip()
+
+
+# Every character str.splitlines() breaks on, and the other C0 and C1 controls (tab included).
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def _fold_controls(text: str) -> str:
+    return re.sub(r" {2,}", " ", _CONTROLS.sub(" ", text))
+
+
+def _raw_header(msg: Message, name: str) -> str | None:
+    """The first ``name`` header exactly as received (folded, encoded words and 8-bit bytes untouched)."""
+    wanted = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == wanted:
+            return str(value)
+    return None
+
+
+def _addresses(msg: Message, *names: str) -> tuple[str, ...]:
+    values = [_fold_controls(v) for n in names for v in [_raw_header(msg, n)] if v]
+    try:
+        return tuple(a.strip().lower() for _, a in getaddresses(values) if "@" in a)
+    except Exception:  # noqa: BLE001 - getaddresses can choke on broken groups
+        return ()
+
+
 def read_headers(msg: Message) -> tuple[Headers, dict[str, str]]:
     """The header facts of ``msg`` and a lower-cased map of all raw header values."""
     raw: dict[str, str] = {}
@@ -124,16 +217,11 @@ def read_headers(msg: Message) -> tuple[Headers, dict[str, str]]:
         lk = key.lower()
         if lk not in raw:
             raw[lk] = _header(msg, key)
-    from_name, from_addr = _address(raw.get("from", ""))
-    if from_name:
-        from_name = decode_header_value(from_name)
-    _, reply_to = _address(raw.get("reply-to", ""))
+    sender = read_sender(_raw_header(msg, "from"))
+    reply = read_sender(_raw_header(msg, "reply-to"))
     rp = raw.get("return-path", "")
     return_path = "<>" if rp.strip() in {"<>", "< >"} else (_address(rp)[1] if rp else None)
-    try:
-        to = tuple(a.lower() for _, a in getaddresses([raw.get("to", ""), raw.get("cc", "")]) if a)
-    except Exception:  # noqa: BLE001 - getaddresses can choke on broken groups
-        to = ()
+    to = _addresses(msg, "to", "cc")
     date: datetime | None = None
     if raw.get("date"):
         try:
@@ -145,15 +233,29 @@ def read_headers(msg: Message) -> tuple[Headers, dict[str, str]]:
         in_reply_to=(_message_ids(raw.get("in-reply-to", "")) or (None,))[0],
         references=_message_ids(raw.get("references", "")),
         subject=raw.get("subject", ""),
-        from_name=from_name,
-        from_addr=from_addr,
-        reply_to=reply_to,
+        from_name=sender.name,
+        from_addr=sender.address,
+        reply_to=None if reply.suspect else reply.address,
         to=to,
         date=date,
         return_path=return_path,
         auto_submitted=raw.get("auto-submitted") or None,
+        from_suspect=sender.suspect,
+        auto_response_suppress=raw.get("x-auto-response-suppress") or None,
     )
     return headers, raw
+
+
+def read_header_block(raw: bytes) -> Headers:
+    """The header facts of a raw message, reading only its header block (as the store and the replies need them).
+
+    The same reading as :func:`parse_mime`: one decoder, one sender rule. Never raises.
+    """
+    try:
+        msg = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+        return read_headers(msg)[0]
+    except Exception:  # noqa: BLE001 - broken mail must still be kept
+        return Headers()
 
 
 def _part_text(part: Message) -> str:
@@ -172,6 +274,15 @@ def _is_attachment(part: Message) -> bool:
     return "attachment" in disposition or bool(part.get_filename())
 
 
+def _is_inline(part: Message) -> bool:
+    """Shown inside the body rather than attached: ``Content-Disposition: inline``, or a ``Content-ID`` (an
+    HTML ``cid:`` image: letterhead logos and signature images) without an attachment disposition."""
+    disposition = str(part.get("Content-Disposition") or "").lower()
+    if "attachment" in disposition:
+        return False
+    return disposition.startswith("inline") or bool(part.get("Content-ID"))
+
+
 def _filename(part: Message) -> str | None:
     try:
         name = part.get_filename()
@@ -180,8 +291,13 @@ def _filename(part: Message) -> str | None:
     return decode_header_value(name) if name else None
 
 
-def parse_mime(raw: bytes) -> MailParts:
-    """Split a raw RFC 5322 message into decoded headers, body text and attachments."""
+def parse_mime(raw: bytes, *, read: bool = True, limits: AttachmentLimits = DEFAULT_LIMITS,
+               language: str | None = None) -> MailParts:
+    """Split a raw RFC 5322 message into decoded headers, body text and attachments.
+
+    With ``read`` the attachments are read at once (bounded, :mod:`parsers.sandbox`; ``language`` picks the
+    OCR's first language); without, only ``attachment_jobs`` is filled, for a caller that reads them later
+    (the pipeline, once it knows the language) or never (the review page shows stored text)."""
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     except Exception as exc:  # noqa: BLE001 - the parser is lenient, but be sure
@@ -195,7 +311,7 @@ def parse_mime(raw: bytes) -> MailParts:
                          raw_headers=raw_headers, parse_error=True, defects=defects + ["no message headers"])
     plain: list[str] = []
     html: list[str] = []
-    attachments: list[Attachment] = []
+    jobs: list[AttachmentJob] = []
     report_type = None
     content_type = msg.get_content_type()
     if content_type == "multipart/report":
@@ -208,9 +324,7 @@ def parse_mime(raw: bytes) -> MailParts:
         if ctype in {"message/delivery-status", "text/rfc822-headers"}:
             continue
         if _is_attachment(part) and not (ctype == "text/plain" and not part.get_filename() and not plain):
-            data = payload_bytes(part)
-            text = extract_attachment_text(_filename(part), ctype, data)
-            attachments.append(Attachment(filename=_filename(part), content_type=ctype, size=len(data), text=text))
+            jobs.append(AttachmentJob(_filename(part), ctype, payload_bytes(part), inline=_is_inline(part)))
             continue
         if ctype.startswith("multipart/"):
             # a multipart whose boundary never occurs: the parser leaves the raw parts as one text; keep the
@@ -223,17 +337,16 @@ def parse_mime(raw: bytes) -> MailParts:
         elif ctype == "text/html":
             html.append(_part_text(part))
         elif ctype.startswith(("image/", "application/")):
-            data = payload_bytes(part)
-            attachments.append(Attachment(filename=_filename(part), content_type=ctype, size=len(data),
-                                          text=extract_attachment_text(_filename(part), ctype, data)))
+            jobs.append(AttachmentJob(_filename(part), ctype, payload_bytes(part), inline=_is_inline(part)))
     html_text = "\n".join(html_to_text(h) for h in html) if html else None
     text = "\n".join(p for p in plain if p.strip())
     if not text.strip() and html_text:
         text = html_text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    attachments = read_attachments(jobs, limits, language=language) if read else []
     return MailParts(headers=headers, text=text, html_text=html_text, attachments=attachments,
                      content_type=content_type, report_type=report_type, raw_headers=raw_headers,
-                     parse_error=False, defects=defects)
+                     parse_error=False, defects=defects, attachment_jobs=jobs)
 
 
 def payload_bytes(part: Message) -> bytes:

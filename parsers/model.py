@@ -22,7 +22,8 @@ FLAG_CODES: dict[str, str] = {
     "cancellation": "the organisation withdraws",
     "question": "asks something a person must answer",
     "attachment_only": "the names are only in an attachment",
-    "attachment_unreadable": "an attachment could not be read",
+    "attachment_unreadable": "an attachment could not be read, or only in part (a limit, a broken file, no OCR)",
+    "ocr": "names read by OCR from a scanned letter only: compare them with the page image",
     "no_representatives": "a registration in which nobody was found",
     "low_confidence": "the extraction is not sure",
     "webmail_sender": "the sender writes from a personal or unrelated domain",
@@ -34,6 +35,8 @@ FLAG_CODES: dict[str, str] = {
     "bounce": "one of our mails bounced",
     "delivery_failed": "an outgoing mail could not be delivered",
     "delivery_unconfirmed": "the sender stopped before the relay's answer to a mail was recorded; taken as delivered",
+    "suspect_sender": "the From header looks forged (a display name holding another address, several senders)",
+    "unverified_sender": "a change from an address that is not the organisation's; held for a person",
     "person_uncertain": "the parser is not sure whether a person attends, heads the delegation or withdraws",
 }
 
@@ -53,7 +56,8 @@ class Representative:
     email: str | None = None
     head_of_delegation: bool = False
     confidence: float = 1.0  # the probability that this person attends (the role model's), or the rule's
-    source: str = ""  # the finder that vouches for the person: table, kv, line, block, prose, signature, ner...
+    source: str = "text"  # where the name was read: "text" (the mail), "attachment" (a text layer), "ocr" (a scan)
+    found_by: str = ""  # the finder that vouches for the person: table, kv, line, block, prose, signature, ner...
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,11 +73,65 @@ class Representative:
 
 
 @dataclass(frozen=True)
+class ScannedPage:
+    """One page read by OCR: its text, Tesseract's mean word confidence (0..1) and the page as the OCR saw
+    it (turned upright, a PNG at most 1400 px high) for the review page to show beside the text."""
+
+    number: int  # from 1, within the attachment
+    text: str
+    confidence: float
+    png: bytes = b""
+    width: int = 0
+    height: int = 0
+    angle: float = 0.0  # degrees the page was turned to make it upright and straight
+
+
+# What became of an attachment: read (all of it), partial (a limit cut it short: pages, rows), unreadable
+# (broken, over a limit, beyond max_count, or a scan without OCR), skipped (a logo or signature image, not a
+# page), unsupported (a type we do not read: .doc, .zip, ...). Partial and unreadable ones are flagged.
+ATTACHMENT_STATUSES = ("read", "partial", "unreadable", "skipped", "unsupported")
+
+
+@dataclass(frozen=True)
 class Attachment:
     filename: str | None
     content_type: str
     size: int
-    text: str | None = None  # extracted text, when the type is readable (PDF, DOCX, text)
+    text: str | None = None  # the text layer (PDF, DOCX, XLSX, plain text), when there is one
+    status: str = "read"  # one of ATTACHMENT_STATUSES
+    problem: str = ""  # why it was not (wholly) read, for the flag and the review page
+    sha256: str = ""  # of the decoded bytes: the review page finds the stored text of a part by it
+    scan: tuple[ScannedPage, ...] = ()  # pages read by OCR (image-only PDF pages, images)
+    ocr_language: str | None = None  # the Tesseract languages used, e.g. "fra+eng+spa"
+
+    @property
+    def ocr_text(self) -> str | None:
+        """The text the OCR read, all pages, or None when nothing was OCR'd."""
+        return "\n\n".join(p.text for p in self.scan) if self.scan else None
+
+    @property
+    def ocr_confidence(self) -> float | None:
+        """Mean OCR confidence over the pages with text (0..1), None when nothing was OCR'd."""
+        pages = [p for p in self.scan if p.text.strip()] or list(self.scan)
+        return sum(p.confidence for p in pages) / len(pages) if pages else None
+
+    @property
+    def all_text(self) -> str | None:
+        """Everything readable in it: the text layer, then the OCR'd pages."""
+        parts = [t for t in (self.text, self.ocr_text) if t]
+        return "\n\n".join(parts) if parts else self.text
+
+    @property
+    def origin(self) -> str | None:
+        """"text", "ocr", "text+ocr", or None when nothing was read."""
+        if self.scan and self.text:
+            return "text+ocr"
+        return "ocr" if self.scan else ("text" if self.text is not None else None)
+
+    @property
+    def needs_review(self) -> bool:
+        """Whether a person must look at it: a limit cut it short, or it could not be read."""
+        return self.status in ("partial", "unreadable")
 
 
 @dataclass(frozen=True)
@@ -91,6 +149,8 @@ class Headers:
     date: datetime | None = None
     return_path: str | None = None
     auto_submitted: str | None = None
+    from_suspect: str | None = None  # why the From header cannot be trusted (parsers.mime.read_sender)
+    auto_response_suppress: str | None = None  # X-Auto-Response-Suppress as sent (Exchange: "All", "OOF"...)
 
 
 @dataclass

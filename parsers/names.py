@@ -6,31 +6,16 @@ from __future__ import annotations
 
 import re
 
-# Written form (lower-case, without the final dot) -> normalised honorific.
-HONORIFICS: dict[str, str] = {
-    "mr": "Mr.", "mister": "Mr.", "mrs": "Mrs.", "ms": "Ms.", "miss": "Ms.", "dr": "Dr.", "dra": "Dr.",
-    "doctor": "Dr.", "docteur": "Dr.", "doctora": "Dr.", "prof": "Prof.", "professor": "Prof.",
-    "professeur": "Prof.", "pr": "Prof.", "profesor": "Prof.", "profesora": "Prof.", "h.e": "H.E.", "he": "H.E.",
-    "s.e": "H.E.", "amb": "Amb.", "ambassador": "Amb.", "ambassadeur": "Amb.", "ambassadrice": "Amb.",
-    "embajador": "Amb.", "embajadora": "Amb.", "m": "M.", "monsieur": "M.", "mme": "Mme", "madame": "Mme",
-    "mlle": "Mme", "sr": "Sr.", "señor": "Sr.", "sra": "Sra.", "señora": "Sra.", "srta": "Sra.",
-}
+from parsers.lexicon import fill, mapping, words
+
+# Written form (lower-case, without the final dot) -> normalised honorific (lexicon: honorific).
+HONORIFICS: dict[str, str] = {k: str(v) for k, v in mapping("honorific").items()}
 # Courtesy titles that mark a name but have no normalised form ("D. Javier Ortiz", "Dña. Marta Sanz").
-COURTESY = frozenset({"d", "dña", "dna", "don", "doña", "dª"})
-# Regex alternation for an honorific as written in running text. "M" and "HE" need their dots so that an
-# initial or the pronoun "he" is not read as a title.
-HONORIFIC_RE = (
-    r"(?:(?:Mrs|Mr|Ms|Miss|Dra|Dr|Prof|Amb|Mme|Mlle|Sra|Srta|Sr|MRS|MR|MS|DR|PROF|MME|SRA|SR)\.?(?=\s)"
-    r"|[Dd]r\.|[Pp]rof\.|M\.(?=\s)|Pr\.?(?=\s+[A-ZÀ-Þ][a-zà-ÿ])"
-    r"|H\.\s?E\.|S\.\s?E\.|Professor|Professeur|Profesora?|Ambassador|Ambassadeur|Ambassadrice|Embajadora?"
-    r"|(?<=l['’])(?:ambassadeur|ambassadrice|professeur|docteur)|(?<=the )(?:ambassador|professor)"
-    r"|(?<=el )(?:embajador|profesor|doctor|señor)|(?<=la )(?:embajadora|profesora|doctora|señora)|(?<=al )señor"
-    r"|Lic\.|Licda\.|Ing\.|Arq\.|Doctora?|Docteur|Monsieur|Madame|Señora|Señor|Doña|Dña\.|D\.(?=\s+[A-ZÀ-Þ][a-zà-ÿ]+\s+[A-ZÀ-Þ]))"
-)
-PARTICLES = frozenset({
-    "van", "der", "den", "de", "del", "della", "la", "las", "los", "le", "di", "da", "dos", "das", "do", "du", "von", "zu",
-    "bin", "binti", "ibn", "bint", "ben", "y", "e", "ter", "ten", "af",
-})
+COURTESY = words("courtesy_title")
+# Regex alternation for an honorific as written in running text (lexicon: honorific_written). "M" and "HE" need
+# their dots so that an initial or the pronoun "he" is not read as a title.
+HONORIFIC_RE = fill("<<honorific_written>>")
+PARTICLES = words("name_particle")
 _UPPER = re.compile(r"^[A-ZÀ-ÖØ-ÞŒŸ][A-ZÀ-ÖØ-ÞŒŸ'’\-]+$")
 _NAME_TOKEN = re.compile(r"^(?:[A-ZÀ-ÖØ-ÞŒŸ][\w'’\-]*\.?|[A-Z]\.)$")
 

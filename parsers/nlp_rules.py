@@ -8,10 +8,12 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from parsers.lexicon import words
 from parsers.names import HONORIFICS, name_key, normalise_name
 
 SPANS_KEY = "honorific_person"
-_TITLES = sorted({k for k in HONORIFICS if "." not in k} | {"h.e.", "s.e."})
+# a dotted honorific ("h.e") is one token with its final dot ("h.e.")
+_TITLES = sorted({k for k in HONORIFICS if "." not in k} | {k + "." for k in HONORIFICS if "." in k})
 
 
 def add_person_rules(nlp: Language) -> Language:
@@ -27,7 +29,7 @@ def add_person_rules(nlp: Language) -> Language:
     dot = {"ORTH": ".", "OP": "?"}
     word = {"IS_TITLE": True, "OP": "+"}
     upper = {"IS_UPPER": True, "LENGTH": {">": 1}, "OP": "*"}
-    particle = {"LOWER": {"IN": ["van", "der", "de", "del", "la", "bin", "von", "da", "du", "al", "el"]}, "OP": "*"}
+    particle = {"LOWER": {"IN": sorted(words("name_particle_short"))}, "OP": "*"}
     ruler.add_patterns([  # type: ignore[attr-defined]
         {"label": "PERSON", "pattern": [title, dot, word, particle, upper]},
         {"label": "PERSON", "pattern": [title, dot, word, particle, word]},

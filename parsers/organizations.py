@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from parsers.lexicon import phrases, words
+
 
 @dataclass(frozen=True)
 class Org:
@@ -87,26 +89,10 @@ DIRECTORY: tuple[Org, ...] = (
 )
 
 # Words that make a phrase an organisation rather than a function ("Kenya Coalition Against Landmines").
-ORG_WORDS = re.compile(
-    r"\b(?:Coalition|Coalición|Campaign|Campaña|Campagne|Network|Red|Réseau|Association|Asociación|Associação"
-    r"|Foundation|Fundación|Fondation|Initiative|Iniciativa|Institute|Instituto|Institut|Society|Sociedad|Société"
-    r"|Alliance|Alianza|Federation|Federación|Fédération|Trust|Organi[sz]ation|Organización|Council|League"
-    r"|Survivors'?|Sobrevivientes|Movement|Movimiento|Mouvement)\b"
-)
+ORG_WORDS = phrases(r"\b(?:<<org_word>>)\b")
 # Words of a job title: a phrase with one of them is a function, even with "Campaign" or "Network" in it.
-JOB_WORDS = re.compile(
-    r"\b(?:Officer|Manager|Adviser|Advisor|Director|Coordinator|Coordinador[a]?|Coordinat(?:eur|rice)|Assistant[e]?|"
-    r"Asistente|Researcher|Specialist|Sp[ée]cialiste|Analyst|Head|Chief|President|Président[e]?|Presidente|Fellow|"
-    r"Consultant[e]?|Chargée?|Conseill(?:er|ère)|Directeur|Directrice|Oficial|Jef[ea]|Asesor[a]?|Chercheu(?:r|se)|"
-    r"Advocate|Leader|Lead|Líder|Associate|Chef|Cheffe|Jefe|Jefa|Secretary|Secretari[oa]|Representative|Delegate|Expert[e]?|Intern|"
-    r"Campaigner|Campañista|Focal Point|Programme|Program|Project|Proyecto|Projet|Sobreviviente|Especialista|"
-    r"Responsable|Counsellor|Counselor|Attaché|Agregad[oa]|Consejer[oa]|Investigador[a]?|Abogad[oa]|Lawyer)\b", re.IGNORECASE)
-_WEBMAIL = frozenset({
-    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.fr", "yahoo.es", "hotmail.com", "hotmail.fr", "outlook.com",
-    "live.com", "msn.com", "aol.com", "icloud.com", "me.com", "gmx.de", "gmx.net", "gmx.ch", "web.de", "orange.fr",
-    "free.fr", "wanadoo.fr", "laposte.net", "bluewin.ch", "protonmail.com", "proton.me", "mail.com", "yandex.com",
-    "yandex.ru", "mail.ru", "qq.com", "163.com", "hotmail.es", "yahoo.co.uk", "btinternet.com",
-})
+JOB_WORDS = phrases(r"\b(?:<<job_word>>)\b", re.IGNORECASE)
+_WEBMAIL = words("webmail_domain")
 
 
 @lru_cache(maxsize=8192)
@@ -242,14 +228,17 @@ def resolve_organization(sender_domain: str | None, own_text: str, subject: str,
     return None, None
 
 
-_NOT_ENGLISH = re.compile(r"\b(?:de|del|des|du|la|las|los|el|para|pour|et|y|contre|contra|sur|sobre)\b")
-_ORG_PHRASE = (r"((?:[A-Z][\w'’&-]+\s+(?:(?:for|and|of|the|in|on|to|against)\s+)*){0,7}[A-Z][\w'’-]+)")
-_ORG_VERB = re.compile(
-    r"(?:^|[.!?:]\s+|\n)(?:The\s+|La\s+|Le\s+|El\s+|L['’])?" + _ORG_PHRASE +
-    r"\s+(?:would like to|wishes to|will be represented|is pleased|has the honou?r|will send|nominates|"
-    r"souhaite|sera représentée?|a l['’]honneur|a le plaisir|desea|estará representad[oa]|tiene el honor)")
-_ON_BEHALF = re.compile(r"\b(?:on behalf of|au nom de|de la part de|en nombre de|en representación de)\s+"
-                        r"(?:the\s+|la\s+|le\s+|el\s+|l['’])?" + _ORG_PHRASE)
+_NOT_ENGLISH = phrases(r"\b(?:<<not_english_word>>)\b")
+_ORG_PHRASE = r"((?:[A-Z][\w'’&-]+\s+(?:(?:<<org_connector>>)\s+)*){0,7}[A-Z][\w'’-]+)"
+_ORG_VERB = phrases(
+    r"(?:^|[.!?:]\s+|\n)(?:(?i:<<article>>)\s+|(?i:<<elided_article>>))?" + _ORG_PHRASE + r"\s+(?:<<org_verb>>)")
+_ON_BEHALF = phrases(r"\b(?:<<on_behalf_of>>)\s+(?:(?:<<article>>)\s+|<<elided_article>>)?" + _ORG_PHRASE)
+
+
+# "Full Name (ACRONYM)"; "The"/"La" in front of a name is not part of it
+_NAME_AND_ACRONYM = phrases(r"((?:[A-Z][\w'’&-]+\s+(?:(?:<<org_connector>>)\s+)*){1,8}[A-Z][\w'’-]+)\s+\(([A-Z][A-Za-z-]{1,9})\)")
+_LEADING_ARTICLE = phrases(r"^(?i:<<article>>)\s+")
+_PUBLIC_BODY = phrases(r"\b(?:<<public_body_word>>)\b")
 
 
 def _org_phrase_ok(name: str) -> bool:
@@ -273,15 +262,13 @@ def _acronym_of_domain(domain: str | None, text: str) -> str | None:
 def _unknown_org_label(text: str) -> str | None:
     """An organisation outside the directory: "Full Name (ACRONYM)" (the acronym when the name is not
     English), "X would like to register" / "on behalf of X", or an organisation line of the signature."""
-    connector = r"(?:for|and|of|the|in|on|to|against|de|des|du|la|le|les|el|los|las|pour|et|y|del|para|contra|&)"
-    pattern = rf"((?:[A-Z][\w'’&-]+\s+(?:{connector}\s+)*){{1,8}}[A-Z][\w'’-]+)\s+\(([A-Z][A-Za-z-]{{1,9}})\)"
-    for m in re.finditer(pattern, text):
-        name = re.sub(r"^(?:The|La|Le|El|Les|Los)\s+", "", m.group(1))
-        if ORG_WORDS.search(name) or re.search(r"\b(?:Europe|Nations|Union|Fund|Agency|Service|Office|Programme)\b", name):
+    for m in _NAME_AND_ACRONYM.finditer(text):
+        name = _LEADING_ARTICLE.sub("", m.group(1))
+        if ORG_WORDS.search(name) or _PUBLIC_BODY.search(name):
             return m.group(2) if _NOT_ENGLISH.search(name) else name
     for rx in (_ORG_VERB, _ON_BEHALF):
         for m in rx.finditer(text):
-            name = re.sub(r"^(?:The|La|Le|El|Les|Los)\s+", "", m.group(1).strip())
+            name = _LEADING_ARTICLE.sub("", m.group(1).strip())
             if _org_phrase_ok(name):
                 return name
     for line in text.splitlines()[::-1][:12][::-1]:

@@ -27,8 +27,8 @@ from parsers.layouts import (
     find_tables,
     normalise_key_values,
 )
+from parsers.lexicon import mapping, phrases
 from parsers.names import HONORIFIC_RE, name_key, normalise_honorific, normalise_name
-from parsers.organizations import JOB_WORDS
 from parsers.person_details import (
     _BRACKET_HONORIFIC,
     _CLOSING,
@@ -52,23 +52,27 @@ from parsers.prose import (
     sentences,
 )
 
-_SELF_REFERENCE = re.compile(r"\b(?:the undersigned|myself|la suscrita|el suscrito|l[ea] soussignée?|moi-même|"
-                             r"yo mism[oa])\b", re.IGNORECASE)
+_SELF_REFERENCE = phrases(r"\b(?:<<self_reference>>)\b", re.IGNORECASE)
 
 
-def extract_people(body: str, signature: str, ctx: Context, *, attachments: list[str] = ()) -> PeopleResult:  # type: ignore[assignment]
-    """All shapes on the body (own text before the signature), then attachments; merge by name."""
+_REGISTERED_BEFORE = phrases("<<past_registration>>|<<already_registered>>", re.IGNORECASE)
+_ABOUT_CONTACT = phrases("<<about_contact>>", re.IGNORECASE)
+_ANNOUNCED = phrases(r"\b(<<number_word>>|\d)\s+(?:\w+\s+){0,2}?(?:<<people_noun>>)\b", re.IGNORECASE)
+
+
+def extract_people(body: str, signature: str, ctx: Context, *, attachments: list[str] = (),  # type: ignore[assignment]
+                   scans: list[tuple[str, float]] = ()) -> PeopleResult:  # type: ignore[assignment]
+    """All shapes on the body (own text before the signature), then attachments, then the OCR text of scans
+    (``(text, confidence)``: a person read only there keeps the OCR's confidence, which lowers theirs); merge
+    by name."""
     result = PeopleResult()
-    result.self_correction = bool(_SELF_CORRECTION.search(body))
+    result.self_correction = bool(_SELF_CORRECTION.search(body, ctx.language))
     # "dar de baja a ... el Sr. X y la suscrita": the signer named by a self-reference in a withdrawing sentence
-    result.self_withdrawn = bool(SELF_WITHDRAW.search(body)) or any(
-        _WITHDRAW.search(s) and _SELF_REFERENCE.search(s) for s in sentences(body))
+    result.self_withdrawn = bool(SELF_WITHDRAW.search(body, ctx.language)) or any(
+        _WITHDRAW.search(s, ctx.language) and _SELF_REFERENCE.search(s, ctx.language) for s in sentences(body))
     result.self_registration = result.self_correction or any(
-        _SELF.search(s) and not _WITHDRAW.search(s) and not SELF_WITHDRAW.search(s)
-        and not re.search(r"\b(?:we|I) (?:have |had )?registered\b|\bnous avons inscrit|\bhemos inscrito|"
-                          r"\balready registered\b|\bdéjà inscrite?s?\b|\bya (?:estoy |está )?inscrit[oa]s?\b", s, re.IGNORECASE)
-        and not re.search(
-        r"address|adress|correspond|contact|dirig|in copy|en copie", s, re.IGNORECASE) for s in sentences(body))
+        _SELF.search(s, ctx.language) and not _WITHDRAW.search(s, ctx.language) and not SELF_WITHDRAW.search(s, ctx.language)
+        and not _REGISTERED_BEFORE.search(s, ctx.language) and not _ABOUT_CONTACT.search(s, ctx.language) for s in sentences(body))
     lines = normalise_key_values(body.split("\n"))
     people: list[Person] = []
     tables, used = find_tables(lines, ctx)
@@ -79,27 +83,26 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
     prose_text = "\n".join(line for k, line in enumerate(lines) if k not in used and k not in consumed)
     taken = {name_key(p.name) for p in people}
     people += find_in_prose(prose_text, ctx, result, taken)
-    for text in attachments:
+    for text, ocr_confidence in [(t, None) for t in attachments] + list(scans):
         a_lines = normalise_key_values(text.split("\n"))
         at, au = find_tables(a_lines, ctx)
         ak, aku = find_key_values(a_lines, ctx)
         al, _ = find_lines_and_blocks(a_lines, au | aku, ctx)
         for p in at + ak + al:
             p.in_attachment = True
+            if ocr_confidence is not None:
+                p.ocr_confidence = ocr_confidence
+                p.confidence = round(p.confidence * (0.5 + 0.5 * ocr_confidence), 3)
         people += at + ak + al
     result.people = merge_people(people)
-    m = re.search(r"\b(two|three|four|five|six|deux|trois|quatre|cinq|dos|tres|cuatro|cinco|\d)\s+(?:\w+\s+){0,2}?"
-                  r"(?:participants?|people|persons|personnes|personas|colleagues|collègues|colegas|representatives|"
-                  r"représentants|representantes|campaigners|delegates|names|participantes|campañistas|members)\b",
-                  body, re.IGNORECASE)
+    m = _ANNOUNCED.search(body, ctx.language)
     if m:
         result.announced_count = _NUMBERS.get(m.group(1).lower(), None) or (
             int(m.group(1)) if m.group(1).isdigit() else None)
     return result
 
 
-_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5,
-            "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5}
+_NUMBERS: dict[str, int] = {k: int(v) for k, v in mapping("number_word").items()}  # type: ignore[call-overload]
 
 
 def merge_people(people: list[Person]) -> list[Person]:
@@ -125,36 +128,43 @@ def merge_people(people: list[Person]) -> list[Person]:
             head_of_delegation=twin.head_of_delegation or p.head_of_delegation,
             confidence=max(twin.confidence, p.confidence),
             is_self=twin.is_self or p.is_self,
+            # read outside a scan too: not an OCR-only name
+            ocr_confidence=None if twin.ocr_confidence is None or p.ocr_confidence is None else min(
+                twin.ocr_confidence, p.ocr_confidence),
         )
     return merged
 
 
-_MY_TITLE = re.compile(
-    r"\b(?:my|ma|mon|mi)\s+(?:title|function|position|job title|fonction|titre|poste|cargo|función|puesto)\s+"
-    r"(?:is|est|es|should be|should read|devrait être|debe ser)\s+(?:now\s+|désormais\s+|ahora\s+)?[«\"“]?"
+_MY_TITLE = phrases(
+    r"\b(?:<<my>>)\s+(?:<<function_word>>)\s+(?:<<detail_is>>|<<should_read>>)\s+(?:(?:<<now_word>>)\s+)?[«\"“]?"
     r"(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;«»\"”\n]+)", re.IGNORECASE)
 
 
-_I_AM_A = re.compile(
-    r"\b(?:I['’]m|I am|je suis|soy)\s+(?:[A-ZÀ-Þ][\w'’-]+\s+){0,3}?(?:[A-ZÀ-Þ][\w'’-]+,\s+)?(?:a|an|the|le|la|l['’]|un|une|el)\s+(?P<f>(?:[\w'’-]+\s+){0,6}?(?:" +
-    JOB_WORDS.pattern[6:-3] + r")[^.,;!?\n]*?)(?=\s+(?:with|at|for|from|chez|auprès de|con|en)\s+(?:the\s+|la\s+|le\s+|el\s+|l['’])?"
-    r"[A-ZÀ-Þ]|\s*[.,;!?\n]|\s*$)", re.IGNORECASE)  # "a Researcher with the Small Arms Survey": the organisation is not the title
+_I_AM_A = phrases(
+    r"\b(?:<<i_am>>)\s+(?:[A-ZÀ-Þ][\w'’-]+\s+){0,3}?(?:[A-ZÀ-Þ][\w'’-]+,\s+)?(?:<<indefinite_article>>|<<article>>|<<elided_article>>)\s+"
+    r"(?P<f>(?:[\w'’-]+\s+){0,6}?(?:<<job_word>>)[^.,;!?\n]*?)(?=\s+(?:<<works_for>>)\s+(?:(?:<<article>>)\s+|<<elided_article>>)?"
+    r"[A-ZÀ-Þ]|\s*[.,;!?\n]|\s*$)", re.IGNORECASE)  # "a Researcher with the Small Arms Survey": the organisation is not the title  # "a Researcher with the Small Arms Survey": the organisation is not the title
 
 
-def own_title(text: str) -> str | None:
+_ATTENDING_AS = phrases(r"\b(?:<<attendance_word>>)\b[^.]{0,40}?\b(?:<<in_the_role_of>>)\s+(?:(?:<<article>>)\s+)?"
+                        r"(?P<f>[^.,;\n]+)", re.IGNORECASE)
+_ME_IN_BRACKETS = phrases(r"\b(?:<<me_myself>>)\s*\(\s*[^,()]+,\s*(?P<f>[^,()]+)", re.IGNORECASE)
+_TITLE_FIELD = phrases(r"(?:^|[.!?]\s+|\n)\s*(?:<<function_word>>)\s*:\s*(?P<f>[^.\n]+)", re.IGNORECASE)
+# the old title written beside the new one: "(not Programme Officer)", "Senior Legal Adviser, not Legal Adviser"
+_OLD_TITLE_IN_BRACKETS = phrases(r"\s*\((?:<<negation>>|<<wrong_form>>)\b[^)]*\)")
+_OLD_TITLE_AFTER = phrases(r"\s*,?\s+(?:<<wrong_form>>)\b.*$|\s*,\s*(?:<<negation>>)\b.*$")
+
+
+def own_title(text: str, language: str | None = None) -> str | None:
     """The title a signer gives for themself in the text ("My title is Programme Officer", "Title: ...")."""
-    m = _MY_TITLE.search(text) or _I_AM_A.search(text) or re.search(
-        r"\b(?:participation|participación|attendance|asistencia)\b[^.]{0,40}?\b(?:as|en tant que|como)\s+"
-        r"(?:the\s+|le\s+|la\s+|el\s+)?(?P<f>[^.,;\n]+)", text, re.IGNORECASE) or re.search(
-        r"\b(?:me|myself|moi(?:-même)?|yo)\s*\(\s*[^,()]+,\s*(?P<f>[^,()]+)", text, re.IGNORECASE) or re.search(
-        r"(?:^|[.!?]\s+|\n)\s*(?:title|job title|function|position|fonction|titre|cargo|función)\s*:\s*(?P<f>[^.\n]+)",
-        text, re.IGNORECASE)
+    m = (_MY_TITLE.search(text, language) or _I_AM_A.search(text, language) or _ATTENDING_AS.search(text, language) or _ME_IN_BRACKETS.search(text, language)
+         or _TITLE_FIELD.search(text, language))
     if not m:
         return None
     # "(not Programme Officer)": the old title written beside the new one
-    title = re.sub(r"\s*\((?:not|non|no|pas|rather than|instead of|au lieu de|en lugar de)\b[^)]*\)", "", m.group("f"))
+    title = _OLD_TITLE_IN_BRACKETS.sub("", m.group("f"), language)
     # "Senior Legal Adviser, not Legal Adviser": the old title written after the new one
-    title = re.sub(r"\s*,?\s+(?:not|rather than|instead of|et non|non pas|au lieu de|en lugar de)\b.*$|\s*,\s*no\b.*$", "", title)
+    title = _OLD_TITLE_AFTER.sub("", title, language)
     return title.strip(" .,;") or None
 
 
@@ -162,7 +172,7 @@ def person_from_signature(signature: str, ctx: Context) -> Person | None:
     """The signer as a representative (for "register me" / "the undersigned"): name, title, mail from the
     signature block and the From header."""
     lines = [line.strip() for line in signature.split("\n") if line.strip()]
-    lines = [line for line in lines if not _CLOSING.match(line)]
+    lines = [line for line in lines if not _CLOSING.match(line, ctx.language)]
     sender = ctx.sender_name or ""
     sender_key = set(name_key(sender))
     idx = None
@@ -187,7 +197,7 @@ def person_from_signature(signature: str, ctx: Context) -> Person | None:
     if hm:
         hon = hm.group("hon")
         name_line = name_line[hm.end():]
-    pm = _BRACKET_HONORIFIC.search(name_line)
+    pm = _BRACKET_HONORIFIC.search(name_line, ctx.language)
     if pm:
         hon = pm.group("hon")
     parts = re.split(r"\s*\|\s*", name_line)
@@ -198,7 +208,7 @@ def person_from_signature(signature: str, ctx: Context) -> Person | None:
     inline = parts[1:] + re.split(r",\s*", name_line)[1:2] if len(parts) > 1 else re.split(r",\s*", name_line, 1)[1:]
     candidates = [x for x in inline if x] + rest
     for cand in candidates[:3]:
-        if EMAIL_RE.search(cand) or _PHONE.match(cand) or _URL.match(cand):
+        if EMAIL_RE.search(cand) or _PHONE.match(cand, ctx.language) or _URL.match(cand, ctx.language):
             continue
         if _is_top_org(cand, ctx) or (_org_like(cand, ctx) and not re.search(r",", cand)):
             continue

@@ -19,6 +19,8 @@ from parsers import person_details as D
 from parsers import prose as R
 from parsers.intent import classify_intent, is_auto_reply
 from parsers.language import detect_language
+from parsers.lexicon import phrases
+from parsers.limits import DEFAULT_LIMITS, AttachmentLimits
 from parsers.meeting import NO_MEETING, MeetingProfile
 from parsers.mime import MailParts, parse_mime
 from parsers.model import Extraction, Flag, Representative
@@ -38,10 +40,17 @@ from parsers.review import (
     resend_hint,
 )
 from parsers.roles import SELF_CUE, Decision, MessageFacts, RoleModel, decide, load_model
+from parsers.sandbox import read_attachments
 
-_FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|sv|antw|r)\s*:\s*)*(?:fw|fwd|tr|rv|wg|enc|i)\s*:", re.IGNORECASE)
-_POINTS_BELOW = re.compile(r"\bbelow\b|\bforward|\bresend|\bci-dessous\b|\btransf[eè]re|\bfaire suivre\b|"
-                           r"\ba continuaci[oó]n\b|\babajo\b|\breenv[ií]|\btransmit", re.IGNORECASE)
+_FORWARD_SUBJECT = phrases(r"^\s*(?:(?:<<reply_prefix>>)\s*:\s*)*(?:<<forward_prefix>>)\s*:", re.IGNORECASE)
+_POINTS_BELOW = phrases("<<points_below>>", re.IGNORECASE)
+
+
+# Addresses written as the wrong one ("... et non x@y", "not x@y", "sent as x@y")
+_WRONG_ADDRESS = phrases(r"(?:<<wrong_form>>|(?:<<written_as>>)\b[^;@\n]{0,60}?\b(?:<<in_the_role_of>>))\s+(?:(?:<<to_or_of>>)\s+)?"
+                         r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.IGNORECASE)
+_I_WILL_LEAD = phrases("<<i_will_lead>>", re.IGNORECASE)
+_NOR_I = phrases("<<nor_i>>", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass
@@ -76,8 +85,8 @@ MAX_TEXT = 60_000
 MAX_OWN = 20_000
 
 
-def prepare(raw: bytes, *, meeting: MeetingProfile) -> Prepared:
-    parts = parse_mime(raw)
+def prepare(raw: bytes, *, meeting: MeetingProfile, limits: AttachmentLimits = DEFAULT_LIMITS) -> Prepared:
+    parts = parse_mime(raw, read=False)
     split = split_reply(_clean_artifacts(parts.text[:MAX_TEXT]))
     split.own = split.own[:MAX_OWN]
     own_lines = split.own.split("\n")
@@ -93,17 +102,19 @@ def prepare(raw: bytes, *, meeting: MeetingProfile) -> Prepared:
     body = "\n".join(own_lines[:sig_at]).strip()
     signature = "\n".join(own_lines[sig_at:]).strip()
     language = detect_language(body or split.own or parts.text)
+    # attachments are read once the language is known: it is the OCR's first language for scans
+    parts.attachments = read_attachments(parts.attachment_jobs, limits, language=language)
     own = tuple(a.lower() for a in meeting.secretariat_addresses)
     signals = header_signals(parts.headers, parts.raw_headers, parts.content_type, parts.report_type, own)
-    attachments_text = "\n".join(a.text or "" for a in parts.attachments)[:MAX_OWN]
+    attachments_text = "\n".join(a.all_text or "" for a in parts.attachments)[:MAX_OWN]
     full_text = "\n".join([parts.headers.subject, parts.text[:MAX_OWN], attachments_text])
     org, org_label = (None, None)
     if not signals.bounce:
         org, org_label = resolve_organization(_sender_domain(parts.headers.from_addr), split.own, parts.headers.subject,
                                               full_text)
     auto = (signals.bounce or signals.auto_submitted or signals.bulk
-            or is_auto_reply(parts.headers.subject, body, parts.headers.from_addr))
-    forward_block = None if auto else _forwarded_block(parts, split, body, meeting)
+            or is_auto_reply(parts.headers.subject, body, parts.headers.from_addr, language))
+    forward_block = None if auto else _forwarded_block(parts, split, body, meeting, language)
     forward_text = forward_block.text[:MAX_OWN] if forward_block else None
     ner_parts = [] if auto else [body, attachments_text, forward_text or ""]
     joined = "\n\n".join(p for p in ner_parts if p.strip())[:MAX_OWN]
@@ -129,11 +140,12 @@ def _clean_artifacts(text: str) -> str:
     return text
 
 
-def _forwarded_block(parts: MailParts, split: SplitReply, body: str, meeting: MeetingProfile) -> QuotedBlock | None:
+def _forwarded_block(parts: MailParts, split: SplitReply, body: str, meeting: MeetingProfile,
+                     language: str | None = None) -> QuotedBlock | None:
     """The first quoted message written by someone other than us, when the sender points to it."""
     if not split.blocks:
         return None
-    if not (_FORWARD_SUBJECT.match(parts.headers.subject) or _POINTS_BELOW.search(body)
+    if not (_FORWARD_SUBJECT.match(parts.headers.subject, language) or _POINTS_BELOW.search(body, language)
             or any(b.forwarded for b in split.blocks)):
         return None
     for block in split.blocks:
@@ -162,18 +174,20 @@ def read_people(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_tex
     parts, headers = prep.parts, prep.parts.headers
     ctx = D.Context(sender_name=headers.from_name, sender_addr=headers.from_addr, org=prep.org,
                     org_label=prep.org_label, own_addresses=prep.own_addresses, persons_ner=persons_ner,
-                    meeting=prep.meeting)
+                    meeting=prep.meeting, language=prep.language)
     attachments = [a.text[:MAX_OWN] for a in parts.attachments if a.text]
+    scans = [(a.ocr_text[:MAX_OWN], a.ocr_confidence or 0.0) for a in parts.attachments if a.ocr_text]
     result = D.PeopleResult()
     forwarded = False
     if not prep.auto:
-        result = P.extract_people(prep.body, prep.signature, ctx, attachments=attachments)
+        result = P.extract_people(prep.body, prep.signature, ctx, attachments=attachments, scans=scans)
         if not result.people and prep.forward_text and prep.forward_block:
             forwarded = True
             # The names are in the forwarded message; its author is the "sender" of that text, so that
             # "I would like to attend" there registers the author, not the person who forwarded it.
             block = prep.forward_block
-            fwd_ctx = replace(ctx, sender_name=block.sender_name, sender_addr=block.sender)
+            fwd_ctx = replace(ctx, sender_name=block.sender_name, sender_addr=block.sender,
+                              language=detect_language(prep.forward_text, default=prep.language))  # its own language
             fwd_lines = prep.forward_text.split("\n")
             cut = D.split_signature(fwd_lines)
             fwd_body, fwd_sig = "\n".join(fwd_lines[:cut]), "\n".join(fwd_lines[cut:])
@@ -181,7 +195,7 @@ def read_people(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_tex
             if fwd.self_registration and block.sender_name and not any(_is_sender(p, fwd_ctx) for p in fwd.people):
                 signer = P.person_from_signature(fwd_sig or fwd_body, fwd_ctx)
                 if signer:
-                    signer.function = _clean_title(P.own_title(fwd_body), fwd_ctx) or signer.function
+                    signer.function = _clean_title(P.own_title(fwd_body, fwd_ctx.language), fwd_ctx) or signer.function
                     fwd.people.insert(0, signer)
             for p in fwd.people:
                 p.source = "quoted"
@@ -198,7 +212,8 @@ def read_people(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_tex
                          self_withdrawn=result.self_withdrawn, forwarded=forwarded,
                          sender_domain=_sender_domain(headers.from_addr), n_candidates=len(candidates),
                          points_below=bool(_POINTS_BELOW.search(prep.body)),
-                         self_cue=bool(SELF_CUE.search(prep.body) or (forwarded and SELF_CUE.search(prep.forward_text or ""))),
+                         self_cue=bool(SELF_CUE.search(prep.body, prep.language) or (
+                             forwarded and SELF_CUE.search(prep.forward_text or "", prep.language))),
                          people_in_text=any(m.region in {"body", "attachment"} and not m.partial
                                             and m.source in {"title", "rank", "table_row", "cell_pair", "list_line", "lower_list"}
                                             for c in candidates for m in c.mentions))
@@ -264,7 +279,7 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
     intent, cues = classify_intent(signals=prep.signals, subject=headers.subject, body=prep.body or prep.split.own,
                                    n_people=len(people), n_withdrawn=len(withdrawn), known_sender=known_sender,
                                    has_attachment=bool(parts.attachments), sender=headers.from_addr,
-                                   meeting=prep.meeting)
+                                   meeting=prep.meeting, language=prep.language)
     if parts.parse_error:
         intent = "other"
     if intent == "correction":
@@ -276,14 +291,19 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
     org_label = prep.org_label if intent != "bounce" and "spam" not in cues else None
     reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
                            organization=p.organization or org_label, email=p.email,
-                           head_of_delegation=p.head_of_delegation, confidence=p.confidence, source=p.source)
-            for p in people]
+                           head_of_delegation=p.head_of_delegation, confidence=p.confidence,
+                           source="ocr" if p.ocr_confidence is not None else (
+                               "attachment" if p.in_attachment else "text"), found_by=p.source) for p in people]
     # Unrelated mail from a sender we cannot place (no known organisation) gets no automatic answer: it is
     # mostly advertising, and an answer to a machine is the loop we must never start.
     unplaced_other = intent == "other" and org_label is None
+    # A forged-looking From (parsers.mime.read_sender) gets no automatic answer: it would go to someone who did
+    # not write, or prove to a forger that the forgery was read.
     should_reply = (reply_allowed(prep.signals) and intent not in {"auto_reply", "bounce"} and not cues & {"spam", "bulk"}
-                    and not unplaced_other)
+                    and not unplaced_other and not headers.from_suspect)
     flags = list(prep.flags)
+    if headers.from_suspect:
+        flags.append(make_flag("suspect_sender", headers.from_suspect))
     flags += _review_flags(prep, intent, cues, people, result, ctx)
     evidence = decision.evidence if decision is not None else []
     flags += person_flags(evidence, intent, len(people))
@@ -333,7 +353,7 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
     if result.self_registration and not result.withdrawn and not any(_is_sender(p, ctx) for p in people):
         signer = P.person_from_signature(prep.signature or prep.body, ctx)
         if signer and signer.name:
-            signer.function = _clean_title(P.own_title(prep.body), ctx) or signer.function
+            signer.function = _clean_title(P.own_title(prep.body, ctx.language), ctx) or signer.function
             people.insert(0, signer)
     own = set(prep.own_addresses)
     for p in people:
@@ -347,12 +367,9 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
     # address to the one person without one.
     assigned = {p.email for p in people if p.email}
     # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates.
-    wrong = {m.group(1).lower() for m in re.finditer(
-        r"(?:et non|and not|not|y no|instead of|au lieu de|en lugar de|en vez de|rather than|"
-        r"(?:wrote|written|écrit|escribimos|escrito|typed|given|sent|envoyé|enviado)\b[^;@\n]{0,60}?\b(?:as|comme|como))\s+(?:à\s+|de\s+)?"
-        r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", prep.body, re.IGNORECASE)}
+    wrong = {m.group(1).lower() for m in _WRONG_ADDRESS.finditer(prep.body, ctx.language)}
     # "Further to the invitation sent to npa@npaid.org": where a mail went, not someone's own address
-    wrong |= {m.group(1).lower() for m in _SENT_TO.finditer(prep.body)}
+    wrong |= {m.group(1).lower() for m in _SENT_TO.finditer(prep.body, ctx.language)}
     loose = [e for e in (D.valid_email(m.group(0)) for m in D.EMAIL_RE.finditer(prep.body)) if e]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
              and e not in wrong]
@@ -370,17 +387,14 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
         for p in people:
             if family_key(p.name) == fam:
                 p.head_of_delegation = True
-    if re.search(r"\bI will (?:lead|head) the delegation\b|\bje dirigerai\b|\bpresidiré\b", prep.body, re.IGNORECASE):
+    if _I_WILL_LEAD.search(prep.body, ctx.language):
         for p in people:
             if _is_sender(p, ctx):
                 p.head_of_delegation = True
     return people
 
 
-_SENT_TO = re.compile(
-    r"\b(?:sent|addressed|forwarded|mailed|received|envoyée?s?|adressée?s?|reçue?s?|transmise?s?|enviad[oa]s?|"
-    r"dirigid[oa]s?|remitid[oa]s?|recibid[oa]s?)\s+(?:to|at|on|à|a|en|sur)\s+(?:(?:the|our|notre|la|le|nuestr[oa])\s+)?"
-    r"(?:(?:address|adresse|dirección|mailbox|boîte|buzón)\s+)?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.IGNORECASE)
+_SENT_TO = phrases(r"(?:<<sent_to_address>>)([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.IGNORECASE)
 
 
 def _resolve_withdrawn(result: D.PeopleResult, prep: Prepared, people: list[D.Person], ctx: D.Context) -> list[str]:
@@ -396,8 +410,7 @@ def _resolve_withdrawn(result: D.PeopleResult, prep: Prepared, people: list[D.Pe
         if name_key(w) in added or w in out:
             continue
         out.append(w)
-    if (result.self_withdrawn or re.search(r"\bneither\b.{1,80}\bnor I\b|\b(?:and|&) I (?:will|can)(?:not| not)\b|"
-                                           r"\bni moi\b|\bni yo\b", prep.body, re.IGNORECASE | re.DOTALL)) \
+    if (result.self_withdrawn or _NOR_I.search(prep.body, ctx.language)) \
             and ctx.sender_name and normalise_name(ctx.sender_name) not in out:
         out.append(normalise_name(ctx.sender_name))
     # Withdrawn people without an honorific ("my former colleague Harriet Blackwood"): spaCy persons in a
@@ -454,10 +467,17 @@ def _review_flags(prep: Prepared, intent: str, cues: set[str], people: list[D.Pe
         return flags
     if intent == "registration" and people and all(p.in_attachment for p in people):
         flags.append(make_flag("attachment_only"))
-    for a in prep.parts.attachments:
-        if a.text is None and (a.content_type in {"application/pdf"} or (a.filename or "").lower().endswith(
-                (".pdf", ".docx", ".doc"))):
-            flags.append(make_flag("attachment_unreadable", a.filename or a.content_type))
+    unread = [a for a in prep.parts.attachments if a.needs_review or (
+        a.status == "unsupported" and (a.filename or "").lower().endswith(".doc"))]
+    if unread:
+        # one flag, every attachment and its reason: a limit met, a broken file, a scan without OCR
+        flags.append(make_flag("attachment_unreadable", "; ".join(
+            f"{a.filename or a.content_type}: {a.problem or a.status}" for a in unread)))
+    scanned = [p for p in people if p.ocr_confidence is not None]
+    if scanned and intent in {"registration", "correction"}:
+        names = ", ".join(p.name for p in scanned)
+        conf = min(p.ocr_confidence or 0.0 for p in scanned)
+        flags.append(make_flag("ocr", f"{names} read from a scan only (OCR confidence {conf:.2f})"))
     if intent == "registration" and not people:
         flags.append(make_flag("no_representatives", "same as before" if "same_as_before" in cues else ""))
     domain = _sender_domain(headers.from_addr)
@@ -470,9 +490,9 @@ def _review_flags(prep: Prepared, intent: str, cues: set[str], people: list[D.Pe
             flags.append(make_flag("unknown_organization"))
     if intent == "registration" and result.announced_count and people and result.announced_count != len(people):
         flags.append(make_flag("contradiction", f"announces {result.announced_count}, lists {len(people)}"))
-    elif intent == "registration" and len(people) >= 2 and either_or(prep.body):
+    elif intent == "registration" and len(people) >= 2 and either_or(prep.body, prep.language):
         flags.append(make_flag("contradiction", "either/or attendance"))
-    if intent == "registration" and resend_hint(prep.body):
+    if intent == "registration" and resend_hint(prep.body, prep.language):
         flags.append(make_flag("duplicate_resend"))
     if "action_requested" in cues:
         flags.append(make_flag("action_requested"))
@@ -516,12 +536,13 @@ def _profile(meeting: MeetingProfile | None, deadline: date | None, own_addresse
 
 
 def parse_message(raw: bytes, *, meeting: MeetingProfile | None = None, deadline: date | None = None,
-                  own_addresses: Sequence[str] = ()) -> Extraction:
+                  own_addresses: Sequence[str] = (), limits: AttachmentLimits = DEFAULT_LIMITS) -> Extraction:
     """Parse one raw message for ``meeting`` (see :mod:`parsers.meeting`; none: no meeting's words are known).
 
-    Never raises on bad mail: unreadable MIME gives intent "other" + parse_error.
+    Never raises on bad mail: unreadable MIME gives intent "other" + parse_error; attachments are read within
+    ``limits`` (an attachment over one is flagged, the message goes on).
     """
-    prep = prepare(raw, meeting=_profile(meeting, deadline, own_addresses))
+    prep = prepare(raw, meeting=_profile(meeting, deadline, own_addresses), limits=limits)
     persons: frozenset[tuple[str, ...]] = frozenset()
     texts: tuple[str, ...] = ()
     if prep.ner_text:
@@ -533,10 +554,10 @@ def parse_message(raw: bytes, *, meeting: MeetingProfile | None = None, deadline
 
 
 def parse_messages(raws: Sequence[bytes], *, meeting: MeetingProfile | None = None, deadline: date | None = None,
-                   own_addresses: Sequence[str] = ()) -> list[Extraction]:
+                   own_addresses: Sequence[str] = (), limits: AttachmentLimits = DEFAULT_LIMITS) -> list[Extraction]:
     """Parse many messages; spaCy runs once per language with ``nlp.pipe`` and not at all for automatic mail."""
     profile = _profile(meeting, deadline, own_addresses)
-    prepared = [prepare(r, meeting=profile) for r in raws]
+    prepared = [prepare(r, meeting=profile, limits=limits) for r in raws]
     by_lang: dict[str, list[int]] = defaultdict(list)
     for k, prep in enumerate(prepared):
         if prep.ner_text:

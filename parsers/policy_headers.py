@@ -7,14 +7,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from parsers.lexicon import phrases
 from parsers.model import Headers
 
-_DAEMON = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon|bounce[s]?|no-?reply|do-?not-?reply"
-                     r"|noreply-\w+)(?:[+@.-]|$)", re.IGNORECASE)
-_BOUNCE_SUBJECT = re.compile(
-    r"^(?:undeliverable|undelivered mail|delivery status notification|returned mail|mail delivery failed|"
-    r"delivery failure|failure notice|delayed mail|delivery delayed|non remis|non distribuable|"
-    r"no se puede entregar|no entregado|unzustellbar|warning: could not send)", re.IGNORECASE)
+_DAEMON = phrases(r"^(?:<<daemon_mailbox>>)(?:[+@.-]|$)", re.IGNORECASE)
+_BOUNCE_SUBJECT = phrases(r"^(?:<<bounce_subject>>)", re.IGNORECASE)
+_AUTOMATIC_SUBJECT_WORD = phrases("<<automatic_subject_word>>", re.IGNORECASE)
 
 
 @dataclass
@@ -42,7 +40,7 @@ def header_signals(headers: Headers, raw: dict[str, str], content_type: str, rep
             s.auto_submitted = True
             s.reasons.append(f"{name}: {value}")
     if (raw.get("x-auto-response-suppress") or "").strip().lower() in {"all", "oof"} and \
-            re.search(r"automatic|auto:|out of office", headers.subject, re.IGNORECASE):
+            _AUTOMATIC_SUBJECT_WORD.search(headers.subject):
         s.auto_submitted = True
         s.reasons.append("x-auto-response-suppress")
     precedence = (raw.get("precedence") or "").strip().lower()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from parsers.lexicon import phrases, words
 from parsers.names import HONORIFIC_RE, family_key, name_key, normalise_name
 from parsers.organizations import JOB_WORDS
 from parsers.person_details import (
@@ -39,9 +40,27 @@ from parsers.person_details import (
     not_name_word,
 )
 
-_ABBREV_END = re.compile(r"\b(?:Mrs|Mr|Ms|Miss|Dra|Dr|dr|Prof|prof|Amb|Mme|Mlle|Sra|Srta|Sr|MRS|MR|MS|DR|PROF|Dña|D|"
-                         r"H\.\s?E|S\.\s?E|St|No|no|ext|Lic|Licda|Ing|Arq|Jr|Pr|"
-                         r"approx|e\.g|i\.e|[A-Z])\.$")
+_ABBREV_END = phrases(r"\b(?:<<abbreviation>>)\.$")
+
+# "M. Paul Girard la remplace (mail, fonction)": a replacing verb may stand between the name and its details
+_REPLACES_IN_BRACKETS = phrases(r"\s*(?:(?:<<object_pronoun>>)\s+)?(?:<<replaces>>)?\s*\(([^)]*)\)")
+_WRONG_FORM = phrases(r"\s*(?:<<negation>>|<<wrong_form>>)\b", re.IGNORECASE)  # "(no María Jose Salinas)"
+# where the details after ", " end: a clause word, a bracket, the end of the sentence, the next titled person
+_APPOSITION_END = phrases(
+    r",\s*(?:<<apposition_end>>)\b|\)|[.;?!](?:\s|$)|,\s*(?=" + HONORIFIC_RE + r"\s+[A-ZÀ-Þ])|\s(?:<<and_or>>)\s+(?="
+    + HONORIFIC_RE + r")|$")
+_ROLE_AFTER_POSSESSIVE = phrases(r"\b(?:<<our>>|<<his_her>>)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", re.IGNORECASE)
+_ROLE_AFTER_ARTICLE = phrases(r"\b(?:(?:<<article>>)\s*|<<elided_article>>)((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$",
+                              re.IGNORECASE)
+_ROLE_AFTER_OUR = phrases(r"\b(?:<<our>>)\s+((?:[\w'’-]+\s+){0,4}?[\w'’-]+)\s+$", re.IGNORECASE)
+_TITLE_BEFORE_NAME = phrases(r"\b(?:<<our>>|<<his_her>>|<<article>>)\s+((?:[A-Za-zÀ-ÿ'’-]+\s+){0,4}?)$", re.IGNORECASE)
+_COLLEAGUE = phrases(r"\b(?:<<colleague>>)s?\b", re.IGNORECASE)
+_REPLACE_STEM = phrases("<<replace_stem>>", re.IGNORECASE)
+_ONLY_AND = phrases(r"[\s,]*(?:<<list_and>>|&)?[\s,]*")
+_LEADS = phrases("<<leads_delegation>>")
+_PROPER_PHRASE_BEFORE = phrases(r"[A-Z][\w'’-]+\s+(?:<<name_connector>>)\s+$")
+_LIST_SEPARATOR = phrases(r"\s*,\s*(?:(?:<<and_word>>)\s+)?|\s+(?:<<list_and>>)\s+")
+_ADVERB = phrases(r"(?:<<adverb_ending>>)$")
 
 
 def sentences(text: str) -> list[str]:
@@ -65,24 +84,15 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
     """Details written right after a name in prose: ``, Function, Unit (mail), for the ...``."""
     after = sentence[end:]
     # "M. Paul Girard la remplace (mail, fonction)": a replacing verb may stand between the name and its details
-    m = re.match(r"\s*(?:(?:la|le|l['’]|lo|him|her|them|les|los|las)\s+)?(?:remplace|remplacera|reemplaza|reemplazará|sustituye|"
-                 r"sustituirá|replaces|will replace)?\s*\(([^)]*)\)", after)
+    m = _REPLACES_IN_BRACKETS.match(after, ctx.language)
     details = _Details()
-    if m and re.match(r"\s*(?:not|no|non|pas|ni|rather than|instead of|au lieu de|en lugar de|et non|y no)\b", m.group(1),
-                      re.IGNORECASE):
+    if m and _WRONG_FORM.match(m.group(1), ctx.language):
         after = after[m.end():]  # "(no María Jose Salinas)": the wrong form, not details
     elif m:
         details = _parse_details(m.group(1), ctx)
         after = after[m.end():]
     if after.startswith(","):
-        stop = re.search(
-            r",\s*(?:for|as|who|which|to|in|from|at the|on|pour|qui|que|comme|como|quien|quienes|para|en|dans|au|aux|"
-            r"al|a la|y|and|et|will|would|se|est|es|is|has|have|a|ha|can|could|did|accompagnée?s?|accompanied|"
-            r"acompañad[oa]s?|together|avec|con|along|ainsi|à|at|en|conduira|dirigera|participera|assistera|sera|"
-            r"seront|viendra|dirigirá|asistirá|participará|encabezará|presidirá|leads|heads|not|non|no|rather|instead|with|without|sans|sin|but|mais|pero|inscrite?s?|inscrit[oa]s?|registered|already|déjà|ya|wish|wishes|hereby|souhaite|désire|desea|quisiera)\b|\)|[.;?!](?:\s|$)|"
-            r",\s*(?=" + HONORIFIC_RE + r"\s+[A-ZÀ-Þ])|\s(?:and|et|y|or|ou|o)\s+(?="
-            + HONORIFIC_RE + r")|$",
-            after)
+        stop = _APPOSITION_END.search(after, ctx.language)
         chunk = after[1:stop.start()] if stop and stop.start() > 0 else ""
         if stop and stop.group(0) == ")":
             chunk = after[1:stop.start() + 1]
@@ -97,22 +107,22 @@ def _apposition(sentence: str, end: int, ctx: Context) -> _Details:
     return details
 
 
-def _role_before(sentence: str, start: int) -> str | None:
+def _role_before(sentence: str, start: int, language: str | None = None) -> str | None:
     """"Our Geneva Director, Mr. X" / "our communications officer, Ms. Y": the role written before a name."""
     before = sentence[:start]
-    m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su|son|sa|ses|his|her)\s+((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", before, re.IGNORECASE)
+    m = _ROLE_AFTER_POSSESSIVE.search(before, language)
     if not m:
         # "par le chef de bureau, M. X": an article, then a job title and a comma
-        am = re.search(r"\b(?:the|le|la|l['’]|el)\s*((?:[\w'’-]+\s+){0,5}?[\w'’-]+),\s*$", before, re.IGNORECASE)
-        if am and JOB_WORDS.search(am.group(1)):
+        am = _ROLE_AFTER_ARTICLE.search(before, language)
+        if am and JOB_WORDS.search(am.group(1), language):
             return am.group(1).strip()
     if not m:
         # "our Policy Officer Ms. Clara Jensen": no comma, but the words are a job title
-        m = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur)\s+((?:[\w'’-]+\s+){0,4}?[\w'’-]+)\s+$", before, re.IGNORECASE)
-        if not m or not JOB_WORDS.search(m.group(1)):
+        m = _ROLE_AFTER_OUR.search(before, language)
+        if not m or not JOB_WORDS.search(m.group(1), language):
             return None
     role = m.group(1).strip()
-    if _GENERIC_ROLE.match(role) or re.search(r"\b(?:colleague|collègue|colega)s?\b", role, re.IGNORECASE):
+    if _GENERIC_ROLE.match(role, language) or _COLLEAGUE.search(role, language):
         return None
     return role
 
@@ -123,30 +133,30 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
     last_start = 0
     carried = False  # "our delegates are: X, Policy Lead; Y, Research Fellow." - the verb carries over a semicolon
     for sentence in sentences(text):
-        registers = bool(_REGISTER.search(sentence)) or carried
-        carried = registers and sentence.rstrip().endswith(";") and not _WITHDRAW.search(sentence)
-        if _ALREADY_REGISTERED.search(sentence):
+        registers = bool(_REGISTER.search(sentence, ctx.language)) or carried
+        carried = registers and sentence.rstrip().endswith(";") and not _WITHDRAW.search(sentence, ctx.language)
+        if _ALREADY_REGISTERED.search(sentence, ctx.language):
             # "Both were registered in June": the people of the sentence before are not new
             del people[last_start:]
         last_start = len(people)
-        if _GREETING.match(sentence) and len(sentence) < 60:
+        if _GREETING.match(sentence, ctx.language) and len(sentence) < 60:
             continue
         mentions = [m for m in HON_NAME.finditer(sentence)]
-        pronoun_is = _PRONOUN_IS.search(sentence)
-        if people and people[-1].function is None and pronoun_is and JOB_WORDS.search(pronoun_is.group("f")):
+        pronoun_is = _PRONOUN_IS.search(sentence, ctx.language)
+        if people and people[-1].function is None and pronoun_is and JOB_WORDS.search(pronoun_is.group("f"), ctx.language):
             people[-1].function = pronoun_is.group("f").strip(" .,;")
-        if not mentions and people and _PRONOUN_TITLE.search(sentence):
-            people[-1].function = _PRONOUN_TITLE.search(sentence).group("f").strip(" .,;")  # type: ignore[union-attr]
+        if not mentions and people and _PRONOUN_TITLE.search(sentence, ctx.language):
+            people[-1].function = _PRONOUN_TITLE.search(sentence, ctx.language).group("f").strip(" .,;")  # type: ignore[union-attr]
             continue
         full = [m for m in mentions if len(_strip_possessive(m.group("name")).split()) >= 2
                 or re.match(r"^[A-Z]\.", m.group("name"))]
         if not mentions:
             # names without honorific: only where spaCy saw a person and the sentence registers someone
-            designation_only = bool(_HOD_DESIGNATION.search(sentence)) and not _REGISTER_VERB.search(
-                _HOD.sub(" ", sentence))
-            if registers and not _CONTACT.search(sentence) and not _WITHDRAW.search(sentence) \
-                    and not designation_only and not _NOT_ATTENDEE.search(sentence) \
-                    and not _PAST_REGISTRATION.search(sentence):
+            designation_only = bool(_HOD_DESIGNATION.search(sentence, ctx.language)) and not _REGISTER_VERB.search(
+                _HOD.sub(" ", sentence, ctx.language), ctx.language)
+            if registers and not _CONTACT.search(sentence, ctx.language) and not _WITHDRAW.search(sentence, ctx.language) \
+                    and not designation_only and not _NOT_ATTENDEE.search(sentence, ctx.language) \
+                    and not _PAST_REGISTRATION.search(sentence, ctx.language):
                 for listed in _enumerated_people(sentence, ctx):
                     if name_key(listed.name) not in taken | {name_key(x.name) for x in people}:
                         people.append(listed)
@@ -154,9 +164,9 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                     start = sentence.find(key_name)
                     if name_key(normalise_name(key_name)) in {name_key(x.name) for x in people}:
                         continue
-                    if _STATUS_QUERY.search(sentence[start:start + len(key_name) + 90]):
+                    if _STATUS_QUERY.search(sentence[start:start + len(key_name) + 90], ctx.language):
                         continue  # "Dmitri Volkov will still attend": already registered
-                    replaced = _REPLACED_BY.search(sentence)
+                    replaced = _REPLACED_BY.search(sentence, ctx.language)
                     if replaced and start < replaced.start():
                         result.withdrawn.append(normalise_name(key_name))  # "X has been replaced by Y"
                         continue
@@ -166,20 +176,19 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                         d = _apposition(sentence, start + len(key_name), ctx)
                         if not d.function:
                             # "our Director Nicholas Barker": a title written right before the name
-                            pm = re.search(r"\b(?:our|notre|nuestr[oa]|their|leur|su|the)\s+((?:[A-Za-zÀ-ÿ'’-]+\s+){0,4}?)"
-                                           r"$", sentence[:start], re.IGNORECASE)
+                            pm = _TITLE_BEFORE_NAME.search(sentence[:start], ctx.language)
                             role = pm.group(1).strip() if pm else ""
-                            if role and JOB_WORDS.search(role) and not _GENERIC_ROLE.match(role):
+                            if role and JOB_WORDS.search(role, ctx.language) and not _GENERIC_ROLE.match(role, ctx.language):
                                 d.function = role
                         p = _make_person(key_name, None, d, "prose", ctx, 0.6)
                         if p and name_key(p.name) not in taken:
                             people.append(p)
             continue
-        pronoun_title = _PRONOUN_TITLE.search(sentence)
-        if pronoun_title and people and not full and (people[-1].function is None or _FUNCTION_CHANGE.search(sentence)):
+        pronoun_title = _PRONOUN_TITLE.search(sentence, ctx.language)
+        if pronoun_title and people and not full and (people[-1].function is None or _FUNCTION_CHANGE.search(sentence, ctx.language)):
             # "His title is Child Protection Specialist." after the person was named
             people[-1].function = pronoun_title.group("f").strip(" .,;")
-        if registers and not _CONTACT.search(sentence):
+        if registers and not _CONTACT.search(sentence, ctx.language):
             # names without a title next to titled ones ("Mr. X, and myself, Vanna Sok, Programme Coordinator")
             covered = [(mm.start(), mm.end()) for mm in mentions]
             for cand in _titled_names_in(sentence, ctx):
@@ -190,14 +199,14 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 p = _make_person(cand, None, d, "prose", ctx, 0.6)
                 if p and name_key(p.name) not in taken | {name_key(x.name) for x in people}:
                     people.append(p)
-        replaced_by = _REPLACED_BY.search(sentence)
-        replace_with = _REPLACE_WITH.search(sentence)
-        if _HOD.search(sentence) and re.search(r"replac|remplac|reemplaz|sustitu", sentence, re.IGNORECASE):
+        replaced_by = _REPLACED_BY.search(sentence, ctx.language)
+        replace_with = _REPLACE_WITH.search(sentence, ctx.language)
+        if _HOD.search(sentence, ctx.language) and _REPLACE_STEM.search(sentence, ctx.language):
             continue  # "replaced as head of delegation by Mr. Y": a change of role, not of people
-        withdraw = _WITHDRAW.search(sentence)
-        contact = _CONTACT.search(sentence)
+        withdraw = _WITHDRAW.search(sentence, ctx.language)
+        contact = _CONTACT.search(sentence, ctx.language)
         previous_local: str | None = None
-        instead_of = _INSTEAD_OF.search(sentence)
+        instead_of = _INSTEAD_OF.search(sentence, ctx.language)
         for k, m in enumerate(mentions):
             raw = _strip_possessive(m.group("name"))
             is_full = m in full
@@ -208,14 +217,14 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
             local = None
             if instead_of and m.start() >= instead_of.end():
                 local = "withdraw"  # "register X instead of Ms. Y"
-            elif _PRIOR_REGISTRATION.search(before) or _NOT_OURS_BEFORE.search(before):
+            elif _PRIOR_REGISTRATION.search(before, ctx.language) or _NOT_OURS_BEFORE.search(before, ctx.language):
                 local = "skip"  # "Further to our registration of Ms. X and Mr. Y, ...": already registered
             elif len(mentions) > 1 and not replace_with and not replaced_by:
-                if _WITHDRAW.search(before):
+                if _WITHDRAW.search(before, ctx.language):
                     local = "withdraw"
-                elif _ADD_VERB.search(before):
+                elif _ADD_VERB.search(before, ctx.language):
                     local = "add"
-                elif k and re.fullmatch(r"[\s,]*(?:and|et|y|e|&)?[\s,]*", before):
+                elif k and _ONLY_AND.fullmatch(before, ctx.language):
                     local = previous_local  # "X and Y": Y shares X's verb
             previous_local = local
             if local:
@@ -228,17 +237,17 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 role = "withdraw" if m.start() < replaced_by.start() else "add"
             elif withdraw:
                 role = "withdraw"
-            elif contact or _NOT_ATTENDEE.search(sentence) or _PAST_REGISTRATION.search(before) or \
-                    _STATUS_QUERY.search(sentence[m.start():m.end() + 90]) or (
-                    not registers and not EMAIL_RE.search(sentence) and not _TITLE_FIX.search(sentence)):
+            elif contact or _NOT_ATTENDEE.search(sentence, ctx.language) or _PAST_REGISTRATION.search(before, ctx.language) or \
+                    _STATUS_QUERY.search(sentence[m.start():m.end() + 90], ctx.language) or (
+                    not registers and not EMAIL_RE.search(sentence) and not _TITLE_FIX.search(sentence, ctx.language)):
                 role = "skip"
-            new_title = _detail_change(sentence[m.end():])
+            new_title = _detail_change(sentence[m.end():], ctx.language)
             if role == "skip" and new_title and not contact and is_full:
                 role = "add"  # "Ms. X, already on our list: she is now Head of Programmes": new details
-            if _HOD.search(sentence) and role == "add" and (not is_full or (
-                    _HOD_DESIGNATION.search(sentence) and not _REGISTER_VERB.search(_HOD.sub(" ", sentence)))):
+            if _HOD.search(sentence, ctx.language) and role == "add" and (not is_full or (
+                    _HOD_DESIGNATION.search(sentence, ctx.language) and not _REGISTER_VERB.search(_HOD.sub(" ", sentence, ctx.language), ctx.language))):
                 role = "hod"  # "X will be our head of delegation": designates among people already registered
-            if role == "add" and sentence.rstrip().endswith("?") and not _REQUEST_TO_REGISTER.search(sentence):
+            if role == "add" and sentence.rstrip().endswith("?") and not _REQUEST_TO_REGISTER.search(sentence, ctx.language):
                 role = "skip"  # a question about a person ("Can Ms. X also attend ...?") registers nobody
             if role == "withdraw":
                 result.withdrawn.append(normalise_name(raw) if is_full else "~" + family_key(raw))
@@ -246,11 +255,11 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
             if role == "hod":
                 result.surname_mentions.append(("hod", family_key(raw)))
                 continue
-            fix = _FIRST_NAME_FIX.search(sentence)
+            fix = _FIRST_NAME_FIX.search(sentence, ctx.language)
             if not is_full and role in {"add", "skip"} and fix and fix.start() >= m.start():
                 # "Mr. Bondarenko's first name is spelled OLEKSANDR": a corrected person
                 d = _Details()
-                change = _FUNCTION_CHANGE.search(sentence)
+                change = _FUNCTION_CHANGE.search(sentence, ctx.language)
                 if change:
                     d.function = (change.group("f") or change.group("g")).strip(" .,;")
                 given = normalise_name(fix.group("given").lower().capitalize() if fix.group("given").isupper()
@@ -261,7 +270,7 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 continue
             if role == "skip" or not is_full:
                 continue
-            family_fix = _FAMILY_NAME_FIX.search(sentence)
+            family_fix = _FAMILY_NAME_FIX.search(sentence, ctx.language)
             if family_fix and family_fix.start("family") < m.end():
                 family_fix = None
             if family_fix and role == "add":
@@ -270,13 +279,13 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
                 raw = " ".join(raw.split()[:-1] + [fam.capitalize() if fam.isupper() else fam])
             d = _apposition(sentence, m.end(), ctx)
             if not d.function:
-                d.function = _role_before(sentence, m.start())
-            fixed = _TITLE_FIX.search(sentence)
+                d.function = _role_before(sentence, m.start(), ctx.language)
+            fixed = _TITLE_FIX.search(sentence, ctx.language)
             if fixed:
                 d.function = fixed.group("f").strip()
             elif new_title:
                 d.function = new_title
-            if _HOD.search(sentence[m.end():m.end() + 60]) and re.search(r"\b(?:will|to) (?:head|lead)|chef|jef", sentence):
+            if _HOD.search(sentence[m.end():m.end() + 60], ctx.language) and _LEADS.search(sentence, ctx.language):
                 d.hod = True
             p = _make_person(raw, m.group("hon"), d, "prose", ctx, 0.8)
             if p:
@@ -284,67 +293,51 @@ def find_in_prose(text: str, ctx: Context, result: PeopleResult, taken: set[tupl
     return people
 
 
-_NOW = re.compile(r"\b(?:now|désormais|maintenant|ahora|promoted|promue?|ascendid[oa])\b", re.IGNORECASE)
+_NOW = phrases(r"\b(?:<<now_word>>|<<promoted>>)\b", re.IGNORECASE)
 
 
-def _detail_change(after: str) -> str | None:
+def _detail_change(after: str, language: str | None = None) -> str | None:
     """A new title written after a registered person's name: "son titre exact est X", "she is now X"."""
-    m = _FUNCTION_CHANGE.search(after) or _PRONOUN_TITLE.search(after)
+    m = _FUNCTION_CHANGE.search(after, language) or _PRONOUN_TITLE.search(after, language)
     if m:
         return (m.group("f") or m.groupdict().get("g") or "").strip(" .,;") or None
-    m = _PRONOUN_IS.search(after)
-    if m and _NOW.search(after[:m.start("f")]):
+    m = _PRONOUN_IS.search(after, language)
+    if m and _NOW.search(after[:m.start("f")], language):
         return m.group("f").strip(" .,;") or None
-    m = _NOW_IS.search(after)
+    m = _NOW_IS.search(after, language)
     return (m.group("f").strip(" .,;") or None) if m else None
 
 
 # "..., ya inscrita: ahora es Directora Adjunta", "is now Head of Programmes" without a pronoun
-_NOW_IS = re.compile(r"\b(?:(?:is|es|est) (?:now|ahora|désormais|maintenant)|(?:now|ahora|désormais|maintenant) (?:is|es|est))\s+"
-                     r"(?:a\s+|an\s+|the\s+|la\s+|el\s+|le\s+)?(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()]+?)(?=\s*(?:[.;()]|$))", re.IGNORECASE)
+_NOW_IS = phrases(r"\b(?:(?:<<is_word>>) (?:<<now_word>>)|(?:<<now_word>>) (?:<<is_word>>))\s+"
+                  r"(?:(?:<<indefinite_article>>|<<article>>)\s+)?(?P<f>[A-ZÀ-Þa-zà-ÿ][^.;()]+?)(?=\s*(?:[.;()]|$))", re.IGNORECASE)
 
 
-_PRIOR_REGISTRATION = re.compile(
-    r"\b(?:further to|following|in addition to|suite à|en complément de|además de|tras)\s+(?:our|the|notre|la|nuestra)\s+"
-    r"(?:earlier\s+)?(?:registration|inscription|inscripción)\s+(?:of|de)\s+(?:la\s+|el\s+|los\s+)?$|"
-    r"\b(?:in addition to|besides|apart from|además de|aparte de|en plus de|outre)\s+(?:la\s+|el\s+|los\s+|les\s+|the\s+)?$|"
-    r"\b(?:keep|maintain|garder|maintenir|mantener|conservar)\s+$", re.IGNORECASE)
+_PRIOR_REGISTRATION = phrases("<<prior_registration>>", re.IGNORECASE)
 
 
 # "As discussed with your colleague Mr. X": someone on the secretariat's side, or met, not registered
-_NOT_OURS_BEFORE = re.compile(
-    r"\b(?:your|vos|votre|su|sus)\s+(?:colleagues?|collègues?|colegas?)\s+$|"
-    r"\b(?:discussed with|spoke with|talked to|agreed with|met with|en accord avec|discuté avec|conversado con|hablado con)"
-    r"(?:\s+\w+){0,3}?\s+$", re.IGNORECASE)
-_INSTEAD_OF = re.compile(r"\b(?:instead of|in place of|in lieu of|en lieu et place de|à la place de|au lieu de|en lugar de|en vez de)\b", re.IGNORECASE)
-_NOT_ATTENDEE = re.compile(r"\bspeakers?\b|\bpanel+ists?\b|\bmoderat(?:or|eur|ora)\b|\bintervenants?\b|\bponentes?\b|"
-                           r"\borateurs?\b|\bconferenciantes?\b", re.IGNORECASE)
-_PAST_REGISTRATION = re.compile(r"\b(?:we|I) (?:have |had )?registered\b|\bnous avons inscrit|\bj['’]ai inscrit|"
-                                r"\bhemos inscrito|\b(?:registramos|inscribimos)\b", re.IGNORECASE)
-_ALREADY_REGISTERED = re.compile(
-    r"\b(?:both|they|he|she|all|tous|toutes|ambos|ambas|ellos|ellas)\b(?:\s+\w+){0,2}?\s+(?:were|was|are|is|have been|has been|"
-    r"sont|ont été|fueron|están|estaban)\s+(?:already\s+|déjà\s+|ya\s+)?(?:registered|inscrite?s?|inscrit[oa]s?)\b",
-    re.IGNORECASE)
+_NOT_OURS_BEFORE = phrases("<<not_ours_before>>", re.IGNORECASE)
+_INSTEAD_OF = phrases(r"\b(?:<<instead_of>>)\b", re.IGNORECASE)
+_NOT_ATTENDEE = phrases("<<not_attendee_role>>", re.IGNORECASE)
+_PAST_REGISTRATION = phrases("<<past_registration>>", re.IGNORECASE)
+_ALREADY_REGISTERED = phrases("<<were_registered>>", re.IGNORECASE)
 
 
 def _inside_proper_phrase(sentence: str, start: int) -> bool:
     """Whether a capitalised run continues a longer name ("International Campaign to Ban Landmines")."""
-    return bool(re.search(r"[A-Z][\w'’-]+\s+(?:to|of|for|de|del|des|du|pour|para|contra|against|and|et|y)\s+$",
-                          sentence[:start]))
+    return bool(_PROPER_PHRASE_BEFORE.search(sentence[:start]))
 
 
-_FAMILY_NAME_FIX = re.compile(
-    r"\b(?:family name|surname|last name|nom de famille|nom|apellido)\b.{0,80}?\b(?:should be spelled|should be spelt|"
-    r"should read|should be|is spelled|is spelt|s['’]écrit|devrait s['’]écrire|se escribe|debe escribirse|es)\s+"
-    r"[«\"“]?(?P<family>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
-_FIRST_NAME_FIX = re.compile(
-    r"\b(?:first name|given name|prénom|nombre de pila|primer nombre|nombre)\s+(?:is|est|es)\s+(?:correctly\s+)?"
-    r"(?:spelled|spelt|written|écrit|s['’]écrit|se escribe|escrito)?\s*[«\"“]?(?P<given>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
+_FAMILY_NAME_FIX = phrases(
+    r"\b(?:<<family_name_word>>)\b.{0,80}?\b(?:<<is_spelled>>)\s+[«\"“]?(?P<family>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
+_FIRST_NAME_FIX = phrases(
+    r"\b(?:<<first_name_word>>)\s+(?:<<is_word>>)\s+(?:<<spelled>>)?\s*[«\"“]?(?P<given>[A-ZÀ-Þ][\w'’-]+)", re.IGNORECASE)
 
 
 _NAME2 = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{1,4}}"
-_ENUMERATION = re.compile(
-    rf"(?P<list>{_NAME2}(?:\s*\([^)]*\))?(?:\s*,\s*{_NAME2}(?:\s*\([^)]*\))?)*\s*,?\s+(?:and|et|y|e)\s+"
+_ENUMERATION = phrases(
+    rf"(?P<list>{_NAME2}(?:\s*\([^)]*\))?(?:\s*,\s*{_NAME2}(?:\s*\([^)]*\))?)*\s*,?\s+(?:<<list_and>>)\s+"
     rf"{_NAME2}(?:\s*\([^)]*\))?)")
 
 
@@ -352,8 +345,8 @@ def _enumerated_people(sentence: str, ctx: Context) -> list[Person]:
     """"Nicholas Barker (head of delegation), Lucy Pinches and Katherine Harrison": a list of names in prose,
     accepted only when every item has the shape of a person's name."""
     out: list[Person] = []
-    for m in _ENUMERATION.finditer(sentence):
-        items = re.split(r"\s*,\s*(?:and\s+|et\s+|y\s+)?|\s+(?:and|et|y|e)\s+", m.group("list"))
+    for m in _ENUMERATION.finditer(sentence, ctx.language):
+        items = _LIST_SEPARATOR.split(m.group("list"), ctx.language)
         parsed: list[tuple[str, _Details]] = []
         for item in items:
             pm = re.match(r"^(?P<name>[^()]+?)\s*(?:\((?P<note>[^)]*)\))?$", item.strip())
@@ -383,7 +376,7 @@ def _titled_names_in(sentence: str, ctx: Context) -> list[str]:
         if not re.match(r"\s*,\s*(?:[\w'’-]+\s+){0,4}?", tail):
             continue
         first_piece = re.split(r"[,(;]", tail.lstrip(" ,"))[0]
-        if not JOB_WORDS.search(first_piece) or not re.match(r"\s*,", tail):
+        if not JOB_WORDS.search(first_piece, ctx.language) or not re.match(r"\s*,", tail):
             continue
         if m.start() == 0 or _inside_proper_phrase(sentence, m.start()):
             continue
@@ -393,14 +386,14 @@ def _titled_names_in(sentence: str, ctx: Context) -> list[str]:
 
 
 _TITLE_WORD = re.compile(r"^[A-ZÀ-Þ][a-zà-ÿ'’]+(?:-[A-ZÀ-Þa-zà-ÿ][a-zà-ÿ'’]+)*$")
-_PARTICLE_WORDS = {"de", "del", "de la", "la", "van", "der", "von", "da", "dos", "das", "bin", "al", "el", "le", "du"}
+_PARTICLE_WORDS = words("name_particle_short")
 _AUX_BEFORE_END = re.compile(r"^(?:\s*,[^,]{0,60},)?(?:\s+[a-zà-ÿ’']+){0,4}\s*$")
 
 
 def subject_of_withdrawal(sentence: str, ctx: Context) -> list[str]:
     """A name without a title written as the subject of a withdrawal ("Por razones de salud, Andrés Villalba no
     podrá viajar", "Kwame Mensah has had to drop out"): for languages and names that NER does not tag."""
-    w = _WITHDRAW.search(sentence)
+    w = _WITHDRAW.search(sentence, ctx.language)
     if not w:
         return []
     before = sentence[:w.start()]
@@ -408,7 +401,7 @@ def subject_of_withdrawal(sentence: str, ctx: Context) -> list[str]:
         if _AUX_BEFORE_END.match(before[m.end():]):
             # drop a capitalised sentence opener glued to the name ("Sadly Kwame Mensah", "Unfortunately ...")
             words = m.group(0).split()
-            while words and (not_name_word(words[0], ctx) or re.search(r"(?:ly|ment|mente)$", words[0])):
+            while words and (not_name_word(words[0], ctx) or _ADVERB.search(words[0], ctx.language)):
                 words = words[1:]
             cand = " ".join(words)
             return [cand] if _plain_name(cand, ctx) else []
@@ -426,16 +419,15 @@ def _plain_name(cand: str, ctx: Context) -> bool:
     return _name_ok(cand, ctx, strong_layout=True)
 
 
-_NAME_FIX_CUE = re.compile(r"\b(?:correct|corrig|correg|spel|orthograph|ortograf|misspel|typo|coquille|errata)", re.IGNORECASE)
-_CORRECTED_NAME = re.compile(r"\b(?:is|es|est|should read|should be|debe decir|debe ser|devrait être|se escribe|s['’]écrit|"
-                             r"is spelt|is spelled)\s*:?\s*(?P<name>" + NAME_RE + ")")
+_NAME_FIX_CUE = phrases(r"\b(?:<<name_fix_cue>>)", re.IGNORECASE)
+_CORRECTED_NAME = phrases(r"\b(?:<<is_spelled>>)\s*:?\s*(?P<name>" + NAME_RE + ")")
 
 
 def corrected_names_in(sentence: str, ctx: Context) -> list[str]:
     """A name without a title given as the right form in a correction ("el nombre ...: es María José Salinas")."""
-    if not _NAME_FIX_CUE.search(sentence):
+    if not _NAME_FIX_CUE.search(sentence, ctx.language):
         return []
-    return [m.group("name") for m in _CORRECTED_NAME.finditer(sentence) if _plain_name(m.group("name"), ctx)]
+    return [m.group("name") for m in _CORRECTED_NAME.finditer(sentence, ctx.language) if _plain_name(m.group("name"), ctx)]
 
 
 def _ner_names_in(sentence: str, ctx: Context) -> list[str]:

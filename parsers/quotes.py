@@ -10,23 +10,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from parsers.lexicon import phrases
+
 # Separator lines written by clients above a quoted or forwarded message.
-_SEPARATOR = re.compile(
-    r"^\s*(?:-{2,}|_{2,}|={2,})?\s*(?:original message|message d'origine|mensaje original|ursprüngliche nachricht"
-    r"|forwarded message|message transféré|mensaje reenviado|weitergeleitete nachricht|begin forwarded message"
-    r"|début du message réexpédié|inicio del mensaje reenviado)\s*:?\s*(?:-{2,}|_{2,}|={2,})?\s*$",
-    re.IGNORECASE,
-)
-_FORWARD_SEPARATOR = re.compile(r"forward|transféré|réexpédié|reenviado|weitergeleitet", re.IGNORECASE)
+_SEPARATOR = phrases(
+    r"^\s*(?:-{2,}|_{2,}|={2,})?\s*(?:<<quote_separator>>)\s*:?\s*(?:-{2,}|_{2,}|={2,})?\s*$", re.IGNORECASE)
+_FORWARD_SEPARATOR = phrases("<<forward_word>>", re.IGNORECASE)
 # "On Tue, Jan 31, 2017 at 3:12 PM, CCM <ccm@unog.ch> wrote:" and its fr/es/de/pt cousins; may wrap over lines.
-_ATTRIBUTION = re.compile(
-    r"^\s*(?:On|Le|El|Am|Em|Il)\s.{0,300}?(?:wrote|a écrit|escribió|schrieb|escreveu|ha scritto)\s*:\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
+_ATTRIBUTION = phrases(r"^\s*(?:<<attribution_on>>)\s.{0,300}?(?:<<attribution_wrote>>)\s*:\s*$",
+                       re.IGNORECASE | re.DOTALL)
+_ATTRIBUTION_START = phrases(r"(?:<<attribution_on>>)\s")
+_WROTE_NAME = phrases(r",\s*([^,<]+?)\s*<[^>]+>\s*(?:<<attribution_wrote>>)", re.IGNORECASE)
 # Outlook-style header block: From/De/Von line followed closely by Sent/Date and Subject lines.
-_HDR_FROM = re.compile(r"^\s*\**\s*(?:From|De|Von|Da|Van)\s*:\s*\**\s*\S", re.IGNORECASE)
-_HDR_DATE = re.compile(r"^\s*\**\s*(?:Sent|Date|Envoyé|Enviado(?: el)?|Fecha|Gesendet|Datum|Inviato)\s*:", re.IGNORECASE)
-_HDR_SUBJECT = re.compile(r"^\s*\**\s*(?:Subject|Objet|Asunto|Betreff|Oggetto|Onderwerp)\s*:", re.IGNORECASE)
+_HDR_FROM = phrases(r"^\s*\**\s*(?:<<header_from>>)\s*:\s*\**\s*\S", re.IGNORECASE)
+_FROM_LINE = phrases(r"(?:<<header_from>>)\s*:\s*\**\s*([^\n<\[]*?)\s*(?:[<\[](?:mailto:)?([^>\]\s]+)[>\]])?\s*$",
+                     re.IGNORECASE | re.MULTILINE)
+_HDR_DATE = phrases(r"^\s*\**\s*(?:<<header_date>>)\s*:", re.IGNORECASE)
+_HDR_SUBJECT = phrases(r"^\s*\**\s*(?:<<header_subject>>)\s*:", re.IGNORECASE)
+_HDR_TO = phrases(r"^\s*\**\s*(?:<<header_to>>)\s*:", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 
 
@@ -62,7 +63,7 @@ def _is_header_block(lines: list[str], i: int) -> int:
             seen_subject = True
             end = j
             break
-        elif re.match(r"^\s*\**\s*(?:To|À|A|Para|An|Cc|CC|Cci|Bcc|Aan)\s*:", line, re.IGNORECASE) or not line.strip():
+        elif _HDR_TO.match(line) or not line.strip():
             end = j
         elif line.startswith((" ", "\t")):
             end = j  # folded header line
@@ -74,7 +75,7 @@ def _is_header_block(lines: list[str], i: int) -> int:
 def _attribution_len(lines: list[str], i: int) -> int:
     """Number of lines (1-3) of an "On ... wrote:" attribution starting at ``i``, else 0."""
     first = lines[i].lstrip("> ").strip()
-    if not re.match(r"(?:On|Le|El|Am|Em|Il)\s", first):
+    if not _ATTRIBUTION_START.match(first):
         return 0
     joined = first
     for n in range(1, 4):
@@ -101,8 +102,7 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
 
 
 def _sender_of(header: str) -> tuple[str | None, str | None]:
-    m = re.search(r"(?:From|De|Von|Da|Van)\s*:\s*\**\s*([^\n<\[]*?)\s*(?:[<\[](?:mailto:)?([^>\]\s]+)[>\]])?\s*$",
-                  header, re.IGNORECASE | re.MULTILINE)
+    m = _FROM_LINE.search(header)
     if m:
         name = m.group(1).strip(' "*') or None
         addr = m.group(2)
@@ -110,7 +110,7 @@ def _sender_of(header: str) -> tuple[str | None, str | None]:
             addr = _EMAIL.search(name).group(0)  # type: ignore[union-attr]
         return (addr.lower() if addr else None), name
     addr_m = _EMAIL.search(header)
-    name_m = re.search(r",\s*([^,<]+?)\s*<[^>]+>\s*(?:wrote|a écrit|escribió|schrieb)", header, re.IGNORECASE)
+    name_m = _WROTE_NAME.search(header)
     return (addr_m.group(0).lower() if addr_m else None), (name_m.group(1).strip() if name_m else None)
 
 
@@ -173,8 +173,7 @@ def split_reply(text: str) -> SplitReply:
     return SplitReply(own=own, blocks=blocks)
 
 
-_LIST_FOOTER = re.compile(r"\n[_-]{20,}\n(?:[^\n]*\n){0,2}[^\n]*(?:mailing list|liste de diffusion|lista de correo)"
-                          r"[\s\S]{0,400}$", re.IGNORECASE)
+_LIST_FOOTER = phrases(r"\n[_-]{20,}\n(?:[^\n]*\n){0,2}[^\n]*(?:<<mailing_list>>)[\s\S]{0,400}$", re.IGNORECASE)
 
 
 def _strip_list_footer(text: str) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
+from parsers.lexicon import phrases
 from parsers.model import FLAG_CODES, Flag, Headers
 
 if TYPE_CHECKING:
@@ -15,13 +16,11 @@ if TYPE_CHECKING:
 REVIEW_CODES = frozenset({
     "parse_error", "late", "correction", "cancellation", "question", "attachment_only", "attachment_unreadable",
     "no_representatives", "low_confidence", "webmail_sender", "sender_domain_mismatch", "contradiction",
-    "duplicate_resend", "unknown_organization", "action_requested", "person_uncertain",
+    "duplicate_resend", "unknown_organization", "action_requested", "ocr", "suspect_sender", "person_uncertain",
 })
 LOW_CONFIDENCE = 0.55
-_RESEND = re.compile(r"\bresend(?:ing)?\b|\bre-?sent\b|\bsending (?:it )?again\b|\bsent (?:it )?again\b|"
-                     r"\bhaven[’']t received (?:a |any )?confirmation\b|\bno confirmation\b|\brenvoie\b|\brenvoyer\b|"
-                     r"\breenv[ií]o\b|\breenviar\b|\bvuelvo a enviar\b", re.IGNORECASE)
-_EITHER_OR = re.compile(r"\beither\b.{1,200}\bor\b|\bsoit\b.{1,200}\bsoit\b|\bo bien\b|\bya sea\b", re.IGNORECASE | re.DOTALL)
+_RESEND = phrases("<<resend>>", re.IGNORECASE)
+_EITHER_OR = phrases("<<either_or>>", re.IGNORECASE | re.DOTALL)
 
 
 def is_late(headers: Headers, deadline: date | None) -> bool:
@@ -34,12 +33,12 @@ def make_flag(code: str, detail: str = "") -> Flag:
     return Flag(code, detail)
 
 
-def resend_hint(text: str) -> bool:
-    return bool(_RESEND.search(text))
+def resend_hint(text: str, language: str | None = None) -> bool:
+    return bool(_RESEND.search(text, language))
 
 
-def either_or(text: str) -> bool:
-    return bool(_EITHER_OR.search(text))
+def either_or(text: str, language: str | None = None) -> bool:
+    return bool(_EITHER_OR.search(text, language))
 
 
 def needs_review(flags: list[Flag]) -> bool:

@@ -26,6 +26,7 @@ from typing import Any
 from parsers import person_details as D
 from parsers import prose as R
 from parsers.candidates import _LIST_ITEM, PLACE_OR_OFFICE, Candidate, Mention, finished_person, never_a_name
+from parsers.lexicon import phrases
 from parsers.names import HONORIFIC_RE, looks_like_name
 from parsers.organizations import JOB_WORDS, ORG_WORDS, fold
 
@@ -62,10 +63,8 @@ class MessageFacts:
 
 _STRONG_SOURCES = frozenset({"title", "rank", "cell", "cell_pair", "list_line", "lower_list", "name_job", "table_row"})
 # The writer counts themself in, in words the rule finders may not read as a registration.
-SELF_CUE = re.compile(
-    r"\b(?:myself|and I\b|and me\b|as well as me|I will (?:also )?(?:attend|join|travel|be there)|"
-    r"moi-même|ainsi que moi|et moi\b|je (?:serai|participerai|ferai partie)|"
-    r"yo mism[oa]|y yo\b|y mi persona|la suscrita|el suscrito|asistiré|participaré|viajaré)", re.IGNORECASE)
+SELF_CUE = phrases("<<counts_self_in>>", re.IGNORECASE)
+_SELF_IN_BRACKETS = phrases(r"\(\s*(?:<<self_marker>>)\s*\)", re.IGNORECASE)
 
 _WORD = re.compile(r"[a-zà-ÿ]+(?:['’][a-zà-ÿ]+)?")
 
@@ -74,7 +73,7 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
-def _cues(m: Mention) -> set[str]:
+def _cues(m: Mention, lang: str | None) -> set[str]:
     """Cue phrases of the mention's sentence, before and after it (language-independent names)."""
     s, before, after = m.sentence, m.before, m.after
     out: set[str] = set()
@@ -86,28 +85,28 @@ def _cues(m: Mention) -> set[str]:
         ("already", R._ALREADY_REGISTERED), ("request_register", D._REQUEST_TO_REGISTER),
     )
     for name, rx in checks:
-        if rx.search(s):
+        if rx.search(s, lang):
             out.add(name)
-            if rx.search(before[-80:]):
+            if rx.search(before[-80:], lang):
                 out.add(name + "<")
-            if rx.search(after[:80]):
+            if rx.search(after[:80], lang):
                 out.add(name + ">")
     for name, rx in (("replaced_by", D._REPLACED_BY), ("instead_of", R._INSTEAD_OF), ("replace_with", D._REPLACE_WITH)):
-        hit = rx.search(s)
+        hit = rx.search(s, lang)
         if hit:
             pos = s.find(m.surface)
             out.add(name + ("<" if 0 <= pos and hit.end() <= pos else ">"))
     # a head-of-delegation phrase written right next to this name, with no other name between
     near_after = re.split(r"\n|(?<![A-Z])[.;](?:\s|$)|" + HONORIFIC_RE + r"\s+[A-ZÀ-Þ]", after, maxsplit=1)[0][:100]
-    if D._HOD.search(before[-45:]) and not re.search(HONORIFIC_RE + r"\s+[A-ZÀ-Þ]", before[-45:]):
+    if D._HOD.search(before[-45:], lang) and not re.search(HONORIFIC_RE + r"\s+[A-ZÀ-Þ]", before[-45:]):
         out.add("hod_just_before")
-    if D._HOD.search(near_after):
+    if D._HOD.search(near_after, lang):
         out.add("hod_just_after")
-    if re.fullmatch(r"\s*(?:" + D._HOD.pattern + r")\s*:?\s*", m.prev_line, re.IGNORECASE):
+    if D._HOD.search(m.prev_line, lang) and len(m.prev_line.strip(" :*-")) <= 40 and not re.search(HONORIFIC_RE, m.prev_line):
         out.add("hod_heading")
-    if R._PRIOR_REGISTRATION.search(before[-60:]):
+    if R._PRIOR_REGISTRATION.search(before[-60:], lang):
         out.add("prior_registration<")
-    if R._NOT_OURS_BEFORE.search(before[-60:]):
+    if R._NOT_OURS_BEFORE.search(before[-60:], lang):
         out.add("not_ours<")
     if D._GREETING.match(m.line):
         out.add("greeting_line")
@@ -117,11 +116,10 @@ def _cues(m: Mention) -> set[str]:
         out.add("question")
     if D.EMAIL_RE.search(m.line):
         out.add("email_in_line")
-    if D._HOD.search(m.line):
+    if D._HOD.search(m.line, lang):
         out.add("hod_in_line")
     rest_of_line = m.line[m.line.find(m.surface) + len(m.surface):] if m.surface in m.line else after[:80]
-    if re.search(r"\(\s*(?:myself|me|moi(?:-même)?|yo(?: mism[oa])?|(?:the )?undersigned|self|soussignée?|"
-                 r"suscrit[oa])\s*\)", rest_of_line, re.IGNORECASE):
+    if _SELF_IN_BRACKETS.search(rest_of_line):
         out.add("self_marker>")
     if re.match(r"\s*\(", after):
         out.add("paren>")
@@ -213,7 +211,7 @@ def features(c: Candidate, facts: MessageFacts, ctx: D.Context) -> dict[str, lis
         if m.partial:
             for w in bw[-2:] + aw[:2]:
                 g["context"].append(f"{lang}:partial:{w}")
-        for cue in _cues(m):
+        for cue in _cues(m, lang):
             g["cues"].append(f"{region}:{cue}")
             if m.partial:
                 g["cues"].append(f"partial:{cue}")

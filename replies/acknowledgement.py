@@ -14,10 +14,6 @@ The review page calls :func:`queue_clarification` with ``manual=True`` for a mes
 """
 from __future__ import annotations
 
-import email.header
-import email.parser
-import email.policy
-import email.utils
 import json
 import re
 from collections.abc import Sequence
@@ -27,8 +23,9 @@ from typing import Any
 
 from intake.config import Config
 from intake.store import Store
+from parsers.mime import read_header_block
 from parsers.model import Extraction
-from replies.compose import build_mail, deterministic_message_id, reply_subject
+from replies.compose import build_mail, our_message_id, reply_subject
 from replies.policy import Decision, Incoming, day_start, is_plain_address, may_auto_reply, reply_address
 from replies.render import render_mail
 
@@ -56,7 +53,7 @@ class ReplyTarget:
         h = ex.headers
         return cls(message_row_id,
                    Incoming(h.from_addr, h.reply_to, h.message_id, h.return_path, h.auto_submitted,
-                            ex.should_reply),
+                            ex.should_reply, h.auto_response_suppress, h.from_suspect),
                    h.from_name, h.subject, h.message_id, tuple(h.references), ex.language)
 
     @classmethod
@@ -65,26 +62,14 @@ class ReplyTarget:
         row = store.message(message_row_id)
         if row is None:
             raise KeyError(f"no stored message with id {message_row_id}")
-        msg = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(row["raw"])
-
-        def get(name: str) -> str | None:
-            value = msg.get(name)
-            if value is None:
-                return None
-            try:
-                return str(email.header.make_header(email.header.decode_header(str(value)))).strip()
-            except Exception:  # noqa: BLE001 - a broken encoded word: keep the raw text
-                return str(value).strip()
-
-        from_name, from_addr = email.utils.parseaddr(get("From") or "")
-        reply_to = email.utils.parseaddr(get("Reply-To") or "")[1] or None
-        refs = tuple(re.findall(r"<([^<>\s]+)>", get("References") or ""))
+        h = read_header_block(row["raw"])
         stored = json.loads(row["extraction"] or "{}")
-        mid = (get("Message-ID") or "").strip("<> ") or None
+        mid = (h.message_id or "").strip("<> ") or None
         return cls(message_row_id,
-                   Incoming(from_addr.lower() or None, reply_to.lower() if reply_to else None, mid,
-                            get("Return-Path"), get("Auto-Submitted"), bool(stored.get("should_reply", True))),
-                   from_name or None, get("Subject") or "", mid, refs, row.get("language"))
+                   Incoming(h.from_addr, h.reply_to, mid, h.return_path, h.auto_submitted,
+                            bool(stored.get("should_reply", True)) and not h.from_suspect,
+                            h.auto_response_suppress, h.from_suspect),
+                   h.from_name, h.subject or "", mid, tuple(r.strip("<>") for r in h.references), row.get("language"))
 
 
 def greeting_name(from_name: str | None) -> str | None:
@@ -116,9 +101,15 @@ def queue_reply(store: Store, cfg: Config, *, kind: str, message_row_id: int, co
     to_addr = reply_address(target.incoming, org["emails"] if org else ())
     sent_today = store.mails_to(to_addr, day_start(now)) if to_addr and is_plain_address(to_addr) else 0
     incoming = Incoming(target.incoming.from_addr, target.incoming.reply_to) if manual else target.incoming
+    # A person's decision is not a loop: the per-organisation and per-thread limits count automatic answers only.
     decision = may_auto_reply(incoming, to_addr=to_addr, own_addresses=cfg.own_addresses, sent_today=sent_today,
                               max_per_day=cfg.replies.max_per_address_per_day,
-                              answer_allowed=answer_allowed or manual)
+                              answer_allowed=answer_allowed or manual,
+                              sent_to_organization=store.mails_to_organization(organization_id, day_start(now))
+                              if organization_id else 0,
+                              max_per_organization=None if manual else cfg.replies.max_per_organization_per_day,
+                              sent_in_thread=store.mails_in_conversation(message_row_id, day_start(now)),
+                              max_per_thread=None if manual else cfg.replies.max_per_thread_per_day)
     if not cfg.replies.enabled:
         decision = Decision(False, "automatic replies are switched off (replies.enabled = false)")
     if not decision.send or to_addr is None:
@@ -131,7 +122,7 @@ def queue_reply(store: Store, cfg: Config, *, kind: str, message_row_id: int, co
     rendered = render_mail(kind, target.language, {
         "meeting": cfg.meeting, "reply_subject": subject, "greeting_name": greeting_name(target.from_name),
         "organization": org["name"] if org else None, **context}, templates_dir=cfg.replies.templates_dir)
-    mid = deterministic_message_id(key, from_addr.rpartition("@")[2])
+    mid = our_message_id(key, from_addr.rpartition("@")[2], store.secret("message-id"))
     mail = build_mail(
         from_name=from_name, from_addr=from_addr, to_addr=to_addr, subject=rendered.subject or subject,
         text=rendered.text, html=rendered.html, message_id=mid, date=now, in_reply_to=target.message_id,

@@ -21,7 +21,7 @@ from intake.config import Config
 from intake.errors import TemplateError
 from intake.store import Store
 from replies.acknowledgement import sender_identity
-from replies.compose import build_mail, deterministic_message_id
+from replies.compose import build_mail, our_message_id
 from replies.policy import ROBOT_LOCAL_PARTS, day_start, is_plain_address
 from replies.render import RenderedMail, render_mail
 
@@ -118,7 +118,7 @@ def _queue_reminder(store: Store, cfg: Config, org: dict[str, Any], rendered: Re
     subject = rendered.subject or f"Reminder: {cfg.meeting.short_name}"
     for addr in addresses:
         key = f"reminder:{cfg.meeting.deadline.isoformat()}:{offset}:org:{org['id']}:{addr.lower()}"
-        mid = deterministic_message_id(key, from_addr.rpartition("@")[2])
+        mid = our_message_id(key, from_addr.rpartition("@")[2], store.secret("message-id"))
         mail = build_mail(from_name=from_name, from_addr=from_addr, to_addr=addr, subject=subject,
                           text=rendered.text, html=rendered.html, message_id=mid, date=now,
                           in_reply_to=org.get("invitation_ref") or None, auto_submitted="auto-generated",

@@ -21,8 +21,13 @@ ROBOT_LOCAL_PARTS = frozenset({
 # A plain addr-spec: nothing that could smuggle a second recipient or a header into the envelope.
 _PLAIN_ADDRESS = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
-# Message-IDs we generate (replies.compose.deterministic_message_id): mail that *is* ours never gets an answer.
+# Message-IDs we generate (replies.compose.our_message_id): mail that *is* ours never gets an answer.
 _OUR_MESSAGE_ID = re.compile(r"^<?intake\.[0-9a-f]{32}@")
+
+
+# X-Auto-Response-Suppress values (Exchange, MS-OXCMAIL 2.2.3.2.14) that cover an acknowledgement: the sender
+# asked for no automatic reply of any kind (All) or no auto-reply (AutoReply); OOF, DR, RN... are other kinds.
+_SUPPRESSING = frozenset({"all", "autoreply"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class Incoming:
     return_path: str | None = None
     auto_submitted: str | None = None
     should_reply: bool = True  # the parser's verdict on the content (auto-reply, bounce, list, bulk)
+    auto_response_suppress: str | None = None  # X-Auto-Response-Suppress: the sender asks for no automatic mail
+    from_suspect: str | None = None  # why the From header cannot be trusted (parsers.mime.read_sender)
 
 
 def is_plain_address(addr: str | None) -> bool:
@@ -64,7 +71,9 @@ def reply_address(incoming: Incoming | object, organization_emails: Sequence[str
 
 
 def may_auto_reply(incoming: Incoming | object, *, to_addr: str | None, own_addresses: Iterable[str],
-                   sent_today: int, max_per_day: int, answer_allowed: bool = True) -> Decision:
+                   sent_today: int, max_per_day: int, answer_allowed: bool = True,
+                   sent_to_organization: int = 0, max_per_organization: int | None = None,
+                   sent_in_thread: int = 0, max_per_thread: int | None = None) -> Decision:
     """Whether an automatic answer to ``incoming`` may go to ``to_addr`` now; the reason either way."""
     h = getattr(incoming, "headers", incoming)
     should_reply = getattr(incoming, "should_reply", True)
@@ -73,6 +82,13 @@ def may_auto_reply(incoming: Incoming | object, *, to_addr: str | None, own_addr
     auto = (getattr(h, "auto_submitted", None) or "").strip().lower()
     if auto and auto != "no":
         return Decision(False, f"the message is automatic (Auto-Submitted: {auto})")
+    suspect = getattr(h, "from_suspect", None)
+    if suspect:
+        return Decision(False, f"the sender is suspect: {suspect}")
+    suppress = {v.strip().lower() for v in (getattr(h, "auto_response_suppress", None) or "").split(",")}
+    if suppress & _SUPPRESSING:
+        return Decision(False, "the message asks for no automatic answer (X-Auto-Response-Suppress: "
+                               f"{getattr(h, 'auto_response_suppress', '')})")
     return_path = getattr(h, "return_path", None)
     # Only an explicit "<>" is a null path: a message kept without any Return-Path header is not one.
     if return_path is not None and return_path.strip() == "<>":
@@ -92,6 +108,14 @@ def may_auto_reply(incoming: Incoming | object, *, to_addr: str | None, own_addr
     if sent_today >= max_per_day:
         return Decision(False, f"{to_addr} already got {sent_today} automatic mails in 24 hours "
                                f"(limit replies.max_per_address_per_day = {max_per_day})")
+    # The same limits per organisation and per conversation: a correspondent answering from a new address each
+    # time (a robot, a loop through forwarding rules) is not stopped by the per-address count alone.
+    if max_per_organization is not None and sent_to_organization >= max_per_organization:
+        return Decision(False, f"the organisation already got {sent_to_organization} automatic mails in 24 hours "
+                               f"(limit replies.max_per_organization_per_day = {max_per_organization})")
+    if max_per_thread is not None and sent_in_thread >= max_per_thread:
+        return Decision(False, f"this conversation already got {sent_in_thread} automatic mails in 24 hours "
+                               f"(limit replies.max_per_thread_per_day = {max_per_thread})")
     return Decision(True, "ok")
 
 

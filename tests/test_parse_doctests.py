@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 MODULES = ["parsers", "parsers.mime", "parsers.html", "parsers.names", "parsers.quotes", "parsers.language",
-           "parsers.person_details", "parsers.meeting"]
+           "parsers.person_details", "parsers.meeting", "parsers.authresults"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -32,6 +32,7 @@ def _all_files() -> list[Path]:
 
 
 MEETING = load_config(None).meeting_profile()
+HANG_GUARD_SECONDS = 30.0
 
 
 def test_every_public_message_parses_without_an_exception() -> None:
@@ -47,7 +48,10 @@ def test_every_public_message_parses_without_an_exception() -> None:
         assert extraction.intent in {"registration", "correction", "cancellation", "question", "auto_reply",
                                      "bounce", "other"}, path
         json.dumps(extraction.to_json())  # the CLI prints it
-        if took > 3.0:  # first calls load spaCy models; a pathological input would take minutes
+        # A pathological input used to take minutes (a 768 KB quote, a tokenizer quadratic in token length). This
+        # is a hang guard, not a speed goal: it must hold on a loaded 2-core machine. The per-file times are
+        # printed by benchmarks/public_corpora.py.
+        if took > HANG_GUARD_SECONDS:
             slow.append((path.name, round(took, 2)))
     assert not slow, slow
 

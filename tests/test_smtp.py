@@ -12,7 +12,7 @@ from intake.config import Config, TransportConfig
 from intake.errors import ConfigError, PermanentFailure, TemporaryFailure
 from intake.store import Store
 from intake.wiring import open_transport
-from replies.compose import build_mail, deterministic_message_id
+from replies.compose import build_mail, our_message_id
 from replies.sender import send_due
 from replies.smtp import SmtpSettings, SmtpTransport
 
@@ -35,7 +35,7 @@ def queue(store: Store, n: int, *, now: datetime, to: str = "focal.point@icrc.or
     mids = []
     for i in range(n):
         key = f"test:{i}:{to}"
-        mid = deterministic_message_id(key, "unog.ch")
+        mid = our_message_id(key, "unog.ch", store.secret("message-id"))
         mail = build_mail(from_name="Secretariat", from_addr="ccm@unog.ch", to_addr=to, subject=f"Mail {i}",
                           text=f"Body number {i}\n", message_id=mid, date=now)
         store.queue_mail(kind="acknowledgement", to_addr=to, subject=f"Mail {i}", raw=mail.as_bytes(),

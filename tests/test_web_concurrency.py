@@ -91,3 +91,50 @@ def test_review_page_works_while_the_daemon_processes_mail(tmp_path: Path) -> No
     assert pages >= 2  # the page was read while the daemon wrote
     print(f"{pages} queue+message page pairs served and {resolved} messages resolved while the daemon "
           f"processed {REPLIES} replies; queue sizes seen: {sorted(seen_counts)}")
+
+
+def test_word_exports_hold_no_database_thread(tmp_path: Path) -> None:
+    """As many Word exports of a large list as the page has database threads, and then the queue page: the
+    page is answered before any export is done (the file is built in the export thread; before, each
+    export held a database thread from its first row to its last byte, so the page waited for one)."""
+    import time
+
+    import httpx
+    from browser import LiveServer, seed, seed_people
+
+    from intake.web.app import DB_THREADS
+
+    cfg = review_config(tmp_path)
+    seed(cfg)
+    seed_people(cfg, 40_000)
+    done: list[tuple[str, float]] = []
+    with LiveServer(cfg) as server, httpx.Client(base_url=server.url, timeout=600) as c:
+        tok = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
+        assert tok and c.post("/login", data={"csrf_token": tok.group(1), "username": USER,
+                                              "password": PASSWORD}).status_code == 303
+
+        # one connection per export, opened beforehand, so the exports reach the server at once
+        clients = [httpx.Client(base_url=server.url, cookies=c.cookies, timeout=600) for _ in range(DB_THREADS)]
+        for e in clients:
+            assert e.get("/participants").status_code == 200
+
+        def export(e: httpx.Client) -> None:
+            r = e.get("/participants.docx")
+            done.append(("export", time.monotonic()))
+            assert r.status_code == 200 and r.content.startswith(b"PK")
+
+        exports = [threading.Thread(target=export, args=(e,)) for e in clients]
+        for t in exports:
+            t.start()
+        time.sleep(1.0)  # the exports are in the server (before this change: each holding a database thread)
+        try:
+            page = c.get("/", timeout=120)  # before: only after the first export, minutes at this size
+            done.append(("page", time.monotonic()))
+        finally:
+            for t in exports:
+                t.join()
+            for e in clients:
+                e.close()
+        assert page.status_code == 200 and "Replies waiting for a person" in page.text
+    order = [what for what, _ in sorted(done, key=lambda d: d[1])]
+    assert order[0] == "page" and order.count("export") == DB_THREADS, order

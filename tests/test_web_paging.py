@@ -173,3 +173,74 @@ def test_page_size_is_checked_at_load(tmp_path: Path) -> None:
         load_config(f)
     assert exc.value.key == "review.page_size"
     assert ReviewConfig().page_size == 50
+
+
+def org_links(page: str) -> list[str]:
+    return re.findall(r'<td><a href="/organizations/(\d+)">', page)
+
+
+def test_organisations_are_paged_in_name_order(many: tuple[Seeded, list[int]]) -> None:
+    seeded, _ = many
+    c = client(seeded)
+    pages = walk(c, "/organizations")
+    shown = [int(i) for p in pages for i in org_links(p)]
+    store = Store(seeded.cfg.store.path)
+    try:
+        wanted = [r["id"] for r in store.query("SELECT id FROM organizations ORDER BY name COLLATE NOCASE, id")]
+    finally:
+        store.close()
+    assert len(wanted) == 132 and shown == wanted  # 130 + GICHD and HI, each once, by name
+    assert len(pages) == 6 and "Organisations 126–132 of 132 · page 6 of 6" in pages[-1]
+    assert re.search(r'<span class="count">132</span>', pages[3])  # the heading counts them all
+    assert "Messages without an organisation" in pages[0] and "Messages without an organisation" not in pages[1]
+    # the counts are the organisation's, on every page
+    row = re.search(r'href="/organizations/' + str(seeded.gichd_org) + r'">.*?</tr>', "".join(pages), re.DOTALL)
+    assert row and re.search(r"<td>2</td><td>1</td><td>2</td>", row.group(0))  # people, messages, open flags
+
+
+def test_organisation_links_keep_the_filter_and_the_search(many: tuple[Seeded, list[int]]) -> None:
+    seeded, _ = many
+    c = client(seeded)
+    pages = walk(c, "/organizations?state=invited&q=Ruritania")
+    assert next_link(pages[0]) == "/organizations?state=invited&q=Ruritania&page=2"
+    assert prev_link(pages[2]) == "/organizations?state=invited&q=Ruritania&page=2"
+    assert len([i for p in pages for i in org_links(p)]) == 130 and "of 130" in pages[0]
+    assert 'value="Ruritania"' in pages[4] and '<option value="invited" selected>' in pages[4]
+
+
+def test_search_pages_each_list_and_keeps_the_others(many: tuple[Seeded, list[int]]) -> None:
+    seeded, _ = many
+    c = client(seeded)
+    first = c.get("/search?q=Ruritania").text
+    assert "People (260)" in first and "Organisations (130)" in first and "Messages (130)" in first
+    assert "Organisations 1–25 of 130" in first and "Messages 1–25 of 130" in first
+    # walk the organisations: each once, the search and the other lists' pages kept, back to the list
+    url: str | None = "/search?q=Ruritania&messages_page=3"
+    seen: list[str] = []
+    while url:
+        page = c.get(url).text
+        assert "Messages 51–75 of 130" in page  # the messages list stayed on its page 3
+        orgs = re.search(r'<section id="orgs">(.*?)</section>', page, re.DOTALL)
+        assert orgs
+        seen += re.findall(r'href="/organizations/(\d+)"', orgs.group(1))
+        nxt = re.search(r'rel="next" href="([^"]+)"', orgs.group(1))
+        url = html.unescape(nxt.group(1)) if nxt else None
+        if url:
+            assert url.startswith("/search?q=Ruritania&messages_page=3&orgs_page=") and url.endswith("#orgs")
+    assert len(seen) == 130 and len(set(seen)) == 130
+    people = walk_section(c, "/search?q=Person", "people")
+    assert len(people) == 260 and len(set(people)) == 260
+
+
+def walk_section(c: TestClient, first: str, section: str) -> list[str]:
+    """The links of one list of the search page, following that list's Next links."""
+    out: list[str] = []
+    url: str | None = first
+    while url:
+        part = re.search(rf'<section id="{section}">(.*?)</section>', c.get(url).text, re.DOTALL)
+        assert part
+        out += re.findall(r'<li><a href="([^"]+)"', part.group(1))
+        nxt = re.search(r'rel="next" href="([^"]+)"', part.group(1))
+        url = html.unescape(nxt.group(1)) if nxt else None
+        assert len(out) < 10_000
+    return out

@@ -52,7 +52,7 @@ def login(c: TestClient, username: str = USER, password: str = PASSWORD) -> Any:
 def routes(seeded: Seeded) -> list[tuple[str, str]]:
     """Every (method, path) of the app with real ids filled in, except the login page and static files."""
     ids = {"message_id": seeded.gichd_message, "index": 0, "rep_id": seeded.smith, "flag_id": seeded.lone_flag,
-           "org_id": seeded.gichd_org, "fmt": "csv"}
+           "org_id": seeded.gichd_org, "fmt": "csv", "attachment_id": seeded.scan, "page": 1}
     out = []
     for r in create_app(seeded.cfg, secret=SECRET).routes:
         if isinstance(r, Mount) or not isinstance(r, Route) or r.path == "/login":

@@ -20,12 +20,14 @@ from typing import Any
 import jinja2
 from email_validator import EmailNotValidError, validate_email
 
+from intake.apply import apply_changes, held_extraction
 from intake.config import Config
-from intake.errors import IntakeError
+from intake.errors import IntakeError, MailNotBuilt, ReplyNotWritten
 from intake.store import Store, iso
+from intake.trust import APPROVED, known_addresses
 from intake.web.mailview import view_message
 from replies.acknowledgement import ReplyTarget, greeting_name, queue_reply, sender_identity
-from replies.compose import build_mail, deterministic_message_id, reply_subject
+from replies.compose import build_mail, our_message_id, reply_subject
 from replies.policy import Decision, Incoming, day_start, is_plain_address, may_auto_reply, reply_address
 from replies.render import render_mail
 
@@ -334,11 +336,14 @@ def _queue_written_reply(store: Store, cfg: Config, *, kind: str, message_row_id
     if store.scalar("SELECT 1 FROM outbox WHERE dedupe_key = ?", (dedupe_key,)):
         return None
     from_name, from_addr = sender_identity(cfg)
-    mid = deterministic_message_id(dedupe_key, from_addr.rpartition("@")[2])
-    mail = build_mail(from_name=from_name, from_addr=from_addr, to_addr=to_addr,
-                      subject=reply_subject(target.subject, cfg.meeting.name), text=text, message_id=mid,
-                      date=now, in_reply_to=target.message_id, references=target.references,
-                      language=target.language, auto_submitted="no")  # a person wrote it (RFC 3834)
+    mid = our_message_id(dedupe_key, from_addr.rpartition("@")[2], store.secret("message-id"))
+    try:
+        mail = build_mail(from_name=from_name, from_addr=from_addr, to_addr=to_addr,
+                          subject=reply_subject(target.subject, cfg.meeting.name), text=text, message_id=mid,
+                          date=now, in_reply_to=target.message_id, references=target.references,
+                          language=target.language, auto_submitted="no")  # a person wrote it (RFC 3834)
+    except MailNotBuilt as exc:
+        raise ActionRefused(f"The mail cannot be built: {exc}.") from None
     return store.queue_mail(kind=kind, to_addr=to_addr, subject=str(mail["Subject"]), raw=mail.as_bytes(),
                             mail_message_id=mid, dedupe_key=dedupe_key, now=now, language=target.language,
                             organization_id=organization_id, reply_to_message_id=message_row_id)
@@ -360,20 +365,41 @@ def resolve_message(store: Store, cfg: Config, message_row_id: int, choice: str,
             raise ActionRefused("This message has no open flag (someone resolved it meanwhile?).")
         org = store.organization(row["organization_id"]) if row.get("organization_id") else None
         done = CHOICES[choice]
+        if row.get("held") and choice in ("approve_ack", "approve_silent"):
+            if org is None:
+                raise ActionRefused("Say first which organisation this message belongs to.")
+            done = _apply_held(store, message_row_id, org, who=who, now=now) + "; " + done
         if choice in ("approve_ack", "clarify"):
             # one key per reviewed flag: a double click never sends twice, a later review can send again
             key = f"{'acknowledgement' if choice == 'approve_ack' else 'clarification'}:message:" \
                   f"{message_row_id}:review:{flags[0]['id']}"
             if choice == "approve_ack":
                 people = store.representatives(org["id"]) if org else []
+                if not cfg.replies.enabled:
+                    raise ActionRefused("No acknowledgement can be sent: automatic replies are switched off "
+                                        "(replies.enabled = false). Approve without reply instead.")
                 if not people:
                     raise ActionRefused("Nobody is registered for this message's organisation: add the people "
                                         "first, or approve without reply.")
-                out_id, decision = queue_reply(
-                    store, cfg, kind="acknowledgement", message_row_id=message_row_id, now=now,
-                    organization_id=org["id"] if org else None, dedupe_key=key, manual=True,
-                    context={"representatives": people, "late": _is_late(store, message_row_id),
-                             "reviewed_by_person": True})  # the template must not say "sent automatically"
+                target = ReplyTarget.from_stored(store, message_row_id)
+                to_addr = reply_address(target.incoming, org["emails"] if org else ())
+                if org and (to_addr or "") not in known_addresses(store, org["id"]) and any(
+                        p["source_message_id"] != message_row_id for p in people):
+                    # The acknowledgement lists the whole delegation: never to an address not on its list, unless
+                    # everyone on it came from this very message (it shows the sender only what they wrote).
+                    raise ActionRefused(
+                        f"{to_addr or 'The sender'} is not one of {org['name']}'s addresses, and the "
+                        "acknowledgement lists its whole delegation. If the address is really theirs, use "
+                        "'Remember the sender' first; otherwise approve without reply.")
+                try:
+                    out_id, decision = queue_reply(
+                        store, cfg, kind="acknowledgement", message_row_id=message_row_id, now=now,
+                        organization_id=org["id"] if org else None, dedupe_key=key, manual=True,
+                        context={"representatives": people, "late": _is_late(store, message_row_id),
+                                 "reviewed_by_person": True})  # the template must not say "sent automatically"
+                except ReplyNotWritten as exc:
+                    raise ActionRefused(f"The acknowledgement cannot be written: {exc}. Approve without reply "
+                                        "instead, or correct the template.") from None
                 if out_id is None and not decision.reason.startswith("already queued"):
                     raise ActionRefused(f"No acknowledgement can be sent: {decision.reason}. "
                                         "Approve without reply instead.")
@@ -395,6 +421,22 @@ def resolve_message(store: Store, cfg: Config, message_row_id: int, choice: str,
         for f in flags:
             store.resolve_flag(f["id"], by=who, resolution=resolution, now=now)
     return done
+
+
+def _apply_held(store: Store, message_row_id: int, org: dict[str, Any], *, who: str, now: datetime) -> str:
+    """Apply what a held message (flag ``unverified_sender``) asked, now that a person approved it."""
+    row = store.message(message_row_id) or {}
+    ex = held_extraction(json.loads(row.get("extraction") or "{}"))
+    _live_organization(store, org["id"])
+    applied = apply_changes(store, org["id"], message_row_id, ex, now=now, actor=who)
+    store.db.execute("UPDATE messages SET sender_trust = ?, held = 0 WHERE id = ?", (APPROVED, message_row_id))
+    store.add_event(who, "message.applied", "messages", message_row_id, now=now, message_id=message_row_id,
+                    detail={"added": [r["name"] for r in applied.added],
+                            "updated": [r["name"] for r in applied.updated],
+                            "withdrawn": [r["name"] for r in applied.withdrawn]})
+    said = [f"{label} {', '.join(r['name'] for r in rows)}" for label, rows in
+            (("added", applied.added), ("updated", applied.updated), ("withdrew", applied.withdrawn)) if rows]
+    return "applied: " + ("; ".join(said) or "nothing left to change")
 
 
 def _supersede_unsent(store: Store, message_row_id: int, *, keep: int, who: str, now: datetime) -> None:

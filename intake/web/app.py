@@ -36,6 +36,7 @@ log = logging.getLogger("intake.web")
 HERE = Path(__file__).parent
 MAX_BODY_BYTES = 256 * 1024
 DB_THREADS = 4  # a few staff at once; every query is short
+EXPORT_THREADS = 1  # files (the Word list of participants) are built here, one at a time, never in a DB thread
 T = TypeVar("T")
 
 
@@ -63,6 +64,7 @@ class ReviewApp:
         self.secret = secret
         self.stores = ThreadStores(cfg.store.path)
         self.executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="intake-web-db")
+        self.exporter = ThreadPoolExecutor(max_workers=EXPORT_THREADS, thread_name_prefix="intake-web-export")
         self._open_every_thread_store()
         self.rate_limit = LoginRateLimit(cfg.review.login_max_attempts,
                                          timedelta(seconds=cfg.review.login_window_seconds), now)
@@ -90,6 +92,11 @@ class ReviewApp:
         def call() -> T:
             return fn(self.stores.get(), *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
+
+    async def build(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` (no database) in the export thread: building a long file holds neither the event
+        loop nor a database thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.exporter, fn, *args)
 
 
 def server_options(cfg: Config) -> dict[str, Any]:
@@ -127,6 +134,8 @@ def create_app(cfg: Config, *, now: Callable[[], datetime] = utcnow, secret: str
         Route("/messages/{message_id:int}", views.message_page, methods=["GET"]),
         Route("/messages/{message_id:int}/attachments/{index:int}", views.attachment, methods=["GET"]),
         Route("/messages/{message_id:int}/raw", views.raw_message, methods=["GET"]),
+        Route("/messages/{message_id:int}/scans/{attachment_id:int}/{page:int}.png", views.scanned_page,
+              methods=["GET"]),
         Route("/messages/{message_id:int}/people", views.message_add_person, methods=["POST"]),
         Route("/messages/{message_id:int}/organization", views.message_assign_org, methods=["POST"]),
         Route("/messages/{message_id:int}/resolve", views.message_resolve, methods=["POST"]),

@@ -1,5 +1,8 @@
 """A stored message made fit to show a person: headers, the sender's own text, the quoted part, attachments.
 
+Attachments are listed and served as bytes, never read here: what the parser read from them (text, scanned
+pages) is stored when the message is processed (``intake.store.stored_attachments``) and shown from there.
+
 The text comes from the parsers (``parsers.mime.parse_mime`` decodes charsets and HTML, ``parsers.quotes``
 splits off the quoted part). The messages that most need a person are the ones a parser chokes on, so when the
 parsers raise, the page falls back to the standard library and, at worst, to the raw bytes: a message is
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import logging
 import re
 import unicodedata
@@ -28,6 +32,7 @@ class AttachmentInfo:
     filename: str
     content_type: str  # as declared by the sender; shown, never used to serve the file
     size: int
+    sha256: str = ""  # of the bytes: the key to what the parser read from it (intake.store.stored_attachments)
 
 
 @dataclass
@@ -68,6 +73,23 @@ def _decode_header(value: object) -> str:
         return re.sub(r"\s+", " ", str(value or "")).strip()
 
 
+def _shown_header(msg: Message, name: str) -> str:
+    """A header as a person should read it. From and Reply-To show the address the mail really names (the
+    parser's ``read_sender``), the display name quoted beside it, and why it is suspect when it is."""
+    if name not in ("From", "Reply-To"):
+        return _decode_header(msg.get(name))
+    try:
+        from parsers.mime import read_sender
+        raw = next((str(v) for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+        sender = read_sender(raw)
+    except Exception:  # noqa: BLE001 - see the module docstring
+        return _decode_header(msg.get(name))
+    if sender.address is None:
+        return _decode_header(msg.get(name))
+    shown = f'"{sender.name}" <{sender.address}>' if sender.name else f"<{sender.address}>"
+    return shown + (f"  [suspect: {sender.suspect}]" if sender.suspect else "")
+
+
 def safe_filename(name: str | None, index: int, content_type: str = "") -> str:
     """A file name fit for a download: no folders, no control characters, never empty."""
     name = unicodedata.normalize("NFC", name or "")
@@ -93,7 +115,7 @@ def attachment_parts(raw: bytes) -> list[tuple[AttachmentInfo, Message]]:
             declared = None
         info = AttachmentInfo(i, safe_filename(_decode_header(declared) if declared else None, i,
                                                part.get_content_type()),
-                              part.get_content_type(), len(data))
+                              part.get_content_type(), len(data), hashlib.sha256(data).hexdigest())
         out.append((info, part))
     return out
 
@@ -120,14 +142,14 @@ def view_message(raw: bytes) -> MessageView:
     attachments = [info for info, _ in attachment_parts(raw)]
     try:
         msg = _message(raw)
-        headers = [(h, _decode_header(msg.get(h))) for h in SHOWN_HEADERS if msg.get(h) is not None]
+        headers = [(h, _shown_header(msg, h)) for h in SHOWN_HEADERS if msg.get(h) is not None]
     except Exception:  # noqa: BLE001 - see the module docstring
         headers = []
     try:
         from parsers.mime import parse_mime
         from parsers.quotes import split_reply
 
-        text = parse_mime(raw).text
+        text = parse_mime(raw, read=False).text  # attachments are never read here: their text is stored
         if text.strip():
             split = split_reply(text)
             own = split.own

@@ -164,19 +164,8 @@ def _readable(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def organizations(store: Store, *, search: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
-    """Every organisation with its state, number of registered people, messages and open flags."""
-    # grouped counts joined once, not a sub-select per organisation (messages has no organisation index)
-    sql = ("WITH people AS (SELECT organization_id AS id, count(*) AS n FROM representatives"
-           "   WHERE status = 'registered' GROUP BY organization_id),"
-           " msgs AS (SELECT organization_id AS id, count(*) AS n FROM messages"
-           "   WHERE organization_id IS NOT NULL GROUP BY organization_id),"
-           " open_flags AS (SELECT coalesce(f.organization_id, m.organization_id) AS id, count(*) AS n"
-           "   FROM flags f LEFT JOIN messages m ON m.id = f.message_id WHERE f.status = 'open' GROUP BY 1)"
-           " SELECT o.*, coalesce(people.n, 0) AS people, coalesce(msgs.n, 0) AS messages,"
-           " coalesce(open_flags.n, 0) AS open_flags FROM organizations o"
-           " LEFT JOIN people ON people.id = o.id LEFT JOIN msgs ON msgs.id = o.id"
-           " LEFT JOIN open_flags ON open_flags.id = o.id WHERE 1 = 1")
+def _organizations_filter(search: str | None, state: str | None) -> tuple[str, list[Any]]:
+    sql = " FROM organizations o WHERE 1 = 1"
     params: list[Any] = []
     if state:
         sql += " AND o.state = ?"
@@ -187,7 +176,36 @@ def organizations(store: Store, *, search: str | None = None, state: str | None 
         sql += (" AND (o.name LIKE ? ESCAPE '\\' OR coalesce(o.acronym, '') LIKE ? ESCAPE '\\'"
                 " OR o.emails LIKE ? ESCAPE '\\')")
         params += [_like(search)] * 3
-    rows = store.query(sql + " ORDER BY o.name COLLATE NOCASE", params)
+    return sql, params
+
+
+def organization_count(store: Store, *, search: str | None = None, state: str | None = None) -> int:
+    """How many organisations :func:`organizations` would list without a limit."""
+    where, params = _organizations_filter(search, state)
+    return int(store.scalar("SELECT count(*)" + where, params) or 0)
+
+
+def organizations(store: Store, *, search: str | None = None, state: str | None = None, limit: int | None = None,
+                  offset: int = 0) -> list[dict[str, Any]]:
+    """Organisations by name (``limit``/``offset``: one page), each with its state, number of registered
+    people, messages and open flags. The counts are made for the page's organisations only."""
+    where, params = _organizations_filter(search, state)
+    page = "SELECT o.*" + where + " ORDER BY o.name COLLATE NOCASE, o.id"
+    if limit is not None:
+        page += " LIMIT ? OFFSET ?"
+        params += [limit, offset]
+    sql = ("WITH page AS (" + page + "),"
+           " people AS (SELECT organization_id AS id, count(*) AS n FROM representatives"
+           "   WHERE status = 'registered' AND organization_id IN (SELECT id FROM page) GROUP BY organization_id),"
+           " msgs AS (SELECT organization_id AS id, count(*) AS n FROM messages"
+           "   WHERE organization_id IN (SELECT id FROM page) GROUP BY organization_id),"
+           " open_flags AS (SELECT coalesce(f.organization_id, m.organization_id) AS id, count(*) AS n"
+           "   FROM flags f LEFT JOIN messages m ON m.id = f.message_id WHERE f.status = 'open' GROUP BY 1)"
+           " SELECT page.*, coalesce(people.n, 0) AS people, coalesce(msgs.n, 0) AS messages,"
+           " coalesce(open_flags.n, 0) AS open_flags FROM page"
+           " LEFT JOIN people ON people.id = page.id LEFT JOIN msgs ON msgs.id = page.id"
+           " LEFT JOIN open_flags ON open_flags.id = page.id ORDER BY page.name COLLATE NOCASE, page.id")
+    rows = store.query(sql, params)
     for r in rows:
         r["emails"] = json.loads(r["emails"] or "[]")
     return rows
@@ -245,14 +263,25 @@ def participants(store: Store, *, search: str | None = None, limit: int | None =
     return store.query(sql, params)
 
 
-def search_messages(store: Store, q: str, limit: int = 100) -> list[dict[str, Any]]:
-    """Messages whose sender, subject or organisation matches ``q``."""
+def _messages_filter(q: str) -> tuple[str, list[Any]]:
+    sql = (" FROM messages m LEFT JOIN organizations o ON o.id = m.organization_id"
+           " WHERE coalesce(m.sender, '') LIKE ? ESCAPE '\\' OR coalesce(m.subject, '') LIKE ? ESCAPE '\\'"
+           " OR coalesce(o.name, '') LIKE ? ESCAPE '\\'")
+    return sql, [_like(q)] * 3
+
+
+def message_count(store: Store, q: str) -> int:
+    """How many messages :func:`search_messages` finds without a limit."""
+    where, params = _messages_filter(q)
+    return int(store.scalar("SELECT count(*)" + where, params) or 0)
+
+
+def search_messages(store: Store, q: str, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """Messages whose sender, subject or organisation matches ``q``, newest first (``limit``/``offset``)."""
+    where, params = _messages_filter(q)
     return store.query(
         "SELECT m.id, m.sender, m.subject, m.received_at, m.stored_at, m.intent, m.status, o.name AS organization"
-        " FROM messages m LEFT JOIN organizations o ON o.id = m.organization_id"
-        " WHERE coalesce(m.sender, '') LIKE ? ESCAPE '\\' OR coalesce(m.subject, '') LIKE ? ESCAPE '\\'"
-        " OR coalesce(o.name, '') LIKE ? ESCAPE '\\' ORDER BY m.id DESC LIMIT ?",
-        (_like(q), _like(q), _like(q), limit))
+        + where + " ORDER BY m.id DESC LIMIT ? OFFSET ?", [*params, limit, offset])
 
 
 def queued_mail(store: Store, message_row_id: int) -> list[dict[str, Any]]:

@@ -1,0 +1,304 @@
+"""Read a message's attachments in a child process bounded in memory and time, so that no attachment can stall
+or exhaust the daemon.
+
+The parent (:func:`read_attachments`) decides what needs reading (type, count and size caps, no parsing), writes
+the attachments into a private temporary folder and starts ``python -m parsers.sandbox``. The child sets its
+own limits before it reads a byte (``RLIMIT_AS`` = ``memory_mb``, a CPU-time ceiling, a file-size ceiling,
+no core files), reads the attachments one by one with :mod:`parsers.attachments` (and :mod:`parsers.ocr` for
+scans) and prints one JSON line per attachment, plus a progress line before each OCR'd page. The parent gives
+each attachment ``seconds`` (and each OCR'd page ``ocr_page_seconds`` more), and the whole message
+``message_seconds``; a child that overruns is killed with its process group, one that dies (memory, a crash in
+a C library) is noticed, and in both cases that attachment is reported unreadable with the reason and a new
+child reads the remaining ones. Nothing is raised to the caller: every attachment comes back as an
+:class:`~parsers.model.Attachment` with a status.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from parsers.attachments import kind_of
+from parsers.limits import MB, AttachmentLimits
+from parsers.model import Attachment, ScannedPage
+
+log = logging.getLogger("parsers.sandbox")
+
+_ROOT = str(Path(__file__).resolve().parent.parent)  # the folder holding the parsers package
+_MAX_TEXT = 200_000  # characters of text kept from one attachment
+_MAX_LINE = 8 * MB  # a result line longer than this is a broken child
+
+
+@dataclass(frozen=True)
+class AttachmentJob:
+    """One attachment as the MIME walk found it."""
+
+    filename: str | None
+    content_type: str
+    data: bytes
+    inline: bool = False  # shown inside the mail body (an HTML cid: image, a pasted picture)
+
+
+def _mb(n: float) -> str:
+    return f"{n / MB:.1f} MB" if n < 10 * MB else f"{n / MB:.0f} MB"
+
+
+def read_attachments(jobs: list[AttachmentJob], limits: AttachmentLimits, *,
+                     language: str | None) -> list[Attachment]:
+    """Every attachment of a message, read within ``limits``; ``language`` (en/fr/es) picks the OCR's first
+    language. The order of the result is the order of ``jobs``."""
+    results: list[Attachment | None] = [None] * len(jobs)
+    for_child: list[tuple[int, str]] = []
+    counted = 0
+    for k, job in enumerate(jobs):
+        kind = kind_of(job.filename, job.content_type)
+        base = Attachment(job.filename, job.content_type, len(job.data),
+                          sha256=hashlib.sha256(job.data).hexdigest())
+        if kind is None or kind == "doc":
+            results[k] = _with(base, status="unsupported",
+                               problem="an old Word .doc file, not read (DOCX and PDF are)" if kind == "doc" else "")
+            continue
+        counted += 1
+        if counted > limits.max_count:
+            results[k] = _with(base, status="unreadable",
+                               problem=f"not read: more than {limits.max_count} attachments; only the first "
+                                       f"{limits.max_count} were read")
+        elif len(job.data) > limits.max_bytes:
+            results[k] = _with(base, status="unreadable",
+                               problem=f"{_mb(len(job.data))}, over the limit of {_mb(limits.max_bytes)}")
+        elif kind == "text":
+            results[k] = _with(base, text=job.data[:_MAX_TEXT * 4].decode("utf-8", errors="replace")[:_MAX_TEXT])
+        else:
+            for_child.append((k, kind))
+    if for_child:
+        from parsers.ocr import languages_for
+
+        ocr_language = languages_for(language) if limits.ocr else None
+        done = _run_children(jobs, for_child, limits, ocr_language)
+        for k, _kind in for_child:
+            att = results[k] = _with(Attachment(jobs[k].filename, jobs[k].content_type, len(jobs[k].data),
+                                                sha256=hashlib.sha256(jobs[k].data).hexdigest()), **done[k])
+            if att.needs_review:
+                log.warning("attachment %r: %s (%s)", att.filename, att.status, att.problem)
+    return [r for r in results if r is not None]
+
+
+def _with(base: Attachment, **changes: Any) -> Attachment:
+    from dataclasses import replace
+
+    return replace(base, **changes)
+
+
+def _run_children(jobs: list[AttachmentJob], todo: list[tuple[int, str]], limits: AttachmentLimits,
+                  ocr_language: str | None) -> dict[int, dict[str, Any]]:
+    """Run children until every job in ``todo`` has a result (a reading, or the reason it has none)."""
+    done: dict[int, dict[str, Any]] = {}
+    budget_end = time.monotonic() + limits.message_seconds
+    tmp = tempfile.mkdtemp(prefix="intake-attachments-")  # 0700: only we read the mail's files
+    try:
+        for k, _kind in todo:
+            Path(tmp, f"{k}.bin").write_bytes(jobs[k].data)
+        pending = list(todo)
+        while pending:
+            if time.monotonic() >= budget_end:
+                for k, _kind in pending:
+                    done[k] = {"status": "unreadable", "problem": f"not read: the message's time budget of "
+                                                                 f"{limits.message_seconds:.0f} s was used"}
+                break
+            _one_child(jobs, pending, limits, ocr_language, tmp, budget_end, done)
+            pending = [(k, kind) for k, kind in pending if k not in done]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return done
+
+
+def _one_child(jobs: list[AttachmentJob], pending: list[tuple[int, str]], limits: AttachmentLimits,
+               ocr_language: str | None, tmp: str, budget_end: float, done: dict[int, dict[str, Any]]) -> None:
+    """One child reads ``pending`` in order until it finishes, overruns or dies; fills ``done``."""
+    spec = {"limits": asdict(limits), "language": ocr_language, "folder": tmp,
+            "jobs": [{"k": k, "kind": kind, "inline": jobs[k].inline} for k, kind in pending]}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": _ROOT, "LANG": "C.UTF-8",
+           "OMP_THREAD_LIMIT": "1",  # Tesseract's OpenMP threads cost memory and gain nothing on 2 cores
+           "OPENBLAS_NUM_THREADS": "1",  # numpy (imported by openpyxl) would reserve address space per core
+           "MALLOC_ARENA_MAX": "2",  # each glibc arena reserves 64 MB of address space
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    if os.environ.get("TESSDATA_PREFIX"):
+        env["TESSDATA_PREFIX"] = os.environ["TESSDATA_PREFIX"]
+    stderr_path = Path(tmp, "stderr.txt")
+    with open(stderr_path, "wb") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "parsers.sandbox"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=tmp, start_new_session=True)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(json.dumps(spec).encode())
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    buf = b""
+    killed_for: str | None = None
+    idx = 0
+    deadline = min(time.monotonic() + limits.seconds, budget_end)
+    try:
+        while idx < len(pending):
+            k, _kind = pending[idx]
+            line, buf, eof = _read_line(sel, proc, buf, deadline)
+            if line is None and not eof:
+                over_budget = deadline >= budget_end
+                killed_for = (f"not read: the message's time budget of {limits.message_seconds:.0f} s was used"
+                              if over_budget else "reading took longer than the time limit; stopped")
+                done[k] = {"status": "unreadable", "problem": killed_for}
+                break
+            if line is None:  # the child died
+                break
+            try:
+                msg = json.loads(line)
+            except ValueError:  # a half-written line: the child broke while answering
+                break
+            if "progress" in msg:  # an OCR page starts: it gets its own time
+                deadline = min(time.monotonic() + limits.ocr_page_seconds + 5.0, budget_end)
+                continue
+            done[k] = _result(msg, tmp)
+            idx += 1
+            deadline = min(time.monotonic() + limits.seconds, budget_end)
+    finally:
+        sel.close()
+        # the whole group: whatever the reader started goes too (nothing when it has finished)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        _pid, status, usage = os.wait4(proc.pid, 0)  # reaped here, with its resource use
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc.stdout.close()
+    log.debug("attachment reader: exit %s, peak RSS %.0f MB", proc.returncode, usage.ru_maxrss / 1024)
+    if idx < len(pending) and pending[idx][0] not in done:
+        k = pending[idx][0]
+        done[k] = {"status": "unreadable", "problem": _death_reason(proc.returncode, limits, stderr_path)}
+
+
+def _read_line(sel: selectors.BaseSelector, proc: subprocess.Popen[bytes], buf: bytes,
+               deadline: float) -> tuple[str | None, bytes, bool]:
+    """The next line from the child before ``deadline``: (line, rest, eof). (None, rest, False) = timed out."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    while b"\n" not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None, buf, False
+        if not sel.select(timeout=left):
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return None, buf, True
+        buf += chunk
+        if len(buf) > _MAX_LINE:
+            return None, b"", True
+    line, _, rest = buf.partition(b"\n")
+    return line.decode("utf-8", errors="replace"), rest, False
+
+
+def _death_reason(code: int | None, limits: AttachmentLimits, stderr_path: Path) -> str:
+    tail = ""
+    try:
+        tail = stderr_path.read_text(errors="replace").strip().splitlines()[-1][:200]
+    except (OSError, IndexError):
+        pass
+    how = tail or (signal.Signals(-code).name if code is not None and code < 0 else f"exit {code}")
+    if "MemoryError" in tail or "bad_alloc" in tail or code in (-signal.SIGABRT, -signal.SIGSEGV):
+        return (f"needs more memory than the reader may use ({limits.memory_mb} MB for a document, "
+                f"{limits.ocr_memory_mb} MB with OCR; the reader stopped: {how})")
+    if code == -signal.SIGXCPU:
+        return "used more CPU time than the limit; stopped"
+    return f"the reader stopped unexpectedly (exit {code}{': ' + tail if tail else ''})"
+
+
+def _result(msg: dict[str, Any], tmp: str) -> dict[str, Any]:
+    pages = []
+    for p in msg.get("scan", []):
+        png = b""
+        if p.get("png"):
+            path = Path(tmp, p["png"])
+            if path.parent == Path(tmp) and path.is_file():
+                png = path.read_bytes()
+        pages.append(ScannedPage(number=int(p["number"]), text=str(p["text"]), confidence=float(p["confidence"]),
+                                 png=png, width=int(p["width"]), height=int(p["height"]), angle=float(p["angle"])))
+    return {"text": msg.get("text"), "status": msg.get("status", "read"), "problem": msg.get("problem", ""),
+            "scan": tuple(pages), "ocr_language": msg.get("ocr_language")}
+
+
+# --------------------------------------------------------------------------------------------------- the child
+
+
+def _limit_self(limits: AttachmentLimits) -> None:
+    """Before reading anything: the address-space, CPU, file-size and core limits of this process."""
+    # the soft limit holds while documents are read; the OCR raises it once, up to the hard limit
+    mem, ocr_mem = limits.memory_mb * MB, max(limits.memory_mb, limits.ocr_memory_mb) * MB
+    resource.setrlimit(resource.RLIMIT_AS, (mem, ocr_mem))
+    cpu = int(limits.message_seconds) + 10
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * MB, 64 * MB))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _child() -> int:
+    spec = json.loads(sys.stdin.buffer.read())
+    limits = AttachmentLimits(**spec["limits"])
+    _limit_self(limits)
+    from parsers.attachments import OcrUnavailable, read_attachment
+    from parsers.ocr import engine, ocr_status, read_page
+
+    folder = spec["folder"]
+    language = spec["language"]
+    apis: dict[str, Any] = {}
+
+    def ocr(sources: list[Any]) -> list[ScannedPage]:
+        if "api" not in apis:
+            # Tesseract is looked for only when a scan is to be read (loading it costs time)
+            available, why = ocr_status()
+            if not available:
+                raise OcrUnavailable(why)
+            # Tesseract's models and the page images need more room than a document; the pages are bounded
+            # in pixels and count, so this is still a bound (and it stays for the rest of this child)
+            hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+            resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+            apis["ctx"] = engine(language)
+            apis["api"] = apis["ctx"].__enter__()
+        pages = []
+        for n, source in enumerate(sources, start=1):
+            print(json.dumps({"progress": n}), flush=True)
+            pages.append(read_page(apis["api"], source(), seconds=limits.ocr_page_seconds, number=n))
+        return pages
+
+    for job in spec["jobs"]:
+        data = Path(folder, f"{job['k']}.bin").read_bytes()
+        reading = read_attachment(job["kind"], data, limits, ocr=ocr if language else None,
+                                  ocr_missing="OCR is switched off ([attachments] ocr)", inline=job["inline"])
+        scan = []
+        for page in reading.scan:
+            name = f"{job['k']}-{page.number}.png"
+            Path(folder, name).write_bytes(page.png)
+            scan.append({"number": page.number, "text": page.text[:_MAX_TEXT], "confidence": page.confidence,
+                         "png": name, "width": page.width, "height": page.height, "angle": page.angle})
+        out = {"text": reading.text[:_MAX_TEXT] if reading.text is not None else None, "status": reading.status,
+               "problem": reading.problem, "scan": scan, "ocr_language": language if scan else None}
+        print(json.dumps(out), flush=True)
+    if "ctx" in apis:
+        apis["ctx"].__exit__(None, None, None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child())
