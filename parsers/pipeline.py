@@ -299,8 +299,8 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
     unplaced_other = intent == "other" and org_label is None
     # A forged-looking From (parsers.mime.read_sender) gets no automatic answer: it would go to someone who did
     # not write, or prove to a forger that the forgery was read.
-    should_reply = (reply_allowed(prep.signals) and intent not in {"auto_reply", "bounce"} and not cues & {"spam", "bulk"}
-                    and not unplaced_other and not headers.from_suspect)
+    should_reply = (reply_allowed(prep.signals) and intent not in {"auto_reply", "bounce"}
+                    and not cues & {"spam", "bulk", "no_reply"} and not unplaced_other and not headers.from_suspect)
     flags = list(prep.flags)
     if headers.from_suspect:
         flags.append(make_flag("suspect_sender", headers.from_suspect))
@@ -496,6 +496,10 @@ def _review_flags(prep: Prepared, intent: str, cues: set[str], people: list[D.Pe
         flags.append(make_flag("duplicate_resend"))
     if "action_requested" in cues:
         flags.append(make_flag("action_requested"))
+    if "recall" in cues:
+        flags.append(make_flag("action_requested", "an Outlook recall: does the earlier message still stand?"))
+    if "names_to_follow" in cues:
+        flags.append(make_flag("no_representatives", "the names will follow"))
     return flags
 
 

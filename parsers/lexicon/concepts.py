@@ -182,6 +182,8 @@ CONCEPTS: dict[str, Concept] = {
     'daemon_mailbox': Concept('patterns', "the local part of a mail system's address (mailer-daemon, postmaster, no-reply)"),
     'bounce_subject': Concept('patterns', 'the start of a bounce\'s subject ("Undeliverable", "Non remis", "No se puede entregar")'),
     'automatic_subject_word': Concept('patterns', "a subject word of Outlook's automatic replies (with X-Auto-Response-Suppress)"),
+    'recall_notice': Concept('patterns', 'an Outlook recall ("X would like to recall the message"): other, never answered'),
+    'names_to_follow': Concept('patterns', 'the names will be sent later ("I will send you the names next week"): nobody yet'),
     'secretariat_word': Concept('words', 'the word "secretariat" in a display name ("CCM Secretariat", "Secrétariat CCM")'),
     # people candidates and their roles (parsers/candidates.py, parsers/roles.py, parsers/pipeline.py)
     'rank': Concept('patterns', 'a military or police rank before a name ("Lt Col", "Colonel", "Coronel EP"): goes to the function'),
@@ -239,6 +241,7 @@ EVERY_LANGUAGE: frozenset[str] = frozenset({
     'label_family_name',  # forms are often in English in French or Spanish mail
     'column_honorific',  # table headers in another language than the text (French headers in English mail: 326)
     'column_name',  # table headers in another language than the text (326)
+    'recall_notice',  # written by the sender's Outlook in its own language
     'rank',  # written in the mission's language whatever the mail's (537: "Coronel EP" in a Spanish table)
     'diplomatic_title',  # written in the mission's language
     'title_before_name',  # titles come from every language ("Excmo. Sr.", "Maître")
