@@ -26,8 +26,9 @@ import hashlib
 import importlib.util
 import json
 import sys
+import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -274,13 +275,31 @@ class TrainingReport:
     by_role: dict[str, int] = field(default_factory=dict)
 
 
-def train_shipped_model(path: Path = MODEL_PATH, *, replies: Sequence[Reply] | None = None) -> TrainingReport:
-    """Train on every labelled reply and write the model file (with its training record)."""
+def train_shipped_model(path: Path = MODEL_PATH, *, replies: Sequence[Reply] | None = None, folds: int = 5,
+                        log: Callable[[str], None] = print) -> TrainingReport:
+    """Cross-validate by batch, then train on every labelled reply and write the model file with its record:
+    the data it was trained on (one digest over every reply and label, and the first runs' file), the parameters,
+    and the cross-validated figures (``folds`` <= 1: none)."""
+    from intake.people_eval import cross_validate, new_batches, score  # the evaluation needs the training
+
     replies = list(replies if replies is not None else load_replies())
     parsed = parse_up_to_ner(replies)
+    log(f"people roles: {len(parsed)} labelled replies in {len({r.group for r in replies})} groups")
+    cv: dict[str, Any] = {}
+    if folds > 1:
+        preds = cross_validate(parsed, folds, configurations=("combined",))["combined"]
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, subset in (("all", parsed), ("batches_from_500", new_batches(parsed))):
+                fig = score(subset, preds, Path(tmp), name)
+                cv[name] = {k: round(float(fig[k]), 4) for k in ("n", "people_p", "people_r", "people_f1", "field_acc",
+                                                                 "hod_acc", "withdrawn_r", "silent", "intent_acc")}
+        cv["folds"] = folds
+        log(f"people roles: grouped {folds}-fold cross-validation, people F1 {cv['all']['people_f1']:.3f} "
+            f"(batches from 500: {cv['batches_from_500']['people_f1']:.3f})")
     examples = training_examples(parsed)
     by_role = dict(sorted(Counter(e.label for e in examples if e.label).items()))
     n_candidates = sum(by_role.values())
+    import sklearn
     record: dict[str, Any] = {
         "data_sha256": data_digest(replies),
         "first_runs_sha256": hashlib.sha256(FIRST_RUNS.read_bytes()).hexdigest() if FIRST_RUNS.exists() else None,
@@ -288,19 +307,42 @@ def train_shipped_model(path: Path = MODEL_PATH, *, replies: Sequence[Reply] | N
         "candidates": n_candidates,
         "by_role": by_role,
         "params": {"min_count": MIN_COUNT, "c_roles": C_ROLES, "c_head": C_HEAD},
+        "library": {"scikit-learn": sklearn.__version__},
+        "cross_validation": cv,
+        "how": "python -m intake.people_training (intake/people_training.py)",
     }
     model = train(examples, record=record)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=0, sort_keys=True) + "\n", encoding="utf-8")
+    log(f"people roles: wrote {path} ({path.stat().st_size} bytes): {n_candidates} candidates {by_role}")
     return TrainingReport(path, len(replies), n_candidates, by_role)
 
 
-def main() -> int:
-    """``python -m intake.people_training``: train on every labelled reply and write parsers/models."""
-    report = train_shipped_model()
-    print(f"{report.path}: {report.replies} replies, {report.candidates} candidates {report.by_role}")
+def stale_reasons(path: Path = MODEL_PATH, replies: Sequence[Reply] | None = None) -> list[str]:
+    """Why the shipped model is stale (empty: trained on exactly today's labelled replies and first runs)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8")).get("record", {})
+    except (OSError, ValueError) as exc:
+        return [f"no readable model at {path}: {exc}"]
+    reasons = []
+    if record.get("data_sha256") != data_digest(list(replies if replies is not None else load_replies())):
+        reasons.append("the labelled replies changed since training")
+    now = hashlib.sha256(FIRST_RUNS.read_bytes()).hexdigest() if FIRST_RUNS.exists() else None
+    if record.get("first_runs_sha256") != now:
+        reasons.append("tests/labelled/first_runs.jsonl changed since training")
+    return reasons
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    """``python -m intake.people_training [--check]``: train on every labelled reply and write parsers/models
+    (``--check``: only say whether the shipped model is stale; exit 1 if it is)."""
+    if "--check" in argv:
+        reasons = stale_reasons()
+        print("people roles: " + ("up to date" if not reasons else "stale: " + "; ".join(reasons)))
+        return 1 if reasons else 0
+    train_shipped_model()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
