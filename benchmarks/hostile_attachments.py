@@ -52,7 +52,11 @@ else:
     [att] = read_attachments([AttachmentJob(filename, ctype, data)], AttachmentLimits(), language="en")
     status, problem = att.status, att.problem
 seconds = time.perf_counter() - t
-child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+if unbounded:
+    child = 0
+else:
+    from parsers.sandbox import reader_peak_mb
+    child = reader_peak_mb() * 1024
 own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({{"name": name, "size": len(data), "seconds": seconds, "child_mb": child / 1024,
                   "own_mb": own / 1024, "own_growth_mb": (own - base) / 1024, "status": status, "problem": problem}}))

@@ -2,13 +2,16 @@
 
 1. Latency: ``intake run`` (a real daemon process) idles on Dovecot; a message is APPENDed every ~0.5 s; the
    time from the start of the APPEND to the acknowledgement arriving at a real SMTP server (aiosmtpd) is
-   measured. Goal: < 2 s.
+   measured. Goal: < 2 s. The first messages after start are measured too: once the daemon has connected
+   (its log says so) and idles, one reply in French, then one in Spanish, then one in English, each the first
+   in its language (before issue 15 the first French one waited for its spaCy pipeline to load).
 2. Fetch throughput: the IMAP mailbox alone reads a backlog (BODY.PEEK[] + INTERNALDATE, batches of 25) and
    marks every message done (keyword).
 3. End-to-end throughput: the daemon's ``run_once`` on the same backlog: keep raw, parse, store, queue and
    write the acknowledgement (outbox folder), mark done.
 
 Run (as root, dovecot-imapd installed):  .venv/bin/python benchmarks/imap_intake.py [--acks 30] [--backlog 5000]
+(--backlog 0 skips the throughput part)
 """
 from __future__ import annotations
 
@@ -34,8 +37,30 @@ from intake.imap import ImapMailbox
 from intake.store import Store
 from replies.transport import OutboxFolderTransport
 
+FIRST_REPLIES = {
+    "fr": ("Inscription", ("Madame, Monsieur,\r\n\r\nNous avons l'honneur de vous communiquer le nom de notre "
+           "représentante à la Septième Assemblée des États parties :\r\n\r\nMme Claire Dubois{n}, "
+           "conseillère, claire.dubois{n}@{domain}\r\n\r\nVeuillez agréer nos salutations distinguées.\r\n")),
+    "es": ("Inscripción", ("Estimados señores:\r\n\r\nLes comunicamos el nombre de nuestra representante en la "
+           "Séptima Reunión de los Estados Partes:\r\n\r\nSra. Lucía Romero{n}, asesora, "
+           "lucia.romero{n}@{domain}\r\n\r\nAtentamente,\r\n")),
+}
 
-def latency(server: Dovecot, workdir: Path, count: int) -> list[float]:
+
+def first_reply(n: int, lang: str, domain: str = "example.org") -> bytes:
+    """A clear registration in ``lang`` (fr, es; en is tests/dovecot.py's), unique by ``n``."""
+    if lang == "en":
+        return registration(n, domain=domain)
+    subject, body = FIRST_REPLIES[lang]
+    return (f"From: Delegation {n} <delegation{n}@{domain}>\r\nTo: ccm@unog.ch\r\n"
+            f"Subject: {subject} 7MSP CCM - Organisation {n}\r\nMessage-ID: <reg-{n}@{domain}>\r\n"
+            f"Date: Mon, 14 Aug 2017 10:00:00 +0200\r\nMIME-Version: 1.0\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body.format(n=n, domain=domain)).encode()
+
+
+def latency(server: Dovecot, workdir: Path, count: int) -> tuple[list[float], dict[str, float], float]:
+    """(latency of each message while idling, latency of the first message per language after start,
+    seconds from starting the process to its first connection)."""
     smtp = SmtpServer().start()
     arrived: dict[str, float] = {}
     done = threading.Condition()
@@ -50,13 +75,27 @@ def latency(server: Dovecot, workdir: Path, count: int) -> list[float]:
     # the acknowledgement leaves by SMTP, to the recording server
     config = config_toml(server, workdir, poll_seconds=60.0,
                          transport={"kind": "smtp", "host": "127.0.0.1", "port": smtp.port, "security": "none"})
-    with open(workdir / "daemon.log", "wb") as log:
+    log_path = workdir / "daemon.log"
+    started = time.monotonic()
+    with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "intake.cli", "run", "--config", str(config)], cwd=REPO,
                                 stdout=log, stderr=log, env={**os.environ})
     try:
-        # warm up: the first message also waits for the process to start and load the parser
-        server.append(registration(10_000))
-        _wait(done, arrived, "reg-10000@example.org", 120)
+        # started: the daemon has made its first check (connected) and idles; then the first reply per language
+        while b"connected to" not in log_path.read_bytes():
+            if proc.poll() is not None or time.monotonic() - started > 180:
+                raise SystemExit("the daemon did not connect:\n" + log_path.read_text()[-3000:])
+            time.sleep(0.05)
+        to_ready = time.monotonic() - started
+        time.sleep(1.0)
+        first: dict[str, float] = {}
+        for k, lang in enumerate(("fr", "es", "en")):
+            mid = f"reg-{10_000 + k}@example.org"
+            t0 = time.time()
+            server.append(first_reply(10_000 + k, lang))
+            _wait(done, arrived, mid, 120)
+            first[lang] = arrived[mid] - t0
+            time.sleep(0.5)
         out = []
         for i in range(count):
             mid = f"reg-{20_000 + i}@example.org"
@@ -65,7 +104,7 @@ def latency(server: Dovecot, workdir: Path, count: int) -> list[float]:
             _wait(done, arrived, mid, 30)
             out.append(arrived[mid] - t0)
             time.sleep(0.3 + (i % 5) * 0.1)
-        return out
+        return out, first, to_ready
     finally:
         proc.terminate()
         proc.wait(15)
@@ -142,7 +181,9 @@ def main() -> None:
     server.start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            lat = latency(server, Path(tmp), args.acks)
+            lat, first, to_ready = latency(server, Path(tmp), args.acks)
+        print(f"daemon start -> first mailbox check: {to_ready:.1f} s; then the first message after start, "
+              f"APPEND -> acknowledgement: " + ", ".join(f"{lang} {s:.3f} s" for lang, s in first.items()))
         lat_sorted = sorted(lat)
         print(f"APPEND -> acknowledgement received by SMTP, {len(lat)} messages while idling: "
               f"median {statistics.median(lat):.3f} s, p90 {lat_sorted[int(0.9 * (len(lat) - 1))]:.3f} s, "
@@ -150,6 +191,8 @@ def main() -> None:
     finally:
         server.cleanup()
 
+    if not args.backlog:
+        return
     server = Dovecot()
     server.start()
     try:

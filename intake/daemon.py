@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -317,6 +318,7 @@ class Daemon:
         """
         self._install_signals()
         self._log_ocr()
+        self.preload()
         cap = min(MAX_BACKOFF_SECONDS, self.cfg.mailbox.poll_seconds)
         while not self.stop.is_set():
             try:
@@ -344,6 +346,17 @@ class Daemon:
                 log.error("check failed (%d in a row): %s; retrying in %.0f s", self.failures, exc, delay)
                 self.stop.wait(delay)
         log.info("stopped cleanly")
+
+    def preload(self) -> None:
+        """Load the parser's models for every configured language now, so that no acknowledgement waits for one."""
+        from parsers.warmup import preload  # spaCy is imported on first use (parsers/__init__.py)
+
+        languages = self.cfg.meeting.languages
+        log.info("loading the parser for %s before the first check ...", ", ".join(languages))
+        started = time.perf_counter()
+        loaded = preload(languages)
+        log.info("parser ready in %.1f s: %s", time.perf_counter() - started,
+                 "; ".join(f"{item.what} {item.seconds:.1f} s" for item in loaded))
 
     def _install_signals(self) -> None:
         def handler(signum: int, _frame: object) -> None:

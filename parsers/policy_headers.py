@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from parsers.dsn import is_bounce
 from parsers.lexicon import phrases
 from parsers.model import Headers
 
 _DAEMON = phrases(r"^(?:<<daemon_mailbox>>)(?:[+@.-]|$)", re.IGNORECASE)
-_BOUNCE_SUBJECT = phrases(r"^(?:<<bounce_subject>>)", re.IGNORECASE)
 _AUTOMATIC_SUBJECT_WORD = phrases("<<automatic_subject_word>>", re.IGNORECASE)
 
 
@@ -59,17 +59,11 @@ def header_signals(headers: Headers, raw: dict[str, str], content_type: str, rep
     local = sender.split("@")[0] if sender else ""
     if local and _DAEMON.match(local):
         s.reasons.append(f"automatic sender {local}")
-        if local.startswith(("mailer-daemon", "postmaster", "mail-daemon")):
-            s.bounce = True
     if content_type == "multipart/report":
         s.reasons.append(f"multipart/report {report_type or ''}".strip())
         if report_type and report_type.startswith("disposition"):
             s.auto_submitted = True  # a read receipt (RFC 8098): automatic, not a delivery failure
-        elif report_type in {"delivery-status", "unknown", None} or report_type.startswith("delivery"):
-            s.bounce = True
-    if _BOUNCE_SUBJECT.match(headers.subject or "") and (headers.return_path == "<>" or s.bounce or
-                                                          content_type == "multipart/report"):
-        s.bounce = True
+    s.bounce = is_bounce(headers, content_type, report_type)  # the one rule for bounces: parsers/dsn.py
     own = {a.lower() for a in own_addresses}
     if sender and sender in own:
         s.own = True

@@ -38,6 +38,13 @@ from parsers.model import Attachment, ScannedPage
 log = logging.getLogger("parsers.sandbox")
 
 _ROOT = str(Path(__file__).resolve().parent.parent)  # the folder holding the parsers package
+_peak_kb = [0]  # the highest peak RSS a reader reported in this process (see reader_peak_mb)
+
+
+def reader_peak_mb() -> float:
+    """The highest peak RSS (MB) of any attachment reader this process started: its own high-water mark,
+    taken by the child after exec (``RUSAGE_CHILDREN`` would count the parent's pages shared at fork)."""
+    return _peak_kb[0] / 1024
 _MAX_TEXT = 200_000  # characters of text kept from one attachment
 _MAX_LINE = 8 * MB  # a result line longer than this is a broken child
 
@@ -172,6 +179,7 @@ def _one_child(jobs: list[AttachmentJob], pending: list[tuple[int, str]], limits
             if "progress" in msg:  # an OCR page starts: it gets its own time
                 deadline = min(time.monotonic() + limits.ocr_page_seconds + 5.0, budget_end)
                 continue
+            _peak_kb[0] = max(_peak_kb[0], int(msg.get("peak_rss_kb", 0)))
             done[k] = _result(msg, tmp)
             idx += 1
             deadline = min(time.monotonic() + limits.seconds, budget_end)
@@ -184,6 +192,10 @@ def _one_child(jobs: list[AttachmentJob], pending: list[tuple[int, str]], limits
         proc.returncode = os.waitstatus_to_exitcode(status)
         proc.stdout.close()
     log.debug("attachment reader: exit %s, peak RSS %.0f MB", proc.returncode, usage.ru_maxrss / 1024)
+    if idx < len(pending):
+        # it died or was stopped before it could report its own peak: the kernel's figure (an upper bound,
+        # which also counts the pages it shared with us between fork and exec)
+        _peak_kb[0] = max(_peak_kb[0], usage.ru_maxrss)
     if idx < len(pending) and pending[idx][0] not in done:
         k = pending[idx][0]
         done[k] = {"status": "unreadable", "problem": _death_reason(proc.returncode, limits, stderr_path)}
@@ -253,19 +265,31 @@ def _limit_self(limits: AttachmentLimits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _own_peak_kb() -> int:
+    """This process's peak RSS since exec (VmHWM), in KB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _child() -> int:
     spec = json.loads(sys.stdin.buffer.read())
     limits = AttachmentLimits(**spec["limits"])
     _limit_self(limits)
     from parsers.attachments import OcrUnavailable, read_attachment
-    from parsers.ocr import engine, ocr_status, read_page
+    from parsers.ocr import Reader, ocr_status
 
     folder = spec["folder"]
     language = spec["language"]
     apis: dict[str, Any] = {}
+    page_languages: list[str] = []  # the language each page of the current attachment was read in
 
     def ocr(sources: list[Any]) -> list[ScannedPage]:
-        if "api" not in apis:
+        if "reader" not in apis:
             # Tesseract is looked for only when a scan is to be read (loading it costs time)
             available, why = ocr_status()
             if not available:
@@ -274,15 +298,17 @@ def _child() -> int:
             # in pixels and count, so this is still a bound (and it stays for the rest of this child)
             hard = resource.getrlimit(resource.RLIMIT_AS)[1]
             resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
-            apis["ctx"] = engine(language)
-            apis["api"] = apis["ctx"].__enter__()
+            apis["reader"] = Reader(language)
+        reader: Reader = apis["reader"]
         pages = []
         for n, source in enumerate(sources, start=1):
             print(json.dumps({"progress": n}), flush=True)
-            pages.append(read_page(apis["api"], source(), seconds=limits.ocr_page_seconds, number=n))
+            pages.append(reader.read(source(), seconds=limits.ocr_page_seconds, number=n))
+            page_languages.append(reader.expected)
         return pages
 
     for job in spec["jobs"]:
+        page_languages.clear()
         data = Path(folder, f"{job['k']}.bin").read_bytes()
         reading = read_attachment(job["kind"], data, limits, ocr=ocr if language else None,
                                   ocr_missing="OCR is switched off ([attachments] ocr)", inline=job["inline"])
@@ -293,10 +319,11 @@ def _child() -> int:
             scan.append({"number": page.number, "text": page.text[:_MAX_TEXT], "confidence": page.confidence,
                          "png": name, "width": page.width, "height": page.height, "angle": page.angle})
         out = {"text": reading.text[:_MAX_TEXT] if reading.text is not None else None, "status": reading.status,
-               "problem": reading.problem, "scan": scan, "ocr_language": language if scan else None}
+               "problem": reading.problem, "scan": scan, "ocr_language": "+".join(dict.fromkeys(page_languages)) if scan else None,
+               "peak_rss_kb": _own_peak_kb()}
         print(json.dumps(out), flush=True)
-    if "ctx" in apis:
-        apis["ctx"].__exit__(None, None, None)
+    if "reader" in apis:
+        apis["reader"].close()
     return 0
 
 

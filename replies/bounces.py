@@ -3,7 +3,8 @@
 A relay accepts our mail (``sent``) and the recipient's server refuses it later: the only trace is a bounce in
 the secretariat's mailbox. The parser says it is a bounce; here we find which outbox mail it is about, by our
 deterministic Message-ID quoted in the report (RFC 3464 reports carry the original headers) or threaded in
-In-Reply-To/References, else by the failed recipient (``Final-Recipient``) of our most recent mail to it.
+In-Reply-To/References, else by the failed recipient (``parsers.dsn.failed_recipients``: GNU Mailman's
+flufl.bounce first, our own reading as the fallback) and our most recent mail to it.
 That mail is marked ``failed`` with the report's status, and the message's ``bounce`` flag gets the
 organisation and the outbox row, so a person sees which invitee has a dead address.
 """
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from intake.store import Store, iso
+from parsers.dsn import failed_recipients
 
 _OUR_ID = re.compile(rb"<(intake\.[0-9a-f]{32}@[A-Za-z0-9.-]+)>")
-_FINAL_RECIPIENT = re.compile(rb"(?im)^Final-Recipient:\s*rfc822;\s*<?([^\s<>]+@[^\s<>]+)>?\s*$")
 _STATUS = re.compile(rb"(?im)^Status:\s*([245]\.\d{1,3}\.\d{1,3})")
 # A failed recipient is only matched to mail we sent it recently: an old address may be reused.
 RECIPIENT_WINDOW = timedelta(days=30)
@@ -36,10 +37,6 @@ def our_message_ids(raw: bytes, threading: tuple[str | None, ...] = ()) -> list[
     found = [m.decode("ascii", "replace") for m in _OUR_ID.findall(raw)]
     found += [t.strip().strip("<>") for t in threading if t and t.strip().strip("<>").startswith("intake.")]
     return list(dict.fromkeys(found))
-
-
-def failed_recipients(raw: bytes) -> list[str]:
-    return list(dict.fromkeys(m.decode("ascii", "replace").lower() for m in _FINAL_RECIPIENT.findall(raw)))
 
 
 def link_bounce(store: Store, message_row_id: int, raw: bytes, *, now: datetime,

@@ -15,6 +15,7 @@ from intake.config import Config
 from intake.daemon import Daemon
 from intake.imap import ImapMailbox
 from intake.store import Store
+from parsers.warmup import preload
 from replies.transport import OutboxFolderTransport
 
 
@@ -51,6 +52,9 @@ class DaemonThread:
             self.ready.set()
 
     def __enter__(self) -> DaemonThread:  # noqa: PYI034 - final in practice
+        # run_forever loads the models first (several seconds, once per process): done here, so that the
+        # timeouts below measure the mailbox and not the loading (tests/test_warmup.py covers that step)
+        preload(self.cfg.meeting.languages)
         self.thread.start()
         self.ready.wait(10)
         return self

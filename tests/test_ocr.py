@@ -22,7 +22,7 @@ from intake.status import daemon_status
 from intake.store import Store, stored_attachments
 from parsers import parse_message
 from parsers.model import Extraction
-from parsers.ocr import languages_for, ocr_status
+from parsers.ocr import languages_for, ocr_status, page_language
 
 NOW = datetime(2017, 8, 10, 9, 0, tzinfo=UTC)
 COVER = {
@@ -77,8 +77,7 @@ def test_note_verbale_scanned_to_an_image_only_pdf(language: str) -> None:
     assert_read_from_scan(ex, language)
     [att] = ex.attachments
     assert att.text == "" and len(att.scan) == 1  # no text layer: the page was OCR'd
-    assert att.ocr_language == languages_for(language) and att.ocr_language.startswith(
-        {"en": "eng", "fr": "fra", "es": "spa"}[language])  # the message's language first
+    assert att.ocr_language == {"en": "eng", "fr": "fra", "es": "spa"}[language]  # the message's language
     page = att.scan[0]
     assert page.png.startswith(b"\x89PNG") and 1.0 < abs(page.angle) < 4.0  # deskewed
     assert note.country in page.text
@@ -89,6 +88,16 @@ def test_note_verbale_photographed_as_an_image(language: str, fmt: str, ctype: s
     image = scans.as_image(scans.render_note(scans.DELEGATIONS[language], seed=12, angle=-1.5), fmt)
     ex = parse_message(mail(language, [(f"note.{fmt.lower()}", ctype, image)]))
     assert_read_from_scan(ex, language)
+
+
+def test_a_french_note_sent_with_an_english_line_is_read_in_french() -> None:
+    """The cover mail's language is only a guess: the page's own words decide (and the accents survive)."""
+    assert languages_for("en") == "eng+fra+spa"
+    pdf = scans.as_pdf(scans.render_note(scans.DELEGATIONS["fr"], seed=17))
+    ex = parse_message(mail("en", [("note.pdf", PDF, pdf)]))
+    [att] = ex.attachments
+    assert att.ocr_language == "fra" and page_language(att.ocr_text or "") == "fra"
+    assert people(ex) == expected("fr")  # "Aïssatou Ndiaye", "Ousmane Sène", "Deuxième Secrétaire"
 
 
 def test_two_page_tiff_reads_the_list_on_the_second_page() -> None:
@@ -152,7 +161,7 @@ def test_scanned_note_through_the_pipeline_is_recorded_with_its_page(workdir_con
         flags = {f["reason"] for f in store.query("SELECT reason FROM flags WHERE message_id = ?", (out.message_row_id,))}
         assert "ocr" in flags
         [att] = stored_attachments(store, out.message_row_id)
-        assert att["status"] == "read" and "Mamadou Diallo" in att["ocr_text"] and att["ocr_language"] == "fra+eng+spa"
+        assert att["status"] == "read" and "Mamadou Diallo" in att["ocr_text"] and att["ocr_language"] == "fra"
         [page] = att["pages"]
         png = store.scalar("SELECT png FROM attachment_pages WHERE id = ?", (page["id"],))
         assert png.startswith(b"\x89PNG") and page["height"] == 1400

@@ -7,7 +7,8 @@ import importlib
 import pytest
 
 MODULES = ["parsers", "parsers.mime", "parsers.html", "parsers.names", "parsers.quotes", "parsers.language",
-           "parsers.person_details", "parsers.meeting", "parsers.authresults"]
+           "parsers.person_details", "parsers.meeting", "parsers.authresults", "parsers.dsn",
+           "parsers.ocr"]
 
 
 @pytest.mark.parametrize("name", MODULES)

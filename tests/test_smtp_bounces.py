@@ -102,3 +102,22 @@ def test_bounce_about_someone_else_changes_nothing(tmp_path: Path) -> None:
     [flag] = [f for f in store.open_flags() if f["reason"] == "bounce"]  # the parser's, left as it was
     assert flag["outbox_id"] is None and flag["organization_id"] is None
     assert store.scalar("SELECT intent FROM messages WHERE position = '3'") == "bounce"
+
+
+def test_plain_text_notice_without_a_report_part_is_tied_by_the_address_it_names(tmp_path: Path) -> None:
+    # An Exchange notice in French, no multipart/report and no quoted Message-ID: before issue 15 nothing tied it
+    # to our mail (only Final-Recipient fields were read); the report's own text names the failed address.
+    cfg, store, _ = setup(tmp_path)
+    notice = ("Return-Path: <>\r\nFrom: Microsoft Outlook <postmaster@gone.example>\r\nTo: ccm@unog.ch\r\n"
+              "Subject: Non remis : 7MSP reminder\r\nDate: Fri, 28 Jul 2017 11:05:00 +0200\r\n"
+              "Message-ID: <ndr-4@gone.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+              "Votre message n'a pas pu être remis à nobody@gone.example.\r\n\r\n"
+              "La boîte aux lettres est introuvable.\r\n").encode()
+    out = process_message(store, cfg, "test", IncomingMessage("4", notice, LATER), now=LATER)
+    assert out.status == "processed" and out.replies_queued == 0
+    gone = store.one("SELECT * FROM outbox WHERE to_addr = 'nobody@gone.example'")
+    assert gone and gone["status"] == "failed"
+    assert store.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") == 2
+    [flag] = [f for f in store.open_flags() if f["reason"] == "bounce"]
+    assert flag["outbox_id"] == gone["id"]
+    assert flag["organization_id"] == store.scalar("SELECT id FROM organizations WHERE name = 'Gone NGO'")
