@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -73,24 +73,31 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+_CHECKS = {
+    "withdraw": D._WITHDRAW, "register": D._REGISTER, "register_verb": D._REGISTER_VERB, "contact": D._CONTACT,
+    "hod": D._HOD, "hod_designation": D._HOD_DESIGNATION, "status": D._STATUS_QUERY, "self": D._SELF,
+    "self_withdraw": D.SELF_WITHDRAW, "not_attendee": R._NOT_ATTENDEE, "past_registration": R._PAST_REGISTRATION,
+    "already": R._ALREADY_REGISTERED, "request_register": D._REQUEST_TO_REGISTER,
+}
+
+
+@lru_cache(maxsize=4096)
+def _sentence_cues(sentence: str, lang: str | None) -> tuple[str, ...]:
+    """The cue phrases a sentence holds (several mentions share a sentence: read it once)."""
+    return tuple(name for name, rx in _CHECKS.items() if rx.search(sentence, lang))
+
+
 def _cues(m: Mention, lang: str | None) -> set[str]:
     """Cue phrases of the mention's sentence, before and after it (language-independent names)."""
     s, before, after = m.sentence, m.before, m.after
     out: set[str] = set()
-    checks = (
-        ("withdraw", D._WITHDRAW), ("register", D._REGISTER), ("register_verb", D._REGISTER_VERB),
-        ("contact", D._CONTACT), ("hod", D._HOD), ("hod_designation", D._HOD_DESIGNATION),
-        ("status", D._STATUS_QUERY), ("self", D._SELF), ("self_withdraw", D.SELF_WITHDRAW),
-        ("not_attendee", R._NOT_ATTENDEE), ("past_registration", R._PAST_REGISTRATION),
-        ("already", R._ALREADY_REGISTERED), ("request_register", D._REQUEST_TO_REGISTER),
-    )
-    for name, rx in checks:
-        if rx.search(s, lang):
-            out.add(name)
-            if rx.search(before[-80:], lang):
-                out.add(name + "<")
-            if rx.search(after[:80], lang):
-                out.add(name + ">")
+    for name in _sentence_cues(s, lang):
+        rx = _CHECKS[name]
+        out.add(name)
+        if rx.search(before[-80:], lang):
+            out.add(name + "<")
+        if rx.search(after[:80], lang):
+            out.add(name + ">")
     for name, rx in (("replaced_by", D._REPLACED_BY), ("instead_of", R._INSTEAD_OF), ("replace_with", D._REPLACE_WITH)):
         hit = rx.search(s, lang)
         if hit:
@@ -368,11 +375,14 @@ def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, mode
             p_head = model.head.proba(flat(groups, [g for g in model.groups if g in HEAD_GROUPS])).get("head", 0.0)
         elif "head" in probs and p_att > 0:
             p_head = probs["head"] / p_att
-        role = max(probs, key=lambda r: probs[r])
         if len(c.name.split()) < 2 or never_a_name(c.name, ctx):
-            p_att = min(p_att, 0.05)  # a representative has a given and a family name, and no job or place word
+            # a person has a given and a family name, and no job, organisation or place word in them: such a
+            # candidate may be mentioned, never registered or withdrawn (the rules' vote stays in the evidence)
+            probs = {r: (p if r in {"mentioned", "not_person"} else min(p, 0.01)) for r, p in probs.items()}
+            p_att = min(p_att, 0.02)
+        role = max(probs, key=lambda r: probs[r])
         if p_att >= 0.5:
-            role = "head" if p_head >= 0.5 else "attend"
+            role = "attend"
         elif role in ATTENDING:
             role = max((r for r in probs if r not in ATTENDING), key=lambda r: probs[r])
         rule_att = c.vote.role == "attend"
