@@ -1,4 +1,4 @@
-"""Grouped k-fold cross-validation over every labelled reply (configurations side by side; today the rules).
+"""Grouped k-fold cross-validation over every labelled reply: rules, model and both, side by side.
 
     python benchmarks/crossval.py                 # 5 folds, the summary and per-class tables (markdown)
     python benchmarks/crossval.py --folds 0       # leave one group out
@@ -14,7 +14,9 @@ meeting (deadline, our addresses) comes from ``tests/labelled/meetings.toml``.
 **The rules were written on all batches**: every figure of the ``rules`` column, and the rules' share of the
 ``combined`` one, is a training figure for them. Only first runs (``benchmarks/parse_first_runs.py``: each
 batch parsed with the parser as it was when the batch was committed, before anyone looked at it) are
-unflattered for the rules. A learned model is trained on the other folds only, so its column is held-out.
+unflattered for the rules. The model is trained on the other folds only (``intake.train.fit``, scored with the
+weights as the parser stores them), so its column is held-out; the combination (:mod:`parsers.combine`, review
+rules :mod:`parsers.review`) mixes held-out model scores with rules that saw everything.
 
 Figures: the shared scorer's (``../shared/tools/score_corpus.py``, including ``silent``), the share of messages
 handled automatically and right, and the review share (with the share the labels themselves send to review, the
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,39 +35,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from figures import Scored, class_table, figures, summary_table, wrong
 
-from intake.labelled import Labelled, Reply, load_labelled
-from parsers import parse_messages
+from intake.labelled import Reply, load_labelled
+from intake.train import INTENT, Example, assign_folds, fit
+from parsers.learned import LinearModel, text_features
+from parsers.pipeline import Gathered, decide, gather_messages
+
+CONFIGURATIONS = {"rules": "rules (training figure)", "model": "model (held out)", "combined": "combined"}
 
 
-def assign_folds(labelled: Labelled, k: int) -> dict[str, int]:
-    """Group -> fold. ``k`` <= 0: one fold per group (leave one group out)."""
-    groups = labelled.groups()
-    names = sorted(groups, key=lambda g: (-len(groups[g]), g))
-    if k <= 0:
-        return {g: i for i, g in enumerate(names)}
-    sizes = [0] * k
-    folds: dict[str, int] = {}
-    for g in names:
-        f = min(range(k), key=lambda i: (sizes[i], i))
-        folds[g] = f
-        sizes[f] += len(groups[g])
-    return folds
-
-
-def parse_all(replies: Sequence[Reply]) -> dict[str, dict[str, Any]]:
-    """The rules' prediction (``Extraction.to_json()``) of every reply, parsed with its own meeting."""
-    out: dict[str, dict[str, Any]] = {}
+def gather_all(replies: Sequence[Reply]) -> dict[str, Gathered]:
+    """What the rules find in every reply (parsed once, with its own meeting), before the intent is decided."""
+    out: dict[str, Gathered] = {}
     by_meeting: dict[Any, list[Reply]] = {}
     for r in replies:
         by_meeting.setdefault(r.meeting, []).append(r)
     for meeting, rs in by_meeting.items():
-        results = parse_messages([r.raw() for r in rs], meeting=meeting.profile)
-        for r, ex in zip(rs, results):
-            out[r.key] = ex.to_json()
+        for r, g in zip(rs, gather_messages([r.raw() for r in rs], meeting=meeting.profile), strict=True):
+            out[r.key] = g
     return out
 
 
-Predictor = Callable[[Sequence[Reply], Sequence[Reply]], dict[str, dict[str, Any]]]
+def fold_models(replies: Sequence[Reply], gathered: dict[str, Gathered], k: int) -> dict[str, LinearModel]:
+    """Reply key -> the intent model that never saw its fold (fitted on the other folds, weights as stored)."""
+    examples = [Example(r.key, r.group, text_features(gathered[r.key].model_text), r.label["intent"])
+                for r in replies]
+    folds = assign_folds([e.group for e in examples], k)
+    out: dict[str, LinearModel] = {}
+    for f in sorted(set(folds.values())):
+        model = fit(INTENT, [e for e in examples if folds[e.group] != f]).rounded()
+        for e in examples:
+            if folds[e.group] == f:
+                out[e.key] = model
+    return out
 
 
 def main(argv: list[str]) -> int:
@@ -77,17 +78,19 @@ def main(argv: list[str]) -> int:
 
     labelled = load_labelled()
     replies = labelled.replies
-    folds = assign_folds(labelled, args.folds)
-    n_folds = len(set(folds.values()))
+    folds = assign_folds([r.group for r in replies], args.folds)
     print(f"{len(replies)} labelled replies in {len(labelled.groups())} groups "
           f"({'from git history' if labelled.groups_from_git else 'WITHOUT git history: blocks of 15 numbers'}), "
-          f"{n_folds} folds", flush=True)
-    rules = parse_all(replies)
-
-    configurations: dict[str, dict[str, dict[str, Any]]] = {"rules (training figure)": rules}
+          f"{len(set(folds.values()))} folds", flush=True)
+    gathered = gather_all(replies)
+    models = fold_models(replies, gathered, args.folds)
     columns: list[tuple[str, list[Scored]]] = []
-    for name, preds in configurations.items():
-        columns.append((name, [Scored(r.key, r.eml, r.label_path, r.label, preds[r.key]) for r in replies]))
+    for mode, name in CONFIGURATIONS.items():
+        items = []
+        for r in replies:
+            pred = decide(gathered[r.key], mode=mode, model=models[r.key]).to_json()
+            items.append(Scored(r.key, r.eml, r.label_path, r.label, pred))
+        columns.append((name, items))
 
     print()
     print(summary_table("all labelled replies", [(name, figures(items)) for name, items in columns]))
@@ -104,8 +107,11 @@ def main(argv: list[str]) -> int:
             print(f"\nwrong in {name}:")
             for s in items:
                 if wrong(s):
-                    flagged = "flagged" if s.pred.get("needs_review") else "SILENT" if s.label.get("intent") != "other" else ""
-                    print(f"  {s.key}: want {s.label.get('intent')}, got {s.pred.get('intent')} {flagged}")
+                    flags = ",".join(f["code"] for f in s.pred.get("flags", []))
+                    state = "SILENT" if not s.pred.get("needs_review") and s.label.get("intent") != "other" else ""
+                    print(f"  {s.key}: want {s.label.get('intent')}, got {s.pred.get('intent')} "
+                          f"({len(s.label.get('representatives') or [])} vs {len(s.pred.get('representatives') or [])} "
+                          f"people) {state} [{flags}]")
     return 0
 
 

@@ -28,9 +28,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from crossval import fold_models, gather_all
 from figures import Scored, class_table, figures
 
-from intake.labelled import meeting_of, read_meetings
+from intake.labelled import load_labelled, meeting_of, read_meetings
+from parsers import person_details as D
+from parsers.learned import LinearModel
+from parsers.pipeline import Gathered, decide
 
 REPO = Path(__file__).resolve().parents[1]
 LABELLED = REPO / "tests" / "labelled"
@@ -41,19 +45,44 @@ _BATCH = re.compile(r"^(?P<commit>[0-9a-f]+) tests/labelled: .*?batch \((?P<a>\d
 
 # Runs in a fresh interpreter on the old parsers/: argv = parsers folder, output, then a JSON list of
 # [meeting profile fields, [files]] (one entry per meeting). A parser that has a meeting profile gets it (the
-# fields it knows); an older one gets the deadline and our addresses, as it was called then.
+# fields it knows); an older one gets the deadline and our addresses, as it was called then. Every version's
+# finish() settles the people, resolves the withdrawn names and calls classify_intent(); those are wrapped to
+# record what the old rules read before the intent filtered it ("_rules": intent, cues, people, withdrawn), so
+# that --with-model can combine the old rules with a model that never saw the batch.
 _RUN = """
 import dataclasses, json, sys
 from datetime import date
 sys.path.insert(0, sys.argv[1])
+# an editable install of today's package would supply modules the old parsers/ did not have
+sys.meta_path[:] = [f for f in sys.meta_path if "Editable" not in getattr(f, "__name__", type(f).__name__)]
 from parsers import parse_messages
+import parsers.pipeline as PL
 try:
     from parsers.meeting import MeetingProfile
 except ImportError:
     MeetingProfile = None
+seen, current = [], {}
+def wrap(name, keep):
+    original = getattr(PL, name)
+    def wrapped(*args, **kwargs):
+        result = original(*args, **kwargs)
+        keep(result)
+        return result
+    setattr(PL, name, wrapped)
+wrap("_settle_people", lambda r: current.__setitem__("people", [dataclasses.asdict(p) for p in r]))
+wrap("_resolve_withdrawn", lambda r: current.__setitem__("withdrawn", list(r)))
+wrap("classify_intent", lambda r: current.update(intent=r[0], cues=sorted(r[1])))
+original_finish = PL.finish
+def finish(*args, **kwargs):
+    current.clear()
+    extraction = original_finish(*args, **kwargs)
+    seen.append(dict(current))
+    return extraction
+PL.finish = finish
 with open(sys.argv[2], "w", encoding="utf-8") as out:
     for fields, files in json.loads(sys.argv[3]):
         raws = [open(f, "rb").read() for f in files]
+        seen.clear()
         deadline = date.fromisoformat(fields["deadline"]) if fields.get("deadline") else None
         if MeetingProfile is None:
             res = parse_messages(raws, deadline=deadline, own_addresses=tuple(fields["secretariat_addresses"]))
@@ -65,8 +94,8 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
                 if kw.get(k):
                     kw[k] = date.fromisoformat(kw[k])
             res = parse_messages(raws, meeting=MeetingProfile(**kw))
-        for f, r in zip(files, res):
-            out.write(json.dumps({"file": f, **r.to_json()}, ensure_ascii=False) + "\\n")
+        for f, r, rules in zip(files, res, seen):
+            out.write(json.dumps({"file": f, **r.to_json(), "_rules": rules}, ensure_ascii=False) + "\\n")
 """
 
 
@@ -102,6 +131,25 @@ def first_run(commit: str, a: int, b: int, work: Path) -> list[Scored]:
             for stem, pred in sorted(preds.items())]
 
 
+def with_model(items: list[Scored], models: dict[str, LinearModel], gathered: dict[str, Gathered]) -> list[Scored]:
+    """The old rules (what they read, recorded by _RUN) combined with a model that never saw the batch, through
+    today's combination and review rules. MIME, quotes, language, attachments and the sender's domain come from
+    today's parser (general fixes since; slightly flattering), the organisation label from the old one."""
+    fields = {f.name for f in dataclasses.fields(D.Person)}
+    out = []
+    for s in items:
+        old = s.pred.get("_rules") or {}
+        g = gathered[s.key]
+        if old.get("intent"):
+            people = [D.Person(**{k: v for k, v in p.items() if k in fields}) for p in old.get("people", [])]
+            g = dataclasses.replace(g, rules_intent=old["intent"], cues=set(old.get("cues", [])), people=people,
+                                    withdrawn=list(old.get("withdrawn", [])),
+                                    prep=dataclasses.replace(g.prep, org_label=s.pred.get("organization")))
+        pred = decide(g, mode="combined", model=models[s.key]).to_json()
+        out.append(Scored(s.key, s.eml, s.label_path, s.label, pred))
+    return out
+
+
 def line(items: list[Scored]) -> str:
     f = figures(items)
     return (f"{f.get('SCORE')}  withdrawn P/R/F1 {f.get('withdrawn: precision / recall / F1')}  "
@@ -111,21 +159,45 @@ def line(items: list[Scored]) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--since", type=int, default=None, help="also pool the batches starting at this number")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="work in this (new) folder and keep it: each batch's files and predictions (p.jsonl)")
+    parser.add_argument("--with-model", action="store_true",
+                        help="also combine each first run with an intent model that never saw the batch")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        if args.keep:
+            args.keep.mkdir(parents=True)
+            work = args.keep
         done: list[tuple[int, list[Scored]]] = []
         for commit, a, b in batches():
             items = first_run(commit, a, b, work)
             done.append((a, items))
             print(f"{a}-{b} ({commit})  {line(items)}", flush=True)
+        if args.with_model:
+            labelled = load_labelled()
+            print(f"gathering {len(labelled.replies)} replies with today's parser and fitting one intent model per "
+                  "fold ...", flush=True)
+            gathered = gather_all(labelled.replies)
+            models = fold_models(labelled.replies, gathered, 5)
+            combined = [(a, with_model(items, models, gathered)) for a, items in done]
+            for (a, items), (_, comb) in zip(done, combined, strict=True):
+                print(f"{a}+model  {line(comb)}", flush=True)
         pooled = [s for _, items in done for s in items]
         print(f"all {len(done)} batches pooled  {line(pooled)}")
         columns = [("first runs, all batches", pooled)]
+        if args.with_model:
+            pooled_model = [s for _, items in combined for s in items]
+            print(f"all {len(done)} batches pooled, old rules + held-out model  {line(pooled_model)}")
+            columns.append(("first runs + held-out model", pooled_model))
         if args.since is not None:
             recent = [s for a, items in done if a >= args.since for s in items]
             print(f"batches from {args.since} pooled  {line(recent)}")
             columns.append((f"first runs from {args.since}", recent))
+            if args.with_model:
+                recent_model = [s for a, items in combined if a >= args.since for s in items]
+                print(f"batches from {args.since} pooled, old rules + held-out model  {line(recent_model)}")
+                columns.append((f"from {args.since} + held-out model", recent_model))
         print()
         print(class_table(columns))
     return 0

@@ -230,6 +230,37 @@ def status(max_age: float | None, config_path: Path | None) -> None:
     sys.exit(0 if healthy else 1)
 
 
+@main.command()
+@click.option("--check", is_flag=True, help="Only say whether the shipped models are stale; exit 1 if one is.")
+@click.option("--folds", type=int, default=5, show_default=True,
+              help="Grouped cross-validation folds for the figures recorded in the model's card.")
+def train(check: bool, folds: int) -> None:
+    """Train the parser's learned models on every labelled reply (needs the train extra: scikit-learn).
+
+    Reads ../shared/corpus and tests/labelled, cross-validates by batch, fits on everything and writes
+    parsers/models/NAME.npz + NAME.json (weights without pickle; the card records the data, file by file, and
+    the cross-validated figures). Deterministic: the same data and library versions give the same bytes.
+
+    Example: intake train && git add parsers/models
+    """
+    from intake.labelled import load_labelled
+    from intake.train import MODELS, TrainingError, stale
+    from intake.train import train as train_model
+
+    labelled = load_labelled()
+    if check:
+        out_of_date = {name: stale(name, labelled) for name in MODELS}
+        for name, reasons in out_of_date.items():
+            click.echo(f"{name}: " + ("up to date" if not reasons else
+                                      f"stale ({len(reasons)}: {', '.join(reasons[:5])}...); run intake train"))
+        sys.exit(1 if any(out_of_date.values()) else 0)
+    try:
+        for name in MODELS:
+            train_model(name, labelled=labelled, k=folds, log=click.echo)
+    except TrainingError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 # --- invitees and deadline mail (issue 5) ------------------------------------------------------------------
 
 @main.group()

@@ -1,19 +1,18 @@
 """Evaluating the people-role model: grouped cross-validation by batch, scored with the shared scorer.
 
-Used by ``benchmarks/people_crossval.py`` (the table in docs/parsing.md) and by the training
-(:func:`intake.people_training.train_shipped_model` records the cross-validated figures in the model file, and
-tests/test_people_roles.py checks that the shipped model scores at least those on its own training data).
+Used by ``benchmarks/people_crossval.py`` (the table in docs/parsing.md). Three configurations, each parsed
+through the whole pipeline (intent and review flags included):
 
-Three configurations, each parsed through the whole pipeline (intent and review flags included):
-
-* ``rules``: the rule finders alone (no role model);
+* ``rules``: the rule finders alone (no role model), the intent by the rules alone;
 * ``model``: the role model trained without the rules' votes;
 * ``combined``: the role model with the rules' votes as features (what ships).
 
-For each fold the models are trained on the other folds only; a batch (a group) is never on both sides.
+For each fold the role models *and the intent model* (people follow the intent) are trained on the other
+folds only; a batch (a group) is never on both sides.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -23,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from intake.labelled import shared_dir
-from intake.people_training import Parsed, _scorer, train, training_examples
-from parsers.pipeline import finish
-from parsers.roles import GROUPS, RoleModel
+from intake.people_training import Parsed, _scorer, head_examples, role_examples
+from intake.train import INTENT, PEOPLE_HEAD, PEOPLE_ROLES, Example, ModelSpec, fit
+from parsers.learned import text_features
+from parsers.pipeline import decide, gather
+from parsers.roles import RoleModel
 
-MODEL_GROUPS = tuple(g for g in GROUPS if g != "rules")
 NEW_BATCHES = 500
 
 
@@ -91,23 +91,36 @@ def cross_validate(parsed: Sequence[Parsed], k: int = 5, configurations: Sequenc
     for p in parsed:
         sizes[p.reply.group] = sizes.get(p.reply.group, 0) + 1
     folds = assign_folds(sizes, k)
-    examples = {p.reply.key: training_examples([p]) for p in parsed}
+    replies = [p.reply for p in parsed]
+    roles, heads = role_examples(replies), head_examples(replies)
+    without_rules = replace_blocks(PEOPLE_ROLES, exclude="rules")
+    gathered = {p.reply.key: gather(p.prep, p.persons, p.ner_texts, role_model=None) for p in parsed}
+    intents = [Example(p.reply.key, p.reply.group, text_features(gathered[p.reply.key].model_text),
+                       p.reply.label["intent"]) for p in parsed]
     preds: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in configurations}
     if "rules" in preds:
         for p in parsed:
-            preds["rules"][p.reply.key] = finish(p.prep, p.persons, p.ner_texts, role_model=None).to_json()
+            preds["rules"][p.reply.key] = decide(gathered[p.reply.key], mode="rules", model=None).to_json()
     for f in sorted(set(folds.values())):
-        train_ex = [e for p in parsed if folds[p.reply.group] != f for e in examples[p.reply.key]]
+        intent_model = fit(INTENT, [e for e in intents if folds[e.group] != f]).rounded()
+        head = fit(PEOPLE_HEAD, [e for e in heads if folds[e.group] != f]).rounded()
+        train_roles = [e for e in roles if folds[e.group] != f]
         models: dict[str, RoleModel] = {}
         if "model" in preds:
-            models["model"] = train(train_ex, groups=MODEL_GROUPS)
+            models["model"] = RoleModel(fit(without_rules, train_roles).rounded(), head)
         if "combined" in preds:
-            models["combined"] = train(train_ex)
+            models["combined"] = RoleModel(fit(PEOPLE_ROLES, train_roles).rounded(), head)
         for p in parsed:
             if folds[p.reply.group] == f:
                 for name, m in models.items():
-                    preds[name][p.reply.key] = finish(p.prep, p.persons, p.ner_texts, role_model=m).to_json()
+                    g = gather(p.prep, p.persons, p.ner_texts, role_model=m)
+                    preds[name][p.reply.key] = decide(g, model=intent_model).to_json()
     return preds
+
+
+def replace_blocks(spec: ModelSpec, *, exclude: str) -> ModelSpec:
+    """``spec`` without one block of features (the "model alone" configuration leaves out the rules' votes)."""
+    return dataclasses.replace(spec, blocks={k: v for k, v in spec.blocks.items() if k != exclude})
 
 
 def new_batches(parsed: Sequence[Parsed]) -> list[Parsed]:

@@ -1,8 +1,9 @@
 """Parsers: pure functions from the raw bytes of a reply to a typed :class:`~parsers.model.Extraction`.
 
 >>> from parsers import parse_message
->>> parse_message(b"From: a@b.org\\nSubject: hi\\n\\nHello").intent
-'other'
+>>> ex = parse_message(b"From: a@b.org\\nSubject: hi\\n\\nHello")
+>>> ex.evidence.intent.rules, ex.needs_review  # what the rules read; a message nobody can place goes to a person
+('other', True)
 
 The pipeline (and spaCy with it) is imported on first use, so that the attachment reader's child process
 (:mod:`parsers.sandbox`) can import the small modules it needs without loading the language models.

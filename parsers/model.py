@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from parsers.evidence import Evidence
 
 Intent = Literal["registration", "correction", "cancellation", "question", "auto_reply", "bounce", "other"]
 INTENTS: tuple[str, ...] = (
@@ -32,6 +35,8 @@ FLAG_CODES: dict[str, str] = {
     "duplicate_resend": "the same registration was sent again",
     "unknown_organization": "no invited organisation matches this reply",
     "action_requested": "a human-written request needs action",
+    "unclassified": "written by a person (or from an invitee) but read as nothing the bot acts on",
+    "uncertain": "the rules and the model disagree about what the message wants, or the model is unsure",
     "bounce": "one of our mails bounced",
     "delivery_failed": "an outgoing mail could not be delivered",
     "delivery_unconfirmed": "the sender stopped before the relay's answer to a mail was recorded; taken as delivered",
@@ -55,7 +60,7 @@ class Representative:
     organization: str | None = None
     email: str | None = None
     head_of_delegation: bool = False
-    confidence: float = 1.0  # the probability that this person attends (the role model's), or the rule's
+    confidence: float = 1.0
     source: str = "text"  # where the name was read: "text" (the mail), "attachment" (a text layer), "ocr" (a scan)
     found_by: str = ""  # the finder that vouches for the person: table, kv, line, block, prose, signature, ner...
 
@@ -69,6 +74,7 @@ class Representative:
             "head_of_delegation": self.head_of_delegation,
             "confidence": round(self.confidence, 3),
             "source": self.source,
+            "found_by": self.found_by,
         }
 
 
@@ -167,8 +173,7 @@ class Extraction:
     headers: Headers = field(default_factory=Headers)
     body_text: str = ""  # the sender's own text, quotes removed
     attachments: list[Attachment] = field(default_factory=list)
-    # each person candidate: its role, probabilities, the rules' vote and whether both agree (parsers.roles)
-    people_evidence: list[Any] = field(default_factory=list)
+    evidence: Evidence | None = None  # what the decision rested on (intent scores, people's sources)
 
     def to_json(self) -> dict[str, Any]:
         """The contract of ``intake parse --json`` (the labels' fields plus flags and confidence)."""
@@ -185,5 +190,5 @@ class Extraction:
             "message_id": self.headers.message_id,
             "from": self.headers.from_addr,
             "subject": self.headers.subject,
-            "people_evidence": [e.to_json() for e in self.people_evidence],
+            "evidence": self.evidence.to_json() if self.evidence else None,
         }

@@ -17,29 +17,25 @@ from parsers import candidates as C
 from parsers import people as P
 from parsers import person_details as D
 from parsers import prose as R
+from parsers.combine import decide_intent
+from parsers.evidence import Evidence, IntentEvidence, PersonEvidence, RoleEvidence
 from parsers.intent import classify_intent, is_auto_reply
 from parsers.language import detect_language
+from parsers.learned import LinearModel, intent_text, shipped_model, text_features
 from parsers.lexicon import phrases
 from parsers.limits import DEFAULT_LIMITS, AttachmentLimits
 from parsers.meeting import NO_MEETING, MeetingProfile
 from parsers.mime import MailParts, parse_mime
-from parsers.model import Extraction, Flag, Representative
+from parsers.model import Extraction, Representative
 from parsers.names import family_key, name_key, normalise_name
 from parsers.nlp import has_ner, pipeline
 from parsers.nlp_rules import person_keys
 from parsers.organizations import Org, _domain_matches, is_webmail, resolve_organization
 from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
 from parsers.quotes import QuotedBlock, SplitReply, split_reply
-from parsers.review import (
-    LOW_CONFIDENCE,
-    either_or,
-    is_late,
-    make_flag,
-    needs_review,
-    person_flags,
-    resend_hint,
-)
-from parsers.roles import SELF_CUE, Decision, MessageFacts, RoleModel, decide, load_model
+from parsers.review import contradiction, either_or, is_late, needs_review, resend_hint, review_flags
+from parsers.roles import SELF_CUE, MessageFacts, RoleModel, shipped_role_model
+from parsers.roles import decide as decide_roles
 from parsers.sandbox import read_attachments
 
 _FORWARD_SUBJECT = phrases(r"^\s*(?:(?:<<reply_prefix>>)\s*:\s*)*(?:<<forward_prefix>>)\s*:", re.IGNORECASE)
@@ -49,6 +45,8 @@ _POINTS_BELOW = phrases("<<points_below>>", re.IGNORECASE)
 # Addresses written as the wrong one ("... et non x@y", "not x@y", "sent as x@y")
 _WRONG_ADDRESS = phrases(r"(?:<<wrong_form>>|(?:<<written_as>>)\b[^;@\n]{0,60}?\b(?:<<in_the_role_of>>))\s+(?:(?:<<to_or_of>>)\s+)?"
                          r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.IGNORECASE)
+# "Further to the invitation sent to npa@npaid.org": where a mail went, not someone's own address
+_SENT_TO = phrases(r"(?:<<sent_to_address>>)([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.IGNORECASE)
 _I_WILL_LEAD = phrases("<<i_will_lead>>", re.IGNORECASE)
 _NOR_I = phrases("<<nor_i>>", re.IGNORECASE | re.DOTALL)
 
@@ -71,7 +69,6 @@ class Prepared:
     deadline: date | None
     forward_text: str | None = None
     forward_block: QuotedBlock | None = None
-    flags: list[Flag] = field(default_factory=list)
     meeting: MeetingProfile = NO_MEETING
 
 
@@ -121,9 +118,8 @@ def prepare(raw: bytes, *, meeting: MeetingProfile, limits: AttachmentLimits = D
     # spaCy's tokenizer is quadratic in the length of one token (">>>>..." runs, base64 pasted into a body):
     # no name is 80 characters without a space.
     ner_text = re.sub(r"\S{80,}", " ", joined) or None
-    flags = [make_flag("parse_error", "; ".join(parts.defects))] if parts.parse_error else []
     return Prepared(parts, split, body, signature, language, signals, org, org_label, auto, ner_text, own,
-                    meeting.deadline, forward_text, forward_block, flags, meeting)
+                    meeting.deadline, forward_text, forward_block, meeting)
 
 
 _ARTIFACTS = (
@@ -158,19 +154,38 @@ def _forwarded_block(parts: MailParts, split: SplitReply, body: str, meeting: Me
 
 
 @dataclass
-class PeopleReading:
-    """The people of one message as the rules read them, and every candidate for the role model."""
+class Gathered:
+    """Everything the rules found in a message, before the intent is decided (see :func:`decide`).
 
+    People and withdrawn names are the candidates whatever the intent, so that a decision against the rules'
+    intent (the model's) still has them; ``decide`` keeps those the decided intent allows.
+    """
+
+    prep: Prepared
     ctx: D.Context
     result: D.PeopleResult
-    people: list[D.Person]  # the rules' representatives
-    withdrawn: list[str]  # the rules' withdrawn names
-    candidates: list[C.Candidate]
-    facts: MessageFacts
+    people: list[D.Person]
+    withdrawn: list[str]
+    rules_intent: str
+    cues: set[str]
+    model_text: str
+    persons_ner: frozenset[tuple[str, ...]] = frozenset()
+    ner_texts: tuple[str, ...] = ()
+    candidates: list[C.Candidate] = field(default_factory=list)  # every person candidate (parsers.candidates)
+    facts: MessageFacts = field(default_factory=MessageFacts)
+    roles: tuple[RoleEvidence, ...] = ()  # what the role model decided about each candidate (none: the rules alone)
 
 
-def read_people(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: Sequence[str] = ()) -> PeopleReading:
-    """The rule finders on the message, then the candidates (the rules' people among them, with their votes)."""
+_SHIPPED = object()  # gather(..., role_model=_SHIPPED) / decide(..., model=_SHIPPED): the models in parsers/models
+
+
+def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: Sequence[str] = (), *,
+           role_model: RoleModel | None | object = _SHIPPED) -> Gathered:
+    """Everything after NER that does not depend on the decided intent: people, withdrawals, the rules' intent.
+
+    The rule finders read the people; then every person candidate (:mod:`parsers.candidates`, the rules' people
+    among them with their votes) gets a role from ``role_model`` (:mod:`parsers.roles`; default the shipped
+    one, None: the rules' reading stands), and its attending and withdrawn people are the message's."""
     parts, headers = prep.parts, prep.parts.headers
     ctx = D.Context(sender_name=headers.from_name, sender_addr=headers.from_addr, org=prep.org,
                     org_label=prep.org_label, own_addresses=prep.own_addresses, persons_ner=persons_ner,
@@ -178,11 +193,9 @@ def read_people(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_tex
     attachments = [a.text[:MAX_OWN] for a in parts.attachments if a.text]
     scans = [(a.ocr_text[:MAX_OWN], a.ocr_confidence or 0.0) for a in parts.attachments if a.ocr_text]
     result = D.PeopleResult()
-    forwarded = False
     if not prep.auto:
         result = P.extract_people(prep.body, prep.signature, ctx, attachments=attachments, scans=scans)
         if not result.people and prep.forward_text and prep.forward_block:
-            forwarded = True
             # The names are in the forwarded message; its author is the "sender" of that text, so that
             # "I would like to attend" there registers the author, not the person who forwarded it.
             block = prep.forward_block
@@ -208,22 +221,38 @@ def read_people(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_tex
     if not prep.auto:
         candidates = C.generate(_candidate_texts(prep, attachments, ner_texts), ctx, rule_people=people,
                                 rule_withdrawn=withdrawn, rule_found=result.people, ner_keys=persons_ner)
-    facts = MessageFacts(language=prep.language, self_registration=result.self_registration,
-                         self_withdrawn=result.self_withdrawn, forwarded=forwarded,
-                         sender_domain=_sender_domain(headers.from_addr), n_candidates=len(candidates),
-                         points_below=bool(_POINTS_BELOW.search(prep.body)),
-                         self_cue=bool(SELF_CUE.search(prep.body, prep.language) or (
-                             forwarded and SELF_CUE.search(prep.forward_text or "", prep.language))),
-                         people_in_text=any(m.region in {"body", "attachment"} and not m.partial
-                                            and m.source in {"title", "rank", "table_row", "cell_pair", "list_line", "lower_list"}
-                                            for c in candidates for m in c.mentions))
-    return PeopleReading(ctx, result, people, withdrawn, candidates, facts)
-
-
-SHIPPED = "shipped"  # finish(..., role_model=SHIPPED): the model file in parsers/models (None: the rules alone)
+    facts = MessageFacts(
+        language=prep.language, self_registration=result.self_registration, self_withdrawn=result.self_withdrawn,
+        forwarded=bool(not result.people and prep.forward_text and any(p.source == "quoted" for p in people)),
+        sender_domain=_sender_domain(headers.from_addr), n_candidates=len(candidates),
+        points_below=bool(_POINTS_BELOW.search(prep.body, prep.language)),
+        people_in_text=any(m.region in {"body", "attachment"} and not m.partial
+                           and m.source in {"title", "rank", "table_row", "cell_pair", "list_line", "lower_list"}
+                           for c in candidates for m in c.mentions),
+        self_cue=bool(SELF_CUE.search(prep.body, prep.language)
+                      or (prep.forward_text and SELF_CUE.search(prep.forward_text, prep.language))))
+    model = shipped_role_model() if role_model is _SHIPPED else role_model
+    roles: tuple[RoleEvidence, ...] = ()
+    if isinstance(model, RoleModel) and candidates:
+        decision = decide_roles(candidates, facts, ctx, model)
+        roles = tuple(decision.evidence)
+        people = _sanitise_emails(decision.people, prep, ctx)
+        withdrawn = decision.withdrawn
+    known_sender = bool(prep.org and headers.from_addr and _domain_matches(_sender_domain(headers.from_addr) or "",
+                                                                            prep.org))
+    intent, cues = classify_intent(signals=prep.signals, subject=headers.subject, body=prep.body or prep.split.own,
+                                   n_people=len(people), n_withdrawn=len(withdrawn), known_sender=known_sender,
+                                   has_attachment=bool(parts.attachments), sender=headers.from_addr,
+                                   meeting=prep.meeting, language=prep.language)
+    if parts.parse_error:
+        intent = "other"
+    return Gathered(prep, ctx, result, people, withdrawn, intent, cues,
+                    intent_text(headers.subject, prep.body or prep.split.own), persons_ner, tuple(ner_texts),
+                    candidates, facts, roles)
 
 
 def _candidate_texts(prep: Prepared, attachments: Sequence[str], ner_texts: Sequence[str]) -> C.Texts:
+    """The texts a person may be named in, by region (see :mod:`parsers.candidates`)."""
     headers = prep.parts.headers
     regions: list[tuple[str, str]] = [("subject", headers.subject), ("body", prep.body)]
     regions += [("attachment", a) for a in attachments]
@@ -259,65 +288,8 @@ def _split_below_signature(signature: str) -> tuple[str, str]:
     return signature[:m.start()], below
 
 
-def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: Sequence[str] = (), *,
-           role_model: RoleModel | str | None = SHIPPED) -> Extraction:
-    """Everything after NER: people, intent, reply policy, review flags.
-
-    ``role_model``: the model that decides each person's role (:mod:`parsers.roles`); ``SHIPPED`` reads the one
-    in ``parsers/models``; ``None`` keeps the rules' reading (what the rules alone would say)."""
-    parts, headers = prep.parts, prep.parts.headers
-    reading = read_people(prep, persons_ner, ner_texts)
-    ctx, result, people, withdrawn = reading.ctx, reading.result, reading.people, reading.withdrawn
-    model = load_model() if role_model == SHIPPED else role_model
-    decision: Decision | None = None
-    if isinstance(model, RoleModel) and reading.candidates:
-        decision = decide(reading.candidates, reading.facts, ctx, model)
-        people = _sanitise_emails(decision.people, prep, ctx)
-        withdrawn = decision.withdrawn
-    known_sender = bool(prep.org and headers.from_addr and _domain_matches(_sender_domain(headers.from_addr) or "",
-                                                                            prep.org))
-    intent, cues = classify_intent(signals=prep.signals, subject=headers.subject, body=prep.body or prep.split.own,
-                                   n_people=len(people), n_withdrawn=len(withdrawn), known_sender=known_sender,
-                                   has_attachment=bool(parts.attachments), sender=headers.from_addr,
-                                   meeting=prep.meeting, language=prep.language)
-    if parts.parse_error:
-        intent = "other"
-    if intent == "correction":
-        people = _enrich_from_quotes(people, prep, ctx)
-    if intent not in {"registration", "correction"}:
-        people = []
-    if intent not in {"correction", "cancellation"}:
-        withdrawn = []
-    org_label = prep.org_label if intent != "bounce" and "spam" not in cues else None
-    reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
-                           organization=p.organization or org_label, email=p.email,
-                           head_of_delegation=p.head_of_delegation, confidence=p.confidence,
-                           source="ocr" if p.ocr_confidence is not None else (
-                               "attachment" if p.in_attachment else "text"), found_by=p.source) for p in people]
-    # Unrelated mail from a sender we cannot place (no known organisation) gets no automatic answer: it is
-    # mostly advertising, and an answer to a machine is the loop we must never start.
-    unplaced_other = intent == "other" and org_label is None
-    # A forged-looking From (parsers.mime.read_sender) gets no automatic answer: it would go to someone who did
-    # not write, or prove to a forger that the forgery was read.
-    should_reply = (reply_allowed(prep.signals) and intent not in {"auto_reply", "bounce"}
-                    and not cues & {"spam", "bulk", "no_reply"} and not unplaced_other and not headers.from_suspect)
-    flags = list(prep.flags)
-    if headers.from_suspect:
-        flags.append(make_flag("suspect_sender", headers.from_suspect))
-    flags += _review_flags(prep, intent, cues, people, result, ctx)
-    evidence = decision.evidence if decision is not None else []
-    flags += person_flags(evidence, intent, len(people))
-    confidence = _message_confidence(intent, people, flags, cues)
-    if confidence < LOW_CONFIDENCE and intent in {"registration", "correction"}:
-        flags.append(make_flag("low_confidence", f"{confidence:.2f}"))
-    return Extraction(intent=intent, language=prep.language, organization=org_label, representatives=reps,
-                      withdrawn=withdrawn, should_reply=should_reply, needs_review=needs_review(flags), flags=flags,
-                      confidence=confidence, headers=headers, body_text=prep.split.own,
-                      attachments=list(parts.attachments), people_evidence=evidence)
-
-
 def _sanitise_emails(people: list[D.Person], prep: Prepared, ctx: D.Context) -> list[D.Person]:
-    """The address rules for people the model added: never ours, the sender's only for the sender."""
+    """The address rules for people the role model kept: never ours, the sender's only for the sender."""
     for p in people:
         if p.email and prep.meeting.is_ours(p.email):
             p.email = None
@@ -326,6 +298,83 @@ def _sanitise_emails(people: list[D.Person], prep: Prepared, ctx: D.Context) -> 
         if not p.email and _is_sender(p, ctx) and ctx.sender_addr:
             p.email = ctx.sender_addr
     return people
+
+
+def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | object = _SHIPPED) -> Extraction:
+    """The intent (rules and model, :mod:`parsers.combine`), the people it allows, the reply policy, and the
+    review flags (:mod:`parsers.review`). ``model``: a :class:`LinearModel` to score with (the evaluation passes
+    one trained on other folds), None for none, default the shipped one."""
+    prep, ctx, headers, parts = g.prep, g.ctx, g.prep.parts.headers, g.prep.parts
+    intent_model = shipped_model("intent") if model is _SHIPPED else model
+    probs = None
+    if isinstance(intent_model, LinearModel) and mode != "rules" and not parts.parse_error:
+        probs = intent_model.probabilities(text_features(g.model_text))
+    ie = decide_intent(rules=g.rules_intent, cues=g.cues, signals=prep.signals, parse_error=parts.parse_error,
+                       model=probs, model_name=intent_model.name if isinstance(intent_model, LinearModel) else None,
+                       mode=mode, unseen_by_model=bool(g.people) and all(p.in_attachment for p in g.people))
+    intent = ie.intent
+    people = [replace(p) for p in g.people] if intent in {"registration", "correction"} else []
+    if intent == "correction":
+        people = _enrich_from_quotes(people, prep, ctx)
+    withdrawn = list(g.withdrawn) if intent in {"correction", "cancellation"} else []
+    spam = "spam" in g.cues
+    org_label = prep.org_label if intent != "bounce" and not spam else None
+    reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
+                           organization=p.organization or org_label, email=p.email,
+                           head_of_delegation=p.head_of_delegation, confidence=p.confidence,
+                           source="ocr" if p.ocr_confidence is not None else (
+                               "attachment" if p.in_attachment else "text"), found_by=p.source) for p in people]
+    # An automatic answer only when every reading allows one: what the rules or the model read as automatic, or
+    # as unrelated mail from a sender we cannot place, is never answered (RFC 3834; an answer to a machine is the
+    # loop we must never start). When the model overrules the rules, a person decides first (and may acknowledge).
+    readings = [intent] if mode != "combined" else [intent, g.rules_intent, ie.model_choice() or intent]
+    overruled = ie.agreement is False and ie.decided_by == "model"
+    should_reply = all(_may_answer(reading, org_label, g) for reading in readings) and not overruled
+    evidence = _evidence(g, ie, people, withdrawn)
+    evidence = replace(evidence, confidence=_message_confidence(evidence, people))
+    flags = review_flags(evidence)
+    return Extraction(intent=intent, language=prep.language, organization=org_label, representatives=reps,
+                      withdrawn=withdrawn, should_reply=should_reply, needs_review=needs_review(flags), flags=flags,
+                      confidence=evidence.confidence, headers=headers, body_text=prep.split.own,
+                      attachments=list(parts.attachments), evidence=evidence)
+
+
+def _may_answer(intent: str, org_label: str | None, g: Gathered) -> bool:
+    """RFC 3834 and our own caution: never automatic mail, bulk, spam, or unrelated mail from a sender we cannot
+    place (mostly advertising)."""
+    # A forged-looking From (parsers.mime.read_sender) gets no automatic answer: it would go to someone who did
+    # not write, or prove to a forger that the forgery was read.
+    return (reply_allowed(g.prep.signals) and intent not in {"auto_reply", "bounce"}
+            and not g.cues & {"spam", "bulk", "no_reply"} and not (intent == "other" and org_label is None)
+            and not g.prep.parts.headers.from_suspect)
+
+
+def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: Sequence[str] = ()) -> Extraction:
+    """Everything after NER: people, intent, reply policy, review flags."""
+    return decide(gather(prep, persons_ner, ner_texts))
+
+
+def _evidence(g: Gathered, ie: IntentEvidence, people: list[D.Person], withdrawn: list[str]) -> Evidence:
+    prep, headers = g.prep, g.prep.parts.headers
+    domain = _sender_domain(headers.from_addr)
+    human = (ie.intent not in {"auto_reply", "bounce"} and not g.cues & {"spam", "bulk"} and not prep.signals.bulk)
+    # every attachment that could not be read and why: a limit met, a broken file, a scan without OCR
+    unreadable = tuple(f"{a.filename or a.content_type}: {a.problem or a.status}" for a in prep.parts.attachments
+                       if a.needs_review or (a.status == "unsupported" and (a.filename or "").lower().endswith(".doc")))
+    return Evidence(
+        intent=ie,
+        people=tuple(PersonEvidence(p.name, p.source, p.confidence, p.in_attachment, p.ocr_confidence)
+                     for p in people),
+        withdrawn=tuple(withdrawn), roles=g.roles, human=human, late=is_late(headers, prep.deadline), date=headers.date,
+        sender_domain=domain, webmail=is_webmail(domain), organization=prep.org_label,
+        domain_mismatch=bool(prep.org is not None and prep.org.domains and domain
+                             and not _domain_matches(domain, prep.org)),
+        announced_count=g.result.announced_count, titled_mentions=_titled_mentions(prep.body),
+        addresses=len(_addresses(prep.body, prep, headers.from_addr)),
+        either_or=either_or(prep.body, prep.language), resend=resend_hint(prep.body, prep.language),
+        suspect_sender=headers.from_suspect or None,
+        unreadable_attachments=unreadable,
+        parse_error="; ".join(prep.parts.defects) if prep.parts.parse_error else None)
 
 
 def _clean_title(title: str | None, ctx: D.Context) -> str | None:
@@ -368,7 +417,6 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
     assigned = {p.email for p in people if p.email}
     # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates.
     wrong = {m.group(1).lower() for m in _WRONG_ADDRESS.finditer(prep.body, ctx.language)}
-    # "Further to the invitation sent to npa@npaid.org": where a mail went, not someone's own address
     wrong |= {m.group(1).lower() for m in _SENT_TO.finditer(prep.body, ctx.language)}
     loose = [e for e in (D.valid_email(m.group(0)) for m in D.EMAIL_RE.finditer(prep.body)) if e]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
@@ -392,9 +440,6 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
             if _is_sender(p, ctx):
                 p.head_of_delegation = True
     return people
-
-
-_SENT_TO = phrases(r"(?:<<sent_to_address>>)([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.IGNORECASE)
 
 
 def _resolve_withdrawn(result: D.PeopleResult, prep: Prepared, people: list[D.Person], ctx: D.Context) -> list[str]:
@@ -452,64 +497,25 @@ def _enrich_from_quotes(people: list[D.Person], prep: Prepared, ctx: D.Context) 
     return people
 
 
-def _review_flags(prep: Prepared, intent: str, cues: set[str], people: list[D.Person], result: D.PeopleResult,
-                  ctx: D.Context) -> list[Flag]:
-    flags: list[Flag] = []
-    headers = prep.parts.headers
-    human = intent not in {"auto_reply", "bounce"} and not cues & {"spam", "bulk"} and not prep.signals.bulk
-    if is_late(headers, prep.deadline) and human:
-        flags.append(make_flag("late", headers.date.isoformat() if headers.date else ""))
-    if intent in {"correction", "cancellation", "question"}:
-        flags.append(make_flag(intent))
-    if intent == "bounce":
-        flags.append(make_flag("bounce"))
-    if not human:
-        return flags
-    if intent == "registration" and people and all(p.in_attachment for p in people):
-        flags.append(make_flag("attachment_only"))
-    unread = [a for a in prep.parts.attachments if a.needs_review or (
-        a.status == "unsupported" and (a.filename or "").lower().endswith(".doc"))]
-    if unread:
-        # one flag, every attachment and its reason: a limit met, a broken file, a scan without OCR
-        flags.append(make_flag("attachment_unreadable", "; ".join(
-            f"{a.filename or a.content_type}: {a.problem or a.status}" for a in unread)))
-    scanned = [p for p in people if p.ocr_confidence is not None]
-    if scanned and intent in {"registration", "correction"}:
-        names = ", ".join(p.name for p in scanned)
-        conf = min(p.ocr_confidence or 0.0 for p in scanned)
-        flags.append(make_flag("ocr", f"{names} read from a scan only (OCR confidence {conf:.2f})"))
-    if intent == "registration" and not people:
-        flags.append(make_flag("no_representatives", "same as before" if "same_as_before" in cues else ""))
-    domain = _sender_domain(headers.from_addr)
-    if intent in {"registration", "correction", "cancellation", "question"}:
-        if is_webmail(domain):
-            flags.append(make_flag("webmail_sender", domain or ""))
-        elif prep.org is not None and prep.org.domains and domain and not _domain_matches(domain, prep.org):
-            flags.append(make_flag("sender_domain_mismatch", domain))
-        if prep.org_label is None:
-            flags.append(make_flag("unknown_organization"))
-    if intent == "registration" and result.announced_count and people and result.announced_count != len(people):
-        flags.append(make_flag("contradiction", f"announces {result.announced_count}, lists {len(people)}"))
-    elif intent == "registration" and len(people) >= 2 and either_or(prep.body, prep.language):
-        flags.append(make_flag("contradiction", "either/or attendance"))
-    if intent == "registration" and resend_hint(prep.body, prep.language):
-        flags.append(make_flag("duplicate_resend"))
-    if "action_requested" in cues:
-        flags.append(make_flag("action_requested"))
-    if "recall" in cues:
-        flags.append(make_flag("action_requested", "an Outlook recall: does the earlier message still stand?"))
-    if "names_to_follow" in cues:
-        flags.append(make_flag("no_representatives", "the names will follow"))
-    return flags
+def _titled_mentions(text: str) -> int:
+    """Distinct people written with a title and at least two names ("Ms. Ana Ruiz"), greetings included."""
+    keys = {name_key(D._strip_possessive(m.group("name"))) for m in D.HON_NAME.finditer(text)}
+    return sum(1 for k in keys if len(k) >= 2)
 
 
-def _message_confidence(intent: str, people: list[D.Person], flags: list[Flag], cues: set[str]) -> float:
+def _addresses(text: str, prep: Prepared, sender: str | None) -> set[str]:
+    found = {e for e in (D.valid_email(m.group(0)) for m in D.EMAIL_RE.finditer(text)) if e}
+    return {e for e in found if not prep.meeting.is_ours(e) and e != (sender or "").lower()}
+
+
+def _message_confidence(ev: Evidence, people: list[D.Person]) -> float:
+    intent = ev.intent.intent
     if intent in {"bounce", "auto_reply"}:
         return 0.95
     if intent == "other":
-        return 0.8 if "spam" in cues else 0.6
+        return 0.8 if "spam" in ev.intent.cues else 0.6
     conf = min((p.confidence for p in people), default=0.7)
-    if any(f.code == "contradiction" for f in flags):
+    if contradiction(ev):
         conf *= 0.7
     return conf
 
@@ -560,8 +566,14 @@ def parse_message(raw: bytes, *, meeting: MeetingProfile | None = None, deadline
 def parse_messages(raws: Sequence[bytes], *, meeting: MeetingProfile | None = None, deadline: date | None = None,
                    own_addresses: Sequence[str] = (), limits: AttachmentLimits = DEFAULT_LIMITS) -> list[Extraction]:
     """Parse many messages; spaCy runs once per language with ``nlp.pipe`` and not at all for automatic mail."""
-    profile = _profile(meeting, deadline, own_addresses)
-    prepared = [prepare(r, meeting=profile, limits=limits) for r in raws]
+    return [decide(g) for g in gather_messages(raws, meeting=_profile(meeting, deadline, own_addresses), limits=limits)]
+
+
+def gather_messages(raws: Sequence[bytes], *, meeting: MeetingProfile, limits: AttachmentLimits = DEFAULT_LIMITS,
+                    role_model: RoleModel | None | object = _SHIPPED) -> list[Gathered]:
+    """What the rules find in many messages (batched spaCy), before any intent is decided: the evaluation and
+    the training decide the same gathered messages several ways (rules, model, both) without parsing again."""
+    prepared = [prepare(r, meeting=meeting, limits=limits) for r in raws]
     by_lang: dict[str, list[int]] = defaultdict(list)
     for k, prep in enumerate(prepared):
         if prep.ner_text:
@@ -573,4 +585,5 @@ def parse_messages(raws: Sequence[bytes], *, meeting: MeetingProfile | None = No
         texts = [prepared[k].ner_text or "" for k in idxs]
         for k, doc in zip(idxs, nlp.pipe(texts, batch_size=32)):
             persons[k], ents[k] = _ner_persons(doc), _ner_texts(doc)
-    return [finish(prep, persons.get(k, frozenset()), ents.get(k, ())) for k, prep in enumerate(prepared)]
+    return [gather(prep, persons.get(k, frozenset()), ents.get(k, ()), role_model=role_model)
+            for k, prep in enumerate(prepared)]

@@ -3,10 +3,10 @@
 Each :class:`parsers.candidates.Candidate` becomes a bag of named features: the words around each of its
 mentions (per language), where and how it was found (region, finder), its position, the cue phrases of its
 sentence (withdraw, register, contact, head of delegation, replaced by...), the shape of the name, whether it
-is the sender, and the votes of the rule finders. A multinomial logistic regression (weights in a JSON file,
-:data:`MODEL_PATH`, trained by ``intake train``: see :mod:`intake.training`) gives each candidate a probability
-for every role in :data:`ROLES`; a second one gives the probability that an attending person heads the
-delegation. Nothing is pickled: a model file is feature names and numbers, read with ``json``.
+is the sender, and the votes of the rule finders. A multinomial logistic regression (``parsers/models/
+people_roles.{npz,json}``, a :class:`parsers.learned.LinearModel` trained by ``intake train``: see
+:mod:`intake.people_training`) gives each candidate a probability for every role of :data:`MODEL_ROLES`; a
+second one (``people_head``) the probability that an attending person heads the delegation. Nothing is pickled.
 
 :func:`decide` turns the probabilities into representatives and withdrawn names, and keeps for each candidate
 its probabilities, the rules' vote and whether both agree (:class:`RoleEvidence`), from which the review rules
@@ -14,18 +14,17 @@ flag the persons to check.
 """
 from __future__ import annotations
 
-import json
-import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import cache, lru_cache
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from functools import lru_cache
 
 from parsers import person_details as D
 from parsers import prose as R
 from parsers.candidates import _LIST_ITEM, PLACE_OR_OFFICE, Candidate, Mention, finished_person, never_a_name
+from parsers.evidence import RoleEvidence
+from parsers.learned import LinearModel, shipped_model
 from parsers.lexicon import phrases
 from parsers.names import HONORIFIC_RE, looks_like_name
 from parsers.organizations import JOB_WORDS, ORG_WORDS, fold
@@ -34,8 +33,7 @@ ROLES = ("attend", "head", "withdrawn", "signer", "mentioned", "not_person")
 ATTENDING = ("attend", "head")
 # The role model's classes: heading the delegation is decided apart, among the attending (a second model).
 MODEL_ROLES = ("attend", "withdrawn", "signer", "mentioned", "not_person")
-MODEL_PATH = Path(__file__).resolve().parent / "models" / "people_roles.json"
-FORMAT = "intake-people-roles/1"
+ROLES_MODEL, HEAD_MODEL = "people_roles", "people_head"  # parsers/models/NAME.{npz,json}
 # Feature groups; a model file lists the groups it was trained with (the "model alone" variant leaves out
 # the rules' votes).
 GROUPS = ("rules", "context", "cues", "layout", "shape", "sender")
@@ -263,97 +261,35 @@ def features(c: Candidate, facts: MessageFacts, ctx: D.Context) -> dict[str, lis
     return g
 
 
-def flat(groups: dict[str, list[str]], use: Iterable[str]) -> list[str]:
-    out = ["bias"]
-    for k in use:
-        out += groups.get(k, [])
-    return list(dict.fromkeys(out))
+def flat(groups: dict[str, list[str]], use: Iterable[str] = GROUPS) -> Counter[str]:
+    """The features of the groups ``use`` as the learned models read them: ``group:feature`` -> 1 (each group is
+    a block of indicator features: no idf, no normalisation)."""
+    return Counter({f"{k}:{f}": 1 for k in use for f in dict.fromkeys(groups.get(k, []))})
 
 
 # --------------------------------------------------------------------------------------------- the model
 
 
 @dataclass(frozen=True)
-class LinearModel:
-    """A multinomial logistic regression over named binary features: ``classes`` and one weight row each."""
-
-    classes: tuple[str, ...]
-    weights: dict[str, tuple[float, ...]]  # feature -> one weight per class
-    bias: tuple[float, ...]
-
-    def proba(self, feats: Iterable[str]) -> dict[str, float]:
-        scores = list(self.bias)
-        for f in feats:
-            w = self.weights.get(f)
-            if w is not None:
-                for k, x in enumerate(w):
-                    scores[k] += x
-        top = max(scores)
-        exps = [math.exp(s - top) for s in scores]
-        total = sum(exps)
-        return {c: e / total for c, e in zip(self.classes, exps)}
-
-    def to_json(self) -> dict[str, Any]:
-        return {"classes": list(self.classes), "bias": [round(b, 5) for b in self.bias],
-                "weights": {f: [round(x, 5) for x in w] for f, w in sorted(self.weights.items())}}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> LinearModel:
-        return cls(tuple(data["classes"]), {f: tuple(w) for f, w in data["weights"].items()}, tuple(data["bias"]))
-
-
-@dataclass(frozen=True)
 class RoleModel:
-    """The role model (all roles) and the head-of-delegation model (among attending people)."""
+    """The role model (every role but head) and the head-of-delegation model (among attending people), both
+    :class:`parsers.learned.LinearModel` files in ``parsers/models`` (``people_roles``, ``people_head``), trained
+    by ``intake train`` (:mod:`intake.train`, :mod:`intake.people_training`)."""
 
     roles: LinearModel
-    head: LinearModel | None
-    groups: tuple[str, ...] = GROUPS
-    record: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)  # what it was trained on
-
-    def to_json(self) -> dict[str, Any]:
-        return {"format": FORMAT, "groups": list(self.groups), "record": self.record,
-                "roles": self.roles.to_json(), "head": self.head.to_json() if self.head else None}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RoleModel:
-        if data.get("format") != FORMAT:
-            raise ValueError(f"not a people-roles model file (format {data.get('format')!r}, want {FORMAT!r})")
-        return cls(LinearModel.from_json(data["roles"]), LinearModel.from_json(data["head"]) if data.get("head") else None,
-                   tuple(data["groups"]), data.get("record", {}))
+    head: LinearModel | None = None
 
 
-@cache
-def load_model(path: Path = MODEL_PATH) -> RoleModel | None:
-    """The shipped model (read once), or None when the file is missing (the rules then decide alone)."""
-    if not path.exists():
-        return None
-    return RoleModel.from_json(json.loads(path.read_text(encoding="utf-8")))
+def shipped_role_model() -> RoleModel | None:
+    """The shipped models, loaded once (None, and the rules decide alone, when the role model's file is missing)."""
+    roles = shipped_model(ROLES_MODEL)
+    return RoleModel(roles, shipped_model(HEAD_MODEL)) if roles is not None else None
 
 
 # --------------------------------------------------------------------------------------------- the decision
 
 
 HEAD_THRESHOLD = 0.4  # the head model is trained with balanced classes (heads are rare)
-
-
-@dataclass
-class RoleEvidence:
-    """What the parser decided about one candidate, and why."""
-
-    name: str
-    role: str
-    probabilities: dict[str, float]
-    p_attending: float
-    p_head: float
-    rule_role: str
-    source: str
-    agree: bool  # the rules and the model say the same (attending or not; withdrawn or not)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "role": self.role, "p_attending": round(self.p_attending, 3),
-                "p_head": round(self.p_head, 3), "p_withdrawn": round(self.probabilities.get("withdrawn", 0.0), 3),
-                "rules": self.rule_role, "source": self.source, "agree": self.agree}
 
 
 @dataclass
@@ -368,13 +304,9 @@ def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, mode
     scored: list[tuple[Candidate, RoleEvidence]] = []
     for c in cands:
         groups = features(c, facts, ctx)
-        probs = model.roles.proba(flat(groups, model.groups))
+        probs = model.roles.probabilities(flat(groups))
         p_att = sum(probs.get(r, 0.0) for r in ATTENDING)
-        p_head = 0.0
-        if model.head is not None:
-            p_head = model.head.proba(flat(groups, [g for g in model.groups if g in HEAD_GROUPS])).get("head", 0.0)
-        elif "head" in probs and p_att > 0:
-            p_head = probs["head"] / p_att
+        p_head = model.head.probabilities(flat(groups, HEAD_GROUPS)).get("head", 0.0) if model.head else 0.0
         if len(c.name.split()) < 2 or never_a_name(c.name, ctx):
             # a person has a given and a family name, and no job, organisation or place word in them: such a
             # candidate may be mentioned, never registered or withdrawn (the rules' vote stays in the evidence)

@@ -96,4 +96,4 @@ def test_parse_with_a_config_reads_with_that_meeting(tmp_path: Path) -> None:
     got = json.loads(with_config.stdout)
     assert got["intent"] == "question" and "late" in {f["code"] for f in got["flags"]}
     default = json.loads(run(["parse", "--json", str(mail)], tmp_path).stdout)
-    assert default["intent"] == "other" and "late" not in {f["code"] for f in default["flags"]}
+    assert default["evidence"]["intent"]["rules"] == "other" and "late" not in {f["code"] for f in default["flags"]}

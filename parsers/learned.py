@@ -1,0 +1,226 @@
+"""Learned models the parser scores at run time: sparse linear models over named features, without pickle.
+
+A model is two files in ``parsers/models/``: ``NAME.npz`` (numpy arrays only, read with ``allow_pickle=False``)
+and ``NAME.json`` (its card: classes, how features are made, the data it was trained on with file hashes, the
+cross-validated figures recorded for it). Training lives in :mod:`intake.train` (scikit-learn, an extra); at run
+time the parser needs numpy only and scores the weights itself:
+
+    features (name -> count, grouped in blocks by the prefix before ':')
+    -> per block: 1 + log(count) when sublinear, times the feature's idf, then L2-normalised when asked
+    -> scores = x . coef + intercept -> softmax -> probabilities per class.
+
+That is exactly what scikit-learn's ``TfidfVectorizer(sublinear_tf=True)`` + ``LogisticRegression`` compute, so
+the shipped weights give the probabilities the training measured (``tests/test_learned.py`` checks it).
+
+Feature functions are here, beside the scorer, so that training and parsing cannot make them differently:
+:func:`intent_text` (what the intent model reads) and :func:`text_features` (character 2-5-grams within words,
+``c:``; word 1-2-grams, ``w:``). A second model (the people-role classifier) brings its own feature function
+returning named features (``f:source=table``, ``f:cue=withdraw``...) in a block without idf or normalisation,
+and its own card; the scorer and the file format are the same. See docs/parsing.md, "Learned models".
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import json
+import logging
+import re
+import unicodedata
+import zipfile
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("parsers.learned")
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+FEATURES_VERSION = 1
+INTENT_TEXT_CHARS = 3000
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+# --------------------------------------------------------------------------------------------------- features
+
+
+def intent_text(subject: str, body: str) -> str:
+    """What the intent model reads: the subject and the sender's own text before the signature (quotes,
+    forwarded mail and the signature removed by the parser's earlier stages), at most 3000 characters.
+    The signature was left out because it measured worse (names and phone numbers are noise for intent)."""
+    return f"{subject}\n{body}"[:INTENT_TEXT_CHARS]
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFC", text).lower()
+
+
+def char_features(text: str) -> list[str]:
+    """Character 2-5-grams inside each word padded with one space (as scikit-learn's ``char_wb``)."""
+    out: list[str] = []
+    for word in _normalise(text).split():
+        padded = f" {word} "
+        n_chars = len(padded)
+        for n in range(2, 6):
+            if n > n_chars:
+                break
+            out.extend("c:" + padded[i:i + n] for i in range(n_chars - n + 1))
+            if n_chars <= n:
+                break
+    return out
+
+
+def word_features(text: str) -> list[str]:
+    """Words (``\\w+``) and pairs of adjacent words."""
+    words = _WORD.findall(_normalise(text))
+    return ["w:" + w for w in words] + ["w:" + a + " " + b for a, b in itertools.pairwise(words)]
+
+
+def text_features(text: str) -> Counter[str]:
+    """Both blocks of the intent model, counted."""
+    return Counter(char_features(text) + word_features(text))
+
+
+# --------------------------------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """How the features of one block (the prefix before ':') are weighted before the dot product."""
+
+    sublinear: bool = True  # 1 + log(count) instead of count
+    idf: bool = True  # times the feature's idf (stored per feature)
+    l2: bool = True  # the block's vector scaled to length 1
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity (it holds arrays)
+class LinearModel:
+    """A multinomial linear model over named features (see the module docstring for the arithmetic)."""
+
+    name: str
+    classes: tuple[str, ...]
+    features: tuple[str, ...]
+    idf: np.ndarray  # (n_features,) float32; 1.0 where a block has no idf
+    coef: np.ndarray  # (n_features, n_classes) float32
+    intercept: np.ndarray  # (n_classes,) float32
+    blocks: Mapping[str, BlockSpec]
+    card: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def index(self) -> dict[str, int]:
+        return _tables(self)[0]
+
+    def probabilities(self, counts: Mapping[str, float]) -> dict[str, float]:
+        """Class -> probability for one example's feature counts (unknown features are ignored)."""
+        index, block_of, specs = _tables(self)
+        pairs = [(j, c) for f, c in counts.items() if c > 0 and (j := index.get(f)) is not None]
+        scores = self.intercept.astype(np.float64)
+        if pairs:
+            cols = np.fromiter((j for j, _ in pairs), dtype=np.int64, count=len(pairs))
+            raw = np.fromiter((c for _, c in pairs), dtype=np.float64, count=len(pairs))
+            blocks = block_of[cols]
+            x = np.where(specs[blocks, 0], 1.0 + np.log(raw), raw)  # sublinear
+            x = np.where(specs[blocks, 1], x * self.idf[cols], x)  # idf
+            norms = np.sqrt(np.bincount(blocks, weights=x * x, minlength=len(specs)))
+            scale = np.where(specs[:, 2] & (norms > 0), 1.0 / np.where(norms > 0, norms, 1.0), 1.0)  # l2
+            x = x * scale[blocks]
+            scores = scores + x @ self.coef[cols].astype(np.float64)
+        scores -= scores.max()
+        exp = np.exp(scores)
+        probs = exp / exp.sum()
+        return {c: float(p) for c, p in zip(self.classes, probs, strict=True)}
+
+    # ------------------------------------------------------------------------------------------ files
+
+    def weights_bytes(self) -> bytes:
+        """The ``.npz`` file, byte for byte the same for the same weights (fixed zip dates, sorted entries)."""
+        arrays = {
+            "features": np.frombuffer("\n".join(self.features).encode("utf-8"), dtype=np.uint8),
+            "idf": self.idf.astype(np.float32),
+            "coef": self.coef.astype(np.float16),
+            "intercept": self.intercept.astype(np.float32),
+        }
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name in sorted(arrays):
+                member = io.BytesIO()
+                np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, member.getvalue())
+        return buf.getvalue()
+
+    def save(self, folder: Path, card: Mapping[str, Any]) -> tuple[Path, Path]:
+        """Write ``NAME.npz`` and ``NAME.json`` (the card, with the weights' sha256 and the scoring spec)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        weights = self.weights_bytes()
+        npz, js = folder / f"{self.name}.npz", folder / f"{self.name}.json"
+        npz.write_bytes(weights)
+        full = {**card, "name": self.name, "features_version": FEATURES_VERSION, "classes": list(self.classes),
+                "blocks": {k: vars(v) for k, v in sorted(self.blocks.items())},
+                "weights": npz.name, "weights_sha256": hashlib.sha256(weights).hexdigest(),
+                "n_features": len(self.features)}
+        js.write_text(json.dumps(full, indent=1, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+        return npz, js
+
+    def rounded(self) -> LinearModel:
+        """The model as its files hold it (coefficients in float16): what the parser will score."""
+        return LinearModel(self.name, self.classes, self.features, self.idf.astype(np.float32),
+                           self.coef.astype(np.float16).astype(np.float32), self.intercept.astype(np.float32),
+                           self.blocks, self.card)
+
+
+@lru_cache(maxsize=16)
+def _tables(model: LinearModel) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+    """Feature -> column; each column's block number; each block's (sublinear, idf, l2) as booleans.
+    Features of a block the card does not describe are counted raw."""
+    names = sorted({f.split(":", 1)[0] for f in model.features} | set(model.blocks))
+    number = {b: k for k, b in enumerate(names)}
+    specs = np.array([[model.blocks.get(b, BlockSpec(False, False, False)).sublinear,
+                       model.blocks.get(b, BlockSpec(False, False, False)).idf,
+                       model.blocks.get(b, BlockSpec(False, False, False)).l2] for b in names], dtype=bool)
+    block_of = np.array([number[f.split(":", 1)[0]] for f in model.features], dtype=np.int64)
+    return {f: j for j, f in enumerate(model.features)}, block_of, specs
+
+
+class ModelFileError(ValueError):
+    """A model file is missing, unreadable or does not match its card."""
+
+
+def load_model(name: str, folder: Path = MODELS_DIR) -> LinearModel:
+    """Read ``NAME.json`` and ``NAME.npz`` (no pickle); raises :class:`ModelFileError` when they do not agree."""
+    js, npz = folder / f"{name}.json", folder / f"{name}.npz"
+    try:
+        card = json.loads(js.read_text(encoding="utf-8"))
+        weights = npz.read_bytes()
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"model {name!r}: {exc}") from exc
+    if hashlib.sha256(weights).hexdigest() != card.get("weights_sha256"):
+        raise ModelFileError(f"model {name!r}: {npz.name} does not match the sha256 in {js.name}")
+    if card.get("features_version") != FEATURES_VERSION:
+        raise ModelFileError(f"model {name!r} was trained with features version {card.get('features_version')}, "
+                             f"the parser makes version {FEATURES_VERSION}: run `intake train`")
+    with np.load(io.BytesIO(weights), allow_pickle=False) as data:
+        features = tuple(bytes(data["features"]).decode("utf-8").split("\n"))
+        idf, coef, intercept = data["idf"], data["coef"].astype(np.float32), data["intercept"]
+    classes = tuple(card["classes"])
+    if coef.shape != (len(features), len(classes)) or idf.shape != (len(features),):
+        raise ModelFileError(f"model {name!r}: weights of shape {coef.shape} for {len(features)} features "
+                             f"and {len(classes)} classes")
+    blocks = {k: BlockSpec(**v) for k, v in card.get("blocks", {}).items()}
+    return LinearModel(name, classes, features, idf, coef, intercept, blocks, card)
+
+
+@lru_cache(maxsize=4)
+def shipped_model(name: str) -> LinearModel | None:
+    """The model shipped in ``parsers/models``, loaded once; None (and a warning) when it cannot be read."""
+    try:
+        return load_model(name)
+    except ModelFileError as exc:
+        log.warning("%s; parsing without it (rules only)", exc)
+        return None
