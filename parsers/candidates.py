@@ -668,6 +668,8 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
         if full:
             first = min(full, key=lambda m: (_region_index(m.region), m.start))
             c.order = (_region_index(first.region), first.start)
+        else:  # only the rules read it ("Name: Ravi Shankar"): where its name is first written
+            c.order = _written_at(c.name, texts.regions)
         if c.person is None:
             c.person = _details(c, ctx)
         if c.person is not None and not c.person.email and c.key in addresses and c.is_sender or c.person is not None and not c.person.email and c.key in addresses:
@@ -686,6 +688,14 @@ def _count_siblings(cands: Sequence[Candidate]) -> None:
             if m.region in {"body", "attachment", "forward"} and not m.partial:
                 near |= {id(o) for t, ln, o in listed if o is not c and t == m.text_id and abs(ln - m.line_no) <= 3}
         c.siblings_attend = len(near)
+
+
+def _written_at(name: str, regions: Sequence[tuple[str, str]]) -> tuple[int, int]:
+    """The order of a name no finder placed: its first occurrence in the text a reader meets first."""
+    folded = fold(name)
+    found = [(_region_index(region), at) for region, text in regions if region != "header"
+             for at in [fold(text).find(folded)] if at >= 0]
+    return min(found, default=(99, 0))
 
 
 def _region_index(region: str) -> int:

@@ -219,7 +219,8 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
     withdrawn = _resolve_withdrawn(result, prep, people, ctx)
     candidates: list[C.Candidate] = []
     if not prep.auto:
-        candidates = C.generate(_candidate_texts(prep, attachments, ner_texts), ctx, rule_people=people,
+        # a scan's text is an attachment's text for the candidates too (the rules read it as one: extract_people)
+        candidates = C.generate(_candidate_texts(prep, [*attachments, *(text for text, _ in scans)], ner_texts), ctx, rule_people=people,
                                 rule_withdrawn=withdrawn, rule_found=result.people, ner_keys=persons_ner)
     facts = MessageFacts(
         language=prep.language, self_registration=result.self_registration, self_withdrawn=result.self_withdrawn,
@@ -249,6 +250,14 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
     return Gathered(prep, ctx, result, people, withdrawn, intent, cues,
                     intent_text(headers.subject, prep.body or prep.split.own), persons_ner, tuple(ner_texts),
                     candidates, facts, roles)
+
+
+def _unseen_by_model(g: Gathered) -> bool:
+    """The rules' reading rests on what the intent model does not read (it reads the cover note): people found
+    only in attachments or scans, or none found while an attachment could not be read (a scan without OCR)."""
+    if g.people:
+        return all(p.in_attachment for p in g.people)
+    return any(a.needs_review for a in g.prep.parts.attachments)
 
 
 def _candidate_texts(prep: Prepared, attachments: Sequence[str], ner_texts: Sequence[str]) -> C.Texts:
@@ -311,7 +320,7 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
         probs = intent_model.probabilities(text_features(g.model_text))
     ie = decide_intent(rules=g.rules_intent, cues=g.cues, signals=prep.signals, parse_error=parts.parse_error,
                        model=probs, model_name=intent_model.name if isinstance(intent_model, LinearModel) else None,
-                       mode=mode, unseen_by_model=bool(g.people) and all(p.in_attachment for p in g.people))
+                       mode=mode, unseen_by_model=_unseen_by_model(g))
     intent = ie.intent
     people = [replace(p) for p in g.people] if intent in {"registration", "correction"} else []
     if intent == "correction":

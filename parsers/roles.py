@@ -28,6 +28,7 @@ from parsers.learned import LinearModel, shipped_model
 from parsers.lexicon import phrases
 from parsers.names import HONORIFIC_RE, looks_like_name
 from parsers.organizations import JOB_WORDS, ORG_WORDS, fold
+from parsers.people import ocr_doubt
 
 ROLES = ("attend", "head", "withdrawn", "signer", "mentioned", "not_person")
 ATTENDING = ("attend", "head")
@@ -289,6 +290,9 @@ def shipped_role_model() -> RoleModel | None:
 # --------------------------------------------------------------------------------------------- the decision
 
 
+# Within this distance of an even chance of attending the model cannot tell, and the rules' vote decides (the
+# review rule person_uncertain sends such a person to a person either way).
+RULES_DECIDE_WITHIN = 0.1
 HEAD_THRESHOLD = 0.4  # the head model is trained with balanced classes (heads are rare)
 
 
@@ -313,7 +317,9 @@ def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, mode
             probs = {r: (p if r in {"mentioned", "not_person"} else min(p, 0.01)) for r, p in probs.items()}
             p_att = min(p_att, 0.02)
         role = max(probs, key=lambda r: probs[r])
-        if p_att >= 0.5:
+        if abs(p_att - 0.5) < RULES_DECIDE_WITHIN and c.vote.role in {"attend", "withdrawn"}:
+            role = c.vote.role  # the model cannot tell: the rules' reading stands (the person is flagged to check)
+        elif p_att >= 0.5:
             role = "attend"
         elif role in ATTENDING:
             role = max((r for r in probs if r not in ATTENDING), key=lambda r: probs[r])
@@ -331,7 +337,7 @@ def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, mode
         if ev.role in ATTENDING:
             p = finished_person(c)
             p.head_of_delegation = ev.role == "head"
-            p.confidence = ev.p_attending
+            p.confidence = ev.p_attending if p.ocr_confidence is None else ocr_doubt(ev.p_attending, p.ocr_confidence)
             p.source = ev.source
             people.append(p)
         elif ev.role == "withdrawn":
