@@ -11,7 +11,6 @@ for invitees that never wrote (see ``intake.deadline``) and turns into the other
 """
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from intake.matching import WEBMAIL_DOMAINS, Match, match_organization
-from intake.store import Store, iso
+from intake.store import Store
 from intake.trust import AUTHENTICATED, SUSPECT, SenderTrust, held_detail, judge_sender, record_trust
 from parsers.authresults import DomainAuthentication
 from parsers.lexicon import LANGUAGES
@@ -84,7 +83,7 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
                        now=now, message_id=message_row_id, organization_id=org_id)
     org = store.organization(org_id) or {}
     applied = Applied(org_id, org.get("name"), match.how, match=match)
-    store.db.execute("UPDATE messages SET organization_id = ? WHERE id = ?", (org_id, message_row_id))
+    store.assign_message(message_row_id, org_id)
     trust = judge_sender(store, org_id, ex, auth or DomainAuthentication(None))
     record_trust(store, message_row_id, trust)
     applied.trust = trust
@@ -95,9 +94,7 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
             applied.held = held_detail(store, org_id, ex, trust, _describe(probe, ex))
             store.add_flag("unverified_sender", applied.held, now=now, message_id=message_row_id,
                            organization_id=org_id)
-            store.db.execute("UPDATE messages SET held = 1 WHERE id = ?", (message_row_id,))
-            store.add_event("daemon", "message.held", "messages", message_row_id, now=now,
-                            message_id=message_row_id, detail={"sender_trust": trust.level, "why": trust.detail})
+            store.hold(message_row_id, now=now, detail={"sender_trust": trust.level, "why": trust.detail})
             return applied
     elif first and not trust.may_register_first and not match.conflicts \
             and not {f.code for f in ex.flags} & _SENDER_FLAGS:
@@ -110,9 +107,7 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
                        message_id=message_row_id, organization_id=org_id)
     if not org.get("language") and ex.language in LANGUAGES:
         # The first reply tells us the organisation's language: later reminders and notices use it.
-        store.db.execute("UPDATE organizations SET language = ? WHERE id = ?", (ex.language, org_id))
-        store.add_event("daemon", "organization.updated", "organizations", org_id, now=now,
-                        message_id=message_row_id, detail={"language": {"from": None, "to": ex.language}})
+        store.update_organization(org_id, {"language": ex.language}, now=now, message_id=message_row_id)
     if trust.level == AUTHENTICATED:
         _learn_address(store, org_id, (ex.headers.from_addr or "").lower(), trust, now=now,
                        message_id=message_row_id)
@@ -231,10 +226,9 @@ def _learn_address(store: Store, org_id: int, addr: str, trust: SenderTrust, *, 
     org = store.organization(org_id) or {}
     if not addr or addr in org.get("emails", []):
         return
-    store.db.execute("UPDATE organizations SET emails = ?, updated_at = ? WHERE id = ?",
-                     (json.dumps([*org.get("emails", []), addr]), iso(now), org_id))
-    store.add_event("daemon", "organization.address_added", "organizations", org_id, now=now,
-                    message_id=message_id, detail={"address": addr, "why": trust.detail})
+    store.update_organization(org_id, {"emails": [*org.get("emails", []), addr]}, now=now,
+                              action="organization.address_added", message_id=message_id,
+                              detail={"address": addr, "why": trust.detail})
 
 
 def held_extraction(stored: dict[str, Any]) -> Extraction:

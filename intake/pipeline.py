@@ -8,7 +8,6 @@ goes on.
 """
 from __future__ import annotations
 
-import json
 import logging
 import traceback
 from dataclasses import dataclass, replace
@@ -22,7 +21,7 @@ from intake.config import Config
 from intake.errors import StorageError
 from intake.mailbox import IncomingMessage
 from intake.matching import conversation_of, from_invitee, match_organization
-from intake.store import Store, iso, keep_attachments
+from intake.store import Store, keep_attachments
 from parsers import parse_message
 from parsers.authresults import DomainAuthentication, authentication_of
 from parsers.evidence import RecordFacts, evidence_of
@@ -122,10 +121,7 @@ def quarantine(store: Store, message_row_id: int, message_id: str | None, exc: B
                now: datetime) -> Outcome:
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     log.error("<%s> quarantined: %s", message_id, detail)
-    with store.transaction():
-        store.db.execute("UPDATE messages SET status = 'quarantined', error = ?, processed_at = ? WHERE id = ?",
-                         (traceback.format_exc(limit=8), iso(now), message_row_id))
-        store.add_flag("parse_error", detail[:500], now=now, message_id=message_row_id)
+    store.quarantine(message_row_id, error=traceback.format_exc(limit=8), reason=detail, now=now)
     return Outcome(message_row_id, "quarantined", message_id, flags=1, note=detail)
 
 
@@ -145,8 +141,7 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
             and ex.intent not in ("auto_reply", "bounce"))
     with store.transaction():
         keep_attachments(store, message_row_id, ex.attachments, now=now)  # the review page reads them here
-        store.db.execute("UPDATE messages SET thread_root = ? WHERE id = ?",
-                         (conversation_of(store, ex.headers), message_row_id))
+        store.set_thread_root(message_row_id, conversation_of(store, ex.headers))
         applied = apply_extraction(store, message_row_id, ex, now=now, auth=auth)
         for flag in review(store, ex, applied, late=late, received_at=received_at or ex.headers.date):
             if store.scalar("SELECT 1 FROM flags WHERE message_id = ? AND reason = ?", (message_row_id, flag.code)):
@@ -161,13 +156,8 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
                                         answer_allowed=answer_allowed)
         out.replies_queued += out_id is not None
         out.note = reason
-        store.db.execute(
-            "UPDATE messages SET status = 'processed', intent = ?, language = ?, confidence = ?, extraction = ?,"
-            " processed_at = ? WHERE id = ?",
-            (ex.intent, ex.language, ex.confidence, json.dumps(ex.to_json(), ensure_ascii=False), iso(now),
-             message_row_id))
-        store.add_event("daemon", "message.processed", "messages", message_row_id, now=now,
-                        message_id=message_row_id, detail=_summary(ex, out))
+        store.mark_processed(message_row_id, intent=ex.intent, language=ex.language, confidence=ex.confidence,
+                             extraction=ex.to_json(), now=now, detail=_summary(ex, out))
     log.info("<%s> %s: %d people, %d flags, %d replies queued (%s)", (ex.headers.message_id or "").strip("<>"),
              ex.intent, out.representatives, out.flags, out.replies_queued, out.note)
     return out

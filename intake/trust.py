@@ -120,4 +120,4 @@ def held_detail(store: Store, org_id: int, ex: Extraction, trust: SenderTrust, w
 
 
 def record_trust(store: Store, message_row_id: int, trust: SenderTrust) -> None:
-    store.db.execute("UPDATE messages SET sender_trust = ? WHERE id = ?", (trust.level, message_row_id))
+    store.set_sender_trust(message_row_id, trust.level)

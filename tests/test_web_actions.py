@@ -125,7 +125,7 @@ def test_an_empty_clarification_is_refused(seeded: Seeded, store: Store) -> None
 def test_clarification_draft_greets_the_sender_in_their_language(seeded: Seeded, store: Store) -> None:
     draft = actions.clarification_draft(store, seeded.cfg, seeded.script_message)
     assert draft.startswith("Dear Marie Curie,") and seeded.cfg.meeting.secretariat_address in draft
-    store.db.execute("UPDATE messages SET language = 'fr' WHERE id = ?", (seeded.script_message,))
+    store._db.execute("UPDATE messages SET language = 'fr' WHERE id = ?", (seeded.script_message,))
     assert actions.clarification_draft(store, seeded.cfg, seeded.script_message).startswith("Marie Curie,")
 
 
@@ -266,7 +266,7 @@ def mail_text(raw: bytes) -> str:
 @pytest.mark.parametrize("language", ["en", "fr", "es"])
 def test_an_approved_acknowledgement_says_a_person_checked_it(seeded: Seeded, store: Store, language: str) -> None:
     reviewed, automatic = REVIEWED[language]
-    store.db.execute("UPDATE messages SET language = ? WHERE id = ?", (language, seeded.gichd_message))
+    store._db.execute("UPDATE messages SET language = ? WHERE id = ?", (language, seeded.gichd_message))
     # what the daemon queued before review says it went automatically (that one is English)
     early = store.one("SELECT raw FROM outbox WHERE id = ?", (seeded.early_ack,))
     assert early and "This acknowledgement was sent automatically." in mail_text(early["raw"])
