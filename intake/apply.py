@@ -11,18 +11,18 @@ for invitees that never wrote (see ``intake.deadline``) and turns into the other
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from intake.matching import WEBMAIL_DOMAINS, Match, match_organization
+from intake.matching import Match, match_organization
 from intake.store import Store
 from intake.trust import AUTHENTICATED, SUSPECT, SenderTrust, held_detail, judge_sender, record_trust
 from parsers.authresults import DomainAuthentication
 from parsers.lexicon import LANGUAGES
 from parsers.model import Extraction, Headers, Representative
+from parsers.names import name_key
+from parsers.organizations import is_webmail
 
 HONORIFICS = frozenset({
     "mr", "mrs", "ms", "miss", "dr", "prof", "professor", "he", "h", "e", "excellency", "amb", "ambassador",
@@ -30,16 +30,12 @@ HONORIFICS = frozenset({
 })
 
 
-def person_key(name: str | None) -> tuple[str, ...]:
-    """Names compare without case, accents, punctuation or word order ("DUPONT, Jean" == "Jean Dupont")."""
-    text = unicodedata.normalize("NFKD", name or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return tuple(sorted(re.sub(r"[^\w\s]", " ", text).split()))
+
 
 
 def bare_key(name: str | None) -> tuple[str, ...]:
-    """``person_key`` without titles: "Mr. John Smith" and "John Smith" are one person."""
-    return tuple(w for w in person_key(name) if w not in HONORIFICS)
+    """``parsers.names.name_key`` without titles: "Mr. John Smith" and "John Smith" are one person."""
+    return tuple(w for w in name_key(name) if w not in HONORIFICS)
 
 
 @dataclass
@@ -296,4 +292,4 @@ def _fallback_org_name(ex: Extraction) -> str | None:
         return None
     domain = addr.rpartition("@")[2]
     # Two strangers writing from gmail.com are not one organisation: webmail senders stand for themselves.
-    return addr if domain in WEBMAIL_DOMAINS else domain
+    return addr if is_webmail(domain) else domain

@@ -27,7 +27,7 @@ from parsers.authresults import DomainAuthentication, authentication_of
 from parsers.evidence import RecordFacts, evidence_of
 from parsers.mime import read_header_block
 from parsers.model import Extraction, Flag
-from parsers.review import review_flags
+from parsers.review import after_deadline, review_flags
 
 log = logging.getLogger("intake.pipeline")
 
@@ -165,9 +165,7 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
 
 def is_late(cfg: Config, received_at: datetime | None) -> bool:
     """After the end of the deadline day, in the secretariat's time zone."""
-    if received_at is None:
-        return False
-    return cfg.meeting.local_date(received_at) > cfg.meeting.deadline
+    return after_deadline(received_at, cfg.meeting.deadline, cfg.meeting.zone)
 
 
 def review(store: Store, ex: Extraction, applied: Applied, *, late: bool,

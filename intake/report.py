@@ -32,6 +32,7 @@ from intake.outbox import Outbox
 from intake.store import Store, iso
 from parsers.model import FLAG_CODES
 from replies.outgoing import AUTO_GENERATED, Outgoing, Part
+from replies.render import longdate_filter
 
 log = logging.getLogger("intake.report")
 
@@ -329,7 +330,7 @@ def _environment(templates_dir: Path | None) -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["hm"] = lambda dt: dt.strftime("%d %b %H:%M")
-    env.filters["longdate"] = lambda d: f"{d.day} {d:%B %Y}"
+    env.filters["longdate"] = longdate_filter  # the replies' own: a report has no language, so English
     env.filters["pad"] = lambda v, n: str(v).ljust(n)
     env.filters["rpad"] = lambda v, n: str(v).rjust(n)
     return env

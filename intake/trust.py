@@ -36,10 +36,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from intake.matching import WEBMAIL_DOMAINS
 from intake.store import Store
 from parsers.authresults import DomainAuthentication
 from parsers.model import Extraction
+from parsers.organizations import WEBMAIL_DOMAINS
 
 KNOWN, AUTHENTICATED, OWN_DOMAIN, UNKNOWN, SUSPECT = "known", "authenticated", "own_domain", "unknown", "suspect"
 APPROVED = "approved"  # a person applied the held change on the review page

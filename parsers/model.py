@@ -172,11 +172,18 @@ class Extraction:
     attachments: list[Attachment] = field(default_factory=list)
     evidence: Evidence | None = None  # what the decision rested on (intent scores, people's sources)
 
+    @classmethod
+    def parse_failed(cls, detail: str) -> Extraction:
+        """What is known of a message that could not be parsed at all (unreadable file, parser error): nothing
+        but that a person must look (flag ``parse_error`` with ``detail``)."""
+        return cls(intent="other", language="", organization=None, needs_review=True,
+                   flags=[Flag("parse_error", detail)], confidence=0.0)
+
     def to_json(self) -> dict[str, Any]:
         """The contract of ``intake parse --json`` (the labels' fields plus flags and confidence)."""
         return {
             "intent": self.intent,
-            "language": self.language,
+            "language": self.language or None,
             "organization": self.organization,
             "representatives": [r.to_json() for r in self.representatives],
             "withdrawn": list(self.withdrawn),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime, tzinfo
 
 from parsers.evidence import Evidence
 from parsers.lexicon import phrases
@@ -42,9 +42,20 @@ _REGISTERING = frozenset({"registration", "correction"})
 _ASKING = frozenset({"registration", "correction", "cancellation", "question"})
 
 
+def after_deadline(moment: datetime | None, deadline: date | None, zone: tzinfo | None = None) -> bool:
+    """After the end of the deadline day: the calendar day of ``moment`` in ``zone`` (the secretariat's; a naive
+    moment counts as UTC), or without a zone the moment's own (the sender's, as written in a Date header). The
+    one rule for "late"; False when either is unknown."""
+    if moment is None or deadline is None:
+        return False
+    if zone is not None:
+        moment = (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(zone)
+    return moment.date() > deadline
+
+
 def is_late(headers: Headers, deadline: date | None) -> bool:
     """Sent after the deadline day (the sender's own calendar date, as in the Date header)."""
-    return bool(deadline and headers.date and headers.date.date() > deadline)
+    return after_deadline(headers.date, deadline)
 
 
 def make_flag(code: str, detail: str = "") -> Flag:

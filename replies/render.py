@@ -45,7 +45,8 @@ def long_date(d: date, language: str = "en") -> str:
 
 
 @jinja2.pass_context
-def _longdate_filter(ctx: jinja2.runtime.Context, d: date) -> str:
+def longdate_filter(ctx: jinja2.runtime.Context, d: date) -> str:
+    """Jinja's ``longdate``: :func:`long_date` in the template's ``language`` (English without one)."""
     return long_date(d, str(ctx.get("language", "en")))
 
 
@@ -60,7 +61,7 @@ def environment(templates_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=True,  # a secretariat's edit is picked up by a running daemon
     )
-    env.filters["longdate"] = _longdate_filter
+    env.filters["longdate"] = longdate_filter
     return env
 
 
