@@ -20,7 +20,7 @@ from intake.store import Store
 from intake.trust import AUTHENTICATED, SUSPECT, SenderTrust, held_detail, judge_sender, record_trust
 from parsers.authresults import DomainAuthentication
 from parsers.lexicon import LANGUAGES
-from parsers.model import Extraction, Headers, Representative
+from parsers.model import Extraction, Headers, Intent, Representative
 from parsers.names import name_key
 from parsers.organizations import is_webmail
 
@@ -66,7 +66,7 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
                      auth: DomainAuthentication | None = None) -> Applied:
     """Change the record as ``ex`` says, if its sender may (``intake.trust``); flags what a person must look at
     (unknown or conflicting sender, a change held because its sender is not the organisation's)."""
-    if ex.intent in ("auto_reply", "bounce", "other"):
+    if ex.intent in (Intent.AUTO_REPLY, Intent.BOUNCE, Intent.OTHER):
         return Applied(None, None, "none")
     match = match_organization(store, ex)
     org_id = match.organization_id
@@ -121,7 +121,7 @@ def apply_changes(store: Store, org_id: int, message_row_id: int, ex: Extraction
         applied = Applied(org_id, org.get("name"), "person")
     org = store.organization(org_id) or {}
     current = store.representatives(org_id)
-    if ex.intent == "cancellation":
+    if ex.intent == Intent.CANCELLATION:
         for r in current:
             store.withdraw_representative(r["id"], now=now, message_id=message_row_id, actor=actor)
             applied.withdrawn.append(r)
@@ -180,7 +180,7 @@ def apply_changes(store: Store, org_id: int, message_row_id: int, ex: Extraction
 def _is_first_registration(store: Store, org: dict[str, Any], ex: Extraction) -> bool:
     """A registration that only adds the first people of an organisation that has nobody on the record (and did
     not cancel): it changes nothing anybody put there."""
-    return (ex.intent == "registration" and not ex.withdrawn and org.get("state") != "declined"
+    return (ex.intent == Intent.REGISTRATION and not ex.withdrawn and org.get("state") != "declined"
             and not store.representatives(int(org["id"])))
 
 
@@ -207,7 +207,7 @@ def _describe(probe: Applied, ex: Extraction) -> str:
     def names(rows: list[dict[str, Any]]) -> str:
         return ", ".join(str(r.get("name")) for r in rows)
 
-    if ex.intent == "cancellation":
+    if ex.intent == Intent.CANCELLATION:
         return f"a cancellation that withdraws everyone ({names(probe.withdrawn) or 'nobody registered'})" \
                " and marks the organisation declined"
     parts = [f"{label} {names(rows)}" for label, rows in
@@ -234,7 +234,7 @@ def held_extraction(stored: dict[str, Any]) -> Extraction:
                            head_of_delegation=bool(r.get("head_of_delegation")),
                            confidence=float(r.get("confidence") or 1.0))
             for r in stored.get("representatives") or [] if r.get("name")]
-    return Extraction(intent=str(stored.get("intent") or "other"), language=str(stored.get("language") or "en"),
+    return Extraction(intent=Intent(stored.get("intent") or Intent.OTHER), language=str(stored.get("language") or "en"),
                       organization=stored.get("organization"), representatives=reps,
                       withdrawn=list(stored.get("withdrawn") or []),
                       headers=Headers(from_addr=stored.get("from"), message_id=stored.get("message_id")))

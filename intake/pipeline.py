@@ -26,7 +26,7 @@ from parsers import parse_message
 from parsers.authresults import DomainAuthentication, authentication_of
 from parsers.evidence import RecordFacts, evidence_of
 from parsers.mime import read_header_block
-from parsers.model import Extraction, Flag
+from parsers.model import AUTOMATIC_INTENTS, Extraction, Flag, Intent
 from parsers.review import after_deadline, review_flags
 
 log = logging.getLogger("intake.pipeline")
@@ -138,7 +138,7 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
     # from an old mailbox) is on time; a sender's wrong Date alone does not make a reply late either.
     late = (is_late(cfg, received_at or ex.headers.date)
             and (ex.headers.date is None or is_late(cfg, ex.headers.date))
-            and ex.intent not in ("auto_reply", "bounce"))
+            and ex.intent not in AUTOMATIC_INTENTS)
     with store.transaction():
         keep_attachments(store, message_row_id, ex.attachments, now=now)  # the review page reads them here
         store.set_thread_root(message_row_id, conversation_of(store, ex.headers))
@@ -149,7 +149,7 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
             store.add_flag(flag.code, flag.detail, now=now, message_id=message_row_id,
                            organization_id=applied.organization_id)
             out.flags += 1
-        if ex.intent == "bounce":
+        if ex.intent == Intent.BOUNCE:
             out.flags += record_bounce(store, message_row_id, ex, now=now)
         out.representatives = len(applied.added) + len(applied.updated)
         out_id, reason = answer_message(store, cfg, message_row_id, ex, applied, now=now, late=late,

@@ -30,7 +30,7 @@ from intake.config import Config
 from intake.export import category_for, participants_csv, person_line
 from intake.outbox import Outbox
 from intake.store import Store, iso
-from parsers.model import FLAG_CODES
+from parsers.model import AUTOMATIC_INTENTS, FLAG_CODES
 from replies.outgoing import AUTO_GENERATED, Outgoing, Part
 from replies.render import longdate_filter
 
@@ -38,7 +38,7 @@ log = logging.getLogger("intake.report")
 
 TEMPLATES = Path(__file__).parent / "report_templates"
 WINDOW = timedelta(hours=24)
-AUTOMATIC_INTENTS = ("auto_reply", "bounce")
+
 # States of an organisation that has not answered: "no_answer" is set by the deadline tick (intake.deadline).
 SILENT_STATES = ("invited", "no_answer")
 CHART_FILENAME = "registrations.png"
