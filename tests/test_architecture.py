@@ -53,18 +53,18 @@ def test_relative_imports_are_not_used() -> None:
     assert not relative
 
 
+def _figures():  # type: ignore[no-untyped-def]
+    """benchmarks/architecture_figures.py: the one copy of the counting the figures of docs/architecture.md use."""
+    spec = importlib.util.spec_from_file_location("architecture_figures", REPO / "benchmarks" / "architecture_figures.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _calls(name: str, keyword: str | None = None) -> set[str]:
     """The application's modules (as paths) that call ``name(...)`` or ``x.name(...)`` (with ``keyword=``)."""
-    out = set()
-    for package in PACKAGES:
-        for path in _modules(package):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Call):
-                    f = node.func
-                    called = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
-                    if called == name and (keyword is None or any(k.arg == keyword for k in node.keywords)):
-                        out.add(str(path.relative_to(REPO)))
-    return out
+    return set(_figures().callers(REPO, name, keyword))
 
 
 @pytest.mark.parametrize(("call", "only"), [
@@ -80,15 +80,6 @@ def test_mail_is_queued_made_and_sent_in_one_place(call: str, only: set[str]) ->
 
 def test_only_the_sender_loop_hands_mail_to_a_transport() -> None:
     assert _calls("send", keyword="rcpt_to") == {"intake/sender.py"}
-
-
-def _figures():  # type: ignore[no-untyped-def]
-    """benchmarks/architecture_figures.py: the one copy of the counting the figures of docs/architecture.md use."""
-    spec = importlib.util.spec_from_file_location("architecture_figures", REPO / "benchmarks" / "architecture_figures.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_only_the_store_writes_sql() -> None:
