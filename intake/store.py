@@ -17,16 +17,19 @@ import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 from sqlite_utils import Migrations
 
 from intake.errors import StorageError
 from intake.secret_files import installation_secret
+
+if TYPE_CHECKING:
+    from intake.apply import Plan
 
 log = logging.getLogger("intake.store")
 
@@ -214,6 +217,15 @@ def _read_only(sql: str) -> str:
                                          re.IGNORECASE):
         raise ValueError(f"Store.query/one/scalar are read-only; write through a named operation: {sql[:80]!r}")
     return sql
+
+
+@dataclass
+class PlanDone:
+    """The rows a plan touched, as it left them (``Store.apply_plan``)."""
+    withdrawn: list[dict[str, Any]] = field(default_factory=list)
+    added: list[dict[str, Any]] = field(default_factory=list)
+    updated: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -770,6 +782,49 @@ class Store:
                             " updated_at = ? WHERE id = ? AND status = 'registered'", (message_id, iso(now), rep_id))
             self.add_event(actor, "representative.withdrawn", "representatives", rep_id, now=now,
                            message_id=message_id)
+
+    def apply_plan(self, org_id: int, plan: Plan, *, message_row_id: int | None, now: datetime,
+                   actor: str = "daemon", verified: bool = True) -> PlanDone:
+        """Carry out what a message changes in organisation ``org_id``'s delegation (``intake.apply.Plan``, decided
+        without the database), in its order, each change with its event: withdrawals, a flag for names that are
+        not registered, the people added, changed or confirmed, the head of delegation, the state. ``verified``:
+        whether the people it adds may count as the organisation's own addresses."""
+        done = PlanDone()
+        with self.transaction():
+            for r in plan.withdraw:
+                self.withdraw_representative(r["id"], now=now, message_id=message_row_id, actor=actor)
+                done.withdrawn.append(r)
+            if plan.not_found:
+                self.add_flag("correction", "asked to withdraw people who are not registered: "
+                              + ", ".join(repr(n) for n in plan.not_found),
+                              now=now, message_id=message_row_id, organization_id=org_id, actor=actor)
+            new_ids: dict[int, int] = {}  # id() of a planned person -> their row id
+            latest: dict[int, dict[str, Any]] = {}  # row id -> the row as this plan last left it
+
+            def row_id(person: dict[str, Any]) -> int:
+                return int(person["id"]) if person.get("id") is not None else new_ids[id(person)]
+
+            def read(rep_id: int) -> dict[str, Any]:
+                latest[rep_id] = self.one("SELECT * FROM representatives WHERE id = ?", (rep_id,)) or {}
+                return latest[rep_id]
+
+            for kind, person, changes in plan.people:
+                if kind == "add":
+                    new_ids[id(person)] = self.add_representative(org_id, now=now, message_id=message_row_id,
+                                                                  actor=actor, verified=verified, **person)
+                    done.added.append(read(new_ids[id(person)]))
+                elif kind == "update":
+                    self.update_representative(row_id(person), now=now, message_id=message_row_id, actor=actor,
+                                               **changes)
+                    done.updated.append(read(row_id(person)))
+                else:
+                    done.unchanged.append(latest.get(row_id(person), person))
+            for person in plan.demote:
+                self.update_representative(row_id(person), now=now, message_id=message_row_id, actor=actor,
+                                           head_of_delegation=0)
+            if plan.state is not None:
+                self.set_organization_state(org_id, plan.state, now=now, message_id=message_row_id, actor=actor)
+        return done
 
     def history(self, entity: str, entity_id: int) -> list[dict[str, Any]]:
         return self.query("SELECT * FROM events WHERE entity = ? AND entity_id = ? ORDER BY id", (entity, entity_id))
