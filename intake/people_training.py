@@ -39,8 +39,8 @@ from intake.labelled import LABELLED_DIR, Reply, load_labelled, shared_dir
 from intake.train import Example
 from parsers import candidates as C
 from parsers import person_details as D
-from parsers.names import looks_like_name
 from parsers.model import Intent
+from parsers.names import looks_like_name
 from parsers.nlp import has_ner, pipeline
 from parsers.organizations import JOB_WORDS, ORG_WORDS
 from parsers.pipeline import Prepared, _ner_persons, _ner_texts, gather, prepare
