@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -24,6 +26,7 @@ def _bench() -> ModuleType:
     spec = importlib.util.spec_from_file_location("pipeline_silent", REPO / "benchmarks" / "pipeline_silent.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -33,12 +36,12 @@ BATCHES = "500-514,530-544"  # 530-544 was written for another meeting (its MEET
 
 
 @pytest.fixture(scope="module")
-def judged(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[object, object]]:
+def judged(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Any, Any]]:
     work = tmp_path_factory.mktemp("silent")
     return [(batch, B.evaluate(batch, B.REPO, work)) for batch in B.labelled_batches(BATCHES)]
 
 
-def test_each_reply_is_judged_once_in_one_class(judged: list[tuple[object, object]]) -> None:
+def test_each_reply_is_judged_once_in_one_class(judged: list[tuple[Any, Any]]) -> None:
     assert [b.name for b, _ in judged] == BATCHES.split(",")
     for batch, tally in judged:
         files = [j.file for j in tally.judged]
@@ -52,7 +55,7 @@ def test_each_reply_is_judged_once_in_one_class(judged: list[tuple[object, objec
 
 
 def test_stored_intent_is_the_parsers_and_a_wrong_intent_is_never_right(
-        judged: list[tuple[object, object]], tmp_path: Path) -> None:
+        judged: list[tuple[Any, Any]], tmp_path: Path) -> None:
     for batch, tally in judged:
         config = tmp_path / f"{batch.name}.toml"
         config.write_text(batch.meeting, encoding="utf-8")
