@@ -258,9 +258,9 @@ def cpu_per_message(raws: Sequence[bytes], states: Sequence[tuple[str, int, int 
 
 # --- 3. outbox lookups ------------------------------------------------------------------------------------
 def lookups(raws: Sequence[bytes], sizes: Sequence[int]) -> None:
+    from intake.bounces import link_bounce
     from intake.matching import match_organization
     from parsers import parse_message
-    from replies.bounces import link_bounce
 
     print("\n3. Outbox lookups on the per-message path (real functions; our id not in the outbox: the worst case)")
     missing = "intake.0123456789abcdef0123456789abcdef@unog.ch"

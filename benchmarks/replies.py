@@ -27,13 +27,14 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from smtp_server import SmtpServer, self_signed_cert
 
 from intake.config import Config, StoreConfig
+from intake.deadline import send_reminders
 from intake.matching import match_organization
 from intake.pipeline import record
+from intake.sender import send_due
 from intake.store import Store
+from parsers.lexicon import LANGUAGES
 from parsers.model import Extraction, Headers, Representative
-from replies.notices import send_reminders
-from replies.render import KINDS, LANGUAGES, render_mail
-from replies.sender import send_due
+from replies.render import KINDS, render_mail
 from replies.smtp import SmtpSettings, SmtpTransport
 
 WORDS = ["International", "Foundation", "Network", "Institute", "Centre", "Committee", "Alliance", "Coalition", "Mines", "Action", "Peace", "Disarmament", "Humanitarian", "Relief", "Rights", "Research", "Council", "Society", "Federation", "Union", "Association", "Youth", "Women", "Children", "Clearance", "Demining", "Victims", "Assistance", "Legal", "Studies", "Policy", "Global", "Regional", "African", "Asian", "European", "Latin", "American", "Nordic", "Pacific", "Arab", "Geneva"]

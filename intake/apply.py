@@ -7,7 +7,7 @@ write them). Runs inside the caller's transaction.
 
 Organisation states: ``invited`` (on the list, no reply yet) -> ``replied`` (wrote, nobody registered) ->
 ``registered`` (at least one person) or ``declined`` (cancelled); ``no_answer`` is set by the deadline tick
-for invitees that never wrote (see ``replies.notices``) and turns into the others when a late reply comes.
+for invitees that never wrote (see ``intake.deadline``) and turns into the others when a late reply comes.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from intake.matching import WEBMAIL_DOMAINS, Match, match_organization
 from intake.store import Store, iso
 from intake.trust import AUTHENTICATED, SUSPECT, SenderTrust, held_detail, judge_sender, record_trust
 from parsers.authresults import DomainAuthentication
+from parsers.lexicon import LANGUAGES
 from parsers.model import Extraction, Headers, Representative
 
 HONORIFICS = frozenset({
@@ -107,7 +108,7 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
                        "was answered automatically; check with the organisation before the list is final (and "
                        "'remember the sender' if the address is really theirs)", now=now,
                        message_id=message_row_id, organization_id=org_id)
-    if not org.get("language") and ex.language in ("en", "fr", "es"):
+    if not org.get("language") and ex.language in LANGUAGES:
         # The first reply tells us the organisation's language: later reminders and notices use it.
         store.db.execute("UPDATE organizations SET language = ? WHERE id = ?", (ex.language, org_id))
         store.add_event("daemon", "organization.updated", "organizations", org_id, now=now,

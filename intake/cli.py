@@ -338,9 +338,9 @@ def notices(at: object, dry_run: bool, config_path: Path | None) -> None:
     """
     from datetime import UTC
 
+    from intake.deadline import mark_no_answer, preview_reminders, send_reminders
     from intake.store import utcnow
     from intake.wiring import open_store
-    from replies.notices import mark_no_answer, preview_reminders, send_reminders
 
     cfg = _config(config_path)
     now = at.replace(tzinfo=UTC) if at is not None else utcnow()  # type: ignore[attr-defined]
@@ -546,15 +546,13 @@ def report(day: object, mode: str, force: bool, save_dir: Path | None, config_pa
 
 def _deliver_now(store: Store, cfg: Config, outbox_ids: tuple[int, ...]) -> str:
     """Deliver just these queued mails (not the whole outbox: the daemon owns the rest); '' when all went."""
+    from intake.outbox import Outbox
     from intake.store import utcnow
     from intake.wiring import open_transport
-    from replies.acknowledgement import sender_identity
-    from replies.sender import send_rows
 
     transport = open_transport(cfg)
     try:
-        send_rows(store, transport, outbox_ids, now=utcnow, mail_from=sender_identity(cfg)[1],
-                  max_attempts=cfg.transport.max_attempts)
+        Outbox(store, cfg).deliver(transport, now=utcnow, only=outbox_ids)
     finally:
         transport.close()
     if not outbox_ids:

@@ -24,10 +24,10 @@ from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.errors import ConfigError
+from parsers.lexicon import LANGUAGES
 from parsers.limits import AttachmentLimits
 from parsers.meeting import MeetingProfile
 
-LANGUAGES = ("en", "fr", "es")
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish"}
 log = logging.getLogger("intake.config")
 

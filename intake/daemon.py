@@ -24,10 +24,10 @@ from typing import Any, Protocol
 from intake.config import Config
 from intake.errors import ConfigError, DatabaseDamaged, IntakeError, MailboxError, MailboxLocked, StorageError
 from intake.mailbox import IncomingMessage, Mailbox
+from intake.outbox import Outbox
 from intake.pipeline import Outcome, header_facts, process_message
+from intake.sender import SendSummary
 from intake.store import Store, iso, utcnow
-from replies.acknowledgement import sender_identity
-from replies.sender import SendSummary, send_due
 from replies.transport import Transport
 
 log = logging.getLogger("intake.daemon")
@@ -283,8 +283,7 @@ class Daemon:
                                 message_id=row_id)
 
     def send_queued(self) -> SendSummary:
-        return send_due(self.store, self.transport, now=self.now, mail_from=sender_identity(self.cfg)[1],
-                        max_attempts=self.cfg.transport.max_attempts)
+        return Outbox(self.store, self.cfg).deliver(self.transport, now=self.now)
 
     def _with_progress(self, items: Iterable) -> Iterable:  # type: ignore[type-arg]
         if self.progress:

@@ -1,12 +1,30 @@
-"""One error tree. Every message tells the user what to do."""
+"""One error tree. Every message tells the user what to do.
+
+The root (``IntakeError``) and the errors of outgoing mail live in ``replies.errors`` (replies/ imports nothing
+from intake/); they are re-exported here, so every caller imports any error from this one module.
+"""
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+from replies.errors import (
+    AlreadySending,
+    IntakeError,
+    MailNotBuilt,
+    PermanentFailure,
+    ReplyNotWritten,
+    TemplateError,
+    TemporaryFailure,
+    TransportError,
+    TransportUnavailable,
+)
 
-class IntakeError(Exception):
-    """Base of every error this application raises on purpose."""
+__all__ = [
+    "AlreadySending", "ConfigError", "DatabaseDamaged", "IntakeError", "InviteeListError", "MailNotBuilt",
+    "MailboxError", "MailboxLocked", "OAuthError", "PermanentFailure", "ReplyNotWritten", "StorageError",
+    "TemplateError", "TemporaryFailure", "TransportError", "TransportUnavailable",
+]
 
 
 class ConfigError(IntakeError):
@@ -25,18 +43,6 @@ class MailboxLocked(MailboxError):
     """Another daemon already watches this mailbox."""
 
 
-class TransportError(IntakeError):
-    """Base of delivery errors raised by a Transport."""
-
-
-class TemporaryFailure(TransportError):
-    """Try again later (4xx, connection refused, timeout)."""
-
-
-class PermanentFailure(TransportError):
-    """Do not try again (5xx): the mail is flagged for a person."""
-
-
 class OAuthError(MailboxError):
     """No OAuth access token could be had (token command, token endpoint, refresh-token file)."""
 
@@ -48,27 +54,6 @@ class InviteeListError(IntakeError):
         self.source, self.problems = source, problems
         shown = "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
         super().__init__(f"{source}: nothing imported, {len(problems)} problem(s):\n  {shown}")
-
-
-class TransportUnavailable(TemporaryFailure):
-    """The mail server could not be reached at all (refused, timeout, TLS, login): the rest of the batch waits."""
-
-
-class ReplyNotWritten(IntakeError):
-    """An automatic answer could not be written; the record stays and the message is flagged delivery_failed."""
-
-
-class TemplateError(ReplyNotWritten):
-    """A reply template cannot be rendered (syntax, unknown variable): names the file, the line and the fix."""
-
-
-class AlreadySending(IntakeError):
-    """Another sender claimed this mail between our connection and its data: nothing was handed over by us."""
-
-
-class MailNotBuilt(ReplyNotWritten):
-    """The outgoing mail could not be built from what the sender wrote (e.g. a header value the mail library
-    refuses); says what."""
 
 
 class StorageError(IntakeError):

@@ -34,8 +34,8 @@ from email_validator import EmailNotValidError, validate_email
 from intake.errors import InviteeListError
 from intake.matching import normalise_name
 from intake.store import Store, iso
+from parsers.lexicon import LANGUAGES
 
-LANGUAGES = ("en", "fr", "es")
 _ALIASES = {
     "name": {"name", "organization", "organisation", "organization name", "organisation name", "nom"},
     "acronym": {"acronym", "abbreviation", "short name", "sigle"},

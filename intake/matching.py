@@ -105,6 +105,17 @@ def match_organization(store: Store, extraction: Extraction) -> Match:
     return Match(org_id, how, score, conflicts)
 
 
+def from_invitee(store: Store, headers: Headers) -> tuple[bool, bool]:
+    """(the sender is an address an invitation went to, the message is in an invitation's thread): mail from
+    those places is expected to say something about the meeting, so if it changes nothing a person looks."""
+    orgs = store.query("SELECT emails, invitation_ref FROM organizations WHERE invited = 1 AND state != 'merged'")
+    sender = (headers.from_addr or "").strip().lower()
+    invitee = bool(sender) and any(sender in {e.lower() for e in json.loads(o["emails"] or "[]")} for o in orgs)
+    refs = {normalise_message_id(o["invitation_ref"]) for o in orgs if o["invitation_ref"]}
+    thread = any(normalise_message_id(m) in refs for m in (headers.in_reply_to, *headers.references) if m)
+    return invitee, thread
+
+
 def conversation_of(store: Store, headers: Headers) -> str | None:
     """The conversation a message belongs to, as the Message-ID (lower case, no <>) of its first message.
 

@@ -11,30 +11,24 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from intake.answers import answer_message
 from intake.apply import Applied, apply_extraction
+from intake.bounces import record_bounce
 from intake.config import Config
-from intake.errors import ReplyNotWritten, StorageError
+from intake.errors import StorageError
 from intake.mailbox import IncomingMessage
-from intake.matching import conversation_of
+from intake.matching import conversation_of, from_invitee, match_organization
 from intake.store import Store, iso, keep_attachments
-from intake.trust import AUTHENTICATED, KNOWN, OWN_DOMAIN
 from parsers import parse_message
 from parsers.authresults import DomainAuthentication, authentication_of
+from parsers.evidence import RecordFacts, evidence_of
 from parsers.mime import read_header_block
 from parsers.model import Extraction, Flag
-from replies.acknowledgement import (
-    queue_acknowledgement,
-    queue_cancellation_confirmation,
-    queue_clarification,
-    queue_correction_confirmation,
-    queue_late_notice,
-)
-from replies.bounces import link_bounce
-from replies.policy import Decision
+from parsers.review import review_flags
 
 log = logging.getLogger("intake.pipeline")
 
@@ -140,8 +134,8 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
            auth: DomainAuthentication | None = None) -> Outcome:
     """Everything a parsed message changes, in one transaction: the record, the flags, the answer.
 
-    The answer (at most one automatic mail per message, see :func:`choose_reply`) is queued in the same
-    transaction as the data it describes, so a crash leaves either both or neither.
+    The answer (at most one automatic mail per message, see :func:`intake.answers.choose_reply`) is queued in
+    the same transaction as the data it describes, so a crash leaves either both or neither.
     """
     out = Outcome(message_row_id, "processed", ex.headers.message_id, ex.intent)
     # Late only when both clocks say so: mail written before the deadline but delayed in transit (or replayed
@@ -154,31 +148,17 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
         store.db.execute("UPDATE messages SET thread_root = ? WHERE id = ?",
                          (conversation_of(store, ex.headers), message_row_id))
         applied = apply_extraction(store, message_row_id, ex, now=now, auth=auth)
-        parser_flags = _relevant_parser_flags(store, ex, applied, late=late)
-        codes = {f.code for f in parser_flags}
-        for flag in parser_flags:
+        for flag in review(store, ex, applied, late=late, received_at=received_at or ex.headers.date):
             if store.scalar("SELECT 1 FROM flags WHERE message_id = ? AND reason = ?", (message_row_id, flag.code)):
                 continue  # applying already opened this flag, with the details (e.g. who was not found)
             store.add_flag(flag.code, flag.detail, now=now, message_id=message_row_id,
                            organization_id=applied.organization_id)
             out.flags += 1
-        for code, detail in _own_flags(ex, applied, late=late, received_at=received_at or ex.headers.date):
-            if code not in codes:
-                store.add_flag(code, detail, now=now, message_id=message_row_id,
-                               organization_id=applied.organization_id)
-                codes.add(code)
-                out.flags += 1
         if ex.intent == "bounce":
-            out.flags += _link_bounce(store, message_row_id, ex, now=now)
-        # A review the parser asks for without saying why; when its reasons were all answered by the record
-        # (e.g. an unknown organisation that matched an invitee), nothing is left for a person.
-        if ex.needs_review and not ex.flags and not codes:
-            store.add_flag("low_confidence", "the parser asks for a review", now=now, message_id=message_row_id,
-                           organization_id=applied.organization_id)
-            out.flags += 1
+            out.flags += record_bounce(store, message_row_id, ex, now=now)
         out.representatives = len(applied.added) + len(applied.updated)
-        out_id, reason = _queue_answer(store, cfg, message_row_id, ex, applied, now=now, late=late,
-                                       answer_allowed=answer_allowed)
+        out_id, reason = answer_message(store, cfg, message_row_id, ex, applied, now=now, late=late,
+                                        answer_allowed=answer_allowed)
         out.replies_queued += out_id is not None
         out.note = reason
         store.db.execute(
@@ -200,168 +180,26 @@ def is_late(cfg: Config, received_at: datetime | None) -> bool:
     return cfg.meeting.local_date(received_at) > cfg.meeting.deadline
 
 
-def choose_reply(ex: Extraction, applied: Applied, *, late: bool) -> str | None:
-    """Which automatic mail a message gets (at most one, to keep the conversation short):
-
-    * nothing while the change waits for a person (``applied.held``: unverified sender);
-    * registration or correction that changed the record: ``late_notice`` when late (the first time per
-      organisation; afterwards the normal answer with a "late" sentence), else ``correction_confirmation``
-      when people were withdrawn or the message is a correction, else ``acknowledgement``;
-    * registration in which nobody was found: ``clarification``; one that changed nothing (everyone already
-      registered as written, e.g. a loop repeating its text): nothing;
-    * cancellation: ``cancellation_confirmation``;
-    * questions, corrections we could not apply, auto-replies, bounces, other: nothing (questions are flagged).
-    """
-    if applied.held:
-        return None  # a person decides first (unverified sender)
-    if ex.intent == "cancellation":
-        return "cancellation_confirmation"
-    if ex.intent not in ("registration", "correction"):
-        return None
-    if applied.changed:
-        if late:
-            return "late_notice"
-        if ex.intent == "correction" or applied.withdrawn:
-            return "correction_confirmation"
-        return "acknowledgement"
-    return "clarification" if ex.intent == "registration" and not applied.recorded else None
-
-
-def _queue_answer(store: Store, cfg: Config, message_row_id: int, ex: Extraction, applied: Applied, *,
-                  now: datetime, late: bool, answer_allowed: bool) -> tuple[int | None, str]:
-    kind = choose_reply(ex, applied, late=late)
-    if kind == "late_notice" and (not cfg.replies.late_notices or store.scalar(
-            "SELECT 1 FROM outbox WHERE dedupe_key = ?", (f"late_notice:org:{applied.organization_id}",))):
-        kind = choose_reply(ex, applied, late=False)  # one late notice per organisation is enough
-    if kind is None:
-        if applied.recorded and not applied.changed and ex.intent in ("registration", "correction"):
-            store.add_event("daemon", "reply.suppressed", "messages", message_row_id, now=now,
-                            message_id=message_row_id,
-                            detail={"kind": "acknowledgement", "reason": "the message changed nothing"})
-            return None, "the message changed nothing: no acknowledgement"
-        return None, f"no automatic answer for intent {ex.intent!r}"
-    refused = _trust_refuses(applied, kind)
-    if refused:
-        store.add_event("daemon", "reply.suppressed", "messages", message_row_id, now=now,
-                        message_id=message_row_id, detail={"kind": kind, "reason": refused})
-        return None, f"{kind}: {refused}"
-    try:
-        with store.transaction():  # a savepoint: a reply that cannot be built leaves the record as it is
-            out_id, decision = _queue_kind(store, cfg, kind, message_row_id, ex, applied, now=now, late=late,
-                                           answer_allowed=answer_allowed)
-    except ReplyNotWritten as exc:
-        # The record stays; the answer waits for a person (a secretariat's template edit went wrong).
-        log.error("<%s> the %s could not be written: %s", (ex.headers.message_id or "").strip("<>"), kind, exc)
-        store.add_flag("delivery_failed", f"the automatic {kind} could not be written: {exc}", now=now,
-                       message_id=message_row_id, organization_id=applied.organization_id)
-        return None, f"{kind}: could not be written"
-    if out_id is None:
-        # Kept in the audit log: a person can see why an organisation heard nothing back (loop limit, robot...).
-        store.add_event("daemon", "reply.suppressed", "messages", message_row_id, now=now,
-                        message_id=message_row_id, detail={"kind": kind, "reason": decision.reason})
-    return out_id, f"{kind}: {decision.reason}"
-
-
-# What an answer may hold, by what we know of the sender (intake.trust): an own-domain colleague's first
-# registration is acknowledged (the mail lists only what that message wrote); strangers get nothing automatic.
-_OWN_DOMAIN_KINDS = frozenset({"acknowledgement", "clarification", "late_notice"})
-
-
-def _trust_refuses(applied: Applied, kind: str) -> str | None:
-    """Why ``kind`` may not go to this message's sender, or None."""
-    trust = applied.trust
-    if trust is None or trust.level in (KNOWN, AUTHENTICATED):
-        return None
-    if trust.level == OWN_DOMAIN and kind in _OWN_DOMAIN_KINDS:
-        return None
-    return f"no automatic answer to this sender ({trust.level}: {trust.detail})"
-
-
-def _queue_kind(store: Store, cfg: Config, kind: str, message_row_id: int, ex: Extraction, applied: Applied, *,
-                now: datetime, late: bool, answer_allowed: bool) -> tuple[int | None, Decision]:
-    common: dict[str, Any] = {"message_row_id": message_row_id, "extraction": ex, "now": now,
-                              "answer_allowed": answer_allowed}
-    org_id = applied.organization_id
-    if kind == "acknowledgement":
-        out_id, decision = queue_acknowledgement(store, cfg, recorded=applied.recorded, organization_id=org_id,
-                                                 organization=applied.organization_name, late=late, **common)
-    elif kind == "correction_confirmation" and org_id is not None:
-        out_id, decision = queue_correction_confirmation(
-            store, cfg, added=applied.added, updated=applied.updated, withdrawn=applied.withdrawn,
-            organization_id=org_id, late=late, **common)
-    elif kind == "cancellation_confirmation":
-        out_id, decision = queue_cancellation_confirmation(store, cfg, withdrawn=applied.withdrawn,
-                                                           organization_id=org_id, **common)
-    elif kind == "late_notice":
-        out_id, decision = queue_late_notice(store, cfg, recorded=applied.recorded, organization_id=org_id,
-                                             intent=ex.intent, **common)
-    elif kind == "clarification":
-        attachment_only = any(f.code == "attachment_only" for f in ex.flags) or bool(ex.attachments)
-        out_id, decision = queue_clarification(
-            store, cfg, reason="attachment_only" if attachment_only else "nobody",
-            attachments=[a.filename or "" for a in ex.attachments], organization_id=org_id, **common)
-    else:
-        return None, Decision(False, f"no automatic answer ({kind} without an organisation)")
-    return out_id, decision
-
-
-def _link_bounce(store: Store, message_row_id: int, ex: Extraction, *, now: datetime) -> int:
-    """Tie a bounce to the mails of ours it reports on; their organisation and outbox row go on the flag.
-    Returns the number of flags added (the parser's own ``bounce`` flag is completed, not repeated)."""
-    raw = store.scalar("SELECT raw FROM messages WHERE id = ?", (message_row_id,)) or b""
-    bounced = link_bounce(store, message_row_id, raw, now=now,
-                          threading=(ex.headers.in_reply_to, *ex.headers.references))
-    added = 0
-    for mail in bounced:
-        detail = f"our {mail.kind} to {mail.to_addr} bounced{' (' + mail.status + ')' if mail.status else ''}"
-        open_flag = store.one("SELECT id FROM flags WHERE message_id = ? AND reason = 'bounce' AND outbox_id IS NULL",
-                              (message_row_id,))
-        if open_flag:
-            store.db.execute("UPDATE flags SET detail = ?, organization_id = ?, outbox_id = ? WHERE id = ?",
-                             (detail, mail.organization_id, mail.outbox_id, open_flag["id"]))
-        else:
-            store.add_flag("bounce", detail, now=now, message_id=message_row_id,
-                           organization_id=mail.organization_id, outbox_id=mail.outbox_id)
-            added += 1
-    return added
-
-
-def _relevant_parser_flags(store: Store, ex: Extraction, applied: Applied, *, late: bool) -> list[Flag]:
-    """The parser's flags, less those the application knows better: the parser does not know our invitees, so
-    its "unknown organisation" is moot once the reply matched an invited one, and its domain doubt is moot
-    when the sender's address itself is on the list; it judges lateness by the Date header alone, we by both
-    the arrival and the Date (see :func:`record`)."""
-    moot = set() if late else {"late"}
+def review(store: Store, ex: Extraction, applied: Applied, *, late: bool,
+           received_at: datetime | None) -> list[Flag]:
+    """The review flags of a message once applied: the parser's table of rules (:mod:`parsers.review`), run again
+    with what the record found. The record answers some of the parser's doubts (an invited organisation is not
+    unknown; the sender's own address on the list is no domain mismatch; lateness is judged by the arrival and
+    the Date) and sees what the parser cannot (nothing recorded, a correction that changed nothing, mail from
+    an invitee that changed nothing)."""
     match = applied.match
-    if match is None or match.organization_id is None:
-        return [f for f in ex.flags if f.code not in moot]
-    invited = bool(store.scalar("SELECT invited FROM organizations WHERE id = ?", (match.organization_id,)))
-    if invited:
-        moot.add("unknown_organization")
-    if match.how == "address":
-        moot.add("sender_domain_mismatch")
-    return [f for f in ex.flags if f.code not in moot]
-
-
-def _own_flags(ex: Extraction, applied: Applied, *, late: bool,
-               received_at: datetime | None) -> list[tuple[str, str]]:
-    """Flags the application side knows better than the parser (each added once per message)."""
-    flags: list[tuple[str, str]] = []
-    if late:
-        flags.append(("late", f"received {iso(received_at)}, after the deadline"))
-    if ex.intent == "question":
-        flags.append(("question", "a question gets no automatic answer; please answer it"))
-    if applied.held:
-        if ex.intent == "cancellation":
-            flags.append(("cancellation", "asks to withdraw everyone (held: see unverified_sender)"))
-        return flags
-    if ex.intent == "registration" and not applied.recorded and not applied.changed:
-        flags.append(("no_representatives", "a registration in which nobody was found; clarification asked"))
-    if ex.intent == "correction" and not applied.changed and not applied.not_found:
-        flags.append(("correction", "a correction that changed nothing; please check what the sender wants"))
-    if ex.intent == "cancellation":
-        flags.append(("cancellation", f"withdrew {len(applied.withdrawn)} people"))
-    return flags
+    if match is None:  # not applied (automatic or unrelated mail): still, whose is it?
+        match = match_organization(store, ex)
+    org_id = match.organization_id if match.organization_id is not None else applied.organization_id
+    invited = bool(org_id is not None and store.scalar("SELECT invited FROM organizations WHERE id = ?", (org_id,)))
+    invitee, thread = from_invitee(store, ex.headers)
+    facts = RecordFacts(
+        matched=org_id is not None, invited=invited, matched_how=match.how,
+        sender_verified=bool(applied.trust and applied.trust.may_change),
+        from_invitee_address=invitee, in_invitation_thread=thread, changed=applied.changed,
+        recorded=len(applied.recorded), withdrawn=len(applied.withdrawn), not_found=tuple(applied.not_found),
+        held=applied.held is not None, late=late, received_at=received_at)
+    return review_flags(replace(evidence_of(ex), record=facts))
 
 
 def _summary(ex: Extraction, out: Outcome) -> dict[str, Any]:

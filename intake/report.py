@@ -9,9 +9,9 @@ Every figure is computed *as of* a moment (the clock is passed in): people count
 it and not withdrawn before it (the audit log holds the withdrawal time), organisation states come from the
 audit log too. The report for a given day is therefore the same whenever it is built.
 
-The mail goes through the outbox like every other mail (kind "report"); the daemon's tick queues it once a
-day at ``report.send_at`` local time, recorded in ``jobs_done`` as ``report:<local date>``, so a restart or a
-second tick the same day sends nothing.
+The mail goes through the outbox like every other mail (kind "report", ``intake.outbox``); the daemon's tick
+queues it once a day at ``report.send_at`` local time, recorded in ``jobs_done`` as ``report:<local date>``, so a
+restart or a second tick the same day sends nothing.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,16 +28,17 @@ import jinja2
 from intake.chart import DayCount, registrations_chart
 from intake.config import Config
 from intake.export import category_for, participants_csv, person_line
+from intake.outbox import Outbox
 from intake.store import Store, iso
 from parsers.model import FLAG_CODES
-from replies.compose import build_mail, our_message_id
+from replies.outgoing import AUTO_GENERATED, Outgoing, Part
 
 log = logging.getLogger("intake.report")
 
 TEMPLATES = Path(__file__).parent / "report_templates"
 WINDOW = timedelta(hours=24)
 AUTOMATIC_INTENTS = ("auto_reply", "bounce")
-# States of an organisation that has not answered: "no_answer" is set by the deadline tick (replies.notices).
+# States of an organisation that has not answered: "no_answer" is set by the deadline tick (intake.deadline).
 SILENT_STATES = ("invited", "no_answer")
 CHART_FILENAME = "registrations.png"
 # The longest stretch the chart shows: a months-long invitation period would squash the last weeks.
@@ -369,7 +369,7 @@ class RenderedReport:
 
 def render_everything(store: Store, cfg: Config, now: datetime) -> RenderedReport:
     report = build_report(store, cfg, now)
-    domain = _from_address(cfg).rpartition("@")[2]
+    domain = Outbox(store, cfg).domain  # the chart's Content-ID is in our mail domain
     cid = f"chart.{report.report_date.isoformat()}@{domain}"
     text, html = render_report(report, chart_src=f"cid:{cid}", templates_dir=cfg.replies.templates_dir)
     return RenderedReport(report=report, text=text, html=html, chart_png=report_chart(report),
@@ -391,26 +391,16 @@ def save_report_files(rendered: RenderedReport, folder: Path) -> dict[str, Path]
 
 # --- the mail ----------------------------------------------------------------------------------------------
 
-def _from_address(cfg: Config) -> str:
-    return cfg.replies.from_address or cfg.meeting.secretariat_address
-
-
-def report_mail(cfg: Config, rendered: RenderedReport, *, to_addr: str, message_id: str,
-                now: datetime) -> EmailMessage:
+def report_mail(rendered: RenderedReport, *, to_addr: str, purpose: str) -> Outgoing:
     """multipart/mixed [ alternative [ text, related [ html, chart PNG ] ], participants CSV ].
 
     Marked ``Auto-Submitted: auto-generated``: a report is not an answer to anyone (RFC 3834).
     """
-    msg = build_mail(from_name=cfg.replies.from_name or cfg.meeting.secretariat_name, from_addr=_from_address(cfg),
-                     to_addr=to_addr, subject=rendered.report.subject, text=rendered.text, html=rendered.html,
-                     message_id=message_id, date=now, auto_submitted="auto-generated", language="en")
-    html_part = msg.get_payload()[1]  # type: ignore[index]
-    assert isinstance(html_part, EmailMessage)  # build_mail made [text, html]
-    html_part.add_related(rendered.chart_png, maintype="image", subtype="png", cid=f"<{rendered.chart_cid}>",
-                          filename=CHART_FILENAME, disposition="inline")
-    msg.add_attachment(rendered.csv.encode("utf-8"), maintype="text", subtype="csv",
-                       filename=rendered.csv_filename)
-    return msg
+    return Outgoing(
+        kind="report", to_addr=to_addr, subject=rendered.report.subject, text=rendered.text, html=rendered.html,
+        purpose=purpose, language="en", auto_submitted=AUTO_GENERATED,
+        inline=(Part(rendered.chart_png, "image", "png", CHART_FILENAME, cid=rendered.chart_cid),),
+        attachments=(Part(rendered.csv.encode("utf-8"), "text", "csv", rendered.csv_filename),))
 
 
 @dataclass(frozen=True)
@@ -445,7 +435,7 @@ def queue_report(store: Store, cfg: Config, *, now: datetime, as_of: datetime | 
         return QueuedReport(day, (), True)
     # Rendered outside the write transaction: the chart takes a moment, and the write lock is shared.
     rendered = render_everything(store, cfg, moment)
-    domain = _from_address(cfg).rpartition("@")[2]
+    outbox = Outbox(store, cfg)
     ids: list[int] = []
     with store.transaction():
         first = store.mark_job_done(key, now=now, detail=", ".join(cfg.report.recipients))
@@ -453,11 +443,8 @@ def queue_report(store: Store, cfg: Config, *, now: datetime, as_of: datetime | 
             return QueuedReport(day, (), True)  # another process got there while we rendered
         suffix = "" if first else f":again:{iso(now)}"
         for to_addr in cfg.report.recipients:
-            dedupe = f"{key}:{to_addr.lower()}{suffix}"
-            mid = our_message_id(dedupe, domain, store.secret("message-id"))
-            raw = report_mail(cfg, rendered, to_addr=to_addr, message_id=mid, now=now).as_bytes()
-            out_id = store.queue_mail(kind="report", to_addr=to_addr, subject=rendered.report.subject, raw=raw,
-                                      mail_message_id=mid, dedupe_key=dedupe, now=now, language="en")
+            out_id, _ = outbox.queue(report_mail(rendered, to_addr=to_addr, purpose=f"{key}:{to_addr.lower()}{suffix}"),
+                                     now=now)
             if out_id is not None:
                 ids.append(out_id)
     log.info("daily report %s queued for %s", day, ", ".join(cfg.report.recipients))

@@ -10,7 +10,7 @@ from intake.daemon import Tick
 
 def default_ticks(cfg: Config) -> list[Tick]:
     """The ticks the daemon runs for this config (deadline notices and the daily report plug in here)."""
-    from replies.notices import no_answer_tick, reminder_tick
+    from intake.deadline import no_answer_tick, reminder_tick
 
     ticks: list[Tick] = [
         reminder_tick,  # reminders N days before the deadline (replies.reminder_days), once per organisation

@@ -412,7 +412,7 @@ class Store:
 
     def mark_sending(self, outbox_id: int, *, now: datetime) -> bool:
         """Claim a queued mail right before its data goes to the relay; False when it is not queued any more
-        (another sender took it). See ``replies.sender`` for what a ``sending`` row means after a crash."""
+        (another sender took it). See ``intake.sender`` for what a ``sending`` row means after a crash."""
         cur = self.db.execute("UPDATE outbox SET status = 'sending', sending_at = ? WHERE id = ? AND status = 'queued'",
                               (iso(now), outbox_id))
         return cur.rowcount == 1

@@ -1,7 +1,7 @@
 """Build the edges the config asks for. The only place that knows every kind of mailbox and transport."""
 from __future__ import annotations
 
-from intake.config import Config
+from intake.config import Config, secret
 from intake.mailbox import Mailbox
 from intake.store import Store
 from replies.transport import OutboxFolderTransport, Transport
@@ -22,5 +22,9 @@ def open_mailbox(cfg: Config) -> Mailbox:
 def open_transport(cfg: Config) -> Transport:
     if cfg.transport.kind == "outbox":
         return OutboxFolderTransport(cfg.transport.path)
-    from replies.smtp import SmtpTransport
-    return SmtpTransport.from_config(cfg)
+    from replies.smtp import SmtpSettings, SmtpTransport
+    t = cfg.transport
+    password = secret(t.password_env, "transport.password_env") if t.username else ""
+    return SmtpTransport(SmtpSettings(host=t.host, port=t.port, security=t.security, username=t.username,
+                                      password=password, timeout=t.timeout_seconds, ca_file=t.ca_file,
+                                      password_env=t.password_env))

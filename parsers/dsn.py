@@ -1,7 +1,7 @@
 """Delivery reports (bounces): is this message one, and which of the addresses we wrote to failed?
 
 Both questions are answered here and only here: the parser asks :func:`is_bounce` (intent ``bounce``, through
-``header_signals``) and replies/bounces.py asks :func:`failed_recipients` (which of our mails to mark failed).
+``header_signals``) and intake/bounces.py asks :func:`failed_recipients` (which of our mails to mark failed).
 
 Recognition is ours, from the headers: a mail server's sender (``MAILER-DAEMON``, ``postmaster``), a
 ``multipart/report`` delivery report (RFC 3464), or a non-delivery subject with a null return path. On every

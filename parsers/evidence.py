@@ -10,9 +10,12 @@ same rules again, so every review flag comes from one table.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from parsers.model import Extraction, Flag
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class RecordFacts:
     recorded: int = 0  # people now on the record from this message
     withdrawn: int = 0
     not_found: tuple[str, ...] = ()  # names asked to be withdrawn that are not on the list
+    held: bool = False  # nothing applied: the change waits for a person (an unverified sender, flagged apart)
     late: bool | None = None  # after the deadline by arrival and by Date (None: the parser's Date check stands)
     received_at: datetime | None = None
 
@@ -94,10 +98,25 @@ class Evidence:
     suspect_sender: str | None = None  # why the From looks forged (parsers.mime.read_sender)
     confidence: float = 1.0
     record: RecordFacts | None = None
-    notes: dict[str, Any] = field(default_factory=dict)  # free-form details for a reviewer
+    # Flags an extraction brought without evidence (made by hand, or restored from the store): kept as they
+    # are, unless a rule of the table raises the same code or the record answers them (see review_flags).
+    given: tuple[Flag, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"intent": self.intent.to_json(),
                 "people": [{"name": p.name, "source": p.source, "confidence": round(p.confidence, 3)}
                            for p in self.people],
                 "human": self.human}
+
+
+def evidence_of(ex: Extraction) -> Evidence:
+    """The evidence of an extraction that carries none (made by hand, or restored from the store): what it says,
+    taken as given, with its flags."""
+    if ex.evidence is not None:
+        return ex.evidence
+    automatic = ex.intent in {"auto_reply", "bounce"}
+    return Evidence(
+        intent=IntentEvidence(intent=ex.intent, decided_by="given", rules=ex.intent),
+        people=tuple(PersonEvidence(r.name, r.source, r.confidence, r.source == "attachment") for r in ex.representatives),
+        withdrawn=tuple(ex.withdrawn), human=not automatic, date=ex.headers.date,
+        organization=ex.organization, confidence=ex.confidence, given=tuple(ex.flags))

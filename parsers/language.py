@@ -1,21 +1,23 @@
-"""Language of the sender's own text, limited to the meeting's languages (en/fr/es)."""
+"""Language of the sender's own text, limited to the languages we read (``parsers.lexicon.LANGUAGES``)."""
 from __future__ import annotations
 
 import logging
 import time
 from functools import lru_cache
 
-from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+from lingua import IsoCode639_1, Language, LanguageDetector, LanguageDetectorBuilder
+
+from parsers.lexicon import LANGUAGES
 
 log = logging.getLogger("parsers.language")
-_CODES = {Language.ENGLISH: "en", Language.FRENCH: "fr", Language.SPANISH: "es"}
+_CODES = {Language.from_iso_code_639_1(IsoCode639_1.from_str(code)): code for code in LANGUAGES}
 
 
 @lru_cache(maxsize=1)
 def _detector() -> LanguageDetector:
     # Built once, with its n-gram models loaded now (about 1.5 s) rather than inside the first detection, so
     # that parsers.warmup.preload loads them ahead and a first message does not wait for them.
-    log.info("loading the language detector (lingua: en, fr, es) ...")
+    log.info("loading the language detector (lingua: %s) ...", ", ".join(LANGUAGES))
     started = time.perf_counter()
     detector = LanguageDetectorBuilder.from_languages(*_CODES).with_preloaded_language_models().build()
     log.info("loaded the language detector in %.1f s", time.perf_counter() - started)

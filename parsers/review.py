@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 
 from parsers.evidence import Evidence
 from parsers.lexicon import phrases
@@ -101,8 +101,10 @@ def late(ev: Evidence) -> Flag | None:
         return None
     if ev.record is not None and ev.record.late is not None:
         # the application knows the arrival time: late only when both the arrival and the Date say so
-        when = ev.record.received_at.isoformat() if ev.record.received_at else ""
-        return make_flag("late", f"received {when}, after the deadline") if ev.record.late else None
+        when = ev.record.received_at
+        stamp = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="seconds") \
+            if when else ""
+        return make_flag("late", f"received {stamp}, after the deadline") if ev.record.late else None
     return make_flag("late", ev.date.isoformat() if ev.date else "") if ev.late else None
 
 
@@ -110,7 +112,7 @@ def correction(ev: Evidence) -> Flag | None:
     if _intent(ev) != "correction":
         return None
     r = ev.record
-    if r is not None and not r.changed and not r.not_found:
+    if r is not None and not r.held and not r.changed and not r.not_found:
         return make_flag("correction", "a correction that changed nothing; please check what the sender wants")
     if r is not None and r.not_found:
         return make_flag("correction", "not on the list: " + ", ".join(r.not_found))
@@ -120,6 +122,8 @@ def correction(ev: Evidence) -> Flag | None:
 def cancellation(ev: Evidence) -> Flag | None:
     if _intent(ev) != "cancellation":
         return None
+    if ev.record is not None and ev.record.held:
+        return make_flag("cancellation", "asks to withdraw everyone (held: see unverified_sender)")
     if ev.record is not None and ev.record.matched:
         return make_flag("cancellation", f"withdrew {ev.record.withdrawn} people")
     return make_flag("cancellation")
@@ -160,7 +164,7 @@ def no_representatives(ev: Evidence) -> Flag | None:
     if not ev.human or _intent(ev) != "registration":
         return None
     if ev.record is not None:
-        if ev.record.recorded or ev.record.changed:
+        if ev.record.recorded or ev.record.changed or ev.record.held:
             return None
         return make_flag("no_representatives", "a registration in which nobody was found; clarification asked")
     if ev.people:
@@ -302,7 +306,8 @@ RULES: tuple[Rule, ...] = (
 
 
 def review_flags(ev: Evidence, rules: tuple[Rule, ...] = RULES) -> list[Flag]:
-    """Every flag the table raises for ``ev``, in table order, one per code (the details of one code joined)."""
+    """Every flag the table raises for ``ev``, in table order, one per code (the details of one code joined);
+    then the flags an extraction without evidence brought (``ev.given``), unless the record answers them."""
     details: dict[str, list[str]] = {}
     for rule in rules:
         flag = rule.check(ev)
@@ -310,4 +315,16 @@ def review_flags(ev: Evidence, rules: tuple[Rule, ...] = RULES) -> list[Flag]:
             details.setdefault(flag.code, [])
             if flag.detail:
                 details[flag.code].append(flag.detail)
+    for flag in ev.given:
+        if flag.code not in details and not _answered_by_record(flag.code, ev):
+            details[flag.code] = [flag.detail] if flag.detail else []
     return [Flag(code, "; ".join(d)) for code, d in details.items()]
+
+
+def _answered_by_record(code: str, ev: Evidence) -> bool:
+    """What the record knows better than a given flag (the same facts the rules above use)."""
+    r = ev.record
+    if r is None:
+        return False
+    return ((code == "late" and r.late is not None) or (code == "unknown_organization" and r.matched and r.invited)
+            or (code == "sender_domain_mismatch" and r.matched_how == "address"))

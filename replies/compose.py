@@ -5,13 +5,13 @@ import email.errors
 import hashlib
 import hmac
 import re
-from collections.abc import Sequence
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from intake.errors import MailNotBuilt
+from replies.errors import MailNotBuilt
+from replies.outgoing import Outgoing
 
 # Every character str.splitlines() breaks on (\n \r \v \f \x1c-\x1e \x85 U+2028 U+2029) and every other C0
 # and C1 control: the mail library refuses some of them in a header (and raised inside the record's
@@ -55,43 +55,47 @@ def address(name: str | None, addr: str) -> str:
     return str(Address(display_name=clean_header(name), username=local, domain=domain))
 
 
-def build_mail(*, from_name: str, from_addr: str, to_addr: str, subject: str, text: str, message_id: str,
-               date: datetime, html: str | None = None, in_reply_to: str | None = None,
-               references: Sequence[str] = (), auto_submitted: str = "auto-replied",
-               language: str | None = None) -> EmailMessage:
-    """The outgoing mail; raises :class:`MailNotBuilt` (never anything else) when it cannot be made."""
+def build_mail(mail: Outgoing, *, from_name: str, from_addr: str, message_id: str,
+               date: datetime) -> EmailMessage:
+    """The mail on the wire: ``mail`` from ``from_name <from_addr>`` with our ``message_id``.
+
+    Raises :class:`MailNotBuilt` (never anything else) when it cannot be made.
+    """
     try:
-        msg = _build(from_name=from_name, from_addr=from_addr, to_addr=to_addr, subject=subject, text=text,
-                     message_id=message_id, date=date, html=html, in_reply_to=in_reply_to, references=references,
-                     auto_submitted=auto_submitted, language=language)
+        msg = _build(mail, from_name=from_name, from_addr=from_addr, message_id=message_id, date=date)
         msg.as_bytes()  # serialising is where the mail library refuses some values: find out now
     except (ValueError, TypeError, LookupError, UnicodeError, email.errors.MessageError) as exc:
-        raise MailNotBuilt(f"the mail to {to_addr!r} could not be built: {type(exc).__name__}: {exc}") from exc
+        raise MailNotBuilt(f"the mail to {mail.to_addr!r} could not be built: {type(exc).__name__}: {exc}") from exc
     return msg
 
 
-def _build(*, from_name: str, from_addr: str, to_addr: str, subject: str, text: str, message_id: str,
-           date: datetime, html: str | None, in_reply_to: str | None, references: Sequence[str],
-           auto_submitted: str, language: str | None) -> EmailMessage:
+def _build(mail: Outgoing, *, from_name: str, from_addr: str, message_id: str, date: datetime) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = address(from_name, from_addr)
-    msg["To"] = address(None, to_addr)
-    msg["Subject"] = clean_header(subject)
+    msg["To"] = address(None, mail.to_addr)
+    msg["Subject"] = clean_header(mail.subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = clean_header(message_id)
-    if in_reply_to:
-        parent = _angle(in_reply_to)
+    if mail.in_reply_to:
+        parent = _angle(mail.in_reply_to)
         msg["In-Reply-To"] = parent
-        refs = [_angle(r) for r in references if r] + [parent]
+        refs = [_angle(r) for r in mail.references if r] + [parent]
         msg["References"] = " ".join(dict.fromkeys(refs))  # keep order, drop repeats
     # RFC 3834: mark automatic mail so other robots do not answer it
-    msg["Auto-Submitted"] = auto_submitted
+    msg["Auto-Submitted"] = mail.auto_submitted
     msg["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office replies to us
-    msg.set_content(text, charset="utf-8")
-    if html is not None:
-        msg.add_alternative(html, subtype="html", charset="utf-8")
-    if language:  # after set_content, which drops every Content-* header it finds
-        msg["Content-Language"] = clean_header(language)
+    msg.set_content(mail.text, charset="utf-8")
+    if mail.html is not None:
+        msg.add_alternative(mail.html, subtype="html", charset="utf-8")
+        html_part = msg.get_payload()[1]  # type: ignore[index]
+        assert isinstance(html_part, EmailMessage)  # add_alternative made [text, html]
+        for part in mail.inline:  # the HTML part becomes multipart/related [html, images]
+            html_part.add_related(part.data, maintype=part.maintype, subtype=part.subtype,
+                                  cid=_angle(part.cid or ""), filename=part.filename, disposition="inline")
+    if mail.language:  # after set_content, which drops every Content-* header it finds
+        msg["Content-Language"] = clean_header(mail.language)
+    for part in mail.attachments:  # the whole becomes multipart/mixed [the text (and HTML), attachments]
+        msg.add_attachment(part.data, maintype=part.maintype, subtype=part.subtype, filename=part.filename)
     return msg
 
 

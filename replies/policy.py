@@ -32,8 +32,12 @@ _SUPPRESSING = frozenset({"all", "autoreply"})
 
 @dataclass(frozen=True)
 class Decision:
+    """Whether a mail may go, and why (the reason lands in the audit log or in front of the person who asked)."""
+
     send: bool
     reason: str
+    later: bool = False  # refused only for now: a limit over a rolling 24 hours (the mail may go another time)
+    fix: str = ""  # for a person: what to do instead
 
 
 @dataclass(frozen=True)
@@ -95,27 +99,49 @@ def may_auto_reply(incoming: Incoming | object, *, to_addr: str | None, own_addr
         return Decision(False, "null return path: a delivery report or another robot's mail")
     if _OUR_MESSAGE_ID.match(getattr(h, "message_id", None) or ""):
         return Decision(False, "the message is one of our own automatic mails")
-    if not to_addr or not is_plain_address(to_addr):
-        return Decision(False, f"no usable address to answer ({to_addr!r})")
-    own = {a.lower() for a in own_addresses}
-    local = to_addr.split("@", 1)[0].lower()
-    if to_addr.lower() in own:
-        return Decision(False, "the message comes from our own address")
-    if local in ROBOT_LOCAL_PARTS or local.startswith(("owner-", "bounce")) or local.endswith("-request"):
-        return Decision(False, f"{to_addr} is a robot or list address")
+    refused = refused_recipient(to_addr, own_addresses)
+    if refused:
+        return Decision(False, refused)
     if not answer_allowed:
         return Decision(False, "older than the first-run window: stored, not answered")
+    return within_limits(to_addr or "", sent_today=sent_today, max_per_day=max_per_day,
+                         sent_to_organization=sent_to_organization, max_per_organization=max_per_organization,
+                         sent_in_thread=sent_in_thread, max_per_thread=max_per_thread)
+
+
+def refused_recipient(to_addr: str | None, own_addresses: Iterable[str]) -> str | None:
+    """Why no automatic mail may go to ``to_addr`` at all (not a plain address, ours, a robot or a list), or None."""
+    if not to_addr or not is_plain_address(to_addr):
+        return f"no usable address to answer ({to_addr!r})"
+    own = {a.lower() for a in own_addresses}
+    if to_addr.lower() in own:
+        return "the message comes from our own address"
+    if is_robot_address(to_addr):
+        return f"{to_addr} is a robot or list address"
+    return None
+
+
+def is_robot_address(addr: str) -> bool:
+    """A mail system's or a mailing list's address (its local part), never a person's."""
+    local = addr.split("@", 1)[0].lower()
+    return local in ROBOT_LOCAL_PARTS or local.startswith(("owner-", "bounce")) or local.endswith("-request")
+
+
+def within_limits(to_addr: str, *, sent_today: int, max_per_day: int, sent_to_organization: int = 0,
+                  max_per_organization: int | None = None, sent_in_thread: int = 0,
+                  max_per_thread: int | None = None) -> Decision:
+    """The loop limits over a rolling 24 hours: per address, and (when given) per organisation and conversation."""
     if sent_today >= max_per_day:
         return Decision(False, f"{to_addr} already got {sent_today} automatic mails in 24 hours "
-                               f"(limit replies.max_per_address_per_day = {max_per_day})")
+                               f"(limit replies.max_per_address_per_day = {max_per_day})", later=True)
     # The same limits per organisation and per conversation: a correspondent answering from a new address each
     # time (a robot, a loop through forwarding rules) is not stopped by the per-address count alone.
     if max_per_organization is not None and sent_to_organization >= max_per_organization:
         return Decision(False, f"the organisation already got {sent_to_organization} automatic mails in 24 hours "
-                               f"(limit replies.max_per_organization_per_day = {max_per_organization})")
+                               f"(limit replies.max_per_organization_per_day = {max_per_organization})", later=True)
     if max_per_thread is not None and sent_in_thread >= max_per_thread:
         return Decision(False, f"this conversation already got {sent_in_thread} automatic mails in 24 hours "
-                               f"(limit replies.max_per_thread_per_day = {max_per_thread})")
+                               f"(limit replies.max_per_thread_per_day = {max_per_thread})", later=True)
     return Decision(True, "ok")
 
 

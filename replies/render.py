@@ -16,14 +16,14 @@ from typing import Any
 
 import jinja2
 
-from intake.errors import TemplateError
+from replies.errors import TemplateError
 
 BUNDLED = Path(__file__).parent / "templates"
 
-# Every kind of automatic mail, each with a template in every language (a test renders them all).
+# Every kind of automatic mail, each with a template in every language of parsers.lexicon.LANGUAGES (a test
+# renders them all, and checks each has its policy in intake.outbox.POLICIES).
 KINDS: tuple[str, ...] = ("acknowledgement", "clarification", "correction_confirmation",
                           "cancellation_confirmation", "reminder", "late_notice")
-LANGUAGES: tuple[str, ...] = ("en", "fr", "es")
 
 _MONTHS = {
     "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

@@ -23,8 +23,7 @@ from typing import Any
 
 import aiosmtplib
 
-from intake.config import Config, secret
-from intake.errors import PermanentFailure, TemporaryFailure, TransportUnavailable
+from replies.errors import PermanentFailure, TemporaryFailure, TransportUnavailable
 from replies.transport import BeforeData
 
 log = logging.getLogger("intake.smtp")
@@ -45,9 +44,9 @@ class SmtpSettings:
 
 
 class SmtpTransport:
-    """Deliver mail through an SMTP relay. Example::
+    """Deliver mail through an SMTP relay (``intake.wiring.open_transport`` builds it from the config). Example::
 
-        transport = SmtpTransport.from_config(cfg)
+        transport = SmtpTransport(SmtpSettings(host="smtp.unog.ch", port=587, security="starttls"))
         transport.send(raw, mail_from="ccm@unog.ch", rcpt_to=["a@b.org"], message_id="<x@unog.ch>")
         transport.close()
     """
@@ -61,14 +60,6 @@ class SmtpTransport:
         self._unreachable_error = ""
         self._loop = asyncio.new_event_loop()
         self._client: aiosmtplib.SMTP | None = None
-
-    @classmethod
-    def from_config(cls, cfg: Config) -> SmtpTransport:
-        t = cfg.transport
-        password = secret(t.password_env, "transport.password_env") if t.username else ""
-        return cls(SmtpSettings(host=t.host, port=t.port, security=t.security, username=t.username,
-                                password=password, timeout=t.timeout_seconds, ca_file=t.ca_file,
-                                password_env=t.password_env))
 
     @property
     def name(self) -> str:

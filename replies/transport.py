@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from intake.errors import PermanentFailure, TemporaryFailure
+from replies.errors import PermanentFailure, TemporaryFailure
 
 __all__ = ["OutboxFolderTransport", "PermanentFailure", "TemporaryFailure", "Transport"]
 

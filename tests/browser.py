@@ -22,13 +22,13 @@ from typing import Any
 
 import uvicorn
 
+from intake.answers import queue_acknowledgement
 from intake.config import Config, ReviewConfig
 from intake.store import Store, keep_attachments
 from intake.web import create_app
 from intake.web.app import server_options
 from intake.web.auth import add_user
 from parsers.model import Attachment, Extraction, Headers, Representative, ScannedPage
-from replies.acknowledgement import queue_acknowledgement
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

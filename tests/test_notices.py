@@ -9,12 +9,12 @@ from smtp_server import SmtpServer
 
 from intake.config import Config, StoreConfig
 from intake.daemon import Daemon
+from intake.deadline import due_reminder_offset, mark_no_answer, send_reminders
 from intake.invitees import import_invitees
 from intake.maildir import MaildirMailbox
 from intake.schedule import default_ticks
+from intake.sender import send_due
 from intake.store import Store
-from replies.notices import due_reminder_offset, mark_no_answer, send_reminders
-from replies.sender import send_due
 from replies.smtp import SmtpSettings, SmtpTransport
 
 INVITEES = """name,acronym,category,emails,invitation,language
@@ -168,7 +168,7 @@ def test_preview_and_cli_dry_run_change_nothing(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
     from intake.cli import main
-    from replies.notices import preview_reminders
+    from intake.deadline import preview_reminders
 
     cfg, store = setup(tmp_path)
     summary, mails = preview_reminders(store, cfg, utc(2017, 7, 28, 9))

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from smtp_server import SmtpServer
 
+from intake.answers import queue_clarification, queue_reply
 from intake.config import Config, RepliesConfig, StoreConfig
 from intake.mailbox import IncomingMessage
 from intake.pipeline import process_message, record
+from intake.sender import send_due
 from intake.store import Store
 from parsers.model import Attachment, Extraction, Flag, Headers
-from replies.acknowledgement import queue_clarification, queue_reply
 from replies.policy import Incoming, may_auto_reply, reply_address
-from replies.sender import send_due
 from replies.smtp import SmtpSettings, SmtpTransport
 
 NOW = datetime(2017, 8, 2, 8, 0, tzinfo=UTC)

@@ -316,7 +316,7 @@ def test_queue_report_twice_says_already_sent_unless_forced(seeded: Store, cfg: 
 
 
 def test_after_the_deadline_silent_organisations_stay_silent(seeded: Store, cfg: Config) -> None:
-    from replies.notices import mark_no_answer  # the deadline tick: silent invitees become "no_answer"
+    from intake.deadline import mark_no_answer  # the deadline tick: silent invitees become "no_answer"
 
     after = at(20, 5)
     assert mark_no_answer(seeded, cfg, after) == 3

@@ -10,10 +10,11 @@ from smtp_server import SmtpServer, self_signed_cert
 
 from intake.config import Config, TransportConfig
 from intake.errors import ConfigError, PermanentFailure, TemporaryFailure
+from intake.sender import send_due
 from intake.store import Store
 from intake.wiring import open_transport
 from replies.compose import build_mail, our_message_id
-from replies.sender import send_due
+from replies.outgoing import Outgoing
 from replies.smtp import SmtpSettings, SmtpTransport
 
 T0 = datetime(2017, 8, 1, 9, 0, tzinfo=UTC)
@@ -36,8 +37,9 @@ def queue(store: Store, n: int, *, now: datetime, to: str = "focal.point@icrc.or
     for i in range(n):
         key = f"test:{i}:{to}"
         mid = our_message_id(key, "unog.ch", store.secret("message-id"))
-        mail = build_mail(from_name="Secretariat", from_addr="ccm@unog.ch", to_addr=to, subject=f"Mail {i}",
-                          text=f"Body number {i}\n", message_id=mid, date=now)
+        mail = build_mail(Outgoing(kind="acknowledgement", to_addr=to, subject=f"Mail {i}", text=f"Body number {i}\n",
+                                   purpose=key), from_name="Secretariat", from_addr="ccm@unog.ch", message_id=mid,
+                          date=now)
         store.queue_mail(kind="acknowledgement", to_addr=to, subject=f"Mail {i}", raw=mail.as_bytes(),
                          mail_message_id=mid, dedupe_key=key, now=now)
         mids.append(mid)

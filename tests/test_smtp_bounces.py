@@ -8,11 +8,11 @@ from pathlib import Path
 from smtp_server import SmtpServer
 
 from intake.config import Config, StoreConfig
+from intake.deadline import send_reminders
 from intake.mailbox import IncomingMessage
 from intake.pipeline import process_message
+from intake.sender import send_due
 from intake.store import Store
-from replies.notices import send_reminders
-from replies.sender import send_due
 from replies.smtp import SmtpSettings, SmtpTransport
 
 SENT = datetime(2017, 7, 28, 9, 0, tzinfo=UTC)

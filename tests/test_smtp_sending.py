@@ -20,8 +20,8 @@ from smtp_server import Received, SmtpServer
 from intake.config import Config, MailboxConfig, StoreConfig, TransportConfig
 from intake.daemon import Daemon
 from intake.maildir import MaildirMailbox
+from intake.sender import send_due
 from intake.store import Store
-from replies.sender import send_due
 from replies.smtp import SmtpSettings, SmtpTransport
 from replies.transport import OutboxFolderTransport
 

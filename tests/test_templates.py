@@ -8,7 +8,9 @@ import pytest
 
 from intake.config import Config
 from intake.errors import TemplateError
-from replies.render import BUNDLED, KINDS, LANGUAGES, long_date, render_mail
+from intake.outbox import POLICIES
+from parsers.lexicon import LANGUAGES
+from replies.render import BUNDLED, KINDS, long_date, render_mail
 
 ANNA = {"honorific": "Ms.", "name": "Anna Berg", "function": "Legal Adviser", "email": "anna.berg@icrc.org",
         "head_of_delegation": 1}
@@ -99,3 +101,10 @@ def test_a_broken_template_names_the_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(TemplateError) as err:
         render_mail("late_notice", "fr", context(), templates_dir=tmp_path)
     assert "late_notice.fr.txt, line 3" in str(err.value) and "correct the template" in str(err.value)
+
+
+def test_every_kind_of_mail_has_its_policy_and_every_policy_its_templates() -> None:
+    """A new kind of mail is its templates and its line in intake.outbox.POLICIES (docs/architecture.md)."""
+    templated = {p.name.split(".")[0] for p in BUNDLED.glob("*.*.txt") if not p.name.startswith("_")}
+    assert templated == set(KINDS)
+    assert set(POLICIES) == set(KINDS) | {"report"}  # the report has its own templates (intake/report_templates)

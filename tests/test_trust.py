@@ -22,6 +22,7 @@ from browser import PASSWORD, SECRET, USER
 from conftest import deliver
 from smtp_server import Received, SmtpServer
 
+from intake.answers import queue_acknowledgement
 from intake.config import Config, MailboxConfig, ReviewConfig, StoreConfig, TransportConfig, load_config
 from intake.daemon import Daemon
 from intake.errors import ConfigError
@@ -29,7 +30,6 @@ from intake.maildir import MaildirMailbox
 from intake.store import Store
 from intake.web import create_app
 from intake.web.auth import add_user
-from replies.acknowledgement import queue_acknowledgement
 from replies.smtp import SmtpSettings, SmtpTransport
 
 with warnings.catch_warnings():

@@ -20,15 +20,15 @@ from typing import Any
 import jinja2
 from email_validator import EmailNotValidError, validate_email
 
+from intake.answers import queue_reply, queue_written_answer, stored_target
 from intake.apply import apply_changes, held_extraction
 from intake.config import Config
 from intake.errors import IntakeError, MailNotBuilt, ReplyNotWritten
+from intake.outbox import Outbox
 from intake.store import Store, iso
-from intake.trust import APPROVED, known_addresses
+from intake.trust import APPROVED
 from intake.web.mailview import view_message
-from replies.acknowledgement import ReplyTarget, greeting_name, queue_reply, sender_identity
-from replies.compose import build_mail, our_message_id, reply_subject
-from replies.policy import Decision, Incoming, day_start, is_plain_address, may_auto_reply, reply_address
+from replies.answers import ReplyTarget, template_context
 from replies.render import render_mail
 
 CHOICES = {
@@ -257,10 +257,9 @@ def merge_organizations(store: Store, keep_id: int, other_id: int, *, username: 
 
 # --- replies ------------------------------------------------------------------------------------------------
 
-def _context(store: Store, cfg: Config, target: ReplyTarget, org: dict[str, Any] | None) -> dict[str, Any]:
-    """The variables every reply template gets, as ``replies.acknowledgement.queue_reply`` builds them."""
-    return {"meeting": cfg.meeting, "reply_subject": reply_subject(target.subject, cfg.meeting.name),
-            "greeting_name": greeting_name(target.from_name), "organization": org["name"] if org else None}
+def _context(cfg: Config, target: ReplyTarget, org: dict[str, Any] | None) -> dict[str, Any]:
+    """The variables every reply template gets (``replies.answers.template_context``)."""
+    return template_context(target, meeting=cfg.meeting, organization=org["name"] if org else None)
 
 
 def _is_late(store: Store, message_row_id: int) -> bool:
@@ -269,10 +268,10 @@ def _is_late(store: Store, message_row_id: int) -> bool:
 
 def acknowledgement_text(store: Store, cfg: Config, message_row_id: int) -> str:
     """The acknowledgement the message would get now: the delegation as it stands after the person's edits."""
-    target = ReplyTarget.from_stored(store, message_row_id)
+    target = stored_target(store, message_row_id)
     org_id = store.scalar("SELECT organization_id FROM messages WHERE id = ?", (message_row_id,))
     org = store.organization(org_id) if org_id else None
-    context = {**_context(store, cfg, target, org), "representatives": store.representatives(org_id) if org else [],
+    context = {**_context(cfg, target, org), "representatives": store.representatives(org_id) if org else [],
                "late": _is_late(store, message_row_id), "reviewed_by_person": True}
     return render_mail("acknowledgement", target.language, context, templates_dir=cfg.replies.templates_dir).text
 
@@ -297,11 +296,11 @@ def clarification_draft(store: Store, cfg: Config, message_row_id: int) -> str:
     When nobody could be read (or only in an attachment) it is the ``clarification`` template, which asks for
     the names; for anything else (a question, a contradiction) a greeting and signature around a blank line.
     """
-    target = ReplyTarget.from_stored(store, message_row_id)
+    target = stored_target(store, message_row_id)
     row = store.message(message_row_id) or {}
     org = store.organization(row["organization_id"]) if row.get("organization_id") else None
     reasons = {r["reason"] for r in store.query("SELECT reason FROM flags WHERE message_id = ?", (message_row_id,))}
-    context = _context(store, cfg, target, org)
+    context = _context(cfg, target, org)
     if reasons & {"attachment_only", "no_representatives"}:
         context.update(reason="attachment_only" if "attachment_only" in reasons else "nobody",
                        attachments=[a.filename for a in view_message(row.get("raw") or b"").attachments])
@@ -316,37 +315,6 @@ def clarification_draft(store: Store, cfg: Config, message_row_id: int) -> str:
     greeting = named.format(name=name) if name else anonymous
     return (f"{greeting}\n\n{thanks.format(meeting=cfg.meeting.name)}\n\n\n\n{closing}\n"
             f"{cfg.meeting.secretariat_name}\n{cfg.meeting.secretariat_address}\n")
-
-
-def _queue_written_reply(store: Store, cfg: Config, *, kind: str, message_row_id: int, text: str,
-                         organization_id: int | None, dedupe_key: str, now: datetime) -> int | None:
-    """Queue a mail whose text a person wrote. The same checks as ``queue_reply(..., manual=True)`` (address,
-    own addresses, per-address limit); only the text comes from the form instead of a template."""
-    target = ReplyTarget.from_stored(store, message_row_id)
-    org = store.organization(organization_id) if organization_id else None
-    to_addr = reply_address(target.incoming, org["emails"] if org else ())
-    sent_today = store.mails_to(to_addr, day_start(now)) if to_addr and is_plain_address(to_addr) else 0
-    decision = may_auto_reply(Incoming(target.incoming.from_addr, target.incoming.reply_to), to_addr=to_addr,
-                              own_addresses=cfg.own_addresses, sent_today=sent_today,
-                              max_per_day=cfg.replies.max_per_address_per_day, answer_allowed=True)
-    if not cfg.replies.enabled:
-        decision = Decision(False, "replies are switched off (replies.enabled = false)")
-    if not decision.send or to_addr is None:
-        raise ActionRefused(f"No mail can be sent: {decision.reason}.")
-    if store.scalar("SELECT 1 FROM outbox WHERE dedupe_key = ?", (dedupe_key,)):
-        return None
-    from_name, from_addr = sender_identity(cfg)
-    mid = our_message_id(dedupe_key, from_addr.rpartition("@")[2], store.secret("message-id"))
-    try:
-        mail = build_mail(from_name=from_name, from_addr=from_addr, to_addr=to_addr,
-                          subject=reply_subject(target.subject, cfg.meeting.name), text=text, message_id=mid,
-                          date=now, in_reply_to=target.message_id, references=target.references,
-                          language=target.language, auto_submitted="no")  # a person wrote it (RFC 3834)
-    except MailNotBuilt as exc:
-        raise ActionRefused(f"The mail cannot be built: {exc}.") from None
-    return store.queue_mail(kind=kind, to_addr=to_addr, subject=str(mail["Subject"]), raw=mail.as_bytes(),
-                            mail_message_id=mid, dedupe_key=dedupe_key, now=now, language=target.language,
-                            organization_id=organization_id, reply_to_message_id=message_row_id)
 
 
 def resolve_message(store: Store, cfg: Config, message_row_id: int, choice: str, *, username: str,
@@ -373,54 +341,62 @@ def resolve_message(store: Store, cfg: Config, message_row_id: int, choice: str,
             # one key per reviewed flag: a double click never sends twice, a later review can send again
             key = f"{'acknowledgement' if choice == 'approve_ack' else 'clarification'}:message:" \
                   f"{message_row_id}:review:{flags[0]['id']}"
-            if choice == "approve_ack":
-                people = store.representatives(org["id"]) if org else []
-                if not cfg.replies.enabled:
-                    raise ActionRefused("No acknowledgement can be sent: automatic replies are switched off "
-                                        "(replies.enabled = false). Approve without reply instead.")
-                if not people:
-                    raise ActionRefused("Nobody is registered for this message's organisation: add the people "
-                                        "first, or approve without reply.")
-                target = ReplyTarget.from_stored(store, message_row_id)
-                to_addr = reply_address(target.incoming, org["emails"] if org else ())
-                if org and (to_addr or "") not in known_addresses(store, org["id"]) and any(
-                        p["source_message_id"] != message_row_id for p in people):
-                    # The acknowledgement lists the whole delegation: never to an address not on its list, unless
-                    # everyone on it came from this very message (it shows the sender only what they wrote).
-                    raise ActionRefused(
-                        f"{to_addr or 'The sender'} is not one of {org['name']}'s addresses, and the "
-                        "acknowledgement lists its whole delegation. If the address is really theirs, use "
-                        "'Remember the sender' first; otherwise approve without reply.")
-                try:
-                    out_id, decision = queue_reply(
-                        store, cfg, kind="acknowledgement", message_row_id=message_row_id, now=now,
-                        organization_id=org["id"] if org else None, dedupe_key=key, manual=True,
-                        context={"representatives": people, "late": _is_late(store, message_row_id),
-                                 "reviewed_by_person": True})  # the template must not say "sent automatically"
-                except ReplyNotWritten as exc:
-                    raise ActionRefused(f"The acknowledgement cannot be written: {exc}. Approve without reply "
-                                        "instead, or correct the template.") from None
-                if out_id is None and not decision.reason.startswith("already queued"):
-                    raise ActionRefused(f"No acknowledgement can be sent: {decision.reason}. "
-                                        "Approve without reply instead.")
-                if out_id is not None:
-                    _supersede_unsent(store, message_row_id, keep=out_id, who=who, now=now)
-            else:
-                body = text.replace("\r\n", "\n").strip()
-                if not body:
-                    raise ActionRefused("Write the question for the sender first.")
-                out_id = _queue_written_reply(store, cfg, kind="clarification", message_row_id=message_row_id,
-                                              text=body + "\n", organization_id=row.get("organization_id"),
-                                              dedupe_key=key, now=now)
-            to_addr = store.scalar("SELECT to_addr FROM outbox WHERE dedupe_key = ?", (key,))
+            out_id = (_approve_and_acknowledge(store, cfg, message_row_id, org, key=key, who=who, now=now)
+                      if choice == "approve_ack" else
+                      _ask(store, cfg, message_row_id, row.get("organization_id"), text, key=key, now=now))
+            queued = Outbox(store, cfg).queued(key) or {}
+            to_addr = queued.get("to_addr")
             done += f" to {to_addr}" + (f" (outbox #{out_id})" if out_id else " (already queued)")
             store.add_event(who, "reply.approved" if choice == "approve_ack" else "reply.written", "outbox",
-                            store.scalar("SELECT id FROM outbox WHERE dedupe_key = ?", (key,)), now=now,
-                            message_id=message_row_id, detail={"kind": key.split(":")[0], "to": to_addr})
+                            queued.get("id"), now=now, message_id=message_row_id,
+                            detail={"kind": key.split(":")[0], "to": to_addr})
         resolution = done + (f"; note: {note.strip()}" if note.strip() else "")
         for f in flags:
             store.resolve_flag(f["id"], by=who, resolution=resolution, now=now)
     return done
+
+
+def _approve_and_acknowledge(store: Store, cfg: Config, message_row_id: int, org: dict[str, Any] | None, *,
+                             key: str, who: str, now: datetime) -> int | None:
+    """Queue the acknowledgement of the delegation as it stands after the person's edits (the outbox refuses
+    it to an address that is not the organisation's when it lists people this message did not register)."""
+    people = store.representatives(org["id"]) if org else []
+    if not people:
+        raise ActionRefused("Nobody is registered for this message's organisation: add the people first, or "
+                            "approve without reply.")
+    try:
+        out_id, decision = queue_reply(
+            store, cfg, kind="acknowledgement", message_row_id=message_row_id, now=now,
+            organization_id=org["id"] if org else None, dedupe_key=key, manual=True,
+            shows_others=any(p["source_message_id"] != message_row_id for p in people),
+            context={"representatives": people, "late": _is_late(store, message_row_id),
+                     "reviewed_by_person": True})  # the template must not say "sent automatically"
+    except ReplyNotWritten as exc:
+        raise ActionRefused(f"The acknowledgement cannot be written: {exc}. Approve without reply "
+                            "instead, or correct the template.") from None
+    if out_id is None and not decision.reason.startswith("already queued"):
+        raise ActionRefused(f"{decision.reason}. {decision.fix}." if decision.fix else
+                            f"No acknowledgement can be sent: {decision.reason}. Approve without reply instead.")
+    if out_id is not None:
+        Outbox(store, cfg).supersede_unsent(message_row_id, keep=out_id, actor=who, now=now)
+    return out_id
+
+
+def _ask(store: Store, cfg: Config, message_row_id: int, organization_id: int | None, text: str, *, key: str,
+         now: datetime) -> int | None:
+    """Queue the question a person wrote to the sender."""
+    body = text.replace("\r\n", "\n").strip()
+    if not body:
+        raise ActionRefused("Write the question for the sender first.")
+    try:
+        out_id, decision = queue_written_answer(store, cfg, kind="clarification", message_row_id=message_row_id,
+                                                text=body + "\n", organization_id=organization_id,
+                                                dedupe_key=key, now=now)
+    except MailNotBuilt as exc:
+        raise ActionRefused(f"The mail cannot be built: {exc}.") from None
+    if out_id is None and not decision.reason.startswith("already queued"):
+        raise ActionRefused(f"No mail can be sent: {decision.reason}.")
+    return out_id
 
 
 def _apply_held(store: Store, message_row_id: int, org: dict[str, Any], *, who: str, now: datetime) -> str:
@@ -437,17 +413,6 @@ def _apply_held(store: Store, message_row_id: int, org: dict[str, Any], *, who: 
     said = [f"{label} {', '.join(r['name'] for r in rows)}" for label, rows in
             (("added", applied.added), ("updated", applied.updated), ("withdrew", applied.withdrawn)) if rows]
     return "applied: " + ("; ".join(said) or "nothing left to change")
-
-
-def _supersede_unsent(store: Store, message_row_id: int, *, keep: int, who: str, now: datetime) -> None:
-    """An earlier acknowledgement (or correction confirmation) of this message that has not gone yet would list
-    the uncorrected people: it is set aside (status 'superseded', kept for the record)."""
-    for old in store.query("SELECT id FROM outbox WHERE reply_to_message_id = ?"
-                           " AND kind IN ('acknowledgement', 'correction_confirmation')"
-                           " AND status IN ('queued', 'held') AND id != ?", (message_row_id, keep)):
-        store.db.execute("UPDATE outbox SET status = 'superseded' WHERE id = ?", (old["id"],))
-        store.add_event(who, "mail.superseded", "outbox", old["id"], now=now, message_id=message_row_id,
-                        detail={"by": keep})
 
 
 def resolve_flag_alone(store: Store, flag_id: int, choice: str, *, username: str, now: datetime,

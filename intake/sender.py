@@ -21,6 +21,9 @@ same Message-ID lets the recipient's system recognise the second copy).
 
 After an outage, mail that failed only because the relay could not be reached (``waiting_for_relay``) does not
 wait out its own backoff: as soon as one mail gets through, all of it is due and goes in the same pass.
+
+This is the one loop that sends: the daemon and ``intake report --send`` both reach it through
+``intake.outbox.Outbox.deliver``, which gives it our envelope sender and ``transport.max_attempts``.
 """
 from __future__ import annotations
 
@@ -52,15 +55,23 @@ def backoff(attempt: int) -> timedelta:
 
 
 def send_due(store: Store, transport: Transport, *, now: Callable[[], datetime], mail_from: str,
-             max_attempts: int = 8) -> SendSummary:
+             max_attempts: int = 8, only: Sequence[int] | None = None) -> SendSummary:
     """Try every due mail once, in queue order. Each outcome is recorded as it happens, so a crash between
     two mails loses nothing (see the module docstring for a crash during one).
 
     When the server cannot be reached at all, the rest of the batch is left for the next pass (not counted as
     attempts): one unreachable relay costs one timeout per pass, not one per queued mail. When a mail gets
     through, the mail that waited only for the relay goes in the same pass.
+
+    ``only``: try just these queued rows, due or not, and nothing else (``intake report --send`` delivers the
+    rows it queued; the daemon owns the rest); a row another sender took meanwhile is left to it.
     """
     summary = SendSummary()
+    if only is not None:
+        rows = [row for out_id in only
+                if (row := store.one("SELECT * FROM outbox WHERE id = ? AND status = 'queued'", (out_id,)))]
+        _send_rows(store, transport, rows, summary, now=now, mail_from=mail_from, max_attempts=max_attempts)
+        return summary
     summary.resolved = resolve_interrupted(store, transport, now=now())
     due = store.due_mail(now())
     released = False
@@ -75,17 +86,6 @@ def send_due(store: Store, transport: Transport, *, now: Callable[[], datetime],
             break
         log.info("the mail server answers again: %d mails that waited for it go now", count)
         due = store.due_mail(now())
-    return summary
-
-
-def send_rows(store: Store, transport: Transport, outbox_ids: Sequence[int], *, now: Callable[[], datetime],
-              mail_from: str, max_attempts: int = 8) -> SendSummary:
-    """Try these queued mails now, whether due or not (``intake report --send`` delivers the rows it queued);
-    a row another sender took meanwhile is left to it."""
-    summary = SendSummary()
-    rows = [row for out_id in outbox_ids
-            if (row := store.one("SELECT * FROM outbox WHERE id = ? AND status = 'queued'", (out_id,)))]
-    _send_rows(store, transport, rows, summary, now=now, mail_from=mail_from, max_attempts=max_attempts)
     return summary
 
 

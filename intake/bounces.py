@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from intake.store import Store, iso
 from parsers.dsn import failed_recipients
+from parsers.model import Extraction
 
 _OUR_ID = re.compile(rb"<(intake\.[0-9a-f]{32}@[A-Za-z0-9.-]+)>")
 _STATUS = re.compile(rb"(?im)^Status:\s*([245]\.\d{1,3}\.\d{1,3})")
@@ -66,3 +67,24 @@ def link_bounce(store: Store, message_row_id: int, raw: bytes, *, now: datetime,
                             detail={"to": row["to_addr"], "kind": row["kind"], "status": status})
             bounced.append(BouncedMail(row["id"], row["to_addr"], row["kind"], row["organization_id"], status))
     return bounced
+
+
+def record_bounce(store: Store, message_row_id: int, ex: Extraction, *, now: datetime) -> int:
+    """Tie a bounce to the mails of ours it reports on; their organisation and outbox row go on the flag.
+    Returns the number of flags added (the parser's own ``bounce`` flag is completed, not repeated)."""
+    raw = store.scalar("SELECT raw FROM messages WHERE id = ?", (message_row_id,)) or b""
+    bounced = link_bounce(store, message_row_id, raw, now=now,
+                          threading=(ex.headers.in_reply_to, *ex.headers.references))
+    added = 0
+    for mail in bounced:
+        detail = f"our {mail.kind} to {mail.to_addr} bounced{' (' + mail.status + ')' if mail.status else ''}"
+        open_flag = store.one("SELECT id FROM flags WHERE message_id = ? AND reason = 'bounce' AND outbox_id IS NULL",
+                              (message_row_id,))
+        if open_flag:
+            store.db.execute("UPDATE flags SET detail = ?, organization_id = ?, outbox_id = ? WHERE id = ?",
+                             (detail, mail.organization_id, mail.outbox_id, open_flag["id"]))
+        else:
+            store.add_flag("bounce", detail, now=now, message_id=message_row_id,
+                           organization_id=mail.organization_id, outbox_id=mail.outbox_id)
+            added += 1
+    return added

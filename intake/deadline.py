@@ -1,4 +1,4 @@
-"""Deadline mail the daemon schedules itself: reminders before the deadline, and "no answer" after it.
+"""What the deadline sets off: reminders before it, and "no answer" after it.
 
 Both are *ticks* (``tick(store, cfg, now)``), run after every mailbox check with the clock passed in, so a test
 can run them on any date. Exactly once, even across restarts:
@@ -8,7 +8,9 @@ can run them on any date. Exactly once, even across restarts:
 * when several offsets are due at once (the daemon was down), only the nearest to the deadline is sent: an
   organisation never gets two reminders on one day.
 
-Late-reply notices answer a message, so they are queued by ``intake.pipeline.record`` (one per organisation).
+The reminders are built here (one :class:`~replies.outgoing.Outgoing` per listed address) and queued through the
+outbox (``intake.outbox``), which applies the address checks and the per-address limit. Late-reply notices answer a
+message, so they are queued with the other answers (``intake.answers``, one per organisation).
 """
 from __future__ import annotations
 
@@ -19,10 +21,9 @@ from typing import Any
 
 from intake.config import Config
 from intake.errors import TemplateError
+from intake.outbox import Outbox
 from intake.store import Store
-from replies.acknowledgement import sender_identity
-from replies.compose import build_mail, our_message_id
-from replies.policy import ROBOT_LOCAL_PARTS, day_start, is_plain_address
+from replies.outgoing import AUTO_GENERATED, Outgoing
 from replies.render import RenderedMail, render_mail
 
 log = logging.getLogger("intake.notices")
@@ -102,30 +103,34 @@ def send_reminders(store: Store, cfg: Config, now: datetime) -> NoticeSummary:
 
 def _queue_reminder(store: Store, cfg: Config, org: dict[str, Any], rendered: RenderedMail, *, offset: int,
                     now: datetime) -> tuple[int | None, list[str]]:
-    """Queue one reminder per listed address; ``(None, ...)`` when the per-address limit says wait."""
-    own = {a.lower() for a in cfg.own_addresses}
-    addresses = [a for a in org["emails"] if is_plain_address(a) and a.lower() not in own
-                 and a.split("@", 1)[0].lower() not in ROBOT_LOCAL_PARTS]
-    skipped = [f"{org['name']}: {a} is not an address we write to" for a in org["emails"] if a not in addresses]
-    if not addresses:
-        skipped.append(f"{org['name']}: no address to remind")
-        return 0, skipped
-    limit = cfg.replies.max_per_address_per_day
-    if any(store.mails_to(a, day_start(now)) >= limit for a in addresses):
+    """Queue one reminder per listed address; ``(None, ...)`` when the per-address limit says wait (for all of
+    them: an organisation's reminder goes to all its addresses at once)."""
+    outbox = Outbox(store, cfg)
+    subject = rendered.subject or f"Reminder: {cfg.meeting.short_name}"
+    mails = [Outgoing(kind="reminder", to_addr=addr, subject=subject, text=rendered.text, html=rendered.html,
+                      purpose=f"reminder:{cfg.meeting.deadline.isoformat()}:{offset}:org:{org['id']}:{addr.lower()}",
+                      language=rendered.language, in_reply_to=org.get("invitation_ref") or None,
+                      auto_submitted=AUTO_GENERATED)
+             for addr in org["emails"]]
+    writable, skipped, wait = [], [], False
+    for mail in mails:
+        decision = outbox.decide(mail.kind, mail.to_addr, now=now, organization_id=org["id"])
+        if decision.send:
+            writable.append(mail)
+        elif decision.later:
+            wait = True
+        else:
+            skipped.append(f"{org['name']}: {mail.to_addr} is not an address we write to")
+    if wait:
+        limit = cfg.replies.max_per_address_per_day
         skipped.append(f"{org['name']}: an address already got {limit} automatic mails in 24 hours")
         return None, skipped
-    from_name, from_addr = sender_identity(cfg)
-    subject = rendered.subject or f"Reminder: {cfg.meeting.short_name}"
-    for addr in addresses:
-        key = f"reminder:{cfg.meeting.deadline.isoformat()}:{offset}:org:{org['id']}:{addr.lower()}"
-        mid = our_message_id(key, from_addr.rpartition("@")[2], store.secret("message-id"))
-        mail = build_mail(from_name=from_name, from_addr=from_addr, to_addr=addr, subject=subject,
-                          text=rendered.text, html=rendered.html, message_id=mid, date=now,
-                          in_reply_to=org.get("invitation_ref") or None, auto_submitted="auto-generated",
-                          language=rendered.language)
-        store.queue_mail(kind="reminder", to_addr=addr, subject=subject, raw=mail.as_bytes(), mail_message_id=mid,
-                         dedupe_key=key, now=now, language=rendered.language, organization_id=org["id"])
-    return len(addresses), skipped
+    if not writable:
+        skipped.append(f"{org['name']}: no address to remind")
+        return 0, skipped
+    for mail in writable:
+        outbox.queue(mail, now=now, organization_id=org["id"])
+    return len(writable), skipped
 
 
 class _Preview(Exception):
