@@ -66,9 +66,12 @@ def queue_reply(store: Store, cfg: Config, *, kind: str, message_row_id: int, co
     if not decision.send or to_addr is None:
         return Queued(None, decision)  # decided before the template is rendered: a refused mail costs nothing
     org = store.organization(organization_id) if organization_id else None
+    # The greeting names the sender only when the display name is a recorded person's (replies.addressing).
+    known = [*(store.representatives(organization_id, include_withdrawn=True) if organization_id else []),
+             *(p for key in ("representatives", "added", "updated", "withdrawn") for p in context.get(key) or ())]
     mail = compose_answer(kind, target, to_addr=to_addr, purpose=purpose, meeting=cfg.meeting,
                           organization=org["name"] if org else None, context=context,
-                          templates_dir=cfg.replies.templates_dir)
+                          templates_dir=cfg.replies.templates_dir, known=known)
     return outbox.queue(mail, now=now, organization_id=organization_id, answering=answering)
 
 
@@ -81,7 +84,7 @@ def queue_written_answer(store: Store, cfg: Config, *, kind: str, message_row_id
     answering = Answering(message_row_id, target.incoming, by_person=True)
     outbox = Outbox(store, cfg)
     to_addr = outbox.answer_address(answering, organization_id)
-    mail = compose_written(kind, target, to_addr=to_addr or "", purpose=dedupe_key, meeting_name=cfg.meeting.name,
+    mail = compose_written(kind, target, to_addr=to_addr or "", purpose=dedupe_key, meeting_name=cfg.meeting.in_language(target.language or "en").name,
                            text=text)
     return outbox.queue(mail, now=now, organization_id=organization_id, answering=answering)
 

@@ -72,7 +72,7 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
     """Change the record as ``ex`` says, if its sender may (``intake.trust``); flags what a person must look at
     (unknown or conflicting sender, a change held because its sender is not the organisation's)."""
     if ex.intent in ("auto_reply", "bounce", "other"):
-        return Applied(None, None, "none")
+        return attach_only(store, message_row_id, ex, now=now)
     match = match_organization(store, ex)
     org_id = match.organization_id
     if org_id is None:
@@ -118,6 +118,29 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
                        message_id=message_row_id)
     return apply_changes(store, org_id, message_row_id, ex, now=now, applied=applied,
                          verified=trust.may_change)
+
+
+# The evidence strong enough to file a message that changes nothing under an organisation: it came from one of
+# the organisation's own addresses, or answers a mail it was sent (the invitation, a reminder, an answer).
+ATTACHING_EVIDENCE = frozenset({"thread", "address"})
+
+
+def attach_only(store: Store, message_row_id: int, ex: Extraction, *, now: datetime) -> Applied:
+    """An automatic answer, a bounce or another message that changes nothing is filed under its organisation when
+    its address or thread says whose it is (issue 12, items 5 and 10): an out-of-office ("back on 15 January",
+    "I have left, write to ...") then shows on the organisation's page and in the report, and "the names will
+    follow next week" from an invitee is that invitee's reply. Nothing is created for mail matching nobody, and
+    a name alone (or a domain) is not enough to file mail nobody wrote by hand."""
+    match = match_organization(store, ex)
+    if match.organization_id is None or match.how not in ATTACHING_EVIDENCE:
+        return Applied(None, None, "none", match=match)
+    org = store.organization(match.organization_id) or {}
+    store.db.execute("UPDATE messages SET organization_id = ? WHERE id = ?", (match.organization_id, message_row_id))
+    human = ex.evidence.human if ex.evidence is not None else ex.should_reply
+    if ex.intent == "other" and human and org.get("state") in ("invited", "no_answer"):
+        # a person of the organisation wrote (what about, the review decides): it has replied
+        store.set_organization_state(match.organization_id, "replied", now=now, message_id=message_row_id)
+    return Applied(match.organization_id, org.get("name"), match.how, match=match)
 
 
 def apply_changes(store: Store, org_id: int, message_row_id: int, ex: Extraction, *, now: datetime,

@@ -1,7 +1,7 @@
 """The chart of the daily report: registrations over time against the deadline, as PNG bytes.
 
 Matplotlib's Agg canvas is used directly (no ``pyplot``): no display needed, no global figure state, safe in
-the daemon's thread.
+the daemon's thread. It is imported when a chart is drawn, so reading the figures (``DayCount``) costs nothing.
 """
 from __future__ import annotations
 
@@ -9,11 +9,6 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
 
 
 @dataclass(frozen=True)
@@ -31,28 +26,32 @@ def registrations_chart(days: Sequence[DayCount], *, deadline: date, report_date
 
     Example: ``Path("chart.png").write_bytes(registrations_chart(report.timeline, deadline=..., ...))``
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import AutoDateLocator, DateFormatter, date2num
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     dpi = 100
     fig = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
     xs = [float(date2num(d.day)) for d in days]  # matplotlib's day numbers (typed floats)
     if xs:
-        ax.step(xs, [d.people for d in days], where="post", color="#1f5fa8", linewidth=2.2,
-                label="people registered")
-        ax.step(xs, [d.organizations for d in days], where="post", color="#e07b00", linewidth=2.2,
-                label="organisations registered")
-        last = days[-1]
-        # say the latest figures on the chart itself, so it reads without the legend
-        ax.annotate(str(last.people), (xs[-1], last.people), textcoords="offset points", xytext=(6, 2),
-                    color="#1f5fa8", fontsize=10, fontweight="bold")
-        ax.annotate(str(last.organizations), (xs[-1], last.organizations), textcoords="offset points",
-                    xytext=(6, -12), color="#e07b00", fontsize=10, fontweight="bold")
+        # A dot for each day's figure, joined by steps: one day or three days of data still draw something (a
+        # step plot of a single point draws nothing at all).
+        for values, color, label, offset in (([d.people for d in days], "#1f5fa8", "people registered", 4),
+                                             ([d.organizations for d in days], "#e07b00",
+                                              "organisations registered", -12)):
+            ax.step(xs, values, where="post", color=color, linewidth=2.2, marker="o", markersize=4, label=label)
+            # the latest figure written beside its dot, so the chart reads without the legend
+            ax.annotate(str(values[-1]), (xs[-1], values[-1]), textcoords="offset points", xytext=(6, offset),
+                        color=color, fontsize=10, fontweight="bold")
     ax.axvline(float(date2num(deadline)), color="#c0392b", linestyle="--", linewidth=1.6, label=f"deadline {deadline:%d %b %Y}")
     if report_date != deadline:
         ax.axvline(float(date2num(report_date)), color="#555555", linestyle=":", linewidth=1.4,
                    label=f"this report {report_date:%d %b %Y}")
-    ends = [float(date2num(report_date)), float(date2num(deadline))]
-    left, right = min([*xs, *ends]), max([*xs, *ends])
+    marks = [float(date2num(report_date)), float(date2num(deadline))]
+    left, right = min([*xs, *marks]), max([*xs, *marks])
     pad = max(1.0, (right - left) / 20)  # in days
     ax.set_xlim(left - pad, right + pad)
     top = max([1, *(d.people for d in days), *(d.organizations for d in days)])
@@ -65,7 +64,8 @@ def registrations_chart(days: Sequence[DayCount], *, deadline: date, report_date
     ax.set_ylabel("cumulative count")
     if title:
         ax.set_title(title, fontsize=12, loc="left")
-    ax.legend(loc="upper left", frameon=False, fontsize=9)
+    # Below the plot, never over the lines or their figures.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, frameon=False, fontsize=9)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

@@ -7,8 +7,9 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -338,32 +339,66 @@ def notices(at: object, dry_run: bool, config_path: Path | None) -> None:
     """
     from datetime import UTC
 
-    from intake.deadline import mark_no_answer, preview_reminders, send_reminders
+    from intake.deadline import local_today, mark_no_answer, no_answer_due, preview_reminders, send_reminders
     from intake.store import utcnow
     from intake.wiring import open_store
+    from replies.render import long_date
 
     cfg = _config(config_path)
     now = at.replace(tzinfo=UTC) if at is not None else utcnow()  # type: ignore[attr-defined]
     store = open_store(cfg)
+    today = local_today(cfg, now)
     if dry_run:
         summary, mails = preview_reminders(store, cfg, now)
+        names = {r["id"]: r["name"] for r in store.query("SELECT id, name FROM organizations")}
+        late = [r["name"] for r in no_answer_due(store, cfg, now)]
         store.close()
-        for m in mails:
-            click.echo(f"would send [{m['language']}] to {m['to_addr']}: {m['subject']}")
-        click.echo(f"{len(mails)} reminders would be queued (offset {summary.offset}); nothing was changed")
-        return
-    summary = send_reminders(store, cfg, now)
-    no_answer = mark_no_answer(store, cfg, now)
-    store.close()
-    if summary.offset is None:
-        click.echo("no reminder due today")
+        click.echo(f"Dry run for {long_date(today)} ({cfg.meeting.timezone}): nothing is queued or changed.")
     else:
-        click.echo(f"reminder {summary.offset} days before the deadline: {summary.organizations} organisations, "
-                   f"{summary.mails} mails queued")
+        summary, mails = send_reminders(store, cfg, now), []
+        late = [r["name"] for r in no_answer_due(store, cfg, now)]
+        mark_no_answer(store, cfg, now)
+        store.close()
+        names = {}
+    for line in _notices_in_words(cfg, today, summary, dry_run=dry_run, late=late):
+        click.echo(line)
+    for m in mails:
+        click.echo(f"  [{m['language']}] {m['to_addr']} ({names.get(m['organization_id'], '?')}): {m['subject']}")
     for line in summary.skipped:
         click.echo(f"  skipped: {line}")
-    if no_answer:
-        click.echo(f"{no_answer} organisations marked no_answer")
+
+
+def _notices_in_words(cfg: Config, today: date, summary: Any, *, dry_run: bool, late: list[str]) -> list[str]:
+    """What ``intake notices`` did (or, with ``--dry-run``, would do), as sentences a person reads."""
+    from intake.deadline import plural
+    from replies.render import long_date
+
+    deadline = long_date(cfg.meeting.deadline)
+    lines = []
+    if summary.offset is None:
+        if today > cfg.meeting.deadline:
+            lines.append(f"No reminder is due: the deadline ({deadline}) has passed.")
+        else:
+            days = sorted(cfg.replies.reminder_days, reverse=True)
+            when = [long_date(cfg.meeting.deadline - timedelta(days=d)) for d in days]
+            lines.append(f"No reminder is due on {long_date(today)}: reminders go "
+                         f"{' and '.join(str(d) for d in days)} days before the deadline of {deadline}, on "
+                         f"{' and '.join(when)}." if days else "No reminder is configured (replies.reminder_days).")
+    else:
+        what = f"The reminder {summary.offset} days before the deadline ({deadline})"
+        if summary.organizations:
+            went = plural(summary.organizations, "organisation") + ", " + plural(summary.mails, "mail")
+            lines.append(f"{what} would go to {went}:" if dry_run else
+                         f"{what} was queued for {went}; `intake run` sends them.")
+        elif not summary.skipped:
+            lines.append(f"{what} has already been queued for every organisation that has not registered: "
+                         f"nothing {'would be' if dry_run else 'was'} queued.")
+        else:
+            lines.append(f"{what} {'would go' if dry_run else 'went'} to no organisation:")
+    if late:
+        lines.append(f"{plural(len(late), 'invited organisation')} that never answered "
+                     f"{'would be' if dry_run else 'were'} marked no_answer: {', '.join(late)}.")
+    return lines
 
 
 # --- review web page (issue 6) ----------------------------------------------------------------------------

@@ -84,6 +84,15 @@ class MeetingConfig:
         return MeetingTexts(**{f.name: getattr(own, f.name) or getattr(self, f.name)
                                for f in dataclasses.fields(MeetingTexts)})
 
+    def in_language(self, language: str) -> MeetingConfig:
+        """The meeting as mail in ``language`` names it: its texts in that language (each missing one from
+        ``[meeting]``), everything else (dates, reference, address) as configured. Templates get this one.
+
+        >>> MeetingConfig().in_language("fr").name
+        'Septième Assemblée des États parties à la Convention sur les armes à sous-munitions'
+        """
+        return _in_language(self, language)
+
     def fallbacks(self) -> tuple[str, ...]:
         """One line per text a language of ``languages`` does not give (its mail then uses the ``[meeting]`` one)."""
         out = []
@@ -153,6 +162,11 @@ class MeetingConfig:
         if texts.website and not texts.website.startswith(("https://", "http://")):
             raise ConfigError(f"{prefix}.website", f"{texts.website!r} is not a web address",
                               'write the full address, e.g. "https://www.unog.ch/ccm"')
+
+
+@functools.lru_cache(maxsize=16)
+def _in_language(meeting: MeetingConfig, language: str) -> MeetingConfig:
+    return dataclasses.replace(meeting, **dataclasses.asdict(meeting.texts(language)))
 
 
 #: The smallest ``mailbox.max_message_bytes`` accepted: a plain registration with a signature is a few KB.

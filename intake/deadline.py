@@ -95,9 +95,6 @@ def send_reminders(store: Store, cfg: Config, now: datetime) -> NoticeSummary:
                             detail={"offset": offset, "mails": queued})
         summary.organizations += 1
         summary.mails += queued
-    if summary.organizations:
-        log.info("reminder %d days before the deadline queued for %d organisations (%d mails)", offset,
-                 summary.organizations, summary.mails)
     return summary
 
 
@@ -151,11 +148,19 @@ def preview_reminders(store: Store, cfg: Config, now: datetime) -> tuple[NoticeS
         return p.summary, p.mails
 
 
+def no_answer_due(store: Store, cfg: Config, now: datetime) -> list[dict[str, Any]]:
+    """The invitees :func:`mark_no_answer` would mark at ``now`` (``id``, ``name``): none until the deadline day
+    has passed, then every one still ``invited`` (it never wrote)."""
+    if local_today(cfg, now) <= cfg.meeting.deadline:
+        return []
+    return store.query("SELECT id, name FROM organizations WHERE invited = 1 AND state = 'invited' ORDER BY id")
+
+
 def mark_no_answer(store: Store, cfg: Config, now: datetime) -> int:
     """After the deadline day, invitees that never wrote become ``no_answer`` (the tick); returns how many."""
-    if local_today(cfg, now) <= cfg.meeting.deadline:
+    rows = no_answer_due(store, cfg, now)
+    if not rows:
         return 0
-    rows = store.query("SELECT id FROM organizations WHERE invited = 1 AND state = 'invited' ORDER BY id")
     with store.transaction():
         for row in rows:
             store.set_organization_state(row["id"], "no_answer", now=now)
@@ -165,8 +170,17 @@ def mark_no_answer(store: Store, cfg: Config, now: datetime) -> int:
 
 
 def reminder_tick(store: Store, cfg: Config, now: datetime) -> None:
-    """The daemon's tick for :func:`send_reminders`."""
-    send_reminders(store, cfg, now)
+    """The daemon's tick for :func:`send_reminders` (logged here: a preview runs the same code and queues
+    nothing, so the function itself must not say it queued)."""
+    summary = send_reminders(store, cfg, now)
+    if summary.organizations:
+        log.info("reminder %d days before the deadline queued: %s, %s", summary.offset,
+                 plural(summary.organizations, "organisation"), plural(summary.mails, "mail"))
+
+
+def plural(n: int, noun: str) -> str:
+    """``plural(1, "mail")`` -> ``"1 mail"``; ``plural(4, "mail")`` -> ``"4 mails"``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def no_answer_tick(store: Store, cfg: Config, now: datetime) -> None:

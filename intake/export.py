@@ -30,6 +30,7 @@ from typing import IO, Any
 from xml.sax.saxutils import escape as xml_escape
 
 from intake.store import Store, iso
+from replies.addressing import english_honorific
 
 CSV_COLUMNS = ["organization", "category", "honorific", "name", "function", "person_organization", "email",
                "head_of_delegation"]
@@ -45,19 +46,6 @@ _AFTER_SEPARATOR = re.compile(r"(?<=.)([,;\t\r\n] *)(?=[=+\-@])", re.DOTALL)
 # Characters XML 1.0 cannot carry (C0 controls but tab and line ends, surrogates, U+FFFE/U+FFFF): openpyxl and
 # python-docx refuse them, which would fail the whole export for one odd character in one name.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-# UN lists of participants are printed in English with English honorifics, whatever language the reply
-# was written in; anything not listed here is printed as the sender wrote it.
-_HONORIFICS = {
-    "mr": "Mr.", "mr.": "Mr.", "m.": "Mr.", "m": "Mr.", "monsieur": "Mr.", "sr.": "Mr.", "sr": "Mr.",
-    "señor": "Mr.", "senor": "Mr.", "d.": "Mr.",
-    "ms": "Ms.", "ms.": "Ms.", "mrs": "Mrs.", "mrs.": "Mrs.", "mme": "Ms.", "mme.": "Ms.", "madame": "Ms.",
-    "mlle": "Ms.", "sra.": "Ms.", "sra": "Ms.", "señora": "Ms.", "senora": "Ms.", "srta.": "Ms.",
-    "dr": "Dr.", "dr.": "Dr.", "dra.": "Dr.", "dra": "Dr.",
-    "prof": "Prof.", "prof.": "Prof.", "pr": "Prof.", "pr.": "Prof.",
-    "he": "H.E.", "h.e.": "H.E.", "s.e.": "H.E.", "s.e": "H.E.",
-}
-
 
 @dataclass(frozen=True)
 class Participant:
@@ -91,9 +79,10 @@ class CategoryGroup:
 
 
 def un_honorific(honorific: str | None) -> str:
-    """The English honorific a UN list prints ("M." -> "Mr.", "Sra." -> "Ms."); unknown ones unchanged."""
-    h = (honorific or "").strip()
-    return _HONORIFICS.get(h.casefold(), h)
+    """The English honorific a UN list prints, whatever language the reply was in ("M." -> "Mr.", "Sra." ->
+    "Ms."); a word we do not know is printed as the sender wrote it (``replies.addressing.english_honorific``,
+    the one table of honorifics the mail and the lists share)."""
+    return english_honorific(honorific)
 
 
 def person_line(honorific: str | None, name: str, function: str | None, head_of_delegation: bool) -> str:
@@ -158,7 +147,7 @@ def participants(store: Store, categories: Sequence[str] = DEFAULT_CATEGORIES, *
                 " e.entity = 'representatives' AND e.entity_id = r.id AND e.action = 'representative.withdrawn'))")
     rows = store.query(
         "SELECT o.name AS organization, o.category AS category, r.honorific, r.name, r.function,"
-        " r.organization AS person_organization, r.email, r.head_of_delegation, r.id AS rep_id"
+        " r.organization AS person_organization, r.email, r.head_of_delegation, r.id AS rep_id, o.acronym"
         " FROM representatives r JOIN organizations o ON o.id = r.organization_id"
         f" WHERE {when}", params)
     rank = {c: i for i, c in enumerate(categories)}
@@ -173,9 +162,27 @@ def participants(store: Store, categories: Sequence[str] = DEFAULT_CATEGORIES, *
 
     return [Participant(category=category_of(r["category"]), organization=r["organization"],
                         honorific=r["honorific"], name=r["name"], function=r["function"],
-                        person_organization=r["person_organization"], email=r["email"],
+                        person_organization=_other_organization(r["person_organization"], r["organization"],
+                                                                r["acronym"]), email=r["email"],
                         head_of_delegation=bool(r["head_of_delegation"]))
             for r in sorted(rows, key=order)]
+
+
+def _other_organization(written: str | None, name: str, acronym: str | None) -> str | None:
+    """The person's own organisation as the sender wrote it, only when it is not the delegation's (a consultant
+    from another body): "GICHD" or the full name again would mix acronyms and names in one column.
+
+    >>> _other_organization("GICHD", "Geneva International Centre for Humanitarian Demining", "GICHD") is None
+    True
+    >>> _other_organization("University of Geneva", "Handicap International", "HI")
+    'University of Geneva'
+    """
+    from intake.matching import normalise_name
+
+    if not written or not written.strip():
+        return None
+    same = {normalise_name(name), normalise_name(acronym)} - {""}
+    return None if normalise_name(written) in same else written.strip()
 
 
 def grouped(people: Sequence[Participant]) -> list[CategoryGroup]:
@@ -223,7 +230,7 @@ def csv_text(people: Sequence[Participant]) -> str:
     buf.write(",".join(CSV_COLUMNS) + "\n")  # our own names: nothing to quote
     w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n", quoting=csv.QUOTE_ALL)
     for p in people:
-        row = {"organization": p.organization, "category": p.category, "honorific": p.honorific or "",
+        row = {"organization": p.organization, "category": p.category, "honorific": un_honorific(p.honorific),
                "name": p.name, "function": p.function or "", "person_organization": p.person_organization or "",
                "email": p.email or "", "head_of_delegation": "yes" if p.head_of_delegation else ""}
         w.writerow({k: spreadsheet_safe(xml_safe(v)) for k, v in row.items()})

@@ -78,6 +78,8 @@ POLICIES: dict[str, KindPolicy] = {
     "clarification": KindPolicy(ANSWER, to_own_domain=True),
     "late_notice": KindPolicy(ANSWER, needs_change=True, to_own_domain=True),
     "reminder": KindPolicy(NOTICE),
+    # the answers a loop limit held back, in one mail once the window reopens (issue 12, item 3)
+    "digest": KindPolicy(NOTICE),
     "report": KindPolicy(INTERNAL),
 }
 
@@ -110,7 +112,13 @@ class Outbox:
     @property
     def sender(self) -> tuple[str, str]:
         """(display name, address) of everything we send."""
-        return (self.cfg.replies.from_name or self.cfg.meeting.secretariat_name,
+        return self.sender_in(None)
+
+    def sender_in(self, language: str | None) -> tuple[str, str]:
+        """(display name, address) of a mail in ``language``: ``replies.from_name``, else the secretariat's name in
+        that language (``[meeting.fr]`` ...), so a French mail is not signed in English in its From line."""
+        meeting = self.cfg.meeting.in_language(language) if language else self.cfg.meeting
+        return (self.cfg.replies.from_name or meeting.secretariat_name,
                 self.cfg.replies.from_address or self.cfg.meeting.secretariat_address)
 
     @property
@@ -209,7 +217,7 @@ class Outbox:
                                answering=answering, purpose=mail.purpose)
         if not decision.send:
             return Queued(None, decision)
-        from_name, from_addr = self.sender
+        from_name, from_addr = self.sender_in(mail.language)
         mid = self.message_id(mail.purpose)
         msg = build_mail(mail, from_name=from_name, from_addr=from_addr, message_id=mid, date=now)
         out_id = self.store.queue_mail(

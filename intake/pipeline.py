@@ -153,14 +153,15 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
                 continue  # applying already opened this flag, with the details (e.g. who was not found)
             store.add_flag(flag.code, flag.detail, now=now, message_id=message_row_id,
                            organization_id=applied.organization_id)
-            out.flags += 1
         if ex.intent == "bounce":
-            out.flags += record_bounce(store, message_row_id, ex, now=now)
+            record_bounce(store, message_row_id, ex, now=now)
         out.representatives = len(applied.added) + len(applied.updated)
         out_id, reason = answer_message(store, cfg, message_row_id, ex, applied, now=now, late=late,
                                         answer_allowed=answer_allowed)
         out.replies_queued += out_id is not None
         out.note = reason
+        # Every flag this message opened, the matcher's and the trust check's too, so `run` and `status` agree.
+        out.flags = store.scalar("SELECT count(*) FROM flags WHERE message_id = ?", (message_row_id,)) or 0
         store.db.execute(
             "UPDATE messages SET status = 'processed', intent = ?, language = ?, confidence = ?, extraction = ?,"
             " processed_at = ? WHERE id = ?",

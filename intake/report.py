@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from intake.automatic import read_notice
 from intake.chart import DayCount, registrations_chart
 from intake.config import Config
 from intake.export import category_for, participants_csv, person_line
@@ -78,6 +79,18 @@ class NewReply:
 
 
 @dataclass(frozen=True)
+class OrganizationNotice:
+    """An automatic answer from an organisation ("out of office until ...", "I have left, write to ..."): never
+    answered, never flagged, but what it says is for a person (issue 12, item 5)."""
+
+    received: datetime      # local time
+    organization: str
+    sender: str
+    gist: str
+    addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class NewPerson:
     organization: str
     line: str               # "Mr. John Smith, Director, Head of Delegation"
@@ -114,6 +127,7 @@ class Report:
     categories: tuple[CategoryFigures, ...]
     new_replies: tuple[NewReply, ...]
     automatic_messages: int         # out-of-office replies and bounces in the last 24 h
+    notices: tuple[OrganizationNotice, ...]  # the automatic answers among them that came from an organisation
     new_people: tuple[NewPerson, ...]
     flags: tuple[FlagFigures, ...]
     open_flags: int
@@ -188,7 +202,9 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
         " (SELECT json_extract(e.detail, '$.from') FROM events e WHERE e.entity = 'organizations'"
         "  AND e.entity_id = o.id AND e.action = 'organization.state' AND e.at > :t ORDER BY e.at, e.id LIMIT 1),"
         " o.state) AS state,"
+        # an out-of-office or a bounce filed under the organisation is not an answer from it
         " EXISTS (SELECT 1 FROM messages m WHERE m.organization_id = o.id AND m.status != 'duplicate'"
+        "  AND coalesce(m.intent, '') NOT IN ('auto_reply', 'bounce')"
         "  AND coalesce(m.received_at, m.stored_at) <= :t) AS wrote"
         " FROM organizations o WHERE o.created_at <= :t AND o.state != 'merged'"  # counted in the kept one
         " ORDER BY o.name COLLATE NOCASE",
@@ -244,18 +260,30 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
                  organization=m["org_name"] or "(not matched)", sender=m["sender"] or "",
                  subject=m["subject"] or "", intent=m["intent"] or _pending(m["status"]))
         for m in human)
+    # The people of the last 24 hours on the replies' clock: a person the daemon read from a reply counts when
+    # the reply arrived (a backlog processed this morning belongs to the day it came), one a person added by
+    # hand when it was added; the list of new replies above uses the same arrival times.
+    ours = cfg.own_addresses
+    notices = tuple(
+        OrganizationNotice(received=(_when(m["received_at"] or m["stored_at"]) or now).astimezone(tz),
+                           organization=m["org_name"], sender=m["sender"] or "", gist=n.gist, addresses=n.addresses)
+        for m in msgs if m["intent"] == "auto_reply" and m["org_name"]
+        for n in [read_notice(m["raw"], sender=m["sender"], ours=ours)])
     new_people = tuple(
-        NewPerson(organization=r["org_name"], registered=r["added"].astimezone(tz),
+        NewPerson(organization=r["org_name"], registered=r["arrived"].astimezone(tz),
                   line=person_line(r["honorific"], r["name"], r["function"], bool(r["head_of_delegation"])))
-        for r in sorted((r for r in registered_now if r["added"] > since), key=lambda r: (r["added"], r["id"])))
+        for r in sorted((r for r in registered_now if since < r["arrived"] <= now),
+                        key=lambda r: (r["arrived"], r["id"])))
 
-    # Open flags at that moment, by reason, the reason with the oldest flag first
+    # Open flags at that moment, by reason, the reason with the oldest flag first; a flag's age runs from the
+    # arrival of its message (as on the review page's queue), else from when it was raised.
     flag_rows = store.query(
-        "SELECT reason, created_at FROM flags WHERE created_at <= :t"
-        " AND (status = 'open' OR (resolved_at IS NOT NULL AND resolved_at > :t))", {"t": t})
+        "SELECT f.reason, coalesce(m.received_at, m.stored_at, f.created_at) AS since FROM flags f"
+        " LEFT JOIN messages m ON m.id = f.message_id WHERE f.created_at <= :t"
+        " AND (f.status = 'open' OR (f.resolved_at IS NOT NULL AND f.resolved_at > :t))", {"t": t})
     grouped: dict[str, list[datetime]] = {}
     for f in flag_rows:
-        grouped.setdefault(f["reason"], []).append(_when(f["created_at"]) or now)
+        grouped.setdefault(f["reason"], []).append(_when(f["since"]) or now)
     flags = tuple(sorted(
         (FlagFigures(reason=reason, description=FLAG_CODES.get(reason, ""), count=len(times),
                      oldest=min(times).astimezone(tz), oldest_age=age_text(now - min(times)))
@@ -274,7 +302,7 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
         meeting_name=cfg.meeting.name, short_name=cfg.meeting.short_name, as_of=now, local_time=local,
         report_date=local.date(), since=since.astimezone(tz), deadline=cfg.meeting.deadline, days_left=days_left,
         totals=totals, categories=cat_figures, new_replies=new_replies,
-        automatic_messages=len(msgs) - len(human), new_people=new_people, flags=flags,
+        automatic_messages=len(msgs) - len(human), notices=notices, new_people=new_people, flags=flags,
         open_flags=sum(f.count for f in flags), show_silent=show_silent,
         silent_list_days=cfg.report.silent_list_days, silent=silent,
         timeline=tuple(_timeline(store, reps, tz, now)))
@@ -291,10 +319,15 @@ def _representative_spans(store: Store) -> list[dict[str, Any]]:
         "SELECT r.id, r.organization_id, r.honorific, r.name, r.function, r.head_of_delegation, r.status, r.created_at, r.updated_at,"
         " o.name AS org_name,"
         " (SELECT min(e.at) FROM events e WHERE e.entity = 'representatives' AND e.entity_id = r.id"
-        "  AND e.action = 'representative.withdrawn') AS withdrawn_at"
+        "  AND e.action = 'representative.withdrawn') AS withdrawn_at,"
+        # the arrival of the reply the daemon read the person from (a person added by hand: none)
+        " (SELECT coalesce(m.received_at, m.stored_at) FROM events e JOIN messages m ON m.id = r.source_message_id"
+        "  WHERE e.entity = 'representatives' AND e.entity_id = r.id AND e.action = 'representative.added'"
+        "  AND e.actor = 'daemon' LIMIT 1) AS arrived_at"
         " FROM representatives r JOIN organizations o ON o.id = r.organization_id ORDER BY r.id")
     for r in rows:
         r["added"] = _when(r["created_at"])
+        r["arrived"] = min(r["added"], _when(r["arrived_at"]) or r["added"])
         withdrawn = r["withdrawn_at"] or (r["updated_at"] if r["status"] == "withdrawn" else None)
         r["withdrawn"] = _when(withdrawn)
     return rows

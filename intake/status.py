@@ -32,7 +32,7 @@ def daemon_status(store: Store, cfg: Config, *, max_age: float | None = None,
           waiting on the server: 0; kept but not finished: 0
         outgoing mail: queued 0, failed 0
         open flags: 2
-          late: 2 (oldest 2017-08-19T08:00:00+00:00)
+          late: 2 (oldest waiting since 2017-08-19T08:00:00+00:00, 3 days)
         OCR available (Tesseract 5.5.4, languages eng fra spa)
         healthy
     """
@@ -57,11 +57,15 @@ def daemon_status(store: Store, cfg: Config, *, max_age: float | None = None,
     sending = store.scalar("SELECT count(*) FROM outbox WHERE status = 'sending'")
     # 'sending' for more than a moment: a sender stopped while the relay had the data (settled at the next pass)
     lines.append(f"outgoing mail: queued {queued}, failed {failed}" + (f", being sent {sending}" if sending else ""))
-    flags = store.query("SELECT reason, count(*) AS n, min(created_at) AS oldest FROM flags WHERE status = 'open'"
-                        " GROUP BY reason ORDER BY n DESC, reason")
+    # A flag waits since its message arrived (as on the review page's queue), else since it was raised.
+    flags = store.query("SELECT f.reason, count(*) AS n,"
+                        " min(coalesce(m.received_at, m.stored_at, f.created_at)) AS oldest"
+                        " FROM flags f LEFT JOIN messages m ON m.id = f.message_id WHERE f.status = 'open'"
+                        " GROUP BY f.reason ORDER BY n DESC, f.reason")
     total = sum(f["n"] for f in flags)
     lines.append(f"open flags: {total}")
-    lines.extend(f"  {f['reason']}: {f['n']} (oldest {f['oldest']})" for f in flags)
+    lines.extend(f"  {f['reason']}: {f['n']} (oldest waiting since {f['oldest']}, {_age(current, f['oldest'])})"
+                 for f in flags)
     fallbacks = cfg.meeting.fallbacks()
     if fallbacks:  # mail in that language names the meeting in the [meeting] language: a person should know
         lines.append(f"meeting texts missing in a language: {len(fallbacks)}")
@@ -69,6 +73,13 @@ def daemon_status(store: Store, cfg: Config, *, max_age: float | None = None,
     lines.append(_ocr_line(cfg))
     lines.append("healthy" if healthy else f"UNHEALTHY: no successful check for more than {limit:.0f} s")
     return "\n".join(lines), healthy
+
+
+def _age(current: datetime, since: str) -> str:
+    from intake.report import age_text
+
+    moment = datetime.fromisoformat(since)
+    return age_text(current - (moment if moment.tzinfo else moment.replace(tzinfo=current.tzinfo)))
 
 
 def _ocr_line(cfg: Config) -> str:

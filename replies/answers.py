@@ -8,13 +8,14 @@ it may go, to whom, and under which Message-ID is the outbox's business (``intak
 """
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from parsers.mime import read_header_block
 from parsers.model import Extraction
+from replies.addressing import addressee
 from replies.compose import reply_subject
 from replies.outgoing import AUTO_REPLIED, WRITTEN_BY_A_PERSON, Outgoing
 from replies.policy import Incoming
@@ -50,34 +51,29 @@ class ReplyTarget:
                    h.from_name, h.subject or "", mid, tuple(r.strip("<>") for r in h.references), language)
 
 
-def greeting_name(from_name: str | None) -> str | None:
-    """The sender's display name when it looks like a person's ("Anna Berg"), else None ("Dear Madam/Sir")."""
-    name = re.sub(r"\s+", " ", (from_name or "").replace('"', "")).strip()
-    words = name.split(" ")
-    if not name or "@" in name or not 2 <= len(words) <= 5:
-        return None
-    if not all(re.fullmatch(r"[^\W\d_][\w.'-]*", w) for w in words):
-        return None
-    if name.isupper() or any(w.casefold() in {"info", "office", "secretariat", "team", "delegation", "mission"}
-                             for w in words):
-        return None
-    return name
+def template_context(target: ReplyTarget, *, meeting: Any, organization: str | None,
+                     known: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """The variables every answer's template gets (each kind adds its own; see the top of each template).
 
-
-def template_context(target: ReplyTarget, *, meeting: Any, organization: str | None) -> dict[str, Any]:
-    """The variables every answer's template gets (each kind adds its own; see the top of each template)."""
-    return {"meeting": meeting, "reply_subject": reply_subject(target.subject, meeting.name),
-            "greeting_name": greeting_name(target.from_name), "organization": organization}
+    ``known``: the people on the organisation's record (and those the message names); the mail greets the sender
+    by name only when the display name is one of them (``replies.addressing.addressee``), else collectively. The
+    subject names the meeting in the message's language (``meeting.in_language``, when the meeting has texts
+    per language)."""
+    texts = meeting.in_language(target.language or "en") if callable(getattr(meeting, "in_language", None)) \
+        else meeting
+    return {"meeting": meeting, "reply_subject": reply_subject(target.subject, texts.name),
+            "addressee": addressee(target.from_name, known), "organization": organization}
 
 
 def compose_answer(kind: str, target: ReplyTarget, *, to_addr: str, purpose: str, meeting: Any,
                    organization: str | None, context: dict[str, Any], templates_dir: Path | None = None,
-                   auto_submitted: str = AUTO_REPLIED) -> Outgoing:
+                   auto_submitted: str = AUTO_REPLIED, known: Iterable[Mapping[str, Any]] = ()) -> Outgoing:
     """``kind``'s template in the message's language (English when that language has none), answering it.
+    ``known``: the people the greeting may name (:func:`template_context`).
 
     Raises :class:`~replies.errors.TemplateError` when the template cannot be rendered.
     """
-    base = template_context(target, meeting=meeting, organization=organization)
+    base = template_context(target, meeting=meeting, organization=organization, known=known)
     rendered = render_mail(kind, target.language, {**base, **context}, templates_dir=templates_dir)
     return Outgoing(kind=kind, to_addr=to_addr, subject=rendered.subject or base["reply_subject"],
                     text=rendered.text, html=rendered.html, purpose=purpose, language=rendered.language,

@@ -8,7 +8,7 @@ alternative part, rendered with autoescape on (a name like ``<script>`` in a rep
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 
 import jinja2
 
+from replies.addressing import Addressee, closing, greeting, head_of_delegation
 from replies.errors import TemplateError
 
 BUNDLED = Path(__file__).parent / "templates"
@@ -23,7 +24,7 @@ BUNDLED = Path(__file__).parent / "templates"
 # Every kind of automatic mail, each with a template in every language of parsers.lexicon.LANGUAGES (a test
 # renders them all, and checks each has its policy in intake.outbox.POLICIES).
 KINDS: tuple[str, ...] = ("acknowledgement", "clarification", "correction_confirmation",
-                          "cancellation_confirmation", "reminder", "late_notice")
+                          "cancellation_confirmation", "reminder", "late_notice", "digest")
 
 _MONTHS = {
     "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -44,9 +45,59 @@ def long_date(d: date, language: str = "en") -> str:
     return f"{day} {months[d.month - 1]} {d.year}"
 
 
+def date_range(start: date, end: date, language: str = "en") -> str:
+    """The meeting's dates as a phrase that follows a venue and a comma, with no repeated month or year.
+
+    >>> date_range(date(2017, 9, 4), date(2017, 9, 6), "en")
+    '4 to 6 September 2017'
+    >>> date_range(date(2017, 8, 30), date(2017, 9, 1), "fr")
+    'du 30 août au 1er septembre 2017'
+    >>> date_range(date(2017, 9, 4), date(2017, 9, 6), "es")
+    'del 4 al 6 de septiembre de 2017'
+    """
+    if start == end:
+        return long_date(start, language) if language != "fr" else f"le {long_date(start, 'fr')}"
+    last = long_date(end, language)
+    if (start.year, start.month) == (end.year, end.month):
+        first = long_date(start, language).split(" ")[0]
+    elif start.year == end.year:
+        first = long_date(start, language).rsplit(" ", 2 if language == "es" else 1)[0]
+    else:
+        first = long_date(start, language)
+    if language == "fr":
+        return f"du {first} au {last}"
+    if language == "es":
+        return f"del {first} al {last}"
+    return f"{first} to {last}"
+
+
+def _language(ctx: jinja2.runtime.Context) -> str:
+    return str(ctx.get("language", "en"))
+
+
 @jinja2.pass_context
 def _longdate_filter(ctx: jinja2.runtime.Context, d: date) -> str:
-    return long_date(d, str(ctx.get("language", "en")))
+    return long_date(d, _language(ctx))
+
+
+@jinja2.pass_context
+def _daterange_filter(ctx: jinja2.runtime.Context, start: date, end: date) -> str:
+    return date_range(start, end, _language(ctx))
+
+
+@jinja2.pass_context
+def _greeting_filter(ctx: jinja2.runtime.Context, who: Addressee | None) -> str:
+    return greeting(who, _language(ctx))
+
+
+@jinja2.pass_context
+def _closing_filter(ctx: jinja2.runtime.Context, who: Addressee | None) -> str:
+    return closing(who, _language(ctx))
+
+
+@jinja2.pass_context
+def _head_filter(ctx: jinja2.runtime.Context, person: Mapping[str, Any]) -> str:
+    return head_of_delegation(person, _language(ctx))
 
 
 @functools.lru_cache(maxsize=8)
@@ -60,7 +111,8 @@ def environment(templates_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=True,  # a secretariat's edit is picked up by a running daemon
     )
-    env.filters["longdate"] = _longdate_filter
+    env.filters.update(longdate=_longdate_filter, daterange=_daterange_filter, greeting=_greeting_filter,
+                       closing=_closing_filter, head_of_delegation=_head_filter)
     return env
 
 
@@ -93,12 +145,25 @@ def render_mail(kind: str, language: str | None, context: dict[str, Any], *,
     env = environment(templates_dir)
     name = _checked(lambda: template_name(env, kind, language or "en"), f"{kind}.{language}.txt")
     used = name.split(".")[-2]
-    ctx = {**context, "language": used}
+    ctx = in_language({**context, "language": used}, used)
     subject, text = _split_subject(_checked(lambda: env.get_template(name).render(**ctx), name))
     html_name = f"{kind}.{used}.html"
     html = _checked(lambda: env.get_template(html_name).render(**ctx), html_name) \
         if _exists(env, html_name) else None
     return RenderedMail(used, subject, text, html)
+
+
+def in_language(context: dict[str, Any], language: str) -> dict[str, Any]:
+    """The template variables for mail in ``language``: the meeting's texts (name, venue, signature ...) in that
+    language when the ``meeting`` given knows them (``MeetingConfig.in_language``), and an ``addressee`` (None:
+    the collective greeting) and ``greeting_name`` for templates that predate them."""
+    ctx = dict(context)
+    meeting = ctx.get("meeting")
+    if meeting is not None and callable(getattr(meeting, "in_language", None)):
+        ctx["meeting"] = meeting.in_language(language)
+    ctx.setdefault("addressee", None)
+    ctx.setdefault("greeting_name", ctx["addressee"].name if ctx["addressee"] else None)
+    return ctx
 
 
 def _exists(env: jinja2.Environment, name: str) -> bool:
@@ -144,7 +209,8 @@ def render(kind: str, language: str, context: dict[str, Any], *, templates_dir: 
     env = environment(templates_dir)
     name = template_name(env, kind, language, ext)
     used = name.split(".")[-2]
-    _subject, text = _split_subject(env.get_template(name).render(**{**context, "language": used}))
+    _subject, text = _split_subject(env.get_template(name).render(**in_language({**context, "language": used},
+                                                                                used)))
     return used, text
 
 

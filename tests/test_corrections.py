@@ -125,7 +125,7 @@ def test_correction_replaces_a_person_with_audit(world: tuple[Config, Store, Dae
     text = confirmation.text
     assert "+ added: Ms. Maria Lopez, Policy Officer <maria.lopez@icrc.org>" in text
     assert "- withdrawn: Mr. John Smith, Director" in text
-    delegation = text.split("Your delegation is now:")[1]
+    delegation = text.split("Delegation as it now stands:")[1]
     assert "Anna Berg" in delegation and "Maria Lopez" in delegation and "John Smith" not in delegation
 
 
@@ -144,7 +144,7 @@ def test_cancellation_withdraws_everyone_and_declines(world: tuple[Config, Store
     assert states == [{"from": "invited", "to": "registered"}, {"from": "registered", "to": "declined"}]
     last = server.received[-1]
     assert last.message["In-Reply-To"] == "<cancel1@icrc.org>"
-    assert "will not attend" in last.text and "Anna Berg" in last.text and "John Smith" in last.text
+    assert "will not be represented" in last.text and "Anna Berg" in last.text and "John Smith" in last.text
     assert "cancellation" in {f["reason"] for f in store.open_flags()}
 
 

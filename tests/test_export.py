@@ -134,6 +134,24 @@ def test_csv_rows_and_order(store: Store) -> None:
     assert rows[0]["email"] == "toscano@example.org"
 
 
+def test_csv_prints_what_the_xlsx_and_docx_print(store: Store) -> None:
+    """Issue 12.11: the CSV kept the honorifics as written (M., Mme, Sra.) and mixed "GICHD" with full names
+    in the person's organisation, while the XLSX and DOCX print English honorifics."""
+    gichd = store.scalar("SELECT id FROM organizations WHERE name LIKE 'Geneva International%'")
+    store.db.execute("UPDATE organizations SET acronym = 'GICHD' WHERE id = ?", (gichd,))
+    store.db.execute("UPDATE representatives SET organization = 'GICHD' WHERE name = 'Alice Martin'")
+    store.db.execute("UPDATE representatives SET organization = 'Geneva International Centre for Humanitarian "
+                     "Demining (GICHD)' WHERE name = 'Stefano Toscano'")
+    store.db.execute("UPDATE representatives SET organization = 'University of Geneva' WHERE name = 'Jean Dupont'")
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(participants_csv(store, CATEGORIES)))}
+    assert {n: rows[n]["honorific"] for n in ("Jean Dupont", "Élise Dubois", "Lucía Pérez", "Anna Berg")} == {
+        "Jean Dupont": "Mr.", "Élise Dubois": "Ms.", "Lucía Pérez": "Ms.", "Anna Berg": "Prof."}
+    assert [p.line.split(",")[0] for p in participants(store, CATEGORIES)] == [
+        f"{r['honorific']} {r['name']}" for r in csv.DictReader(io.StringIO(participants_csv(store, CATEGORIES)))]
+    assert rows["Alice Martin"]["person_organization"] == "" and rows["Stefano Toscano"]["person_organization"] == ""
+    assert rows["Jean Dupont"]["person_organization"] == "University of Geneva"  # another body: kept
+
+
 def test_xlsx_has_a_header_and_one_row_per_person_in_order(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "participants.xlsx"
     assert participants_xlsx(store, path, CATEGORIES) == len(EXPECTED)

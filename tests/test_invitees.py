@@ -133,9 +133,14 @@ def test_the_documented_example_imports_and_the_demo_replies_match_it(tmp_path: 
                               store=StoreConfig(path=tmp_path / "db.sqlite"))
     store = Store(cfg.store.path)
     assert import_invitees(store, REPO / "intake" / "samples" / "demo" / "invitees.csv", now=NOW).added == 6
+    # the invitation column holds each invitation's Message-ID, as documented (issue 12.11), not a letter reference
+    refs = [r["invitation_ref"] for r in store.query("SELECT invitation_ref FROM organizations")]
+    assert all(ref and "@" in ref and "/" not in ref for ref in refs) and len(set(refs)) == 6
     deliver(cfg.mailbox.path, *(p.read_bytes() for p in sample_messages()))
-    Daemon(cfg, store, MaildirMailbox(cfg.mailbox.path), OutboxFolderTransport(cfg.transport.path),
-           now=lambda: datetime(2017, 6, 16, 9, 0, tzinfo=UTC), progress=False).run_once()
+    summary = Daemon(cfg, store, MaildirMailbox(cfg.mailbox.path), OutboxFolderTransport(cfg.transport.path),
+                     now=lambda: datetime(2017, 6, 16, 9, 0, tzinfo=UTC), progress=False).run_once()
+    # `run` counts every flag the messages opened, the matcher's too: `status` says the same (issue 12.11)
+    assert summary.flags == store.scalar("SELECT count(*) FROM flags WHERE status = 'open'") > 0
     states = {r["acronym"]: r["state"] for r in store.query("SELECT acronym, state FROM organizations")}
     assert states == {"LRI": "registered", "FDH": "registered", "ACM": "registered", "PRI": "invited",
                       "Y4D": "replied", "ICRC": "invited"}

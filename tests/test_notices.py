@@ -85,13 +85,14 @@ def test_reminder_run_sends_exactly_the_expected_mails_once(tmp_path: Path) -> N
     by_rcpt = {r.rcpt_tos[0]: r for r in server.received}
     assert sorted(by_rcpt) == sorted(addr for _, addr in EXPECTED_21)
     fr = by_rcpt["secretariat@bf.org"]
-    assert fr.message["Subject"] == "Rappel : inscription à la 7MSP CCM avant le 18 août 2017"
+    assert fr.message["Subject"] == ("Rappel – 7e Assemblée des États parties (CASM) – date limite d'inscription"
+                                     "\u00a0: 18 août 2017")
     assert fr.message["In-Reply-To"] == "<inv-bf@unog.ch>"  # threaded to the invitation
     assert fr.message["Auto-Submitted"] == "auto-generated"
     assert "Bureau Francophone" in fr.text and "dans 21 jours" in fr.text
     en = by_rcpt["desk@alpha.org"]
-    assert en.message["Subject"] == "Reminder: registration for the 7MSP CCM by 18 August 2017"
-    assert en.message["In-Reply-To"] is None and "Alpha Foundation" in en.text and "(21 days" in en.text
+    assert en.message["Subject"] == "Reminder – 7MSP CCM – registration deadline 18 August 2017"
+    assert en.message["In-Reply-To"] is None and "Alpha Foundation" in en.text and "(in 21 days)" in en.text
 
 
 def test_second_offset_skips_those_who_registered_meanwhile(tmp_path: Path) -> None:
@@ -181,11 +182,23 @@ def test_preview_and_cli_dry_run_change_nothing(tmp_path: Path) -> None:
     runner = CliRunner()
     dry = runner.invoke(main, ["notices", "--dry-run", "--at", "2017-07-28", "--config", str(config)])
     assert dry.exit_code == 0, dry.output
-    assert "would send [fr] to secretariat@bf.org: Rappel" in dry.output
-    assert "4 reminders would be queued (offset 21); nothing was changed" in dry.output
+    # Issue 12.6: what would happen, in words; no "queued" log line, no "offset None".
+    assert "Dry run for 28 July 2017 (Europe/Zurich): nothing is queued or changed." in dry.output
+    assert ("The reminder 21 days before the deadline (18 August 2017) would go to 3 organisations, 4 mails:"
+            in dry.output)
+    assert "  [fr] secretariat@bf.org (Bureau Francophone): Rappel" in dry.output
+    assert "queued for" not in dry.output and "None" not in dry.output
+    early = runner.invoke(main, ["notices", "--dry-run", "--at", "2017-07-05", "--config", str(config)])
+    assert ("No reminder is due on 5 July 2017: reminders go 21 and 7 days before the deadline of 18 August 2017, "
+            "on 28 July 2017 and 11 August 2017.") in early.output and "None" not in early.output
     real = runner.invoke(main, ["notices", "--at", "2017-07-28", "--config", str(config)])
-    assert "reminder 21 days before the deadline: 3 organisations, 4 mails queued" in real.output
+    assert ("The reminder 21 days before the deadline (18 August 2017) was queued for 3 organisations, 4 mails"
+            in real.output)
     again = runner.invoke(main, ["notices", "--at", "2017-07-28T18:00", "--config", str(config)])
-    assert "0 organisations, 0 mails queued" in again.output
+    assert "has already been queued for every organisation that has not registered: nothing was queued" in \
+        again.output
+    preview_after = runner.invoke(main, ["notices", "--dry-run", "--at", "2017-08-19", "--config", str(config)])
+    assert "2 invited organisations that never answered would be marked no_answer: " in preview_after.output
     after = runner.invoke(main, ["notices", "--at", "2017-08-19", "--config", str(config)])
-    assert "no reminder due today" in after.output and "2 organisations marked no_answer" in after.output
+    assert "No reminder is due: the deadline (18 August 2017) has passed." in after.output
+    assert "2 invited organisations that never answered were marked no_answer" in after.output

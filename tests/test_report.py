@@ -343,3 +343,29 @@ def test_an_empty_database_still_gives_a_report(cfg: Config) -> None:
     assert rendered.chart_png.startswith(b"\x89PNG")
     assert rendered.csv.splitlines() == [
         "organization,category,honorific,name,function,person_organization,email,head_of_delegation"]
+
+
+def test_the_last_24_hours_count_replies_and_people_on_one_clock(seeded: Store, cfg: Config) -> None:
+    """Issue 12.11: people read from a reply count when the reply arrived, like the reply itself; a backlog
+    processed this morning belongs to the day its mail came. A flag waits since its mail arrived."""
+    store = seeded
+    npa = store.scalar("SELECT id FROM organizations WHERE name = ?", ("Norwegian People's Aid",))
+    # arrived before the window, recorded (by the daemon) inside it: a backlog
+    old = store.keep_raw("maildir:/seed", "backlog", b"Subject: npa-2\r\n\r\nnpa-2\r\n", now=at(9, 22),
+                         received_at=at(8, 20), message_id="npa-2@seed", sender="someone@npa.example.org")
+    store.db.execute("UPDATE messages SET status = 'processed', intent = 'registration', organization_id = ?"
+                     " WHERE id = ?", (npa, old.id))
+    store.add_representative(npa, name="Per Nilsen", honorific="Mr.", function="Adviser", now=at(9, 22),
+                             message_id=old.id)
+    store.add_flag("late", "", now=at(9, 22), message_id=old.id)
+    # added by hand on the review page inside the window: counts when it was added
+    store.add_representative(npa, name="Kari Berg", honorific="Ms.", function="Officer", now=at(9, 23),
+                             message_id=old.id, actor="user:alice")
+    r = build_report(store, cfg, REPORT_AT)
+    assert "npa-2" not in [m.subject for m in r.new_replies]
+    lines = [p.line for p in r.new_people]
+    assert "Mr. Per Nilsen, Adviser" not in lines  # its reply is not one of the last 24 hours either
+    assert "Ms. Kari Berg, Officer" in lines
+    assert r.totals.people == 9  # both are on the record
+    late = next(f for f in r.flags if f.reason == "late")
+    assert late.oldest_age == "1 day"  # since the mail arrived on 8 August 20:00, not since the flag (7 hours)

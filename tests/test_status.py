@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -92,3 +93,41 @@ def test_status_says_whether_a_daemon_is_running(tmp_path: Path, dovecot: Doveco
         proc.terminate()
         proc.wait(15)
     assert "daemon: not running" in status_cli(config).stdout
+
+
+def test_run_and_status_count_the_same_flags_and_ages_run_from_arrival(tmp_path: Path) -> None:
+    """Issue 12.11: `run --once` said "flags 6" and `status` right after said 7 (a flag the matcher or the
+    correction step opened was not counted); a flag's age runs from its mail's arrival, as on the queue page."""
+    from email.utils import format_datetime
+
+    from conftest import deliver
+
+    inbox, invitees = tmp_path / "inbox", tmp_path / "invitees.csv"
+    invitees.write_text("name,acronym,emails\nLandmine Relief International,LRI,events@lri.example.org\n",
+                        encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[mailbox]\npath = "{inbox}"\n[transport]\npath = "{tmp_path / "out"}"\n'
+                      f'[store]\npath = "{tmp_path / "db.sqlite"}"\n', encoding="utf-8")
+    arrived = utcnow() - timedelta(days=2)
+
+    def mail(n: int, body: str) -> bytes:
+        return (f"From: Priya Raman <events@lri.example.org>\r\nTo: ccm@unog.ch\r\nSubject: 7MSP {n}\r\n"
+                f"Message-ID: <lri-{n}@lri.example.org>\r\nDate: {format_datetime(arrived)}\r\n\r\n{body}\r\n"
+                ).encode()
+
+    keys = deliver(inbox, mail(1, "Dear Secretariat,\r\n\r\nLandmine Relief International will be represented at the "
+                           "7MSP by Ms. Priya Raman, Director.\r\n\r\nBest regards,\r\nPriya Raman"),
+            mail(2, "Dear Secretariat,\r\n\r\nCorrection to our registration for the 7MSP: please remove "
+                    "Mr. Tomas Lindqvist from our delegation.\r\n\r\nBest regards,\r\nPriya Raman"))
+    for key in keys:  # delivered two days ago: a Maildir's arrival time is the file's
+        os.utime(inbox / "new" / key, (arrived.timestamp(), arrived.timestamp()))
+    cli = [sys.executable, "-m", "intake.cli"]
+    subprocess.run([*cli, "invitees", "import", str(invitees), "--config", str(config)], cwd=REPO, check=True,
+                   capture_output=True, timeout=60)
+    run = subprocess.run([*cli, "run", "--once", "--config", str(config)], cwd=REPO, capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    said = int(re.search(r"flags (\d+)", run.stdout).group(1))  # type: ignore[union-attr]
+    status = status_cli(config).stdout
+    assert f"open flags: {said}" in status and said >= 1, (run.stdout, status)
+    assert re.search(r"correction: 1 \(oldest waiting since \S+, 2 days\)", status), status

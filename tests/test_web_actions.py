@@ -87,10 +87,10 @@ def test_approve_without_reply_and_dismiss_send_nothing(seeded: Seeded, store: S
     mails = store.scalar("SELECT count(*) FROM outbox")
     done = actions.resolve_message(store, seeded.cfg, seeded.gichd_message, "approve_silent", username="bob",
                                    now=NOW, note="checked by phone")
-    assert done == "approved without reply"
+    assert done == "approved without mail"
     flag = store.one("SELECT * FROM flags WHERE message_id = ?", (seeded.gichd_message,))
     assert flag["status"] == "resolved" and flag["resolved_by"] == "user:bob"  # type: ignore[index]
-    assert flag["resolution"] == "approved without reply; note: checked by phone"  # type: ignore[index]
+    assert flag["resolution"] == "approved without mail; note: checked by phone"  # type: ignore[index]
     actions.resolve_message(store, seeded.cfg, seeded.script_message, "dismiss", username="bob", now=NOW)
     assert store.scalar("SELECT count(*) FROM outbox") == mails
     with pytest.raises(actions.ActionRefused, match="no open flag"):
@@ -116,17 +116,43 @@ def test_no_reply_when_replies_are_switched_off(seeded: Seeded, store: Store) ->
     assert store.scalar("SELECT count(*) FROM flags WHERE status = 'open'") == 3
 
 
-def test_an_empty_clarification_is_refused(seeded: Seeded, store: Store) -> None:
-    with pytest.raises(actions.ActionRefused, match="Write the question"):
+def test_an_empty_or_unedited_clarification_is_refused(seeded: Seeded, store: Store) -> None:
+    """Issue 12.9: the pre-filled text (greeting, thanks, blank lines, signature) never goes out untouched."""
+    mails = store.scalar("SELECT count(*) FROM outbox")
+    with pytest.raises(actions.ActionRefused, match="The clarification is empty"):
         actions.resolve_message(store, seeded.cfg, seeded.script_message, "clarify", text=" \r\n ",
                                 username="bob", now=NOW)
+    draft = actions.clarification_draft(store, seeded.cfg, seeded.script_message)
+    untouched = [draft, draft.replace("\n", "\r\n"), draft.replace("\n\n\n\n", "\n"), "  " + draft.strip()]
+    for text in untouched:
+        with pytest.raises(actions.ActionRefused, match="nothing written in it"):
+            actions.resolve_message(store, seeded.cfg, seeded.script_message, "clarify", text=text,
+                                    username="bob", now=NOW)
+    assert store.scalar("SELECT count(*) FROM outbox") == mails
+    assert store.scalar("SELECT status FROM flags WHERE message_id = ?", (seeded.script_message,)) == "open"
+    written = draft.replace("\n\n\n\n", "\n\nWhich passport will you travel on?\n\n")
+    done = actions.resolve_message(store, seeded.cfg, seeded.script_message, "clarify", text=written,
+                                   username="bob", now=NOW)
+    assert done.startswith("clarification asked") and store.scalar("SELECT count(*) FROM outbox") == mails + 1
 
 
 def test_clarification_draft_greets_the_sender_in_their_language(seeded: Seeded, store: Store) -> None:
+    """Issue 12.2: a person is greeted by name only once the record says who they are (honorific and name)."""
     draft = actions.clarification_draft(store, seeded.cfg, seeded.script_message)
-    assert draft.startswith("Dear Marie Curie,") and seeded.cfg.meeting.secretariat_address in draft
+    assert draft.startswith("Dear Sir or Madam,\n\nThank you for your message.")
+    assert seeded.cfg.meeting.secretariat_address in draft and "Yours faithfully," in draft
+    hi = store.scalar("SELECT id FROM organizations WHERE acronym = 'HI'")
+    actions.assign_organization(store, seeded.script_message, hi, username="bob", now=NOW)
+    actions.add_person(store, hi, {"name": "Marie Curie", "honorific": "Mme"}, username="bob", now=NOW)
+    assert actions.clarification_draft(store, seeded.cfg, seeded.script_message).startswith("Dear Ms. Marie Curie,")
     store.db.execute("UPDATE messages SET language = 'fr' WHERE id = ?", (seeded.script_message,))
-    assert actions.clarification_draft(store, seeded.cfg, seeded.script_message).startswith("Marie Curie,")
+    fr = actions.clarification_draft(store, seeded.cfg, seeded.script_message)
+    assert fr.startswith("Madame,\n\nNous vous remercions de votre message.")
+    assert "Nous vous prions d'agréer, Madame, l'expression" in fr
+    assert seeded.cfg.meeting.texts("fr").secretariat_name in fr and seeded.cfg.meeting.secretariat_name not in fr
+    store.db.execute("UPDATE messages SET language = 'es' WHERE id = ?", (seeded.script_message,))
+    assert actions.clarification_draft(store, seeded.cfg, seeded.script_message).startswith(
+        "Estimada Sra. Marie Curie:\n\nAgradecemos su mensaje.")
 
 
 def test_a_flag_without_a_message_is_resolved_alone(seeded: Seeded, store: Store) -> None:
@@ -251,7 +277,7 @@ def test_editing_an_organisation_and_remembering_a_sender(seeded: Seeded, store:
 
 REVIEWED = {"en": ("checked by the Secretariat before it was sent", "sent automatically"),
             "fr": ("vérifié par le Secrétariat avant son envoi", "envoyé automatiquement"),
-            "es": ("revisado por la Secretaría antes de su envío", "se envió automáticamente")}
+            "es": ("revisado por la Secretaría antes de su envío", "se ha enviado automáticamente")}
 
 
 def mail_text(raw: bytes) -> str:
@@ -279,3 +305,23 @@ def test_an_approved_acknowledgement_says_a_person_checked_it(seeded: Seeded, st
     text = mail_text(ack["raw"])
     assert reviewed in text and automatic not in text, text
     assert "Jon Smtih" in text and seeded.cfg.meeting.reference in text
+
+
+def test_the_history_reads_as_text_and_the_page_tells_arrival_from_storage(seeded: Seeded, store: Store) -> None:
+    """Issue 12.11: no Python ``None`` or quotes in the history; "Stored" is when it was stored, not arrival."""
+    from datetime import timedelta
+
+    from intake.web import queries
+
+    store.add_event("daemon", "organization.updated", "messages", seeded.gichd_message, now=NOW,
+                    message_id=seeded.gichd_message,
+                    detail={"language": {"from": None, "to": "en"}, "emails": ["a@x.org", "b@x.org"], "held": False})
+    texts = [e["detail_text"] for e in queries.message_history(store, seeded.gichd_message)]
+    assert "language: (none) → “en”; emails: a@x.org, b@x.org; held: no" in texts
+    assert not [t for t in texts if "None" in t or "'" in t]
+    stored = NOW - timedelta(days=1)
+    store.db.execute("UPDATE messages SET stored_at = ? WHERE id = ?", (stored.isoformat(), seeded.gichd_message))
+    page = web(seeded).get(f"/messages/{seeded.gichd_message}").text
+    received = store.scalar("SELECT received_at FROM messages WHERE id = ?", (seeded.gichd_message,))
+    assert re.search(rf'id="received-at">{re.escape(received.replace("T", " "))}<', page)
+    assert re.search(rf'id="stored-at">{re.escape(stored.isoformat().replace("T", " "))} ·', page)

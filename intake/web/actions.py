@@ -28,12 +28,13 @@ from intake.outbox import Outbox
 from intake.store import Store, iso
 from intake.trust import APPROVED
 from intake.web.mailview import view_message
+from replies.addressing import closing, greeting
 from replies.answers import ReplyTarget, template_context
 from replies.render import render_mail
 
 CHOICES = {
     "approve_ack": "approved; acknowledgement queued",
-    "approve_silent": "approved without reply",
+    "approve_silent": "approved without mail",
     "clarify": "clarification asked",
     "dismiss": "dismissed",
 }
@@ -257,9 +258,11 @@ def merge_organizations(store: Store, keep_id: int, other_id: int, *, username: 
 
 # --- replies ------------------------------------------------------------------------------------------------
 
-def _context(cfg: Config, target: ReplyTarget, org: dict[str, Any] | None) -> dict[str, Any]:
-    """The variables every reply template gets (``replies.answers.template_context``)."""
-    return template_context(target, meeting=cfg.meeting, organization=org["name"] if org else None)
+def _context(store: Store, cfg: Config, target: ReplyTarget, org: dict[str, Any] | None) -> dict[str, Any]:
+    """The variables every reply template gets (``replies.answers.template_context``): the greeting names the
+    sender only when the display name is a person on the organisation's record (``replies.addressing``)."""
+    people = store.representatives(org["id"], include_withdrawn=True) if org else []
+    return template_context(target, meeting=cfg.meeting, organization=org["name"] if org else None, known=people)
 
 
 def _is_late(store: Store, message_row_id: int) -> bool:
@@ -271,7 +274,7 @@ def acknowledgement_text(store: Store, cfg: Config, message_row_id: int) -> str:
     target = stored_target(store, message_row_id)
     org_id = store.scalar("SELECT organization_id FROM messages WHERE id = ?", (message_row_id,))
     org = store.organization(org_id) if org_id else None
-    context = {**_context(cfg, target, org), "representatives": store.representatives(org_id) if org else [],
+    context = {**_context(store, cfg, target, org), "representatives": store.representatives(org_id) if org else [],
                "late": _is_late(store, message_row_id), "reviewed_by_person": True}
     return render_mail("acknowledgement", target.language, context, templates_dir=cfg.replies.templates_dir).text
 
@@ -279,15 +282,9 @@ def acknowledgement_text(store: Store, cfg: Config, message_row_id: int) -> str:
 # The clarification template is written for automatic mail; a person's question should not say so.
 _AUTOMATIC_LINE = re.compile(r"(?im)^.*(sent automatically|automatiquement|automáticamente).*\n?")
 
-
-_NEUTRAL_DRAFT = {
-    "en": ("Dear {name},", "Dear Madam/Sir,", "Thank you for your message concerning the {meeting}.",
-           "Yours sincerely,"),
-    "fr": ("{name},", "Madame, Monsieur,", "Nous vous remercions de votre message concernant la {meeting}.",
-           "Veuillez agréer nos salutations distinguées."),
-    "es": ("Estimado/a {name}:", "Estimado/a señor/a:", "Le agradecemos su mensaje relativo a la {meeting}.",
-           "Atentamente,"),
-}
+# The opening line of a person's answer, before the question they write (the greeting comes first).
+_THANKS = {"en": "Thank you for your message.", "fr": "Nous vous remercions de votre message.",
+           "es": "Agradecemos su mensaje."}
 
 
 def clarification_draft(store: Store, cfg: Config, message_row_id: int) -> str:
@@ -295,12 +292,13 @@ def clarification_draft(store: Store, cfg: Config, message_row_id: int) -> str:
 
     When nobody could be read (or only in an attachment) it is the ``clarification`` template, which asks for
     the names; for anything else (a question, a contradiction) a greeting and signature around a blank line.
+    Both are in the message's language, with the meeting's texts in it and the greeting of replies.addressing.
     """
     target = stored_target(store, message_row_id)
     row = store.message(message_row_id) or {}
     org = store.organization(row["organization_id"]) if row.get("organization_id") else None
     reasons = {r["reason"] for r in store.query("SELECT reason FROM flags WHERE message_id = ?", (message_row_id,))}
-    context = _context(cfg, target, org)
+    context = _context(store, cfg, target, org)
     if reasons & {"attachment_only", "no_representatives"}:
         context.update(reason="attachment_only" if "attachment_only" in reasons else "nobody",
                        attachments=[a.filename for a in view_message(row.get("raw") or b"").attachments])
@@ -308,13 +306,21 @@ def clarification_draft(store: Store, cfg: Config, message_row_id: int) -> str:
             text = render_mail("clarification", target.language, context,
                                templates_dir=cfg.replies.templates_dir).text
             return _AUTOMATIC_LINE.sub("", text)
-        except (jinja2.TemplateError, OSError):
+        except (jinja2.TemplateError, OSError, IntakeError):
             pass  # an edited template with a mistake must not hide the page: the neutral draft below
-    named, anonymous, thanks, closing = _NEUTRAL_DRAFT.get(target.language or "en", _NEUTRAL_DRAFT["en"])
-    name = context["greeting_name"]
-    greeting = named.format(name=name) if name else anonymous
-    return (f"{greeting}\n\n{thanks.format(meeting=cfg.meeting.name)}\n\n\n\n{closing}\n"
-            f"{cfg.meeting.secretariat_name}\n{cfg.meeting.secretariat_address}\n")
+    language = target.language if target.language in _THANKS else "en"
+    meeting = cfg.meeting.in_language(language)
+    who = context["addressee"]
+    return (f"{greeting(who, language)}\n\n{_THANKS[language]}\n\n\n\n{closing(who, language)}\n\n"
+            f"{meeting.secretariat_name}\n{meeting.secretariat_address}\n")
+
+
+def unwritten(text: str, draft: str) -> bool:
+    """True when ``text`` holds nothing a person wrote: empty, or only lines of the draft it started from
+    (however the blank lines and spaces were changed)."""
+    def lines(s: str) -> set[str]:
+        return {" ".join(line.split()) for line in s.splitlines() if line.strip()}
+    return not lines(text) - lines(draft)
 
 
 def resolve_message(store: Store, cfg: Config, message_row_id: int, choice: str, *, username: str,
@@ -387,7 +393,12 @@ def _ask(store: Store, cfg: Config, message_row_id: int, organization_id: int | 
     """Queue the question a person wrote to the sender."""
     body = text.replace("\r\n", "\n").strip()
     if not body:
-        raise ActionRefused("Write the question for the sender first.")
+        raise ActionRefused("The clarification is empty: write the question for the sender first "
+                            "(nothing was sent).")
+    if unwritten(body, clarification_draft(store, cfg, message_row_id)):
+        raise ActionRefused("The clarification is the draft as it was offered, with nothing written in "
+                            "it: write the question for the sender first, or choose another action "
+                            "(nothing was sent).")
     try:
         out_id, decision = queue_written_answer(store, cfg, kind="clarification", message_row_id=message_row_id,
                                                 text=body + "\n", organization_id=organization_id,

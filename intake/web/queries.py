@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -157,11 +158,27 @@ def _readable(event: dict[str, Any]) -> dict[str, Any]:
     parts = []
     for k, v in (detail.items() if isinstance(detail, dict) else []):
         if isinstance(v, dict) and set(v) == {"from", "to"}:
-            parts.append(f"{k}: {v['from']!r} → {v['to']!r}")
+            parts.append(f"{k}: {_value(v['from'], quoted=True)} → {_value(v['to'], quoted=True)}")
         elif v not in (None, "", [], {}):
-            parts.append(f"{k}: {v}")
+            parts.append(f"{k}: {_value(v)}")
     event["detail_text"] = "; ".join(parts)
     return event
+
+
+def _value(v: Any, *, quoted: bool = False) -> str:
+    """A value of the audit log as a person reads it: ``(none)`` for nothing, never Python's ``None`` or quotes
+    (a change quotes its texts, so a space at the end still shows).
+
+    >>> _value(None, quoted=True), _value("en", quoted=True), _value("en"), _value(["a", "b"]), _value(True)
+    ('(none)', '“en”', 'en', 'a, b', 'yes')
+    """
+    if v is None or v == "":
+        return "(none)"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, list):
+        return ", ".join(_value(x) for x in v) or "(none)"
+    return f"“{v}”" if quoted and isinstance(v, str) else str(v)
 
 
 def _organizations_filter(search: str | None, state: str | None) -> tuple[str, list[Any]]:
@@ -228,6 +245,19 @@ def organization_messages(store: Store, org_id: int) -> list[dict[str, Any]]:
         (org_id,))
 
 
+def automatic_notices(store: Store, org_id: int, ours: Sequence[str]) -> list[dict[str, Any]]:
+    """The organisation's automatic answers, newest first, each with its gist (``intake.automatic``)."""
+    from intake.automatic import read_notice
+
+    rows = store.query(
+        "SELECT id, sender, subject, received_at, stored_at, raw FROM messages WHERE organization_id = ?"
+        " AND intent = 'auto_reply' ORDER BY coalesce(received_at, stored_at) DESC, id DESC LIMIT 20", (org_id,))
+    for r in rows:
+        notice = read_notice(r.pop("raw"), sender=r["sender"], ours=ours)
+        r["gist"], r["addresses"] = notice.gist, notice.addresses
+    return rows
+
+
 def unassigned_messages(store: Store) -> list[dict[str, Any]]:
     """Messages that belong to no organisation (auto-replies, bounces, parse errors, questions)."""
     return store.query(
@@ -292,6 +322,31 @@ def queued_mail(store: Store, message_row_id: int) -> list[dict[str, Any]]:
     for r in rows:
         r["text"] = _mail_text(r.pop("raw"))
     return rows
+
+
+# The answers to a message that a second acknowledgement would repeat.
+ANSWER_KINDS = ("acknowledgement", "correction_confirmation", "cancellation_confirmation", "late_notice")
+
+
+def answer_sent(store: Store, message_row_id: int) -> dict[str, Any] | None:
+    """The last answer to this message that has left (``sent``, or ``sending``: with the relay), with its text,
+    and ``changed``: the people that changed on the record since it was written (their names; empty when
+    nothing did). The review page then offers "approve without mail" first (issue 12.8)."""
+    row = store.one(
+        "SELECT id, kind, to_addr, subject, status, created_at, sent_at, raw, organization_id FROM outbox"
+        f" WHERE reply_to_message_id = ? AND status IN ('sent', 'sending')"
+        f" AND kind IN ({','.join('?' * len(ANSWER_KINDS))}) ORDER BY id DESC LIMIT 1",
+        (message_row_id, *ANSWER_KINDS))
+    if row is None:
+        return None
+    row["text"] = _mail_text(row.pop("raw"))
+    org_id = row["organization_id"] or store.scalar("SELECT organization_id FROM messages WHERE id = ?",
+                                                    (message_row_id,))
+    row["changed"] = [r["name"] for r in store.query(
+        "SELECT DISTINCT r.name FROM events e JOIN representatives r ON e.entity = 'representatives'"
+        " AND e.entity_id = r.id WHERE r.organization_id = ? AND e.at > ? ORDER BY r.name",
+        (org_id, row["created_at"]))] if org_id else []
+    return row
 
 
 def _mail_text(raw: bytes) -> str:

@@ -312,6 +312,7 @@ def _message_page_data(store: Store, review: ReviewApp, message_id: int) -> dict
         "open_flags": open_flags,
         "history": queries.message_history(store, message_id),
         "mails": queries.queued_mail(store, message_id),
+        "answered": queries.answer_sent(store, message_id) if open_flags else None,
         "ack_preview": ack_preview,
         "clarification": actions.clarification_draft(store, review.cfg, message_id) if open_flags else "",
         "all_orgs": store.query("SELECT id, name FROM organizations WHERE state != ? ORDER BY name COLLATE NOCASE",
@@ -533,6 +534,7 @@ async def organization_page(request: Request) -> Response:
         return {"org": org, "people": [p for p in people if p["status"] == "registered"],
                 "withdrawn": [p for p in people if p["status"] != "registered"],
                 "messages": queries.organization_messages(store, org_id),
+                "notices": queries.automatic_notices(store, org_id, review.cfg.own_addresses),
                 "history": queries.organization_history(store, org_id),
                 "merged_into": queries.merged_into(store, org_id) if org["state"] == actions.MERGED else None,
                 "merge_choices": store.query("SELECT id, name, acronym FROM organizations WHERE id != ? AND state != ?"
