@@ -28,7 +28,7 @@ from intake.errors import ReplyNotWritten
 from intake.outbox import HELD_BACK, HELD_KINDS, UNINVITED, Answering, Outbox, Queued
 from intake.store import Store
 from intake.trust import SenderTrust
-from parsers.model import Extraction
+from parsers.model import Extraction, Intent
 from replies.answers import ReplyTarget, compose_answer, compose_written
 from replies.policy import Decision, is_our_message_id
 
@@ -179,17 +179,17 @@ def choose_reply(ex: Extraction, applied: Applied, *, late: bool) -> str | None:
     """
     if applied.held:
         return None  # a person decides first (unverified sender)
-    if ex.intent == "cancellation":
+    if ex.intent == Intent.CANCELLATION:
         return "cancellation_confirmation"
-    if ex.intent not in ("registration", "correction"):
+    if ex.intent not in (Intent.REGISTRATION, Intent.CORRECTION):
         return None
     if applied.changed:
         if late:
             return "late_notice"
-        if ex.intent == "correction" or applied.withdrawn:
+        if ex.intent == Intent.CORRECTION or applied.withdrawn:
             return "correction_confirmation"
         return "acknowledgement"
-    if ex.intent == "registration" and not applied.recorded:
+    if ex.intent == Intent.REGISTRATION and not applied.recorded:
         return "clarification"
     return "acknowledgement" if applied.recorded else None
 
@@ -233,8 +233,8 @@ def answer_message(store: Store, cfg: Config, message_row_id: int, ex: Extractio
                 store.add_flag("unknown_organization", note, now=now, message_id=message_row_id,
                                organization_id=applied.organization_id)
             else:
-                store.db.execute("UPDATE flags SET detail = ? WHERE id = ?",
-                                 ("; ".join(d for d in (flag["detail"], note) if d), flag["id"]))
+                store.complete_flag(flag["id"], detail="; ".join(d for d in (flag["detail"], note) if d),
+                                    organization_id=applied.organization_id, outbox_id=None)
         if decision.later and not held and kind in HELD_KINDS and applied.changed and not decision.send:
             # it changed the record in reply to a mail of ours: no digest (it would feed a loop), a person decides
             store.add_flag("reply_held", f"no {kind.replace('_', ' ')} was sent: {decision.reason}; this message "

@@ -11,7 +11,7 @@ After each check the daemon runs :func:`digest_tick`: for each address with held
 mail go to again (the ``digest`` kind's policy: the address checks and the per-address limit), one ``digest``
 (``replies/templates/digest.<language>.txt``) answers all of them, each message with what it changed, then each
 delegation as it now stands; the held rows are set aside (``superseded``, kept for the record, each with a
-``mail.digested`` event naming the digest). ``intake status``, the daily report and the message page show what is
+``mail.superseded`` event naming the digest). ``intake status``, the daily report and the message page show what is
 held and when it goes (:func:`held_addresses`).
 """
 from __future__ import annotations
@@ -159,9 +159,8 @@ def queue_digest(store: Store, cfg: Config, to_addr: str, *, now: datetime) -> Q
         if queued.outbox_id is None:
             return queued
         for row in rows:
-            store.db.execute("UPDATE outbox SET status = 'superseded' WHERE id = ? AND status = 'held'", (row["id"],))
-            store.add_event("daemon", "mail.digested", "outbox", row["id"], now=now,
-                            message_id=row["reply_to_message_id"], detail={"digest": queued.outbox_id})
+            store.supersede(row["id"], by=queued.outbox_id, actor="daemon", now=now,
+                            message_id=row["reply_to_message_id"])
     log.info("digest to %s queued: %d held answers in one mail", to_addr, len(rows))
     return queued
 
@@ -187,10 +186,10 @@ def mail_note(store: Store, cfg: Config, mail: dict[str, Any], now: datetime) ->
         return (f"Not sent yet, held back: {limit}. It goes, with every answer held for {mail['to_addr']}, in one "
                 "digest " + ("at the next check." if when <= now else f"from {when:%Y-%m-%d %H:%M} UTC."))
     digest = store.scalar("SELECT detail FROM events WHERE entity = 'outbox' AND entity_id = ?"
-                          " AND action = 'mail.digested' ORDER BY id DESC LIMIT 1", (mail["id"],))
-    if digest:
-        row = store.one("SELECT id, status, sent_at FROM outbox WHERE id = ?",
-                        (json.loads(digest).get("digest"),)) or {}
+                          " AND action = 'mail.superseded' ORDER BY id DESC LIMIT 1", (mail["id"],))
+    row = store.one("SELECT id, status, sent_at FROM outbox WHERE id = ? AND kind = 'digest'",
+                    (json.loads(digest).get("by"),)) if digest else None
+    if row:
         return (f"Held back by a loop limit, then answered in the digest #{row.get('id')} "
                 f"({row.get('status')}{', ' + str(row['sent_at'])[:16].replace('T', ' ') if row.get('sent_at') else ''}).")
     return ""

@@ -135,7 +135,7 @@ def test_ten_registrations_three_answers_then_one_digest(tmp_path: Path, workdir
     assert "8. Your message" not in body
     assert body.count("Mr. ") == 7 + 10  # each held message's person, then the delegation as it stands (10)
     assert statuses(store) == {"sent": 4, "superseded": 7}
-    assert store.scalar("SELECT count(*) FROM events WHERE action = 'mail.digested'") == 7
+    assert store.scalar("SELECT count(*) FROM events WHERE action = 'mail.superseded'") == 7
     text, _ = daemon_status(store, cfg, now=lambda: later)
     assert "held back" not in text
 
