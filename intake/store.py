@@ -578,6 +578,11 @@ class Store:
             self.add_event("daemon", "mail.bounced", "outbox", outbox_id, now=now, message_id=message_id,
                            detail=detail)
 
+    def mark_delayed(self, outbox_id: int, *, now: datetime, message_id: int, detail: dict[str, Any]) -> None:
+        """A delay warning about a mail we sent (report in message ``message_id``): it stays ``sent``, the relay
+        is still trying; only the event records it."""
+        self.add_event("daemon", "mail.delayed", "outbox", outbox_id, now=now, message_id=message_id, detail=detail)
+
     def supersede(self, outbox_id: int, *, by: int, actor: str, now: datetime, message_id: int | None) -> None:
         """Set an unsent mail aside for mail ``by`` (status ``superseded``, kept for the record)."""
         with self.transaction():
