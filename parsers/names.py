@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import lru_cache
 
 from parsers.lexicon import fill, mapping, words
 
@@ -20,11 +22,15 @@ _UPPER = re.compile(r"^[A-ZÀ-ÖØ-ÞŒŸ][A-ZÀ-ÖØ-ÞŒŸ'’\-]+$")
 _NAME_TOKEN = re.compile(r"^(?:[A-ZÀ-ÖØ-ÞŒŸ][\w'’\-]*\.?|[A-Z]\.)$")
 
 
+_SPACES = re.compile(r"\s+")
+_WORDS = re.compile(r"\w+")
+
+
 def normalise_honorific(text: str | None) -> str | None:
     """The normalised honorific for ``text`` (``"dr."`` -> ``"Dr."``), or ``None`` if it is not one."""
     if not text:
         return None
-    key = re.sub(r"\s+", "", text.strip()).lower().rstrip(".")
+    key = _SPACES.sub("", text.strip()).lower().rstrip(".")
     return HONORIFICS.get(key)
 
 
@@ -44,6 +50,7 @@ def is_upper_word(word: str) -> bool:
     return bool(_UPPER.match(word)) and any(c.isalpha() for c in word) and len(word.strip("-'’.")) > 1
 
 
+@lru_cache(maxsize=2048)  # called for each name many times per message (candidates, rules, review)
 def normalise_name(raw: str) -> str:
     """Given name(s) then family name, in normal capitalisation; particles lower-case.
 
@@ -54,7 +61,7 @@ def normalise_name(raw: str) -> str:
     >>> normalise_name("Faizal bin Ismail")
     'Faizal bin Ismail'
     """
-    tokens = [t for t in re.split(r"\s+", raw.strip(" ,;:()")) if t]
+    tokens = [t for t in _SPACES.split(raw.strip(" ,;:()")) if t]
     if not tokens:
         return ""
     upper = [is_upper_word(t) or (t.lower() in PARTICLES and t.isupper()) for t in tokens]
@@ -95,13 +102,12 @@ def looks_like_name(text: str, *, min_tokens: int = 2, max_tokens: int = 6) -> b
     return capitalised >= min(2, min_tokens)
 
 
+@lru_cache(maxsize=2048)
 def name_key(name: str) -> tuple[str, ...]:
     """Order-, case- and accent-insensitive key for comparing two names."""
-    import unicodedata
-
     folded = unicodedata.normalize("NFKD", name)
     folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
-    return tuple(sorted(re.findall(r"\w+", folded)))
+    return tuple(sorted(_WORDS.findall(folded)))
 
 
 def family_key(name: str) -> str:
