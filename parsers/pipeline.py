@@ -332,8 +332,10 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
     # E-mails written apart from the name ("His e-mail is ...", "Correo electrónico: ..."): give a loose
     # address to the one person without one.
     assigned = {p.email for p in people if p.email}
-    # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates.
-    wrong = {m.group(1).lower() for m in _WRONG_ADDRESS.finditer(prep.body, ctx.language)}
+    # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates (the pattern ends with an
+    # address: a text without '@' has none, and the pattern is a slow one).
+    wrong = ({m.group(1).lower() for m in _WRONG_ADDRESS.finditer(prep.body, ctx.language)}
+             if "@" in prep.body else set())
     loose = [e for e in (D.valid_email(m.group(0)) for m in D.EMAIL_RE.finditer(prep.body)) if e]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
              and e not in wrong]
