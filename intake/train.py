@@ -45,6 +45,7 @@ from parsers.learned import (
 )
 from parsers.model import INTENTS
 from parsers.pipeline import prepare
+from parsers.roles import GROUPS, HEAD_GROUPS, HEAD_MODEL, MODEL_ROLES, ROLES_MODEL
 
 DEFAULT_FOLDS = 5
 
@@ -70,6 +71,7 @@ class ModelSpec:
     examples: Callable[[Sequence[Reply]], list[Example]]
     params: dict[str, Any] = field(default_factory=dict)
     inputs: str = ""  # what the model reads, for the card
+    card: Callable[[], dict[str, Any]] | None = None  # more inputs to record in the card (beside the replies)
 
 
 def intent_examples(replies: Sequence[Reply]) -> list[Example]:
@@ -95,7 +97,47 @@ INTENT = ModelSpec(
     inputs="the subject and the sender's own text before the signature (no quotes, no forwarded mail), "
            "first 3000 characters (parsers.learned.intent_text)",
 )
-MODELS: dict[str, ModelSpec] = {INTENT.name: INTENT}
+def _people_role_examples(replies: Sequence[Reply]) -> list[Example]:
+    from intake.people_training import role_examples
+    return role_examples(replies)
+
+
+def _people_head_examples(replies: Sequence[Reply]) -> list[Example]:
+    from intake.people_training import head_examples
+    return head_examples(replies)
+
+
+def _first_runs() -> dict[str, Any]:
+    from intake.people_training import first_runs_digest
+    return {"first_runs_sha256": first_runs_digest()}
+
+
+_INDICATORS = BlockSpec(sublinear=False, idf=False, l2=False)  # named binary features, counted as they are
+PEOPLE_ROLES = ModelSpec(
+    name=ROLES_MODEL,
+    description="The role of each person candidate (attend, withdrawn, signer only, mentioned, not a person): "
+                "named binary features (the rules' first-run votes, context words, cue phrases, layout, the "
+                "name's shape, the sender), multinomial logistic regression.",
+    classes=MODEL_ROLES,
+    blocks={g: (None, _INDICATORS) for g in GROUPS},
+    examples=_people_role_examples,
+    params={"C": 0.5, "min_df": 2, "max_iter": 3000},
+    inputs="every person candidate of parsers.candidates in the labelled registrations, corrections and "
+           "cancellations; the rules' votes as in tests/labelled/first_runs.jsonl (intake/people_training.py)",
+    card=_first_runs,
+)
+PEOPLE_HEAD = ModelSpec(
+    name=HEAD_MODEL,
+    description="Whether an attending person heads the delegation: cue phrases, layout, the rules' votes and the "
+                "sender (no context words: some forty labelled heads), logistic regression with balanced classes.",
+    classes=("attend", "head"),
+    blocks={g: (None, _INDICATORS) for g in HEAD_GROUPS},
+    examples=_people_head_examples,
+    params={"C": 1.0, "class_weight": "balanced", "min_df": 2, "max_iter": 3000},
+    inputs="the attending candidates whose label says whether they head the delegation (intake/people_training.py)",
+    card=_first_runs,
+)
+MODELS: dict[str, ModelSpec] = {INTENT.name: INTENT, PEOPLE_ROLES.name: PEOPLE_ROLES, PEOPLE_HEAD.name: PEOPLE_HEAD}
 
 
 # --------------------------------------------------------------------------------------------------- fitting
@@ -227,6 +269,10 @@ def stale(name: str, labelled: Labelled, folder: Path = MODELS_DIR) -> list[str]
     reasons += [f"{k}: changed" for k in sorted(set(now) & set(then)) if now[k] != then[k]]
     if card.get("features_version") != FEATURES_VERSION:
         reasons.append(f"features version {card.get('features_version')} != {FEATURES_VERSION}")
+    spec = MODELS.get(name)
+    for key, value in (spec.card() if spec is not None and spec.card else {}).items():
+        if card.get(key) != value:
+            reasons.append(f"{key} changed since training")  # e.g. the people models' first-run votes
     return reasons
 
 
@@ -255,6 +301,7 @@ def train(name: str, *, labelled: Labelled | None = None, folder: Path = MODELS_
                              else "blocks of 15 numbers (no git history)"},
         "training_accuracy": trained["accuracy"],
         "how": "intake train (intake/train.py); check: intake train --check",
+        **(spec.card() if spec.card else {}),
     }
     npz, js = model.save(folder, card)
     log(f"{name}: wrote {npz} ({npz.stat().st_size} bytes) and {js}; accuracy on its training data "

@@ -57,6 +57,25 @@ class PersonEvidence:
     ocr_confidence: float | None = None  # read from a scanned attachment only (the OCR's confidence)
 
 
+@dataclass
+class RoleEvidence:
+    """What the people-role model (:mod:`parsers.roles`) decided about one person candidate, and why."""
+
+    name: str
+    role: str  # attend, head, withdrawn, signer, mentioned, not_person
+    probabilities: dict[str, float]  # the role model's, per role
+    p_attending: float
+    p_head: float  # that an attending person heads the delegation
+    rule_role: str  # what the rule finders said: attend, withdrawn, signer, none
+    source: str  # the finder that vouches most for the name
+    agree: bool  # the rules and the model say the same (attending or not; withdrawn or not)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "role": self.role, "p_attending": round(self.p_attending, 3),
+                "p_head": round(self.p_head, 3), "p_withdrawn": round(self.probabilities.get("withdrawn", 0.0), 3),
+                "rules": self.rule_role, "source": self.source, "agree": self.agree}
+
+
 @dataclass(frozen=True)
 class RecordFacts:
     """What applying a message to the record found (the application's side; the parser never sees a store)."""
@@ -81,6 +100,7 @@ class Evidence:
     intent: IntentEvidence
     people: tuple[PersonEvidence, ...] = ()
     withdrawn: tuple[str, ...] = ()
+    roles: tuple[RoleEvidence, ...] = ()  # every person candidate the role model decided on
     human: bool = True  # not automatic by headers, structure or wording (auto-reply, bounce, bulk, spam)
     late: bool = False  # Date header after the meeting's deadline
     date: datetime | None = None
@@ -106,6 +126,7 @@ class Evidence:
         return {"intent": self.intent.to_json(),
                 "people": [{"name": p.name, "source": p.source, "confidence": round(p.confidence, 3)}
                            for p in self.people],
+                "roles": [r.to_json() for r in self.roles],
                 "human": self.human}
 
 

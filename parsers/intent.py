@@ -38,6 +38,8 @@ _CANCEL = phrases("<<cancel>>", re.IGNORECASE)
 _CORRECT = phrases("<<correct>>", re.IGNORECASE)
 _QUESTION = phrases("<<question>>", re.IGNORECASE)
 _SAME_AS_BEFORE = phrases("<<same_as_before>>", re.IGNORECASE)
+_RECALL = phrases("<<recall_notice>>", re.IGNORECASE)
+_NAMES_TO_FOLLOW = phrases("<<names_to_follow>>", re.IGNORECASE)
 _REGISTRATION_CUE = phrases("<<registration_cue>>", re.IGNORECASE)
 # Words of any meeting's business; the meeting's own words (its names, treaty, venue) come from its profile.
 _MEETING = phrases("<<meeting_business>>", re.IGNORECASE)
@@ -119,7 +121,8 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
                     known_sender: bool, has_attachment: bool, sender: str | None = None,
                     meeting: MeetingProfile = NO_MEETING, language: str | None = None,
                     auto_reply: bool | None = None) -> tuple[str, set[str]]:
-    """The intent and the cues seen (``"spam"``, ``"bulk"``, ``"same_as_before"``, ``"action_requested"``).
+    """The intent and the cues seen (``"spam"``, ``"bulk"``, ``"same_as_before"``, ``"action_requested"``,
+    ``"recall"`` and ``"names_to_follow"``, both with ``"no_reply"``: mail a person reads, nobody answers).
 
     ``meeting`` gives the words that mark a message as being about the meeting (a question about it);
     ``language`` is the text's ("en", "fr", "es"): the phrases of that language are looked for.
@@ -142,6 +145,14 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         cues.add("spam")
         return "other", cues
     text = body
+    if _RECALL.search(text, language) and len(text) < 600:
+        # An Outlook recall ("X would like to recall the message ..."): it cannot work outside the sender's
+        # organisation, registers nobody, and a person must decide what becomes of the earlier message.
+        cues |= {"recall", "no_reply"}
+        return "other", cues
+    if n_people == 0 and n_withdrawn == 0 and _NAMES_TO_FOLLOW.search(text, language):
+        cues |= {"names_to_follow", "no_reply"}  # "the names will follow next week": nobody to record yet
+        return "other", cues
     if n_withdrawn and _STILL_ATTENDS.search(text, language):
         return "correction", cues  # someone withdrawn, the organisation still comes
     if n_people == 0 and (_CANCEL.search(text, language) or (organisation_declines(text, language) and not _CORRECT.search(text, language))):

@@ -42,6 +42,7 @@ FLAG_CODES: dict[str, str] = {
     "delivery_unconfirmed": "the sender stopped before the relay's answer to a mail was recorded; taken as delivered",
     "suspect_sender": "the From header looks forged (a display name holding another address, several senders)",
     "unverified_sender": "a change from an address that is not the organisation's; held for a person",
+    "person_uncertain": "the parser is not sure whether a person attends, heads the delegation or withdraws",
 }
 
 
@@ -61,6 +62,7 @@ class Representative:
     head_of_delegation: bool = False
     confidence: float = 1.0
     source: str = "text"  # where the name was read: "text" (the mail), "attachment" (a text layer), "ocr" (a scan)
+    found_by: str = ""  # the finder that vouches for the person: table, kv, line, block, prose, signature, ner...
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +74,7 @@ class Representative:
             "head_of_delegation": self.head_of_delegation,
             "confidence": round(self.confidence, 3),
             "source": self.source,
+            "found_by": self.found_by,
         }
 
 

@@ -10,14 +10,15 @@ import re
 import warnings
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
+from parsers import candidates as C
 from parsers import people as P
 from parsers import person_details as D
 from parsers import prose as R
 from parsers.combine import decide_intent
-from parsers.evidence import Evidence, IntentEvidence, PersonEvidence
+from parsers.evidence import Evidence, IntentEvidence, PersonEvidence, RoleEvidence
 from parsers.intent import classify_intent, is_auto_reply
 from parsers.language import detect_language
 from parsers.learned import LinearModel, intent_text, shipped_model, text_features
@@ -33,6 +34,8 @@ from parsers.organizations import Org, _domain_matches, is_webmail, resolve_orga
 from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
 from parsers.quotes import QuotedBlock, SplitReply, split_reply
 from parsers.review import contradiction, either_or, is_late, needs_review, resend_hint, review_flags
+from parsers.roles import SELF_CUE, MessageFacts, RoleModel, shipped_role_model
+from parsers.roles import decide as decide_roles
 from parsers.sandbox import read_attachments
 
 _FORWARD_SUBJECT = phrases(r"^\s*(?:(?:<<reply_prefix>>)\s*:\s*)*(?:<<forward_prefix>>)\s*:", re.IGNORECASE)
@@ -42,6 +45,8 @@ _POINTS_BELOW = phrases("<<points_below>>", re.IGNORECASE)
 # Addresses written as the wrong one ("... et non x@y", "not x@y", "sent as x@y")
 _WRONG_ADDRESS = phrases(r"(?:<<wrong_form>>|(?:<<written_as>>)\b[^;@\n]{0,60}?\b(?:<<in_the_role_of>>))\s+(?:(?:<<to_or_of>>)\s+)?"
                          r"([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.IGNORECASE)
+# "Further to the invitation sent to npa@npaid.org": where a mail went, not someone's own address
+_SENT_TO = phrases(r"(?:<<sent_to_address>>)([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.IGNORECASE)
 _I_WILL_LEAD = phrases("<<i_will_lead>>", re.IGNORECASE)
 _NOR_I = phrases("<<nor_i>>", re.IGNORECASE | re.DOTALL)
 
@@ -166,10 +171,23 @@ class Gathered:
     rules_intent: str
     cues: set[str]
     model_text: str
+    persons_ner: frozenset[tuple[str, ...]] = frozenset()
+    ner_texts: tuple[str, ...] = ()
+    candidates: list[C.Candidate] = field(default_factory=list)  # every person candidate (parsers.candidates)
+    facts: MessageFacts = field(default_factory=MessageFacts)
+    roles: tuple[RoleEvidence, ...] = ()  # what the role model decided about each candidate (none: the rules alone)
 
 
-def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Gathered:
-    """Everything after NER that does not depend on the decided intent: people, withdrawals, the rules' intent."""
+_SHIPPED = object()  # gather(..., role_model=_SHIPPED) / decide(..., model=_SHIPPED): the models in parsers/models
+
+
+def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: Sequence[str] = (), *,
+           role_model: RoleModel | None | object = _SHIPPED) -> Gathered:
+    """Everything after NER that does not depend on the decided intent: people, withdrawals, the rules' intent.
+
+    The rule finders read the people; then every person candidate (:mod:`parsers.candidates`, the rules' people
+    among them with their votes) gets a role from ``role_model`` (:mod:`parsers.roles`; default the shipped
+    one, None: the rules' reading stands), and its attending and withdrawn people are the message's."""
     parts, headers = prep.parts, prep.parts.headers
     ctx = D.Context(sender_name=headers.from_name, sender_addr=headers.from_addr, org=prep.org,
                     org_label=prep.org_label, own_addresses=prep.own_addresses, persons_ner=persons_ner,
@@ -201,6 +219,28 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Gathered:
             result.people = fwd.people
     people = _settle_people(result, prep, ctx)
     withdrawn = _resolve_withdrawn(result, prep, people, ctx)
+    candidates: list[C.Candidate] = []
+    if not prep.auto:
+        # a scan's text is an attachment's text for the candidates too (the rules read it as one: extract_people)
+        candidates = C.generate(_candidate_texts(prep, [*attachments, *(text for text, _ in scans)], ner_texts), ctx, rule_people=people,
+                                rule_withdrawn=withdrawn, rule_found=result.people, ner_keys=persons_ner)
+    facts = MessageFacts(
+        language=prep.language, self_registration=result.self_registration, self_withdrawn=result.self_withdrawn,
+        forwarded=bool(not result.people and prep.forward_text and any(p.source == "quoted" for p in people)),
+        sender_domain=_sender_domain(headers.from_addr), n_candidates=len(candidates),
+        points_below=bool(_POINTS_BELOW.search(prep.body, prep.language)),
+        people_in_text=any(m.region in {"body", "attachment"} and not m.partial
+                           and m.source in {"title", "rank", "table_row", "cell_pair", "list_line", "lower_list"}
+                           for c in candidates for m in c.mentions),
+        self_cue=bool(SELF_CUE.search(prep.body, prep.language)
+                      or (prep.forward_text and SELF_CUE.search(prep.forward_text, prep.language))))
+    model = shipped_role_model() if role_model is _SHIPPED else role_model
+    roles: tuple[RoleEvidence, ...] = ()
+    if isinstance(model, RoleModel) and candidates:
+        decision = decide_roles(candidates, facts, ctx, model)
+        roles = tuple(decision.evidence)
+        people = _sanitise_emails(decision.people, prep, ctx)
+        withdrawn = decision.withdrawn
     known_sender = bool(prep.org and headers.from_addr and _domain_matches(_sender_domain(headers.from_addr) or "",
                                                                             prep.org))
     intent, cues = classify_intent(signals=prep.signals, subject=headers.subject, body=prep.body or prep.split.own,
@@ -211,10 +251,65 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Gathered:
     if parts.parse_error:
         intent = "other"
     return Gathered(prep, ctx, result, people, withdrawn, intent, cues,
-                    intent_text(headers.subject, prep.body or prep.split.own))
+                    intent_text(headers.subject, prep.body or prep.split.own), persons_ner, tuple(ner_texts),
+                    candidates, facts, roles)
 
 
-_SHIPPED = object()  # decide(..., model=_SHIPPED): the model shipped in parsers/models
+def _unseen_by_model(g: Gathered) -> bool:
+    """The rules' reading rests on what the intent model does not read (it reads the cover note): people found
+    only in attachments or scans, or none found while an attachment could not be read (a scan without OCR)."""
+    if g.people:
+        return all(p.in_attachment for p in g.people)
+    return any(a.needs_review for a in g.prep.parts.attachments)
+
+
+def _candidate_texts(prep: Prepared, attachments: Sequence[str], ner_texts: Sequence[str]) -> C.Texts:
+    """The texts a person may be named in, by region (see :mod:`parsers.candidates`)."""
+    headers = prep.parts.headers
+    regions: list[tuple[str, str]] = [("subject", headers.subject), ("body", prep.body)]
+    regions += [("attachment", a) for a in attachments]
+    if prep.forward_text:
+        regions.append(("forward", prep.forward_text))
+    signature, below = _split_below_signature(prep.signature)
+    regions.append(("signature", signature))
+    if below:
+        regions.append(("body", below))  # a note verbale pasted below the signature
+    for block in prep.split.blocks[:4]:
+        if block is prep.forward_block:
+            regions.append(("quoted", block.header))
+            continue
+        ours = prep.meeting.is_ours(block.sender) or prep.meeting.is_secretariat_name(block.sender_name)
+        # our own mail, quoted: usually the invitation, but a sender may fill in its table ("en la tabla de abajo")
+        regions.append(("quoted_ours" if ours else "quoted", (block.header + "\n" + block.text[:MAX_OWN // 4]).strip()))
+    raw = prep.parts.raw_headers
+    regions.append(("header", "\n".join(f"{k}: {raw[k]}" for k in ("to", "cc") if raw.get(k))))
+    fwd = prep.forward_block
+    return C.Texts(regions=regions, sender_name=headers.from_name, sender_addr=headers.from_addr,
+                   forward_sender_name=fwd.sender_name if fwd else None,
+                   forward_sender_addr=fwd.sender if fwd else None, ner_texts=tuple(ner_texts))
+
+
+def _split_below_signature(signature: str) -> tuple[str, str]:
+    """The signature block, and a text pasted below it after a rule line (a note verbale, a letter)."""
+    m = re.search(r"\n\s*[_=\-]{8,}\s*\n", signature)
+    if m is None:
+        return signature, ""
+    below = signature[m.end():]
+    if len([x for x in below.split("\n") if x.strip()]) < 4:
+        return signature, ""
+    return signature[:m.start()], below
+
+
+def _sanitise_emails(people: list[D.Person], prep: Prepared, ctx: D.Context) -> list[D.Person]:
+    """The address rules for people the role model kept: never ours, the sender's only for the sender."""
+    for p in people:
+        if p.email and prep.meeting.is_ours(p.email):
+            p.email = None
+        if p.email and p.email == ctx.sender_addr and not _is_sender(p, ctx):
+            p.email = None
+        if not p.email and _is_sender(p, ctx) and ctx.sender_addr:
+            p.email = ctx.sender_addr
+    return people
 
 
 def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | object = _SHIPPED) -> Extraction:
@@ -228,7 +323,7 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
         probs = intent_model.probabilities(text_features(g.model_text))
     ie = decide_intent(rules=g.rules_intent, cues=g.cues, signals=prep.signals, parse_error=parts.parse_error,
                        model=probs, model_name=intent_model.name if isinstance(intent_model, LinearModel) else None,
-                       mode=mode, unseen_by_model=bool(g.people) and all(p.in_attachment for p in g.people))
+                       mode=mode, unseen_by_model=_unseen_by_model(g))
     intent = ie.intent
     people = [replace(p) for p in g.people] if intent in {"registration", "correction"} else []
     if intent == "correction":
@@ -240,7 +335,7 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
                            organization=p.organization or org_label, email=p.email,
                            head_of_delegation=p.head_of_delegation, confidence=p.confidence,
                            source="ocr" if p.ocr_confidence is not None else (
-                               "attachment" if p.in_attachment else "text")) for p in people]
+                               "attachment" if p.in_attachment else "text"), found_by=p.source) for p in people]
     # An automatic answer only when every reading allows one: what the rules or the model read as automatic, or
     # as unrelated mail from a sender we cannot place, is never answered (RFC 3834; an answer to a machine is the
     # loop we must never start). When the model overrules the rules, a person decides first (and may acknowledge).
@@ -262,13 +357,13 @@ def _may_answer(intent: str, org_label: str | None, g: Gathered) -> bool:
     # A forged-looking From (parsers.mime.read_sender) gets no automatic answer: it would go to someone who did
     # not write, or prove to a forger that the forgery was read.
     return (reply_allowed(g.prep.signals) and intent not in {"auto_reply", "bounce"}
-            and not g.cues & {"spam", "bulk"} and not (intent == "other" and org_label is None)
+            and not g.cues & {"spam", "bulk", "no_reply"} and not (intent == "other" and org_label is None)
             and not g.prep.parts.headers.from_suspect)
 
 
-def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]]) -> Extraction:
+def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: Sequence[str] = ()) -> Extraction:
     """Everything after NER: people, intent, reply policy, review flags."""
-    return decide(gather(prep, persons_ner))
+    return decide(gather(prep, persons_ner, ner_texts))
 
 
 def _evidence(g: Gathered, ie: IntentEvidence, people: list[D.Person], withdrawn: list[str]) -> Evidence:
@@ -282,7 +377,7 @@ def _evidence(g: Gathered, ie: IntentEvidence, people: list[D.Person], withdrawn
         intent=ie,
         people=tuple(PersonEvidence(p.name, p.source, p.confidence, p.in_attachment, p.ocr_confidence)
                      for p in people),
-        withdrawn=tuple(withdrawn), human=human, late=is_late(headers, prep.deadline), date=headers.date,
+        withdrawn=tuple(withdrawn), roles=g.roles, human=human, late=is_late(headers, prep.deadline), date=headers.date,
         sender_domain=domain, webmail=is_webmail(domain), organization=prep.org_label,
         domain_mismatch=bool(prep.org is not None and prep.org.domains and domain
                              and not _domain_matches(domain, prep.org)),
@@ -332,10 +427,12 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
     # E-mails written apart from the name ("His e-mail is ...", "Correo electrónico: ..."): give a loose
     # address to the one person without one.
     assigned = {p.email for p in people if p.email}
-    # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates (the pattern ends with an
-    # address: a text without '@' has none, and the pattern is a slow one).
-    wrong = ({m.group(1).lower() for m in _WRONG_ADDRESS.finditer(prep.body, ctx.language)}
-             if "@" in prep.body else set())
+    # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates (both patterns end with
+    # an address: a text without '@' has none, and they are slow ones).
+    wrong: set[str] = set()
+    if "@" in prep.body:
+        wrong = {m.group(1).lower() for m in _WRONG_ADDRESS.finditer(prep.body, ctx.language)}
+        wrong |= {m.group(1).lower() for m in _SENT_TO.finditer(prep.body, ctx.language)}
     loose = [e for e in (D.valid_email(m.group(0)) for m in D.EMAIL_RE.finditer(prep.body)) if e]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
              and e not in wrong]
@@ -445,6 +542,11 @@ def _ner_persons(doc) -> frozenset[tuple[str, ...]]:  # type: ignore[no-untyped-
     return person_keys(doc)
 
 
+def _ner_texts(doc) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """The PERSON entities as written (lower-case names that no capitalised run finds)."""
+    return tuple(dict.fromkeys(e.text for e in doc.ents if e.label_ in {"PERSON", "PER"}))
+
+
 def _profile(meeting: MeetingProfile | None, deadline: date | None, own_addresses: Sequence[str]) -> MeetingProfile:
     """The profile to parse with; ``deadline=`` / ``own_addresses=`` (the old arguments, kept for one release)
     override or extend it."""
@@ -467,11 +569,13 @@ def parse_message(raw: bytes, *, meeting: MeetingProfile | None = None, deadline
     """
     prep = prepare(raw, meeting=_profile(meeting, deadline, own_addresses), limits=limits)
     persons: frozenset[tuple[str, ...]] = frozenset()
+    texts: tuple[str, ...] = ()
     if prep.ner_text:
         nlp = pipeline(prep.language)
         if has_ner(nlp) or "honorific_person" in nlp.pipe_names:
-            persons = _ner_persons(nlp(prep.ner_text))
-    return finish(prep, persons)
+            doc = nlp(prep.ner_text)
+            persons, texts = _ner_persons(doc), _ner_texts(doc)
+    return finish(prep, persons, texts)
 
 
 def parse_messages(raws: Sequence[bytes], *, meeting: MeetingProfile | None = None, deadline: date | None = None,
@@ -480,8 +584,8 @@ def parse_messages(raws: Sequence[bytes], *, meeting: MeetingProfile | None = No
     return [decide(g) for g in gather_messages(raws, meeting=_profile(meeting, deadline, own_addresses), limits=limits)]
 
 
-def gather_messages(raws: Sequence[bytes], *, meeting: MeetingProfile,
-                    limits: AttachmentLimits = DEFAULT_LIMITS) -> list[Gathered]:
+def gather_messages(raws: Sequence[bytes], *, meeting: MeetingProfile, limits: AttachmentLimits = DEFAULT_LIMITS,
+                    role_model: RoleModel | None | object = _SHIPPED) -> list[Gathered]:
     """What the rules find in many messages (batched spaCy), before any intent is decided: the evaluation and
     the training decide the same gathered messages several ways (rules, model, both) without parsing again."""
     prepared = [prepare(r, meeting=meeting, limits=limits) for r in raws]
@@ -490,9 +594,11 @@ def gather_messages(raws: Sequence[bytes], *, meeting: MeetingProfile,
         if prep.ner_text:
             by_lang[prep.language].append(k)
     persons: dict[int, frozenset[tuple[str, ...]]] = {}
+    ents: dict[int, tuple[str, ...]] = {}
     for lang, idxs in by_lang.items():
         nlp = pipeline(lang)
         texts = [prepared[k].ner_text or "" for k in idxs]
         for k, doc in zip(idxs, nlp.pipe(texts, batch_size=32)):
-            persons[k] = _ner_persons(doc)
-    return [gather(prep, persons.get(k, frozenset())) for k, prep in enumerate(prepared)]
+            persons[k], ents[k] = _ner_persons(doc), _ner_texts(doc)
+    return [gather(prep, persons.get(k, frozenset()), ents.get(k, ()), role_model=role_model)
+            for k, prep in enumerate(prepared)]

@@ -28,7 +28,7 @@ REVIEW_CODES = frozenset({
     "parse_error", "late", "correction", "cancellation", "question", "attachment_only", "attachment_unreadable",
     "no_representatives", "low_confidence", "webmail_sender", "sender_domain_mismatch", "contradiction",
     "duplicate_resend", "unknown_organization", "action_requested", "ocr", "suspect_sender", "unclassified",
-    "uncertain",
+    "uncertain", "person_uncertain",
 })
 # Below this the extraction of a registration or correction is "not sure" (each person carries the confidence
 # of the shape that found them, see docs/parsing.md): a name only spaCy found (0.6) is checked by a person.
@@ -267,6 +267,36 @@ def name_shape(ev: Evidence) -> Flag | None:
     return None
 
 
+# A probability of attending (or of withdrawing, or of heading) inside these bounds is a thin margin.
+UNSURE = (0.25, 0.75)
+_PEOPLE_INTENTS = frozenset({"registration", "correction", "cancellation"})
+
+
+def person_uncertain(ev: Evidence) -> Flag | None:
+    """Every person the role model (:mod:`parsers.roles`) is unsure of, by name: a thin margin between attending
+    and not, a role the rules and the model disagree on, an unsure head of delegation."""
+    if _intent(ev) not in _PEOPLE_INTENTS:
+        return None
+    notes: list[str] = []
+    for r in ev.roles:
+        if r.role in {"not_person", "mentioned"} and r.p_attending < UNSURE[0] and r.rule_role == "none":
+            continue
+        p_w = r.probabilities.get("withdrawn", 0.0)
+        reasons = []
+        if UNSURE[0] <= r.p_attending <= UNSURE[1]:
+            reasons.append(f"attends {r.p_attending:.2f}")
+        if UNSURE[0] <= p_w <= UNSURE[1] and _intent(ev) != "registration":
+            reasons.append(f"withdrawn {p_w:.2f}")
+        if not r.agree:
+            rules = {"attend": "listed", "withdrawn": "withdrawn", "signer": "signer only"}.get(r.rule_role, "not listed")
+            reasons.append(f"rules: {rules}, model: {r.role}")
+        if r.role in {"attend", "head"} and UNSURE[0] <= r.p_head <= UNSURE[1]:
+            reasons.append(f"head of delegation {r.p_head:.2f}")
+        if reasons:
+            notes.append(f"{r.name} ({'; '.join(reasons)})")
+    return make_flag("person_uncertain", "check " + ", ".join(notes)) if notes else None
+
+
 def low_confidence(ev: Evidence) -> Flag | None:
     if _intent(ev) in _REGISTERING and ev.confidence < LOW_CONFIDENCE:
         return make_flag("low_confidence", f"{ev.confidence:.2f}")
@@ -301,6 +331,7 @@ RULES: tuple[Rule, ...] = (
     Rule("uncertain", uncertain),
     Rule("uncertain", people_count),
     Rule("uncertain", name_shape),
+    Rule("person_uncertain", person_uncertain),
     Rule("low_confidence", low_confidence),
 )
 

@@ -249,9 +249,10 @@ def test_a_message_the_server_cannot_deliver_is_quarantined_and_the_box_goes_on(
     dovecot.append(*(registration(i) for i in range(1, 6)))
     # The third message's file becomes unreadable on the server (a disk or permission fault): Dovecot fails
     # any FETCH that includes it, and drops the connection.
-    files = sorted((dovecot.maildir / "ccm@unog.test" / "new").iterdir())
+    files = list((dovecot.maildir / "ccm@unog.test" / "new").iterdir())
     assert len(files) == 5
-    bad = files[2]
+    # the file of the third message appended (UID 3), found by its Message-ID: the files' names do not sort by UID
+    [bad] = [f for f in files if b"<reg-3@example.org>" in f.read_bytes()]
     bad.chmod(0)
     store = Store(cfg.store.path)
     box = ImapMailbox.from_config(cfg)

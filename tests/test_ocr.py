@@ -63,7 +63,9 @@ def assert_read_from_scan(ex: Extraction, language: str) -> None:
     assert ex.intent == "registration"
     assert people(ex) == expected(language)
     assert {r.source for r in ex.representatives} == {"ocr"}
-    assert all(0.4 < r.confidence < 0.9 for r in ex.representatives)  # the OCR's doubt lowers each person's
+    # the OCR's doubt lowers each person's confidence below the probability that they attend
+    attending = {ev.name: ev.p_attending for ev in ex.evidence.roles}
+    assert all(0.4 < r.confidence < attending[r.name] for r in ex.representatives)
     codes = {f.code for f in ex.flags}
     assert {"ocr", "attachment_only"} <= codes and "attachment_unreadable" not in codes
     assert ex.needs_review

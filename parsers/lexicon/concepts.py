@@ -182,7 +182,20 @@ CONCEPTS: dict[str, Concept] = {
     'daemon_mailbox': Concept('patterns', "the local part of a mail system's address (mailer-daemon, postmaster, no-reply)"),
     'bounce_subject': Concept('patterns', 'the start of a bounce\'s subject ("Undeliverable", "Non remis", "No se puede entregar")'),
     'automatic_subject_word': Concept('patterns', "a subject word of Outlook's automatic replies (with X-Auto-Response-Suppress)"),
+    'recall_notice': Concept('patterns', 'an Outlook recall ("X would like to recall the message"): other, never answered'),
+    'names_to_follow': Concept('patterns', 'the names will be sent later ("I will send you the names next week"): nobody yet'),
     'secretariat_word': Concept('words', 'the word "secretariat" in a display name ("CCM Secretariat", "Secrétariat CCM")'),
+    # people candidates and their roles (parsers/candidates.py, parsers/roles.py, parsers/pipeline.py)
+    'rank': Concept('patterns', 'a military or police rank before a name ("Lt Col", "Colonel", "Coronel EP"): goes to the function'),
+    'diplomatic_title': Concept('patterns', 'a diplomatic title written before a name ("Consejero", "Premier Secrétaire"): a function'),
+    'title_before_name': Concept('map', 'a title before a name that the honorifics lack, lower case -> the honorific ("" for none)'),
+    'honorific_in_sentence': Concept('patterns', 'an honorific written in lower case inside a sentence ("a la señora X", "de madame Y")'),
+    'place_or_office_word': Concept('patterns', 'a word of a venue, a room, an office or a unit ("Gate", "Protocol", "Unité"): never in a name'),
+    'word_glued_to_name': Concept('words', 'a sentence word that a capitalised run glues to a name ("Add Hilde", "Please register Ana")'),
+    'counts_self_in': Concept('patterns', 'the writer counts themself in ("ainsi que moi-même", "and I", "y yo", "I will also attend")'),
+    'sent_to_address': Concept('patterns', 'where a mail went ("the invitation sent to x@y"): an address that is nobody\'s own'),
+    'column_both_names': Concept('patterns', 'a table column of given and family names together ("Nombres y APELLIDOS", "Nom et prénom")'),
+    'column_number': Concept('patterns', 'a table column of row numbers ("N.°", "No.", "#")'),
 }
 
 #: Concepts looked for in every language whatever the text's language, each with the measured reason.
@@ -228,6 +241,14 @@ EVERY_LANGUAGE: frozenset[str] = frozenset({
     'label_family_name',  # forms are often in English in French or Spanish mail
     'column_honorific',  # table headers in another language than the text (French headers in English mail: 326)
     'column_name',  # table headers in another language than the text (326)
+    'recall_notice',  # written by the sender's Outlook in its own language
+    'rank',  # written in the mission's language whatever the mail's (537: "Coronel EP" in a Spanish table)
+    'diplomatic_title',  # written in the mission's language
+    'title_before_name',  # titles come from every language ("Excmo. Sr.", "Maître")
+    'place_or_office_word',  # venues and offices keep their names ("Palais", "Pregny Gate")
+    'word_glued_to_name',  # read before the candidate's language matters
+    'column_both_names',  # table headers in another language than the text
+    'column_number',  # table headers in another language than the text
     'column_given_name',  # table headers in another language than the text (326)
     'column_family_name',  # table headers in another language than the text (326)
     'column_function',  # table headers in another language than the text (326)
