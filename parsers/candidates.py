@@ -140,6 +140,12 @@ class Texts:
 # --------------------------------------------------------------------------------------------- name handling
 
 
+# compiled once (split_title runs for every mention)
+_EXTRA_TITLE_AT = re.compile(rf"(?:{_EXTRA_TITLE_RE})(?=\s)|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ])", re.IGNORECASE)
+_HONORIFIC_AT = re.compile(rf"(?:{HONORIFIC_RE})(?=\s)")
+_SPACES = re.compile(r"\s+")
+
+
 def split_title(surface: str) -> tuple[str | None, str | None, str]:
     """(honorific, rank, name) of a mention as written: ``"Lt Col Jukka Hämäläinen"`` -> (None, "Lt Col", ...).
 
@@ -154,13 +160,13 @@ def split_title(surface: str) -> tuple[str | None, str | None, str]:
     hon: str | None = None
     rank: str | None = None
     while True:
-        m = re.match(rf"(?:{_EXTRA_TITLE_RE})(?=\s)|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ])", rest, re.IGNORECASE)
+        m = _EXTRA_TITLE_AT.match(rest)
         if m:
-            norm = _EXTRA_TITLES.get(re.sub(r"\s+", " ", m.group(0).lower()))
+            norm = _EXTRA_TITLES.get(_SPACES.sub(" ", m.group(0).lower()))
             hon = hon or norm or None
             rest = rest[m.end():].lstrip()
             continue
-        m = re.match(rf"(?:{HONORIFIC_RE})(?=\s)", rest) or _LOWER_HONORIFIC.match(rest)
+        m = _HONORIFIC_AT.match(rest) or _LOWER_HONORIFIC.match(rest)
         if m:
             hon = hon or normalise_honorific(m.group(0))
             rest = rest[m.end():].lstrip()
@@ -207,10 +213,13 @@ def never_a_name(name: str, ctx: D.Context) -> bool:
         D.not_name_word(w, ctx) for w in name.split())
 
 
+_RANK_WORD = re.compile(f"(?:{RANKS}|{DIPLOMATIC})")
+
+
 def plausible(name: str, ctx: D.Context) -> bool:
     """Cheap shape check for a generated name (the model judges the rest)."""
     words = name.split()
-    if all(normalise_honorific(w) or w.lower() in PARTICLES or re.fullmatch(f"(?:{RANKS}|{DIPLOMATIC})", w) for w in words):
+    if all(normalise_honorific(w) or w.lower() in PARTICLES or _RANK_WORD.fullmatch(w) for w in words):
         return False
     if not 1 <= len(words) <= 7 or len(name) > 70:
         return False
