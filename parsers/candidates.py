@@ -269,6 +269,16 @@ def _spans(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out if text[a:b].strip()]
 
 
+def _last_lines(text: str, ls: int) -> list[str]:
+    """``text[:ls].split("\n")[-4:]`` without splitting the whole text before ``ls`` (once per mention)."""
+    cut = ls
+    for _ in range(4):
+        cut = text.rfind("\n", 0, cut)
+        if cut < 0:
+            break
+    return text[cut + 1:ls].split("\n")
+
+
 def _mention(region: str, source: str, text: str, spans: list[tuple[int, int]], start: int, end: int,
              surface: str, *, partial: bool = False) -> Mention:
     sa, sb = next(((a, b) for a, b in spans if a <= start < b), (max(0, start - 150), min(len(text), end + 150)))
@@ -276,7 +286,7 @@ def _mention(region: str, source: str, text: str, spans: list[tuple[int, int]], 
     le = text.find("\n", end)
     le = len(text) if le < 0 else le
     hon, rank, _ = split_title(surface)
-    above = [x for x in text[:ls].split("\n")[-4:] if x.strip()]
+    above = [x for x in _last_lines(text, ls) if x.strip()]
     return Mention(region=region, source=source, surface=surface, start=start, line=text[ls:le],
                    sentence=text[sa:max(sb, end)], before=text[sa:start][-150:], after=text[end:max(sb, end)][:150],
                    rel_pos=start / max(1, len(text)), title=hon, rank=rank, partial=partial,
@@ -541,6 +551,8 @@ def _signature_name(text: str, sender_name: str | None, spans: list[tuple[int, i
 
 def _display_names(region: str, text: str, spans: list[tuple[int, int]]) -> Iterable[tuple[Mention, str, str | None]]:
     """Display names in quoted header blocks (From / To / Cc): "Aasen-Tveit, Hilde <hilde@npaid.org>"."""
+    if "@" not in text:
+        return  # both patterns end with an address (and are slow on long quoted text)
     for m in _DISPLAY_COMMA.finditer(text):
         fam, given = m.group("fam").strip(' "'), m.group("given").strip(' "')
         if looks_like_name(f"{given} {fam}", min_tokens=2, max_tokens=6):
