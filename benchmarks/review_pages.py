@@ -64,7 +64,7 @@ def seed(cfg: Config, orgs: int, people: int, rng: random.Random, raw_kb: int = 
         names.add(" ".join(rng.sample(WORDS, rng.randint(3, 6))) + f" {len(names):04d}")
     t = iso(NOW - timedelta(days=5))
     with store.transaction():
-        db = store.db
+        db = store._db
         for i, name in enumerate(sorted(names, key=lambda _: rng.random())):
             org = db.execute(
                 "INSERT INTO organizations (name, acronym, category, emails, invited, state, created_at, updated_at)"

@@ -182,14 +182,14 @@ def rotating_loop(w: World) -> dict[str, object]:
 def control_subject(w: World) -> dict[str, object]:
     out: dict[str, object] = {}
     for ch in ("\u2028", "\u0085", "\v", "\f"):
-        w.store.db.execute("DELETE FROM outbox")
+        w.store._db.execute("DELETE FROM outbox")
         raw = raw_mail("Protocol Office <info@hi.org>", "Registration", REGISTRATION, f"ctl-{ord(ch)}@hi.org")
         raw = raw.replace(b"Subject: Registration", f"Subject: Registration{ch}7MSP".encode())
         w.run(raw)
         row = w.store.one("SELECT id, status FROM messages ORDER BY id DESC LIMIT 1") or {}
         flags = [f["reason"] for f in w.store.query("SELECT reason FROM flags WHERE message_id = ?", (row["id"],))]
         out[f"U+{ord(ch):04X}"] = {"status": row["status"], "people": len(w.people(w.hi)), "flags": flags}
-        w.store.db.execute("UPDATE representatives SET status = 'withdrawn'")
+        w.store._db.execute("UPDATE representatives SET status = 'withdrawn'")
     return out
 
 

@@ -28,7 +28,7 @@ from intake.errors import ReplyNotWritten
 from intake.outbox import Answering, Outbox, Queued
 from intake.store import Store
 from intake.trust import SenderTrust
-from parsers.model import Extraction
+from parsers.model import Extraction, Intent
 from replies.answers import ReplyTarget, compose_answer, compose_written
 from replies.policy import Decision
 
@@ -176,17 +176,17 @@ def choose_reply(ex: Extraction, applied: Applied, *, late: bool) -> str | None:
     """
     if applied.held:
         return None  # a person decides first (unverified sender)
-    if ex.intent == "cancellation":
+    if ex.intent == Intent.CANCELLATION:
         return "cancellation_confirmation"
-    if ex.intent not in ("registration", "correction"):
+    if ex.intent not in (Intent.REGISTRATION, Intent.CORRECTION):
         return None
     if applied.changed:
         if late:
             return "late_notice"
-        if ex.intent == "correction" or applied.withdrawn:
+        if ex.intent == Intent.CORRECTION or applied.withdrawn:
             return "correction_confirmation"
         return "acknowledgement"
-    if ex.intent == "registration" and not applied.recorded:
+    if ex.intent == Intent.REGISTRATION and not applied.recorded:
         return "clarification"
     return "acknowledgement" if applied.recorded else None
 

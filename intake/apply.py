@@ -11,19 +11,18 @@ for invitees that never wrote (see ``intake.deadline``) and turns into the other
 """
 from __future__ import annotations
 
-import json
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from intake.matching import WEBMAIL_DOMAINS, Match, match_organization
-from intake.store import Store, iso
+from intake.matching import Match, match_organization
+from intake.store import Store
 from intake.trust import AUTHENTICATED, SUSPECT, SenderTrust, held_detail, judge_sender, record_trust
 from parsers.authresults import DomainAuthentication
 from parsers.lexicon import LANGUAGES
-from parsers.model import Extraction, Headers, Representative
+from parsers.model import Extraction, Headers, Intent, Representative
+from parsers.names import name_key
+from parsers.organizations import is_webmail
 
 HONORIFICS = frozenset({
     "mr", "mrs", "ms", "miss", "dr", "prof", "professor", "he", "h", "e", "excellency", "amb", "ambassador",
@@ -31,16 +30,9 @@ HONORIFICS = frozenset({
 })
 
 
-def person_key(name: str | None) -> tuple[str, ...]:
-    """Names compare without case, accents, punctuation or word order ("DUPONT, Jean" == "Jean Dupont")."""
-    text = unicodedata.normalize("NFKD", name or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return tuple(sorted(re.sub(r"[^\w\s]", " ", text).split()))
-
-
 def bare_key(name: str | None) -> tuple[str, ...]:
-    """``person_key`` without titles: "Mr. John Smith" and "John Smith" are one person."""
-    return tuple(w for w in person_key(name) if w not in HONORIFICS)
+    """``parsers.names.name_key`` without titles: "Mr. John Smith" and "John Smith" are one person."""
+    return tuple(w for w in name_key(name) if w not in HONORIFICS)
 
 
 @dataclass
@@ -71,7 +63,7 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
                      auth: DomainAuthentication | None = None) -> Applied:
     """Change the record as ``ex`` says, if its sender may (``intake.trust``); flags what a person must look at
     (unknown or conflicting sender, a change held because its sender is not the organisation's)."""
-    if ex.intent in ("auto_reply", "bounce", "other"):
+    if ex.intent in (Intent.AUTO_REPLY, Intent.BOUNCE, Intent.OTHER):
         return attach_only(store, message_row_id, ex, now=now)
     match = match_organization(store, ex)
     org_id = match.organization_id
@@ -84,20 +76,18 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
                        now=now, message_id=message_row_id, organization_id=org_id)
     org = store.organization(org_id) or {}
     applied = Applied(org_id, org.get("name"), match.how, match=match)
-    store.db.execute("UPDATE messages SET organization_id = ? WHERE id = ?", (org_id, message_row_id))
+    store.assign_message(message_row_id, org_id)
     trust = judge_sender(store, org_id, ex, auth or DomainAuthentication(None))
     record_trust(store, message_row_id, trust)
     applied.trust = trust
     first = _is_first_registration(store, org, ex)
     if trust.level == SUSPECT or not (trust.may_change or first):
-        probe = _dry_run(store, org_id, message_row_id, ex, now=now)
+        probe = plan_changes(org, store.representatives(org_id), ex)  # what it would change
         if probe.changed:
             applied.held = held_detail(store, org_id, ex, trust, _describe(probe, ex))
             store.add_flag("unverified_sender", applied.held, now=now, message_id=message_row_id,
                            organization_id=org_id)
-            store.db.execute("UPDATE messages SET held = 1 WHERE id = ?", (message_row_id,))
-            store.add_event("daemon", "message.held", "messages", message_row_id, now=now,
-                            message_id=message_row_id, detail={"sender_trust": trust.level, "why": trust.detail})
+            store.hold(message_row_id, now=now, detail={"sender_trust": trust.level, "why": trust.detail})
             return applied
     elif first and not trust.may_register_first and not match.conflicts \
             and not {f.code for f in ex.flags} & _SENDER_FLAGS:
@@ -110,9 +100,7 @@ def apply_extraction(store: Store, message_row_id: int, ex: Extraction, *, now: 
                        message_id=message_row_id, organization_id=org_id)
     if not org.get("language") and ex.language in LANGUAGES:
         # The first reply tells us the organisation's language: later reminders and notices use it.
-        store.db.execute("UPDATE organizations SET language = ? WHERE id = ?", (ex.language, org_id))
-        store.add_event("daemon", "organization.updated", "organizations", org_id, now=now,
-                        message_id=message_row_id, detail={"language": {"from": None, "to": ex.language}})
+        store.update_organization(org_id, {"language": ex.language}, now=now, message_id=message_row_id)
     if trust.level == AUTHENTICATED:
         _learn_address(store, org_id, (ex.headers.from_addr or "").lower(), trust, now=now,
                        message_id=message_row_id)
@@ -135,12 +123,95 @@ def attach_only(store: Store, message_row_id: int, ex: Extraction, *, now: datet
     if match.organization_id is None or match.how not in ATTACHING_EVIDENCE:
         return Applied(None, None, "none", match=match)
     org = store.organization(match.organization_id) or {}
-    store.db.execute("UPDATE messages SET organization_id = ? WHERE id = ?", (match.organization_id, message_row_id))
+    store.assign_message(message_row_id, match.organization_id)
     human = ex.evidence.human if ex.evidence is not None else ex.should_reply
-    if ex.intent == "other" and human and org.get("state") in ("invited", "no_answer"):
+    if ex.intent == Intent.OTHER and human and org.get("state") in ("invited", "no_answer"):
         # a person of the organisation wrote (what about, the review decides): it has replied
         store.set_organization_state(match.organization_id, "replied", now=now, message_id=message_row_id)
     return Applied(match.organization_id, org.get("name"), match.how, match=match)
+
+
+@dataclass
+class Plan:
+    """What a message changes in one organisation's delegation, decided from the record as read, without the
+    database (:func:`plan_changes`); the store carries it out in order (:meth:`intake.store.Store.apply_plan`).
+
+    A person is a row as read (a ``dict`` with its ``id``), or, for one the message adds, the ``dict`` of its
+    fields: that same object stands for the new person when the message names them again.
+    """
+    withdraw: list[dict[str, Any]] = field(default_factory=list)
+    not_found: list[str] = field(default_factory=list)  # names asked to be withdrawn that are not on the list
+    # in the message's order: ("add", fields, {}), ("update", person, changes) or ("unchanged", person, {})
+    people: list[tuple[str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    demote: list[dict[str, Any]] = field(default_factory=list)  # no longer head of delegation
+    state: str | None = None  # the organisation's new state
+
+    def _of(self, kind: str) -> list[dict[str, Any]]:
+        return [person for k, person, _ in self.people if k == kind]
+
+    @property
+    def added(self) -> list[dict[str, Any]]:
+        return self._of("add")
+
+    @property
+    def updated(self) -> list[dict[str, Any]]:
+        return self._of("update")
+
+    @property
+    def withdrawn(self) -> list[dict[str, Any]]:
+        return self.withdraw
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.withdraw or self.added or self.updated)
+
+
+def plan_changes(org: dict[str, Any], current: list[dict[str, Any]], ex: Extraction) -> Plan:
+    """What ``ex`` changes in organisation ``org`` whose registered people are ``current`` (a pure function:
+    ``tests/test_apply_plan.py`` runs it without a database)."""
+    plan = Plan()
+    if ex.intent == Intent.CANCELLATION:
+        plan.withdraw = list(current)
+        plan.state = "declined"
+        return plan
+    # Each person as this message leaves them, with "_ref": the object the plan names them by.
+    views = [{**r, "_ref": r} for r in current]
+    for name in ex.withdrawn:
+        person = _find_person(views, name)
+        if person is None:
+            plan.not_found.append(name)
+            continue
+        plan.withdraw.append(person["_ref"])
+        views = [v for v in views if v is not person]
+
+    for rep in ex.representatives:
+        fields = _fields(rep, org)
+        old = _find_person(views, rep.name, exact_only=True)
+        if old is None:
+            new = dict(fields)
+            plan.people.append(("add", new, {}))
+            views.append({**fields, "id": None, "_ref": new})
+            continue
+        changes = {k: v for k, v in fields.items()
+                   if k != "confidence" and v not in (None, "") and old.get(k) != v}
+        if "head_of_delegation" in changes and not rep.head_of_delegation:
+            changes.pop("head_of_delegation")  # silence about the role does not remove it
+        if changes:
+            plan.people.append(("update", old["_ref"], changes))
+            old.update(changes)
+        else:
+            plan.people.append(("unchanged", old["_ref"], {}))
+
+    if any(r.head_of_delegation for r in ex.representatives):
+        # One head of delegation: naming a new one takes the role from the previous one.
+        heads = {bare_key(r.name) for r in ex.representatives if r.head_of_delegation}
+        plan.demote = [v["_ref"] for v in views if v.get("head_of_delegation") and bare_key(v["name"]) not in heads]
+
+    if views:
+        plan.state = "registered"
+    elif org.get("state") in ("invited", "no_answer"):
+        plan.state = "replied"
+    return plan
 
 
 def apply_changes(store: Store, org_id: int, message_row_id: int, ex: Extraction, *, now: datetime,
@@ -148,98 +219,34 @@ def apply_changes(store: Store, org_id: int, message_row_id: int, ex: Extraction
     """What ``ex`` says, applied to organisation ``org_id`` without asking who sent it (the caller decided:
     :func:`apply_extraction` for the daemon, the review page's approve action for a held message).
     ``verified``: whether the people it adds may count as the organisation's own addresses."""
-    if applied is None:
-        org = store.organization(org_id) or {}
-        applied = Applied(org_id, org.get("name"), "person")
     org = store.organization(org_id) or {}
-    current = store.representatives(org_id)
-    if ex.intent == "cancellation":
-        for r in current:
-            store.withdraw_representative(r["id"], now=now, message_id=message_row_id, actor=actor)
-            applied.withdrawn.append(r)
-        store.set_organization_state(org_id, "declined", now=now, message_id=message_row_id, actor=actor)
-        return applied
-
-    for name in ex.withdrawn:
-        person = _find_person(current, name)
-        if person is None:
-            applied.not_found.append(name)
-            continue
-        store.withdraw_representative(person["id"], now=now, message_id=message_row_id, actor=actor)
-        applied.withdrawn.append(person)
-        current = [c for c in current if c["id"] != person["id"]]
-    if applied.not_found:
-        store.add_flag("correction", "asked to withdraw people who are not registered: "
-                       + ", ".join(repr(n) for n in applied.not_found),
-                       now=now, message_id=message_row_id, organization_id=org_id, actor=actor)
-
-    for rep in ex.representatives:
-        old = _find_person(current, rep.name, exact_only=True)
-        if old is None:
-            rep_id = store.add_representative(org_id, now=now, message_id=message_row_id, actor=actor,
-                                              verified=verified, **_fields(rep, org))
-            row = store.one("SELECT * FROM representatives WHERE id = ?", (rep_id,)) or {}
-            applied.added.append(row)
-            current.append(row)
-            continue
-        changes = {k: v for k, v in _fields(rep, org).items()
-                   if k != "confidence" and v not in (None, "") and old.get(k) != v}
-        if "head_of_delegation" in changes and not rep.head_of_delegation:
-            changes.pop("head_of_delegation")  # silence about the role does not remove it
-        if changes:
-            store.update_representative(old["id"], now=now, message_id=message_row_id, actor=actor, **changes)
-            row = store.one("SELECT * FROM representatives WHERE id = ?", (old["id"],)) or {}
-            applied.updated.append(row)
-            current = [row if c["id"] == old["id"] else c for c in current]
-        else:
-            applied.unchanged.append(old)
-
-    if any(r.head_of_delegation for r in ex.representatives):
-        # One head of delegation: naming a new one takes the role from the previous one.
-        heads = {bare_key(r.name) for r in ex.representatives if r.head_of_delegation}
-        for r in store.representatives(org_id):
-            if r["head_of_delegation"] and bare_key(r["name"]) not in heads:
-                store.update_representative(r["id"], now=now, message_id=message_row_id, actor=actor,
-                                            head_of_delegation=0)
-
-    if store.representatives(org_id):
-        store.set_organization_state(org_id, "registered", now=now, message_id=message_row_id, actor=actor)
-    elif org.get("state") in ("invited", "no_answer"):
-        store.set_organization_state(org_id, "replied", now=now, message_id=message_row_id, actor=actor)
+    if applied is None:
+        applied = Applied(org_id, org.get("name"), "person")
+    plan = plan_changes(org, store.representatives(org_id), ex)
+    done = store.apply_plan(org_id, plan, message_row_id=message_row_id, now=now, actor=actor, verified=verified)
+    applied.withdrawn += done.withdrawn
+    applied.not_found += plan.not_found
+    applied.added += done.added
+    applied.updated += done.updated
+    applied.unchanged += done.unchanged
     return applied
 
 
 def _is_first_registration(store: Store, org: dict[str, Any], ex: Extraction) -> bool:
     """A registration that only adds the first people of an organisation that has nobody on the record (and did
     not cancel): it changes nothing anybody put there."""
-    return (ex.intent == "registration" and not ex.withdrawn and org.get("state") != "declined"
+    return (ex.intent == Intent.REGISTRATION and not ex.withdrawn and org.get("state") != "declined"
             and not store.representatives(int(org["id"])))
 
 
 _SENDER_FLAGS = frozenset({"webmail_sender", "sender_domain_mismatch"})
 
 
-class _Rollback(Exception):
-    """Ends a dry run: everything inside its savepoint is undone."""
-
-
-def _dry_run(store: Store, org_id: int, message_row_id: int, ex: Extraction, *, now: datetime) -> Applied:
-    """What applying ``ex`` would change, with nothing changed (a savepoint rolled back)."""
-    probe = Applied(org_id, None, "dry-run")
-    try:
-        with store.transaction():
-            apply_changes(store, org_id, message_row_id, ex, now=now, applied=probe)
-            raise _Rollback
-    except _Rollback:
-        pass
-    return probe
-
-
-def _describe(probe: Applied, ex: Extraction) -> str:
+def _describe(probe: Plan, ex: Extraction) -> str:
     def names(rows: list[dict[str, Any]]) -> str:
         return ", ".join(str(r.get("name")) for r in rows)
 
-    if ex.intent == "cancellation":
+    if ex.intent == Intent.CANCELLATION:
         return f"a cancellation that withdraws everyone ({names(probe.withdrawn) or 'nobody registered'})" \
                " and marks the organisation declined"
     parts = [f"{label} {names(rows)}" for label, rows in
@@ -254,10 +261,9 @@ def _learn_address(store: Store, org_id: int, addr: str, trust: SenderTrust, *, 
     org = store.organization(org_id) or {}
     if not addr or addr in org.get("emails", []):
         return
-    store.db.execute("UPDATE organizations SET emails = ?, updated_at = ? WHERE id = ?",
-                     (json.dumps([*org.get("emails", []), addr]), iso(now), org_id))
-    store.add_event("daemon", "organization.address_added", "organizations", org_id, now=now,
-                    message_id=message_id, detail={"address": addr, "why": trust.detail})
+    store.update_organization(org_id, {"emails": [*org.get("emails", []), addr]}, now=now,
+                              action="organization.address_added", message_id=message_id,
+                              detail={"address": addr, "why": trust.detail})
 
 
 def held_extraction(stored: dict[str, Any]) -> Extraction:
@@ -267,7 +273,7 @@ def held_extraction(stored: dict[str, Any]) -> Extraction:
                            head_of_delegation=bool(r.get("head_of_delegation")),
                            confidence=float(r.get("confidence") or 1.0))
             for r in stored.get("representatives") or [] if r.get("name")]
-    return Extraction(intent=str(stored.get("intent") or "other"), language=str(stored.get("language") or "en"),
+    return Extraction(intent=Intent(stored.get("intent") or Intent.OTHER), language=str(stored.get("language") or "en"),
                       organization=stored.get("organization"), representatives=reps,
                       withdrawn=list(stored.get("withdrawn") or []),
                       headers=Headers(from_addr=stored.get("from"), message_id=stored.get("message_id")))
@@ -325,4 +331,4 @@ def _fallback_org_name(ex: Extraction) -> str | None:
         return None
     domain = addr.rpartition("@")[2]
     # Two strangers writing from gmail.com are not one organisation: webmail senders stand for themselves.
-    return addr if domain in WEBMAIL_DOMAINS else domain
+    return addr if is_webmail(domain) else domain

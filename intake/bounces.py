@@ -62,9 +62,8 @@ def link_bounce(store: Store, message_row_id: int, raw: bytes, *, now: datetime,
     with store.transaction():
         for row in {r["id"]: r for r in rows}.values():
             error = f"bounced{' ' + status if status else ''} (report in message {message_row_id})"
-            store.db.execute("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", (error, row["id"]))
-            store.add_event("daemon", "mail.bounced", "outbox", row["id"], now=now, message_id=message_row_id,
-                            detail={"to": row["to_addr"], "kind": row["kind"], "status": status})
+            store.mark_bounced(row["id"], error=error, now=now, message_id=message_row_id,
+                               detail={"to": row["to_addr"], "kind": row["kind"], "status": status})
             bounced.append(BouncedMail(row["id"], row["to_addr"], row["kind"], row["organization_id"], status))
     return bounced
 
@@ -81,8 +80,8 @@ def record_bounce(store: Store, message_row_id: int, ex: Extraction, *, now: dat
         open_flag = store.one("SELECT id FROM flags WHERE message_id = ? AND reason = 'bounce' AND outbox_id IS NULL",
                               (message_row_id,))
         if open_flag:
-            store.db.execute("UPDATE flags SET detail = ?, organization_id = ?, outbox_id = ? WHERE id = ?",
-                             (detail, mail.organization_id, mail.outbox_id, open_flag["id"]))
+            store.complete_flag(open_flag["id"], detail=detail, organization_id=mail.organization_id,
+                                outbox_id=mail.outbox_id)
         else:
             store.add_flag("bounce", detail, now=now, message_id=message_row_id,
                            organization_id=mail.organization_id, outbox_id=mail.outbox_id)

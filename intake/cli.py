@@ -113,8 +113,9 @@ def _one_by_one(raws: list[bytes], profile: MeetingProfile,
 
 
 def _error_object(detail: str) -> dict[str, object]:
-    return {"intent": "other", "language": None, "organization": None, "representatives": [], "withdrawn": [],
-            "should_reply": False, "needs_review": True, "flags": [{"code": "parse_error", "detail": detail}]}
+    from parsers.model import Extraction
+
+    return Extraction.parse_failed(detail).to_json()  # the same object as any parse, with its parse_error
 
 
 @main.command()

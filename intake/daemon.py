@@ -19,15 +19,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from intake.config import Config
 from intake.errors import ConfigError, DatabaseDamaged, IntakeError, MailboxError, MailboxLocked, StorageError
-from intake.mailbox import IncomingMessage, Mailbox
+from intake.mailbox import IncomingMessage, Mailbox, MailboxPosition, Resumable, Unreadable
 from intake.outbox import Outbox
 from intake.pipeline import Outcome, header_facts, process_message
 from intake.sender import SendSummary
-from intake.store import Store, iso, utcnow
+from intake.store import Store, utcnow
 from replies.transport import Transport
 
 log = logging.getLogger("intake.daemon")
@@ -128,9 +128,10 @@ def backoff_seconds(failures: int, cap: float) -> float:
 class Daemon:
     """Reads one mailbox, processes each new message, sends what was queued, runs the ticks.
 
-    Mailboxes that keep a resumable position (IMAP: UIDVALIDITY and a high-water UID) expose ``resume()``
-    and ``checkpoint``; the daemon keeps that state in ``mailbox_state`` so a restart continues where the
-    last run stopped. The store, not the mailbox, is what guarantees exactly-once.
+    A mailbox that keeps a position of its own (IMAP: UIDVALIDITY and a high-water UID) is a
+    :class:`intake.mailbox.Resumable`; the daemon keeps that position in ``mailbox_state`` so a restart continues
+    where the last run stopped. A message the mailbox cannot read comes as an :class:`intake.mailbox.Unreadable`
+    and is kept quarantined (``Store.keep_unreadable``). The store, not the mailbox, guarantees exactly-once.
     """
 
     def __init__(self, cfg: Config, store: Store, mailbox: Mailbox, transport: Transport, *,
@@ -142,12 +143,10 @@ class Daemon:
         self.stop = threading.Event()
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.failures = 0
-        resume = getattr(mailbox, "resume", None)
-        if resume is not None:
+        if isinstance(mailbox, Resumable):
             st = store.mailbox_state(mailbox.name) or {}
-            resume(st.get("uidvalidity"), st.get("last_uid"), rescanning=bool(st.get("rescanning")))
-        if hasattr(mailbox, "on_unreadable"):
-            mailbox.on_unreadable = self.quarantine_unreadable
+            mailbox.resume(MailboxPosition(st.get("uidvalidity"), st.get("last_uid"),
+                                           rescanning=bool(st.get("rescanning"))))
 
     # --- one pass -------------------------------------------------------------------------------------
     def run_once(self) -> RunSummary:
@@ -173,6 +172,10 @@ class Daemon:
             self._finish_marks()
             for i, incoming in enumerate(self._with_progress(
                     self.mailbox.fetch_new(lambda pos: self.store.is_done(name, pos))), 1):
+                if isinstance(incoming, Unreadable):
+                    # kept at its position, quarantined and flagged; left on the mailbox for a person
+                    self.store.keep_unreadable(name, incoming.position, incoming.problem, now=self.now())
+                    continue
                 outcome = self._rescan_duplicate(incoming) or process_message(
                     self.store, self.cfg, name, incoming, now=self.now())
                 summary.add(outcome)
@@ -211,13 +214,12 @@ class Daemon:
     def _save_checkpoint(self) -> None:
         """Keep the mailbox's resumable position (IMAP UIDVALIDITY + high-water UID, and whether a re-scan after
         a UIDVALIDITY change is under way) in ``mailbox_state``."""
-        values: dict[str, Any] = {}
-        for attr in ("uidvalidity", "last_uid", "waiting", "rescanning"):
-            value = getattr(self.mailbox, attr, None)
-            if value is not None:
-                values["waiting_on_server" if attr == "waiting" else attr] = value
-        if values:
-            self.store.update_mailbox_state(self.mailbox.name, **values)
+        if not isinstance(self.mailbox, Resumable):
+            return
+        at = self.mailbox.position()
+        values = {"uidvalidity": at.uidvalidity, "last_uid": at.last_uid, "waiting_on_server": at.waiting,
+                  "rescanning": at.rescanning}
+        self.store.update_mailbox_state(self.mailbox.name, **{k: v for k, v in values.items() if v is not None})
 
     def _rescan_duplicate(self, incoming: IncomingMessage) -> Outcome | None:
         """After a UIDVALIDITY change every message comes again under a new position: recognise by Message-ID.
@@ -229,18 +231,15 @@ class Daemon:
         server did to its headers. Nothing stored before is answered twice, across any number of restarts
         (``tests/test_imap_rescan.py``). A message that first arrives during a re-scan is processed normally.
         """
-        if not getattr(self.mailbox, "rescanning", False):
+        if not (isinstance(self.mailbox, Resumable) and self.mailbox.position().rescanning):
             return None
         facts = header_facts(incoming.raw)
         if not facts.message_id:
             return None
         name = self.mailbox.name
-        if self.store.scalar("SELECT 1 FROM messages WHERE mailbox = ? AND position = ?",
-                             (name, incoming.position)):
+        if self.store.is_kept(name, incoming.position):
             return None  # kept at this position already: the normal path knows what to do
-        original = self.store.one(
-            "SELECT id FROM messages WHERE mailbox = ? AND message_id = ? AND status != 'duplicate' "
-            "ORDER BY id LIMIT 1", (name, facts.message_id))
+        original = self.store.original_in_mailbox(name, facts.message_id)
         if original is None:
             return None
         now = self.now()
@@ -250,37 +249,9 @@ class Daemon:
                                        sender=facts.sender, subject=facts.subject, sent_at=facts.date,
                                        answer_allowed=False)
             if kept.status == "received":
-                self.store.db.execute(
-                    "UPDATE messages SET status = 'duplicate', duplicate_of = ?, processed_at = ? WHERE id = ?",
-                    (original["id"], iso(now), kept.id))
-                self.store.add_event("daemon", "message.duplicate", "messages", kept.id, message_id=kept.id,
-                                     now=now, detail={"duplicate_of": original["id"], "reason": "uidvalidity"})
+                self.store.mark_duplicate(kept.id, duplicate_of=original, now=now, reason="uidvalidity")
         log.info("<%s> already stored before the UIDVALIDITY change; no effect", facts.message_id)
         return Outcome(kept.id, "duplicate", facts.message_id)
-
-    def quarantine_unreadable(self, position: str, problem: str) -> None:
-        """A message that is not read: recorded at its position, quarantined and flagged for a person.
-
-        IMAP: the server cannot deliver it. Maildir: the entry is not a regular file (a symbolic link, a FIFO, a
-        device), is larger than ``mailbox.max_message_bytes``, or cannot be opened. There are no raw bytes to
-        keep; the flag says where the message is so a person can repair or forward it (a copy gets a new
-        position and is then read normally).
-        """
-        name, now = self.mailbox.name, self.now()
-        with self.store.transaction():
-            if self.store.scalar("SELECT 1 FROM messages WHERE mailbox = ? AND position = ?", (name, position)):
-                return
-            # done_on_server = 1: nothing is ever done to it on the mailbox (it stays where it is for a person)
-            cur = self.store.db.execute(
-                "INSERT INTO messages (mailbox, position, sha256, raw, size, stored_at, status, error, processed_at,"
-                " answer_allowed, done_on_server) VALUES (?,?,?,?,?,?,?,?,?,0,1)",
-                (name, position, hashlib.sha256(b"").hexdigest(), b"", 0, iso(now), "quarantined", problem,
-                 iso(now)))
-            row_id = int(cur.lastrowid or 0)
-            self.store.add_event("daemon", "message.unreadable", "messages", row_id, message_id=row_id, now=now,
-                                 detail={"mailbox": name, "position": position, "problem": problem})
-            self.store.add_flag("parse_error", f"{name} position {position}: {problem}"[:500], now=now,
-                                message_id=row_id)
 
     def send_queued(self) -> SendSummary:
         return Outbox(self.store, self.cfg).deliver(self.transport, now=self.now)
@@ -361,9 +332,7 @@ class Daemon:
         def handler(signum: int, _frame: object) -> None:
             log.info("signal %d: stopping after the current message", signum)
             self.stop.set()
-            interrupt = getattr(self.mailbox, "interrupt", None)
-            if interrupt:
-                interrupt()
+            self.mailbox.interrupt()
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, handler)
             signal.signal(signal.SIGINT, handler)

@@ -21,7 +21,6 @@ import csv
 import functools
 import io
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +29,7 @@ from typing import IO, Any
 from xml.sax.saxutils import escape as xml_escape
 
 from intake.store import Store, iso
+from parsers.names import fold
 from replies.addressing import english_honorific
 
 CSV_COLUMNS = ["organization", "category", "honorific", "name", "function", "person_organization", "email",
@@ -124,8 +124,7 @@ def category_for(raw: str | None, categories: Sequence[str]) -> str:
 
 def sort_key(text: str) -> str:
     """Alphabetical order as a reader expects it: no case, no accents ("Égalité" sorts with "Egalite")."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+    return fold(text).strip()
 
 
 def participants(store: Store, categories: Sequence[str] = DEFAULT_CATEGORIES, *,

@@ -11,7 +11,7 @@ What makes it safe, and why:
   already has by Message-ID (:attr:`ImapMailbox.rescanning`, saved with the mark, so a restart in the middle
   of the re-scan goes on with it) and answers nothing twice.
 * **A message larger than** ``mailbox.max_message_bytes`` (its RFC822.SIZE) is not fetched: it is reported
-  through ``on_unreadable`` and quarantined by the daemon, like a message the server cannot deliver.
+  as an ``Unreadable`` in its place and quarantined by the daemon, like a message the server cannot deliver.
 * **Processed mail gets a keyword** (``mailbox.done_keyword``) or is moved to ``mailbox.move_to``; nothing is
   ever deleted or expunged. The keyword is for people; exactly-once rests on the store.
 * **Every network operation has a timeout** (``mailbox.timeout_seconds``); any failure drops the connection and
@@ -37,7 +37,7 @@ from imapclient.exceptions import IMAPClientError, LoginError  # type: ignore[im
 
 from intake.config import Config, MailboxConfig, secret
 from intake.errors import ConfigError, MailboxError
-from intake.mailbox import IncomingMessage
+from intake.mailbox import IncomingMessage, MailboxPosition, Unreadable
 from intake.oauth import TokenSource, token_source_from_config
 
 log = logging.getLogger("intake.imap")
@@ -116,8 +116,6 @@ class ImapMailbox:
         self._pending: set[int] = set()
         self._unflushed: list[int] = []
         self._seen_max = 0
-        #: called with (position, problem) for a message the server cannot deliver; the daemon quarantines it
-        self.on_unreadable: Callable[[str, str], None] | None = None
 
     @classmethod
     def from_config(cls, cfg: Config) -> ImapMailbox:
@@ -133,14 +131,17 @@ class ImapMailbox:
                    max_message_bytes=m.max_message_bytes)
 
     # --- state handed over by the daemon ------------------------------------------------------------------
-    def resume(self, uidvalidity: int | None, last_uid: int | None, *, rescanning: bool = False) -> None:
+    def resume(self, position: MailboxPosition) -> None:
         """Continue from a saved high-water mark (``mailbox_state``); a different UIDVALIDITY voids it.
         ``rescanning``: the last run stopped in the middle of a re-scan after a UIDVALIDITY change, which goes
         on until the folder has been read to its end."""
-        self.uidvalidity = uidvalidity
-        self.last_uid = int(last_uid or 0)
+        self.uidvalidity = position.uidvalidity
+        self.last_uid = int(position.last_uid or 0)
         self._seen_max = self.last_uid
-        self.rescanning = rescanning
+        self.rescanning = position.rescanning
+
+    def position(self) -> MailboxPosition:
+        return MailboxPosition(self.uidvalidity, self.last_uid, self.rescanning, self.waiting)
 
     # --- connection -----------------------------------------------------------------------------------------
     def _ssl_context(self) -> ssl.SSLContext:
@@ -229,8 +230,9 @@ class ImapMailbox:
             self._client = None
 
     # --- Mailbox protocol -----------------------------------------------------------------------------------
-    def fetch_new(self, is_known: Callable[[str], bool]) -> Iterator[IncomingMessage]:
-        """Yield the messages above the high-water mark that the store has not finished, oldest UID first."""
+    def fetch_new(self, is_known: Callable[[str], bool]) -> Iterator[IncomingMessage | Unreadable]:
+        """Yield the messages above the high-water mark that the store has not finished, oldest UID first (one
+        the server cannot give as an ``Unreadable``; the high-water mark passes it once the caller kept it)."""
         uids = self._new_uids()
         positions = {uid: f"{self.uidvalidity}:{uid}" for uid in uids}
         known = [uid for uid in uids if is_known(positions[uid])]
@@ -243,6 +245,10 @@ class ImapMailbox:
         self._seen_max = max([self._seen_max, *uids])
         self._advance()
         for batch in self._batches(new):
+            if isinstance(batch, Unreadable):
+                yield batch
+                self._finished(parse_position(batch.position)[1])
+                continue
             self.flush()
             try:
                 with self._guard("fetching messages"):
@@ -255,8 +261,10 @@ class ImapMailbox:
                 data = {}
                 for uid in batch:
                     item = self._fetch_one(uid)
-                    if item is None:
-                        continue  # reported as unreadable; the high-water mark passes it
+                    if isinstance(item, Unreadable):
+                        yield item
+                        self._finished(uid)  # kept as unreadable: the high-water mark passes it
+                        continue
                     data[uid] = item
             for uid in batch:
                 if uid not in self._pending:
@@ -271,8 +279,9 @@ class ImapMailbox:
                 yield IncomingMessage(positions[uid], bytes(item[b"BODY[]"]), _as_utc(item.get(b"INTERNALDATE")))
         self.flush()
 
-    def _batches(self, uids: list[int]) -> Iterator[list[int]]:
-        """Groups of at most FETCH_BATCH messages and FETCH_BATCH_BYTES (a few large attachments stay apart)."""
+    def _batches(self, uids: list[int]) -> Iterator[list[int] | Unreadable]:
+        """Groups of at most FETCH_BATCH messages and FETCH_BATCH_BYTES (a few large attachments stay apart);
+        a message over ``max_message_bytes`` as an ``Unreadable``, never fetched."""
         if not uids:
             return
         try:
@@ -286,7 +295,7 @@ class ImapMailbox:
         for uid in uids:
             size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
             if self.max_message_bytes is not None and size > self.max_message_bytes:
-                self._too_big(uid, size)
+                yield self._too_big(uid, size)
                 continue
             if batch and (len(batch) >= FETCH_BATCH or total + size > FETCH_BATCH_BYTES):
                 yield batch
@@ -296,16 +305,14 @@ class ImapMailbox:
         if batch:
             yield batch
 
-    def _too_big(self, uid: int, size: int) -> None:
+    def _too_big(self, uid: int, size: int) -> Unreadable:
         problem = (f"UID {uid} of {self.folder} is {size:,} bytes, over mailbox.max_message_bytes = "
                    f"{self.max_message_bytes:,}: not fetched")
         log.error("%s: %s; it is quarantined for a person and the rest goes on", self.name, problem)
-        if self.on_unreadable is not None:
-            self.on_unreadable(f"{self.uidvalidity}:{uid}", problem)
-        self._finished(uid)
+        return Unreadable(f"{self.uidvalidity}:{uid}", problem)
 
-    def _fetch_one(self, uid: int) -> dict[bytes, Any] | None:
-        """One message on a fresh connection, twice; ``None`` (and reported) when the server cannot deliver it.
+    def _fetch_one(self, uid: int) -> dict[bytes, Any] | Unreadable:
+        """One message on a fresh connection, twice; an ``Unreadable`` when the server cannot deliver it.
 
         A server that cannot be reached raises MailboxError as usual: that is an outage, not a bad message.
         """
@@ -320,10 +327,7 @@ class ImapMailbox:
         position = f"{self.uidvalidity}:{uid}"
         problem = f"the server cannot deliver UID {uid} of {self.folder} ({error or 'no answer'})"
         log.error("%s: %s; it is quarantined for a person and the rest goes on", self.name, problem)
-        if self.on_unreadable is not None:
-            self.on_unreadable(position, problem)
-        self._finished(uid)
-        return None
+        return Unreadable(position, problem)
 
     def _new_uids(self) -> list[int]:
         # Retry once only when an old connection went stale; a fresh connection that fails is a real failure.

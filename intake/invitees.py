@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +32,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from intake.errors import InviteeListError
 from intake.matching import normalise_name
-from intake.store import Store, iso
+from intake.store import Store
 from parsers.lexicon import LANGUAGES
 
 _ALIASES = {
@@ -148,9 +147,7 @@ def import_invitees(store: Store, path: Path | str, *, now: datetime, actor: str
             if org_id is None:
                 org_id = store.add_organization(inv.name, now=now, acronym=inv.acronym, category=inv.category,
                                                 emails=list(inv.emails), invitation_ref=inv.invitation_ref,
-                                                invited=True, actor=actor)
-                if inv.language:
-                    store.db.execute("UPDATE organizations SET language = ? WHERE id = ?", (inv.language, org_id))
+                                                invited=True, actor=actor, language=inv.language)
                 summary.added += 1
             elif _update(store, org_id, inv, now=now, actor=actor):
                 summary.updated += 1
@@ -179,7 +176,7 @@ def _update(store: Store, org_id: int, inv: Invitee, *, now: datetime, actor: st
     values: dict[str, object] = {}
     emails = list(dict.fromkeys([*org.get("emails", []), *inv.emails]))  # add, never drop an address
     if emails != org.get("emails"):
-        values["emails"] = json.dumps(emails)
+        values["emails"] = emails
     for column, new in (("acronym", inv.acronym), ("category", inv.category),
                         ("invitation_ref", inv.invitation_ref), ("language", inv.language)):
         if new and new != org.get(column):
@@ -188,11 +185,7 @@ def _update(store: Store, org_id: int, inv: Invitee, *, now: datetime, actor: st
         values["invited"] = 1  # learned from a reply first, now on the list
     if not values:
         return False
-    sets = ", ".join(f"{k} = ?" for k in values)
-    store.db.execute(f"UPDATE organizations SET {sets}, updated_at = ? WHERE id = ?",
-                     (*values.values(), iso(now), org_id))
-    store.add_event(actor, "organization.updated", "organizations", org_id, now=now,
-                    detail={k: {"from": org.get(k), "to": v} for k, v in values.items()})
+    store.update_organization(org_id, values, now=now, actor=actor)
     return True
 
 

@@ -13,7 +13,7 @@ Read by hand (``os.scandir``) rather than with the stdlib ``mailbox.Maildir``, f
   MemoryError. Each entry is ``lstat``-ed; only a regular file of at most ``max_message_bytes`` is opened, with
   ``O_NOFOLLOW | O_NONBLOCK`` (a link or FIFO swapped in after the ``lstat`` cannot be followed or block), checked
   again with ``fstat`` and read with a bound. Anything else is never read and never touched: it is reported
-  through ``on_unreadable`` (the daemon quarantines it with a flag naming the file).
+  as an ``Unreadable`` in its place (the daemon quarantines it with a flag naming the file).
 
 A *position* is the Maildir key: the file name up to the first ``:`` (what ``mailbox.Maildir`` calls a key, so
 stores written by earlier versions keep their positions). Names starting with ``.`` are not messages (the
@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from intake.errors import MailboxError
-from intake.mailbox import IncomingMessage
+from intake.mailbox import IncomingMessage, Unreadable
 
 log = logging.getLogger("intake.mailbox")
 
@@ -74,8 +74,6 @@ class MaildirMailbox:
                 raise MailboxError(f"cannot create Maildir {self.path}: {exc}") from exc
         self.name = f"maildir:{self.path.resolve()}"
         self.max_message_bytes = max_message_bytes
-        #: called with (position, problem) for an entry that is not read; the daemon quarantines it
-        self.on_unreadable: Callable[[str, str], None] | None = None
         self._stop = threading.Event()
         self._where: dict[str, str] = {}  # key -> "new/<file name>" or "cur/<file name>", as last seen
         self._listed = False  # whether _where reflects a listing made since the last unexplained miss
@@ -100,8 +98,9 @@ class MaildirMailbox:
         self._listed = True
         return entries
 
-    def fetch_new(self, is_known: Callable[[str], bool]) -> Iterator[IncomingMessage]:
-        """Yield the messages the store has not finished with, oldest first (by file time)."""
+    def fetch_new(self, is_known: Callable[[str], bool]) -> Iterator[IncomingMessage | Unreadable]:
+        """Yield the messages the store has not finished with, oldest first (by file time); an entry that is not
+        read as an ``Unreadable``."""
         candidates = []
         for key, entry in self._list():
             if key in self._finished:
@@ -114,7 +113,7 @@ class MaildirMailbox:
             except FileNotFoundError:
                 continue  # moved away by another client meanwhile; the next check sees it again
             except OSError as exc:
-                self._refuse(key, f"{self._where[key]} cannot be examined ({exc.strerror or exc})")
+                yield self._refuse(key, f"{self._where[key]} cannot be examined ({exc.strerror or exc})")
                 continue
             candidates.append((st.st_mtime, key, self._where[key], st.st_mode, st.st_size))
         for _mtime, key, rel, mode, size in sorted(candidates):
@@ -122,8 +121,8 @@ class MaildirMailbox:
             if incoming is not None:
                 yield incoming
 
-    def _read(self, key: str, rel: str, mode: int, size: int) -> IncomingMessage | None:
-        """The bytes of one entry, or None (reported through ``on_unreadable``, or vanished)."""
+    def _read(self, key: str, rel: str, mode: int, size: int) -> IncomingMessage | Unreadable | None:
+        """The bytes of one entry, why it is not read, or None (vanished)."""
         path = self.path / rel
         if not stat.S_ISREG(mode):
             target = ""
@@ -132,11 +131,9 @@ class MaildirMailbox:
                     target = f" to {os.readlink(path)}"
                 except OSError:
                     target = ""
-            self._refuse(key, f"{rel} is {describe_entry(mode)}{target}, not a regular file: not read")
-            return None
+            return self._refuse(key, f"{rel} is {describe_entry(mode)}{target}, not a regular file: not read")
         if size > self.max_message_bytes:
-            self._refuse(key, self._too_big(rel, size))
-            return None
+            return self._refuse(key, self._too_big(rel, size))
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError:
@@ -144,18 +141,14 @@ class MaildirMailbox:
             return None
         except OSError as exc:
             if exc.errno == errno.ELOOP:  # became a symbolic link after the lstat
-                self._refuse(key, f"{rel} is a symbolic link, not a regular file: not read")
-            else:
-                self._refuse(key, f"{rel} cannot be read ({exc.strerror or exc})")
-            return None
+                return self._refuse(key, f"{rel} is a symbolic link, not a regular file: not read")
+            return self._refuse(key, f"{rel} cannot be read ({exc.strerror or exc})")
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):  # swapped for a FIFO or device after the lstat
-                self._refuse(key, f"{rel} is {describe_entry(st.st_mode)}, not a regular file: not read")
-                return None
+                return self._refuse(key, f"{rel} is {describe_entry(st.st_mode)}, not a regular file: not read")
             if st.st_size > self.max_message_bytes:
-                self._refuse(key, self._too_big(rel, st.st_size))
-                return None
+                return self._refuse(key, self._too_big(rel, st.st_size))
             chunks, total = [], 0
             while total <= self.max_message_bytes:
                 chunk = os.read(fd, _CHUNK)
@@ -164,11 +157,9 @@ class MaildirMailbox:
                 chunks.append(chunk)
                 total += len(chunk)
             if total > self.max_message_bytes:  # grew while it was read
-                self._refuse(key, self._too_big(rel, total, "more than "))
-                return None
+                return self._refuse(key, self._too_big(rel, total, "more than "))
         except OSError as exc:
-            self._refuse(key, f"{rel} cannot be read ({exc.strerror or exc})")
-            return None
+            return self._refuse(key, f"{rel} cannot be read ({exc.strerror or exc})")
         finally:
             os.close(fd)
         return IncomingMessage(key, b"".join(chunks), datetime.fromtimestamp(st.st_mtime, UTC))
@@ -177,12 +168,11 @@ class MaildirMailbox:
         return (f"{rel} is {more}{size:,} bytes, over mailbox.max_message_bytes = {self.max_message_bytes:,}: "
                 "not read")
 
-    def _refuse(self, key: str, problem: str) -> None:
-        """An entry that is not read: reported once to the daemon, which quarantines it for a person."""
+    def _refuse(self, key: str, problem: str) -> Unreadable:
+        """An entry that is not read: yielded to the daemon, which quarantines it for a person."""
         problem = f"Maildir {self.path}: {problem}"
         log.error("%s (position %s); left where it is for a person", problem, key)
-        if self.on_unreadable is not None:
-            self.on_unreadable(key, problem)
+        return Unreadable(key, problem)
 
     # --- marking ----------------------------------------------------------------------------------------
     def _place(self, position: str) -> str | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,13 +24,8 @@ from rapidfuzz import fuzz, process
 
 from intake.store import Store
 from parsers.model import Extraction, Headers
-
-WEBMAIL_DOMAINS = frozenset({
-    "gmail.com", "googlemail.com", "yahoo.com", "yahoo.fr", "yahoo.es", "hotmail.com", "hotmail.fr", "outlook.com",
-    "live.com", "msn.com", "aol.com", "icloud.com", "me.com", "gmx.net", "gmx.ch", "gmx.de", "web.de",
-    "protonmail.com", "proton.me", "bluewin.ch", "orange.fr", "free.fr", "wanadoo.fr", "laposte.net",
-    "yandex.ru", "mail.ru", "qq.com", "163.com",
-})
+from parsers.names import fold
+from parsers.organizations import is_webmail
 
 # A fuzzy name match must reach this score (0-100, rapidfuzz token_sort_ratio) and beat the runner-up by
 # FUZZY_MARGIN; below that, a person decides. Measured on the test names: typos and word order score 90+,
@@ -43,8 +37,7 @@ FUZZY_MARGIN = 5.0
 @functools.lru_cache(maxsize=16384)  # the invitee names come back with every reply: normalise each once
 def normalise_name(text: str | None) -> str:
     """Lower case, no accents, no punctuation, no "(ACRONYM)", no leading "the"."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = fold(text or "")
     text = re.sub(r"\([^)]*\)", " ", text)  # "International Committee of the Red Cross (ICRC)"
     text = text.replace("&", " and ")
     text = re.sub(r"[^\w\s]", " ", text)
@@ -87,7 +80,7 @@ def match_organization(store: Store, extraction: Extraction) -> Match:
         if len(hits) == 1:
             evidence.append(("address", hits[0], 100.0))
         domain = sender.rpartition("@")[2]
-        if domain and domain not in WEBMAIL_DOMAINS:
+        if domain and not is_webmail(domain):
             by_domain = {o["id"] for o in orgs if any(e.rpartition("@")[2] == domain for e in o["emails"])}
             if len(by_domain) == 1:
                 evidence.append(("domain", next(iter(by_domain)), 100.0))

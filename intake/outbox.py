@@ -240,9 +240,7 @@ class Outbox:
                                 " AND kind IN ('acknowledgement', 'correction_confirmation')"
                                 " AND status IN ('queued', 'held') AND id != ?", (message_row_id, keep))
         for old in rows:
-            self.store.db.execute("UPDATE outbox SET status = 'superseded' WHERE id = ?", (old["id"],))
-            self.store.add_event(actor, "mail.superseded", "outbox", old["id"], now=now, message_id=message_row_id,
-                                 detail={"by": keep})
+            self.store.supersede(old["id"], by=keep, actor=actor, now=now, message_id=message_row_id)
         return len(rows)
 
     # --- sending ---------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from intake.labelled import LABELLED_DIR, Reply, load_labelled, shared_dir
 from intake.train import Example
 from parsers import candidates as C
 from parsers import person_details as D
+from parsers.model import Intent
 from parsers.names import looks_like_name
 from parsers.nlp import has_ner, pipeline
 from parsers.organizations import JOB_WORDS, ORG_WORDS
@@ -174,14 +175,14 @@ def first_run_vote(c: C.Candidate, first: dict[str, Any]) -> C.RuleVote:
     cancellations), today's vote stands."""
     key = gold_key(c.name)
     vote = c.vote
-    if first.get("intent") in {"registration", "correction"}:
+    if first.get("intent") in {Intent.REGISTRATION, Intent.CORRECTION}:
         rep = next((r for r in first.get("representatives") or [] if gold_key(C.clean_name(r["name"])) == key), None)
         if rep is not None:
             return C.RuleVote("attend", vote.source, bool(rep.get("head_of_delegation")),
                               float(rep.get("confidence") or vote.confidence or 0.8), vote.in_attachment)
         if vote.role == "attend":
             vote = C.RuleVote()
-    if first.get("intent") in {"correction", "cancellation"}:
+    if first.get("intent") in {Intent.CORRECTION, Intent.CANCELLATION}:
         if any(gold_key(w) == key for w in first.get("withdrawn") or []):
             return C.RuleVote("withdrawn")
         if vote.role == "withdrawn":

@@ -8,7 +8,6 @@ goes on.
 """
 from __future__ import annotations
 
-import json
 import logging
 import traceback
 from dataclasses import dataclass, replace
@@ -22,13 +21,13 @@ from intake.config import Config
 from intake.errors import StorageError
 from intake.mailbox import IncomingMessage
 from intake.matching import conversation_of, from_invitee, match_organization
-from intake.store import Store, iso, keep_attachments
+from intake.store import Store, keep_attachments
 from parsers import parse_message
 from parsers.authresults import DomainAuthentication, authentication_of
 from parsers.evidence import RecordFacts, evidence_of
 from parsers.mime import read_header_block
-from parsers.model import Extraction, Flag
-from parsers.review import review_flags
+from parsers.model import AUTOMATIC_INTENTS, Extraction, Flag, Intent
+from parsers.review import after_deadline, review_flags
 
 log = logging.getLogger("intake.pipeline")
 
@@ -122,10 +121,7 @@ def quarantine(store: Store, message_row_id: int, message_id: str | None, exc: B
                now: datetime) -> Outcome:
     detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     log.error("<%s> quarantined: %s", message_id, detail)
-    with store.transaction():
-        store.db.execute("UPDATE messages SET status = 'quarantined', error = ?, processed_at = ? WHERE id = ?",
-                         (traceback.format_exc(limit=8), iso(now), message_row_id))
-        store.add_flag("parse_error", detail[:500], now=now, message_id=message_row_id)
+    store.quarantine(message_row_id, error=traceback.format_exc(limit=8), reason=detail, now=now)
     return Outcome(message_row_id, "quarantined", message_id, flags=1, note=detail)
 
 
@@ -142,18 +138,17 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
     # from an old mailbox) is on time; a sender's wrong Date alone does not make a reply late either.
     late = (is_late(cfg, received_at or ex.headers.date)
             and (ex.headers.date is None or is_late(cfg, ex.headers.date))
-            and ex.intent not in ("auto_reply", "bounce"))
+            and ex.intent not in AUTOMATIC_INTENTS)
     with store.transaction():
         keep_attachments(store, message_row_id, ex.attachments, now=now)  # the review page reads them here
-        store.db.execute("UPDATE messages SET thread_root = ? WHERE id = ?",
-                         (conversation_of(store, ex.headers), message_row_id))
+        store.set_thread_root(message_row_id, conversation_of(store, ex.headers))
         applied = apply_extraction(store, message_row_id, ex, now=now, auth=auth)
         for flag in review(store, ex, applied, late=late, received_at=received_at or ex.headers.date):
             if store.scalar("SELECT 1 FROM flags WHERE message_id = ? AND reason = ?", (message_row_id, flag.code)):
                 continue  # applying already opened this flag, with the details (e.g. who was not found)
             store.add_flag(flag.code, flag.detail, now=now, message_id=message_row_id,
                            organization_id=applied.organization_id)
-        if ex.intent == "bounce":
+        if ex.intent == Intent.BOUNCE:
             record_bounce(store, message_row_id, ex, now=now)
         out.representatives = len(applied.added) + len(applied.updated)
         out_id, reason = answer_message(store, cfg, message_row_id, ex, applied, now=now, late=late,
@@ -162,13 +157,8 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
         out.note = reason
         # Every flag this message opened, the matcher's and the trust check's too, so `run` and `status` agree.
         out.flags = store.scalar("SELECT count(*) FROM flags WHERE message_id = ?", (message_row_id,)) or 0
-        store.db.execute(
-            "UPDATE messages SET status = 'processed', intent = ?, language = ?, confidence = ?, extraction = ?,"
-            " processed_at = ? WHERE id = ?",
-            (ex.intent, ex.language, ex.confidence, json.dumps(ex.to_json(), ensure_ascii=False), iso(now),
-             message_row_id))
-        store.add_event("daemon", "message.processed", "messages", message_row_id, now=now,
-                        message_id=message_row_id, detail=_summary(ex, out))
+        store.mark_processed(message_row_id, intent=ex.intent, language=ex.language, confidence=ex.confidence,
+                             extraction=ex.to_json(), now=now, detail=_summary(ex, out))
     log.info("<%s> %s: %d people, %d flags, %d replies queued (%s)", (ex.headers.message_id or "").strip("<>"),
              ex.intent, out.representatives, out.flags, out.replies_queued, out.note)
     return out
@@ -176,9 +166,7 @@ def record(store: Store, cfg: Config, message_row_id: int, ex: Extraction, *, no
 
 def is_late(cfg: Config, received_at: datetime | None) -> bool:
     """After the end of the deadline day, in the secretariat's time zone."""
-    if received_at is None:
-        return False
-    return cfg.meeting.local_date(received_at) > cfg.meeting.deadline
+    return after_deadline(received_at, cfg.meeting.deadline, cfg.meeting.zone)
 
 
 def review(store: Store, ex: Extraction, applied: Applied, *, late: bool,

@@ -31,14 +31,15 @@ from intake.config import Config
 from intake.export import category_for, participants_csv, person_line
 from intake.outbox import Outbox
 from intake.store import Store, iso
-from parsers.model import FLAG_CODES
+from parsers.model import AUTOMATIC_INTENTS, FLAG_CODES, Intent
 from replies.outgoing import AUTO_GENERATED, Outgoing, Part
+from replies.render import longdate_filter
 
 log = logging.getLogger("intake.report")
 
 TEMPLATES = Path(__file__).parent / "report_templates"
 WINDOW = timedelta(hours=24)
-AUTOMATIC_INTENTS = ("auto_reply", "bounce")
+
 # States of an organisation that has not answered: "no_answer" is set by the deadline tick (intake.deadline).
 SILENT_STATES = ("invited", "no_answer")
 CHART_FILENAME = "registrations.png"
@@ -267,7 +268,7 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
     notices = tuple(
         OrganizationNotice(received=(_when(m["received_at"] or m["stored_at"]) or now).astimezone(tz),
                            organization=m["org_name"], sender=m["sender"] or "", gist=n.gist, addresses=n.addresses)
-        for m in msgs if m["intent"] == "auto_reply" and m["org_name"]
+        for m in msgs if m["intent"] == Intent.AUTO_REPLY and m["org_name"]
         for n in [read_notice(m["raw"], sender=m["sender"], ours=ours)])
     new_people = tuple(
         NewPerson(organization=r["org_name"], registered=r["arrived"].astimezone(tz),
@@ -362,7 +363,7 @@ def _environment(templates_dir: Path | None) -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["hm"] = lambda dt: dt.strftime("%d %b %H:%M")
-    env.filters["longdate"] = lambda d: f"{d.day} {d:%B %Y}"
+    env.filters["longdate"] = longdate_filter  # the replies' own: a report has no language, so English
     env.filters["pad"] = lambda v, n: str(v).ljust(n)
     env.filters["rpad"] = lambda v, n: str(v).rjust(n)
     return env

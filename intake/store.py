@@ -13,19 +13,23 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 from sqlite_utils import Migrations
 
 from intake.errors import StorageError
 from intake.secret_files import installation_secret
+
+if TYPE_CHECKING:
+    from intake.apply import Plan
 
 log = logging.getLogger("intake.store")
 
@@ -204,6 +208,26 @@ def iso(dt: datetime | None) -> str | None:
     return dt.astimezone(UTC).isoformat(timespec="seconds")
 
 
+_READ = re.compile(r"\s*(SELECT\b|WITH\b|EXPLAIN\b|PRAGMA\s+\w+\s*$)", re.IGNORECASE)
+
+
+def _read_only(sql: str) -> str:
+    """``sql`` when it is a query (SELECT, WITH, EXPLAIN, a PRAGMA that reads); a write outside the store's named operations is a bug."""
+    if not _READ.match(sql) or re.search(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b\s+(INTO|\w+\s+SET|FROM)\b", sql,
+                                         re.IGNORECASE):
+        raise ValueError(f"Store.query/one/scalar are read-only; write through a named operation: {sql[:80]!r}")
+    return sql
+
+
+@dataclass
+class PlanDone:
+    """The rows a plan touched, as it left them (``Store.apply_plan``)."""
+    withdrawn: list[dict[str, Any]] = field(default_factory=list)
+    added: list[dict[str, Any]] = field(default_factory=list)
+    updated: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: list[dict[str, Any]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class KeptMessage:
     id: int
@@ -227,16 +251,16 @@ class Store:
             conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA foreign_keys = ON")
-            self.db = sqlite_utils.Database(conn)
+            self._db = sqlite_utils.Database(conn)
             if str(path) != ":memory:":
-                self.db.enable_wal()
-            self.db.conn.execute("PRAGMA synchronous = NORMAL")
+                self._db.enable_wal()
+            self._db.conn.execute("PRAGMA synchronous = NORMAL")
             # Look first (a read, no lock): a new connection beside a busy daemon must not queue for the lock.
-            if migrations.pending(self.db):
+            if migrations.pending(self._db):
                 # Two processes starting at once must not both apply the same migration: hold the write lock
                 # (apply() looks again under it, so the second one applies nothing).
                 with self.transaction():
-                    migrations.apply(self.db)
+                    migrations.apply(self._db)
         except sqlite3.Error as exc:
             error = StorageError.from_sqlite(self.path, exc)
             if error is None:
@@ -244,7 +268,7 @@ class Store:
             raise error from exc
 
     def close(self) -> None:
-        self.db.close()
+        self._db.close()
 
     def secret(self, purpose: str) -> bytes:
         """This installation's ``purpose`` secret (a 0600 file beside the database; random per in-memory store)."""
@@ -257,9 +281,9 @@ class Store:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Store]:
         """A write transaction; nested calls become savepoints (sqlite-utils ``atomic``)."""
-        conn = self.db.conn
+        conn = self._db.conn
         if conn.in_transaction:
-            with self.db.atomic():
+            with self._db.atomic():
                 yield self
             return
         conn.execute("BEGIN IMMEDIATE")  # take the write lock now: no upgrade deadlock with the web page
@@ -272,15 +296,16 @@ class Store:
         else:
             conn.execute("COMMIT")
 
+    # Reads. Every write is a named operation below, with its audit event: these refuse anything but a query.
     def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
-        return list(self.db.query(sql, params))
+        return list(self._db.query(_read_only(sql), params))
 
     def one(self, sql: str, params: Any = ()) -> dict[str, Any] | None:
         rows = self.query(sql, params)
         return rows[0] if rows else None
 
     def scalar(self, sql: str, params: Any = ()) -> Any:
-        row = self.db.execute(sql, params).fetchone()
+        row = self._db.execute(_read_only(sql), params).fetchone()
         return row[0] if row else None
 
     # --- messages ---------------------------------------------------------------------------------------
@@ -312,7 +337,9 @@ class Store:
             if row:
                 return KeptMessage(row["id"], row["status"], False)
             original = None
-            if message_id:
+            if not raw:
+                pass  # nothing was read (an unreadable entry, keep_unreadable): no bytes to be a copy of
+            elif message_id:
                 original = self.one(
                     "SELECT id FROM messages WHERE message_id = ? AND status != 'duplicate' AND (sha256 = ?"
                     " OR (sender = ? AND sent_at = ?)) ORDER BY id LIMIT 1",
@@ -322,7 +349,7 @@ class Store:
                     "SELECT id FROM messages WHERE sha256 = ? AND status != 'duplicate' ORDER BY id LIMIT 1",
                     (sha,))
             status = "duplicate" if original else "received"
-            cur = self.db.execute(
+            cur = self._db.execute(
                 "INSERT INTO messages (mailbox, position, message_id, sha256, raw, size, received_at, stored_at,"
                 " sender, subject, sent_at, status, duplicate_of, answer_allowed, processed_at)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -337,11 +364,101 @@ class Store:
                                    "duplicate_of": original["id"] if original else None})
             return KeptMessage(msg_id, status, True)
 
+    def keep_unreadable(self, mailbox: str, position: str, problem: str, *, now: datetime) -> int | None:
+        """A message the mailbox cannot give us (IMAP: the server cannot deliver it; Maildir: not a regular file,
+        too large, cannot be opened): kept at its position with no bytes, quarantined and flagged for a person
+        with where it is. Nothing is ever done to it on the mailbox (``done_on_server``: it stays where it is
+        for a person; a copy gets a new position and is then read normally). Returns its row id, or None when
+        that position was kept before."""
+        with self.transaction():
+            kept = self.keep_raw(mailbox, position, b"", now=now, answer_allowed=False)
+            if not kept.new:
+                return None
+            self._db.execute("UPDATE messages SET status = 'quarantined', error = ?, processed_at = ?,"
+                             " done_on_server = 1 WHERE id = ?", (problem, iso(now), kept.id))
+            self.add_event("daemon", "message.unreadable", "messages", kept.id, message_id=kept.id, now=now,
+                           detail={"mailbox": mailbox, "position": position, "problem": problem})
+            self.add_flag("parse_error", f"{mailbox} position {position}: {problem}"[:500], now=now,
+                          message_id=kept.id)
+            return kept.id
+
+    def mark_processed(self, message_row_id: int, *, intent: str, language: str | None,
+                       confidence: float | None, extraction: dict[str, Any], now: datetime,
+                       detail: dict[str, Any]) -> None:
+        """The message's effects are recorded: status ``processed`` with what the parser read (``extraction``,
+        the JSON of ``parsers.model.Extraction``); ``detail`` goes to the audit event."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE messages SET status = 'processed', intent = ?, language = ?, confidence = ?, extraction = ?,"
+                " processed_at = ? WHERE id = ?",
+                (intent, language, confidence, json.dumps(extraction, ensure_ascii=False), iso(now),
+                 message_row_id))
+            self.add_event("daemon", "message.processed", "messages", message_row_id, now=now,
+                           message_id=message_row_id, detail=detail)
+
+    def quarantine(self, message_row_id: int, *, error: str, reason: str, now: datetime) -> int:
+        """The message could not be handled (the parser or the record raised): status ``quarantined`` with the
+        traceback (``error``), and a ``parse_error`` flag with ``reason`` for a person. Returns the flag's id."""
+        with self.transaction():
+            self._db.execute("UPDATE messages SET status = 'quarantined', error = ?, processed_at = ? WHERE id = ?",
+                             (error, iso(now), message_row_id))
+            self.add_event("daemon", "message.quarantined", "messages", message_row_id, now=now,
+                           message_id=message_row_id, detail={"reason": reason[:500]})
+            return self.add_flag("parse_error", reason[:500], now=now, message_id=message_row_id)
+
+    def mark_duplicate(self, message_row_id: int, *, duplicate_of: int, now: datetime, reason: str) -> None:
+        """A message kept as new turns out to be a copy of ``duplicate_of`` (e.g. every message comes again under
+        a new position after an IMAP UIDVALIDITY change): status ``duplicate``, no effect."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE messages SET status = 'duplicate', duplicate_of = ?, processed_at = ? WHERE id = ?",
+                (duplicate_of, iso(now), message_row_id))
+            self.add_event("daemon", "message.duplicate", "messages", message_row_id, message_id=message_row_id,
+                           now=now, detail={"duplicate_of": duplicate_of, "reason": reason})
+
+    def original_in_mailbox(self, mailbox: str, message_id: str) -> int | None:
+        """The first message of ``mailbox`` kept (not as a copy) with this Message-ID."""
+        return self.scalar("SELECT id FROM messages WHERE mailbox = ? AND message_id = ? AND status != 'duplicate'"
+                           " ORDER BY id LIMIT 1", (mailbox, message_id))  # type: ignore[no-any-return]
+
+    def is_kept(self, mailbox: str, position: str) -> bool:
+        """Whether a message was kept at this position (whatever its status)."""
+        return bool(self.scalar("SELECT 1 FROM messages WHERE mailbox = ? AND position = ?", (mailbox, position)))
+
+    def set_thread_root(self, message_row_id: int, root: str | None) -> None:
+        """The conversation the message belongs to (``intake.matching.conversation_of``)."""
+        self._db.execute("UPDATE messages SET thread_root = ? WHERE id = ?", (root, message_row_id))
+
+    def set_sender_trust(self, message_row_id: int, level: str) -> None:
+        """What the bot believed about the message's sender (``intake.trust``)."""
+        self._db.execute("UPDATE messages SET sender_trust = ? WHERE id = ?", (level, message_row_id))
+
+    def hold(self, message_row_id: int, *, now: datetime, detail: dict[str, Any]) -> None:
+        """The message's change waits for a person (its sender may not make it)."""
+        with self.transaction():
+            self._db.execute("UPDATE messages SET held = 1 WHERE id = ?", (message_row_id,))
+            self.add_event("daemon", "message.held", "messages", message_row_id, now=now,
+                           message_id=message_row_id, detail=detail)
+
+    def release_held(self, message_row_id: int, *, sender_trust: str) -> None:
+        """A person applied the held change: no longer held, and its sender counted as ``sender_trust``."""
+        self._db.execute("UPDATE messages SET sender_trust = ?, held = 0 WHERE id = ?", (sender_trust, message_row_id))
+
+    def assign_message(self, message_row_id: int, org_id: int, *, now: datetime | None = None,
+                       actor: str | None = None) -> None:
+        """The organisation a message belongs to; with ``actor`` (a person's choice), the change is audited."""
+        with self.transaction():
+            old = self.scalar("SELECT organization_id FROM messages WHERE id = ?", (message_row_id,))
+            self._db.execute("UPDATE messages SET organization_id = ? WHERE id = ?", (org_id, message_row_id))
+            if actor is not None and now is not None:
+                self.add_event(actor, "message.organization", "messages", message_row_id, now=now,
+                               message_id=message_row_id, detail={"organization_id": {"from": old, "to": org_id}})
+
     def message(self, message_row_id: int) -> dict[str, Any] | None:
         return self.one("SELECT * FROM messages WHERE id = ?", (message_row_id,))
 
     def mark_done_on_server(self, message_row_id: int) -> None:
-        self.db.execute("UPDATE messages SET done_on_server = 1 WHERE id = ?", (message_row_id,))
+        self._db.execute("UPDATE messages SET done_on_server = 1 WHERE id = ?", (message_row_id,))
 
     def not_done_on_server(self, mailbox: str) -> list[dict[str, Any]]:
         """Messages finished in the store but not yet marked on the mailbox (a crash came in between)."""
@@ -352,7 +469,7 @@ class Store:
     # --- audit log and flags ----------------------------------------------------------------------------
     def add_event(self, actor: str, action: str, entity: str, entity_id: int | None, *, now: datetime,
                   message_id: int | None = None, detail: dict[str, Any] | None = None) -> int:
-        cur = self.db.execute(
+        cur = self._db.execute(
             "INSERT INTO events (at, actor, action, entity, entity_id, message_id, detail) VALUES (?,?,?,?,?,?,?)",
             (iso(now), actor, action, entity, entity_id, message_id,
              json.dumps(detail or {}, ensure_ascii=False, default=str)),
@@ -362,7 +479,7 @@ class Store:
     def add_flag(self, reason: str, detail: str = "", *, now: datetime, message_id: int | None = None,
                  organization_id: int | None = None, outbox_id: int | None = None, actor: str = "daemon") -> int:
         with self.transaction():
-            cur = self.db.execute(
+            cur = self._db.execute(
                 "INSERT INTO flags (reason, detail, message_id, organization_id, outbox_id, created_at)"
                 " VALUES (?,?,?,?,?,?)",
                 (reason, detail, message_id, organization_id, outbox_id, iso(now)),
@@ -374,12 +491,18 @@ class Store:
 
     def resolve_flag(self, flag_id: int, *, by: str, resolution: str, now: datetime) -> None:
         with self.transaction():
-            self.db.execute(
+            self._db.execute(
                 "UPDATE flags SET status = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ?"
                 " WHERE id = ? AND status = 'open'", (iso(now), by, resolution, flag_id))
             row = self.one("SELECT message_id FROM flags WHERE id = ?", (flag_id,))
             self.add_event(by, "flag.resolved", "flags", flag_id, now=now,
                            message_id=row["message_id"] if row else None, detail={"resolution": resolution})
+
+    def complete_flag(self, flag_id: int, *, detail: str, organization_id: int | None,
+                      outbox_id: int | None) -> None:
+        """Fill in what a flag's code could not say when it was opened (e.g. which mail of ours a bounce is on)."""
+        self._db.execute("UPDATE flags SET detail = ?, organization_id = ?, outbox_id = ? WHERE id = ?",
+                         (detail, organization_id, outbox_id, flag_id))
 
     def open_flags(self) -> list[dict[str, Any]]:
         return self.query("SELECT * FROM flags WHERE status = 'open' ORDER BY created_at, id")
@@ -393,7 +516,7 @@ class Store:
         with self.transaction():
             if self.scalar("SELECT 1 FROM outbox WHERE dedupe_key = ?", (dedupe_key,)):
                 return None
-            cur = self.db.execute(
+            cur = self._db.execute(
                 "INSERT INTO outbox (kind, language, organization_id, reply_to_message_id, to_addr, subject,"
                 " mail_message_id, dedupe_key, raw, status, next_attempt_at, created_at)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -413,13 +536,13 @@ class Store:
     def mark_sending(self, outbox_id: int, *, now: datetime) -> bool:
         """Claim a queued mail right before its data goes to the relay; False when it is not queued any more
         (another sender took it). See ``intake.sender`` for what a ``sending`` row means after a crash."""
-        cur = self.db.execute("UPDATE outbox SET status = 'sending', sending_at = ? WHERE id = ? AND status = 'queued'",
+        cur = self._db.execute("UPDATE outbox SET status = 'sending', sending_at = ? WHERE id = ? AND status = 'queued'",
                               (iso(now), outbox_id))
         return cur.rowcount == 1
 
     def mark_sent(self, outbox_id: int, *, now: datetime, detail: dict[str, Any] | None = None) -> None:
         with self.transaction():
-            cur = self.db.execute(
+            cur = self._db.execute(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, waiting_for_relay = 0"
                 " WHERE id = ? AND status IN ('queued', 'sending')", (iso(now), outbox_id))
             if cur.rowcount:
@@ -432,7 +555,7 @@ class Store:
         goes as soon as another mail gets through (:meth:`release_waiting_for_relay`)."""
         with self.transaction():
             if retry_at is None:
-                self.db.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,"
+                self._db.execute("UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,"
                                 " waiting_for_relay = 0 WHERE id = ?", (error, outbox_id))
                 row = self.one("SELECT reply_to_message_id, organization_id, to_addr FROM outbox WHERE id = ?",
                                (outbox_id,))
@@ -441,15 +564,30 @@ class Store:
                               organization_id=row["organization_id"] if row else None, outbox_id=outbox_id,
                               actor="sender")
             else:
-                self.db.execute("UPDATE outbox SET status = 'queued', attempts = attempts + 1, last_error = ?,"
+                self._db.execute("UPDATE outbox SET status = 'queued', attempts = attempts + 1, last_error = ?,"
                                 " next_attempt_at = ?, waiting_for_relay = ? WHERE id = ?",
                                 (error, iso(retry_at), int(relay_unreachable), outbox_id))
             self.add_event("sender", "mail.failed" if retry_at is None else "mail.retry", "outbox", outbox_id,
                            now=now, detail={"error": error, "retry_at": iso(retry_at)})
 
+    def mark_bounced(self, outbox_id: int, *, error: str, now: datetime, message_id: int,
+                     detail: dict[str, Any]) -> None:
+        """A mail we sent came back (the delivery report is message ``message_id``): failed, with why."""
+        with self.transaction():
+            self._db.execute("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", (error, outbox_id))
+            self.add_event("daemon", "mail.bounced", "outbox", outbox_id, now=now, message_id=message_id,
+                           detail=detail)
+
+    def supersede(self, outbox_id: int, *, by: int, actor: str, now: datetime, message_id: int | None) -> None:
+        """Set an unsent mail aside for mail ``by`` (status ``superseded``, kept for the record)."""
+        with self.transaction():
+            self._db.execute("UPDATE outbox SET status = 'superseded' WHERE id = ?", (outbox_id,))
+            self.add_event(actor, "mail.superseded", "outbox", outbox_id, now=now, message_id=message_id,
+                           detail={"by": by})
+
     def release_waiting_for_relay(self, now: datetime) -> int:
         """Make every mail that only waited for an unreachable relay due now; how many there were."""
-        cur = self.db.execute("UPDATE outbox SET next_attempt_at = ? WHERE status = 'queued' AND next_attempt_at > ?"
+        cur = self._db.execute("UPDATE outbox SET next_attempt_at = ? WHERE status = 'queued' AND next_attempt_at > ?"
                               " AND waiting_for_relay = 1", (iso(now), iso(now)))
         return cur.rowcount
 
@@ -460,7 +598,7 @@ class Store:
 
     def requeue_interrupted(self, outbox_id: int, *, now: datetime, why: str) -> None:
         with self.transaction():
-            cur = self.db.execute("UPDATE outbox SET status = 'queued', next_attempt_at = ? WHERE id = ?"
+            cur = self._db.execute("UPDATE outbox SET status = 'queued', next_attempt_at = ? WHERE id = ?"
                                   " AND status = 'sending'", (iso(now), outbox_id))
             if cur.rowcount:
                 self.add_event("sender", "mail.requeued", "outbox", outbox_id, now=now, detail={"why": why})
@@ -494,7 +632,7 @@ class Store:
     def update_mailbox_state(self, mailbox: str, **values: Any) -> None:
         values = {k: iso(v) if isinstance(v, datetime) else v for k, v in values.items()}
         with self.transaction():
-            table = self.db.table("mailbox_state")
+            table = self._db.table("mailbox_state")
             if self.mailbox_state(mailbox) is None:
                 table.insert({"mailbox": mailbox, **values})
             else:
@@ -505,7 +643,7 @@ class Store:
 
     def mark_job_done(self, key: str, *, now: datetime, detail: str = "") -> bool:
         """Record a scheduled job; False if it was already recorded (someone else did it)."""
-        cur = self.db.execute("INSERT OR IGNORE INTO jobs_done (key, done_at, detail) VALUES (?,?,?)",
+        cur = self._db.execute("INSERT OR IGNORE INTO jobs_done (key, done_at, detail) VALUES (?,?,?)",
                               (key, iso(now), detail))
         return cur.rowcount == 1
 
@@ -519,13 +657,13 @@ class Store:
     def add_organization(self, name: str, *, now: datetime, acronym: str | None = None,
                          category: str | None = None, emails: list[str] | None = None,
                          invitation_ref: str | None = None, invited: bool = False,
-                         message_id: int | None = None, actor: str = "daemon") -> int:
+                         message_id: int | None = None, actor: str = "daemon", language: str | None = None) -> int:
         with self.transaction():
-            cur = self.db.execute(
+            cur = self._db.execute(
                 "INSERT INTO organizations (name, acronym, category, emails, invitation_ref, invited, state,"
-                " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                " language, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (name, acronym, category, json.dumps([e.lower() for e in emails or []]), invitation_ref,
-                 int(invited), "invited", iso(now), iso(now)))
+                 int(invited), "invited", language or None, iso(now), iso(now)))
             org_id = int(cur.lastrowid or 0)
             self.add_event(actor, "organization.added", "organizations", org_id, now=now, message_id=message_id,
                            detail={"name": name, "invited": invited})
@@ -537,10 +675,61 @@ class Store:
             old = self.scalar("SELECT state FROM organizations WHERE id = ?", (org_id,))
             if old == state:
                 return
-            self.db.execute("UPDATE organizations SET state = ?, updated_at = ? WHERE id = ?",
+            self._db.execute("UPDATE organizations SET state = ?, updated_at = ? WHERE id = ?",
                             (state, iso(now), org_id))
             self.add_event(actor, "organization.state", "organizations", org_id, now=now, message_id=message_id,
                            detail={"from": old, "to": state})
+
+    _ORGANIZATION_FIELDS = frozenset({"name", "acronym", "category", "emails", "invitation_ref", "invited",
+                                      "language"})
+
+    def update_organization(self, org_id: int, values: dict[str, Any], *, now: datetime, actor: str = "daemon",
+                            action: str = "organization.updated", message_id: int | None = None,
+                            detail: dict[str, Any] | None = None) -> None:
+        """Change some of an organisation's fields (``emails`` a list of addresses) and audit it as ``action``
+        (``detail``, or each field's from and to). Its state has :meth:`set_organization_state`."""
+        bad = set(values) - self._ORGANIZATION_FIELDS
+        if bad:
+            raise ValueError(f"cannot change {sorted(bad)} of an organisation")
+        if not values:
+            return
+        with self.transaction():
+            old = self.organization(org_id) or {}
+            columns = {k: json.dumps(v) if k == "emails" else v for k, v in values.items()}
+            sets = ", ".join(f"{k} = ?" for k in columns)
+            self._db.execute(f"UPDATE organizations SET {sets}, updated_at = ? WHERE id = ?",
+                             (*columns.values(), iso(now), org_id))
+            self.add_event(actor, action, "organizations", org_id, now=now, message_id=message_id,
+                           detail=detail if detail is not None
+                           else {k: {"from": old.get(k), "to": v} for k, v in values.items()})
+
+    def merge_organization(self, keep_id: int, other_id: int, *, now: datetime, actor: str) -> dict[str, int]:
+        """Move everything of organisation ``other_id`` to ``keep_id``: its people (each audited), messages,
+        flags and mail, and its addresses and invitation details where the kept one lacks them; the other keeps
+        its name (the record) but no address or thread points to it any more. Returns how many rows of each
+        table moved (``representatives``, ``messages``, ``flags``, ``outbox``)."""
+        with self.transaction():
+            keep, other = self.organization(keep_id) or {}, self.organization(other_id) or {}
+            people = self.representatives(other_id, include_withdrawn=True)
+            for r in people:
+                self._db.execute("UPDATE representatives SET organization_id = ?, updated_at = ? WHERE id = ?",
+                                 (keep_id, iso(now), r["id"]))
+                self.add_event(actor, "representative.moved", "representatives", r["id"], now=now,
+                               detail={"organization_id": {"from": other_id, "to": keep_id}})
+            moved = {"representatives": len(people)}
+            for table in ("messages", "flags", "outbox"):
+                moved[table] = self._db.execute(f"UPDATE {table} SET organization_id = ? WHERE organization_id = ?",
+                                                (keep_id, other_id)).rowcount
+            emails = list(dict.fromkeys([*keep.get("emails", []), *other.get("emails", [])]))
+            self._db.execute(
+                "UPDATE organizations SET emails = ?, invited = max(invited, ?),"
+                " invitation_ref = coalesce(invitation_ref, ?), acronym = coalesce(acronym, ?),"
+                " category = coalesce(category, ?), updated_at = ? WHERE id = ?",
+                (json.dumps(emails), other.get("invited"), other.get("invitation_ref"), other.get("acronym"),
+                 other.get("category"), iso(now), keep_id))
+            self._db.execute("UPDATE organizations SET emails = '[]', invitation_ref = NULL, updated_at = ?"
+                             " WHERE id = ?", (iso(now), other_id))
+            return moved
 
     def representatives(self, org_id: int, *, include_withdrawn: bool = False) -> list[dict[str, Any]]:
         sql = "SELECT * FROM representatives WHERE organization_id = ?"
@@ -554,7 +743,7 @@ class Store:
                            confidence: float | None = None, message_id: int | None = None,
                            actor: str = "daemon", verified: bool = True) -> int:
         with self.transaction():
-            cur = self.db.execute(
+            cur = self._db.execute(
                 "INSERT INTO representatives (organization_id, honorific, name, function, organization, email,"
                 " head_of_delegation, confidence, source_message_id, created_at, updated_at, verified)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -581,7 +770,7 @@ class Store:
             if not diff:
                 return
             sets = ", ".join(f"{k} = ?" for k in diff)
-            self.db.execute(f"UPDATE representatives SET {sets}, updated_at = ? WHERE id = ?",
+            self._db.execute(f"UPDATE representatives SET {sets}, updated_at = ? WHERE id = ?",
                             (*[changes[k] for k in diff], iso(now), rep_id))
             self.add_event(actor, "representative.changed", "representatives", rep_id, now=now,
                            message_id=message_id, detail=diff)
@@ -589,13 +778,96 @@ class Store:
     def withdraw_representative(self, rep_id: int, *, now: datetime, message_id: int | None = None,
                                 actor: str = "daemon") -> None:
         with self.transaction():
-            self.db.execute("UPDATE representatives SET status = 'withdrawn', withdrawn_by_message_id = ?,"
+            self._db.execute("UPDATE representatives SET status = 'withdrawn', withdrawn_by_message_id = ?,"
                             " updated_at = ? WHERE id = ? AND status = 'registered'", (message_id, iso(now), rep_id))
             self.add_event(actor, "representative.withdrawn", "representatives", rep_id, now=now,
                            message_id=message_id)
 
+    def apply_plan(self, org_id: int, plan: Plan, *, message_row_id: int | None, now: datetime,
+                   actor: str = "daemon", verified: bool = True) -> PlanDone:
+        """Carry out what a message changes in organisation ``org_id``'s delegation (``intake.apply.Plan``, decided
+        without the database), in its order, each change with its event: withdrawals, a flag for names that are
+        not registered, the people added, changed or confirmed, the head of delegation, the state. ``verified``:
+        whether the people it adds may count as the organisation's own addresses."""
+        done = PlanDone()
+        with self.transaction():
+            for r in plan.withdraw:
+                self.withdraw_representative(r["id"], now=now, message_id=message_row_id, actor=actor)
+                done.withdrawn.append(r)
+            if plan.not_found:
+                self.add_flag("correction", "asked to withdraw people who are not registered: "
+                              + ", ".join(repr(n) for n in plan.not_found),
+                              now=now, message_id=message_row_id, organization_id=org_id, actor=actor)
+            new_ids: dict[int, int] = {}  # id() of a planned person -> their row id
+            latest: dict[int, dict[str, Any]] = {}  # row id -> the row as this plan last left it
+
+            def row_id(person: dict[str, Any]) -> int:
+                return int(person["id"]) if person.get("id") is not None else new_ids[id(person)]
+
+            def read(rep_id: int) -> dict[str, Any]:
+                latest[rep_id] = self.one("SELECT * FROM representatives WHERE id = ?", (rep_id,)) or {}
+                return latest[rep_id]
+
+            for kind, person, changes in plan.people:
+                if kind == "add":
+                    new_ids[id(person)] = self.add_representative(org_id, now=now, message_id=message_row_id,
+                                                                  actor=actor, verified=verified, **person)
+                    done.added.append(read(new_ids[id(person)]))
+                elif kind == "update":
+                    self.update_representative(row_id(person), now=now, message_id=message_row_id, actor=actor,
+                                               **changes)
+                    done.updated.append(read(row_id(person)))
+                else:
+                    done.unchanged.append(latest.get(row_id(person), person))
+            for person in plan.demote:
+                self.update_representative(row_id(person), now=now, message_id=message_row_id, actor=actor,
+                                           head_of_delegation=0)
+            if plan.state is not None:
+                self.set_organization_state(org_id, plan.state, now=now, message_id=message_row_id, actor=actor)
+        return done
+
     def history(self, entity: str, entity_id: int) -> list[dict[str, Any]]:
         return self.query("SELECT * FROM events WHERE entity = ? AND entity_id = ? ORDER BY id", (entity, entity_id))
+
+    # --- review-page users and sessions (the rules: intake.web.auth, intake.web.sessions) ------------------
+    def add_user(self, username: str, password_hash: str, *, now: datetime) -> None:
+        self._db.execute("INSERT INTO users (username, password_hash, created_at) VALUES (?,?,?)",
+                         (username, password_hash, iso(now)))
+
+    def set_password_hash(self, username: str, password_hash: str, *, now: datetime) -> None:
+        """A new password: ``password_version`` counts up, so sessions made before it no longer count."""
+        self._db.execute("UPDATE users SET password_hash = ?, password_changed_at = ?,"
+                         " password_version = password_version + 1 WHERE username = ?",
+                         (password_hash, iso(now), username))
+
+    def set_user_disabled(self, username: str, *, disabled: bool, by: str, now: datetime) -> None:
+        self._db.execute("UPDATE users SET disabled_at = ?, disabled_by = ? WHERE username = ?",
+                         (iso(now) if disabled else None, by if disabled else None, username))
+
+    def record_login(self, username: str, *, now: datetime) -> None:
+        with self.transaction():
+            self._db.execute("UPDATE users SET last_login_at = ? WHERE username = ?", (iso(now), username))
+            self.add_event(f"user:{username}", "user.login", "users", None, now=now)
+
+    def add_session(self, token_sha256: str, username: str, *, now: datetime, expires_at: datetime,
+                    client: str) -> None:
+        """A new review-page session (only the token's SHA-256 is kept); sessions expired by ``now`` go."""
+        with self.transaction():
+            self._db.execute("DELETE FROM web_sessions WHERE expires_at <= ?", (iso(now),))
+            self._db.execute("INSERT INTO web_sessions (token_sha256, username, created_at, expires_at, client)"
+                             " VALUES (?,?,?,?,?)", (token_sha256, username, iso(now), iso(expires_at), client))
+
+    def end_sessions(self, *, now: datetime, why: str, token_sha256: str | None = None,
+                     username: str | None = None, keep_sha256: str = "") -> int:
+        """End the live session with this token, or every live session of ``username`` but ``keep_sha256``'s;
+        how many ended."""
+        if token_sha256 is not None:
+            cur = self._db.execute("UPDATE web_sessions SET ended_at = ?, ended_why = ? WHERE token_sha256 = ?"
+                                   " AND ended_at IS NULL", (iso(now), why, token_sha256))
+        else:
+            cur = self._db.execute("UPDATE web_sessions SET ended_at = ?, ended_why = ? WHERE username = ?"
+                                   " AND ended_at IS NULL AND token_sha256 != ?", (iso(now), why, username, keep_sha256))
+        return int(cur.rowcount or 0)
 
 
 @migrations()
@@ -719,14 +991,14 @@ def keep_attachments(store: Store, message_row_id: int, attachments: list[Any], 
         return 0
     with store.transaction():
         for position, a in enumerate(attachments):
-            cur = store.db.execute(
+            cur = store._db.execute(
                 "INSERT INTO attachments (message_id, position, filename, content_type, size, sha256, status, problem,"
                 " text, ocr_text, ocr_confidence, ocr_language, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (message_row_id, position, a.filename, a.content_type, a.size, a.sha256, a.status, a.problem, a.text,
                  a.ocr_text, a.ocr_confidence, a.ocr_language, iso(now)))
             att_id = int(cur.lastrowid or 0)
             for page in a.scan:
-                store.db.execute(
+                store._db.execute(
                     "INSERT INTO attachment_pages (attachment_id, page, text, confidence, angle, png, width, height)"
                     " VALUES (?,?,?,?,?,?,?,?)",
                     (att_id, page.number, page.text, page.confidence, page.angle, page.png, page.width, page.height))

@@ -36,10 +36,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from intake.matching import WEBMAIL_DOMAINS
 from intake.store import Store
 from parsers.authresults import DomainAuthentication
 from parsers.model import Extraction
+from parsers.organizations import WEBMAIL_DOMAINS
 
 KNOWN, AUTHENTICATED, OWN_DOMAIN, UNKNOWN, SUSPECT = "known", "authenticated", "own_domain", "unknown", "suspect"
 APPROVED = "approved"  # a person applied the held change on the review page
@@ -120,4 +120,4 @@ def held_detail(store: Store, org_id: int, ex: Extraction, trust: SenderTrust, w
 
 
 def record_trust(store: Store, message_row_id: int, trust: SenderTrust) -> None:
-    store.db.execute("UPDATE messages SET sender_trust = ? WHERE id = ?", (trust.level, message_row_id))
+    store.set_sender_trust(message_row_id, trust.level)

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from flufl.bounce import all_failures
 
 from parsers.lexicon import phrases
-from parsers.mime import parse_mime
+from parsers.mime import MAIL_SERVER_MAILBOXES, parse_mime
 from parsers.model import Headers
 
 log = logging.getLogger("parsers.dsn")
@@ -47,7 +47,6 @@ MAX_REPORT_BYTES = 256_000
 # An automatic mailbox (parsers/lexicon: daemon_mailbox): as a report's sender, those of a mail server make it a
 # bounce; named in a report's text, any of them is the mail system's own address, not a failed recipient.
 _AUTOMATIC_MAILBOX = phrases(r"^(?:<<daemon_mailbox>>)(?:[+@.-]|$)", re.IGNORECASE)
-_MAIL_SERVER_SENDERS = ("mailer-daemon", "postmaster", "mail-daemon")
 _BOUNCE_SUBJECT = phrases(r"^(?:<<bounce_subject>>)", re.IGNORECASE)
 _FINAL_RECIPIENT = re.compile(rb"(?im)^Final-Recipient:\s*rfc822;\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$")
 _ADDRESS = re.compile(r"(?<![\w.+=-])([A-Za-z0-9][A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
@@ -55,6 +54,18 @@ _VALID = re.compile(r"^[^@\s<>()\[\],;:\"]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
 # The start of a returned header block (RFC 5322 field names at the start of a line): the text after it is the
 # returned message, whose To/Cc name recipients that did not fail.
 _RETURNED_HEADERS = re.compile(r"(?im)^(?:received|return-path|from|to|cc|subject|date|message-id|reply-to)[ \t]*:")
+
+
+def is_automatic_mailbox(local: str) -> bool:
+    """The local part of a mail system's address (lexicon: daemon_mailbox): mailer-daemon, no-reply..."""
+    return bool(_AUTOMATIC_MAILBOX.match(local))
+
+
+def is_robot_address(addr: str) -> bool:
+    """A mail system's or a mailing list's address (its local part), never a person's: the one rule for robot
+    senders (what may get no answer, replies.policy; what says a message is automatic, parsers.policy_headers)."""
+    local = addr.split("@", 1)[0].lower()
+    return is_automatic_mailbox(local) or local.startswith(("owner-", "bounce")) or local.endswith("-request")
 
 
 def is_bounce(headers: Headers, content_type: str, report_type: str | None) -> bool:
@@ -70,7 +81,7 @@ def is_bounce(headers: Headers, content_type: str, report_type: str | None) -> b
     False
     """
     local = (headers.from_addr or "").split("@")[0].lower()
-    if local and _AUTOMATIC_MAILBOX.match(local) and local.startswith(_MAIL_SERVER_SENDERS):
+    if local and _AUTOMATIC_MAILBOX.match(local) and local.startswith(tuple(MAIL_SERVER_MAILBOXES)):
         return True
     if content_type == "multipart/report" and (report_type in {"delivery-status", "unknown", None}
                                                or (report_type or "").startswith("delivery")):

@@ -133,9 +133,11 @@ class Evidence:
 def evidence_of(ex: Extraction) -> Evidence:
     """The evidence of an extraction that carries none (made by hand, or restored from the store): what it says,
     taken as given, with its flags."""
+    from parsers.model import AUTOMATIC_INTENTS
+
     if ex.evidence is not None:
         return ex.evidence
-    automatic = ex.intent in {"auto_reply", "bounce"}
+    automatic = ex.intent in AUTOMATIC_INTENTS
     return Evidence(
         intent=IntentEvidence(intent=ex.intent, decided_by="given", rules=ex.intent),
         people=tuple(PersonEvidence(r.name, r.source, r.confidence, r.source == "attachment") for r in ex.representatives),

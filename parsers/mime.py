@@ -47,6 +47,11 @@ class MailParts:
     attachment_jobs: list[AttachmentJob] = field(default_factory=list)  # the attachments' bytes, unread
 
 
+# A mail server's own mailboxes: the sender of its non-delivery reports (parsers.dsn), and the only senders that
+# may be named without a domain ("MAILER-DAEMON (Mail Delivery System)").
+MAIL_SERVER_MAILBOXES = frozenset({"mailer-daemon", "postmaster", "mail-daemon"})
+
+
 def decode_bytes(data: bytes, declared: str | None) -> str:
     """Decode a body with its declared charset, repairing the usual lies.
 
@@ -118,7 +123,7 @@ def _message_ids(value: str) -> tuple[str, ...]:
 def _address(value: str) -> tuple[str | None, str | None]:
     name, raw_addr = parseaddr(value)
     addr: str | None = raw_addr.strip().lower() or None
-    if addr and "@" not in addr and addr not in {"mailer-daemon", "postmaster"}:
+    if addr and "@" not in addr and addr not in MAIL_SERVER_MAILBOXES:
         addr = None
     return (name.strip() or None), addr
 
@@ -136,7 +141,6 @@ class Sender:
 # An address written inside a display name ("Protocol Office <info@invited.example>").
 _ADDRESS_IN_TEXT = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _PLAIN_ADDR_SPEC = re.compile(r"^[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+$")
-_ROBOT_WITHOUT_DOMAIN = frozenset({"mailer-daemon", "postmaster"})
 
 
 def read_sender(value: str | None) -> Sender:
@@ -165,7 +169,7 @@ def read_sender(value: str | None) -> Sender:
         pairs = []
     found = [(n, a.strip()) for n, a in pairs if "@" in a]
     if not found:  # "MAILER-DAEMON (Mail Delivery System)"
-        robot = next((a.strip().lower() for _, a in pairs if a.strip().lower() in _ROBOT_WITHOUT_DOMAIN), None)
+        robot = next((a.strip().lower() for _, a in pairs if a.strip().lower() in MAIL_SERVER_MAILBOXES), None)
         return Sender(robot, _decoded_name(" ".join(n for n, _ in pairs if n)) or None)
     # Words a broken client left outside quotes ("Müller, Hans <hans@x.org>") belong to the display name.
     words = [n or a for n, a in pairs if "@" not in a and (n or a)]

@@ -7,15 +7,28 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from parsers.evidence import Evidence
 
-Intent = Literal["registration", "correction", "cancellation", "question", "auto_reply", "bounce", "other"]
-INTENTS: tuple[str, ...] = (
-    "registration", "correction", "cancellation", "question", "auto_reply", "bounce", "other",
-)
+class Intent(StrEnum):
+    """What a message is: the parser decides one, the application acts on it. A ``str`` (it is stored, written
+    to JSON and compared as its value), so code compares with the members, never with spelled-out strings."""
+
+    REGISTRATION = "registration"
+    CORRECTION = "correction"
+    CANCELLATION = "cancellation"
+    QUESTION = "question"
+    AUTO_REPLY = "auto_reply"
+    BOUNCE = "bounce"
+    OTHER = "other"
+
+
+INTENTS: tuple[str, ...] = tuple(i.value for i in Intent)
+#: written by a machine: never answered, never counted as a person's reply
+AUTOMATIC_INTENTS = frozenset({Intent.AUTO_REPLY, Intent.BOUNCE})
 
 # Flag codes a person may be asked to check. The review page and the report group by these codes.
 FLAG_CODES: dict[str, str] = {
@@ -161,7 +174,7 @@ class Headers:
 
 @dataclass
 class Extraction:
-    intent: str
+    intent: Intent
     language: str
     organization: str | None
     representatives: list[Representative] = field(default_factory=list)
@@ -175,11 +188,18 @@ class Extraction:
     attachments: list[Attachment] = field(default_factory=list)
     evidence: Evidence | None = None  # what the decision rested on (intent scores, people's sources)
 
+    @classmethod
+    def parse_failed(cls, detail: str) -> Extraction:
+        """What is known of a message that could not be parsed at all (unreadable file, parser error): nothing
+        but that a person must look (flag ``parse_error`` with ``detail``)."""
+        return cls(intent=Intent.OTHER, language="", organization=None, needs_review=True,
+                   flags=[Flag("parse_error", detail)], confidence=0.0)
+
     def to_json(self) -> dict[str, Any]:
         """The contract of ``intake parse --json`` (the labels' fields plus flags and confidence)."""
         return {
             "intent": self.intent,
-            "language": self.language,
+            "language": self.language or None,
             "organization": self.organization,
             "representatives": [r.to_json() for r in self.representatives],
             "withdrawn": list(self.withdrawn),

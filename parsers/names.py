@@ -102,12 +102,19 @@ def looks_like_name(text: str, *, min_tokens: int = 2, max_tokens: int = 6) -> b
     return capitalised >= min(2, min_tokens)
 
 
-@lru_cache(maxsize=2048)
-def name_key(name: str) -> tuple[str, ...]:
-    """Order-, case- and accent-insensitive key for comparing two names."""
-    folded = unicodedata.normalize("NFKD", name)
-    folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
-    return tuple(sorted(_WORDS.findall(folded)))
+def fold(text: str) -> str:
+    """Lower case without accents: how names, organisations and labels compare ("Égalité" == "egalite").
+    The one folding rule; the comparisons built on it (``name_key``, ``parsers.organizations.fold``,
+    ``intake.matching.normalise_name``, ``intake.export.sort_key``) add only what is theirs."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+@lru_cache(maxsize=2048)  # asked for each name many times per message (candidates, rules, review)
+def name_key(name: str | None) -> tuple[str, ...]:
+    """Order-, case-, accent- and punctuation-insensitive key for comparing two names ("DUPONT, Jean" ==
+    "Jean Dupont")."""
+    return tuple(sorted(_WORDS.findall(fold(name or ""))))
 
 
 def family_key(name: str) -> str:

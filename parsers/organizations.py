@@ -9,11 +9,11 @@ Organisations not in the directory are still found from "Full Name (ACRONYM)" pa
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 from parsers.lexicon import phrases, words
+from parsers.names import fold as fold_plain
 
 
 @dataclass(frozen=True)
@@ -92,19 +92,19 @@ DIRECTORY: tuple[Org, ...] = (
 ORG_WORDS = phrases(r"\b(?:<<org_word>>)\b")
 # Words of a job title: a phrase with one of them is a function, even with "Campaign" or "Network" in it.
 JOB_WORDS = phrases(r"\b(?:<<job_word>>)\b", re.IGNORECASE)
-_WEBMAIL = words("webmail_domain")
+# The one list of webmail domains (parsers/lexicon/neutral.toml): an address there says nothing of its owner's
+# organisation (the parser flags it, matching and trust never take its domain for one).
+WEBMAIL_DOMAINS = words("webmail_domain")
 
 
 @lru_cache(maxsize=8192)
 def fold(text: str) -> str:
-    """Lower-case, accent-free form for comparisons (cached: the same short strings are folded often)."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return re.sub(r"[’`]", "'", text)
+    """``parsers.names.fold``, with one apostrophe (cached: the same short strings are folded often)."""
+    return re.sub(r"[’`]", "'", fold_plain(text))
 
 
 def is_webmail(domain: str | None) -> bool:
-    return bool(domain) and domain.lower() in _WEBMAIL  # type: ignore[union-attr]
+    return bool(domain) and domain.lower() in WEBMAIL_DOMAINS  # type: ignore[union-attr]
 
 
 def _domain_matches(domain: str, org: Org) -> bool:

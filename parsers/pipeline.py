@@ -26,7 +26,7 @@ from parsers.lexicon import phrases
 from parsers.limits import DEFAULT_LIMITS, AttachmentLimits
 from parsers.meeting import NO_MEETING, MeetingProfile
 from parsers.mime import MailParts, parse_mime
-from parsers.model import Extraction, Representative
+from parsers.model import AUTOMATIC_INTENTS, Extraction, Intent, Representative
 from parsers.names import family_key, name_key, normalise_name
 from parsers.nlp import has_ner, pipeline
 from parsers.nlp_rules import person_keys
@@ -325,12 +325,12 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
                        model=probs, model_name=intent_model.name if isinstance(intent_model, LinearModel) else None,
                        mode=mode, unseen_by_model=_unseen_by_model(g))
     intent = ie.intent
-    people = [replace(p) for p in g.people] if intent in {"registration", "correction"} else []
-    if intent == "correction":
+    people = [replace(p) for p in g.people] if intent in {Intent.REGISTRATION, Intent.CORRECTION} else []
+    if intent == Intent.CORRECTION:
         people = _enrich_from_quotes(people, prep, ctx)
-    withdrawn = list(g.withdrawn) if intent in {"correction", "cancellation"} else []
+    withdrawn = list(g.withdrawn) if intent in {Intent.CORRECTION, Intent.CANCELLATION} else []
     spam = "spam" in g.cues
-    org_label = prep.org_label if intent != "bounce" and not spam else None
+    org_label = prep.org_label if intent != Intent.BOUNCE and not spam else None
     reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
                            organization=p.organization or org_label, email=p.email,
                            head_of_delegation=p.head_of_delegation, confidence=p.confidence,
@@ -345,7 +345,7 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
     evidence = _evidence(g, ie, people, withdrawn)
     evidence = replace(evidence, confidence=_message_confidence(evidence, people))
     flags = review_flags(evidence)
-    return Extraction(intent=intent, language=prep.language, organization=org_label, representatives=reps,
+    return Extraction(intent=Intent(intent), language=prep.language, organization=org_label, representatives=reps,
                       withdrawn=withdrawn, should_reply=should_reply, needs_review=needs_review(flags), flags=flags,
                       confidence=evidence.confidence, headers=headers, body_text=prep.split.own,
                       attachments=list(parts.attachments), evidence=evidence)
@@ -356,8 +356,8 @@ def _may_answer(intent: str, org_label: str | None, g: Gathered) -> bool:
     place (mostly advertising)."""
     # A forged-looking From (parsers.mime.read_sender) gets no automatic answer: it would go to someone who did
     # not write, or prove to a forger that the forgery was read.
-    return (reply_allowed(g.prep.signals) and intent not in {"auto_reply", "bounce"}
-            and not g.cues & {"spam", "bulk", "no_reply"} and not (intent == "other" and org_label is None)
+    return (reply_allowed(g.prep.signals) and intent not in AUTOMATIC_INTENTS
+            and not g.cues & {"spam", "bulk", "no_reply"} and not (intent == Intent.OTHER and org_label is None)
             and not g.prep.parts.headers.from_suspect)
 
 
@@ -369,7 +369,7 @@ def finish(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
 def _evidence(g: Gathered, ie: IntentEvidence, people: list[D.Person], withdrawn: list[str]) -> Evidence:
     prep, headers = g.prep, g.prep.parts.headers
     domain = _sender_domain(headers.from_addr)
-    human = (ie.intent not in {"auto_reply", "bounce"} and not g.cues & {"spam", "bulk"} and not prep.signals.bulk)
+    human = (ie.intent not in AUTOMATIC_INTENTS and not g.cues & {"spam", "bulk"} and not prep.signals.bulk)
     # every attachment that could not be read and why: a limit met, a broken file, a scan without OCR
     unreadable = tuple(f"{a.filename or a.content_type}: {a.problem or a.status}" for a in prep.parts.attachments
                        if a.needs_review or (a.status == "unsupported" and (a.filename or "").lower().endswith(".doc")))
@@ -525,9 +525,9 @@ def _addresses(text: str, prep: Prepared, sender: str | None) -> set[str]:
 
 def _message_confidence(ev: Evidence, people: list[D.Person]) -> float:
     intent = ev.intent.intent
-    if intent in {"bounce", "auto_reply"}:
+    if intent in AUTOMATIC_INTENTS:
         return 0.95
-    if intent == "other":
+    if intent == Intent.OTHER:
         return 0.8 if "spam" in ev.intent.cues else 0.6
     conf = min((p.confidence for p in people), default=0.7)
     if contradiction(ev):

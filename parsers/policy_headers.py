@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from parsers.dsn import is_bounce
+from parsers.dsn import is_automatic_mailbox, is_bounce
 from parsers.lexicon import phrases
 from parsers.model import Headers
 
-_DAEMON = phrases(r"^(?:<<daemon_mailbox>>)(?:[+@.-]|$)", re.IGNORECASE)
 _AUTOMATIC_SUBJECT_WORD = phrases("<<automatic_subject_word>>", re.IGNORECASE)
 
 
@@ -57,7 +56,7 @@ def header_signals(headers: Headers, raw: dict[str, str], content_type: str, rep
         s.reasons.append("null return path")
     sender = (headers.from_addr or "").lower()
     local = sender.split("@")[0] if sender else ""
-    if local and _DAEMON.match(local):
+    if local and is_automatic_mailbox(local):
         s.reasons.append(f"automatic sender {local}")
     if content_type == "multipart/report":
         s.reasons.append(f"multipart/report {report_type or ''}".strip())

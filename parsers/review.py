@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime, tzinfo
 
 from parsers.evidence import Evidence
 from parsers.lexicon import phrases
-from parsers.model import FLAG_CODES, Flag, Headers
+from parsers.model import FLAG_CODES, Flag, Headers, Intent
 
 # Flags that send a message to review; the others are informative.
 REVIEW_CODES = frozenset({
@@ -42,9 +42,20 @@ _REGISTERING = frozenset({"registration", "correction"})
 _ASKING = frozenset({"registration", "correction", "cancellation", "question"})
 
 
+def after_deadline(moment: datetime | None, deadline: date | None, zone: tzinfo | None = None) -> bool:
+    """After the end of the deadline day: the calendar day of ``moment`` in ``zone`` (the secretariat's; a naive
+    moment counts as UTC), or without a zone the moment's own (the sender's, as written in a Date header). The
+    one rule for "late"; False when either is unknown."""
+    if moment is None or deadline is None:
+        return False
+    if zone is not None:
+        moment = (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(zone)
+    return moment.date() > deadline
+
+
 def is_late(headers: Headers, deadline: date | None) -> bool:
     """Sent after the deadline day (the sender's own calendar date, as in the Date header)."""
-    return bool(deadline and headers.date and headers.date.date() > deadline)
+    return after_deadline(headers.date, deadline)
 
 
 def make_flag(code: str, detail: str = "") -> Flag:
@@ -109,7 +120,7 @@ def late(ev: Evidence) -> Flag | None:
 
 
 def correction(ev: Evidence) -> Flag | None:
-    if _intent(ev) != "correction":
+    if _intent(ev) != Intent.CORRECTION:
         return None
     r = ev.record
     if r is not None and not r.held and not r.changed and not r.not_found:
@@ -120,7 +131,7 @@ def correction(ev: Evidence) -> Flag | None:
 
 
 def cancellation(ev: Evidence) -> Flag | None:
-    if _intent(ev) != "cancellation":
+    if _intent(ev) != Intent.CANCELLATION:
         return None
     if ev.record is not None and ev.record.held:
         return make_flag("cancellation", "asks to withdraw everyone (held: see unverified_sender)")
@@ -130,17 +141,17 @@ def cancellation(ev: Evidence) -> Flag | None:
 
 
 def question(ev: Evidence) -> Flag | None:
-    if _intent(ev) != "question":
+    if _intent(ev) != Intent.QUESTION:
         return None
     return make_flag("question", "a question gets no automatic answer; please answer it" if ev.record else "")
 
 
 def bounce(ev: Evidence) -> Flag | None:
-    return make_flag("bounce") if _intent(ev) == "bounce" else None
+    return make_flag("bounce") if _intent(ev) == Intent.BOUNCE else None
 
 
 def attachment_only(ev: Evidence) -> Flag | None:
-    if ev.human and _intent(ev) == "registration" and ev.people and all(p.in_attachment for p in ev.people):
+    if ev.human and _intent(ev) == Intent.REGISTRATION and ev.people and all(p.in_attachment for p in ev.people):
         return make_flag("attachment_only")
     return None
 
@@ -161,7 +172,7 @@ def ocr(ev: Evidence) -> Flag | None:
 
 
 def no_representatives(ev: Evidence) -> Flag | None:
-    if not ev.human or _intent(ev) != "registration":
+    if not ev.human or _intent(ev) != Intent.REGISTRATION:
         return None
     if ev.record is not None:
         if ev.record.recorded or ev.record.changed or ev.record.held:
@@ -195,7 +206,7 @@ def unknown_organization(ev: Evidence) -> Flag | None:
 
 
 def contradiction(ev: Evidence) -> Flag | None:
-    if not ev.human or _intent(ev) != "registration":
+    if not ev.human or _intent(ev) != Intent.REGISTRATION:
         return None
     n = len(ev.people)
     if ev.announced_count and n and ev.announced_count != n:
@@ -206,7 +217,7 @@ def contradiction(ev: Evidence) -> Flag | None:
 
 
 def duplicate_resend(ev: Evidence) -> Flag | None:
-    return make_flag("duplicate_resend") if ev.human and _intent(ev) == "registration" and ev.resend else None
+    return make_flag("duplicate_resend") if ev.human and _intent(ev) == Intent.REGISTRATION and ev.resend else None
 
 
 def action_requested(ev: Evidence) -> Flag | None:
@@ -221,11 +232,11 @@ def unclassified(ev: Evidence) -> Flag | None:
         return None
     r = ev.record
     if r is not None and (r.from_invitee_address or r.in_invitation_thread) and not r.changed and not r.recorded \
-            and i.intent in {"other", "auto_reply"}:
+            and i.intent in {Intent.OTHER, Intent.AUTO_REPLY}:
         where = "from an invitee's address" if r.from_invitee_address else "in the invitation's thread"
         return make_flag("unclassified", f"{where}, read as {i.intent}, and it changed nothing: check whether it "
                                          "registers, corrects or cancels anyone")
-    if i.intent == "other" and ev.human and not i.automatic and "action_requested" not in i.cues:
+    if i.intent == Intent.OTHER and ev.human and not i.automatic and "action_requested" not in i.cues:
         model = f" (the model: {_top(ev)})" if i.model else ""
         return make_flag("unclassified", "written by a person but read as none of registration, correction, "
                                          f"cancellation or question{model}: check what it asks")
@@ -285,7 +296,7 @@ def person_uncertain(ev: Evidence) -> Flag | None:
         reasons = []
         if UNSURE[0] <= r.p_attending <= UNSURE[1]:
             reasons.append(f"attends {r.p_attending:.2f}")
-        if UNSURE[0] <= p_w <= UNSURE[1] and _intent(ev) != "registration":
+        if UNSURE[0] <= p_w <= UNSURE[1] and _intent(ev) != Intent.REGISTRATION:
             reasons.append(f"withdrawn {p_w:.2f}")
         if not r.agree:
             rules = {"attend": "listed", "withdrawn": "withdrawn", "signer": "signer only"}.get(r.rule_role, "not listed")

@@ -17,10 +17,11 @@ Pure functions: the templates reach them as filters (``replies.render``), the CS
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from parsers.names import fold
 
 FEMALE, MALE = "f", "m"
 
@@ -84,15 +85,10 @@ class Addressee:
     honorific: str | None = None
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
-
-
 def _name_words(text: str) -> frozenset[str]:
     """The words of a name, without case, accents, punctuation or honorifics ("BERG, Anna (ICRC)" -> berg, anna)."""
     text = re.sub(r"\([^)]*\)|\[[^\]]*\]|<[^>]*>", " ", text)
-    words = [w for w in re.split(r"[^\w'’-]+", _fold(text)) if w]
+    words = [w for w in re.split(r"[^\w'’-]+", fold(text)) if w]
     return frozenset(w for w in words if w not in _HONORIFICS)
 
 

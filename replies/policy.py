@@ -13,10 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-ROBOT_LOCAL_PARTS = frozenset({
-    "mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply", "bounce", "bounces",
-    "listserv", "majordomo", "auto-reply", "autoreply",
-})
+from parsers.dsn import is_robot_address
 
 # A plain addr-spec: nothing that could smuggle a second recipient or a header into the envelope.
 _PLAIN_ADDRESS = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
@@ -119,12 +116,6 @@ def refused_recipient(to_addr: str | None, own_addresses: Iterable[str]) -> str 
     if is_robot_address(to_addr):
         return f"{to_addr} is a robot or list address"
     return None
-
-
-def is_robot_address(addr: str) -> bool:
-    """A mail system's or a mailing list's address (its local part), never a person's."""
-    local = addr.split("@", 1)[0].lower()
-    return local in ROBOT_LOCAL_PARTS or local.startswith(("owner-", "bounce")) or local.endswith("-request")
 
 
 def within_limits(to_addr: str, *, sent_today: int, max_per_day: int, sent_to_organization: int = 0,

@@ -76,7 +76,8 @@ def _language(ctx: jinja2.runtime.Context) -> str:
 
 
 @jinja2.pass_context
-def _longdate_filter(ctx: jinja2.runtime.Context, d: date) -> str:
+def longdate_filter(ctx: jinja2.runtime.Context, d: date) -> str:
+    """Jinja's ``longdate``: :func:`long_date` in the template's ``language`` (English without one)."""
     return long_date(d, _language(ctx))
 
 
@@ -111,7 +112,7 @@ def environment(templates_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=True,  # a secretariat's edit is picked up by a running daemon
     )
-    env.filters.update(longdate=_longdate_filter, daterange=_daterange_filter, greeting=_greeting_filter,
+    env.filters.update(longdate=longdate_filter, daterange=_daterange_filter, greeting=_greeting_filter,
                        closing=_closing_filter, head_of_delegation=_head_filter)
     return env
 

@@ -88,7 +88,7 @@ class Seeded:
 
 
 def _processed(store: Store, msg_id: int, org_id: int | None, intent: str, language: str = "en") -> None:
-    store.db.execute("UPDATE messages SET status = 'processed', intent = ?, language = ?, organization_id = ?,"
+    store._db.execute("UPDATE messages SET status = 'processed', intent = ?, language = ?, organization_id = ?,"
                      " confidence = 0.62, processed_at = ? WHERE id = ?",
                      (intent, language, org_id, NOW.isoformat(), msg_id))
 
@@ -325,11 +325,11 @@ def seed_people(cfg: Config, people: int, per_org: int = 3) -> None:
     try:
         with store.transaction():
             for i in range(0, people, per_org):
-                org = store.db.execute(
+                org = store._db.execute(
                     "INSERT INTO organizations (name, category, emails, invited, state, created_at, updated_at)"
                     " VALUES (?, 'Non-governmental organisations', '[]', 1, 'registered', ?, ?)",
                     (f"Large Delegation {i:06d}", t, t)).lastrowid
-                store.db.conn.executemany(
+                store._db.conn.executemany(
                     "INSERT INTO representatives (organization_id, honorific, name, function, email,"
                     " head_of_delegation, created_at, updated_at) VALUES (?, 'Ms.', ?, 'Adviser', ?, ?, ?, ?)",
                     [(org, f"Person {j:06d}", f"p{j}@large.example", int(j == i), t, t)

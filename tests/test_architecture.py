@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import re
 from pathlib import Path
 
@@ -52,18 +53,18 @@ def test_relative_imports_are_not_used() -> None:
     assert not relative
 
 
+def _figures():  # type: ignore[no-untyped-def]
+    """benchmarks/architecture_figures.py: the one copy of the counting the figures of docs/architecture.md use."""
+    spec = importlib.util.spec_from_file_location("architecture_figures", REPO / "benchmarks" / "architecture_figures.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _calls(name: str, keyword: str | None = None) -> set[str]:
     """The application's modules (as paths) that call ``name(...)`` or ``x.name(...)`` (with ``keyword=``)."""
-    out = set()
-    for package in PACKAGES:
-        for path in _modules(package):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Call):
-                    f = node.func
-                    called = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
-                    if called == name and (keyword is None or any(k.arg == keyword for k in node.keywords)):
-                        out.add(str(path.relative_to(REPO)))
-    return out
+    return set(_figures().callers(REPO, name, keyword))
 
 
 @pytest.mark.parametrize(("call", "only"), [
@@ -79,6 +80,39 @@ def test_mail_is_queued_made_and_sent_in_one_place(call: str, only: set[str]) ->
 
 def test_only_the_sender_loop_hands_mail_to_a_transport() -> None:
     assert _calls("send", keyword="rcpt_to") == {"intake/sender.py"}
+
+
+def test_only_the_store_writes_sql() -> None:
+    """The store owns the data's life: every write is one of its named operations, each with its audit event."""
+    assert _figures().sql_writes(REPO) == {}
+
+
+def test_the_message_status_is_written_by_named_operations_only() -> None:
+    """received -> processed | quarantined | duplicate: keep_raw, keep_unreadable, mark_processed, quarantine,
+    mark_duplicate, all in intake/store.py, and nowhere else."""
+    from intake.store import Store
+
+    assert _figures().status_writers(REPO) == ["intake/store.py"]
+    for operation in ("keep_raw", "keep_unreadable", "mark_processed", "quarantine", "mark_duplicate"):
+        assert callable(getattr(Store, operation))
+
+
+def test_the_store_keeps_its_connection() -> None:
+    """No module of the application reaches the SQLite connection; reads go through the store's queries."""
+    from intake.store import Store
+
+    store = Store(":memory:")
+    try:
+        assert not hasattr(store, "db")
+        with pytest.raises(ValueError, match="read-only"):
+            store.query("UPDATE messages SET status = 'processed'")
+    finally:
+        store.close()
+    reaching = [f"{path.relative_to(REPO)}:{n}" for package in PACKAGES for path in _modules(package)
+                if path != REPO / "intake" / "store.py"
+                for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                if re.search(r"\._db\b|\bstore\.db\b", line)]
+    assert not reaching, reaching
 
 
 ARCHITECTURE = REPO / "docs" / "architecture.md"

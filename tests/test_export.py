@@ -138,11 +138,11 @@ def test_csv_prints_what_the_xlsx_and_docx_print(store: Store) -> None:
     """Issue 12.11: the CSV kept the honorifics as written (M., Mme, Sra.) and mixed "GICHD" with full names
     in the person's organisation, while the XLSX and DOCX print English honorifics."""
     gichd = store.scalar("SELECT id FROM organizations WHERE name LIKE 'Geneva International%'")
-    store.db.execute("UPDATE organizations SET acronym = 'GICHD' WHERE id = ?", (gichd,))
-    store.db.execute("UPDATE representatives SET organization = 'GICHD' WHERE name = 'Alice Martin'")
-    store.db.execute("UPDATE representatives SET organization = 'Geneva International Centre for Humanitarian "
+    store._db.execute("UPDATE organizations SET acronym = 'GICHD' WHERE id = ?", (gichd,))
+    store._db.execute("UPDATE representatives SET organization = 'GICHD' WHERE name = 'Alice Martin'")
+    store._db.execute("UPDATE representatives SET organization = 'Geneva International Centre for Humanitarian "
                      "Demining (GICHD)' WHERE name = 'Stefano Toscano'")
-    store.db.execute("UPDATE representatives SET organization = 'University of Geneva' WHERE name = 'Jean Dupont'")
+    store._db.execute("UPDATE representatives SET organization = 'University of Geneva' WHERE name = 'Jean Dupont'")
     rows = {r["name"]: r for r in csv.DictReader(io.StringIO(participants_csv(store, CATEGORIES)))}
     assert {n: rows[n]["honorific"] for n in ("Jean Dupont", "Élise Dubois", "Lucía Pérez", "Anna Berg")} == {
         "Jean Dupont": "Mr.", "Élise Dubois": "Ms.", "Lucía Pérez": "Ms.", "Anna Berg": "Prof."}

@@ -55,7 +55,7 @@ def test_the_store_makes_its_files_private_even_outside_the_cli(tmp_path: Path) 
     try:
         store = Store(tmp_path / "db.sqlite")
         store.secret("message-id")
-        store.db.execute("CREATE TABLE t (x)")  # a write: the -wal and -shm files exist now
+        store._db.execute("CREATE TABLE t (x)")  # a write: the -wal and -shm files exist now
         files = {p.name: mode(p) for p in tmp_path.iterdir()}
         store.close()
         # a database an older version left world-readable is made private when opened

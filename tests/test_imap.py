@@ -14,6 +14,7 @@ from intake.config import ConfigError, MailboxConfig, load_config
 from intake.daemon import Daemon
 from intake.errors import MailboxError
 from intake.imap import ImapMailbox
+from intake.mailbox import MailboxPosition
 from intake.store import Store
 from replies.transport import OutboxFolderTransport
 
@@ -123,7 +124,7 @@ def test_high_water_mark_fetches_only_new_uids_and_survives_a_restart(dovecot: D
     assert saved[1] == 2
     dovecot.append(registration(3))
     again = ImapMailbox.from_config(imap_config(dovecot, tmp_path))
-    again.resume(*saved)
+    again.resume(MailboxPosition(*saved))
     # is_known says "nothing is known": only UID 3 can come, because 1 and 2 are below the mark
     got = _all(again)
     again.close()

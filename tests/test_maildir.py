@@ -16,7 +16,7 @@ from conftest import deliver
 
 from intake.config import Config, ConfigError, load_config
 from intake.daemon import Daemon
-from intake.mailbox import IncomingMessage
+from intake.mailbox import IncomingMessage, Unreadable
 from intake.maildir import MaildirMailbox
 from intake.pipeline import process_message
 from intake.store import Store
@@ -104,15 +104,13 @@ def test_a_fifo_swapped_in_after_the_listing_is_not_opened_for_ever(tmp_path: Pa
     """The lstat said "regular file", then the entry became a FIFO: O_NONBLOCK + fstat catch it."""
     box = MaildirMailbox(tmp_path / "inbox")
     key = deliver(tmp_path / "inbox", registration(1))[0]
-    reported: list[tuple[str, str]] = []
-    box.on_unreadable = lambda pos, problem: reported.append((pos, problem))
     box._list()
     path = tmp_path / "inbox" / "new" / key
     st = path.lstat()
     path.unlink()  # swapped between the listing and the open
     os.mkfifo(path)
-    assert box._read(key, f"new/{key}", st.st_mode, st.st_size) is None
-    assert reported == [(key, f"Maildir {box.path}: new/{key} is a FIFO (named pipe), not a regular file: not read")]
+    assert box._read(key, f"new/{key}", st.st_mode, st.st_size) == Unreadable(
+        key, f"Maildir {box.path}: new/{key} is a FIFO (named pipe), not a regular file: not read")
 
 
 def test_max_message_bytes_is_checked_with_the_key_and_the_fix(tmp_path: Path) -> None:

@@ -256,7 +256,7 @@ def test_a_person_can_ask_for_a_clarification_the_robot_did_not_send(tmp_path: P
                sender="=?utf-8?q?Jos=C3=A9_P=C3=A9rez?= <desk@hrw.org>", subject="=?utf-8?q?Inscripci=C3=B3n?=",
                extra=("References: <inv@unog.ch>",))
     row = store.keep_raw("test", "1", raw, now=NOW, answer_allowed=False).id
-    store.db.execute("UPDATE messages SET language = 'es' WHERE id = ?", (row,))
+    store._db.execute("UPDATE messages SET language = 'es' WHERE id = ?", (row,))
     auto, why = queue_clarification(store, cfg, message_row_id=row, now=NOW, answer_allowed=False)
     assert auto is None and "first-run window" in why.reason
     out_id, decision = queue_clarification(store, cfg, message_row_id=row, now=NOW, manual=True,

@@ -54,7 +54,7 @@ def seed_meeting(store: Store) -> dict[str, int]:
         kept = store.keep_raw("maildir:/seed", f"pos{n}", raw, now=when, received_at=when,
                               message_id=f"{key}@seed", sender=f"someone@{org_key or 'robot'}.example.org",
                               subject=key)
-        store.db.execute("UPDATE messages SET status = ?, intent = ?, organization_id = ? WHERE id = ?",
+        store._db.execute("UPDATE messages SET status = ?, intent = ?, organization_id = ? WHERE id = ?",
                          (status, intent, ids[org_key] if org_key else None, kept.id))
         ids[f"msg:{key}"] = kept.id
         return kept.id
@@ -113,7 +113,7 @@ def seed_meeting(store: Store) -> dict[str, int]:
     message("ooo", at(9, 12), "auto_reply", None)
     dup = store.keep_raw("maildir:/seed", "dup", b"Subject: npa-1\r\n\r\nnpa-1\r\n", now=at(9, 19),
                          received_at=at(9, 19))
-    store.db.execute("UPDATE messages SET status = 'duplicate' WHERE id = ?", (dup.id,))
+    store._db.execute("UPDATE messages SET status = 'duplicate' WHERE id = ?", (dup.id,))
 
     # Flags: open ones, one resolved before the report, one resolved after it (still open at 05:00)
     store.add_flag("question", "asks about side events", now=at(9, 18), message_id=npa)
@@ -353,7 +353,7 @@ def test_the_last_24_hours_count_replies_and_people_on_one_clock(seeded: Store, 
     # arrived before the window, recorded (by the daemon) inside it: a backlog
     old = store.keep_raw("maildir:/seed", "backlog", b"Subject: npa-2\r\n\r\nnpa-2\r\n", now=at(9, 22),
                          received_at=at(8, 20), message_id="npa-2@seed", sender="someone@npa.example.org")
-    store.db.execute("UPDATE messages SET status = 'processed', intent = 'registration', organization_id = ?"
+    store._db.execute("UPDATE messages SET status = 'processed', intent = 'registration', organization_id = ?"
                      " WHERE id = ?", (npa, old.id))
     store.add_representative(npa, name="Per Nilsen", honorific="Mr.", function="Adviser", now=at(9, 22),
                              message_id=old.id)

@@ -85,7 +85,7 @@ def test_the_chart_with_three_days_of_data(workdir_config: Config, output_dir: P
             kept = store.keep_raw("maildir:/seed", f"{day}-{o}", f"Subject: {day}-{o}\r\n\r\nx\r\n".encode(),
                                   now=when, received_at=when, sender=f"info@org{day}{o}.example.org",
                                   subject=f"Registration {day}-{o}")
-            store.db.execute("UPDATE messages SET status = 'processed', intent = 'registration',"
+            store._db.execute("UPDATE messages SET status = 'processed', intent = 'registration',"
                              " organization_id = ? WHERE id = ?", (org, kept.id))
             for n in range(people // orgs + (o < people % orgs)):
                 store.add_representative(org, name=f"Person {day}-{o}-{n}", honorific="Ms.", now=when,

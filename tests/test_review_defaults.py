@@ -43,7 +43,7 @@ def mark_sent(seeded: Seeded) -> None:
     """The daemon's acknowledgement of the GICHD registration went out before anyone looked at the flag."""
     store = Store(seeded.cfg.store.path)
     try:
-        store.db.execute("UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ?", (iso(NOW), seeded.early_ack))
+        store._db.execute("UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ?", (iso(NOW), seeded.early_ack))
     finally:
         store.close()
 

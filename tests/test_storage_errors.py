@@ -43,7 +43,7 @@ def test_a_database_locked_while_recording_leaves_the_message_for_the_next_pass(
     parse_error with nobody recorded."""
     cfg = configured(tmp_path)
     store = Store(cfg.store.path)
-    store.db.execute("PRAGMA busy_timeout = 1000")  # wait 1 s for the lock, not 30
+    store._db.execute("PRAGMA busy_timeout = 1000")  # wait 1 s for the lock, not 30
     parse_message(RAW)  # load the language models now, so the timing below is the database's
     kept = store.keep_raw("maildir:test", "1", RAW, now=NOW, message_id="reg@hi.org")
     other = sqlite3.connect(cfg.store.path, isolation_level=None, check_same_thread=False)
@@ -72,16 +72,16 @@ def test_a_full_disk_stops_the_pass_and_the_message_is_read_again(tmp_path: Path
     daemon.run_once()  # the mailbox state rows exist
     # Writes then go to the file itself (in WAL mode they would wait in the -wal file, which the page limit does
     # not count); SQLite answers SQLITE_FULL past max_page_count as it does on a full disk.
-    store.db.execute("PRAGMA journal_mode = DELETE")
+    store._db.execute("PRAGMA journal_mode = DELETE")
     pages = store.scalar("PRAGMA page_count")
-    store.db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite answers SQLITE_FULL past this
+    store._db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite answers SQLITE_FULL past this
     disclaimer = "\nThis message is confidential and intended for its addressee only." * 400  # overflow pages
     deliver(cfg.mailbox.path, mail("Protocol Office <info@hi.org>", "Registration", REGISTRATION + disclaimer,
                                    "big@hi.org"))
     with pytest.raises(IntakeError, match="database or disk is full.*the disk is full"):
         daemon.run_once()
     assert len(list((cfg.mailbox.path / "new").iterdir())) == 1  # not marked done: the next pass reads it again
-    store.db.execute(f"PRAGMA max_page_count = {pages * 100}")  # space was freed
+    store._db.execute(f"PRAGMA max_page_count = {pages * 100}")  # space was freed
     summary = daemon.run_once()
     assert summary.processed == 1 and summary.representatives == 2 and summary.quarantined == 0
     assert not store.scalar("SELECT count(*) FROM flags WHERE reason = 'parse_error'")

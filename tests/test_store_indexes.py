@@ -58,7 +58,7 @@ def test_every_lookup_on_the_per_message_path_uses_an_index(workdir_config: Conf
     cfg = workdir_config
     store = Store(cfg.store.path)
     statements: list[str] = []
-    store.db.conn.set_trace_callback(statements.append)
+    store._db.conn.set_trace_callback(statements.append)
     daemon = Daemon(cfg, store, MaildirMailbox(cfg.mailbox.path), OutboxFolderTransport(cfg.transport.path),
                     now=lambda: NOW, ticks=default_ticks(cfg), progress=False)
     corpus = [p.read_bytes() for p in sorted((shared_dir / "corpus").glob("*.eml"))[:12]]
@@ -80,7 +80,7 @@ def test_every_lookup_on_the_per_message_path_uses_an_index(workdir_config: Conf
     deliver(cfg.mailbox.path, in_thread, bounce, cancellation, registration(5, message_id=False), registration(1))
     second = daemon.run_once()
     assert second.read == 5 and second.duplicates == 1
-    store.db.conn.set_trace_callback(None)
+    store._db.conn.set_trace_callback(None)
 
     checked = plans(cfg.store.path, statements)
     scans = {sql: [p for p in plan if p.startswith("SCAN ") and p.split()[1] not in WHOLE_TABLE_READS]

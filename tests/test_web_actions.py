@@ -145,12 +145,12 @@ def test_clarification_draft_greets_the_sender_in_their_language(seeded: Seeded,
     actions.assign_organization(store, seeded.script_message, hi, username="bob", now=NOW)
     actions.add_person(store, hi, {"name": "Marie Curie", "honorific": "Mme"}, username="bob", now=NOW)
     assert actions.clarification_draft(store, seeded.cfg, seeded.script_message).startswith("Dear Ms. Marie Curie,")
-    store.db.execute("UPDATE messages SET language = 'fr' WHERE id = ?", (seeded.script_message,))
+    store._db.execute("UPDATE messages SET language = 'fr' WHERE id = ?", (seeded.script_message,))
     fr = actions.clarification_draft(store, seeded.cfg, seeded.script_message)
     assert fr.startswith("Madame,\n\nNous vous remercions de votre message.")
     assert "Nous vous prions d'agréer, Madame, l'expression" in fr
     assert seeded.cfg.meeting.texts("fr").secretariat_name in fr and seeded.cfg.meeting.secretariat_name not in fr
-    store.db.execute("UPDATE messages SET language = 'es' WHERE id = ?", (seeded.script_message,))
+    store._db.execute("UPDATE messages SET language = 'es' WHERE id = ?", (seeded.script_message,))
     assert actions.clarification_draft(store, seeded.cfg, seeded.script_message).startswith(
         "Estimada Sra. Marie Curie:\n\nAgradecemos su mensaje.")
 
@@ -292,7 +292,7 @@ def mail_text(raw: bytes) -> str:
 @pytest.mark.parametrize("language", ["en", "fr", "es"])
 def test_an_approved_acknowledgement_says_a_person_checked_it(seeded: Seeded, store: Store, language: str) -> None:
     reviewed, automatic = REVIEWED[language]
-    store.db.execute("UPDATE messages SET language = ? WHERE id = ?", (language, seeded.gichd_message))
+    store._db.execute("UPDATE messages SET language = ? WHERE id = ?", (language, seeded.gichd_message))
     # what the daemon queued before review says it went automatically (that one is English)
     early = store.one("SELECT raw FROM outbox WHERE id = ?", (seeded.early_ack,))
     assert early and "This acknowledgement was sent automatically." in mail_text(early["raw"])
@@ -320,7 +320,7 @@ def test_the_history_reads_as_text_and_the_page_tells_arrival_from_storage(seede
     assert "language: (none) → “en”; emails: a@x.org, b@x.org; held: no" in texts
     assert not [t for t in texts if "None" in t or "'" in t]
     stored = NOW - timedelta(days=1)
-    store.db.execute("UPDATE messages SET stored_at = ? WHERE id = ?", (stored.isoformat(), seeded.gichd_message))
+    store._db.execute("UPDATE messages SET stored_at = ? WHERE id = ?", (stored.isoformat(), seeded.gichd_message))
     page = web(seeded).get(f"/messages/{seeded.gichd_message}").text
     received = store.scalar("SELECT received_at FROM messages WHERE id = ?", (seeded.gichd_message,))
     assert re.search(rf'id="received-at">{re.escape(received.replace("T", " "))}<', page)

@@ -39,7 +39,7 @@ def add_stray(seeded: Seeded) -> tuple[int, int, int]:
             store.add_representative(org, name="Anna  Keller", now=t, message_id=msg)
             store.add_representative(org, name="Li Wei", head_of_delegation=True, now=t, message_id=msg)
             store.set_organization_state(org, "registered", now=t, message_id=msg)
-            store.db.execute("UPDATE messages SET status = 'processed', organization_id = ? WHERE id = ?", (org, msg))
+            store._db.execute("UPDATE messages SET status = 'processed', organization_id = ? WHERE id = ?", (org, msg))
             flag = store.add_flag("unknown_organization", "learned from this reply", now=t, message_id=msg,
                                   organization_id=org)
     finally:

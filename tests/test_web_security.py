@@ -234,7 +234,7 @@ def test_a_message_the_parser_could_not_read_is_still_shown(seeded: Seeded) -> N
     try:
         kept = store.keep_raw("maildir:/inbox", "broken", raw, now=NOW, sender="broken@example.org")
         with store.transaction():
-            store.db.execute("UPDATE messages SET status = 'quarantined', error = 'Traceback: boom' WHERE id = ?",
+            store._db.execute("UPDATE messages SET status = 'quarantined', error = 'Traceback: boom' WHERE id = ?",
                              (kept.id,))
             store.add_flag("parse_error", "ValueError: boom", now=NOW, message_id=kept.id)
     finally:

@@ -25,7 +25,7 @@ from intake.apply import apply_changes, held_extraction
 from intake.config import Config
 from intake.errors import IntakeError, MailNotBuilt, ReplyNotWritten
 from intake.outbox import Outbox
-from intake.store import Store, iso
+from intake.store import Store
 from intake.trust import APPROVED
 from intake.web.mailview import view_message
 from replies.addressing import closing, greeting
@@ -141,9 +141,7 @@ def assign_organization(store: Store, message_row_id: int, org_id: int, *, usern
         old = store.scalar("SELECT organization_id FROM messages WHERE id = ?", (message_row_id,))
         if old == org_id:
             return
-        store.db.execute("UPDATE messages SET organization_id = ? WHERE id = ?", (org_id, message_row_id))
-        store.add_event(actor(username), "message.organization", "messages", message_row_id, now=now,
-                        message_id=message_row_id, detail={"organization_id": {"from": old, "to": org_id}})
+        store.assign_message(message_row_id, org_id, now=now, actor=actor(username))
 
 
 def update_organization(store: Store, org_id: int, form: dict[str, Any], *, username: str, now: datetime) -> str:
@@ -161,20 +159,19 @@ def update_organization(store: Store, org_id: int, form: dict[str, Any], *, user
             raise ActionRefused(f"The address {raw!r} is not valid: {exc}") from None
     changes = {"name": name, "acronym": str(form.get("acronym") or "").strip() or None,
                "category": str(form.get("category") or "").strip() or None,
-               "emails": json.dumps(list(dict.fromkeys(emails)))}
+               "emails": list(dict.fromkeys(emails))}
     with store.transaction():
         old = store.one("SELECT * FROM organizations WHERE id = ?", (org_id,))
         if old is None:
             raise ActionRefused("That organisation does not exist.")
         if store.scalar("SELECT 1 FROM organizations WHERE name = ? AND id != ?", (name, org_id)):
             raise ActionRefused(f"Another organisation is already called {name!r}.")
-        diff = {k: {"from": old[k], "to": v} for k, v in changes.items() if old[k] != v}
+        stored = {k: json.dumps(v) if k == "emails" else v for k, v in changes.items()}
+        diff = {k: {"from": old[k], "to": stored[k]} for k in changes if old[k] != stored[k]}
         if not diff:
             return "Nothing changed."
-        sets = ", ".join(f"{k} = ?" for k in diff)
-        store.db.execute(f"UPDATE organizations SET {sets}, updated_at = ? WHERE id = ?",
-                         (*[changes[k] for k in diff], iso(now), org_id))
-        store.add_event(actor(username), "organization.changed", "organizations", org_id, now=now, detail=diff)
+        store.update_organization(org_id, {k: changes[k] for k in diff}, now=now, actor=actor(username),
+                                  action="organization.changed", detail=diff)
     return f"Saved {name}."
 
 
@@ -188,10 +185,9 @@ def remember_sender(store: Store, message_row_id: int, *, username: str, now: da
         if row["sender"] in org.get("emails", []):
             return f"{row['sender']} is already an address of {org.get('name')}."
         emails = [*org.get("emails", []), row["sender"].lower()]
-        store.db.execute("UPDATE organizations SET emails = ?, updated_at = ? WHERE id = ?",
-                         (json.dumps(emails), iso(now), org["id"]))
-        store.add_event(actor(username), "organization.address_added", "organizations", org["id"], now=now,
-                        message_id=message_row_id, detail={"address": row["sender"]})
+        store.update_organization(org["id"], {"emails": emails}, now=now, actor=actor(username),
+                                  action="organization.address_added", message_id=message_row_id,
+                                  detail={"address": row["sender"]})
     return f"{row['sender']} is now an address of {org.get('name')}."
 
 
@@ -210,28 +206,13 @@ def merge_organizations(store: Store, keep_id: int, other_id: int, *, username: 
         other = _live_organization(store, other_id)
         people = store.representatives(other_id, include_withdrawn=True)
         had_head = any(r["head_of_delegation"] for r in store.representatives(keep_id))
+        # the people, messages, flags and mail move; the merged one keeps its name (the record), but no address
+        # or thread points to it any more
+        moved = store.merge_organization(keep_id, other_id, now=now, actor=who)
         for r in people:
-            store.db.execute("UPDATE representatives SET organization_id = ?, updated_at = ? WHERE id = ?",
-                             (keep_id, iso(now), r["id"]))
-            store.add_event(who, "representative.moved", "representatives", r["id"], now=now,
-                            detail={"organization_id": {"from": other_id, "to": keep_id}})
             if had_head and r["head_of_delegation"] and r["status"] == "registered":
                 # a delegation has one head: the kept organisation's stays
                 store.update_representative(r["id"], now=now, actor=who, head_of_delegation=0)
-        moved = {}
-        for table in ("messages", "flags", "outbox"):
-            moved[table] = store.db.execute(f"UPDATE {table} SET organization_id = ? WHERE organization_id = ?",
-                                            (keep_id, other_id)).rowcount
-        emails = list(dict.fromkeys([*keep["emails"], *other["emails"]]))
-        store.db.execute(
-            "UPDATE organizations SET emails = ?, invited = max(invited, ?),"
-            " invitation_ref = coalesce(invitation_ref, ?), acronym = coalesce(acronym, ?),"
-            " category = coalesce(category, ?), updated_at = ? WHERE id = ?",
-            (json.dumps(emails), other["invited"], other["invitation_ref"], other["acronym"], other["category"],
-             iso(now), keep_id))
-        # the merged one keeps its name (the record), but no address or thread points to it any more
-        store.db.execute("UPDATE organizations SET emails = '[]', invitation_ref = NULL, updated_at = ?"
-                         " WHERE id = ?", (iso(now), other_id))
         store.set_organization_state(other_id, MERGED, now=now, actor=who)
         if keep["state"] == "invited" and other["state"] in ("replied", "declined", "registered"):
             store.set_organization_state(keep_id, other["state"], now=now, actor=who)  # it did answer
@@ -416,7 +397,7 @@ def _apply_held(store: Store, message_row_id: int, org: dict[str, Any], *, who: 
     ex = held_extraction(json.loads(row.get("extraction") or "{}"))
     _live_organization(store, org["id"])
     applied = apply_changes(store, org["id"], message_row_id, ex, now=now, actor=who)
-    store.db.execute("UPDATE messages SET sender_trust = ?, held = 0 WHERE id = ?", (APPROVED, message_row_id))
+    store.release_held(message_row_id, sender_trust=APPROVED)
     store.add_event(who, "message.applied", "messages", message_row_id, now=now, message_id=message_row_id,
                     detail={"added": [r["name"] for r in applied.added],
                             "updated": [r["name"] for r in applied.updated],

@@ -19,7 +19,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from intake.errors import IntakeError
-from intake.store import Store, iso
+from intake.store import Store
 from intake.web.sessions import end_user_sessions
 
 _HASHER = PasswordHasher()
@@ -50,13 +50,10 @@ def add_user(store: Store, username: str, password: str, *, now: datetime, actor
     with store.transaction():
         exists = store.scalar("SELECT 1 FROM users WHERE username = ?", (username,))
         if exists:  # a new password ends the user's sessions in every browser
-            store.db.execute("UPDATE users SET password_hash = ?, password_changed_at = ?,"
-                             " password_version = password_version + 1 WHERE username = ?",
-                             (hashed, iso(now), username))
+            store.set_password_hash(username, hashed, now=now)
             end_user_sessions(store, username, now=now, why="password set")
         else:
-            store.db.execute("INSERT INTO users (username, password_hash, created_at) VALUES (?,?,?)",
-                             (username, hashed, iso(now)))
+            store.add_user(username, hashed, now=now)
         # the hash itself never goes into the audit log
         store.add_event(actor, "user.password_set" if exists else "user.added", "users", None, now=now,
                         detail={"username": username})
@@ -93,9 +90,7 @@ def is_user(store: Store, username: str) -> bool:
 
 
 def record_login(store: Store, username: str, *, now: datetime) -> None:
-    with store.transaction():
-        store.db.execute("UPDATE users SET last_login_at = ? WHERE username = ?", (iso(now), username))
-        store.add_event(f"user:{username}", "user.login", "users", None, now=now)
+    store.record_login(username, now=now)
 
 
 def users(store: Store) -> list[dict[str, Any]]:
@@ -119,8 +114,7 @@ def set_disabled(store: Store, username: str, disabled: bool, *, actor: str, now
             raise UserError(f"There is no user {username!r}.")
         if bool(row["disabled_at"]) == disabled:
             return f"{username} is already {'disabled' if disabled else 'enabled'}."
-        store.db.execute("UPDATE users SET disabled_at = ?, disabled_by = ? WHERE username = ?",
-                         (iso(now) if disabled else None, actor if disabled else None, username))
+        store.set_user_disabled(username, disabled=disabled, by=actor, now=now)
         end_user_sessions(store, username, now=now, why="user disabled" if disabled else "user enabled")
         store.add_event(actor, "user.disabled" if disabled else "user.enabled", "users", None, now=now,
                         detail={"username": username})
@@ -141,8 +135,7 @@ def change_own_password(store: Store, username: str, old: str, new: str, repeat:
         raise UserError("The current password is wrong.")
     hashed = hash_password(new)
     with store.transaction():
-        store.db.execute("UPDATE users SET password_hash = ?, password_changed_at = ?,"
-                         " password_version = password_version + 1 WHERE username = ?", (hashed, iso(now), username))
+        store.set_password_hash(username, hashed, now=now)
         store.add_event(f"user:{username}", "user.password_changed", "users", None, now=now,
                         detail={"username": username})
         return end_user_sessions(store, username, now=now, why="password changed", keep=keep_session)

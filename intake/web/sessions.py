@@ -31,11 +31,7 @@ def start_session(store: Store, username: str, *, now: datetime, hours: float, c
     Example: ``token = start_session(store, "alice", now=utcnow(), hours=12, client="127.0.0.1")``
     """
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    with store.transaction():
-        store.db.execute("DELETE FROM web_sessions WHERE expires_at <= ?", (iso(now),))
-        store.db.execute("INSERT INTO web_sessions (token_sha256, username, created_at, expires_at, client)"
-                         " VALUES (?,?,?,?,?)",
-                         (_digest(token), username, iso(now), iso(now + timedelta(hours=hours)), client[:64]))
+    store.add_session(_digest(token), username, now=now, expires_at=now + timedelta(hours=hours), client=client[:64])
     return token
 
 
@@ -57,8 +53,7 @@ def end_session(store: Store, token: object, *, now: datetime, why: str) -> str 
     with store.transaction():
         username = store.scalar("SELECT username FROM web_sessions WHERE token_sha256 = ? AND ended_at IS NULL",
                                 (_digest(token),))
-        store.db.execute("UPDATE web_sessions SET ended_at = ?, ended_why = ? WHERE token_sha256 = ?"
-                         " AND ended_at IS NULL", (iso(now), why, _digest(token)))
+        store.end_sessions(now=now, why=why, token_sha256=_digest(token))
     return username  # type: ignore[no-any-return]
 
 
@@ -66,9 +61,7 @@ def end_user_sessions(store: Store, username: str, *, now: datetime, why: str, k
     """End every session of ``username`` (but the one whose token is ``keep``); returns how many ended."""
     keep_digest = _digest(keep) if isinstance(keep, str) and keep else ""
     with store.transaction():
-        cur = store.db.execute("UPDATE web_sessions SET ended_at = ?, ended_why = ? WHERE username = ?"
-                               " AND ended_at IS NULL AND token_sha256 != ?", (iso(now), why, username, keep_digest))
-    return int(cur.rowcount or 0)
+        return store.end_sessions(now=now, why=why, username=username, keep_sha256=keep_digest)
 
 
 def live_sessions(store: Store, username: str, *, now: datetime) -> int:
