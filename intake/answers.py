@@ -25,12 +25,12 @@ from typing import Any
 from intake.apply import Applied
 from intake.config import Config
 from intake.errors import ReplyNotWritten
-from intake.outbox import Answering, Outbox, Queued
+from intake.outbox import HELD_BACK, HELD_KINDS, UNINVITED, Answering, Outbox, Queued
 from intake.store import Store
 from intake.trust import SenderTrust
 from parsers.model import Extraction, Intent
 from replies.answers import ReplyTarget, compose_answer, compose_written
-from replies.policy import Decision
+from replies.policy import Decision, is_our_message_id
 
 log = logging.getLogger("intake.answers")
 
@@ -56,14 +56,17 @@ def queue_reply(store: Store, cfg: Config, *, kind: str, message_row_id: int, co
     """
     target = (ReplyTarget.from_extraction(extraction) if extraction is not None
               else stored_target(store, message_row_id))
+    h = extraction.headers if extraction is not None else None
     answering = Answering(message_row_id, target.incoming, answer_allowed=answer_allowed, changed=changed,
-                          trust=trust, by_person=manual, shows_others=shows_others)
+                          trust=trust, by_person=manual, shows_others=shows_others,
+                          answers_ours=h is not None and any(is_our_message_id(r) for r in (h.in_reply_to,
+                                                                                            *h.references)))
     outbox = Outbox(store, cfg)
     to_addr = outbox.answer_address(answering, organization_id)
     purpose = dedupe_key or f"{kind}:message:{message_row_id}"
     decision = outbox.decide(kind, to_addr, now=now, organization_id=organization_id, answering=answering,
                              purpose=purpose)
-    if not decision.send or to_addr is None:
+    if to_addr is None or not (decision.send or outbox.holds(kind, decision, answering)):
         return Queued(None, decision)  # decided before the template is rendered: a refused mail costs nothing
     org = store.organization(organization_id) if organization_id else None
     # The greeting names the sender only when the display name is a recorded person's (replies.addressing).
@@ -122,9 +125,9 @@ def queue_correction_confirmation(store: Store, cfg: Config, *, message_row_id: 
 def queue_cancellation_confirmation(store: Store, cfg: Config, *, message_row_id: int, now: datetime,
                                     withdrawn: Sequence[dict[str, Any]], organization_id: int | None,
                                     extraction: Extraction | None = None, answer_allowed: bool = True,
-                                    trust: SenderTrust | None = None) -> Queued:
+                                    trust: SenderTrust | None = None, changed: bool = True) -> Queued:
     return queue_reply(store, cfg, kind="cancellation_confirmation", message_row_id=message_row_id,
-                       extraction=extraction, now=now, answer_allowed=answer_allowed, trust=trust,
+                       extraction=extraction, now=now, answer_allowed=answer_allowed, trust=trust, changed=changed,
                        organization_id=organization_id, context={"withdrawn": list(withdrawn)})
 
 
@@ -216,8 +219,28 @@ def answer_message(store: Store, cfg: Config, message_row_id: int, ex: Extractio
                        message_id=message_row_id, organization_id=applied.organization_id)
         return None, f"{kind}: could not be written"
     if out_id is None:
-        store.add_event("daemon", "reply.suppressed", "messages", message_row_id, now=now,
-                        message_id=message_row_id, detail={"kind": kind, "reason": decision.reason})
+        # held back by a loop limit: kept for the digest (intake.digest); anything else is not sent at all
+        held = decision.reason.startswith(HELD_BACK)
+        store.add_event("daemon", "reply.held" if held else "reply.suppressed", "messages", message_row_id,
+                        now=now, message_id=message_row_id, detail={"kind": kind, "reason": decision.reason})
+        if UNINVITED in decision.reason:
+            # the answer waits for a person: the message must be in front of one, saying so (the first message of
+            # a new organisation is flagged when it is recorded; a later one from it would not be)
+            note = f"no {kind.replace('_', ' ')} was sent: {decision.reason}"
+            flag = store.one("SELECT id, detail FROM flags WHERE message_id = ? AND reason = 'unknown_organization'"
+                             " AND status = 'open'", (message_row_id,))
+            if flag is None:
+                store.add_flag("unknown_organization", note, now=now, message_id=message_row_id,
+                               organization_id=applied.organization_id)
+            else:
+                store.complete_flag(flag["id"], detail="; ".join(d for d in (flag["detail"], note) if d),
+                                    organization_id=applied.organization_id, outbox_id=None)
+        if decision.later and not held and kind in HELD_KINDS and applied.changed and not decision.send:
+            # it changed the record in reply to a mail of ours: no digest (it would feed a loop), a person decides
+            store.add_flag("reply_held", f"no {kind.replace('_', ' ')} was sent: {decision.reason}; this message "
+                           "answers a mail of ours, so no digest follows: if a person wrote it, answer it from "
+                           "here ('Approve and send'), else dismiss", now=now, message_id=message_row_id,
+                           organization_id=applied.organization_id)
     return out_id, f"{kind}: {decision.reason}"
 
 
@@ -236,7 +259,7 @@ def _queue_kind(store: Store, cfg: Config, kind: str, message_row_id: int, ex: E
             organization_id=org_id, late=late, changed=applied.changed, **common)
     if kind == "cancellation_confirmation":
         return queue_cancellation_confirmation(store, cfg, withdrawn=applied.withdrawn, organization_id=org_id,
-                                               **common)
+                                               changed=applied.changed, **common)
     if kind == "late_notice":
         return queue_late_notice(store, cfg, recorded=applied.recorded, organization_id=org_id, intent=ex.intent,
                                  changed=applied.changed, **common)

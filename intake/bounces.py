@@ -6,7 +6,9 @@ deterministic Message-ID quoted in the report (RFC 3464 reports carry the origin
 In-Reply-To/References, else by the failed recipient (``parsers.dsn.failed_recipients``: GNU Mailman's
 flufl.bounce first, our own reading as the fallback) and our most recent mail to it.
 That mail is marked ``failed`` with the report's status, and the message's ``bounce`` flag gets the
-organisation and the outbox row, so a person sees which invitee has a dead address.
+organisation and the outbox row, so a person sees which invitee has a dead address. A delay warning (RFC 3464
+``Action: delayed``, a 4.x.x status) is not a failure: the mail stays ``sent`` (event ``mail.delayed``) and the
+flag says the relay is still trying.
 """
 from __future__ import annotations
 
@@ -15,11 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from intake.store import Store, iso
-from parsers.dsn import failed_recipients
+from parsers.dsn import failed_recipients, report_status
 from parsers.model import Extraction
 
 _OUR_ID = re.compile(rb"<(intake\.[0-9a-f]{32}@[A-Za-z0-9.-]+)>")
-_STATUS = re.compile(rb"(?im)^Status:\s*([245]\.\d{1,3}\.\d{1,3})")
 # A failed recipient is only matched to mail we sent it recently: an old address may be reused.
 RECIPIENT_WINDOW = timedelta(days=30)
 
@@ -31,6 +32,7 @@ class BouncedMail:
     kind: str
     organization_id: int | None
     status: str  # the DSN status (e.g. 5.1.1), or "" when the report gives none
+    delayed: bool = False  # a delay warning: the relay is still trying, the mail has not failed
 
 
 def our_message_ids(raw: bytes, threading: tuple[str | None, ...] = ()) -> list[str]:
@@ -42,9 +44,10 @@ def our_message_ids(raw: bytes, threading: tuple[str | None, ...] = ()) -> list[
 
 def link_bounce(store: Store, message_row_id: int, raw: bytes, *, now: datetime,
                 threading: tuple[str | None, ...] = ()) -> list[BouncedMail]:
-    """Mark the mails this bounce reports on as failed; returns them (empty when none is ours)."""
-    status_match = _STATUS.search(raw)
-    status = status_match.group(1).decode() if status_match else ""
+    """Mark the mails this bounce reports on as failed (or, for a delay warning, record the delay); returns them
+    (empty when none is ours)."""
+    report = report_status(raw)
+    status = report.status
     if status.startswith("2"):
         return []  # a "delivered" report is good news, not a bounce
     rows = []
@@ -61,10 +64,14 @@ def link_bounce(store: Store, message_row_id: int, raw: bytes, *, now: datetime,
     bounced = []
     with store.transaction():
         for row in {r["id"]: r for r in rows}.values():
-            error = f"bounced{' ' + status if status else ''} (report in message {message_row_id})"
-            store.mark_bounced(row["id"], error=error, now=now, message_id=message_row_id,
-                               detail={"to": row["to_addr"], "kind": row["kind"], "status": status})
-            bounced.append(BouncedMail(row["id"], row["to_addr"], row["kind"], row["organization_id"], status))
+            detail = {"to": row["to_addr"], "kind": row["kind"], "status": status}
+            if report.delayed:
+                store.mark_delayed(row["id"], now=now, message_id=message_row_id, detail=detail)
+            else:
+                error = f"bounced{' ' + status if status else ''} (report in message {message_row_id})"
+                store.mark_bounced(row["id"], error=error, now=now, message_id=message_row_id, detail=detail)
+            bounced.append(BouncedMail(row["id"], row["to_addr"], row["kind"], row["organization_id"], status,
+                                       report.delayed))
     return bounced
 
 
@@ -76,7 +83,9 @@ def record_bounce(store: Store, message_row_id: int, ex: Extraction, *, now: dat
                           threading=(ex.headers.in_reply_to, *ex.headers.references))
     added = 0
     for mail in bounced:
-        detail = f"our {mail.kind} to {mail.to_addr} bounced{' (' + mail.status + ')' if mail.status else ''}"
+        status = f" ({mail.status})" if mail.status else ""
+        detail = (f"our {mail.kind} to {mail.to_addr} is delayed{status}, the relay is still trying" if mail.delayed
+                  else f"our {mail.kind} to {mail.to_addr} bounced{status}")
         open_flag = store.one("SELECT id FROM flags WHERE message_id = ? AND reason = 'bounce' AND outbox_id IS NULL",
                               (message_row_id,))
         if open_flag:

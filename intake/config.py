@@ -300,6 +300,10 @@ class RepliesConfig:
     max_per_thread_per_day: int = 3  # automatic answers in one conversation, whatever its addresses
     reminder_days: tuple[int, ...] = (21, 7)
     late_notices: bool = True
+    # Answers to organisations that are not on the invitee list (and to a sender no organisation is found for):
+    # "hold" (recorded, flagged unknown_organization, answered when a person approves on the review page) or
+    # "acknowledge" (answered like an invitee). Only when there is an invitee list.
+    uninvited: str = "hold"
     templates_dir: Path | None = None  # a folder whose files override the bundled templates
 
     def validate(self) -> None:
@@ -311,6 +315,10 @@ class RepliesConfig:
             if value < 1:
                 raise ConfigError(f"replies.{key}", "must be at least 1",
                                   f"write e.g. {key} = 3, or replies.enabled = false")
+        if self.uninvited not in UNINVITED_POLICIES:
+            raise ConfigError("replies.uninvited", f"{self.uninvited!r} is not one of {', '.join(UNINVITED_POLICIES)}",
+                              'write uninvited = "hold" (recorded and flagged; a person approves the answer) or '
+                              'uninvited = "acknowledge" (answered at once, like an invitee)')
         for d in self.reminder_days:
             if d <= 0:
                 raise ConfigError("replies.reminder_days", f"{d} is not a positive number of days",
@@ -323,6 +331,10 @@ class RepliesConfig:
             raise ConfigError("replies.templates_dir", f"{self.templates_dir} is not a folder",
                               "create it and copy the templates to change into it (replies/templates/), "
                               "or leave it empty for the bundled ones")
+
+
+#: The values of ``replies.uninvited``.
+UNINVITED_POLICIES = ("hold", "acknowledge")
 
 
 @dataclass(frozen=True)

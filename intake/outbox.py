@@ -69,6 +69,7 @@ class KindPolicy:
     rule: str  # ANSWER, NOTICE or INTERNAL
     needs_change: bool = False  # not sent for a message that changed nothing (a loop repeating its text)
     to_own_domain: bool = False  # may go to an own-domain colleague: it shows only what that message wrote
+    per_organization: bool = False  # a notice that also keeps to replies.max_per_organization_per_day
 
 
 POLICIES: dict[str, KindPolicy] = {
@@ -78,10 +79,17 @@ POLICIES: dict[str, KindPolicy] = {
     "clarification": KindPolicy(ANSWER, to_own_domain=True),
     "late_notice": KindPolicy(ANSWER, needs_change=True, to_own_domain=True),
     "reminder": KindPolicy(NOTICE),
-    # the answers a loop limit held back, in one mail once the window reopens (issue 12, item 3)
-    "digest": KindPolicy(NOTICE),
+    # the answers a loop limit held back, in one mail when the address may get mail again (intake/digest.py)
+    "digest": KindPolicy(NOTICE, per_organization=True),
     "report": KindPolicy(INTERNAL),
 }
+
+#: The automatic answers the outbox keeps (status ``held``) when only a loop limit stops them: answers to a
+#: message that changed the record. A robot's mail is refused before any limit, and a robot repeating itself
+#: changes nothing; a clarification's message registered nobody and is flagged for a person anyway.
+HELD_KINDS = frozenset({"acknowledgement", "correction_confirmation", "cancellation_confirmation", "late_notice"})
+HELD_BACK = "held back"  # how the reason of a held answer starts
+UNINVITED = "not on the invitee list"  # in the reason of an answer replies.uninvited = "hold" keeps for a person
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,7 @@ class Answering:
     trust: SenderTrust | None = None  # what the trust model says of its sender; None: not judged (a stored message)
     by_person: bool = False  # a person on the review page asked for this answer
     shows_others: bool = False  # the mail lists people this message did not register (the whole delegation)
+    answers_ours: bool = False  # the message replies to a mail of ours (In-Reply-To/References: our Message-ID)
 
 
 class Queued(NamedTuple):
@@ -152,7 +161,8 @@ class Outbox:
                                               answering=answering)
         elif policy.rule == NOTICE:
             refused = refused_recipient(to_addr, self.cfg.own_addresses)
-            decision = Decision(False, refused) if refused else self._address_limit(to_addr or "", now)
+            decision = Decision(False, refused) if refused else self._address_limit(
+                to_addr or "", now, organization_id if policy.per_organization else None)
         else:
             decision = Decision(True, "ok")
         if policy.rule != INTERNAL and not self.cfg.replies.enabled:
@@ -165,6 +175,9 @@ class Outbox:
                           organization_id: int | None, answering: Answering) -> Decision:
         if policy.needs_change and not answering.changed:
             return Decision(False, "the message changed nothing")
+        uninvited = self.uninvited(organization_id)
+        if uninvited:
+            return Decision(False, uninvited, fix="approve and send the answer on the review page")
         trust = answering.trust
         if trust is not None and trust.level not in (KNOWN, AUTHENTICATED) and not (
                 trust.level == OWN_DOMAIN and policy.to_own_domain):
@@ -181,6 +194,18 @@ class Outbox:
             max_per_organization=r.max_per_organization_per_day,
             sent_in_thread=self.store.mails_in_conversation(answering.message_row_id, since),
             max_per_thread=r.max_per_thread_per_day)
+
+    def uninvited(self, organization_id: int | None) -> str | None:
+        """Why an automatic answer waits for a person under ``replies.uninvited = "hold"``: the organisation (or
+        the sender, when none was found) is not on the invitee list. None when there is no invitee list."""
+        if self.cfg.replies.uninvited != "hold":
+            return None
+        org = self.store.organization(organization_id) if organization_id else None
+        if (org and org.get("invited")) or not self.store.scalar("SELECT 1 FROM organizations WHERE invited = 1"):
+            return None
+        who = org["name"] if org else "the sender's organisation"
+        return (f"{who} is {UNINVITED} (replies.uninvited = \"hold\"): recorded and flagged, answered when a "
+                "person approves it")
 
     def _by_person(self, kind: str, to_addr: str | None, *, now: datetime, organization_id: int | None,
                    answering: Answering) -> Decision:
@@ -203,9 +228,13 @@ class Outbox:
                               if to_addr and is_plain_address(to_addr) else 0,
                               max_per_day=self.cfg.replies.max_per_address_per_day)
 
-    def _address_limit(self, to_addr: str, now: datetime) -> Decision:
+    def _address_limit(self, to_addr: str, now: datetime, organization_id: int | None = None) -> Decision:
+        r = self.cfg.replies
         return within_limits(to_addr, sent_today=self.store.mails_to(to_addr, day_start(now)),
-                             max_per_day=self.cfg.replies.max_per_address_per_day)
+                             max_per_day=r.max_per_address_per_day,
+                             sent_to_organization=self.store.mails_to_organization(organization_id, day_start(now))
+                             if organization_id else 0,
+                             max_per_organization=r.max_per_organization_per_day if organization_id else None)
 
     # --- the queue -------------------------------------------------------------------------------------
     def queue(self, mail: Outgoing, *, now: datetime, organization_id: int | None = None,
@@ -215,7 +244,8 @@ class Outbox:
         Raises :class:`~intake.errors.MailNotBuilt` when the mail cannot be built (nothing is queued)."""
         decision = self.decide(mail.kind, mail.to_addr, now=now, organization_id=organization_id,
                                answering=answering, purpose=mail.purpose)
-        if not decision.send:
+        held = not decision.send and self.holds(mail.kind, decision, answering)
+        if not decision.send and not held:
             return Queued(None, decision)
         from_name, from_addr = self.sender_in(mail.language)
         mid = self.message_id(mail.purpose)
@@ -223,10 +253,30 @@ class Outbox:
         out_id = self.store.queue_mail(
             kind=mail.kind, to_addr=mail.to_addr, subject=str(msg["Subject"]), raw=msg.as_bytes(),
             mail_message_id=mid, dedupe_key=mail.purpose, now=now, language=mail.language,
-            organization_id=organization_id, reply_to_message_id=answering.message_row_id if answering else None)
+            organization_id=organization_id, reply_to_message_id=answering.message_row_id if answering else None,
+            status="held" if held else "queued")
         if out_id is None:  # another process queued it between our look and our write
             return Queued(None, Decision(False, f"already queued ({mail.purpose})"))
+        if held:  # kept, not sent: the digest answers it when the address may get mail again (intake.digest)
+            return Queued(None, Decision(False, f"{HELD_BACK}: {decision.reason}; it goes in one digest when the "
+                                                "address may get mail again", later=True))
         return Queued(out_id, decision)
+
+    @staticmethod
+    def holds(kind: str, decision: Decision, answering: Answering | None) -> bool:
+        """Whether a refused mail is kept for the digest instead of dropped: an automatic answer that only a loop
+        limit stopped (``decision.later``), to a message that changed the record (:data:`HELD_KINDS`) and does
+        not itself reply to a mail of ours. (A correspondent answering every mail we send, one more name each
+        time, is a loop a digest would keep going: :func:`held_for_a_person` flags that message instead.)"""
+        return (decision.later and kind in HELD_KINDS and answering is not None and not answering.by_person
+                and answering.changed and not answering.answers_ours)
+
+    @staticmethod
+    def held_for_a_person(kind: str, decision: Decision, answering: Answering | None) -> bool:
+        """An answer a loop limit stopped, to a message that changed the record in reply to a mail of ours: no
+        digest (it would answer the loop), but a person must see it (flag ``reply_held``)."""
+        return (decision.later and kind in HELD_KINDS and answering is not None and not answering.by_person
+                and answering.changed and answering.answers_ours)
 
     def queued(self, purpose: str) -> dict[str, Any] | None:
         """The mail queued for ``purpose`` (whatever became of it), or None."""

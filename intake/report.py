@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ import jinja2
 from intake.automatic import read_notice
 from intake.chart import DayCount, registrations_chart
 from intake.config import Config
+from intake.digest import HeldAddress, held_addresses
 from intake.export import category_for, participants_csv, person_line
 from intake.outbox import Outbox
 from intake.store import Store, iso
@@ -136,6 +137,11 @@ class Report:
     silent_list_days: int
     silent: tuple[SilentOrganization, ...]
     timeline: tuple[DayCount, ...] = field(default=())
+    held: tuple[HeldAddress, ...] = field(default=())  # answers a loop limit held back (times local)
+
+    @property
+    def held_answers(self) -> int:
+        return sum(h.count for h in self.held)
 
     @property
     def deadline_text(self) -> str:
@@ -306,7 +312,9 @@ def build_report(store: Store, cfg: Config, now: datetime) -> Report:
         automatic_messages=len(msgs) - len(human), notices=notices, new_people=new_people, flags=flags,
         open_flags=sum(f.count for f in flags), show_silent=show_silent,
         silent_list_days=cfg.report.silent_list_days, silent=silent,
-        timeline=tuple(_timeline(store, reps, tz, now)))
+        timeline=tuple(_timeline(store, reps, tz, now)),
+        held=tuple(replace(h, oldest=h.oldest.astimezone(tz), goes_at=max(h.goes_at, now).astimezone(tz))
+                   for h in held_addresses(store, cfg, now)))
 
 
 def _pending(status: str) -> str:

@@ -31,6 +31,9 @@ def daemon_status(store: Store, cfg: Config, *, max_age: float | None = None,
         mailbox imap:ccm@unog.ch@outlook.office365.com/INBOX: last successful check 2017-08-14T10:00:05+00:00 (12 s ago)
           waiting on the server: 0; kept but not finished: 0
         outgoing mail: queued 0, failed 0
+        answers held back by the loop limits: 7 (each address gets them in one digest when it may get mail again)
+          geneva@mag.example.org (Mines Advisory Group): 7, the first held 2017-08-14 09:12 UTC; digest from
+          2017-08-15 09:02 UTC
         open flags: 2
           late: 2 (oldest waiting since 2017-08-19T08:00:00+00:00, 3 days)
         OCR available (Tesseract 5.5.4, languages eng fra spa)
@@ -57,6 +60,7 @@ def daemon_status(store: Store, cfg: Config, *, max_age: float | None = None,
     sending = store.scalar("SELECT count(*) FROM outbox WHERE status = 'sending'")
     # 'sending' for more than a moment: a sender stopped while the relay had the data (settled at the next pass)
     lines.append(f"outgoing mail: queued {queued}, failed {failed}" + (f", being sent {sending}" if sending else ""))
+    lines.extend(held_lines(store, cfg, current))
     # A flag waits since its message arrived (as on the review page's queue), else since it was raised.
     flags = store.query("SELECT f.reason, count(*) AS n,"
                         " min(coalesce(m.received_at, m.stored_at, f.created_at)) AS oldest"
@@ -73,6 +77,22 @@ def daemon_status(store: Store, cfg: Config, *, max_age: float | None = None,
     lines.append(_ocr_line(cfg))
     lines.append("healthy" if healthy else f"UNHEALTHY: no successful check for more than {limit:.0f} s")
     return "\n".join(lines), healthy
+
+
+def held_lines(store: Store, cfg: Config, now: datetime) -> list[str]:
+    """The answers a loop limit held back (``intake.digest``): how many, to whom, and when their digest goes."""
+    from intake.digest import held_addresses
+
+    held = held_addresses(store, cfg, now)
+    if not held:
+        return []
+    lines = [(f"answers held back by the loop limits: {sum(h.count for h in held)} "
+              "(each address gets them in one digest when it may get mail again)")]
+    for h in held:
+        when = "at the next check" if h.goes_at <= now else f"from {h.goes_at:%Y-%m-%d %H:%M} UTC"
+        lines.append(f"  {h.to_addr} ({', '.join(h.organizations) or 'no organisation'}): {h.count}, the first held "
+                     f"{h.oldest:%Y-%m-%d %H:%M} UTC; digest {when}")
+    return lines
 
 
 def _age(current: datetime, since: str) -> str:

@@ -578,6 +578,11 @@ class Store:
             self.add_event("daemon", "mail.bounced", "outbox", outbox_id, now=now, message_id=message_id,
                            detail=detail)
 
+    def mark_delayed(self, outbox_id: int, *, now: datetime, message_id: int, detail: dict[str, Any]) -> None:
+        """A delay warning about a mail we sent (report in message ``message_id``): it stays ``sent``, the relay
+        is still trying; only the event records it."""
+        self.add_event("daemon", "mail.delayed", "outbox", outbox_id, now=now, message_id=message_id, detail=detail)
+
     def supersede(self, outbox_id: int, *, by: int, actor: str, now: datetime, message_id: int | None) -> None:
         """Set an unsent mail aside for mail ``by`` (status ``superseded``, kept for the record)."""
         with self.transaction():
@@ -604,9 +609,10 @@ class Store:
                 self.add_event("sender", "mail.requeued", "outbox", outbox_id, now=now, detail={"why": why})
 
     def mails_to(self, address: str, since: datetime) -> int:
-        """How many automatic mails went (or wait to go) to ``address`` since ``since``."""
+        """How many automatic mails went (or wait to go) to ``address`` since ``since`` (not those held back or
+        set aside: they never left)."""
         return int(self.scalar("SELECT count(*) FROM outbox WHERE to_addr = ? AND created_at >= ?"
-                               " AND status != 'held'", (address.lower(), iso(since))) or 0)
+                               " AND status NOT IN ('held', 'superseded')", (address.lower(), iso(since))) or 0)
 
     def mails_to_organization(self, org_id: int, since: datetime) -> int:
         """How many answers (not reminders or reports) went (or wait to go) to organisation ``org_id`` since
@@ -653,6 +659,13 @@ class Store:
         if row:
             row["emails"] = json.loads(row["emails"] or "[]")
         return row
+
+    def organizations_at_domain(self, domain: str) -> list[int]:
+        """The ids of the organisations with a listed address at ``domain`` (in id order)."""
+        like = '%@' + domain.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
+        rows = self.query("SELECT id, emails FROM organizations WHERE emails LIKE ? ESCAPE '\\' ORDER BY id", (like,))
+        return [r["id"] for r in rows
+                if any(e.rpartition("@")[2].lower() == domain.lower() for e in json.loads(r["emails"] or "[]"))]
 
     def add_organization(self, name: str, *, now: datetime, acronym: str | None = None,
                          category: str | None = None, emails: list[str] | None = None,

@@ -48,6 +48,8 @@ MAX_REPORT_BYTES = 256_000
 # bounce; named in a report's text, any of them is the mail system's own address, not a failed recipient.
 _AUTOMATIC_MAILBOX = phrases(r"^(?:<<daemon_mailbox>>)(?:[+@.-]|$)", re.IGNORECASE)
 _BOUNCE_SUBJECT = phrases(r"^(?:<<bounce_subject>>)", re.IGNORECASE)
+_STATUS = re.compile(rb"(?im)^Status:\s*([245]\.\d{1,3}\.\d{1,3})")
+_ACTION = re.compile(rb"(?im)^Action:\s*([a-z]+)")
 _FINAL_RECIPIENT = re.compile(rb"(?im)^Final-Recipient:\s*rfc822;\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$")
 _ADDRESS = re.compile(r"(?<![\w.+=-])([A-Za-z0-9][A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 _VALID = re.compile(r"^[^@\s<>()\[\],;:\"]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+$")
@@ -96,6 +98,28 @@ class FailedRecipients:
 
     addresses: tuple[str, ...]
     source: str  # "flufl.bounce", "Final-Recipient", "report text", or "" when none was found
+
+
+@dataclass(frozen=True)
+class ReportStatus:
+    """What a delivery report says happened (RFC 3464 per-recipient fields)."""
+
+    status: str  # the first Status, e.g. "5.1.1" (failed), "4.4.7" (delayed), "2.0.0" (delivered); "" when none
+    delayed: bool  # every Action is "delayed": a warning, the relay is still trying; nothing has failed yet
+
+
+def report_status(raw: bytes) -> ReportStatus:
+    """The status and the action of a delivery report.
+
+    >>> report_status(b"Final-Recipient: rfc822; a@ngo.example\\nAction: delayed\\nStatus: 4.4.7\\n")
+    ReportStatus(status='4.4.7', delayed=True)
+    >>> report_status(b"Final-Recipient: rfc822; a@ngo.example\\nAction: failed\\nStatus: 4.4.7\\n")
+    ReportStatus(status='4.4.7', delayed=False)
+    """
+    report = raw[:MAX_REPORT_BYTES]
+    found = _STATUS.search(report)
+    actions = {a.lower() for a in _ACTION.findall(report)}
+    return ReportStatus(found.group(1).decode() if found else "", actions == {b"delayed"})
 
 
 def failed_recipients(raw: bytes) -> list[str]:

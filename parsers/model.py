@@ -52,6 +52,7 @@ FLAG_CODES: dict[str, str] = {
     "uncertain": "the rules and the model disagree about what the message wants, or the model is unsure",
     "bounce": "one of our mails bounced",
     "delivery_failed": "an outgoing mail could not be delivered",
+    "reply_held": "a loop limit stopped the answer to a reply to our mail; no digest follows (answer it by hand)",
     "delivery_unconfirmed": "the sender stopped before the relay's answer to a mail was recorded; taken as delivered",
     "suspect_sender": "the From header looks forged (a display name holding another address, several senders)",
     "unverified_sender": "a change from an address that is not the organisation's; held for a person",

@@ -120,24 +120,40 @@ def late(ev: Evidence) -> Flag | None:
 
 
 def correction(ev: Evidence) -> Flag | None:
+    """Without the record, every correction is for a person (the parser cannot know whether it applies). With
+    it, only what a person must decide: a correction that named somebody not on the list, or changed nothing. A
+    clean one is reported (the daily report, the organisation's history), not queued; a held one is flagged
+    ``unverified_sender``, a late one ``late``, a doubtful reading ``uncertain``."""
     if _intent(ev) != Intent.CORRECTION:
         return None
     r = ev.record
-    if r is not None and not r.held and not r.changed and not r.not_found:
-        return make_flag("correction", "a correction that changed nothing; please check what the sender wants")
-    if r is not None and r.not_found:
-        return make_flag("correction", "not on the list: " + ", ".join(r.not_found))
-    return make_flag("correction")
+    if r is None:
+        return make_flag("correction")
+    if r.held or not r.matched:
+        return None  # unverified_sender / unknown_organization say what to check
+    if r.not_found:
+        return make_flag("correction", f"not on the list: {', '.join(r.not_found)}; check whom the sender means "
+                                       "(and apply the change by hand)" + ("; the rest was applied" if r.changed
+                                                                           else ""))
+    if not r.changed:
+        return make_flag("correction", "a correction that changed nothing; check what the sender wants")
+    return None
 
 
 def cancellation(ev: Evidence) -> Flag | None:
+    """Like :func:`correction`: with the record, a clean cancellation (the organisation declines, its people
+    withdrawn) is reported, not queued; one naming somebody not on the list is for a person."""
     if _intent(ev) != Intent.CANCELLATION:
         return None
-    if ev.record is not None and ev.record.held:
-        return make_flag("cancellation", "asks to withdraw everyone (held: see unverified_sender)")
-    if ev.record is not None and ev.record.matched:
-        return make_flag("cancellation", f"withdrew {ev.record.withdrawn} people")
-    return make_flag("cancellation")
+    r = ev.record
+    if r is None:
+        return make_flag("cancellation")
+    if r.held or not r.matched:
+        return None  # unverified_sender / unknown_organization say what to check
+    if r.not_found:
+        return make_flag("cancellation", f"not on the list: {', '.join(r.not_found)}; check whom the sender "
+                                         "withdraws" + (f" ({r.withdrawn} withdrawn)" if r.withdrawn else ""))
+    return None
 
 
 def question(ev: Evidence) -> Flag | None:
@@ -258,10 +274,11 @@ def uncertain(ev: Evidence) -> Flag | None:
 
 
 def people_count(ev: Evidence) -> Flag | None:
-    """More people written with a title, or more e-mail addresses, than people found: someone may be missing."""
+    """More people written with a title, or more e-mail addresses, than people found: someone may be missing.
+    The people a correction withdraws are found too ("Mr. Smith is replaced by Ms. Lopez" names two)."""
     if not ev.human or _intent(ev) not in _REGISTERING:
         return None
-    n = len(ev.people)
+    n = len(ev.people) + len(ev.withdrawn)
     if ev.titled_mentions > n or ev.addresses > n:
         return make_flag("uncertain", f"found {n} people, the text names {ev.titled_mentions} with a title and "
                                       f"writes {ev.addresses} addresses: check who attends")

@@ -51,6 +51,11 @@ class Incoming:
     from_suspect: str | None = None  # why the From header cannot be trusted (parsers.mime.read_sender)
 
 
+def is_our_message_id(message_id: str | None) -> bool:
+    """A Message-ID we generated (``replies.compose.our_message_id``)."""
+    return bool(_OUR_MESSAGE_ID.match(message_id or ""))
+
+
 def is_plain_address(addr: str | None) -> bool:
     return bool(addr) and bool(_PLAIN_ADDRESS.match(addr or ""))
 

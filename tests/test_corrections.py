@@ -127,6 +127,8 @@ def test_correction_replaces_a_person_with_audit(world: tuple[Config, Store, Dae
     assert "- withdrawn: Mr. John Smith, Director" in text
     delegation = text.split("Delegation as it now stands:")[1]
     assert "Anna Berg" in delegation and "Maria Lopez" in delegation and "John Smith" not in delegation
+    # it applied cleanly: reported (history, confirmation, report), not queued for a person (issue 12, item 7)
+    assert "correction" not in {f["reason"] for f in store.open_flags() if f["message_id"] == corr_id}
 
 
 def test_cancellation_withdraws_everyone_and_declines(world: tuple[Config, Store, Daemon, SmtpServer]) -> None:
@@ -145,7 +147,8 @@ def test_cancellation_withdraws_everyone_and_declines(world: tuple[Config, Store
     last = server.received[-1]
     assert last.message["In-Reply-To"] == "<cancel1@icrc.org>"
     assert "will not be represented" in last.text and "Anna Berg" in last.text and "John Smith" in last.text
-    assert "cancellation" in {f["reason"] for f in store.open_flags()}
+    # a clean cancellation is reported, not queued for a person (issue 12, item 7)
+    assert "cancellation" not in {f["reason"] for f in store.open_flags()}
 
 
 def extraction(intent: str, *people_: Representative, withdrawn: tuple[str, ...] = (),

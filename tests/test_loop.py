@@ -20,6 +20,7 @@ from smtp_server import Received, SmtpServer
 
 from intake.config import Config, MailboxConfig, RepliesConfig, StoreConfig, TransportConfig
 from intake.daemon import Daemon
+from intake.digest import digest_tick
 from intake.maildir import MaildirMailbox
 from intake.store import Store
 from replies.smtp import SmtpSettings, SmtpTransport
@@ -106,6 +107,8 @@ def test_mail_loop_stops_within_the_daily_limit(tmp_path: Path, marks_itself: bo
         store_counts = store.one("SELECT count(*) AS mails FROM outbox WHERE to_addr = ?", (ROBOT,))
         read = store.scalar("SELECT count(*) FROM messages")
         suppressed = [r["detail"] for r in store.query("SELECT detail FROM events WHERE action = 'reply.suppressed'")]
+        reply_held = store.scalar("SELECT count(*) FROM flags WHERE reason = 'reply_held'")
+        held = store.scalar("SELECT count(*) FROM outbox WHERE status = 'held'")
         store.close()
 
     sent_to_robot = len(server.messages_to(ROBOT))
@@ -118,6 +121,8 @@ def test_mail_loop_stops_within_the_daily_limit(tmp_path: Path, marks_itself: bo
         assert sent_to_robot == limit
         assert robot.answered == limit and read == limit + 1
         assert len(suppressed) == 1 and "limit replies.max_per_address_per_day = 3" in suppressed[0]
+        # its last reply (to our mail) changed the record: no digest would end the loop, so a person sees it
+        assert held == 0 and reply_held == 1
     assert rounds < 12, "the conversation did not come to rest"
     # Everything we sent is marked as automatic, so a better-behaved robot would not have answered at all.
     assert all(r.message["Auto-Submitted"] == "auto-replied" for r in server.received)
@@ -213,11 +218,15 @@ def test_an_organisation_writing_from_many_addresses_stops_at_the_per_organisati
                                     .replace(b"Ms. Anna Berg", f"Ms. Anna Berg{'x' * i}".encode())
                                     for i in range(5)))
         daemon.run_once()
+        # each held answer's address has had no mail, but the organisation's limit keeps the digests back too
+        digest_tick(store, cfg, START + timedelta(hours=1))
         transport.close()
-        reasons = [r["detail"] for r in store.query("SELECT detail FROM events WHERE action = 'reply.suppressed'")]
+        reasons = [r["detail"] for r in store.query("SELECT detail FROM events WHERE action = 'reply.held'")]
+        held = store.scalar("SELECT count(*) FROM outbox WHERE status = 'held'")
         store.close()
     assert len(server.received) == 2
-    assert sum("replies.max_per_organization_per_day = 2" in r for r in reasons) == 3
+    # new registrations a person may well have written: held back for a digest, not dropped (issue 12, item 3)
+    assert sum("replies.max_per_organization_per_day = 2" in r for r in reasons) == 3 and held == 3
 
 
 def test_x_auto_response_suppress_is_honoured(tmp_path: Path) -> None:

@@ -85,6 +85,75 @@ def test_bounce_quoting_our_message_id_fails_that_mail_and_flags_its_organisatio
     assert [e["action"] for e in store.history("outbox", failed["id"])][-1] == "mail.bounced"
 
 
+def delay_warning(mid: int, recipient: str, original_headers: str) -> bytes:
+    """A real RFC 3464 delay report (Postfix's "Delayed Mail (still being retried)")."""
+    return f"""Return-Path: <>\r
+From: MAILER-DAEMON@mx.relay.example (Mail Delivery System)\r
+To: ccm@unog.ch\r
+Subject: Delayed Mail (still being retried)\r
+Date: Fri, 28 Jul 2017 13:05:00 +0200\r
+Message-ID: <delay-{mid}@mx.relay.example>\r
+Auto-Submitted: auto-replied\r
+MIME-Version: 1.0\r
+Content-Type: multipart/report; report-type=delivery-status; boundary="D"\r
+\r
+--D\r
+Content-Description: Notification\r
+Content-Type: text/plain; charset=us-ascii\r
+\r
+This is the mail system at host mx.relay.example.\r
+\r
+####################################################################\r
+# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\r
+####################################################################\r
+\r
+Your message could not be delivered for 4.0 hours.\r
+It will be retried until it is 5.0 days old.\r
+\r
+<{recipient}>: connect to mx.closed.example[192.0.2.25]:25: Connection timed out\r
+\r
+--D\r
+Content-Description: Delivery report\r
+Content-Type: message/delivery-status\r
+\r
+Reporting-MTA: dns; mx.relay.example\r
+X-Postfix-Queue-ID: 3F2A81C0042\r
+Arrival-Date: Fri, 28 Jul 2017 11:00:00 +0200 (CEST)\r
+\r
+Final-Recipient: rfc822; {recipient}\r
+Original-Recipient: rfc822;{recipient}\r
+Action: delayed\r
+Status: 4.4.7\r
+Diagnostic-Code: X-Postfix; connect to mx.closed.example[192.0.2.25]:25: Connection timed out\r
+Will-Retry-Until: Wed, 2 Aug 2017 11:00:00 +0200 (CEST)\r
+\r
+--D\r
+Content-Description: Undelivered Message Headers\r
+Content-Type: text/rfc822-headers\r
+\r
+{original_headers}\r
+--D--\r
+""".encode()
+
+
+def test_a_delay_warning_keeps_the_mail_sent_and_says_the_relay_is_still_trying(tmp_path: Path) -> None:
+    cfg, store, mids = setup(tmp_path)
+    to = "old-contact@closed.example"
+    headers = f"From: ccm@unog.ch\r\nTo: {to}\r\nMessage-ID: {mids[to]}\r\n"
+    out = process_message(store, cfg, "test", IncomingMessage("5", delay_warning(5, to, headers), LATER), now=LATER)
+    assert out.status == "processed" and out.replies_queued == 0
+    mail = store.one("SELECT * FROM outbox WHERE to_addr = ?", (to,))
+    assert mail and mail["status"] == "sent" and not mail["last_error"]  # not failed: nothing has failed yet
+    assert store.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") == 3
+    assert [e["action"] for e in store.history("outbox", mail["id"])][-1] == "mail.delayed"
+    [flag] = [f for f in store.open_flags() if f["reason"] == "bounce"]
+    assert flag["outbox_id"] == mail["id"]
+    assert flag["detail"] == f"our reminder to {to} is delayed (4.4.7), the relay is still trying"
+    # The relay gives up later: the failure report fails the mail as any bounce does.
+    process_message(store, cfg, "test", IncomingMessage("6", dsn(6, to, headers), LATER), now=LATER)
+    assert store.scalar("SELECT status FROM outbox WHERE id = ?", (mail["id"],)) == "failed"
+
+
 def test_bounce_without_our_headers_is_tied_by_the_failed_recipient(tmp_path: Path) -> None:
     cfg, store, _ = setup(tmp_path)
     process_message(store, cfg, "test", IncomingMessage("2", dsn(2, "nobody@gone.example", "Subject: ?\r\n"),

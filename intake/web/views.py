@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from intake.digest import mail_note
 from intake.store import Store, scanned_page_png, stored_attachments
 from intake.web import actions, csrf, queries
 from intake.web.auth import (
@@ -311,7 +312,8 @@ def _message_page_data(store: Store, review: ReviewApp, message_id: int) -> dict
         "flags": flags,
         "open_flags": open_flags,
         "history": queries.message_history(store, message_id),
-        "mails": queries.queued_mail(store, message_id),
+        "mails": [{**mail, "note": mail_note(store, review.cfg, mail, review.now())}
+                  for mail in queries.queued_mail(store, message_id)],
         "answered": queries.answer_sent(store, message_id) if open_flags else None,
         "ack_preview": ack_preview,
         "clarification": actions.clarification_draft(store, review.cfg, message_id) if open_flags else "",
