@@ -86,8 +86,11 @@ def shared_scorer(items: Sequence[Scored]) -> dict[str, str]:
             (folder / f"{stem}.eml").symlink_to(s.eml.resolve())
             lines.append(json.dumps({**s.pred, "file": str(folder / f"{stem}.eml")}, ensure_ascii=False))
         (folder / "p.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        out = subprocess.run([sys.executable, str(SCORER), str(folder), str(folder / "p.jsonl")],
-                             capture_output=True, text=True, check=True).stdout
+        run = subprocess.run([sys.executable, str(SCORER), str(folder), str(folder / "p.jsonl")],
+                             capture_output=True, text=True, check=False)
+        if run.returncode:
+            raise RuntimeError(f"the shared scorer failed ({run.returncode}): {run.stderr.strip()[-2000:]}")
+        out = run.stdout
     rows: dict[str, str] = {}
     for line in out.splitlines():
         if line.startswith("SCORE "):

@@ -4,6 +4,8 @@ scorer, batch by batch and pooled (with today's labels, so label corrections doc
 
     python benchmarks/parse_first_runs.py            # all batches
     python benchmarks/parse_first_runs.py --since 379  # batches starting at 379 or later, pooled apart
+    python benchmarks/parse_first_runs.py --only 560-574,575-589  # only these batches
+    python benchmarks/parse_first_runs.py --only 560-574 --parser-commit 7989434  # an older parser, same batches
 
 These are the only figures that are not training figures for the rules. Each line gives the scorer's SCORE
 (with ``silent=``: wrong and not sent to review), withdrawn precision/recall/F1, the share of messages handled
@@ -94,7 +96,9 @@ with open(sys.argv[2], "w", encoding="utf-8") as out:
                 if kw.get(k):
                     kw[k] = date.fromisoformat(kw[k])
             res = parse_messages(raws, meeting=MeetingProfile(**kw))
-        for f, r, rules in zip(files, res, seen):
+        # a parser without finish() (the rules + models design: gather/decide) records no separate rules' reading
+        for i, (f, r) in enumerate(zip(files, res)):
+            rules = seen[i] if i < len(seen) else {}
             out.write(json.dumps({"file": f, **r.to_json(), "_rules": rules}, ensure_ascii=False) + "\\n")
 """
 
@@ -108,9 +112,11 @@ def batches() -> list[tuple[str, int, int]]:
 def first_run(commit: str, a: int, b: int, work: Path) -> list[Scored]:
     """Copy the batch (eml + today's labels) into its own folder and parse it with parsers/ of ``commit``."""
     src = work / f"src-{commit}"
-    src.mkdir()
-    archive = subprocess.run(["git", "archive", commit, "parsers"], cwd=REPO, capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    if not src.exists():  # batches parsed with the same commit share it
+        src.mkdir()
+        archive = subprocess.run(["git", "archive", commit, "parsers"], cwd=REPO, capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
     folder = work / f"batch-{a}"
     folder.mkdir()
     meetings = read_meetings(LABELLED)
@@ -163,7 +169,13 @@ def main(argv: list[str]) -> int:
                         help="work in this (new) folder and keep it: each batch's files and predictions (p.jsonl)")
     parser.add_argument("--with-model", action="store_true",
                         help="also combine each first run with an intent model that never saw the batch")
+    parser.add_argument("--only", default=None,
+                        help="run only these batches, by range: --only 560-574,575-589 (pooled apart as 'selected')")
+    parser.add_argument("--parser-commit", default=None,
+                        help="parse every batch with parsers/ of this commit instead of the batch's own (to compare "
+                             "an older design on the same unseen batches)")
     args = parser.parse_args(argv)
+    only = {tuple(map(int, r.split("-"))) for r in args.only.split(",")} if args.only else None
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if args.keep:
@@ -171,7 +183,9 @@ def main(argv: list[str]) -> int:
             work = args.keep
         done: list[tuple[int, list[Scored]]] = []
         for commit, a, b in batches():
-            items = first_run(commit, a, b, work)
+            if only is not None and (a, b) not in only:
+                continue
+            items = first_run(args.parser_commit or commit, a, b, work)
             done.append((a, items))
             print(f"{a}-{b} ({commit})  {line(items)}", flush=True)
         if args.with_model:

@@ -660,6 +660,13 @@ class Store:
             row["emails"] = json.loads(row["emails"] or "[]")
         return row
 
+    def organizations_at_domain(self, domain: str) -> list[int]:
+        """The ids of the organisations with a listed address at ``domain`` (in id order)."""
+        like = '%@' + domain.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
+        rows = self.query("SELECT id, emails FROM organizations WHERE emails LIKE ? ESCAPE '\\' ORDER BY id", (like,))
+        return [r["id"] for r in rows
+                if any(e.rpartition("@")[2].lower() == domain.lower() for e in json.loads(r["emails"] or "[]"))]
+
     def add_organization(self, name: str, *, now: datetime, acronym: str | None = None,
                          category: str | None = None, emails: list[str] | None = None,
                          invitation_ref: str | None = None, invited: bool = False,

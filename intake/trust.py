@@ -9,8 +9,8 @@ Levels, strongest first (one per message, kept in ``messages.sender_trust``):
                      suspect sender, or one failing DMARC, is never ``known``);
 * ``authenticated``  the organisation's own domain, and the receiving server proved it (DMARC pass, or an
                      aligned DKIM/SPF pass, in the Authentication-Results of ``mailbox.authserv_id``);
-* ``own_domain``     the organisation's own domain (a domain of one of its listed addresses, never webmail),
-                     without evidence either way;
+* ``own_domain``     the organisation's own domain (a domain of one of its listed addresses, never webmail,
+                     never a domain another listed organisation has addresses at), without evidence either way;
 * ``unknown``        anyone else: another domain, webmail, a stranger replying in one of our threads (a thread
                      match is evidence of the organisation, never of the sender);
 * ``suspect``        a forged-looking From (``parsers.mime.read_sender``) or a domain that failed DMARC.
@@ -80,9 +80,16 @@ def known_addresses(store: Store, org_id: int) -> list[str]:
 
 
 def own_domains(store: Store, org_id: int) -> set[str]:
-    """The domains of the organisation's listed addresses (webmail domains are nobody's own)."""
+    """The domains of the organisation's listed addresses that are its alone: webmail domains are nobody's own,
+    and neither is a domain another organisation on the list has addresses at (UN entities on un.org: a staff
+    member of one is a stranger to the other)."""
+    return {d for d in listed_domains(store, org_id) - WEBMAIL_DOMAINS
+            if store.organizations_at_domain(d) == [org_id]}
+
+
+def listed_domains(store: Store, org_id: int) -> set[str]:
     org = store.organization(org_id) or {}
-    return {e.rpartition("@")[2].lower() for e in org.get("emails", [])} - WEBMAIL_DOMAINS
+    return {e.rpartition("@")[2].lower() for e in org.get("emails", [])}
 
 
 def judge_sender(store: Store, org_id: int | None, ex: Extraction, auth: DomainAuthentication) -> SenderTrust:
@@ -106,6 +113,13 @@ def judge_sender(store: Store, org_id: int | None, ex: Extraction, auth: DomainA
         evidence = f" ({auth.read})" if auth.read else ""
         return SenderTrust(OWN_DOMAIN, f"{addr} is at the organisation's own domain, without authentication "
                                        f"evidence{evidence}")
+    if domain in listed_domains(store, org_id) - WEBMAIL_DOMAINS:
+        others = len(store.organizations_at_domain(domain)) - 1
+        return SenderTrust(UNKNOWN, f"{addr} is not one of the organisation's addresses, and {domain} is not its "
+                                    f"own: {others} other organisation(s) on the list have addresses there")
+    if domain in WEBMAIL_DOMAINS:
+        return SenderTrust(UNKNOWN, f"{addr} is not one of the organisation's addresses ({domain} is a webmail "
+                                    "provider: anyone can have an address there)")
     return SenderTrust(UNKNOWN, f"{addr} is not one of the organisation's addresses")
 
 

