@@ -140,6 +140,12 @@ class Texts:
 # --------------------------------------------------------------------------------------------- name handling
 
 
+# compiled once (split_title runs for every mention)
+_EXTRA_TITLE_AT = re.compile(rf"(?:{_EXTRA_TITLE_RE})(?=\s)|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ])", re.IGNORECASE)
+_HONORIFIC_AT = re.compile(rf"(?:{HONORIFIC_RE})(?=\s)")
+_SPACES = re.compile(r"\s+")
+
+
 def split_title(surface: str) -> tuple[str | None, str | None, str]:
     """(honorific, rank, name) of a mention as written: ``"Lt Col Jukka Hämäläinen"`` -> (None, "Lt Col", ...).
 
@@ -154,13 +160,13 @@ def split_title(surface: str) -> tuple[str | None, str | None, str]:
     hon: str | None = None
     rank: str | None = None
     while True:
-        m = re.match(rf"(?:{_EXTRA_TITLE_RE})(?=\s)|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ])", rest, re.IGNORECASE)
+        m = _EXTRA_TITLE_AT.match(rest)
         if m:
-            norm = _EXTRA_TITLES.get(re.sub(r"\s+", " ", m.group(0).lower()))
+            norm = _EXTRA_TITLES.get(_SPACES.sub(" ", m.group(0).lower()))
             hon = hon or norm or None
             rest = rest[m.end():].lstrip()
             continue
-        m = re.match(rf"(?:{HONORIFIC_RE})(?=\s)", rest) or _LOWER_HONORIFIC.match(rest)
+        m = _HONORIFIC_AT.match(rest) or _LOWER_HONORIFIC.match(rest)
         if m:
             hon = hon or normalise_honorific(m.group(0))
             rest = rest[m.end():].lstrip()
@@ -207,10 +213,13 @@ def never_a_name(name: str, ctx: D.Context) -> bool:
         D.not_name_word(w, ctx) for w in name.split())
 
 
+_RANK_WORD = re.compile(f"(?:{RANKS}|{DIPLOMATIC})")
+
+
 def plausible(name: str, ctx: D.Context) -> bool:
     """Cheap shape check for a generated name (the model judges the rest)."""
     words = name.split()
-    if all(normalise_honorific(w) or w.lower() in PARTICLES or re.fullmatch(f"(?:{RANKS}|{DIPLOMATIC})", w) for w in words):
+    if all(normalise_honorific(w) or w.lower() in PARTICLES or _RANK_WORD.fullmatch(w) for w in words):
         return False
     if not 1 <= len(words) <= 7 or len(name) > 70:
         return False
@@ -260,6 +269,16 @@ def _spans(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out if text[a:b].strip()]
 
 
+def _last_lines(text: str, ls: int) -> list[str]:
+    """``text[:ls].split("\n")[-4:]`` without splitting the whole text before ``ls`` (once per mention)."""
+    cut = ls
+    for _ in range(4):
+        cut = text.rfind("\n", 0, cut)
+        if cut < 0:
+            break
+    return text[cut + 1:ls].split("\n")
+
+
 def _mention(region: str, source: str, text: str, spans: list[tuple[int, int]], start: int, end: int,
              surface: str, *, partial: bool = False) -> Mention:
     sa, sb = next(((a, b) for a, b in spans if a <= start < b), (max(0, start - 150), min(len(text), end + 150)))
@@ -267,7 +286,7 @@ def _mention(region: str, source: str, text: str, spans: list[tuple[int, int]], 
     le = text.find("\n", end)
     le = len(text) if le < 0 else le
     hon, rank, _ = split_title(surface)
-    above = [x for x in text[:ls].split("\n")[-4:] if x.strip()]
+    above = [x for x in _last_lines(text, ls) if x.strip()]
     return Mention(region=region, source=source, surface=surface, start=start, line=text[ls:le],
                    sentence=text[sa:max(sb, end)], before=text[sa:start][-150:], after=text[end:max(sb, end)][:150],
                    rel_pos=start / max(1, len(text)), title=hon, rank=rank, partial=partial,
@@ -532,6 +551,8 @@ def _signature_name(text: str, sender_name: str | None, spans: list[tuple[int, i
 
 def _display_names(region: str, text: str, spans: list[tuple[int, int]]) -> Iterable[tuple[Mention, str, str | None]]:
     """Display names in quoted header blocks (From / To / Cc): "Aasen-Tveit, Hilde <hilde@npaid.org>"."""
+    if "@" not in text:
+        return  # both patterns end with an address (and are slow on long quoted text)
     for m in _DISPLAY_COMMA.finditer(text):
         fam, given = m.group("fam").strip(' "'), m.group("given").strip(' "')
         if looks_like_name(f"{given} {fam}", min_tokens=2, max_tokens=6):

@@ -119,12 +119,15 @@ _ATTACHMENT = phrases("<<attachment_word>>", re.IGNORECASE)
 
 def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people: int, n_withdrawn: int,
                     known_sender: bool, has_attachment: bool, sender: str | None = None,
-                    meeting: MeetingProfile = NO_MEETING, language: str | None = None) -> tuple[str, set[str]]:
+                    meeting: MeetingProfile = NO_MEETING, language: str | None = None,
+                    auto_reply: bool | None = None) -> tuple[str, set[str]]:
     """The intent and the cues seen (``"spam"``, ``"bulk"``, ``"same_as_before"``, ``"action_requested"``,
     ``"recall"`` and ``"names_to_follow"``, both with ``"no_reply"``: mail a person reads, nobody answers).
 
     ``meeting`` gives the words that mark a message as being about the meeting (a question about it);
     ``language`` is the text's ("en", "fr", "es"): the phrases of that language are looked for.
+    ``auto_reply``: :func:`is_auto_reply` of the same subject, body, sender and language when the caller has
+    it already (the pipeline asks it before NER); None: asked here.
     """
     cues: set[str] = set()
     if signals.bounce:
@@ -133,7 +136,7 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         return "auto_reply", cues
     if signals.bulk:
         return "other", cues
-    if is_auto_reply(subject, body, sender, language) and n_people == 0:
+    if n_people == 0 and (is_auto_reply(subject, body, sender, language) if auto_reply is None else auto_reply):
         return "auto_reply", cues
     if is_bulk_mail(body, language) and n_people == 0:
         cues.add("bulk")  # a newsletter without list headers: never answered

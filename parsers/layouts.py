@@ -211,6 +211,9 @@ def normalise_key_values(lines: list[str]) -> list[str]:
     separate given / family name fields ("Nom : LEFORT" + "Prénom : Camille") joined as one ``Name:``."""
     out: list[str] = []
     for line in lines:
+        if ":" not in line:  # every key below ends with ':'
+            out.append(line)
+            continue
         two = re.match(r"^(\s*)([^:\n]{1,40}?)\s*/\s*([^:\n]{1,40}?)\s*:(.*)$", line)
         if two:
             # "Funktion / Function: ..." - keep whichever of the two keys we know

@@ -81,8 +81,31 @@ def word_features(text: str) -> list[str]:
 
 
 def text_features(text: str) -> Counter[str]:
-    """Both blocks of the intent model, counted."""
-    return Counter(char_features(text) + word_features(text))
+    """Both blocks of the intent model, counted.
+
+    The same counter as ``Counter(char_features(text) + word_features(text))``, keys in the same order (the
+    order decides the order of the sums in :meth:`LinearModel.probabilities`, so the probabilities are the same
+    to the last bit), made faster: each distinct word's n-grams are made once and counted as often as the word
+    occurs (a gram first seen in a word is first seen at that word's first occurrence either way).
+    """
+    grams: list[str] = []
+    for word, times in Counter(_normalise(text).split()).items():
+        grams += _word_grams(word) * times
+    return Counter(grams + word_features(text))
+
+
+def _word_grams(word: str) -> list[str]:
+    """:func:`char_features` of one word."""
+    padded = f" {word} "
+    n_chars = len(padded)
+    out: list[str] = []
+    for n in range(2, 6):
+        if n > n_chars:
+            break
+        out.extend("c:" + padded[i:i + n] for i in range(n_chars - n + 1))
+        if n_chars <= n:
+            break
+    return out
 
 
 # --------------------------------------------------------------------------------------------------- the model
@@ -117,11 +140,15 @@ class LinearModel:
     def probabilities(self, counts: Mapping[str, float]) -> dict[str, float]:
         """Class -> probability for one example's feature counts (unknown features are ignored)."""
         index, block_of, specs = _tables(self)
-        pairs = [(j, c) for f, c in counts.items() if c > 0 and (j := index.get(f)) is not None]
+        # the known features with a positive count, in the order of ``counts`` (the order of the sums below)
+        n = len(counts)
+        found = np.fromiter(map(index.get, counts, itertools.repeat(-1, n)), dtype=np.int64, count=n)
+        counted = np.fromiter(counts.values(), dtype=np.float64, count=n)
+        keep = (found >= 0) & (counted > 0)
         scores = self.intercept.astype(np.float64)
-        if pairs:
-            cols = np.fromiter((j for j, _ in pairs), dtype=np.int64, count=len(pairs))
-            raw = np.fromiter((c for _, c in pairs), dtype=np.float64, count=len(pairs))
+        if keep.any():
+            cols = found[keep]
+            raw = counted[keep]
             blocks = block_of[cols]
             x = np.where(specs[blocks, 0], 1.0 + np.log(raw), raw)  # sublinear
             x = np.where(specs[blocks, 1], x * self.idf[cols], x)  # idf

@@ -60,7 +60,7 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
     """
     declared = (declared or "").strip().strip('"').lower()
     charset = _CHARSET_ALIASES.get(declared, declared)
-    non_ascii = any(b > 0x7F for b in data)
+    non_ascii = not data.isascii()
     if non_ascii and charset != "utf-8":
         # A body declared as ascii/latin-1 that is valid UTF-8 was almost surely written as UTF-8: real
         # latin-1 text with accents is very rarely valid UTF-8 by chance.
@@ -79,6 +79,9 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
         except UnicodeDecodeError:
             continue
     return data.decode("utf-8", errors="replace")
+
+
+_SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")  # raw 8-bit bytes, as the email package hands them over
 
 
 def decode_header_value(value: object) -> str:
@@ -101,7 +104,7 @@ def decode_header_value(value: object) -> str:
         except (UnicodeDecodeError, LookupError, ValueError, email.errors.HeaderParseError):
             pass
     # Raw 8-bit headers come through as surrogate escapes; recover the bytes and decode them properly.
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if _SURROGATE_ESCAPE.search(text):
         text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
     return re.sub(r"\s*\r?\n\s*", " ", text).strip()
 
@@ -157,7 +160,7 @@ def read_sender(value: str | None) -> Sender:
     if not value:
         return Sender(None)
     text = str(value)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):  # raw 8-bit (RFC 6532 UTF-8 or a legacy charset)
+    if _SURROGATE_ESCAPE.search(text):  # raw 8-bit (RFC 6532 UTF-8 or a legacy charset)
         text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
     text = _fold_controls(text)
     try:

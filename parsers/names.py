@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from parsers.lexicon import fill, mapping, words
 
@@ -21,11 +22,15 @@ _UPPER = re.compile(r"^[A-ZÀ-ÖØ-ÞŒŸ][A-ZÀ-ÖØ-ÞŒŸ'’\-]+$")
 _NAME_TOKEN = re.compile(r"^(?:[A-ZÀ-ÖØ-ÞŒŸ][\w'’\-]*\.?|[A-Z]\.)$")
 
 
+_SPACES = re.compile(r"\s+")
+_WORDS = re.compile(r"\w+")
+
+
 def normalise_honorific(text: str | None) -> str | None:
     """The normalised honorific for ``text`` (``"dr."`` -> ``"Dr."``), or ``None`` if it is not one."""
     if not text:
         return None
-    key = re.sub(r"\s+", "", text.strip()).lower().rstrip(".")
+    key = _SPACES.sub("", text.strip()).lower().rstrip(".")
     return HONORIFICS.get(key)
 
 
@@ -45,6 +50,7 @@ def is_upper_word(word: str) -> bool:
     return bool(_UPPER.match(word)) and any(c.isalpha() for c in word) and len(word.strip("-'’.")) > 1
 
 
+@lru_cache(maxsize=2048)  # called for each name many times per message (candidates, rules, review)
 def normalise_name(raw: str) -> str:
     """Given name(s) then family name, in normal capitalisation; particles lower-case.
 
@@ -55,7 +61,7 @@ def normalise_name(raw: str) -> str:
     >>> normalise_name("Faizal bin Ismail")
     'Faizal bin Ismail'
     """
-    tokens = [t for t in re.split(r"\s+", raw.strip(" ,;:()")) if t]
+    tokens = [t for t in _SPACES.split(raw.strip(" ,;:()")) if t]
     if not tokens:
         return ""
     upper = [is_upper_word(t) or (t.lower() in PARTICLES and t.isupper()) for t in tokens]
@@ -104,10 +110,11 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
+@lru_cache(maxsize=2048)  # asked for each name many times per message (candidates, rules, review)
 def name_key(name: str | None) -> tuple[str, ...]:
     """Order-, case-, accent- and punctuation-insensitive key for comparing two names ("DUPONT, Jean" ==
     "Jean Dupont")."""
-    return tuple(sorted(re.findall(r"\w+", fold(name or ""))))
+    return tuple(sorted(_WORDS.findall(fold(name or ""))))
 
 
 def family_key(name: str) -> str:

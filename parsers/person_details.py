@@ -38,7 +38,7 @@ _PHONE = phrases(r"^[\s()+\d./-]{7,}$|^\s*(?:<<phone_label>>)\b\.?\s*[:.]?\s*\+?
 _URL = phrases(r"^\s*(?:www\.|https?://)|^\s*(?:<<web_label>>)\s*:", re.IGNORECASE)
 
 # Cues, by language, on the sentence around a mention.
-_WITHDRAW = phrases("<<withdraw>>|<<not_attending>>", re.IGNORECASE)
+_WITHDRAW = phrases("<<withdraw>>|<<not_attending>>", re.IGNORECASE, memo=256)  # the costliest, asked per sentence by 5 stages
 # A person already registered, asked about ("has not received a confirmation"): not a new registration.
 _STATUS_QUERY = phrases("<<status_query>>", re.IGNORECASE)
 # "X will be our head of delegation", "Mme Roy sera cheffe de délégation": a role given to someone registered

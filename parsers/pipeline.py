@@ -70,6 +70,7 @@ class Prepared:
     forward_text: str | None = None
     forward_block: QuotedBlock | None = None
     meeting: MeetingProfile = NO_MEETING
+    auto_reply: bool | None = None  # is_auto_reply(subject, body, sender, language); None: not asked (headers decided)
 
 
 def _sender_domain(addr: str | None) -> str | None:
@@ -109,8 +110,9 @@ def prepare(raw: bytes, *, meeting: MeetingProfile, limits: AttachmentLimits = D
     if not signals.bounce:
         org, org_label = resolve_organization(_sender_domain(parts.headers.from_addr), split.own, parts.headers.subject,
                                               full_text)
-    auto = (signals.bounce or signals.auto_submitted or signals.bulk
-            or is_auto_reply(parts.headers.subject, body, parts.headers.from_addr, language))
+    auto_reply = None if signals.bounce or signals.auto_submitted or signals.bulk else \
+        is_auto_reply(parts.headers.subject, body, parts.headers.from_addr, language)
+    auto = auto_reply is not False
     forward_block = None if auto else _forwarded_block(parts, split, body, meeting, language)
     forward_text = forward_block.text[:MAX_OWN] if forward_block else None
     ner_parts = [] if auto else [body, attachments_text, forward_text or ""]
@@ -119,7 +121,7 @@ def prepare(raw: bytes, *, meeting: MeetingProfile, limits: AttachmentLimits = D
     # no name is 80 characters without a space.
     ner_text = re.sub(r"\S{80,}", " ", joined) or None
     return Prepared(parts, split, body, signature, language, signals, org, org_label, auto, ner_text, own,
-                    meeting.deadline, forward_text, forward_block, meeting)
+                    meeting.deadline, forward_text, forward_block, meeting, auto_reply)
 
 
 _ARTIFACTS = (
@@ -244,7 +246,8 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
     intent, cues = classify_intent(signals=prep.signals, subject=headers.subject, body=prep.body or prep.split.own,
                                    n_people=len(people), n_withdrawn=len(withdrawn), known_sender=known_sender,
                                    has_attachment=bool(parts.attachments), sender=headers.from_addr,
-                                   meeting=prep.meeting, language=prep.language)
+                                   meeting=prep.meeting, language=prep.language,
+                                   auto_reply=prep.auto_reply if prep.body else None)
     if parts.parse_error:
         intent = "other"
     return Gathered(prep, ctx, result, people, withdrawn, intent, cues,
@@ -424,9 +427,12 @@ def _settle_people(result: D.PeopleResult, prep: Prepared, ctx: D.Context) -> li
     # E-mails written apart from the name ("His e-mail is ...", "Correo electrónico: ..."): give a loose
     # address to the one person without one.
     assigned = {p.email for p in people if p.email}
-    # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates.
-    wrong = {m.group(1).lower() for m in _WRONG_ADDRESS.finditer(prep.body, ctx.language)}
-    wrong |= {m.group(1).lower() for m in _SENT_TO.finditer(prep.body, ctx.language)}
+    # Addresses written as the wrong one ("... et non x@y", "not x@y") are not candidates (both patterns end with
+    # an address: a text without '@' has none, and they are slow ones).
+    wrong: set[str] = set()
+    if "@" in prep.body:
+        wrong = {m.group(1).lower() for m in _WRONG_ADDRESS.finditer(prep.body, ctx.language)}
+        wrong |= {m.group(1).lower() for m in _SENT_TO.finditer(prep.body, ctx.language)}
     loose = [e for e in (D.valid_email(m.group(0)) for m in D.EMAIL_RE.finditer(prep.body)) if e]
     loose = [e for e in dict.fromkeys(loose) if e not in assigned and e != ctx.sender_addr and e not in own
              and e not in wrong]

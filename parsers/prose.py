@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from parsers.lexicon import phrases, words
 from parsers.names import HONORIFIC_RE, family_key, name_key, normalise_name
@@ -65,6 +66,11 @@ _ADVERB = phrases(r"(?:<<adverb_ending>>)$")
 
 def sentences(text: str) -> list[str]:
     """Split prose into sentences without breaking after "Mr." or an initial."""
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=16)  # the same body is split by several stages of one message
+def _sentences(text: str) -> tuple[str, ...]:
     out: list[str] = []
     start = 0
     for m in re.finditer(r"[.!?;](?=\s+[\"“«(¿¡]?[A-ZÀ-Þ0-9])|[!?](?=\s)|;(?=\s+[a-zà-ÿ])|\n\s*\n", text):
@@ -77,7 +83,7 @@ def sentences(text: str) -> list[str]:
         start = m.end()
     if text[start:].strip():
         out.append(text[start:].strip())
-    return [s for s in out if s]
+    return tuple(s for s in out if s)
 
 
 def _apposition(sentence: str, end: int, ctx: Context) -> _Details:

@@ -86,6 +86,12 @@ def _sentence_cues(sentence: str, lang: str | None) -> tuple[str, ...]:
     return tuple(name for name, rx in _CHECKS.items() if rx.search(sentence, lang))
 
 
+# compiled once (read for every mention)
+_NEXT_PERSON_OR_SENTENCE = re.compile(r"\n|(?<![A-Z])[.;](?:\s|$)|" + HONORIFIC_RE + r"\s+[A-ZÀ-Þ]")
+_TITLED_START = re.compile(HONORIFIC_RE + r"\s+[A-ZÀ-Þ]")
+_HONORIFIC = re.compile(HONORIFIC_RE)
+
+
 def _cues(m: Mention, lang: str | None) -> set[str]:
     """Cue phrases of the mention's sentence, before and after it (language-independent names)."""
     s, before, after = m.sentence, m.before, m.after
@@ -103,12 +109,12 @@ def _cues(m: Mention, lang: str | None) -> set[str]:
             pos = s.find(m.surface)
             out.add(name + ("<" if 0 <= pos and hit.end() <= pos else ">"))
     # a head-of-delegation phrase written right next to this name, with no other name between
-    near_after = re.split(r"\n|(?<![A-Z])[.;](?:\s|$)|" + HONORIFIC_RE + r"\s+[A-ZÀ-Þ]", after, maxsplit=1)[0][:100]
-    if D._HOD.search(before[-45:], lang) and not re.search(HONORIFIC_RE + r"\s+[A-ZÀ-Þ]", before[-45:]):
+    near_after = _NEXT_PERSON_OR_SENTENCE.split(after, maxsplit=1)[0][:100]
+    if D._HOD.search(before[-45:], lang) and not _TITLED_START.search(before[-45:]):
         out.add("hod_just_before")
     if D._HOD.search(near_after, lang):
         out.add("hod_just_after")
-    if D._HOD.search(m.prev_line, lang) and len(m.prev_line.strip(" :*-")) <= 40 and not re.search(HONORIFIC_RE, m.prev_line):
+    if D._HOD.search(m.prev_line, lang) and len(m.prev_line.strip(" :*-")) <= 40 and not _HONORIFIC.search(m.prev_line):
         out.add("hod_heading")
     if R._PRIOR_REGISTRATION.search(before[-60:], lang):
         out.add("prior_registration<")

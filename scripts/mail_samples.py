@@ -40,6 +40,16 @@ SENDERS = {
         {"honorific": "Sr.", "name": "Juan Gómez", "function": "Asesor", "email": None, "head_of_delegation": 0}]),
 }
 
+# Who a correction adds in place of the second person.
+NEWCOMERS = {
+    "en": {"honorific": "Ms.", "name": "Anne Rowe", "function": "Arms Researcher", "email": "rowea@hrw.org",
+           "head_of_delegation": 0},
+    "fr": {"honorific": "Mme", "name": "Anne Roux", "function": "Attachée", "email": "anne.roux@francophonie.org",
+           "head_of_delegation": 0},
+    "es": {"honorific": "Sra.", "name": "Ana Ruiz", "function": "Asesora", "email": "a.ruiz@pazydesarme.org",
+           "head_of_delegation": 0},
+}
+
 
 def samples() -> str:
     meeting = Config().meeting
@@ -50,12 +60,10 @@ def samples() -> str:
             head, other = people
             target = ReplyTarget(Incoming(f"{sender.split()[0].lower()}@example.org"), sender, subject,
                                  f"{kind}-{language}@example.org", (), language)
+            newcomer = NEWCOMERS[language]
             context = {
                 "representatives": people, "late": False, "reviewed_by_person": False, "intent": "registration",
-                "added": [{**other, "name": "Ana Ruiz" if language == "es" else "Anne Roux" if language == "fr"
-                           else "Anne Rowe"}], "updated": [], "withdrawn": [other],
-                "current": [head, {**other, "name": "Ana Ruiz" if language == "es" else "Anne Roux"
-                                   if language == "fr" else "Anne Rowe"}],
+                "added": [newcomer], "updated": [], "withdrawn": [other], "current": [head, newcomer],
                 "reason": "attachment_only", "attachments": ["delegation.pdf"],
             }
             if kind == "reminder":

@@ -23,7 +23,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -139,12 +139,14 @@ class Phrases:
     used. The methods are those of :class:`re.Pattern` with an optional ``language`` ("en", "fr", "es";
     None or another: every language)."""
 
-    __slots__ = ("_compiled", "flags", "template")
+    __slots__ = ("_compiled", "_memo", "flags", "template")
 
-    def __init__(self, template: str, flags: int = 0) -> None:
+    def __init__(self, template: str, flags: int = 0, *, memo: int = 0) -> None:
         self.template = template
         self.flags = flags
         self._compiled: dict[str | None, re.Pattern[str]] = {}
+        # memo: remember the last ``memo`` searches (a costly pattern that several stages ask of the same sentence)
+        self._memo = lru_cache(maxsize=memo)(self._search) if memo else None
         for name in _SLOT.findall(template):
             if name not in CONCEPTS:
                 raise LexiconError(f"unknown concept {name!r} in a pattern (add it to parsers/lexicon/concepts.py)")
@@ -160,6 +162,11 @@ class Phrases:
         return compiled
 
     def search(self, text: str, language: str | None = None) -> re.Match[str] | None:
+        if self._memo is not None:
+            return self._memo(text, language)
+        return self.pattern(language).search(text)
+
+    def _search(self, text: str, language: str | None) -> re.Match[str] | None:
         return self.pattern(language).search(text)
 
     def match(self, text: str, language: str | None = None) -> re.Match[str] | None:
@@ -181,6 +188,7 @@ class Phrases:
         return self.pattern(language).sub(repl, text)
 
 
-def phrases(template: str, flags: int = 0) -> Phrases:
-    """A :class:`Phrases` for ``template`` (``<<concept>>`` slots), e.g. ``phrases(r"\\b(?:<<cancel>>)", re.I)``."""
-    return Phrases(template, flags)
+def phrases(template: str, flags: int = 0, *, memo: int = 0) -> Phrases:
+    """A :class:`Phrases` for ``template`` (``<<concept>>`` slots), e.g. ``phrases(r"\\b(?:<<cancel>>)", re.I)``;
+    ``memo``: how many recent searches to remember (for a costly pattern several stages search the same text with)."""
+    return Phrases(template, flags, memo=memo)
