@@ -23,26 +23,12 @@ from typing import Any
 
 from intake.labelled import shared_dir
 from intake.people_training import Parsed, _scorer, head_examples, role_examples
-from intake.train import INTENT, PEOPLE_HEAD, PEOPLE_ROLES, Example, ModelSpec, fit
+from intake.train import INTENT, PEOPLE_HEAD, PEOPLE_ROLES, Example, ModelSpec, assign_folds, fit
 from parsers.learned import text_features
 from parsers.pipeline import decide, gather
 from parsers.roles import RoleModel
 
 NEW_BATCHES = 500
-
-
-def assign_folds(groups: dict[str, int], k: int) -> dict[str, int]:
-    """Group -> fold; ``k`` <= 0: one fold per group."""
-    names = sorted(groups, key=lambda g: (-groups[g], g))
-    if k <= 0:
-        return {g: i for i, g in enumerate(names)}
-    sizes = [0] * k
-    out: dict[str, int] = {}
-    for g in names:
-        f = min(range(k), key=lambda i: (sizes[i], i))
-        out[g] = f
-        sizes[f] += groups[g]
-    return out
 
 
 def number(key: str) -> int:
@@ -87,10 +73,7 @@ def score(parsed: Sequence[Parsed], preds: dict[str, dict[str, Any]], work: Path
 def cross_validate(parsed: Sequence[Parsed], k: int = 5, configurations: Sequence[str] = ("rules", "model", "combined")
                    ) -> dict[str, dict[str, dict[str, Any]]]:
     """Configuration -> reply key -> the held-out prediction (``Extraction.to_json()``)."""
-    sizes: dict[str, int] = {}
-    for p in parsed:
-        sizes[p.reply.group] = sizes.get(p.reply.group, 0) + 1
-    folds = assign_folds(sizes, k)
+    folds = assign_folds([p.reply.group for p in parsed], k)  # the intent model's folds, by the same rule
     replies = [p.reply for p in parsed]
     roles, heads = role_examples(replies), head_examples(replies)
     without_rules = replace_blocks(PEOPLE_ROLES, exclude="rules")

@@ -61,17 +61,7 @@ def _normalise(text: str) -> str:
 
 def char_features(text: str) -> list[str]:
     """Character 2-5-grams inside each word padded with one space (as scikit-learn's ``char_wb``)."""
-    out: list[str] = []
-    for word in _normalise(text).split():
-        padded = f" {word} "
-        n_chars = len(padded)
-        for n in range(2, 6):
-            if n > n_chars:
-                break
-            out.extend("c:" + padded[i:i + n] for i in range(n_chars - n + 1))
-            if n_chars <= n:
-                break
-    return out
+    return [gram for word in _normalise(text).split() for gram in _word_grams(word)]
 
 
 def word_features(text: str) -> list[str]:
