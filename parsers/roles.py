@@ -309,6 +309,14 @@ class Decision:
     evidence: list[RoleEvidence]
 
 
+def _read_from_scan_only(c: Candidate) -> bool:
+    """A person the rules read in a scan's OCR text only: the model never saw OCR text (its context words and
+    positions are noise there), so the rules' reading stands, and the ``ocr`` flag has a person compare the
+    names with the page image."""
+    return (c.vote.role in {"attend", "withdrawn"} and c.person is not None
+            and c.person.ocr_confidence is not None)
+
+
 def _model_cannot_tell(rule_role: str, probs: dict[str, float], p_att: float) -> bool:
     """The rules read attending or withdrawn, and the model gives that reading and its best other one
     probabilities within :data:`RULES_DECIDE_WITHIN` of each other."""
@@ -334,7 +342,7 @@ def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, mode
             probs = {r: (p if r in {"mentioned", "not_person"} else min(p, 0.01)) for r, p in probs.items()}
             p_att = min(p_att, 0.02)
         role = max(probs, key=lambda r: probs[r])
-        if _model_cannot_tell(c.vote.role, probs, p_att):
+        if _read_from_scan_only(c) or _model_cannot_tell(c.vote.role, probs, p_att):
             role = c.vote.role  # the rules' reading stands (the review rule flags the person to check)
         elif p_att >= 0.5:
             role = "attend"
