@@ -336,13 +336,14 @@ def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, mode
         probs = model.roles.probabilities(flat(groups))
         p_att = sum(probs.get(r, 0.0) for r in ATTENDING)
         p_head = model.head.probabilities(flat(groups, HEAD_GROUPS)).get("head", 0.0) if model.head else 0.0
-        if len(c.name.split()) < 2 or never_a_name(c.name, ctx):
+        a_name = len(c.name.split()) >= 2 and not never_a_name(c.name, ctx)
+        if not a_name:
             # a person has a given and a family name, and no job, organisation or place word in them: such a
             # candidate may be mentioned, never registered or withdrawn (the rules' vote stays in the evidence)
             probs = {r: (p if r in {"mentioned", "not_person"} else min(p, 0.01)) for r, p in probs.items()}
             p_att = min(p_att, 0.02)
         role = max(probs, key=lambda r: probs[r])
-        if _read_from_scan_only(c) or _model_cannot_tell(c.vote.role, probs, p_att):
+        if a_name and (_read_from_scan_only(c) or _model_cannot_tell(c.vote.role, probs, p_att)):
             role = c.vote.role  # the rules' reading stands (the review rule flags the person to check)
         elif p_att >= 0.5:
             role = "attend"
