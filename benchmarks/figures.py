@@ -14,9 +14,7 @@
 """
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import re
 import subprocess
 import sys
@@ -25,24 +23,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from intake.labelled import shared_scorer, shared_scorer_path
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("INTAKE_SHARED_DIR", REPO.parent / "shared"))
-SCORER = SHARED / "tools" / "score_corpus.py"
+SCORER = shared_scorer_path()
 INTENTS = ("registration", "correction", "cancellation", "question", "auto_reply", "bounce", "other")
 
 
-def _scorer_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("score_corpus", SCORER)
-    assert spec and spec.loader, SCORER
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_SC = _scorer_module()
+_SC = shared_scorer()
 
 
 @dataclass(frozen=True)

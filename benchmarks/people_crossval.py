@@ -31,8 +31,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from intake.labelled import shared_scorer
 from intake.people_eval import cross_validate, new_batches, score
-from intake.people_training import _scorer, load_replies, parse_up_to_ner
+from intake.people_training import load_replies, parse_up_to_ner
 
 
 def table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> str:
@@ -67,7 +68,7 @@ def main(argv: list[str]) -> int:
             print(table(title, rows))
             print()
         if args.misses:
-            sc = _scorer()
+            sc = shared_scorer()
             for p in parsed:
                 gold, pred = p.reply.label, preds["combined"][p.reply.key]
                 gk = {tuple(sc.name_key(r["name"])) for r in gold.get("representatives") or []}

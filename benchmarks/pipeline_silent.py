@@ -38,9 +38,7 @@ training figures.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import os
 import re
 import subprocess
 import sys
@@ -50,27 +48,18 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
+
+from intake.labelled import shared_scorer
 
 REPO = Path(__file__).resolve().parents[1]
 LABELLED = REPO / "tests" / "labelled"
 BATCHES = LABELLED / "batches"
-SHARED = Path(os.environ.get("INTAKE_SHARED_DIR", REPO.parent / "shared"))
-SCORER = SHARED / "tools" / "score_corpus.py"
 CLASSES = ("right_automatic", "right_flagged", "wrong_flagged", "wrong_silent")
 PEOPLE_INTENTS = ("registration", "correction")
 
 
-def _scorer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("score_corpus", SCORER)
-    assert spec and spec.loader, SCORER
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_SC = _scorer()
+_SC = shared_scorer()
 
 # Runs in a fresh interpreter with the code under test first on the path: argv = code folder, plan (JSON file),
 # output (JSON file). It only drives the application and reads its store back; all judging is done outside, so

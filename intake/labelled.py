@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.util
 import itertools
 import json
 import os
 import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,24 @@ SHARED_GROUP = "shared-corpus"
 def shared_dir() -> Path:
     """``../shared`` beside the checkout (``INTAKE_SHARED_DIR`` overrides), as the tests find it."""
     return Path(os.environ.get("INTAKE_SHARED_DIR", REPO.parent / "shared"))
+
+
+def shared_scorer_path() -> Path:
+    """The shared scorer every figure is reported with (``../shared/tools/score_corpus.py``)."""
+    return shared_dir() / "tools" / "score_corpus.py"
+
+
+@cache
+def shared_scorer() -> Any:
+    """The shared scorer as a module (its name matching, ``name_key``, is the one every figure uses)."""
+    path = shared_scorer_path()
+    spec = importlib.util.spec_from_file_location("score_corpus", path)
+    if spec is None or spec.loader is None or not path.exists():
+        raise FileNotFoundError(f"the shared scorer is not at {path} (set INTAKE_SHARED_DIR)")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("score_corpus", module)
+    spec.loader.exec_module(module)
+    return module
 
 
 @dataclass(frozen=True)

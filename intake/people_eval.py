@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from intake.labelled import shared_dir
-from intake.people_training import Parsed, _scorer, head_examples, role_examples
+from intake.labelled import shared_scorer, shared_scorer_path
+from intake.people_training import Parsed, head_examples, role_examples
 from intake.train import INTENT, PEOPLE_HEAD, PEOPLE_ROLES, Example, ModelSpec, assign_folds, fit
 from parsers.learned import text_features
 from parsers.pipeline import decide, gather
@@ -45,7 +45,7 @@ def score(parsed: Sequence[Parsed], preds: dict[str, dict[str, Any]], work: Path
         (folder / f"{stem}.json").symlink_to(p.reply.label_path)
         lines.append(json.dumps({"file": f"{stem}.eml", **preds[p.reply.key]}, ensure_ascii=False))
     (folder / "p.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    out = subprocess.run([sys.executable, str(shared_dir() / "tools" / "score_corpus.py"), str(folder),
+    out = subprocess.run([sys.executable, str(shared_scorer_path()), str(folder),
                           str(folder / "p.jsonl")], capture_output=True, text=True, check=True).stdout
     fig: dict[str, Any] = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", next(
         x for x in out.splitlines() if x.startswith("SCORE ")))}
@@ -54,7 +54,7 @@ def score(parsed: Sequence[Parsed], preds: dict[str, dict[str, Any]], work: Path
     assert prf and wd
     fig["people_p"], fig["people_r"] = float(prf.group(1)), float(prf.group(2))
     fig["withdrawn_p"], fig["withdrawn_r"] = float(wd.group(1)), float(wd.group(2))
-    sc = _scorer()
+    sc = shared_scorer()
     n_hod = ok_hod = 0
     for p in parsed:
         gold = p.reply.label

@@ -25,9 +25,7 @@ always right on them; the first runs show how far the rules can be trusted on ma
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -35,7 +33,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from intake.labelled import LABELLED_DIR, Reply, load_labelled, shared_dir
+from intake.labelled import LABELLED_DIR, Reply, load_labelled, shared_scorer
 from intake.train import Example
 from parsers import candidates as C
 from parsers import person_details as D
@@ -99,21 +97,11 @@ def parse_up_to_ner(replies: Sequence[Reply]) -> list[Parsed]:
 # --------------------------------------------------------------------------------------------- labels
 
 
-@cache
-def _scorer() -> Any:
-    """The shared scorer module (its name matching is the one every figure uses)."""
-    path = shared_dir() / "tools" / "score_corpus.py"
-    spec = importlib.util.spec_from_file_location("score_corpus", path)
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(f"the shared scorer is not at {path} (set INTAKE_SHARED_DIR)")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("score_corpus", module)
-    spec.loader.exec_module(module)
-    return module
+
 
 
 def gold_key(name: str | None) -> tuple[str, ...]:
-    return tuple(_scorer().name_key(name))
+    return tuple(shared_scorer().name_key(name))
 
 
 @dataclass
