@@ -304,7 +304,7 @@ def test_the_preview_of_a_held_message_shows_the_delegation_its_approval_leaves(
     assert world.people(world.hi) == ["Anna Berg", "Paul Weber"]  # held: not applied
     c = login(world)
     page = c.get(f"/messages/{msg}").text
-    preview = re.search(r'<pre class="body" id="ack-preview">(.*?)</pre>', page, re.S)
+    preview = re.search(r'<pre class="body" id="ack-preview">(.*?)</pre>', page, re.DOTALL)
     assert preview and "held change applied" in page
     assert all(name in preview.group(1) for name in ("Anna Berg", "Paul Weber", "Carla Diaz")), preview.group(1)
     assert world.people(world.hi) == ["Anna Berg", "Paul Weber"]  # a preview changes nothing
