@@ -209,6 +209,9 @@ def resolve_organization(sender_domain: str | None, own_text: str, subject: str,
     if len(by_domain) == 1:
         org = by_domain[0]
         return org, label_for(org, full_text)
+    body = public_body(own_text)
+    if body:
+        return None, body
     if len(by_domain) > 1:
         for m in own_mentions:
             if m.org in by_domain:
@@ -233,14 +236,61 @@ def resolve_organization(sender_domain: str | None, own_text: str, subject: str,
 
 
 _NOT_ENGLISH = phrases(r"\b(?:<<not_english_word>>)\b")
-_ORG_PHRASE = r"((?:[A-Z][\w'’&-]+\s+(?:(?:<<org_connector>>)\s+)*){0,7}[A-Z][\w'’-]+)"
+
+# A State body's name, as its letterhead or signature line opens ("Permanent Mission of Peru to the United Nations
+# Office ...", "Misión Permanente de ...") or as the subject of an organisation's verb ("The Permanent Mission of
+# X has the honour ..."); the words after the opening are taken while they are capitalised or small links.
+_BODY_AT_LINE_START = phrases(r"(?m)^[ \t>*•·-]*(?:(?i:<<article>>)\s+)?(<<public_body_start>>)")
+_BODY_BEFORE_VERB = phrases(r"\b(<<public_body_start>>)(?=[^\n]*?\s(?:<<org_verb>>))")
+_BODY_LINKS = frozenset(w.casefold() for w in words("public_body_link"))
+_BODY_TOKEN = re.compile(r"[^\s,;:|()<>\[\]/]+|[,;:|()<>\[\]/]")
+_ELIDED = re.compile(r"^(?:[ldLD]['’])")
+
+
+def public_body(text: str) -> str | None:
+    """The name of the State body (mission, delegation, ministry, embassy) the text is written from, as written:
+    the longest one whose name is English when there is one (the labelling rule), else the longest."""
+    found: list[str] = []
+    for rx in (_BODY_AT_LINE_START, _BODY_BEFORE_VERB):
+        for m in rx.finditer(text):
+            name = _body_name(m.group(1), text[m.end(1):text.find("\n", m.end(1)) % (len(text) + 1)])
+            if name:
+                found.append(name)
+    if not found:
+        return None
+    english = [n for n in found if not _NOT_ENGLISH.search(n)]
+    return max(english or found, key=len)
+
+
+def _body_name(opening: str, rest: str) -> str | None:
+    """``opening`` ("Permanent Mission of") and the words after it on its line that belong to the name."""
+    kept: list[str] = []
+    tokens = _BODY_TOKEN.findall(rest)
+    for i, token in enumerate(tokens):
+        bare = _ELIDED.sub("", token).strip(".")
+        if token == ",":
+            after = tokens[i + 1:i + 3]
+            # ", the World Trade Organization and other ...": a comma inside the name, before "the" and a name
+            if not (len(after) == 2 and after[0].casefold() in _BODY_LINKS and after[1][:1].isupper()):
+                break
+        elif len(token) == 1 and not token.isalnum():
+            break  # "|", ";", ":", a bracket: the name ends
+        elif not (bare[:1].isupper() or token.casefold() in _BODY_LINKS) or "@" in token or token[:1].isdigit():
+            break
+        kept.append(token)
+    while kept and (kept[-1] == "," or kept[-1].casefold() in _BODY_LINKS):
+        kept.pop()
+    if not any(_ELIDED.sub("", t)[:1].isupper() for t in kept):
+        return None
+    return re.sub(r"\s+,", ",", re.sub(r"\s+", " ", opening) + " " + " ".join(kept)).strip()
+_ORG_PHRASE = r"((?:[A-Z][\w'’&-]+[^\S\n]+(?:(?:<<org_connector>>)[^\S\n]+)*){0,7}[A-Z][\w'’-]+)"
 _ORG_VERB = phrases(
     r"(?:^|[.!?:]\s+|\n)(?:(?i:<<article>>)\s+|(?i:<<elided_article>>))?" + _ORG_PHRASE + r"\s+(?:<<org_verb>>)")
 _ON_BEHALF = phrases(r"\b(?:<<on_behalf_of>>)\s+(?:(?:<<article>>)\s+|<<elided_article>>)?" + _ORG_PHRASE)
 
 
 # "Full Name (ACRONYM)"; "The"/"La" in front of a name is not part of it
-_NAME_AND_ACRONYM = phrases(r"((?:[A-Z][\w'’&-]+\s+(?:(?:<<org_connector>>)\s+)*){1,8}[A-Z][\w'’-]+)\s+\(([A-Z][A-Za-z-]{1,9})\)")
+_NAME_AND_ACRONYM = phrases(r"((?:[A-Z][\w'’&-]+[^\S\n]+(?:(?:<<org_connector>>)[^\S\n]+)*){1,8}[A-Z][\w'’-]+)[^\S\n]+\(([A-Z][A-Za-z-]{1,9})\)")
 _LEADING_ARTICLE = phrases(r"^(?i:<<article>>)\s+")
 _PUBLIC_BODY = phrases(r"\b(?:<<public_body_word>>)\b")
 
@@ -269,7 +319,7 @@ def _unknown_org_label(text: str) -> str | None:
     for m in _NAME_AND_ACRONYM.finditer(text):
         name = _LEADING_ARTICLE.sub("", m.group(1))
         if ORG_WORDS.search(name) or _PUBLIC_BODY.search(name):
-            return m.group(2) if _NOT_ENGLISH.search(name) else name
+            return name  # as written, in whatever language (the label's rule: the acronym only when alone)
     for rx in (_ORG_VERB, _ON_BEHALF):
         for m in rx.finditer(text):
             name = _LEADING_ARTICLE.sub("", m.group(1).strip())
