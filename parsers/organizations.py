@@ -173,7 +173,8 @@ def _fold_long(text: str) -> str:
 
 
 def label_for(org: Org, full_text: str) -> str:
-    """The label form: the canonical English name if it appears anywhere, else the acronym as written."""
+    """The label form: the canonical English name if it appears anywhere, else the acronym as written (or the
+    name it abbreviates, when that is written: :func:`expand_acronym`)."""
     folded = fold(full_text)
     for o, _, acr, canon in _COMPILED:
         if o is org:
@@ -181,9 +182,40 @@ def label_for(org: Org, full_text: str) -> str:
                 return org.name
             for acronym in org.acronyms:  # listed English first: "OAS" before "OEA", "GICHD" before "CIDHG"
                 if re.search(r"(?<![\w-])" + re.escape(acronym) + r"(?![\w-])", full_text):
-                    return acronym
+                    return expand_acronym(acronym, full_text) or acronym
             return org.name
     return org.name
+
+
+_CAPITALISED_RUN = phrases(r"(?:[A-Z][\w'’&-]*[^\S\n]+(?:(?:<<org_connector>>|<<not_english_word>>)[^\S\n]+)*)+"
+                           r"[A-Z][\w'’-]*")
+
+
+def expand_acronym(acronym: str, text: str) -> str | None:
+    """A name written in ``text`` that ``acronym`` abbreviates: every capitalised word gives the acronym its next
+    letter and a small word may give one ("Economic Community of West African States" for ECOWAS), the whole
+    run of words and no more. The first such name, or None."""
+    letters = acronym.casefold()
+    if len(letters) < 3 or not letters.isalpha():
+        return None
+    for m in _CAPITALISED_RUN.finditer(text):
+        words = m.group(0).split()
+        if len(words) >= len(letters) - 2 and _abbreviates(letters, words):
+            return re.sub(r"\s+", " ", m.group(0))
+    return None
+
+
+def _abbreviates(letters: str, words: list[str]) -> bool:
+    """Whether ``letters`` are the initials of ``words``: one per capitalised word, at most one per small word."""
+    def walk(i: int, j: int) -> bool:
+        if j == len(words):
+            return i == len(letters)
+        word = words[j]
+        first = fold(word)[:1]
+        if word[:1].isupper():
+            return i < len(letters) and first == letters[i] and walk(i + 1, j + 1)
+        return walk(i, j + 1) or (i < len(letters) and first == letters[i] and walk(i + 1, j + 1))
+    return walk(0, 0)
 
 
 def find_org(name_or_acronym: str) -> Org | None:
@@ -225,7 +257,10 @@ def resolve_organization(sender_domain: str | None, own_text: str, subject: str,
             counts[m.org.name] = len(re.findall(re.escape(m.surface), fold(own_text) if m.full_name_seen else own_text))
         best = max(own_mentions, key=lambda m: (counts.get(m.org.name, 0), -m.start))
         return best.org, label_for(best.org, full_text)
-    label = _unknown_org_label(own_text) or _acronym_of_domain(sender_domain, subject + "\n" + own_text)
+    label = _unknown_org_label(own_text)
+    if not label:
+        acronym = _acronym_of_domain(sender_domain, subject + "\n" + own_text)
+        label = acronym and (expand_acronym(acronym, full_text) or acronym)
     if label:
         return None, label
     # nothing in the sender's own words (a bare forward): an organisation named in the forwarded text

@@ -389,3 +389,16 @@ def test_a_ministry_named_in_passing_is_not_the_writers_organisation() -> None:
     body = ("Dear Secretariat,\n\nAfter our meeting with the Ministry of Defence of Norway, Norwegian People's Aid "
             "will be represented by Mr. Tore Lindahl, Programme Manager.\n\nBest regards,\nAnna Berg\n")
     assert parse_message(mail(body), meeting=MEETING).organization == "Norwegian People's Aid"
+
+
+def test_an_acronym_is_expanded_when_the_name_it_abbreviates_is_written() -> None:
+    """ECOWAS from the sender's domain, "Economic Community of West African States" in the signature: the name is
+    the label (words and initials must line up: no partial or looser match)."""
+    from parsers.organizations import expand_acronym
+
+    body = ("Dear Secretariat,\n\nECOWAS will be represented by Dr. Amina Bello, Programme Officer.\n\nRegards,\n"
+            "Amina Bello\nSmall Arms Division\nEconomic Community of West African States\nAbuja\n")
+    ex = parse_message(mail(body, frm="Amina Bello <abello@ecowas.int>"), meeting=MEETING)
+    assert ex.organization == "Economic Community of West African States"
+    assert expand_acronym("GRIP", "Group for Research and Information on Peace and Security") is None
+    assert expand_acronym("UN", "United Nations") is None  # too short to tell
