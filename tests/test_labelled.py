@@ -32,8 +32,7 @@ def test_groups_are_batches_and_never_split(shared_dir: Path) -> None:
     assert by_number[141] == by_number[142] != by_number[140] != by_number[143]
     assert len({by_number[n] for n in range(469, 484)}) == 1 and by_number[469] != by_number[468]
     # meetings.toml lists the batches written for the CCW Review Conference, the BWC and APMBC meetings and the
-    # ATT conference; every other
-    # reply is the 7MSP's
+    # ATT conference; every other reply is the 7MSP's
     other = {r.number: r.meeting.deadline for r in labelled.replies
              if r.key.startswith("labelled/") and r.meeting != DEFAULT_MEETING}
     ccw = {*range(530, 560), *range(680, 695), *range(740, 755)}
