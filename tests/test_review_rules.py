@@ -153,3 +153,12 @@ def test_a_correction_that_changed_nothing_says_so() -> None:
                   people=(PersonEvidence("Ana Ruiz", "prose", 0.8),))
     flags = {f.code: f.detail for f in review_flags(replace(ev, record=RecordFacts(matched=True, invited=True)))}
     assert "changed nothing" in flags["correction"]
+
+
+@pytest.mark.parametrize("cue", ["spam", "bulk", "recall", "names_to_follow"])
+def test_unrelated_mail_by_a_specific_sign_stays_other_whatever_the_model_reads(cue: str) -> None:
+    ie = intent("other", {"registration": 0.6, "other": 0.3, "question": 0.1}, cues=frozenset({cue}))
+    assert ie.intent == "other" and ie.decided_by == "rules" and ie.agreement is False
+    assert "uncertain" in codes(Evidence(intent=ie, organization="PAX"))  # still in front of a person
+    # without such a sign the model's reading is taken, as before
+    assert intent("other", {"registration": 0.6, "other": 0.4}).intent == "registration"
