@@ -38,3 +38,17 @@ def test_a_correction_phrase_still_makes_a_correction_in_a_first_reply(body: str
                                 n_withdrawn=1, known_sender=True, has_attachment=False, meeting=NO_MEETING,
                                 language=language, auto_reply=False, answers_us_only=True)
     assert intent == "correction"
+
+
+@pytest.mark.parametrize(("body", "language"), [
+    ("Sauf erreur de notre part, notre institut n'a pas été invité. Nous souhaitons inscrire M. Pieter van den Broeck.",
+     "fr"),
+    ("No obstante, en lugar de cancelar nuestra participación, hemos designado a la Sra. Lucía Ortiz.", "es"),
+    ("Please register Ms. Ana Ruiz. The rest of the delegation will follow in July.", "en"),
+])
+def test_words_that_only_look_like_a_correction(body: str, language: str) -> None:
+    """'Sauf erreur' (unless mistaken), 'en lugar de cancelar' (instead of cancelling), the rest 'will follow'."""
+    intent, _ = classify_intent(signals=HeaderSignals(), subject="Registration", body=body, n_people=1,
+                                n_withdrawn=0, known_sender=True, has_attachment=False, meeting=NO_MEETING,
+                                language=language, auto_reply=False)
+    assert intent == "registration"
