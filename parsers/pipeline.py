@@ -33,7 +33,15 @@ from parsers.nlp_rules import person_keys
 from parsers.organizations import Org, _domain_matches, is_webmail, resolve_organization
 from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
 from parsers.quotes import QuotedBlock, SplitReply, split_reply
-from parsers.review import contradiction, either_or, is_late, needs_review, resend_hint, review_flags
+from parsers.review import (
+    contradiction,
+    either_or,
+    is_late,
+    needs_review,
+    resend_hint,
+    review_flags,
+    stand_in,
+)
 from parsers.roles import SELF_CUE, MessageFacts, RoleModel, shipped_role_model
 from parsers.roles import decide as decide_roles
 from parsers.sandbox import read_attachments
@@ -392,6 +400,7 @@ def _evidence(g: Gathered, ie: IntentEvidence, people: list[D.Person], withdrawn
         announced_count=g.result.announced_count, titled_mentions=_titled_mentions(prep.body),
         addresses=len(_addresses(prep.body, prep, headers.from_addr)),
         either_or=either_or(prep.body, prep.language), resend=resend_hint(prep.body, prep.language),
+        stand_in=ie.intent == Intent.AUTO_REPLY and stand_in(prep.body or prep.split.own, prep.language),
         suspect_sender=headers.from_suspect or None,
         unreadable_attachments=unreadable,
         parse_error="; ".join(prep.parts.defects) if prep.parts.parse_error else None)

@@ -54,6 +54,7 @@ UNSURE = (0.25, 0.75)
 UNSURE_HEAD = (0.35, 0.65)
 _RESEND = phrases("<<resend>>", re.IGNORECASE)
 _EITHER_OR = phrases("<<either_or>>", re.IGNORECASE | re.DOTALL)
+_STAND_IN = phrases("<<stand_in>>", re.IGNORECASE)
 _REGISTERING = frozenset({"registration", "correction"})
 _ASKING = frozenset({"registration", "correction", "cancellation", "question"})
 
@@ -85,6 +86,10 @@ def resend_hint(text: str, language: str | None = None) -> bool:
 
 def either_or(text: str, language: str | None = None) -> bool:
     return bool(_EITHER_OR.search(text, language))
+
+
+def stand_in(text: str, language: str | None = None) -> bool:
+    return bool(_STAND_IN.search(text, language))
 
 
 def needs_review(flags: list[Flag]) -> bool:
@@ -294,6 +299,15 @@ def _no_action_either_way(i: IntentEvidence) -> bool:
     return i.intent in NO_ACTION and len(i.model or ()) > 1 and (i.model or ())[1][0] in NO_ACTION
 
 
+def stand_in_named(ev: Evidence) -> Flag | None:
+    """An automatic answer (an out-of-office) that says someone attends in the writer's place: nobody is registered
+    from automatic mail, and nobody answers it, so a person decides (646, "asistirá en mi lugar")."""
+    if ev.stand_in and _intent(ev) == Intent.AUTO_REPLY:
+        return make_flag("uncertain", "an automatic answer that says someone attends in the writer's place: "
+                                      "check whether to register them")
+    return None
+
+
 def people_count(ev: Evidence) -> Flag | None:
     """More people written with a title, or more e-mail addresses, than people found: someone may be missing.
     The people a correction withdraws are found too ("Mr. Smith is replaced by Ms. Lopez" names two)."""
@@ -376,6 +390,7 @@ RULES: tuple[Rule, ...] = (
     Rule("action_requested", action_requested),
     Rule("unclassified", unclassified),
     Rule("uncertain", uncertain),
+    Rule("uncertain", stand_in_named),
     Rule("uncertain", people_count),
     Rule("uncertain", name_shape),
     Rule("person_uncertain", person_uncertain),

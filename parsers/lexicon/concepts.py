@@ -52,6 +52,7 @@ CONCEPTS: dict[str, Concept] = {
     'contact': Concept('patterns', 'a person named as a contact, not as a participant'),
     'registers': Concept('patterns', 'a sentence that registers, replaces or corrects people (prose is read only then)'),
     'self_registration': Concept('patterns', 'the writer registers themself ("register me", "the undersigned", "inscribirme")'),
+    'stand_in': Concept('patterns', 'someone attends in the writer\'s place ("in my place", "à ma place", "en mi lugar")'),
     'self_withdrawal': Concept('patterns', 'the writer takes themself off ("I will not be able to attend", "je ne pourrai")'),
     'my_detail': Concept('patterns', 'the writer\'s own detail that is corrected ("my e-mail address", "mon titre")'),
     'detail_is': Concept('patterns', 'what follows a detail being corrected ("is", "should be", "devrait être", "como")'),
