@@ -37,6 +37,7 @@ from parsers.review import (
     contradiction,
     either_or,
     is_late,
+    names_a_head,
     needs_review,
     resend_hint,
     review_flags,
@@ -401,6 +402,7 @@ def _evidence(g: Gathered, ie: IntentEvidence, people: list[D.Person], withdrawn
         addresses=len(_addresses(prep.body, prep, headers.from_addr)),
         either_or=either_or(prep.body, prep.language), resend=resend_hint(prep.body, prep.language),
         stand_in=ie.intent == Intent.AUTO_REPLY and stand_in(prep.body or prep.split.own, prep.language),
+        head_named=names_a_head(prep.body, prep.language), heads=sum(1 for p in people if p.head_of_delegation),
         suspect_sender=headers.from_suspect or None,
         unreadable_attachments=unreadable,
         parse_error="; ".join(prep.parts.defects) if prep.parts.parse_error else None)

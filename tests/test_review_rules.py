@@ -162,3 +162,10 @@ def test_unrelated_mail_by_a_specific_sign_stays_other_whatever_the_model_reads(
     assert "uncertain" in codes(Evidence(intent=ie, organization="PAX"))  # still in front of a person
     # without such a sign the model's reading is taken, as before
     assert intent("other", {"registration": 0.6, "other": 0.4}).intent == "registration"
+
+
+def test_a_head_of_delegation_written_but_not_recorded_goes_to_a_person() -> None:
+    ev = registration("Nomvula Dlamini", "Callum Fraser", organization="HALO Trust", head_named=True)
+    assert "nobody was recorded as head" in {f.code: f.detail for f in review_flags(ev)}["person_uncertain"]
+    assert "person_uncertain" not in codes(replace(ev, heads=1))  # recorded: nothing to check
+    assert "person_uncertain" not in codes(replace(ev, head_named=False))
