@@ -31,6 +31,7 @@ from parsers import prose as R
 from parsers.lexicon import Phrases, fill, mapping, phrases, words
 from parsers.names import (
     HONORIFIC_RE,
+    NAME_TOKEN_PREFIX,
     PARTICLES,
     is_upper_word,
     looks_like_name,
@@ -56,9 +57,12 @@ _LOWER_HONORIFIC = re.compile(fill("(?:<<honorific_in_sentence>>)") + r"(?=\s+[A
 # Titles written before a name that the honorific list does not hold (normalised form, or "": dropped).
 _EXTRA_TITLES: dict[str, str] = {str(k): str(v) for k, v in mapping("title_before_name").items()}
 _EXTRA_TITLE_RE = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in sorted(_EXTRA_TITLES, key=len, reverse=True))
-_TITLE = rf"(?:(?i:{_EXTRA_TITLE_RE})(?=\s)|{HONORIFIC_RE}|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ]))"
+# an honorific in brackets after another title ("Barr. (Mrs.) Funmilayo Adebisi-Cole")
+_BRACKETED = fill(r"\((?:<<honorific_abbreviation>>)\.?\)")
+_TITLE = rf"(?:(?i:{_EXTRA_TITLE_RE})(?=\s)|{HONORIFIC_RE}|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ])|{_BRACKETED}(?=\s))"
 # A name token: capitalised word, initial ("J.", "J.-F.", "N."), hyphenated; particles between.
-_TOK = r"(?:[A-ZÀ-ÖØ-ÞŒ]\.(?:-[A-ZÀ-ÖØ-ÞŒ]\.)?|[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ])"
+_TOK = (r"(?:[A-ZÀ-ÖØ-ÞŒ]\.(?:-[A-ZÀ-ÖØ-ÞŒ]\.)?|" + f"(?:(?<![\\w-])(?:{NAME_TOKEN_PREFIX}))?"
+        + r"[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ])")
 _PART = (r"(?:van|der|den|de|del|della|la|las|los|le|di|da|dos|das|do|du|von|zu|bin|binti|ibn|bint|ben|ter|ten|af|i|"
          r"y|e|al|el|DE|LA|LAS|LOS|DEL|VAN|DER|DEN|BIN|AL|EL|DOS|DA|DU|Y)")
 NAME = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
@@ -143,6 +147,7 @@ class Texts:
 # compiled once (split_title runs for every mention)
 _EXTRA_TITLE_AT = re.compile(rf"(?:{_EXTRA_TITLE_RE})(?=\s)|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ])", re.IGNORECASE)
 _HONORIFIC_AT = re.compile(rf"(?:{HONORIFIC_RE})(?=\s)")
+_BRACKETED_AT = re.compile(rf"{_BRACKETED}(?=\s)")
 _SPACES = re.compile(r"\s+")
 
 
@@ -166,9 +171,9 @@ def split_title(surface: str) -> tuple[str | None, str | None, str]:
             hon = hon or norm or None
             rest = rest[m.end():].lstrip()
             continue
-        m = _HONORIFIC_AT.match(rest) or _LOWER_HONORIFIC.match(rest)
+        m = _HONORIFIC_AT.match(rest) or _LOWER_HONORIFIC.match(rest) or _BRACKETED_AT.match(rest)
         if m:
-            hon = hon or normalise_honorific(m.group(0))
+            hon = hon or normalise_honorific(m.group(0).strip("()"))
             rest = rest[m.end():].lstrip()
             continue
         m = _RANK_RE.match(rest)
