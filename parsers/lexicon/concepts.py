@@ -259,6 +259,7 @@ EVERY_LANGUAGE: frozenset[str] = frozenset({
     'participant_label',  # list labels of a form in another language than the text
     'members_heading',  # headings of a form in another language than the text (455)
     'hod_marker',  # headings and markers of a form in another language than the text
+    'head_of_delegation',  # the delegation's head is named in the form's or the writer's language (587: English in French mail)
     'phone_label',  # signatures in another language than the text
     'web_label',  # signatures in another language than the text
 })
