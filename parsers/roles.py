@@ -60,7 +60,8 @@ class MessageFacts:
 
 # --------------------------------------------------------------------------------------------- features
 
-_STRONG_SOURCES = frozenset({"title", "rank", "cell", "cell_pair", "list_line", "lower_list", "name_job", "table_row"})
+_STRONG_SOURCES = frozenset({"title", "rank", "cell", "cell_pair", "list_line", "lower_list", "name_job", "table_row",
+                             "family_comma"})
 # The writer counts themself in, in words the rule finders may not read as a registration.
 SELF_CUE = phrases("<<counts_self_in>>", re.IGNORECASE)
 _SELF_IN_BRACKETS = phrases(r"\(\s*(?:<<self_marker>>)\s*\)", re.IGNORECASE)
@@ -184,6 +185,8 @@ def features(c: Candidate, facts: MessageFacts, ctx: D.Context) -> dict[str, lis
         g["layout"].append(f"pos={first.region}:{min(4, int(first.rel_pos * 5))}")
     if c.ner:
         g["layout"].append("ner")
+    if c.in_address:
+        g["layout"].append("in_address")  # an address of the message is made of the name
     if person is not None:
         g["layout"] += [f"has_{k}" for k in ("function", "email", "organization", "honorific")
                         if getattr(person, k)]
