@@ -487,6 +487,9 @@ def _table_person(row: list[str], roles: list[str | None], ctx: D.Context) -> tu
         return None
     raw = re.sub(r"\([^)]*\)", " ", raw).strip()
     hon, rank, rest = split_title(raw)
+    fam_first = _FAMILY_COMMA.fullmatch(rest.strip())
+    if fam_first:  # "OKAFOR, Ikechukwu Nnamdi" in a name column
+        rest = f"{fam_first.group('given')} {fam_first.group('fam')}"
     name = clean_name(rest)
     if not looks_like_name(normalise_name(rest), min_tokens=2, max_tokens=8):
         return None
