@@ -43,7 +43,7 @@ from parsers.review import (
     review_flags,
     stand_in,
 )
-from parsers.roles import SELF_CUE, MessageFacts, RoleModel, shipped_role_model
+from parsers.roles import SELF_CUE, MessageFacts, RoleModel, cancelled_people, shipped_role_model
 from parsers.roles import decide as decide_roles
 from parsers.sandbox import read_attachments
 
@@ -346,6 +346,8 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
     if intent == Intent.CORRECTION:
         people = _enrich_from_quotes(people, prep, ctx)
     withdrawn = list(g.withdrawn) if intent in {Intent.CORRECTION, Intent.CANCELLATION} else []
+    if intent == Intent.CANCELLATION:
+        withdrawn = cancelled_people(g.people, withdrawn)
     spam = "spam" in g.cues
     org_label = prep.org_label if intent != Intent.BOUNCE and not spam else None
     reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
