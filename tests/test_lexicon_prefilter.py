@@ -12,19 +12,24 @@ import pytest
 
 import parsers.pipeline  # noqa: F401  (imports every module that builds its patterns at import)
 from parsers.lexicon import LANGUAGES, Phrases
-from parsers.lexicon.literals import UNSAFE, Prefilter, required_literals
+from parsers.lexicon.literals import UNSAFE, Prefilter, required
 from parsers.mime import parse_mime
 from parsers.prose import sentences
 
 
-def test_required_literals_of_simple_patterns() -> None:
-    assert required_literals(re.compile(r"\bno longer (?:be )?able")) == {"no longer "}
-    assert required_literals(re.compile(r"(?:cancel|withdraw)\w*|retir")) == {"cancel", "withdraw", "retir"}
-    assert required_literals(re.compile(r"(?:ab)+c?")) == {"ab"}
-    assert required_literals(re.compile(r"(?:ab)?c?")) is None  # nothing is required
-    assert required_literals(re.compile(r"x|\d+")) is None  # one branch requires no literal
-    assert required_literals(re.compile(r"(?i:abc)d")) == {"d"}  # an inline flag changes how its group matches
-    assert required_literals(re.compile(r"(?=abc)\w+")) is None  # lookarounds are not trusted
+def test_what_every_match_requires() -> None:
+    assert required(re.compile(r"\bno longer (?:be )?able")) == ("and", ("no longer ", "able"))
+    assert required(re.compile(r"(?:cancel|withdraw)\w*|retir")) == ("or", ("cancel", "withdraw", "retir"))
+    assert required(re.compile(r"(?:not|cannot) (?:\w+ ){0,3}(?:attend|come)")) == \
+        ("and", (("or", ("not", "cannot")), ("or", ("attend", "come"))))
+    assert required(re.compile(r"(?:abc)+d?")) == "abc"
+    assert required(re.compile(r"(?:abc)?d?")) is None  # nothing is required
+    assert required(re.compile(r"xyz|\d+")) is None  # one branch requires no literal
+    assert required(re.compile(r"(?i:abc)def")) == "def"  # an inline flag changes how its group matches
+    assert required(re.compile(r"(?=abc)\w+")) is None  # lookarounds are not trusted
+    assert required(re.compile(r"ab|cdef")) is None  # "ab" is too short to be worth testing: nothing known
+    assert required(re.compile(r"CANCEL|Retir", re.IGNORECASE)) == ("or", ("cancel", "retir"))
+    assert required(re.compile(r"(?:ſtop|cancel) now", re.IGNORECASE)) == " now"  # an unsafe literal is left out
 
 
 def test_unsafe_holds_every_character_re_folds_differently_from_str_lower() -> None:
@@ -40,7 +45,7 @@ def test_unsafe_holds_every_character_re_folds_differently_from_str_lower() -> N
 def test_case_folded_texts_with_unusual_letters_are_not_filtered() -> None:
     f = Prefilter.of(re.compile(r"\b(?:cancel|withdraw)", re.IGNORECASE))
     assert f is not None
-    assert f.may_match("We must CANCEL") and not f.may_match("We will attend")
+    assert f.may_match("We must CANCEL") and not f.may_match("We will attend") and not f.may_match("")
     for odd in ("withdraw with a long ſ: wıthdraw", "CANCEL İ", "µ"):  # re may fold these differently: never filtered
         assert f.may_match(odd)
 

@@ -44,10 +44,6 @@ class Concept:
 from parsers.lexicon.concepts import CONCEPTS, EVERY_LANGUAGE
 from parsers.lexicon.literals import Prefilter
 
-# Patterns at least this long (filled) get a literal prefilter (parsers.lexicon.literals); shorter ones are cheap
-# enough that the test would cost more than it saves.
-PREFILTER_FROM = 300
-
 
 class LexiconError(ValueError):
     """A lexicon file is wrong (unknown key, wrong kind, a pattern that does not compile)."""
@@ -165,8 +161,8 @@ class Phrases:
             else:
                 compiled = re.compile(fill(self.template, language), self.flags)
             self._compiled[language] = compiled
-            # a big alternation first asks whether the text holds any of the words every match contains
-            self._filters[language] = Prefilter.of(compiled) if len(compiled.pattern) >= PREFILTER_FROM else None
+            # first ask whether the text holds the words every match contains (parsers/lexicon/literals.py)
+            self._filters[language] = Prefilter.of(compiled)
         return compiled
 
     def _cannot_match(self, text: str, language: str | None) -> bool:
