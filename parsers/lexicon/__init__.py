@@ -166,7 +166,8 @@ class Phrases:
         return compiled
 
     def _cannot_match(self, text: str, language: str | None) -> bool:
-        self.pattern(language)
+        if language not in self._filters:
+            self.pattern(language)
         f = self._filters[language]
         return f is not None and not f.may_match(text)
 

@@ -134,7 +134,21 @@ class Prefilter:
 
     def may_match(self, text: str) -> bool:
         if self.fold:
-            if not text.isascii() and _UNSAFE_RE.search(text):
-                return True
-            text = text.lower()
+            folded = _folded(text)
+            return folded is None or bool(self.test(folded))
         return bool(self.test(text))
+
+
+_last_folded: tuple[str, str | None] = ("", "")
+
+
+def _folded(text: str) -> str | None:
+    """``text.lower()``, or None when the text holds an :data:`UNSAFE` character; the last answer is kept (the
+    same sentence or body is asked by many patterns in a row)."""
+    global _last_folded
+    last = _last_folded
+    if last[0] is text or last[0] == text:
+        return last[1]
+    folded = None if not text.isascii() and _UNSAFE_RE.search(text) else text.lower()
+    _last_folded = (text, folded)
+    return folded
