@@ -145,6 +145,8 @@ class Plan:
     people: list[tuple[str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     demote: list[dict[str, Any]] = field(default_factory=list)  # no longer head of delegation
     state: str | None = None  # the organisation's new state
+    # the delegation as the message leaves it, in the record's order then the message's (for a preview)
+    after: list[dict[str, Any]] = field(default_factory=list)
 
     def _of(self, kind: str) -> list[dict[str, Any]]:
         return [person for k, person, _ in self.people if k == kind]
@@ -206,6 +208,9 @@ def plan_changes(org: dict[str, Any], current: list[dict[str, Any]], ex: Extract
         # One head of delegation: naming a new one takes the role from the previous one.
         heads = {bare_key(r.name) for r in ex.representatives if r.head_of_delegation}
         plan.demote = [v["_ref"] for v in views if v.get("head_of_delegation") and bare_key(v["name"]) not in heads]
+    demoted = {id(p) for p in plan.demote}
+    plan.after = [{k: v for k, v in view.items() if k != "_ref"}
+                  | ({"head_of_delegation": False} if id(view["_ref"]) in demoted else {}) for view in views]
 
     if views:
         plan.state = "registered"

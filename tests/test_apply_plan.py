@@ -72,3 +72,16 @@ def test_nothing_recorded_for_an_invitee_makes_it_replied() -> None:
     plan = plan_changes(ORG, [], message(Intent.QUESTION))
     assert plan.state == "replied" and not plan.changed
     assert plan_changes({**ORG, "state": "declined"}, [], message(Intent.QUESTION)).state is None
+
+
+def test_the_plan_says_the_delegation_it_leaves_without_touching_the_rows() -> None:
+    """``Plan.after``: what the review page previews for a held message (withdrawn gone, updates and the new head
+    in, the previous head demoted), on paper only."""
+    anna, john, carla = person(1, "Anna Berg", head=True), person(2, "John Smith"), person(3, "Carla Diaz")
+    plan = plan_changes(ORG, [anna, john, carla], message(
+        Intent.CORRECTION, Representative("Carla Diaz", function="Advocacy Officer", head_of_delegation=True),
+        Representative("Li Wei"), withdrawn=("John Smith",)))
+    assert [(p["name"], p.get("function"), bool(p["head_of_delegation"])) for p in plan.after] == [
+        ("Anna Berg", None, False), ("Carla Diaz", "Advocacy Officer", True), ("Li Wei", None, False)]
+    assert anna["head_of_delegation"] == 1 and carla["function"] is None
+    assert plan_changes(ORG, [anna, john], message(Intent.CANCELLATION)).after == []

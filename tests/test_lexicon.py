@@ -96,3 +96,19 @@ def test_words_maps_and_fill() -> None:
     assert fill("<<not_english_word>>", "en") == fill("<<not_english_word>>")  # registered for every language
     assert fill("(?:<<first_person_singular>>)", "fr") == r"(?:(?:je|j['’]))"
     assert re.fullmatch(fill("<<number_word>>"), "cuatro")
+
+
+def test_the_organisation_directory_is_data_and_a_mistake_names_the_entry(tmp_path: Path) -> None:
+    from parsers.organizations import DIRECTORY, find_org, load_directory
+
+    assert find_org("ICRC") is not None and find_org("ICRC").name == "International Committee of the Red Cross"
+    assert len(DIRECTORY) == len(load_directory())
+    good = tmp_path / "orgs.toml"
+    good.write_text('[[organization]]\nname = "Small Arms Survey"\nacronyms = ["SAS"]\ndomains = ["SmallArmsSurvey.org"]\n',
+                    encoding="utf-8")
+    [org] = load_directory(good)
+    assert (org.name, org.acronyms, org.domains) == ("Small Arms Survey", ("SAS",), ("smallarmssurvey.org",))
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[organization]]\nname = "Small Arms Survey"\nacronym = ["SAS"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"organization #1.*acronym"):
+        load_directory(bad)

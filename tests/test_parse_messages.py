@@ -360,3 +360,45 @@ def test_the_old_arguments_still_work_for_one_release() -> None:
     with pytest.warns(DeprecationWarning, match="meeting=MeetingProfile"):
         old = parse_message(raw, deadline=date(2017, 8, 18), own_addresses=("ccm@unog.ch",))
     assert old.to_json() == parse_message(raw, meeting=MEETING).to_json()
+
+
+@pytest.mark.parametrize(("body", "frm", "label"), [
+    (("The Permanent Mission of the Socialist Republic of Viet Nam to the United Nations Office, the World Trade "
+     "Organization and other International Organizations in Geneva presents its compliments to the Secretariat and "
+     "has the honour to inform that Mr. Nguyen Van An, First Secretary, will attend.\n"),
+     "Mission <mission.vietnam@mofa.gov.vn>",
+     ("Permanent Mission of the Socialist Republic of Viet Nam to the United Nations Office, the World Trade "
+     "Organization and other International Organizations in Geneva")),
+    (("Estimados señores:\n\nLes informamos que asistirá la Sra. Lucía Cárdenas Ayala, Segunda Secretaria.\n\n"
+     "Atentamente,\nLucía Cárdenas Ayala\nMisión Permanente de México ante los Organismos Internacionales con sede "
+     "en Ginebra | Tel. +41 22 748 07 07\n"), "Lucía Cárdenas <lcardenas@sre.gob.mx>",
+     "Misión Permanente de México ante los Organismos Internacionales con sede en Ginebra"),
+    (("Dear Secretariat,\n\nPlease register Ms. Laura Gómez, Coordinator, for the Asociación para Políticas Públicas "
+     "(APP).\n\nRegards\n"), "Laura Gómez <lgomez@app.org.ar>", "Asociación para Políticas Públicas"),
+    (("Dear Secretariat,\n\nPlease register Ms. Elin Lindqvist.\n\nBest regards,\nElin Lindqvist\nEvents Coordinator\n"
+     "Stockholm International Peace Research Institute\n"), "Elin Lindqvist <lindqvist@sipri.org>",
+     "Stockholm International Peace Research Institute"),
+])
+def test_the_organisation_is_named_as_written_on_its_letterhead_or_signature(body: str, frm: str, label: str) -> None:
+    """A State body's own name (mission, ministry; any language), a full name before its acronym in any language
+    (the acronym is the label only when it stands alone), never a name run across a signature's lines."""
+    assert parse_message(mail(body, frm=frm), meeting=MEETING).organization == label
+
+
+def test_a_ministry_named_in_passing_is_not_the_writers_organisation() -> None:
+    body = ("Dear Secretariat,\n\nAfter our meeting with the Ministry of Defence of Norway, Norwegian People's Aid "
+            "will be represented by Mr. Tore Lindahl, Programme Manager.\n\nBest regards,\nAnna Berg\n")
+    assert parse_message(mail(body), meeting=MEETING).organization == "Norwegian People's Aid"
+
+
+def test_an_acronym_is_expanded_when_the_name_it_abbreviates_is_written() -> None:
+    """ECOWAS from the sender's domain, "Economic Community of West African States" in the signature: the name is
+    the label (words and initials must line up: no partial or looser match)."""
+    from parsers.organizations import expand_acronym
+
+    body = ("Dear Secretariat,\n\nECOWAS will be represented by Dr. Amina Bello, Programme Officer.\n\nRegards,\n"
+            "Amina Bello\nSmall Arms Division\nEconomic Community of West African States\nAbuja\n")
+    ex = parse_message(mail(body, frm="Amina Bello <abello@ecowas.int>"), meeting=MEETING)
+    assert ex.organization == "Economic Community of West African States"
+    assert expand_acronym("GRIP", "Group for Research and Information on Peace and Security") is None
+    assert expand_acronym("UN", "United Nations") is None  # too short to tell

@@ -296,6 +296,26 @@ def test_a_colleague_adding_to_an_existing_registration_is_held_without_evidence
     assert len(world.server.received) == mails_before
 
 
+def test_the_preview_of_a_held_message_shows_the_delegation_its_approval_leaves(world: World) -> None:
+    """The acknowledgement previewed on the page of a held message lists the change it holds (not the record
+    without it), and approving sends what was previewed."""
+    world.register_hi()
+    msg = world.run(mail("Carla Diaz <carla.diaz@hi.org>", "Registration", ADDITION, "c5@hi.org"))
+    assert world.people(world.hi) == ["Anna Berg", "Paul Weber"]  # held: not applied
+    c = login(world)
+    page = c.get(f"/messages/{msg}").text
+    preview = re.search(r'<pre class="body" id="ack-preview">(.*?)</pre>', page, re.DOTALL)
+    assert preview and "held change applied" in page
+    assert all(name in preview.group(1) for name in ("Anna Berg", "Paul Weber", "Carla Diaz")), preview.group(1)
+    assert world.people(world.hi) == ["Anna Berg", "Paul Weber"]  # a preview changes nothing
+    r = c.post(f"/messages/{msg}/resolve", data={"csrf_token": csrf(c, f"/messages/{msg}"), "choice": "approve_ack"},
+               follow_redirects=False)
+    assert r.status_code == 303
+    assert world.people(world.hi) == ["Anna Berg", "Carla Diaz", "Paul Weber"]
+    ack = world.store.one("SELECT raw FROM outbox WHERE kind = 'acknowledgement' AND reply_to_message_id = ?", (msg,))
+    assert ack and "Carla Diaz" in ack["raw"].decode(errors="replace")
+
+
 def test_dmarc_pass_from_the_trusted_server_lets_a_colleague_change_the_record(tmp_path: Path) -> None:
     with SmtpServer() as server:
         w = World(tmp_path, server, authserv_id=MX)

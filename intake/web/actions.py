@@ -21,7 +21,7 @@ import jinja2
 from email_validator import EmailNotValidError, validate_email
 
 from intake.answers import queue_reply, queue_written_answer, stored_target
-from intake.apply import apply_changes, held_extraction
+from intake.apply import apply_changes, held_extraction, plan_changes
 from intake.config import Config
 from intake.errors import IntakeError, MailNotBuilt, ReplyNotWritten
 from intake.outbox import Outbox
@@ -250,12 +250,26 @@ def _is_late(store: Store, message_row_id: int) -> bool:
     return bool(store.scalar("SELECT 1 FROM flags WHERE message_id = ? AND reason = 'late'", (message_row_id,)))
 
 
+def delegation_once_approved(store: Store, message_row_id: int) -> list[dict[str, Any]]:
+    """The organisation's delegation as approving the message leaves it: as it stands after the person's
+    edits, and for a held message (its change waits for a person) with that change applied, on paper only."""
+    row = store.message(message_row_id) or {}
+    org = store.organization(row["organization_id"]) if row.get("organization_id") else None
+    if org is None:
+        return []
+    people = store.representatives(org["id"])
+    if not row.get("held"):
+        return people
+    return plan_changes(org, people, held_extraction(json.loads(row.get("extraction") or "{}"))).after
+
+
 def acknowledgement_text(store: Store, cfg: Config, message_row_id: int) -> str:
-    """The acknowledgement the message would get now: the delegation as it stands after the person's edits."""
+    """The acknowledgement approving the message would send: the delegation as it stands after the person's
+    edits and, for a held message, after its change (:func:`delegation_once_approved`)."""
     target = stored_target(store, message_row_id)
     org_id = store.scalar("SELECT organization_id FROM messages WHERE id = ?", (message_row_id,))
     org = store.organization(org_id) if org_id else None
-    context = {**_context(store, cfg, target, org), "representatives": store.representatives(org_id) if org else [],
+    context = {**_context(store, cfg, target, org), "representatives": delegation_once_approved(store, message_row_id),
                "late": _is_late(store, message_row_id), "reviewed_by_person": True}
     return render_mail("acknowledgement", target.language, context, templates_dir=cfg.replies.templates_dir).text
 

@@ -294,7 +294,8 @@ def _message_page_data(store: Store, review: ReviewApp, message_id: int) -> dict
     flags = queries.message_flags(store, message_id)
     open_flags = [f for f in flags if f["status"] == "open"]
     ack_preview = ""
-    if open_flags and people:
+    once_approved = actions.delegation_once_approved(store, message_id) if row.get("held") else people
+    if open_flags and once_approved:
         try:
             ack_preview = actions.acknowledgement_text(store, review.cfg, message_id)
         except Exception as exc:  # noqa: BLE001 - a preview must not hide the message
@@ -307,6 +308,7 @@ def _message_page_data(store: Store, review: ReviewApp, message_id: int) -> dict
         "read": read,  # what the parser read from each attachment, by sha256 (nothing for older messages)
         "org": org,
         "people": people,
+        "once_approved": once_approved,  # who approving leaves registered (a held change included)
         "withdrawn": [r for r in (store.representatives(org["id"], include_withdrawn=True) if org else [])
                       if r["status"] != "registered"],
         "flags": flags,
