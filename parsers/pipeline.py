@@ -247,12 +247,20 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
                                    n_people=len(people), n_withdrawn=len(withdrawn), known_sender=known_sender,
                                    has_attachment=bool(parts.attachments), sender=headers.from_addr,
                                    meeting=prep.meeting, language=prep.language,
-                                   auto_reply=prep.auto_reply if prep.body else None)
+                                   auto_reply=prep.auto_reply if prep.body else None,
+                                   answers_us_only=_quotes_only_ours(prep))
     if parts.parse_error:
         intent = "other"
     return Gathered(prep, ctx, result, people, withdrawn, intent, cues,
                     intent_text(headers.subject, prep.body or prep.split.own), persons_ner, tuple(ner_texts),
                     candidates, facts, roles)
+
+
+def _quotes_only_ours(prep: Prepared) -> bool:
+    """The message quotes our own mail (the invitation) and nothing else: nothing the sender wrote before."""
+    blocks = prep.split.blocks
+    return bool(blocks) and all(prep.meeting.is_ours(b.sender) or prep.meeting.is_secretariat_name(b.sender_name)
+                                for b in blocks)
 
 
 def _unseen_by_model(g: Gathered) -> bool:
