@@ -34,7 +34,7 @@ from parsers.organizations import Org, _domain_matches, is_webmail, resolve_orga
 from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
 from parsers.quotes import QuotedBlock, SplitReply, split_reply
 from parsers.review import contradiction, either_or, is_late, needs_review, resend_hint, review_flags
-from parsers.roles import SELF_CUE, MessageFacts, RoleModel, shipped_role_model
+from parsers.roles import SELF_CUE, MessageFacts, RoleModel, cancelled_people, shipped_role_model
 from parsers.roles import decide as decide_roles
 from parsers.sandbox import read_attachments
 
@@ -337,6 +337,8 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
     if intent == Intent.CORRECTION:
         people = _enrich_from_quotes(people, prep, ctx)
     withdrawn = list(g.withdrawn) if intent in {Intent.CORRECTION, Intent.CANCELLATION} else []
+    if intent == Intent.CANCELLATION:
+        withdrawn = cancelled_people(g.people, withdrawn)
     spam = "spam" in g.cues
     org_label = prep.org_label if intent != Intent.BOUNCE and not spam else None
     reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
