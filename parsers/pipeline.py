@@ -21,7 +21,7 @@ from parsers.combine import decide_intent
 from parsers.evidence import Evidence, IntentEvidence, PersonEvidence, RoleEvidence
 from parsers.intent import classify_intent, is_auto_reply
 from parsers.language import detect_language
-from parsers.learned import LinearModel, intent_text, shipped_model, text_features
+from parsers.learned import LinearModel, intent_text, shipped_model
 from parsers.lexicon import phrases
 from parsers.limits import DEFAULT_LIMITS, AttachmentLimits
 from parsers.meeting import NO_MEETING, MeetingProfile
@@ -337,7 +337,7 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
     intent_model = shipped_model("intent") if model is _SHIPPED else model
     probs = None
     if isinstance(intent_model, LinearModel) and mode != "rules" and not parts.parse_error:
-        probs = intent_model.probabilities(text_features(g.model_text))
+        probs = intent_model.text_probabilities(g.model_text)
     ie = decide_intent(rules=g.rules_intent, cues=g.cues, signals=prep.signals, parse_error=parts.parse_error,
                        model=probs, model_name=intent_model.name if isinstance(intent_model, LinearModel) else None,
                        mode=mode, unseen_by_model=_unseen_by_model(g))

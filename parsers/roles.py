@@ -334,11 +334,13 @@ def _model_cannot_tell(rule_role: str, probs: dict[str, float], p_att: float) ->
 def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, model: RoleModel) -> Decision:
     """Representatives (in the order of the text) and withdrawn names, from the model's probabilities."""
     scored: list[tuple[Candidate, RoleEvidence]] = []
-    for c in cands:
-        groups = features(c, facts, ctx)
-        probs = model.roles.probabilities(flat(groups))
+    groups = [features(c, facts, ctx) for c in cands]
+    every_probs = model.roles.probabilities_many([flat(g) for g in groups])  # every candidate at once
+    heads_p = model.head.probabilities_many([flat(g, HEAD_GROUPS) for g in groups]) if model.head else None
+    for k, c in enumerate(cands):
+        probs = every_probs[k]
         p_att = sum(probs.get(r, 0.0) for r in ATTENDING)
-        p_head = model.head.probabilities(flat(groups, HEAD_GROUPS)).get("head", 0.0) if model.head else 0.0
+        p_head = heads_p[k].get("head", 0.0) if heads_p is not None else 0.0
         a_name = len(c.name.split()) >= 2 and not never_a_name(c.name, ctx)
         if not a_name:
             # a person has a given and a family name, and no job, organisation or place word in them: such a
