@@ -121,7 +121,7 @@ PEOPLE_ROLES = ModelSpec(
     classes=MODEL_ROLES,
     blocks={g: (None, _INDICATORS) for g in GROUPS},
     examples=_people_role_examples,
-    params={"C": 0.5, "min_df": 2, "max_iter": 3000},
+    params={"C": 1.0, "min_df": 2, "max_iter": 3000},
     inputs="every person candidate of parsers.candidates in the labelled registrations, corrections and "
            "cancellations; the rules' votes as in tests/labelled/first_runs.jsonl (intake/people_training.py)",
     card=_first_runs,

@@ -31,6 +31,7 @@ from parsers import prose as R
 from parsers.lexicon import Phrases, fill, mapping, phrases, words
 from parsers.names import (
     HONORIFIC_RE,
+    NAME_TOKEN_PREFIX,
     PARTICLES,
     is_upper_word,
     looks_like_name,
@@ -56,9 +57,12 @@ _LOWER_HONORIFIC = re.compile(fill("(?:<<honorific_in_sentence>>)") + r"(?=\s+[A
 # Titles written before a name that the honorific list does not hold (normalised form, or "": dropped).
 _EXTRA_TITLES: dict[str, str] = {str(k): str(v) for k, v in mapping("title_before_name").items()}
 _EXTRA_TITLE_RE = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in sorted(_EXTRA_TITLES, key=len, reverse=True))
-_TITLE = rf"(?:(?i:{_EXTRA_TITLE_RE})(?=\s)|{HONORIFIC_RE}|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ]))"
+# an honorific in brackets after another title ("Barr. (Mrs.) Funmilayo Adebisi-Cole")
+_BRACKETED = fill(r"\((?:<<honorific_abbreviation>>)\.?\)")
+_TITLE = rf"(?:(?i:{_EXTRA_TITLE_RE})(?=\s)|{HONORIFIC_RE}|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ])|{_BRACKETED}(?=\s))"
 # A name token: capitalised word, initial ("J.", "J.-F.", "N."), hyphenated; particles between.
-_TOK = r"(?:[A-ZÀ-ÖØ-ÞŒ]\.(?:-[A-ZÀ-ÖØ-ÞŒ]\.)?|[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ])"
+_TOK = (r"(?:[A-ZÀ-ÖØ-ÞŒ]\.(?:-[A-ZÀ-ÖØ-ÞŒ]\.)?|" + f"(?:(?<![\\w-])(?:{NAME_TOKEN_PREFIX}))?"
+        + r"[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ])")
 _PART = (r"(?:van|der|den|de|del|della|la|las|los|le|di|da|dos|das|do|du|von|zu|bin|binti|ibn|bint|ben|ter|ten|af|i|"
          r"y|e|al|el|DE|LA|LAS|LOS|DEL|VAN|DER|DEN|BIN|AL|EL|DOS|DA|DU|Y)")
 NAME = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
@@ -113,6 +117,7 @@ class Candidate:
     is_sender: bool = False  # the From header's person (or the forwarded message's author)
     siblings_attend: int = 0  # other candidates the rules list, written on the lines next to this one
     ner: bool = False  # spaCy tagged the name as a person
+    in_address: bool = False  # an address written in the message is made of this name (name_in_address)
     rank: str | None = None
     order: tuple[int, int] = (99, 0)  # (region index, offset) of the first mention: the order of the text
 
@@ -143,6 +148,7 @@ class Texts:
 # compiled once (split_title runs for every mention)
 _EXTRA_TITLE_AT = re.compile(rf"(?:{_EXTRA_TITLE_RE})(?=\s)|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ])", re.IGNORECASE)
 _HONORIFIC_AT = re.compile(rf"(?:{HONORIFIC_RE})(?=\s)")
+_BRACKETED_AT = re.compile(rf"{_BRACKETED}(?=\s)")
 _SPACES = re.compile(r"\s+")
 
 
@@ -166,9 +172,9 @@ def split_title(surface: str) -> tuple[str | None, str | None, str]:
             hon = hon or norm or None
             rest = rest[m.end():].lstrip()
             continue
-        m = _HONORIFIC_AT.match(rest) or _LOWER_HONORIFIC.match(rest)
+        m = _HONORIFIC_AT.match(rest) or _LOWER_HONORIFIC.match(rest) or _BRACKETED_AT.match(rest)
         if m:
-            hon = hon or normalise_honorific(m.group(0))
+            hon = hon or normalise_honorific(m.group(0).strip("()"))
             rest = rest[m.end():].lstrip()
             continue
         m = _RANK_RE.match(rest)
@@ -481,6 +487,9 @@ def _table_person(row: list[str], roles: list[str | None], ctx: D.Context) -> tu
         return None
     raw = re.sub(r"\([^)]*\)", " ", raw).strip()
     hon, rank, rest = split_title(raw)
+    fam_first = _FAMILY_COMMA.fullmatch(rest.strip())
+    if fam_first:  # "OKAFOR, Ikechukwu Nnamdi" in a name column
+        rest = f"{fam_first.group('given')} {fam_first.group('fam')}"
     name = clean_name(rest)
     if not looks_like_name(normalise_name(rest), min_tokens=2, max_tokens=8):
         return None
@@ -533,6 +542,51 @@ def _titled_plain(region: str, text: str, spans: list[tuple[int, int]], ctx: D.C
             yield _mention(region, "name_job", text, spans, m.start(), m.end(), cand), clean_name(cand)
 
 
+# "OKAFOR, Ikechukwu Nnamdi", "VAN DER MEULEN, Joost": the family name in capitals, a comma, the given names
+_UPPER_TOK = r"[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+)*"
+_FAMILY_COMMA = re.compile(
+    rf"(?<![\w.-])(?P<title>(?:(?:{_TITLE}|{_RANK_RE.pattern})[ \t]+)*)"
+    rf"(?P<fam>(?:(?:{_PART})[ \t]+)*{_UPPER_TOK}(?:[ \t]+(?:(?:{_PART})[ \t]+)*{_UPPER_TOK}){{0,2}}),[ \t]*"
+    r"(?P<given>[A-ZÀ-ÖØ-ÞŒ][a-zà-ÿ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ]?[a-zà-ÿ'’]+)*(?: [A-ZÀ-ÖØ-ÞŒ][a-zà-ÿ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ]?[a-zà-ÿ'’]+)*){0,2})"
+    r"(?![\w'’-])")
+
+
+def _family_comma(region: str, text: str, spans: list[tuple[int, int]]) -> Iterable[tuple[Mention, str]]:
+    """A family name in capitals, then the given names after a comma ("HOFER, Stefan, Director, ...",
+    "Hon. OKAFOR, Ikechukwu Nnamdi"): the person "Stefan Hofer"."""
+    for m in _FAMILY_COMMA.finditer(text):
+        fam, given = m.group("fam"), m.group("given")
+        if not any(is_upper_word(w) for w in fam.split()) or normalise_honorific(given):
+            continue
+        if JOB_WORDS.search(given) or ORG_WORDS.search(given) or ORG_WORDS.search(fam) or PLACE_OR_OFFICE.search(given):
+            continue
+        name = normalise_name(f"{given} {fam}")
+        if looks_like_name(name, min_tokens=2, max_tokens=7):
+            yield _mention(region, "family_comma", text, spans, m.start("fam"), m.end(), m.group(0)), name
+
+
+def _email_local_parts(regions: Sequence[tuple[str, str]]) -> list[str]:
+    """The local parts of the addresses written in the message, folded, letters only ("jmamani", "perarnedahl")."""
+    out = []
+    for _, text in regions:
+        for m in _EMAIL.finditer(text):
+            local = re.sub(r"[^a-z]", "", fold(m.group(0).split("@")[0]))
+            if len(local) >= 4:
+                out.append(local)
+    return list(dict.fromkeys(out))
+
+
+def name_in_address(name: str, locals_: Sequence[str]) -> bool:
+    """Whether an address of the message is made of this name: a later word of the name (three letters or more)
+    and the first word or its initial ("Juana Mamani Quispe" and jmamani@, "Per Arne Dahl" and per.arne.dahl@)."""
+    words = [re.sub(r"[^a-z]", "", fold(w)) for w in name.split() if w.lower() not in PARTICLES]
+    words = [w for w in words if w]
+    if len(words) < 2:
+        return False
+    first, rest = words[0], [w for w in words[1:] if len(w) >= 3]
+    return any(any(w in loc for w in rest) and (loc.startswith(first[0]) or first in loc) for loc in locals_)
+
+
 def _signature_name(text: str, sender_name: str | None, spans: list[tuple[int, int]]) -> Iterable[tuple[Mention, str]]:
     """The signer's name line in a signature block (the From name, or a name line right after the closing)."""
     lines = text.split("\n")
@@ -575,6 +629,7 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
     withdrawn names; ``rule_found``: every person a finder listed before the signer's block was dropped."""
     raw: list[tuple[Mention, str]] = []
     table_rows: list[tuple[tuple[str, ...], D.Person]] = []
+    locals_ = _email_local_parts(texts.regions)
     addresses: dict[tuple[str, ...], str] = {}
     for region, text in texts.regions:
         if not text.strip():
@@ -607,6 +662,7 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
         raw += list(_ner(region, text, spans, ner_keys, texts.ner_texts))
         raw += list(_layout_lines(region, text, spans, ctx))
         raw += list(_titled_plain(region, text, spans, ctx))
+        raw += list(_family_comma(region, text, spans))
     cands: list[Candidate] = []
     by_key: dict[tuple[str, ...], Candidate] = {}
 
@@ -685,6 +741,7 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
         ks = set(c.key)
         c.is_sender = c.is_sender or _same_person(ks, texts.sender_name)
         c.ner = any(set(k) == ks or (len(k) >= 2 and set(k) <= ks) for k in ner_keys)
+        c.in_address = name_in_address(c.name, locals_)
         full = [m for m in c.mentions if not m.partial] or c.mentions
         if full:
             first = min(full, key=lambda m: (_region_index(m.region), m.start))

@@ -112,6 +112,9 @@ class Evidence:
     titled_mentions: int = 0  # distinct "Mr./Ms./Dr. Given Family" mentions in the sender's own text
     addresses: int = 0  # distinct e-mail addresses in the sender's own text (not ours, not the sender's)
     either_or: bool = False
+    stand_in: bool = False  # an automatic answer that says someone attends in the writer's place
+    head_named: bool = False  # the sender's own text writes a head-of-delegation phrase ("will head our delegation")
+    heads: int = 0  # people recorded as head of delegation
     resend: bool = False
     unreadable_attachments: tuple[str, ...] = ()
     parse_error: str | None = None

@@ -120,7 +120,7 @@ _ATTACHMENT = phrases("<<attachment_word>>", re.IGNORECASE)
 def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people: int, n_withdrawn: int,
                     known_sender: bool, has_attachment: bool, sender: str | None = None,
                     meeting: MeetingProfile = NO_MEETING, language: str | None = None,
-                    auto_reply: bool | None = None) -> tuple[str, set[str]]:
+                    auto_reply: bool | None = None, answers_us_only: bool = False) -> tuple[str, set[str]]:
     """The intent and the cues seen (``"spam"``, ``"bulk"``, ``"same_as_before"``, ``"action_requested"``,
     ``"recall"`` and ``"names_to_follow"``, both with ``"no_reply"``: mail a person reads, nobody answers).
 
@@ -128,6 +128,9 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
     ``language`` is the text's ("en", "fr", "es"): the phrases of that language are looked for.
     ``auto_reply``: :func:`is_auto_reply` of the same subject, body, sender and language when the caller has
     it already (the pipeline asks it before NER); None: asked here.
+    ``answers_us_only``: the message quotes our mail (the invitation) and nothing the sender wrote before: a
+    first reply, so people found next to someone who "will not come" register, they do not change an earlier list
+    (without a correction phrase; the labels' borderline rule: a correction changes an earlier list).
     """
     cues: set[str] = set()
     if signals.bounce:
@@ -157,7 +160,8 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         return "correction", cues  # someone withdrawn, the organisation still comes
     if n_people == 0 and (_CANCEL.search(text, language) or (organisation_declines(text, language) and not _CORRECT.search(text, language))):
         return "cancellation", cues
-    if (_CORRECT.search(text, language) and (n_people or n_withdrawn)) or (n_people and n_withdrawn):
+    if (_CORRECT.search(text, language) and (n_people or n_withdrawn)) or (n_people and n_withdrawn
+                                                                            and not answers_us_only):
         return "correction", cues  # someone added and someone withdrawn: the earlier list changes
     if n_people:
         return "registration", cues

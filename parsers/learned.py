@@ -29,7 +29,7 @@ import re
 import unicodedata
 import zipfile
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -66,7 +66,11 @@ def char_features(text: str) -> list[str]:
 
 def word_features(text: str) -> list[str]:
     """Words (``\\w+``) and pairs of adjacent words."""
-    words = _WORD.findall(_normalise(text))
+    return word_features_of(_WORD.findall(_normalise(text)))
+
+
+def word_features_of(words: list[str]) -> list[str]:
+    """:func:`word_features` of the words already found."""
     return ["w:" + w for w in words] + ["w:" + a + " " + b for a, b in itertools.pairwise(words)]
 
 
@@ -129,24 +133,82 @@ class LinearModel:
 
     def probabilities(self, counts: Mapping[str, float]) -> dict[str, float]:
         """Class -> probability for one example's feature counts (unknown features are ignored)."""
-        index, block_of, specs = _tables(self)
+        index = _tables(self)[0]
         # the known features with a positive count, in the order of ``counts`` (the order of the sums below)
         n = len(counts)
         found = np.fromiter(map(index.get, counts, itertools.repeat(-1, n)), dtype=np.int64, count=n)
         counted = np.fromiter(counts.values(), dtype=np.float64, count=n)
         keep = (found >= 0) & (counted > 0)
-        scores = self.intercept.astype(np.float64)
-        if keep.any():
-            cols = found[keep]
-            raw = counted[keep]
+        return self.scored(found[keep], counted[keep])
+
+    def probabilities_many(self, examples: Sequence[Mapping[str, float]]) -> list[dict[str, float]]:
+        """:meth:`probabilities` of several examples at once (the people-role models score every candidate of a
+        message together): one look-up pass and one set of array operations instead of one per example."""
+        if len(examples) <= 1:
+            return [self.probabilities(e) for e in examples]
+        index, block_of, specs = _tables(self)
+        keys = [k for e in examples for k in e]
+        n = len(keys)
+        found = np.fromiter(map(index.get, keys, itertools.repeat(-1, n)), dtype=np.int64, count=n)
+        counted = np.fromiter((v for e in examples for v in e.values()), dtype=np.float64, count=n)
+        rows = np.repeat(np.arange(len(examples)), [len(e) for e in examples])
+        keep = (found >= 0) & (counted > 0)
+        cols, raw, rows = found[keep], counted[keep], rows[keep]
+        scores = np.tile(self.intercept.astype(np.float64), (len(examples), 1))
+        if cols.size:
             blocks = block_of[cols]
-            x = np.where(specs[blocks, 0], 1.0 + np.log(raw), raw)  # sublinear
-            x = np.where(specs[blocks, 1], x * self.idf[cols], x)  # idf
+            x = _weighted(raw, blocks, cols, specs, self.idf)
+            cells = rows * len(specs) + blocks  # each example's own block norms
+            norms = np.sqrt(np.bincount(cells, weights=x * x, minlength=len(examples) * len(specs)))
+            l2 = np.tile(specs[:, 2], len(examples))
+            scale = np.where(l2 & (norms > 0), 1.0 / np.where(norms > 0, norms, 1.0), 1.0)
+            np.add.at(scores, rows, (x * scale[cells])[:, None] * self.coef[cols].astype(np.float64))
+        return [self._softmax(row) for row in scores]
+
+    def text_probabilities(self, text: str) -> dict[str, float]:
+        """``probabilities(text_features(text))``, without making the strings again: each word's character
+        n-grams are looked up once (:func:`_gram_cache`, bounded, per model) and counted as columns.
+        The same counts; the sums are taken in column order instead of the counter's, so the probabilities
+        agree to float rounding (about 1e-16), not to the last bit."""
+        index = _tables(self)[0]
+        cache = _gram_cache(self)
+        normalised = _normalise(text)
+        parts: list[np.ndarray] = []
+        times: list[int] = []
+        for word, k in Counter(normalised.split()).items():
+            cols = cache.get(word)
+            if cols is None:
+                if len(cache) >= GRAM_CACHE_WORDS:
+                    cache.clear()
+                cols = cache[word] = np.array([j for g in _word_grams(word) if (j := index.get(g)) is not None],
+                                              dtype=np.int64)
+            if cols.size:
+                parts.append(cols)
+                times.append(k)
+        words = [index.get(w) for w in word_features_of(_WORD.findall(normalised))]
+        word_cols = np.array([j for j in words if j is not None], dtype=np.int64)
+        sizes = np.fromiter((a.size for a in parts), dtype=np.int64, count=len(parts))
+        every = np.concatenate([*parts, word_cols])
+        weights = np.concatenate([np.repeat(np.array(times, dtype=np.float64), sizes),
+                                  np.ones(word_cols.size, dtype=np.float64)])
+        cols, inverse = np.unique(every, return_inverse=True)
+        return self.scored(cols, np.bincount(inverse, weights=weights, minlength=cols.size))
+
+    def scored(self, cols: np.ndarray, raw: np.ndarray) -> dict[str, float]:
+        """Class -> probability for the known columns ``cols`` counted ``raw`` times (both 1-d, counts > 0)."""
+        _, block_of, specs = _tables(self)
+        scores = self.intercept.astype(np.float64)
+        if cols.size:
+            blocks = block_of[cols]
+            x = _weighted(raw, blocks, cols, specs, self.idf)
             norms = np.sqrt(np.bincount(blocks, weights=x * x, minlength=len(specs)))
             scale = np.where(specs[:, 2] & (norms > 0), 1.0 / np.where(norms > 0, norms, 1.0), 1.0)  # l2
             x = x * scale[blocks]
             scores = scores + x @ self.coef[cols].astype(np.float64)
-        scores -= scores.max()
+        return self._softmax(scores)
+
+    def _softmax(self, scores: np.ndarray) -> dict[str, float]:
+        scores = scores - scores.max()
         exp = np.exp(scores)
         probs = exp / exp.sum()
         return {c: float(p) for c, p in zip(self.classes, probs, strict=True)}
@@ -203,6 +265,21 @@ def _tables(model: LinearModel) -> tuple[dict[str, int], np.ndarray, np.ndarray]
                        model.blocks.get(b, BlockSpec(False, False, False)).l2] for b in names], dtype=bool)
     block_of = np.array([number[f.split(":", 1)[0]] for f in model.features], dtype=np.int64)
     return {f: j for j, f in enumerate(model.features)}, block_of, specs
+
+
+def _weighted(raw: np.ndarray, blocks: np.ndarray, cols: np.ndarray, specs: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """Counts -> 1 + log(count) where the block is sublinear, times the idf where it has one (before l2)."""
+    x = np.where(specs[blocks, 0], 1.0 + np.log(raw), raw)  # sublinear
+    return np.where(specs[blocks, 1], x * idf[cols], x)  # idf
+
+
+GRAM_CACHE_WORDS = 50_000  # distinct words whose n-gram columns a model remembers (cleared when full)
+
+
+@lru_cache(maxsize=16)
+def _gram_cache(model: LinearModel) -> dict[str, np.ndarray]:
+    """Word -> the columns of its character n-grams the model knows (repeats kept), filled as words are met."""
+    return {}
 
 
 class ModelFileError(ValueError):

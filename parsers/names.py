@@ -19,7 +19,9 @@ COURTESY = words("courtesy_title")
 HONORIFIC_RE = fill("<<honorific_written>>")
 PARTICLES = words("name_particle")
 _UPPER = re.compile(r"^[A-ZÀ-ÖØ-ÞŒŸ][A-ZÀ-ÖØ-ÞŒŸ'’\-]+$")
-_NAME_TOKEN = re.compile(r"^(?:[A-ZÀ-ÖØ-ÞŒŸ][\w'’\-]*\.?|[A-Z]\.)$")
+# An article joined to a word of the name ("al-" of "Abd al-Karim"; lexicon: name_token_prefix).
+NAME_TOKEN_PREFIX = fill("<<name_token_prefix>>")
+_NAME_TOKEN = re.compile(rf"^(?:{NAME_TOKEN_PREFIX})?(?:[A-ZÀ-ÖØ-ÞŒŸ][\w'’\-]*\.?|[A-Z]\.)$")
 
 
 _SPACES = re.compile(r"\s+")

@@ -21,7 +21,7 @@ from parsers.combine import decide_intent
 from parsers.evidence import Evidence, IntentEvidence, PersonEvidence, RoleEvidence
 from parsers.intent import classify_intent, is_auto_reply
 from parsers.language import detect_language
-from parsers.learned import LinearModel, intent_text, shipped_model, text_features
+from parsers.learned import LinearModel, intent_text, shipped_model
 from parsers.lexicon import phrases
 from parsers.limits import DEFAULT_LIMITS, AttachmentLimits
 from parsers.meeting import NO_MEETING, MeetingProfile
@@ -33,8 +33,17 @@ from parsers.nlp_rules import person_keys
 from parsers.organizations import Org, _domain_matches, is_webmail, resolve_organization
 from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
 from parsers.quotes import QuotedBlock, SplitReply, split_reply
-from parsers.review import contradiction, either_or, is_late, needs_review, resend_hint, review_flags
-from parsers.roles import SELF_CUE, MessageFacts, RoleModel, shipped_role_model
+from parsers.review import (
+    contradiction,
+    either_or,
+    is_late,
+    names_a_head,
+    needs_review,
+    resend_hint,
+    review_flags,
+    stand_in,
+)
+from parsers.roles import SELF_CUE, MessageFacts, RoleModel, cancelled_people, shipped_role_model
 from parsers.roles import decide as decide_roles
 from parsers.sandbox import read_attachments
 
@@ -247,12 +256,20 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
                                    n_people=len(people), n_withdrawn=len(withdrawn), known_sender=known_sender,
                                    has_attachment=bool(parts.attachments), sender=headers.from_addr,
                                    meeting=prep.meeting, language=prep.language,
-                                   auto_reply=prep.auto_reply if prep.body else None)
+                                   auto_reply=prep.auto_reply if prep.body else None,
+                                   answers_us_only=_quotes_only_ours(prep))
     if parts.parse_error:
         intent = "other"
     return Gathered(prep, ctx, result, people, withdrawn, intent, cues,
                     intent_text(headers.subject, prep.body or prep.split.own), persons_ner, tuple(ner_texts),
                     candidates, facts, roles)
+
+
+def _quotes_only_ours(prep: Prepared) -> bool:
+    """The message quotes our own mail (the invitation) and nothing else: nothing the sender wrote before."""
+    blocks = prep.split.blocks
+    return bool(blocks) and all(prep.meeting.is_ours(b.sender) or prep.meeting.is_secretariat_name(b.sender_name)
+                                for b in blocks)
 
 
 def _unseen_by_model(g: Gathered) -> bool:
@@ -320,7 +337,7 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
     intent_model = shipped_model("intent") if model is _SHIPPED else model
     probs = None
     if isinstance(intent_model, LinearModel) and mode != "rules" and not parts.parse_error:
-        probs = intent_model.probabilities(text_features(g.model_text))
+        probs = intent_model.text_probabilities(g.model_text)
     ie = decide_intent(rules=g.rules_intent, cues=g.cues, signals=prep.signals, parse_error=parts.parse_error,
                        model=probs, model_name=intent_model.name if isinstance(intent_model, LinearModel) else None,
                        mode=mode, unseen_by_model=_unseen_by_model(g))
@@ -329,6 +346,8 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
     if intent == Intent.CORRECTION:
         people = _enrich_from_quotes(people, prep, ctx)
     withdrawn = list(g.withdrawn) if intent in {Intent.CORRECTION, Intent.CANCELLATION} else []
+    if intent == Intent.CANCELLATION:
+        withdrawn = cancelled_people(g.people, withdrawn)
     spam = "spam" in g.cues
     org_label = prep.org_label if intent != Intent.BOUNCE and not spam else None
     reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
@@ -384,6 +403,8 @@ def _evidence(g: Gathered, ie: IntentEvidence, people: list[D.Person], withdrawn
         announced_count=g.result.announced_count, titled_mentions=_titled_mentions(prep.body),
         addresses=len(_addresses(prep.body, prep, headers.from_addr)),
         either_or=either_or(prep.body, prep.language), resend=resend_hint(prep.body, prep.language),
+        stand_in=ie.intent == Intent.AUTO_REPLY and stand_in(prep.body or prep.split.own, prep.language),
+        head_named=names_a_head(prep.body, prep.language), heads=sum(1 for p in people if p.head_of_delegation),
         suspect_sender=headers.from_suspect or None,
         unreadable_attachments=unreadable,
         parse_error="; ".join(prep.parts.defects) if prep.parts.parse_error else None)

@@ -153,3 +153,14 @@ def test_text_features_are_the_blocks_the_model_knows() -> None:
     feats = text_features("Please register Ms. Ana Ruiz")
     assert feats["w:please"] == 1 and feats["w:please register"] == 1 and feats["c: pl"] == 1
     assert {f.split(":", 1)[0] for f in feats} == {"c", "w"} == set(load_model("intent").blocks)
+
+
+def test_text_probabilities_are_the_probabilities_of_text_features(labelled: Labelled) -> None:
+    """The parser's fast path (cached n-gram columns per word) scores what the features the model was trained on
+    score, to float rounding, on every labelled reply's text and on edge cases; twice (the cache warm)."""
+    model = load_model("intent")
+    texts = [parse_message(r.raw()).body_text for r in labelled.replies[::7]] + ["", "  \n ", "a", "Ça ÉTÉ ſ ß İ"]
+    for _ in range(2):
+        for text in texts:
+            want, got = model.probabilities(text_features(text)), model.text_probabilities(text)
+            assert list(got) == list(want) and got == pytest.approx(want, abs=1e-12), text[:80]

@@ -402,3 +402,18 @@ def test_an_acronym_is_expanded_when_the_name_it_abbreviates_is_written() -> Non
     assert ex.organization == "Economic Community of West African States"
     assert expand_acronym("GRIP", "Group for Research and Information on Peace and Security") is None
     assert expand_acronym("UN", "United Nations") is None  # too short to tell
+
+
+def test_an_out_of_office_naming_someone_in_the_writers_place_goes_to_a_person() -> None:
+    """Nobody is registered from automatic mail nor answered, so a person decides (labelled 646)."""
+    body = ("Estaré fuera de la oficina hasta el 28 de agosto con acceso limitado al correo. Para la reunión de "
+            "Ginebra, la Sra. Paola Restrepo Gil asistirá en mi lugar.\n\nJorge Mejía\n")
+    raw = mail(body, subject="Fuera de la oficina: 7MSP registration",
+               headers="X-Autoreply: yes\nPrecedence: auto_reply\n")
+    ex = parse_message(raw, meeting=MEETING)
+    assert ex.intent == "auto_reply" and not ex.should_reply and ex.needs_review
+    assert "in the writer's place" in {f.code: f.detail for f in ex.flags}["uncertain"]
+    # the same out-of-office without it is answered by nobody and needs nobody
+    plain = parse_message(mail(body.split(" Para la")[0] + "\n", subject="Fuera de la oficina: 7MSP registration",
+                               headers="X-Autoreply: yes\nPrecedence: auto_reply\n"), meeting=MEETING)
+    assert plain.intent == "auto_reply" and not plain.needs_review

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from parsers.combine import decide_intent
-from parsers.evidence import Evidence, IntentEvidence, PersonEvidence, RecordFacts
+from parsers.evidence import Evidence, IntentEvidence, PersonEvidence, RecordFacts, RoleEvidence
 from parsers.model import FLAG_CODES
 from parsers.policy_headers import HeaderSignals
-from parsers.review import REVIEW_CODES, RULES, THIN_MARGIN, needs_review, review_flags
+from parsers.review import REVIEW_CODES, RULES, THIN_MARGIN, UNSURE_HEAD, needs_review, review_flags
 
 MODEL_REG = {"registration": 0.8, "correction": 0.1, "other": 0.05, "question": 0.05}
 
@@ -83,6 +83,34 @@ def test_a_disagreement_keeps_the_rules_reading_of_a_change() -> None:
     assert ie.intent == "cancellation" and ie.decided_by == "model"
 
 
+def test_a_question_stays_a_question_when_the_model_reads_a_registration_of_nobody() -> None:
+    """The rules read a question only when nobody was found: the model's registration would register nobody."""
+    ie = intent("question", {"registration": 0.6, "question": 0.3, "other": 0.1})
+    assert ie.intent == "question" and ie.decided_by == "rules" and ie.agreement is False
+    assert {"question", "uncertain"} <= codes(Evidence(intent=ie, organization="PAX"))
+    # the other way round the model's question is taken (the rules found somebody to register)
+    assert intent("registration", {"question": 0.6, "registration": 0.4}).intent == "question"
+
+
+def test_a_thin_margin_between_two_readings_that_need_nothing_is_no_reason_to_look() -> None:
+    auto = intent("auto_reply", {"auto_reply": 0.5, "other": 0.4, "registration": 0.1})
+    assert auto.agreement is True and auto.margin is not None and auto.margin < THIN_MARGIN
+    assert codes(Evidence(intent=auto, human=False)) == set()
+    # but an automatic reading whose runner-up is a registration is checked
+    risky = intent("auto_reply", {"auto_reply": 0.5, "registration": 0.4, "other": 0.1})
+    assert "uncertain" in codes(Evidence(intent=risky, human=False))
+
+
+def test_an_unsure_head_of_delegation_is_flagged_only_inside_its_band() -> None:
+    def role(p_head: float) -> RoleEvidence:
+        return RoleEvidence("Ana Ruiz", "head", {"attend": 0.95}, 0.95, p_head, "attend", "table", True)
+    ev = registration("Ana Ruiz", organization="PAX")
+    assert "person_uncertain" not in codes(replace(ev, roles=(role(UNSURE_HEAD[0] - 0.05),)))
+    assert "person_uncertain" not in codes(replace(ev, roles=(role(UNSURE_HEAD[1] + 0.05),)))
+    flags = {f.code: f.detail for f in review_flags(replace(ev, roles=(role(0.5),)))}
+    assert "head of delegation 0.50" in flags["person_uncertain"]
+
+
 def test_the_thin_margin_is_the_calibrated_one() -> None:
     just_above = {"registration": 0.5 + THIN_MARGIN / 2 + 0.01, "correction": 0.5 - THIN_MARGIN / 2 - 0.01}
     assert "uncertain" not in codes(registration("Ana Ruiz", organization="PAX",
@@ -125,3 +153,19 @@ def test_a_correction_that_changed_nothing_says_so() -> None:
                   people=(PersonEvidence("Ana Ruiz", "prose", 0.8),))
     flags = {f.code: f.detail for f in review_flags(replace(ev, record=RecordFacts(matched=True, invited=True)))}
     assert "changed nothing" in flags["correction"]
+
+
+@pytest.mark.parametrize("cue", ["spam", "bulk", "recall", "names_to_follow"])
+def test_unrelated_mail_by_a_specific_sign_stays_other_whatever_the_model_reads(cue: str) -> None:
+    ie = intent("other", {"registration": 0.6, "other": 0.3, "question": 0.1}, cues=frozenset({cue}))
+    assert ie.intent == "other" and ie.decided_by == "rules" and ie.agreement is False
+    assert "uncertain" in codes(Evidence(intent=ie, organization="PAX"))  # still in front of a person
+    # without such a sign the model's reading is taken, as before
+    assert intent("other", {"registration": 0.6, "other": 0.4}).intent == "registration"
+
+
+def test_a_head_of_delegation_written_but_not_recorded_goes_to_a_person() -> None:
+    ev = registration("Nomvula Dlamini", "Callum Fraser", organization="HALO Trust", head_named=True)
+    assert "nobody was recorded as head" in {f.code: f.detail for f in review_flags(ev)}["person_uncertain"]
+    assert "person_uncertain" not in codes(replace(ev, heads=1))  # recorded: nothing to check
+    assert "person_uncertain" not in codes(replace(ev, head_named=False))

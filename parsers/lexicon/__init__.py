@@ -42,6 +42,7 @@ class Concept:
 
 
 from parsers.lexicon.concepts import CONCEPTS, EVERY_LANGUAGE
+from parsers.lexicon.literals import Prefilter
 
 
 class LexiconError(ValueError):
@@ -139,12 +140,13 @@ class Phrases:
     used. The methods are those of :class:`re.Pattern` with an optional ``language`` ("en", "fr", "es";
     None or another: every language)."""
 
-    __slots__ = ("_compiled", "_memo", "flags", "template")
+    __slots__ = ("_compiled", "_filters", "_memo", "flags", "template")
 
     def __init__(self, template: str, flags: int = 0, *, memo: int = 0) -> None:
         self.template = template
         self.flags = flags
         self._compiled: dict[str | None, re.Pattern[str]] = {}
+        self._filters: dict[str | None, Prefilter | None] = {}
         # memo: remember the last ``memo`` searches (a costly pattern that several stages ask of the same sentence)
         self._memo = lru_cache(maxsize=memo)(self._search) if memo else None
         for name in _SLOT.findall(template):
@@ -159,33 +161,41 @@ class Phrases:
             else:
                 compiled = re.compile(fill(self.template, language), self.flags)
             self._compiled[language] = compiled
+            # first ask whether the text holds the words every match contains (parsers/lexicon/literals.py)
+            self._filters[language] = Prefilter.of(compiled)
         return compiled
+
+    def _cannot_match(self, text: str, language: str | None) -> bool:
+        if language not in self._filters:
+            self.pattern(language)
+        f = self._filters[language]
+        return f is not None and not f.may_match(text)
 
     def search(self, text: str, language: str | None = None) -> re.Match[str] | None:
         if self._memo is not None:
             return self._memo(text, language)
-        return self.pattern(language).search(text)
+        return self._search(text, language)
 
     def _search(self, text: str, language: str | None) -> re.Match[str] | None:
-        return self.pattern(language).search(text)
+        return None if self._cannot_match(text, language) else self.pattern(language).search(text)
 
     def match(self, text: str, language: str | None = None) -> re.Match[str] | None:
-        return self.pattern(language).match(text)
+        return None if self._cannot_match(text, language) else self.pattern(language).match(text)
 
     def fullmatch(self, text: str, language: str | None = None) -> re.Match[str] | None:
-        return self.pattern(language).fullmatch(text)
+        return None if self._cannot_match(text, language) else self.pattern(language).fullmatch(text)
 
     def finditer(self, text: str, language: str | None = None) -> Iterator[re.Match[str]]:
-        return self.pattern(language).finditer(text)
+        return iter(()) if self._cannot_match(text, language) else self.pattern(language).finditer(text)
 
     def findall(self, text: str, language: str | None = None) -> list[object]:
-        return self.pattern(language).findall(text)
+        return [] if self._cannot_match(text, language) else self.pattern(language).findall(text)
 
     def split(self, text: str, language: str | None = None) -> list[str]:
-        return self.pattern(language).split(text)
+        return [text] if self._cannot_match(text, language) else self.pattern(language).split(text)
 
     def sub(self, repl: str | Callable[[re.Match[str]], str], text: str, language: str | None = None) -> str:
-        return self.pattern(language).sub(repl, text)
+        return text if self._cannot_match(text, language) else self.pattern(language).sub(repl, text)
 
 
 def phrases(template: str, flags: int = 0, *, memo: int = 0) -> Phrases:

@@ -52,6 +52,7 @@ CONCEPTS: dict[str, Concept] = {
     'contact': Concept('patterns', 'a person named as a contact, not as a participant'),
     'registers': Concept('patterns', 'a sentence that registers, replaces or corrects people (prose is read only then)'),
     'self_registration': Concept('patterns', 'the writer registers themself ("register me", "the undersigned", "inscribirme")'),
+    'stand_in': Concept('patterns', 'someone attends in the writer\'s place ("in my place", "à ma place", "en mi lugar")'),
     'self_withdrawal': Concept('patterns', 'the writer takes themself off ("I will not be able to attend", "je ne pourrai")'),
     'my_detail': Concept('patterns', 'the writer\'s own detail that is corrected ("my e-mail address", "mon titre")'),
     'detail_is': Concept('patterns', 'what follows a detail being corrected ("is", "should be", "devrait être", "como")'),
@@ -161,6 +162,7 @@ CONCEPTS: dict[str, Concept] = {
     'honorific_abbreviation': Concept('patterns', 'a short honorific as written, case as written ("Mr", "Mme", "Sra"), in brackets or before a name'),
     'name_particle': Concept('words', 'a particle of a person\'s name, written in lower case inside it ("van", "de la", "bin")'),
     'name_joining_particle': Concept('patterns', 'a particle that joins capitalised words into one name in running text (case as written)'),
+    'name_token_prefix': Concept('patterns', 'an article joined by a hyphen to a capitalised word of a name ("al-" of "Abd al-Karim")'),
     'name_particle_short': Concept('words', 'the particles the title-case name checks and the spaCy person rules allow inside a name'),
     # mail structure: quotes, forwards, headers, bounces (quotes.py, pipeline.py, policy_headers.py, review.py)
     'quote_separator': Concept('patterns', 'the line a mail client writes above a quoted or forwarded message ("Original Message")'),
@@ -262,6 +264,7 @@ EVERY_LANGUAGE: frozenset[str] = frozenset({
     'participant_label',  # list labels of a form in another language than the text
     'members_heading',  # headings of a form in another language than the text (455)
     'hod_marker',  # headings and markers of a form in another language than the text
+    'head_of_delegation',  # the delegation's head is named in the form's or the writer's language (587: English in French mail)
     'phone_label',  # signatures in another language than the text
     'web_label',  # signatures in another language than the text
 })

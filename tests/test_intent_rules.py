@@ -1,0 +1,54 @@
+"""The rules' intent at the correction / registration boundary (parsers.intent.classify_intent)."""
+from __future__ import annotations
+
+import pytest
+
+from parsers.intent import classify_intent
+from parsers.meeting import NO_MEETING
+from parsers.policy_headers import HeaderSignals
+
+NOT_COMING = ("Unfortunately our Secretary General, Mr. Øyvind Brekke, will not be able to come to Geneva this year. "
+              "We will be represented by Ms. Tone Gravdal Aasen and Mr. Nikola Perovic.")
+
+
+def rules(body: str, *, answers_us_only: bool, n_people: int = 2, n_withdrawn: int = 1) -> str:
+    intent, _ = classify_intent(signals=HeaderSignals(), subject="RE: Invitation", body=body, n_people=n_people,
+                                n_withdrawn=n_withdrawn, known_sender=True, has_attachment=False, meeting=NO_MEETING,
+                                language="en", auto_reply=False, answers_us_only=answers_us_only)
+    return intent
+
+
+def test_someone_not_coming_in_a_first_reply_to_the_invitation_is_a_registration() -> None:
+    """Quoting only our invitation, the sender has no earlier list to change (batches 620-634: 620, 622)."""
+    assert rules(NOT_COMING, answers_us_only=True) == "registration"
+    # after an earlier message of the sender's (or no quote at all), the same words change an earlier list
+    assert rules(NOT_COMING, answers_us_only=False) == "correction"
+
+
+@pytest.mark.parametrize("body", [
+    "Mr. Øyvind Brekke can no longer attend; Ms. Tone Gravdal Aasen will come instead of him.",
+    "Please find our updated delegation: Ms. Tone Gravdal Aasen, Mr. Nikola Perovic.",
+    "Veuillez ajouter Mme Aasen à la liste que nous vous avons\nenvoyée le 19 juin.",
+    "Les autres membres de la délégation restent inchangés.",
+    "El resto de la delegación se mantiene sin cambios.",
+])
+def test_a_correction_phrase_still_makes_a_correction_in_a_first_reply(body: str) -> None:
+    language = "fr" if "Veuillez" in body or "Les autres" in body else "es" if "El resto" in body else "en"
+    intent, _ = classify_intent(signals=HeaderSignals(), subject="RE: Invitation", body=body, n_people=1,
+                                n_withdrawn=1, known_sender=True, has_attachment=False, meeting=NO_MEETING,
+                                language=language, auto_reply=False, answers_us_only=True)
+    assert intent == "correction"
+
+
+@pytest.mark.parametrize(("body", "language"), [
+    ("Sauf erreur de notre part, notre institut n'a pas été invité. Nous souhaitons inscrire M. Pieter van den Broeck.",
+     "fr"),
+    ("No obstante, en lugar de cancelar nuestra participación, hemos designado a la Sra. Lucía Ortiz.", "es"),
+    ("Please register Ms. Ana Ruiz. The rest of the delegation will follow in July.", "en"),
+])
+def test_words_that_only_look_like_a_correction(body: str, language: str) -> None:
+    """'Sauf erreur' (unless mistaken), 'en lugar de cancelar' (instead of cancelling), the rest 'will follow'."""
+    intent, _ = classify_intent(signals=HeaderSignals(), subject="Registration", body=body, n_people=1,
+                                n_withdrawn=0, known_sender=True, has_attachment=False, meeting=NO_MEETING,
+                                language=language, auto_reply=False)
+    assert intent == "registration"
