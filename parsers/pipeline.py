@@ -371,12 +371,12 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
 
 
 def _may_answer(intent: str, org_label: str | None, g: Gathered) -> bool:
-    """RFC 3834 and our own caution: never automatic mail, bulk, spam, or unrelated mail from a sender we cannot
-    place (mostly advertising)."""
+    """RFC 3834 and our own caution: never automatic mail, bulk, spam, nor anything read as ``other`` (it registers
+    nothing: a thank-you, "the names will follow", mail sent to us by mistake; a person answers if it needs one)."""
     # A forged-looking From (parsers.mime.read_sender) gets no automatic answer: it would go to someone who did
     # not write, or prove to a forger that the forgery was read.
     return (reply_allowed(g.prep.signals) and intent not in AUTOMATIC_INTENTS
-            and not g.cues & {"spam", "bulk", "no_reply"} and not (intent == Intent.OTHER and org_label is None)
+            and not g.cues & {"spam", "bulk", "no_reply"} and intent != Intent.OTHER
             and not g.prep.parts.headers.from_suspect)
 
 
