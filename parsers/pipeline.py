@@ -360,7 +360,7 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
     # loop we must never start). When the model overrules the rules, a person decides first (and may acknowledge).
     readings = [intent] if mode != "combined" else [intent, g.rules_intent, ie.model_choice() or intent]
     overruled = ie.agreement is False and ie.decided_by == "model"
-    should_reply = all(_may_answer(reading, org_label, g) for reading in readings) and not overruled
+    should_reply = all(_may_answer(reading, g) for reading in readings) and not overruled
     evidence = _evidence(g, ie, people, withdrawn)
     evidence = replace(evidence, confidence=_message_confidence(evidence, people))
     flags = review_flags(evidence)
@@ -370,7 +370,7 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
                       attachments=list(parts.attachments), evidence=evidence)
 
 
-def _may_answer(intent: str, org_label: str | None, g: Gathered) -> bool:
+def _may_answer(intent: str, g: Gathered) -> bool:
     """RFC 3834 and our own caution: never automatic mail, bulk, spam, nor anything read as ``other`` (it registers
     nothing: a thank-you, "the names will follow", mail sent to us by mistake; a person answers if it needs one)."""
     # A forged-looking From (parsers.mime.read_sender) gets no automatic answer: it would go to someone who did
