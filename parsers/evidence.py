@@ -115,6 +115,7 @@ class Evidence:
     stand_in: bool = False  # an automatic answer that says someone attends in the writer's place
     head_named: bool = False  # the sender's own text writes a head-of-delegation phrase ("will head our delegation")
     heads: int = 0  # people recorded as head of delegation
+    self_cue: bool = False  # the writer counts themself in ("and by myself", "ainsi que moi-même", "y yo")
     resend: bool = False
     unreadable_attachments: tuple[str, ...] = ()
     parse_error: str | None = None

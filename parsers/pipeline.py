@@ -405,6 +405,7 @@ def _evidence(g: Gathered, ie: IntentEvidence, people: list[D.Person], withdrawn
         either_or=either_or(prep.body, prep.language), resend=resend_hint(prep.body, prep.language),
         stand_in=ie.intent == Intent.AUTO_REPLY and stand_in(prep.body or prep.split.own, prep.language),
         head_named=names_a_head(prep.body, prep.language), heads=sum(1 for p in people if p.head_of_delegation),
+        self_cue=g.facts.self_cue,
         suspect_sender=headers.from_suspect or None,
         unreadable_attachments=unreadable,
         parse_error="; ".join(prep.parts.defects) if prep.parts.parse_error else None)

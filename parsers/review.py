@@ -323,6 +323,16 @@ def head_missing(ev: Evidence) -> Flag | None:
     return None
 
 
+def writer_left_out(ev: Evidence) -> Flag | None:
+    """The writer counts themself in ("and by myself", "ainsi que moi-même") and the one who signed was read as
+    the signer only: a person checks whether to add them (744: the coordinator's name only in the signature)."""
+    if _intent(ev) in _REGISTERING and ev.self_cue and any(r.role == "signer" for r in ev.roles):
+        signers = ", ".join(r.name for r in ev.roles if r.role == "signer")
+        return make_flag("person_uncertain", f"the writer says they come too, and {signers} was read as the signer "
+                                             "only: check whether to add them")
+    return None
+
+
 def people_count(ev: Evidence) -> Flag | None:
     """More people written with a title, or more e-mail addresses, than people found: someone may be missing.
     The people a correction withdraws are found too ("Mr. Smith is replaced by Ms. Lopez" names two)."""
@@ -407,6 +417,7 @@ RULES: tuple[Rule, ...] = (
     Rule("uncertain", uncertain),
     Rule("uncertain", stand_in_named),
     Rule("uncertain", people_count),
+    Rule("person_uncertain", writer_left_out),
     Rule("uncertain", name_shape),
     Rule("person_uncertain", person_uncertain),
     Rule("person_uncertain", head_missing),

@@ -169,3 +169,14 @@ def test_a_head_of_delegation_written_but_not_recorded_goes_to_a_person() -> Non
     assert "nobody was recorded as head" in {f.code: f.detail for f in review_flags(ev)}["person_uncertain"]
     assert "person_uncertain" not in codes(replace(ev, heads=1))  # recorded: nothing to check
     assert "person_uncertain" not in codes(replace(ev, head_named=False))
+
+
+def test_a_writer_who_counts_themself_in_but_was_read_as_the_signer_goes_to_a_person() -> None:
+    """744: "represented by our Executive Director ... and by myself", the writer's name only in the signature."""
+    signer = RoleEvidence("Geneviève Lachance-Boyd", "signer", {"signer": 0.9, "attend": 0.1}, 0.1, 0.0, "signer",
+                          "signature", True)
+    ev = registration("Paul D. Hannigan", organization="Mines Action Canada", heads=1, roles=(signer,), self_cue=True)
+    detail = {f.code: f.detail for f in review_flags(ev)}["person_uncertain"]
+    assert "Geneviève Lachance-Boyd was read as the signer only" in detail
+    assert "person_uncertain" not in codes(replace(ev, self_cue=False))  # nobody said "myself"
+    assert "person_uncertain" not in codes(replace(ev, roles=(replace(signer, role="attend"),)))  # recorded
