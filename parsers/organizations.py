@@ -293,9 +293,12 @@ _LEADING_ARTICLE = phrases(r"^(?i:<<article>>)\s+")
 _PUBLIC_BODY = phrases(r"\b(?:<<public_body_word>>)\b")
 
 
+_INSTITUTION = phrases(r"\b(?:<<institution_word>>)\b")
+
+
 def _org_phrase_ok(name: str) -> bool:
     words = name.split()
-    return (bool(ORG_WORDS.search(name)) and not JOB_WORDS.search(name) and 2 <= len(words) <= 10
+    return (bool(ORG_WORDS.search(name) or _INSTITUTION.search(name)) and not JOB_WORDS.search(name) and 2 <= len(words) <= 10
             and not re.search(r"\d", name))
 
 

@@ -153,6 +153,7 @@ CONCEPTS: dict[str, Concept] = {
     'org_connector': Concept('patterns', 'a small word inside an organisation\'s name ("Campaign to Ban", "Red de", "Centre pour")'),
     'org_verb': Concept('patterns', 'what an organisation does in the opening of a reply ("X would like to register", "X souhaite", "X desea")'),
     'on_behalf_of': Concept('patterns', '"on behalf of" before an organisation ("au nom de", "en nombre de")'),
+    'institution_word': Concept('patterns', 'a word that makes a signature line an institution\'s name, not a person\'s or a title\'s ("University", "Université", "Centro")'),
     'public_body_start': Concept('patterns', 'the opening words of a State body\'s name ("Permanent Mission of", "Ministère de", "Misión Permanente de")'),
     'public_body_link': Concept('words', 'a small word inside a State body\'s name, lower case ("to", "other", "auprès", "ante", "sede")'),
     'public_body_word': Concept('patterns', 'a word that makes "Full Name (ACRONYM)" a public body ("Nations", "Agency", "Programme")'),
@@ -233,6 +234,7 @@ EVERY_LANGUAGE: frozenset[str] = frozenset({
     'org_connector',  # an organisation is named in its own language (162, 436)
     'not_english_word',  # decides whether a name is English: the other languages' words
     'public_body_word',  # an organisation is named in its own language
+    'institution_word',  # an institution is named in its own language ("Universidad" in English mail)
     'public_body_start',  # a mission writes its name in its own language ("Misión Permanente de ..." in English mail)
     'public_body_link',
     'of_organization',  # "Director of X": the organisation's language (436)
