@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 
-from parsers.evidence import Evidence, IntentEvidence
+from parsers.evidence import Evidence, IntentEvidence, RecordFacts
 from parsers.lexicon import phrases
 from parsers.model import FLAG_CODES, Flag, Headers, Intent
 
@@ -150,35 +150,38 @@ def correction(ev: Evidence) -> Flag | None:
     it, only what a person must decide: a correction that named somebody not on the list, or changed nothing. A
     clean one is reported (the daily report, the organisation's history), not queued; a held one is flagged
     ``unverified_sender``, a late one ``late``, a doubtful reading ``uncertain``."""
-    if _intent(ev) != Intent.CORRECTION:
-        return None
-    r = ev.record
-    if r is None:
-        return make_flag("correction")
-    if r.held or not r.matched:
-        return None  # unverified_sender / unknown_organization say what to check
-    if r.not_found:
-        return make_flag("correction", f"not on the list: {', '.join(r.not_found)}; check whom the sender means "
-                                       "(and apply the change by hand)" + ("; the rest was applied" if r.changed
-                                                                           else ""))
-    if not r.changed:
-        return make_flag("correction", "a correction that changed nothing; check what the sender wants")
-    return None
+    return _change_to_check(
+        ev, "correction",
+        lambda r: (f"not on the list: {', '.join(r.not_found)}; check whom the sender means (and apply the change by "
+                   "hand)" + ("; the rest was applied" if r.changed else "")),
+        unchanged="a correction that changed nothing; check what the sender wants")
 
 
 def cancellation(ev: Evidence) -> Flag | None:
     """Like :func:`correction`: with the record, a clean cancellation (the organisation declines, its people
     withdrawn) is reported, not queued; one naming somebody not on the list is for a person."""
-    if _intent(ev) != Intent.CANCELLATION:
+    return _change_to_check(
+        ev, "cancellation",
+        lambda r: (f"not on the list: {', '.join(r.not_found)}; check whom the sender withdraws"
+                   + (f" ({r.withdrawn} withdrawn)" if r.withdrawn else "")))
+
+
+def _change_to_check(ev: Evidence, intent: str, not_found: Callable[[RecordFacts], str], *,
+                     unchanged: str | None = None) -> Flag | None:
+    """The flag a change (correction, cancellation) of ``intent`` raises: always without the record (the parser
+    alone cannot tell); with it, only when it named somebody not on the list (``not_found`` says whom) or, given
+    ``unchanged``, changed nothing. A held or unmatched one is left to unverified_sender / unknown_organization."""
+    if _intent(ev) != intent:
         return None
     r = ev.record
     if r is None:
-        return make_flag("cancellation")
+        return make_flag(intent)
     if r.held or not r.matched:
         return None  # unverified_sender / unknown_organization say what to check
     if r.not_found:
-        return make_flag("cancellation", f"not on the list: {', '.join(r.not_found)}; check whom the sender "
-                                         "withdraws" + (f" ({r.withdrawn} withdrawn)" if r.withdrawn else ""))
+        return make_flag(intent, not_found(r))
+    if unchanged is not None and not r.changed:
+        return make_flag(intent, unchanged)
     return None
 
 
