@@ -280,6 +280,15 @@ def chromium_page() -> Iterator[Any]:
             context.close()
 
 
+
+def log_in(page: Any, server: LiveServer) -> None:
+    """Log in as USER on the page of a running review server; back on the queue page."""
+    page.goto(server.url + "/login")
+    page.get_by_label("User name").fill(USER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(server.url + "/")
+
 def seed_many(cfg: Config, n: int = 130) -> list[int]:
     """``n`` more flagged replies from ``n`` organisations, each with two people, stored in an order that is
     not their arrival order (some arrive at the same minute): what a real meeting's queue looks like.

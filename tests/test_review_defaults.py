@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import NOW, PASSWORD, USER, LiveServer, Seeded, chromium_page, review_config, seed
+from browser import NOW, LiveServer, Seeded, chromium_page, log_in, review_config, seed
 
 from intake.store import Store, iso
 
@@ -29,14 +29,6 @@ def seeded(tmp_path: Path) -> Seeded:
 def page() -> Iterator[Any]:
     with chromium_page() as p:
         yield p
-
-
-def log_in(page: Any, server: LiveServer) -> None:
-    page.goto(server.url + "/login")
-    page.get_by_label("User name").fill(USER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(server.url + "/")
 
 
 def mark_sent(seeded: Seeded) -> None:

@@ -17,10 +17,9 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-from browser import NOW, PASSWORD, USER, LiveServer, chromium_page
+from browser import NOW, PASSWORD, USER, LiveServer, chromium_page, log_in
 from conftest import deliver
 from smtp_server import SmtpServer
 
@@ -117,14 +116,6 @@ def run(cfg: Config, store: Store, server: SmtpServer) -> None:
         Daemon(cfg, store, MaildirMailbox(cfg.mailbox.path), t, now=lambda: NOW, progress=False).run_once()
     finally:
         t.close()
-
-
-def log_in(page: Any, server: LiveServer) -> None:
-    page.goto(server.url + "/login")
-    page.get_by_label("User name").fill(USER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(server.url + "/")
 
 
 def test_an_uninvited_organisation_hears_nothing_until_a_person_approves(
