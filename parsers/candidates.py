@@ -583,7 +583,7 @@ def _titled_plain(region: str, text: str, spans: list[tuple[int, int]], ctx: D.C
 
 
 # "OKAFOR, Ikechukwu Nnamdi", "VAN DER MEULEN, Joost": the family name in capitals, a comma, the given names
-_UPPER_TOK = r"[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+)*"
+_UPPER_TOK = r"(?:Ma?c)?[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+)*"  # "McKENZIE-GRANT" too
 _FAMILY_COMMA = re.compile(
     rf"(?<![\w.-])(?P<title>(?:(?:{_TITLE}|{_RANK_RE.pattern})[ \t]+)*)"
     rf"(?P<fam>(?:(?:{_PART})[ \t]+)*{_UPPER_TOK}(?:[ \t]+(?:(?:{_PART})[ \t]+)*{_UPPER_TOK}){{0,2}}),[ \t]*"
@@ -692,6 +692,10 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
             for mention, name, person in _tables(region, text, spans, ctx):
                 raw.append((mention, name))
                 table_rows.append((key_of(name), person))
+            # the lists of a quoted earlier mail ("> - jess tremblay-nadeau, volunteer, jess@..."): the model
+            # reads a quoted mention as such (the registration being corrected, or our own invitation)
+            raw += list(_layout_lines(region, text, spans, ctx))
+            raw += list(_family_comma(region, text, spans))
             continue
         for mention, name, person in _tables(region, text, spans, ctx):
             raw.append((mention, name))
