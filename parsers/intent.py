@@ -153,8 +153,13 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         # organisation, registers nobody, and a person must decide what becomes of the earlier message.
         cues |= {"recall", "no_reply"}
         return "other", cues
-    if n_people == 0 and n_withdrawn == 0 and _NAMES_TO_FOLLOW.search(text, language):
-        cues |= {"names_to_follow", "no_reply"}  # "the names will follow next week": nobody to record yet
+    about = subject + "\n" + text
+    about_meeting = bool(_MEETING.search(about, language) or meeting.meeting_words.search(about))
+    asks = bool(_QUESTION.search(text, language)) and about_meeting
+    if n_people == 0 and n_withdrawn == 0 and _NAMES_TO_FOLLOW.search(text, language) and not asks:
+        # "the names will follow next week": nobody to record yet (but "we will send the names once you have
+        # answered this question" is a question: 819)
+        cues |= {"names_to_follow", "no_reply"}
         return "other", cues
     if n_withdrawn and _STILL_ATTENDS.search(text, language):
         return "correction", cues  # someone withdrawn, the organisation still comes
@@ -168,12 +173,10 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
     if _SAME_AS_BEFORE.search(text, language) and _REGISTRATION_CUE.search(text, language):
         cues.add("same_as_before")
         return "registration", cues
-    about = subject + "\n" + text
-    about_meeting = bool(_MEETING.search(about, language) or meeting.meeting_words.search(about))
     if _ACTION_REQUEST.search(text, language) and about_meeting:
         cues.add("action_requested")  # "please post our statement": a task for a person, not a question
         return "other", cues
-    if _QUESTION.search(text, language) and about_meeting:
+    if asks:
         return "question", cues
     if has_attachment and _REGISTRATION_CUE.search(text, language) and _ATTACHMENT.search(text, language):
         return "registration", cues

@@ -52,3 +52,48 @@ def test_words_that_only_look_like_a_correction(body: str, language: str) -> Non
                                 n_withdrawn=0, known_sender=True, has_attachment=False, meeting=NO_MEETING,
                                 language=language, auto_reply=False)
     assert intent == "registration"
+
+
+def _intent(body: str, language: str, *, n_people: int = 0, n_withdrawn: int = 0) -> str:
+    intent, _ = classify_intent(signals=HeaderSignals(), subject="RE: Invitation", body=body, n_people=n_people,
+                                n_withdrawn=n_withdrawn, known_sender=True, has_attachment=False, meeting=NO_MEETING,
+                                language=language, auto_reply=False)
+    return intent
+
+
+@pytest.mark.parametrize(("body", "language"), [
+    ("The Institute will unfortunately not be in a position to be represented at the meeting.", "en"),
+    ("Owing to budget cuts, no one from our network will be able to attend this year.", "en"),
+    ("L'Association ne sera malheureusement pas en mesure de se faire représenter à la réunion.", "fr"),
+    ("Les visas ne sont pas arrivés, notre délégation est annulée.", "fr"),
+    ("El Centro no podrá hacerse representar en la Reunión; les rogamos dejar sin efecto la acreditación.", "es"),
+    ("Por falta de fondos, finalmente nadie de la Fundación podrá asistir a la Reunión.", "es"),
+])
+def test_an_organisation_that_is_not_represented_cancels(body: str, language: str) -> None:
+    """The organisation declines in words of being represented, or nobody of it comes (634, 660, 692, 738)."""
+    assert _intent(body, language) == "cancellation"
+
+
+@pytest.mark.parametrize(("body", "language"), [
+    ("Dr. Ruiz will not be able to travel after all. The participation of Ms. Ana Lopez is confirmed.", "en"),
+    ("M. Durand ne pourra pas participer. La participation de Mme Roux est maintenue.", "fr"),
+    ("El Dr. Ruiz no podrá asistir. La participación de la Sra. López se mantiene sin cambios.", "es"),
+])
+def test_someone_withdrawn_while_the_rest_still_attends_is_a_correction(body: str, language: str) -> None:
+    assert _intent(body, language, n_withdrawn=1) == "correction"
+
+
+@pytest.mark.parametrize(("body", "language"), [
+    ("Noted with thanks. Names of our delegation to follow next week.", "en"),
+    ("Bien reçu. Les noms des délégués vous parviendront dès que la composition sera arrêtée.", "fr"),
+    ("Recibido. La semana próxima les enviamos los nombres de la delegación.", "es"),
+])
+def test_names_to_follow_is_nobody_yet(body: str, language: str) -> None:
+    assert _intent(body, language) == "other"
+
+
+def test_a_question_is_not_hidden_by_names_to_follow() -> None:
+    """'We will send the names as soon as you have answered' is a question (819)."""
+    body = ("Could you please clarify whether observers may take the floor? We will send the names of our "
+            "delegation as soon as this is clear.")
+    assert _intent(body, "en") == "question"
