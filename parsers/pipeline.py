@@ -257,7 +257,8 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
                                    has_attachment=bool(parts.attachments), sender=headers.from_addr,
                                    meeting=prep.meeting, language=prep.language,
                                    auto_reply=prep.auto_reply if prep.body else None,
-                                   answers_us_only=_quotes_only_ours(prep))
+                                   answers_us_only=_quotes_only_ours(prep),
+                                   writer_withdrawn_only=len(withdrawn) == 1 and _is_sender(D.Person(name=withdrawn[0]), ctx))
     if parts.parse_error:
         intent = "other"
     return Gathered(prep, ctx, result, people, withdrawn, intent, cues,

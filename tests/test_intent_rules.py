@@ -97,3 +97,22 @@ def test_a_question_is_not_hidden_by_names_to_follow() -> None:
     body = ("Could you please clarify whether observers may take the floor? We will send the names of our "
             "delegation as soon as this is clear.")
     assert _intent(body, "en") == "question"
+
+
+def _cues(body: str, language: str, **kw: object) -> tuple[str, set[str]]:
+    return classify_intent(signals=HeaderSignals(), subject="RE: Invitation", body=body, known_sender=True,
+                           has_attachment=False, meeting=NO_MEETING, language=language, auto_reply=False,
+                           **kw)  # type: ignore[arg-type]
+
+
+def test_the_cues_combine_weighs_beside_the_rules_reading() -> None:
+    """For parsers.combine: the organisation declines, only the writer is out, a request to register."""
+    declines = ("The Foundation will not be able to participate in the meeting. Please cancel the registration of "
+                "our two delegates, Ms. Ana Ruiz and Mr. Paul Roux.")
+    assert _cues(declines, "en", n_people=1, n_withdrawn=1) == ("correction", {"declines"})
+    mine = "Dr Paul Roux and Ms Ana Ruiz will attend. I shall not be able to come myself this year."
+    assert _cues(mine, "en", n_people=2, n_withdrawn=1, writer_withdrawn_only=True) == ("correction", {"writer_out"})
+    replacing = "Dr Paul Roux will replace me. I shall not be able to come."
+    assert _cues(replacing, "en", n_people=1, n_withdrawn=1, writer_withdrawn_only=True) == ("correction", set())
+    asking = "Je souhaite inscrire Mme Ana Ruiz. Par ailleurs, pourriez-vous nous indiquer l'entrée des visiteurs ?"
+    assert _cues(asking, "fr", n_people=1, n_withdrawn=0) == ("registration", {"register_request"})
