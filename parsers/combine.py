@@ -77,10 +77,11 @@ class Settle:
 DISAGREEMENT_RULES: tuple[Settle, ...] = (
     Settle("organisation_declines", "model",
            lambda d: d.rules == "correction" and d.model == "cancellation" and "declines" in d.cues,
-           "The organisation says it will not take part, and the rules found one of its people as attending (they "
-           "read a correction: somebody stays, somebody goes). Out of fold the pair (correction, cancellation) came "
-           "6 times: 3 cancellations, all with the organisation declining; 3 corrections, none (627, 754; 632 "
-           "declines in the first person)."),
+           "The text cancels (a cancellation phrase, or the organisation says it will not take part) and the rules "
+           "found one of its people as attending (they read a correction: somebody stays, somebody goes). Out of "
+           "fold the pair (correction, cancellation) came 6 times: the 3 cancellations with this cue (627, 632, "
+           "754), the 3 corrections without it (266 cancels one person while the writer 'will attend alone': "
+           "the rules read that as a correction before looking for the cue)."),
     Settle("writer_counts_themself_out", "model",
            lambda d: d.rules == "correction" and d.model == "registration" and "writer_out" in d.cues,
            "Only the writer is withdrawn (\"I shall not be able to come myself\") and no correction phrase: a first "

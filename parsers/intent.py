@@ -122,7 +122,7 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
                     known_sender: bool, has_attachment: bool, sender: str | None = None,
                     meeting: MeetingProfile = NO_MEETING, language: str | None = None,
                     auto_reply: bool | None = None, answers_us_only: bool = False,
-                    writer_withdrawn_only: bool = False) -> tuple[str, set[str]]:
+                    writer_withdrawn_only: bool = False, only_mentioned: bool = False) -> tuple[str, set[str]]:
     """The intent and the cues seen (``"spam"``, ``"bulk"``, ``"same_as_before"``, ``"action_requested"``,
     ``"recall"`` and ``"names_to_follow"``, both with ``"no_reply"``: mail a person reads, nobody answers).
 
@@ -134,9 +134,11 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
     first reply, so people found next to someone who "will not come" register, they do not change an earlier list
     (without a correction phrase; the labels' borderline rule: a correction changes an earlier list).
     ``writer_withdrawn_only``: the only one withdrawn is the writer ("I shall not be able to come myself").
+    ``only_mentioned``: everyone found was only named with a title in running text, or is the signer, and the
+    writer does not register themself: with a question about the meeting and no request to register, a question.
 
-    Cues for :mod:`parsers.combine` beside a correction: ``"declines"`` (the organisation as a whole will not take
-    part) and ``"writer_out"`` (only the writer is withdrawn, and no correction phrase); beside a registration:
+    Cues for :mod:`parsers.combine` beside a correction: ``"declines"`` (a cancellation phrase, or the organisation
+    as a whole will not take part) and ``"writer_out"`` (only the writer is withdrawn, and no correction phrase); beside a registration:
     ``"register_request"`` (the writer asks to register someone).
     """
     cues: set[str] = set()
@@ -176,7 +178,7 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
     if (correct and (n_people or n_withdrawn)) or (n_people and n_withdrawn and not answers_us_only):
         # someone added and someone withdrawn: the earlier list changes. Two signs that it may not, for
         # parsers.combine to weigh with the model: the organisation as a whole declines; only the writer is out.
-        if organisation_declines(text, language):
+        if _CANCEL.search(text, language) or organisation_declines(text, language):
             cues.add("declines")
         if writer_withdrawn_only and not correct:
             cues.add("writer_out")
@@ -184,6 +186,8 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
     if n_people:
         if _REQUEST_TO_REGISTER.search(text, language):
             cues.add("register_request")  # "I would like to register ...": what it asks, whatever else it asks
+        elif asks and only_mentioned:
+            return "question", cues  # "one of our delegates, Mr. X, uses a wheelchair: which entrance ...?"
         return "registration", cues
     if _SAME_AS_BEFORE.search(text, language) and _REGISTRATION_CUE.search(text, language):
         cues.add("same_as_before")

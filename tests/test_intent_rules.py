@@ -116,3 +116,17 @@ def test_the_cues_combine_weighs_beside_the_rules_reading() -> None:
     assert _cues(replacing, "en", n_people=1, n_withdrawn=1, writer_withdrawn_only=True) == ("correction", set())
     asking = "Je souhaite inscrire Mme Ana Ruiz. Par ailleurs, pourriez-vous nous indiquer l'entrée des visiteurs ?"
     assert _cues(asking, "fr", n_people=1, n_withdrawn=0) == ("registration", {"register_request"})
+
+
+@pytest.mark.parametrize(("body", "language"), [
+    (("One of our delegates, Mr. Ali Hassan, uses a wheelchair. Could you tell us which entrance of the meeting "
+     "venue is step-free?"), "en"),
+    (("Un de nos délégués, M. Ali Hassan, est malvoyant. Pourriez-vous nous indiquer si son assistant doit être "
+     "inscrit séparément pour la réunion ?"), "fr"),
+])
+def test_a_question_naming_someone_in_passing_is_a_question(body: str, language: str) -> None:
+    """Everyone found was only named with a title (or signed), no request to register: a question (594, 329)."""
+    assert _cues(body, language, n_people=1, n_withdrawn=0, only_mentioned=True)[0] == "question"
+    assert _cues(body, language, n_people=1, n_withdrawn=0, only_mentioned=False)[0] == "registration"
+    asking = "Please register Mr. Ali Hassan. Could you tell us which entrance of the venue is step-free?"
+    assert _cues(asking, "en", n_people=1, n_withdrawn=0, only_mentioned=True)[0] == "registration"
