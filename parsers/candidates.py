@@ -262,6 +262,14 @@ _TITLE_ARTICLES = frozenset({"la", "le", "el", "the"})
 _INITIAL = re.compile(r"[A-ZÀ-Þ]\.")
 
 
+def _written_form(m: Mention) -> int:
+    """How much a mention's spelling of a name is to be trusted, lower first: the sender's own words, then a
+    quote, then a display name (a directory's "Family Given" order, "Lemaire Olivier")."""
+    if m.source == "display_name" or m.region == "header":
+        return 2
+    return 1 if m.region.startswith("quoted") else 0
+
+
 def plausible(name: str, ctx: D.Context) -> bool:
     """Cheap shape check for a generated name (the model judges the rest)."""
     words = name.split()
@@ -710,6 +718,7 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
         raw += list(_family_comma(region, text, spans))
     cands: list[Candidate] = []
     by_key: dict[tuple[str, ...], Candidate] = {}
+    name_from: dict[tuple[str, ...], int] = {}  # how the candidate's name was written (_written_form)
 
     def add(name: str, mention: Mention | None) -> Candidate | None:
         name = bare_name(name.strip())
@@ -723,7 +732,10 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
             cand = Candidate(name=name, key=key)
             by_key[key] = cand
             cands.append(cand)
+        elif name != cand.name and mention is not None and _written_form(mention) < name_from.get(key, 9):
+            cand.name = name  # "Olivier Lemaire" of the signature, not "Lemaire Olivier" of a directory's header
         if mention is not None:
+            name_from[key] = min(name_from.get(key, 9), _written_form(mention))
             cand.mentions.append(mention)
             cand.rank = cand.rank or mention.rank
         return cand

@@ -148,7 +148,9 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         return "auto_reply", cues
     if signals.bulk:
         return "other", cues
-    if n_people == 0 and (is_auto_reply(subject, body, sender, language) if auto_reply is None else auto_reply):
+    # the caller's reading of the wording stands whoever was found (people are read from such mail too, in case
+    # the model overturns it); asked here, it needs nobody found
+    if auto_reply is True or (auto_reply is None and n_people == 0 and is_auto_reply(subject, body, sender, language)):
         return "auto_reply", cues
     if is_bulk_mail(body, language) and n_people == 0:
         cues.add("bulk")  # a newsletter without list headers: never answered

@@ -121,7 +121,10 @@ def prepare(raw: bytes, *, meeting: MeetingProfile, limits: AttachmentLimits = D
                                               full_text)
     auto_reply = None if signals.bounce or signals.auto_submitted or signals.bulk else \
         is_auto_reply(parts.headers.subject, body, parts.headers.from_addr, language)
-    auto = auto_reply is not False
+    # Automatic by its headers or structure: nobody is read from it. Automatic by its wording only (no header says
+    # so) is a reading the intent model may overturn ("we will be represented by myself and ..." read as an
+    # out-of-office): its people are read like any human mail's, and the decided intent keeps or drops them.
+    auto = auto_reply is None
     forward_block = None if auto else _forwarded_block(parts, split, body, meeting, language)
     forward_text = forward_block.text[:MAX_OWN] if forward_block else None
     ner_parts = [] if auto else [body, attachments_text, forward_text or ""]
