@@ -244,12 +244,16 @@ _BOUNDARY = re.compile(r"[.!?;](?=\s+[\"“«(¿¡]?[A-ZÀ-Þ0-9])|[!?](?=\s)|;(
 _LIST_ITEM = re.compile(rf"^\s*(?:(?:{_TITLE}|{_RANK_RE.pattern})[ \t]+)*{NAME}\s*(?:,|\(|–|—| - )")
 
 
+_PARAGRAPHS = re.compile(r"(\n\s*\n)")
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
 def _spans(text: str) -> list[tuple[int, int]]:
     """Sentence spans; a line that looks like a list item, a table row or a header line is its own span."""
     out: list[tuple[int, int]] = []
     offset = 0
-    for para in re.split(r"(\n\s*\n)", text):
-        if not para.strip() or re.fullmatch(r"\n\s*\n", para):
+    for para in _PARAGRAPHS.split(text):
+        if not para.strip() or _BLANK_LINES.fullmatch(para):
             offset += len(para)
             continue
         lines = para.split("\n")
@@ -342,6 +346,13 @@ def _ner(region: str, text: str, spans: list[tuple[int, int]], ner_keys: frozens
                 yield _mention(region, "ner", text, spans, m.start(), m.end(), ent), clean_name(ent.title())
 
 
+# compiled once (read for every line of every region)
+_CELL_SPLIT = re.compile(r"\s*\|\s*|\t+| {3,}")
+_LIST_LINE_HEAD = re.compile(rf"\s*(?P<name>{NAME})\s*(?:,|\(|–|—| - |:|$)")
+_SPACED = re.compile(r"\S {2,}\S")
+_SPACES = re.compile(r" {2,}")
+
+
 def _layout_lines(region: str, text: str, spans: list[tuple[int, int]], ctx: D.Context) -> Iterable[tuple[Mention, str]]:
     """Names in layouts the finders may not know: table cells, a name that starts a list line, lower-case list
     items ("- madeleine kowalczyk, volunteer, m.k@gmail.com")."""
@@ -349,7 +360,7 @@ def _layout_lines(region: str, text: str, spans: list[tuple[int, int]], ctx: D.C
     for line in text.split("\n"):
         bare = _BULLET.sub("", line)
         offset = pos + (len(line) - len(bare))
-        cells = re.split(r"\s*\|\s*|\t+| {3,}", bare.strip())
+        cells = _CELL_SPLIT.split(bare.strip())
         if len([c for c in cells if c.strip()]) >= 3:
             cpos = offset
             for cell in cells:
@@ -379,8 +390,8 @@ def _layout_lines(region: str, text: str, spans: list[tuple[int, int]], ctx: D.C
                                     for w in lm.group("name").split())
                     yield _mention(region, "lower_list", text, spans, at, at + len(lm.group("name")),
                                    lm.group("name")), name
-            head = re.match(rf"\s*(?P<name>{NAME})\s*(?:,|\(|–|—| - |:|$)", bare)
-            if head and not re.match(_TITLED.pattern, bare.strip()) and (bare != line or _EMAIL.search(bare)):
+            head = _LIST_LINE_HEAD.match(bare)
+            if head and not _TITLED.match(bare.strip()) and (bare != line or _EMAIL.search(bare)):
                 n = head.group("name")
                 if looks_like_name(n, min_tokens=2, max_tokens=7):
                     at = text.find(n, offset)
@@ -464,8 +475,8 @@ def _row_cells(line: str) -> list[str] | None:
         cells = line.split("\t")
     elif line.count("|") >= 2 or " | " in line:
         cells = line.strip().strip("|").split("|")
-    elif re.search(r"\S {2,}\S", line.strip()):
-        cells = re.split(r" {2,}", line.strip())
+    elif _SPACED.search(line.strip()):
+        cells = _SPACES.split(line.strip())
     else:
         return None
     cells = [c.strip() for c in cells]

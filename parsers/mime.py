@@ -82,6 +82,7 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
 
 
 _SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")  # raw 8-bit bytes, as the email package hands them over
+_FOLDING = re.compile(r"\s*\r?\n\s*")  # a folded header's line breaks
 
 
 def decode_header_value(value: object) -> str:
@@ -92,7 +93,7 @@ def decode_header_value(value: object) -> str:
         # compat32 hands raw 8-bit header bytes (RFC 6532 UTF-8, or a legacy charset) over as a Header whose
         # str() is U+FFFD replacement characters; take the bytes and decode them like a body.
         try:
-            return re.sub(r"\s*\r?\n\s*", " ", "".join(
+            return _FOLDING.sub(" ", "".join(
                 decode_bytes(b, None if cs in {None, "unknown-8bit"} else cs) if isinstance(b, bytes) else b
                 for b, cs in decode_header(value))).strip()
         except (UnicodeDecodeError, LookupError, ValueError, email.errors.HeaderParseError):
@@ -106,12 +107,13 @@ def decode_header_value(value: object) -> str:
     # Raw 8-bit headers come through as surrogate escapes; recover the bytes and decode them properly.
     if _SURROGATE_ESCAPE.search(text):
         text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
-    return re.sub(r"\s*\r?\n\s*", " ", text).strip()
+    return _FOLDING.sub(" ", text).strip()
 
 
-def _header(msg: Message, name: str) -> str:
+def _fetched(msg: Message, name: str, value: str) -> str:
+    """A header value as ``msg.get(name)`` gives it (the policy's fetch of the raw value), decoded; never raises."""
     try:
-        return decode_header_value(msg.get(name))
+        return decode_header_value(msg.policy.header_fetch_parse(name, value))
     except Exception:  # noqa: BLE001 - header classes of the default policy raise many types on bad input
         return ""
 
@@ -220,10 +222,12 @@ def _addresses(msg: Message, *names: str) -> tuple[str, ...]:
 def read_headers(msg: Message) -> tuple[Headers, dict[str, str]]:
     """The header facts of ``msg`` and a lower-cased map of all raw header values."""
     raw: dict[str, str] = {}
-    for key in msg:
+    # one pass over the headers: the first value of each name, as msg.get(name) gives it (get would scan every
+    # header again for each name: quadratic in a long Received chain)
+    for key, value in msg.raw_items():
         lk = key.lower()
         if lk not in raw:
-            raw[lk] = _header(msg, key)
+            raw[lk] = _fetched(msg, key, value)
     sender = read_sender(_raw_header(msg, "from"))
     reply = read_sender(_raw_header(msg, "reply-to"))
     rp = raw.get("return-path", "")
