@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from parsers import person_details as D
@@ -614,11 +614,45 @@ def _signature_name(text: str, sender_name: str | None, spans: list[tuple[int, i
         pos += len(line) + 1
 
 
+# What follows the comma of every _DISPLAY_COMMA match (the same pattern from its comma on), and what its family
+# name may not hold: display_comma_matches tries the full pattern only where this part matches.
+_AFTER_COMMA = re.compile(r",\s*[^\"<>:;,@\n]{2,40}?\"?\s*[<\[](?:mailto:)?[^>\]\s]+@[^>\]\s]+[>\]]")
+_NOT_IN_FAMILY = re.compile(r'[\"<>:;,@\n]')
+
+
+def display_comma_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_DISPLAY_COMMA.finditer(text)``, the same matches, without trying the pattern at every position.
+
+    A match is ``"?`` + family name (2-40 characters, none of ``"<>:;,@`` or a line break) + a comma + what
+    :data:`_AFTER_COMMA` matches from that comma. So a match starts at most 41 characters before a comma where
+    ``_AFTER_COMMA`` matches, and not before the last character a family name may not hold (but on a '"', which
+    ``"?`` takes). Those positions are tried in order with ``match``, and after a match the next one is looked
+    for from its end, as ``finditer`` does (no match is empty).
+    """
+    pos = 0
+    comma = text.find(",")
+    while comma >= 0:
+        if comma - pos >= 2 and _AFTER_COMMA.match(text, comma):
+            bad = None
+            for bad in _NOT_IN_FAMILY.finditer(text, max(pos, comma - 42), comma):
+                pass
+            first = max(pos, comma - 41)
+            if bad is not None:
+                first = max(first, bad.start() if bad.group(0) == '"' else bad.end())
+            for start in range(first, comma - 1):
+                m = _DISPLAY_COMMA.match(text, start)
+                if m:
+                    yield m
+                    pos = m.end()
+                    break
+        comma = text.find(",", max(comma + 1, pos))
+
+
 def _display_names(region: str, text: str, spans: list[tuple[int, int]]) -> Iterable[tuple[Mention, str, str | None]]:
     """Display names in quoted header blocks (From / To / Cc): "Aasen-Tveit, Hilde <hilde@npaid.org>"."""
     if "@" not in text:
         return  # both patterns end with an address (and are slow on long quoted text)
-    for m in _DISPLAY_COMMA.finditer(text):
+    for m in display_comma_matches(text):
         fam, given = m.group("fam").strip(' "'), m.group("given").strip(' "')
         if looks_like_name(f"{given} {fam}", min_tokens=2, max_tokens=6):
             yield (_mention(region, "display_name", text, spans, m.start(), m.end(), f"{given} {fam}"),
