@@ -37,6 +37,7 @@ from parsers.model import Attachment, ScannedPage
 from parsers.sandbox_child import MAX_TEXT as _MAX_TEXT  # one figure for the parent and the child
 
 log = logging.getLogger("parsers.sandbox")
+CHILD_MODULE = "parsers.sandbox_child"  # what the child runs (python -m)
 
 _ROOT = str(Path(__file__).resolve().parent.parent)  # the folder holding the parsers package
 _peak_kb = [0]  # the highest peak RSS a reader reported in this process (see reader_peak_mb)
@@ -146,7 +147,7 @@ def _one_child(jobs: list[AttachmentJob], pending: list[tuple[int, str]], limits
         env["TESSDATA_PREFIX"] = os.environ["TESSDATA_PREFIX"]
     stderr_path = Path(tmp, "stderr.txt")
     with open(stderr_path, "wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", "parsers.sandbox_child"], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-m", CHILD_MODULE], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=tmp, start_new_session=True)
     assert proc.stdin is not None and proc.stdout is not None
     try:
