@@ -30,6 +30,7 @@ from parsers import person_details as D
 from parsers import prose as R
 from parsers.lexicon import Phrases, fill, mapping, phrases, words
 from parsers.names import (
+    COURTESY,
     HONORIFIC_RE,
     NAME_TOKEN_PREFIX,
     PARTICLES,
@@ -64,7 +65,8 @@ _TITLE = rf"(?:(?i:{_EXTRA_TITLE_RE})(?=\s)|{HONORIFIC_RE}|Me(?=\s+[A-ZÀ-Þ][a-
 _TOK = (r"(?:[A-ZÀ-ÖØ-ÞŒ]\.(?:-[A-ZÀ-ÖØ-ÞŒ]\.)?|" + f"(?:(?<![\\w-])(?:{NAME_TOKEN_PREFIX}))?"
         + r"[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ])")
 _PART = (r"(?:van|der|den|de|del|della|la|las|los|le|di|da|dos|das|do|du|von|zu|bin|binti|ibn|bint|ben|ter|ten|af|i|"
-         r"y|e|al|el|DE|LA|LAS|LOS|DEL|VAN|DER|DEN|BIN|AL|EL|DOS|DA|DU|Y)")
+         r"y|e|al|el|DE|LA|LAS|LOS|DEL|VAN|DER|DEN|BIN|AL|EL|DOS|DA|DU|Y|"
+         r"[EÉeé]p\.|épouse|[Vv]ve\.|veuve)")  # a married name ("Leïla Ben Ammar Ep. Trabelsi")
 NAME = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
 _TITLED = re.compile(rf"(?<![\w.])(?P<title>(?:(?:{_TITLE}|{_RANK_RE.pattern})[ \t]+)+)(?P<name>{NAME})")
 _NAME_RUN = re.compile(NAME)
@@ -220,6 +222,44 @@ def never_a_name(name: str, ctx: D.Context) -> bool:
 
 
 _RANK_WORD = re.compile(f"(?:{RANKS}|{DIPLOMATIC})")
+
+
+def _title_word(word: str) -> bool:
+    """A word that is a title, never part of a name: an honorific, a courtesy title, a title of the lexicon's
+    title_before_name, a rank ("Frau", "Eng.", "Professeure", "Coronel", "Superintendent")."""
+    low = word.lower()
+    return bool(normalise_honorific(word) or low.rstrip(".") in COURTESY or low in _EXTRA_TITLES
+                or _RANK_WORD.fullmatch(word))
+
+
+def bare_name(name: str, keep: int = 2) -> str:
+    """A generated name without the titles a finder left in it: before the name ("Frau Katrin Wendeborn",
+    "la Professeure Claire-Anne Rochat-Meylan", "E. Ambassador Hamad Al-Mansoori" of a split "H.E.") and a rank
+    word a table's cell ran into ("BENTANCOR SUÁREZ Julio César Coronel"); ``keep`` words of the name always
+    stay.
+
+    >>> bare_name("E. Ambassador Hamad Saeed Al-Mansoori")
+    'Hamad Saeed Al-Mansoori'
+    >>> bare_name("Gareth J. Superintendent Holloway")
+    'Gareth J. Holloway'
+    """
+    words = name.split()
+    while len(words) > keep:
+        if _title_word(words[0]):
+            words = words[1:]
+        elif len(words) > keep + 1 and (words[0].lower() in _TITLE_ARTICLES or _INITIAL.fullmatch(words[0])) \
+                and _title_word(words[1]):
+            words = words[2:]
+        else:
+            break
+    inner = [w for w in words if not _RANK_WORD.fullmatch(w)]
+    if len(inner) >= 2 and len(inner) < len(words):
+        words = inner
+    return " ".join(words)
+
+
+_TITLE_ARTICLES = frozenset({"la", "le", "el", "the"})
+_INITIAL = re.compile(r"[A-ZÀ-Þ]\.")
 
 
 def plausible(name: str, ctx: D.Context) -> bool:
@@ -554,11 +594,12 @@ def _titled_plain(region: str, text: str, spans: list[tuple[int, int]], ctx: D.C
 
 
 # "OKAFOR, Ikechukwu Nnamdi", "VAN DER MEULEN, Joost": the family name in capitals, a comma, the given names
-_UPPER_TOK = r"[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+)*"
+_UPPER_TOK = r"(?:Ma?c)?[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+)*"  # "McKENZIE-GRANT" too
 _FAMILY_COMMA = re.compile(
     rf"(?<![\w.-])(?P<title>(?:(?:{_TITLE}|{_RANK_RE.pattern})[ \t]+)*)"
     rf"(?P<fam>(?:(?:{_PART})[ \t]+)*{_UPPER_TOK}(?:[ \t]+(?:(?:{_PART})[ \t]+)*{_UPPER_TOK}){{0,2}}),[ \t]*"
-    r"(?P<given>[A-ZÀ-ÖØ-ÞŒ][a-zà-ÿ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ]?[a-zà-ÿ'’]+)*(?: [A-ZÀ-ÖØ-ÞŒ][a-zà-ÿ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ]?[a-zà-ÿ'’]+)*){0,2})"
+    r"(?P<given>[A-ZÀ-ÖØ-ÞŒ][a-zà-ÿ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ]?[a-zà-ÿ'’]+)*(?: [A-ZÀ-ÖØ-ÞŒ][a-zà-ÿ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ]?[a-zà-ÿ'’]+)*){0,2}"
+    r"(?: [A-ZÀ-ÖØ-ÞŒ]\.){0,2})"  # initials after the given names ("BAPTISTE, Keron A.")
     r"(?![\w'’-])")
 
 
@@ -696,6 +737,10 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
             for mention, name, person in _tables(region, text, spans, ctx):
                 raw.append((mention, name))
                 table_rows.append((key_of(name), person))
+            # the lists of a quoted earlier mail ("> - jess tremblay-nadeau, volunteer, jess@..."): the model
+            # reads a quoted mention as such (the registration being corrected, or our own invitation)
+            raw += list(_layout_lines(region, text, spans, ctx))
+            raw += list(_family_comma(region, text, spans))
             continue
         for mention, name, person in _tables(region, text, spans, ctx):
             raw.append((mention, name))
@@ -712,7 +757,7 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
     by_key: dict[tuple[str, ...], Candidate] = {}
 
     def add(name: str, mention: Mention | None) -> Candidate | None:
-        name = name.strip()
+        name = bare_name(name.strip())
         if not name or not plausible(name, ctx):
             return None
         key = key_of(name)
@@ -730,6 +775,7 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
 
     partials: list[tuple[Mention, str]] = []
     for mention, name in raw:
+        name = bare_name(name, keep=1)  # "la Professeure Rochat-Meylan" is a family name alone
         if mention.partial or len(name.split()) < 2:
             partials.append((mention, name))
             continue

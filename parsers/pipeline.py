@@ -257,12 +257,23 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
                                    has_attachment=bool(parts.attachments), sender=headers.from_addr,
                                    meeting=prep.meeting, language=prep.language,
                                    auto_reply=prep.auto_reply if prep.body else None,
-                                   answers_us_only=_quotes_only_ours(prep))
+                                   answers_us_only=_quotes_only_ours(prep),
+                                   writer_withdrawn_only=len(withdrawn) == 1 and _is_sender(D.Person(name=withdrawn[0]), ctx),
+                                   only_mentioned=_only_mentioned(people, result))
     if parts.parse_error:
         intent = "other"
     return Gathered(prep, ctx, result, people, withdrawn, intent, cues,
                     intent_text(headers.subject, prep.body or prep.split.own), persons_ner, tuple(ner_texts),
                     candidates, facts, roles)
+
+
+# How a person is found when nothing lists them: a name after a title in running text, the signer, the From header.
+_MENTION_SOURCES = frozenset({"title", "signature", "from_header"})
+
+
+def _only_mentioned(people: Sequence[D.Person], result: D.PeopleResult) -> bool:
+    """Everyone found was only mentioned (see ``_MENTION_SOURCES``) and the writer does not register themself."""
+    return bool(people) and not result.self_registration and all(p.source in _MENTION_SOURCES for p in people)
 
 
 def _quotes_only_ours(prep: Prepared) -> bool:
