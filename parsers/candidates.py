@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from parsers import person_details as D
@@ -292,12 +292,16 @@ _BOUNDARY = re.compile(r"[.!?;](?=\s+[\"“«(¿¡]?[A-ZÀ-Þ0-9])|[!?](?=\s)|;(
 _LIST_ITEM = re.compile(rf"^\s*(?:(?:{_TITLE}|{_RANK_RE.pattern})[ \t]+)*{NAME}\s*(?:,|\(|–|—| - )")
 
 
+_PARAGRAPHS = re.compile(r"(\n\s*\n)")
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
 def _spans(text: str) -> list[tuple[int, int]]:
     """Sentence spans; a line that looks like a list item, a table row or a header line is its own span."""
     out: list[tuple[int, int]] = []
     offset = 0
-    for para in re.split(r"(\n\s*\n)", text):
-        if not para.strip() or re.fullmatch(r"\n\s*\n", para):
+    for para in _PARAGRAPHS.split(text):
+        if not para.strip() or _BLANK_LINES.fullmatch(para):
             offset += len(para)
             continue
         lines = para.split("\n")
@@ -390,6 +394,13 @@ def _ner(region: str, text: str, spans: list[tuple[int, int]], ner_keys: frozens
                 yield _mention(region, "ner", text, spans, m.start(), m.end(), ent), clean_name(ent.title())
 
 
+# compiled once (read for every line of every region)
+_CELL_SPLIT = re.compile(r"\s*\|\s*|\t+| {3,}")
+_LIST_LINE_HEAD = re.compile(rf"\s*(?P<name>{NAME})\s*(?:,|\(|–|—| - |:|$)")
+_SPACED = re.compile(r"\S {2,}\S")
+_SPACES = re.compile(r" {2,}")
+
+
 def _layout_lines(region: str, text: str, spans: list[tuple[int, int]], ctx: D.Context) -> Iterable[tuple[Mention, str]]:
     """Names in layouts the finders may not know: table cells, a name that starts a list line, lower-case list
     items ("- madeleine kowalczyk, volunteer, m.k@gmail.com")."""
@@ -397,7 +408,7 @@ def _layout_lines(region: str, text: str, spans: list[tuple[int, int]], ctx: D.C
     for line in text.split("\n"):
         bare = _BULLET.sub("", line)
         offset = pos + (len(line) - len(bare))
-        cells = re.split(r"\s*\|\s*|\t+| {3,}", bare.strip())
+        cells = _CELL_SPLIT.split(bare.strip())
         if len([c for c in cells if c.strip()]) >= 3:
             cpos = offset
             for cell in cells:
@@ -427,8 +438,8 @@ def _layout_lines(region: str, text: str, spans: list[tuple[int, int]], ctx: D.C
                                     for w in lm.group("name").split())
                     yield _mention(region, "lower_list", text, spans, at, at + len(lm.group("name")),
                                    lm.group("name")), name
-            head = re.match(rf"\s*(?P<name>{NAME})\s*(?:,|\(|–|—| - |:|$)", bare)
-            if head and not re.match(_TITLED.pattern, bare.strip()) and (bare != line or _EMAIL.search(bare)):
+            head = _LIST_LINE_HEAD.match(bare)
+            if head and not _TITLED.match(bare.strip()) and (bare != line or _EMAIL.search(bare)):
                 n = head.group("name")
                 if looks_like_name(n, min_tokens=2, max_tokens=7):
                     at = text.find(n, offset)
@@ -512,8 +523,8 @@ def _row_cells(line: str) -> list[str] | None:
         cells = line.split("\t")
     elif line.count("|") >= 2 or " | " in line:
         cells = line.strip().strip("|").split("|")
-    elif re.search(r"\S {2,}\S", line.strip()):
-        cells = re.split(r" {2,}", line.strip())
+    elif _SPACED.search(line.strip()):
+        cells = _SPACES.split(line.strip())
     else:
         return None
     cells = [c.strip() for c in cells]
@@ -652,11 +663,45 @@ def _signature_name(text: str, sender_name: str | None, spans: list[tuple[int, i
         pos += len(line) + 1
 
 
+# What follows the comma of every _DISPLAY_COMMA match (the same pattern from its comma on), and what its family
+# name may not hold: display_comma_matches tries the full pattern only where this part matches.
+_AFTER_COMMA = re.compile(r",\s*[^\"<>:;,@\n]{2,40}?\"?\s*[<\[](?:mailto:)?[^>\]\s]+@[^>\]\s]+[>\]]")
+_NOT_IN_FAMILY = re.compile(r'[\"<>:;,@\n]')
+
+
+def display_comma_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_DISPLAY_COMMA.finditer(text)``, the same matches, without trying the pattern at every position.
+
+    A match is ``"?`` + family name (2-40 characters, none of ``"<>:;,@`` or a line break) + a comma + what
+    :data:`_AFTER_COMMA` matches from that comma. So a match starts at most 41 characters before a comma where
+    ``_AFTER_COMMA`` matches, and not before the last character a family name may not hold (but on a '"', which
+    ``"?`` takes). Those positions are tried in order with ``match``, and after a match the next one is looked
+    for from its end, as ``finditer`` does (no match is empty).
+    """
+    pos = 0
+    comma = text.find(",")
+    while comma >= 0:
+        if comma - pos >= 2 and _AFTER_COMMA.match(text, comma):
+            bad = None
+            for bad in _NOT_IN_FAMILY.finditer(text, max(pos, comma - 42), comma):
+                pass
+            first = max(pos, comma - 41)
+            if bad is not None:
+                first = max(first, bad.start() if bad.group(0) == '"' else bad.end())
+            for start in range(first, comma - 1):
+                m = _DISPLAY_COMMA.match(text, start)
+                if m:
+                    yield m
+                    pos = m.end()
+                    break
+        comma = text.find(",", max(comma + 1, pos))
+
+
 def _display_names(region: str, text: str, spans: list[tuple[int, int]]) -> Iterable[tuple[Mention, str, str | None]]:
     """Display names in quoted header blocks (From / To / Cc): "Aasen-Tveit, Hilde <hilde@npaid.org>"."""
     if "@" not in text:
         return  # both patterns end with an address (and are slow on long quoted text)
-    for m in _DISPLAY_COMMA.finditer(text):
+    for m in display_comma_matches(text):
         fam, given = m.group("fam").strip(' "'), m.group("given").strip(' "')
         if looks_like_name(f"{given} {fam}", min_tokens=2, max_tokens=6):
             yield (_mention(region, "display_name", text, spans, m.start(), m.end(), f"{given} {fam}"),
