@@ -228,6 +228,8 @@ def _title_word(word: str) -> bool:
     """A word that is a title, never part of a name: an honorific, a courtesy title, a title of the lexicon's
     title_before_name, a rank ("Frau", "Eng.", "Professeure", "Coronel", "Superintendent")."""
     low = word.lower()
+    if _INITIAL.fullmatch(word):
+        return False  # "D." is an initial ("D. K. Mensah") as often as Spanish "Don"
     return bool(normalise_honorific(word) or low.rstrip(".") in COURTESY or low in _EXTRA_TITLES
                 or _RANK_WORD.fullmatch(word))
 
@@ -242,6 +244,8 @@ def bare_name(name: str, keep: int = 2) -> str:
     'Hamad Saeed Al-Mansoori'
     >>> bare_name("Gareth J. Superintendent Holloway")
     'Gareth J. Holloway'
+    >>> bare_name("D. K. Mensah")
+    'D. K. Mensah'
     """
     words = name.split()
     while len(words) > keep:
