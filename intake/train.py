@@ -93,7 +93,7 @@ INTENT = ModelSpec(
     blocks={"c": (char_features, BlockSpec(sublinear=True, idf=True, l2=True)),
             "w": (word_features, BlockSpec(sublinear=True, idf=True, l2=True))},
     examples=intent_examples,
-    params={"C": 10.0, "class_weight": "balanced", "min_df": 2, "max_iter": 5000},
+    params={"C": 50.0, "class_weight": "balanced", "min_df": 2, "max_iter": 5000},
     inputs="the subject and the sender's own text before the signature (no quotes, no forwarded mail), "
            "first 3000 characters (parsers.learned.intent_text)",
 )

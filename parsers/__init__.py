@@ -6,23 +6,28 @@
 ('other', True)
 
 The pipeline (and spaCy with it) is imported on first use, so that the attachment reader's child process
-(:mod:`parsers.sandbox`) can import the small modules it needs without loading the language models.
+(:mod:`parsers.sandbox_child`) can import the small modules it needs without loading the language models, nor
+even the model's dataclasses.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from parsers.model import Attachment, Extraction, Flag, Headers, Representative
-
+TYPE_CHECKING = False  # typing is not imported: the attachment reader's child starts from this package
 if TYPE_CHECKING:
+    from parsers.model import Attachment, Extraction, Flag, Headers, Representative
     from parsers.pipeline import parse_message, parse_messages
 
 __all__ = ["Attachment", "Extraction", "Flag", "Headers", "Representative", "parse_message", "parse_messages"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
+    # imported on first use: the pipeline loads spaCy, and even the model (dataclasses, enum, typing) costs the
+    # attachment reader's child (parsers.sandbox_child) more CPU than everything it needs to start
     if name in ("parse_message", "parse_messages"):
         from parsers import pipeline
 
         return getattr(pipeline, name)
+    if name in ("Attachment", "Extraction", "Flag", "Headers", "Representative"):
+        from parsers import model
+
+        return getattr(model, name)
     raise AttributeError(f"module 'parsers' has no attribute {name!r}")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from parsers.limits import DEFAULT_LIMITS, MB, AttachmentLimits
-from parsers.model import ScannedPage
+from parsers.pages import ScannedPage
 
 _DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

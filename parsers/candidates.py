@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from parsers import person_details as D
 from parsers import prose as R
 from parsers.lexicon import Phrases, fill, mapping, phrases, words
 from parsers.names import (
+    COURTESY,
     HONORIFIC_RE,
     NAME_TOKEN_PREFIX,
     PARTICLES,
@@ -64,7 +65,8 @@ _TITLE = rf"(?:(?i:{_EXTRA_TITLE_RE})(?=\s)|{HONORIFIC_RE}|Me(?=\s+[A-ZÀ-Þ][a-
 _TOK = (r"(?:[A-ZÀ-ÖØ-ÞŒ]\.(?:-[A-ZÀ-ÖØ-ÞŒ]\.)?|" + f"(?:(?<![\\w-])(?:{NAME_TOKEN_PREFIX}))?"
         + r"[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ])")
 _PART = (r"(?:van|der|den|de|del|della|la|las|los|le|di|da|dos|das|do|du|von|zu|bin|binti|ibn|bint|ben|ter|ten|af|i|"
-         r"y|e|al|el|DE|LA|LAS|LOS|DEL|VAN|DER|DEN|BIN|AL|EL|DOS|DA|DU|Y)")
+         r"y|e|al|el|DE|LA|LAS|LOS|DEL|VAN|DER|DEN|BIN|AL|EL|DOS|DA|DU|Y|"
+         r"[EÉeé]p\.|épouse|[Vv]ve\.|veuve)")  # a married name ("Leïla Ben Ammar Ep. Trabelsi")
 NAME = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
 _TITLED = re.compile(rf"(?<![\w.])(?P<title>(?:(?:{_TITLE}|{_RANK_RE.pattern})[ \t]+)+)(?P<name>{NAME})")
 _NAME_RUN = re.compile(NAME)
@@ -222,6 +224,56 @@ def never_a_name(name: str, ctx: D.Context) -> bool:
 _RANK_WORD = re.compile(f"(?:{RANKS}|{DIPLOMATIC})")
 
 
+def _title_word(word: str) -> bool:
+    """A word that is a title, never part of a name: an honorific, a courtesy title, a title of the lexicon's
+    title_before_name, a rank ("Frau", "Eng.", "Professeure", "Coronel", "Superintendent")."""
+    low = word.lower()
+    if _INITIAL.fullmatch(word):
+        return False  # "D." is an initial ("D. K. Mensah") as often as Spanish "Don"
+    return bool(normalise_honorific(word) or low.rstrip(".") in COURTESY or low in _EXTRA_TITLES
+                or _RANK_WORD.fullmatch(word))
+
+
+def bare_name(name: str, keep: int = 2) -> str:
+    """A generated name without the titles a finder left in it: before the name ("Frau Katrin Wendeborn",
+    "la Professeure Claire-Anne Rochat-Meylan", "E. Ambassador Hamad Al-Mansoori" of a split "H.E.") and a rank
+    word a table's cell ran into ("BENTANCOR SUÁREZ Julio César Coronel"); ``keep`` words of the name always
+    stay.
+
+    >>> bare_name("E. Ambassador Hamad Saeed Al-Mansoori")
+    'Hamad Saeed Al-Mansoori'
+    >>> bare_name("Gareth J. Superintendent Holloway")
+    'Gareth J. Holloway'
+    >>> bare_name("D. K. Mensah")
+    'D. K. Mensah'
+    """
+    words = name.split()
+    while len(words) > keep:
+        if _title_word(words[0]):
+            words = words[1:]
+        elif len(words) > keep + 1 and (words[0].lower() in _TITLE_ARTICLES or _INITIAL.fullmatch(words[0])) \
+                and _title_word(words[1]):
+            words = words[2:]
+        else:
+            break
+    inner = [w for w in words if not _RANK_WORD.fullmatch(w)]
+    if len(inner) >= 2 and len(inner) < len(words):
+        words = inner
+    return " ".join(words)
+
+
+_TITLE_ARTICLES = frozenset({"la", "le", "el", "the"})
+_INITIAL = re.compile(r"[A-ZÀ-Þ]\.")
+
+
+def _written_form(m: Mention) -> int:
+    """How much a mention's spelling of a name is to be trusted, lower first: the sender's own words, then a
+    quote, then a display name (a directory's "Family Given" order, "Lemaire Olivier")."""
+    if m.source == "display_name" or m.region == "header":
+        return 2
+    return 1 if m.region.startswith("quoted") else 0
+
+
 def plausible(name: str, ctx: D.Context) -> bool:
     """Cheap shape check for a generated name (the model judges the rest)."""
     words = name.split()
@@ -244,12 +296,16 @@ _BOUNDARY = re.compile(r"[.!?;](?=\s+[\"“«(¿¡]?[A-ZÀ-Þ0-9])|[!?](?=\s)|;(
 _LIST_ITEM = re.compile(rf"^\s*(?:(?:{_TITLE}|{_RANK_RE.pattern})[ \t]+)*{NAME}\s*(?:,|\(|–|—| - )")
 
 
+_PARAGRAPHS = re.compile(r"(\n\s*\n)")
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
 def _spans(text: str) -> list[tuple[int, int]]:
     """Sentence spans; a line that looks like a list item, a table row or a header line is its own span."""
     out: list[tuple[int, int]] = []
     offset = 0
-    for para in re.split(r"(\n\s*\n)", text):
-        if not para.strip() or re.fullmatch(r"\n\s*\n", para):
+    for para in _PARAGRAPHS.split(text):
+        if not para.strip() or _BLANK_LINES.fullmatch(para):
             offset += len(para)
             continue
         lines = para.split("\n")
@@ -342,6 +398,13 @@ def _ner(region: str, text: str, spans: list[tuple[int, int]], ner_keys: frozens
                 yield _mention(region, "ner", text, spans, m.start(), m.end(), ent), clean_name(ent.title())
 
 
+# compiled once (read for every line of every region)
+_CELL_SPLIT = re.compile(r"\s*\|\s*|\t+| {3,}")
+_LIST_LINE_HEAD = re.compile(rf"\s*(?P<name>{NAME})\s*(?:,|\(|–|—| - |:|$)")
+_SPACED = re.compile(r"\S {2,}\S")
+_SPACES = re.compile(r" {2,}")
+
+
 def _layout_lines(region: str, text: str, spans: list[tuple[int, int]], ctx: D.Context) -> Iterable[tuple[Mention, str]]:
     """Names in layouts the finders may not know: table cells, a name that starts a list line, lower-case list
     items ("- madeleine kowalczyk, volunteer, m.k@gmail.com")."""
@@ -349,7 +412,7 @@ def _layout_lines(region: str, text: str, spans: list[tuple[int, int]], ctx: D.C
     for line in text.split("\n"):
         bare = _BULLET.sub("", line)
         offset = pos + (len(line) - len(bare))
-        cells = re.split(r"\s*\|\s*|\t+| {3,}", bare.strip())
+        cells = _CELL_SPLIT.split(bare.strip())
         if len([c for c in cells if c.strip()]) >= 3:
             cpos = offset
             for cell in cells:
@@ -379,8 +442,8 @@ def _layout_lines(region: str, text: str, spans: list[tuple[int, int]], ctx: D.C
                                     for w in lm.group("name").split())
                     yield _mention(region, "lower_list", text, spans, at, at + len(lm.group("name")),
                                    lm.group("name")), name
-            head = re.match(rf"\s*(?P<name>{NAME})\s*(?:,|\(|–|—| - |:|$)", bare)
-            if head and not re.match(_TITLED.pattern, bare.strip()) and (bare != line or _EMAIL.search(bare)):
+            head = _LIST_LINE_HEAD.match(bare)
+            if head and not _TITLED.match(bare.strip()) and (bare != line or _EMAIL.search(bare)):
                 n = head.group("name")
                 if looks_like_name(n, min_tokens=2, max_tokens=7):
                     at = text.find(n, offset)
@@ -464,8 +527,8 @@ def _row_cells(line: str) -> list[str] | None:
         cells = line.split("\t")
     elif line.count("|") >= 2 or " | " in line:
         cells = line.strip().strip("|").split("|")
-    elif re.search(r"\S {2,}\S", line.strip()):
-        cells = re.split(r" {2,}", line.strip())
+    elif _SPACED.search(line.strip()):
+        cells = _SPACES.split(line.strip())
     else:
         return None
     cells = [c.strip() for c in cells]
@@ -543,11 +606,12 @@ def _titled_plain(region: str, text: str, spans: list[tuple[int, int]], ctx: D.C
 
 
 # "OKAFOR, Ikechukwu Nnamdi", "VAN DER MEULEN, Joost": the family name in capitals, a comma, the given names
-_UPPER_TOK = r"[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+)*"
+_UPPER_TOK = r"(?:Ma?c)?[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+)*"  # "McKENZIE-GRANT" too
 _FAMILY_COMMA = re.compile(
     rf"(?<![\w.-])(?P<title>(?:(?:{_TITLE}|{_RANK_RE.pattern})[ \t]+)*)"
     rf"(?P<fam>(?:(?:{_PART})[ \t]+)*{_UPPER_TOK}(?:[ \t]+(?:(?:{_PART})[ \t]+)*{_UPPER_TOK}){{0,2}}),[ \t]*"
-    r"(?P<given>[A-ZÀ-ÖØ-ÞŒ][a-zà-ÿ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ]?[a-zà-ÿ'’]+)*(?: [A-ZÀ-ÖØ-ÞŒ][a-zà-ÿ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ]?[a-zà-ÿ'’]+)*){0,2})"
+    r"(?P<given>[A-ZÀ-ÖØ-ÞŒ][a-zà-ÿ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ]?[a-zà-ÿ'’]+)*(?: [A-ZÀ-ÖØ-ÞŒ][a-zà-ÿ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ]?[a-zà-ÿ'’]+)*){0,2}"
+    r"(?: [A-ZÀ-ÖØ-ÞŒ]\.){0,2})"  # initials after the given names ("BAPTISTE, Keron A.")
     r"(?![\w'’-])")
 
 
@@ -603,11 +667,45 @@ def _signature_name(text: str, sender_name: str | None, spans: list[tuple[int, i
         pos += len(line) + 1
 
 
+# What follows the comma of every _DISPLAY_COMMA match (the same pattern from its comma on), and what its family
+# name may not hold: display_comma_matches tries the full pattern only where this part matches.
+_AFTER_COMMA = re.compile(r",\s*[^\"<>:;,@\n]{2,40}?\"?\s*[<\[](?:mailto:)?[^>\]\s]+@[^>\]\s]+[>\]]")
+_NOT_IN_FAMILY = re.compile(r'[\"<>:;,@\n]')
+
+
+def display_comma_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_DISPLAY_COMMA.finditer(text)``, the same matches, without trying the pattern at every position.
+
+    A match is ``"?`` + family name (2-40 characters, none of ``"<>:;,@`` or a line break) + a comma + what
+    :data:`_AFTER_COMMA` matches from that comma. So a match starts at most 41 characters before a comma where
+    ``_AFTER_COMMA`` matches, and not before the last character a family name may not hold (but on a '"', which
+    ``"?`` takes). Those positions are tried in order with ``match``, and after a match the next one is looked
+    for from its end, as ``finditer`` does (no match is empty).
+    """
+    pos = 0
+    comma = text.find(",")
+    while comma >= 0:
+        if comma - pos >= 2 and _AFTER_COMMA.match(text, comma):
+            bad = None
+            for bad in _NOT_IN_FAMILY.finditer(text, max(pos, comma - 42), comma):
+                pass
+            first = max(pos, comma - 41)
+            if bad is not None:
+                first = max(first, bad.start() if bad.group(0) == '"' else bad.end())
+            for start in range(first, comma - 1):
+                m = _DISPLAY_COMMA.match(text, start)
+                if m:
+                    yield m
+                    pos = m.end()
+                    break
+        comma = text.find(",", max(comma + 1, pos))
+
+
 def _display_names(region: str, text: str, spans: list[tuple[int, int]]) -> Iterable[tuple[Mention, str, str | None]]:
     """Display names in quoted header blocks (From / To / Cc): "Aasen-Tveit, Hilde <hilde@npaid.org>"."""
     if "@" not in text:
         return  # both patterns end with an address (and are slow on long quoted text)
-    for m in _DISPLAY_COMMA.finditer(text):
+    for m in display_comma_matches(text):
         fam, given = m.group("fam").strip(' "'), m.group("given").strip(' "')
         if looks_like_name(f"{given} {fam}", min_tokens=2, max_tokens=6):
             yield (_mention(region, "display_name", text, spans, m.start(), m.end(), f"{given} {fam}"),
@@ -651,6 +749,10 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
             for mention, name, person in _tables(region, text, spans, ctx):
                 raw.append((mention, name))
                 table_rows.append((key_of(name), person))
+            # the lists of a quoted earlier mail ("> - jess tremblay-nadeau, volunteer, jess@..."): the model
+            # reads a quoted mention as such (the registration being corrected, or our own invitation)
+            raw += list(_layout_lines(region, text, spans, ctx))
+            raw += list(_family_comma(region, text, spans))
             continue
         for mention, name, person in _tables(region, text, spans, ctx):
             raw.append((mention, name))
@@ -665,9 +767,10 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
         raw += list(_family_comma(region, text, spans))
     cands: list[Candidate] = []
     by_key: dict[tuple[str, ...], Candidate] = {}
+    name_from: dict[tuple[str, ...], int] = {}  # how the candidate's name was written (_written_form)
 
     def add(name: str, mention: Mention | None) -> Candidate | None:
-        name = name.strip()
+        name = bare_name(name.strip())
         if not name or not plausible(name, ctx):
             return None
         key = key_of(name)
@@ -678,13 +781,17 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
             cand = Candidate(name=name, key=key)
             by_key[key] = cand
             cands.append(cand)
+        elif name != cand.name and mention is not None and _written_form(mention) < name_from.get(key, 9):
+            cand.name = name  # "Olivier Lemaire" of the signature, not "Lemaire Olivier" of a directory's header
         if mention is not None:
+            name_from[key] = min(name_from.get(key, 9), _written_form(mention))
             cand.mentions.append(mention)
             cand.rank = cand.rank or mention.rank
         return cand
 
     partials: list[tuple[Mention, str]] = []
     for mention, name in raw:
+        name = bare_name(name, keep=1)  # "la Professeure Rochat-Meylan" is a family name alone
         if mention.partial or len(name.split()) < 2:
             partials.append((mention, name))
             continue

@@ -32,6 +32,7 @@ class IntentEvidence:
     model_name: str | None = None
     agreement: bool | None = None  # rules == the model's first choice (None: no model, or certain)
     margin: float | None = None  # the model's first minus its second probability
+    settled_by: str | None = None  # the rule of parsers.combine.DISAGREEMENT_RULES that settled a disagreement
 
     def model_probability(self, intent: str) -> float | None:
         if self.model is None:

@@ -41,6 +41,7 @@ _SAME_AS_BEFORE = phrases("<<same_as_before>>", re.IGNORECASE)
 _RECALL = phrases("<<recall_notice>>", re.IGNORECASE)
 _NAMES_TO_FOLLOW = phrases("<<names_to_follow>>", re.IGNORECASE)
 _REGISTRATION_CUE = phrases("<<registration_cue>>", re.IGNORECASE)
+_REQUEST_TO_REGISTER = phrases("<<request_to_register>>", re.IGNORECASE)
 # Words of any meeting's business; the meeting's own words (its names, treaty, venue) come from its profile.
 _MEETING = phrases("<<meeting_business>>", re.IGNORECASE)
 _ACTION_REQUEST = phrases("<<action_request>>", re.IGNORECASE)
@@ -120,7 +121,8 @@ _ATTACHMENT = phrases("<<attachment_word>>", re.IGNORECASE)
 def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people: int, n_withdrawn: int,
                     known_sender: bool, has_attachment: bool, sender: str | None = None,
                     meeting: MeetingProfile = NO_MEETING, language: str | None = None,
-                    auto_reply: bool | None = None, answers_us_only: bool = False) -> tuple[str, set[str]]:
+                    auto_reply: bool | None = None, answers_us_only: bool = False,
+                    writer_withdrawn_only: bool = False, only_mentioned: bool = False) -> tuple[str, set[str]]:
     """The intent and the cues seen (``"spam"``, ``"bulk"``, ``"same_as_before"``, ``"action_requested"``,
     ``"recall"`` and ``"names_to_follow"``, both with ``"no_reply"``: mail a person reads, nobody answers).
 
@@ -131,6 +133,13 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
     ``answers_us_only``: the message quotes our mail (the invitation) and nothing the sender wrote before: a
     first reply, so people found next to someone who "will not come" register, they do not change an earlier list
     (without a correction phrase; the labels' borderline rule: a correction changes an earlier list).
+    ``writer_withdrawn_only``: the only one withdrawn is the writer ("I shall not be able to come myself").
+    ``only_mentioned``: everyone found was only named with a title in running text, or is the signer, and the
+    writer does not register themself: with a question about the meeting and no request to register, a question.
+
+    Cues for :mod:`parsers.combine` beside a correction: ``"declines"`` (a cancellation phrase, or the organisation
+    as a whole will not take part) and ``"writer_out"`` (only the writer is withdrawn, and no correction phrase); beside a registration:
+    ``"register_request"`` (the writer asks to register someone).
     """
     cues: set[str] = set()
     if signals.bounce:
@@ -139,7 +148,9 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         return "auto_reply", cues
     if signals.bulk:
         return "other", cues
-    if n_people == 0 and (is_auto_reply(subject, body, sender, language) if auto_reply is None else auto_reply):
+    # the caller's reading of the wording stands whoever was found (people are read from such mail too, in case
+    # the model overturns it); asked here, it needs nobody found
+    if auto_reply is True or (auto_reply is None and n_people == 0 and is_auto_reply(subject, body, sender, language)):
         return "auto_reply", cues
     if is_bulk_mail(body, language) and n_people == 0:
         cues.add("bulk")  # a newsletter without list headers: never answered
@@ -153,27 +164,40 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         # organisation, registers nobody, and a person must decide what becomes of the earlier message.
         cues |= {"recall", "no_reply"}
         return "other", cues
-    if n_people == 0 and n_withdrawn == 0 and _NAMES_TO_FOLLOW.search(text, language):
-        cues |= {"names_to_follow", "no_reply"}  # "the names will follow next week": nobody to record yet
+    about = subject + "\n" + text
+    about_meeting = bool(_MEETING.search(about, language) or meeting.meeting_words.search(about))
+    asks = bool(_QUESTION.search(text, language)) and about_meeting
+    if n_people == 0 and n_withdrawn == 0 and _NAMES_TO_FOLLOW.search(text, language) and not asks:
+        # "the names will follow next week": nobody to record yet (but "we will send the names once you have
+        # answered this question" is a question: 819)
+        cues |= {"names_to_follow", "no_reply"}
         return "other", cues
     if n_withdrawn and _STILL_ATTENDS.search(text, language):
         return "correction", cues  # someone withdrawn, the organisation still comes
     if n_people == 0 and (_CANCEL.search(text, language) or (organisation_declines(text, language) and not _CORRECT.search(text, language))):
         return "cancellation", cues
-    if (_CORRECT.search(text, language) and (n_people or n_withdrawn)) or (n_people and n_withdrawn
-                                                                            and not answers_us_only):
-        return "correction", cues  # someone added and someone withdrawn: the earlier list changes
+    correct = bool(_CORRECT.search(text, language))
+    if (correct and (n_people or n_withdrawn)) or (n_people and n_withdrawn and not answers_us_only):
+        # someone added and someone withdrawn: the earlier list changes. Two signs that it may not, for
+        # parsers.combine to weigh with the model: the organisation as a whole declines; only the writer is out.
+        if _CANCEL.search(text, language) or organisation_declines(text, language):
+            cues.add("declines")
+        if writer_withdrawn_only and not correct:
+            cues.add("writer_out")
+        return "correction", cues
     if n_people:
+        if _REQUEST_TO_REGISTER.search(text, language):
+            cues.add("register_request")  # "I would like to register ...": what it asks, whatever else it asks
+        elif asks and only_mentioned:
+            return "question", cues  # "one of our delegates, Mr. X, uses a wheelchair: which entrance ...?"
         return "registration", cues
     if _SAME_AS_BEFORE.search(text, language) and _REGISTRATION_CUE.search(text, language):
         cues.add("same_as_before")
         return "registration", cues
-    about = subject + "\n" + text
-    about_meeting = bool(_MEETING.search(about, language) or meeting.meeting_words.search(about))
     if _ACTION_REQUEST.search(text, language) and about_meeting:
         cues.add("action_requested")  # "please post our statement": a task for a person, not a question
         return "other", cues
-    if _QUESTION.search(text, language) and about_meeting:
+    if asks:
         return "question", cues
     if has_attachment and _REGISTRATION_CUE.search(text, language) and _ATTACHMENT.search(text, language):
         return "registration", cues

@@ -50,13 +50,17 @@ _TITLE_LABEL = words("title_label")
 _LABEL_SPELLING: dict[str, str] = {k: str(v) for k, v in mapping("label_spelling").items()}
 
 
+_SPACED = re.compile(r"\S {2,}\S")  # compiled once (read for every line)
+_SPACES = re.compile(r" {2,}")
+
+
 def _cells(line: str) -> list[str] | None:
     if "\t" in line:
         cells = [c.strip() for c in line.split("\t")]
     elif " | " in line or line.count("|") >= 2:
         cells = [c.strip() for c in line.split("|")]
-    elif re.search(r"\S {2,}\S", line.strip()):
-        cells = [c.strip() for c in re.split(r" {2,}", line.strip())]
+    elif _SPACED.search(line.strip()):
+        cells = [c.strip() for c in _SPACES.split(line.strip())]
     else:
         return None
     return cells if len([c for c in cells if c]) >= 2 else None

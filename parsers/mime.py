@@ -14,6 +14,7 @@ from datetime import datetime
 from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from functools import cached_property
 
 from parsers.html import html_to_text
 from parsers.limits import DEFAULT_LIMITS, AttachmentLimits
@@ -37,7 +38,7 @@ class MailParts:
 
     headers: Headers
     text: str  # the chosen body as text (text/plain preferred, else HTML rendered to text)
-    html_text: str | None  # the HTML alternative rendered to text, when there is one
+    html_parts: tuple[str, ...] = ()  # the HTML parts as written (see html_text)
     attachments: list[Attachment] = field(default_factory=list)  # read (see parse_mime's read_attachments)
     content_type: str = "text/plain"
     report_type: str | None = None  # "delivery-status" for DSNs (multipart/report)
@@ -45,6 +46,12 @@ class MailParts:
     parse_error: bool = False
     defects: list[str] = field(default_factory=list)
     attachment_jobs: list[AttachmentJob] = field(default_factory=list)  # the attachments' bytes, unread
+
+    @cached_property
+    def html_text(self) -> str | None:
+        """The HTML alternative rendered to text, when there is one; rendered when first asked (the parser needs it
+        only when there is no plain-text part: rendering an HTML alternative nobody reads cost a few % of a parse)."""
+        return "\n".join(html_to_text(h) for h in self.html_parts) if self.html_parts else None
 
 
 # A mail server's own mailboxes: the sender of its non-delivery reports (parsers.dsn), and the only senders that
@@ -82,6 +89,7 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
 
 
 _SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")  # raw 8-bit bytes, as the email package hands them over
+_FOLDING = re.compile(r"\s*\r?\n\s*")  # a folded header's line breaks
 
 
 def decode_header_value(value: object) -> str:
@@ -92,7 +100,7 @@ def decode_header_value(value: object) -> str:
         # compat32 hands raw 8-bit header bytes (RFC 6532 UTF-8, or a legacy charset) over as a Header whose
         # str() is U+FFFD replacement characters; take the bytes and decode them like a body.
         try:
-            return re.sub(r"\s*\r?\n\s*", " ", "".join(
+            return _FOLDING.sub(" ", "".join(
                 decode_bytes(b, None if cs in {None, "unknown-8bit"} else cs) if isinstance(b, bytes) else b
                 for b, cs in decode_header(value))).strip()
         except (UnicodeDecodeError, LookupError, ValueError, email.errors.HeaderParseError):
@@ -106,12 +114,13 @@ def decode_header_value(value: object) -> str:
     # Raw 8-bit headers come through as surrogate escapes; recover the bytes and decode them properly.
     if _SURROGATE_ESCAPE.search(text):
         text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
-    return re.sub(r"\s*\r?\n\s*", " ", text).strip()
+    return _FOLDING.sub(" ", text).strip()
 
 
-def _header(msg: Message, name: str) -> str:
+def _fetched(msg: Message, name: str, value: str) -> str:
+    """A header value as ``msg.get(name)`` gives it (the policy's fetch of the raw value), decoded; never raises."""
     try:
-        return decode_header_value(msg.get(name))
+        return decode_header_value(msg.policy.header_fetch_parse(name, value))
     except Exception:  # noqa: BLE001 - header classes of the default policy raise many types on bad input
         return ""
 
@@ -220,10 +229,12 @@ def _addresses(msg: Message, *names: str) -> tuple[str, ...]:
 def read_headers(msg: Message) -> tuple[Headers, dict[str, str]]:
     """The header facts of ``msg`` and a lower-cased map of all raw header values."""
     raw: dict[str, str] = {}
-    for key in msg:
+    # one pass over the headers: the first value of each name, as msg.get(name) gives it (get would scan every
+    # header again for each name: quadratic in a long Received chain)
+    for key, value in msg.raw_items():
         lk = key.lower()
         if lk not in raw:
-            raw[lk] = _header(msg, key)
+            raw[lk] = _fetched(msg, key, value)
     sender = read_sender(_raw_header(msg, "from"))
     reply = read_sender(_raw_header(msg, "reply-to"))
     rp = raw.get("return-path", "")
@@ -308,13 +319,13 @@ def parse_mime(raw: bytes, *, read: bool = True, limits: AttachmentLimits = DEFA
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     except Exception as exc:  # noqa: BLE001 - the parser is lenient, but be sure
-        return MailParts(headers=Headers(), text=decode_bytes(raw, None), html_text=None,
+        return MailParts(headers=Headers(), text=decode_bytes(raw, None),
                          parse_error=True, defects=[f"unparseable: {exc.__class__.__name__}"])
     headers, raw_headers = read_headers(msg)
     defects = [d.__class__.__name__ for d in getattr(msg, "defects", [])]
     if not _KNOWN_HEADERS & set(raw_headers):
         # No RFC 5322 header at all (a binary Outlook .msg, a text file): not a mail message.
-        return MailParts(headers=headers, text=decode_bytes(raw[:20_000], None), html_text=None,
+        return MailParts(headers=headers, text=decode_bytes(raw[:20_000], None),
                          raw_headers=raw_headers, parse_error=True, defects=defects + ["no message headers"])
     plain: list[str] = []
     html: list[str] = []
@@ -345,15 +356,15 @@ def parse_mime(raw: bytes, *, read: bool = True, limits: AttachmentLimits = DEFA
             html.append(_part_text(part))
         elif ctype.startswith(("image/", "application/")):
             jobs.append(AttachmentJob(_filename(part), ctype, payload_bytes(part), inline=_is_inline(part)))
-    html_text = "\n".join(html_to_text(h) for h in html) if html else None
     text = "\n".join(p for p in plain if p.strip())
-    if not text.strip() and html_text:
-        text = html_text
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    attachments = read_attachments(jobs, limits, language=language) if read else []
-    return MailParts(headers=headers, text=text, html_text=html_text, attachments=attachments,
-                     content_type=content_type, report_type=report_type, raw_headers=raw_headers,
-                     parse_error=False, defects=defects, attachment_jobs=jobs)
+    parts = MailParts(headers=headers, text=text, html_parts=tuple(html), content_type=content_type,
+                      report_type=report_type, raw_headers=raw_headers, parse_error=False, defects=defects,
+                      attachment_jobs=jobs)
+    if not text.strip() and parts.html_text:
+        text = parts.html_text
+    parts.text = text.replace("\r\n", "\n").replace("\r", "\n")
+    parts.attachments = read_attachments(jobs, limits, language=language) if read else []
+    return parts
 
 
 def payload_bytes(part: Message) -> bytes:

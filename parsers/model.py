@@ -10,6 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from parsers.pages import ScannedPage  # re-exported (it lives apart for the attachment reader's child)
+
 if TYPE_CHECKING:
     from parsers.evidence import Evidence
 
@@ -90,20 +92,6 @@ class Representative:
             "source": self.source,
             "found_by": self.found_by,
         }
-
-
-@dataclass(frozen=True)
-class ScannedPage:
-    """One page read by OCR: its text, Tesseract's mean word confidence (0..1) and the page as the OCR saw
-    it (turned upright, a PNG at most 1400 px high) for the review page to show beside the text."""
-
-    number: int  # from 1, within the attachment
-    text: str
-    confidence: float
-    png: bytes = b""
-    width: int = 0
-    height: int = 0
-    angle: float = 0.0  # degrees the page was turned to make it upright and straight
 
 
 # What became of an attachment: read (all of it), partial (a limit cut it short: pages, rows), unreadable

@@ -19,9 +19,12 @@ import io
 import math
 import os
 import re
-from typing import Any
 
-from parsers.model import ScannedPage
+from parsers.pages import ScannedPage
+
+TYPE_CHECKING = False  # typing is not imported: the attachment reader's child loads this module (issue 16)
+if TYPE_CHECKING:
+    from typing import Any
 
 TESSERACT_CODES = {"en": "eng", "fr": "fra", "es": "spa"}
 NEEDED = ("eng", "fra", "spa")

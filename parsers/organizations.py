@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -88,23 +89,34 @@ class OrgMention:
 
 
 def _pattern(text: str) -> str:
-    return r"(?<![\w-])" + re.escape(fold(text)).replace("\\ ", r"\s+") + r"(?![\w-])"
+    folded = fold(text)
+    if folded[:1].isalnum():
+        # "(?<![\w-])" written after the first letter, as "(?<![\w-].)": the same matches, but the pattern now
+        # starts with a letter, so the regex engine skips to the positions holding one (issue 16: 5x faster)
+        return re.escape(folded[0]) + r"(?<![\w-].)" + re.escape(folded[1:]).replace("\\ ", r"\s+") + r"(?![\w-])"
+    return r"(?<![\w-])" + re.escape(folded).replace("\\ ", r"\s+") + r"(?![\w-])"
+
+
+def _acronyms(acronyms: Sequence[str]) -> str:
+    r"""``(?<![\w-])(?:A|B|...)(?![\w-])``, each alternative written as :func:`_pattern` writes a name (the same
+    matches; a first letter the regex engine can skip to)."""
+    if all(a[:1].isalnum() for a in acronyms):
+        return "(?:" + "|".join(re.escape(a[0]) + r"(?<![\w-].)" + re.escape(a[1:]) for a in acronyms) + r")(?![\w-])"
+    return r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in acronyms) + r")(?![\w-])"
 
 
 _COMPILED: list[tuple[Org, re.Pattern[str], re.Pattern[str] | None, re.Pattern[str] | None]] = []
 for _org in DIRECTORY:
     names = [_org.name] + list(_org.aliases)
     _full = re.compile("|".join(_pattern(n) for n in names))
-    _acr = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in _org.acronyms) + r")(?![\w-])") \
-        if _org.acronyms else None
+    _acr = re.compile(_acronyms(_org.acronyms)) if _org.acronyms else None
     _canon = re.compile(_pattern(_org.name))
     _COMPILED.append((_org, _full, _acr, _canon))
 
 
 # Full names are searched only when their first word occurs; all acronyms in one pass.
 _FIRST_WORDS = [frozenset(re.findall(r"[\w']+", fold(n))[0] for n in (o.name, *o.aliases)) for o, _, _, _ in _COMPILED]
-_ALL_ACR = re.compile(r"(?<![\w-])(?:" + "|".join(
-    re.escape(a) for org in DIRECTORY for a in sorted(org.acronyms, key=len, reverse=True)) + r")(?![\w-])")
+_ALL_ACR = re.compile(_acronyms([a for org in DIRECTORY for a in sorted(org.acronyms, key=len, reverse=True)]))
 _ACR_OWNER: dict[str, list[int]] = {}
 for _i, _entry in enumerate(_COMPILED):
     for _a in _entry[0].acronyms:

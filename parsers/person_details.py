@@ -382,6 +382,9 @@ def _make_person(raw_name: str, honorific: str | None, details: _Details, source
                   is_self=details.is_self)
 
 
+_NAME_THEN_REST = re.compile(rf"(?P<name>{NAME_RE})(?=\s*(?:$|[,(–—|:;\t]|\s-\s))")  # compiled once
+
+
 def _split_name_rest(line: str) -> tuple[str | None, str | None, str]:
     """(honorific, name, rest) for a line that begins with a person, else (None, None, line)."""
     m = HON_NAME.match(line)
@@ -399,7 +402,7 @@ def _split_name_rest(line: str) -> tuple[str | None, str | None, str]:
         if hm:
             return hm.group("hon"), name, rest[hm.end():]
         return None, name, rest
-    m = re.match(rf"(?P<name>{NAME_RE})(?=\s*(?:$|[,(–—|:;\t]|\s-\s))", line)
+    m = _NAME_THEN_REST.match(line)
     if m:
         rest = line[m.end():]
         hm = _BRACKET_HONORIFIC.match(rest)

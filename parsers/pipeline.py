@@ -121,7 +121,10 @@ def prepare(raw: bytes, *, meeting: MeetingProfile, limits: AttachmentLimits = D
                                               full_text)
     auto_reply = None if signals.bounce or signals.auto_submitted or signals.bulk else \
         is_auto_reply(parts.headers.subject, body, parts.headers.from_addr, language)
-    auto = auto_reply is not False
+    # Automatic by its headers or structure: nobody is read from it. Automatic by its wording only (no header says
+    # so) is a reading the intent model may overturn ("we will be represented by myself and ..." read as an
+    # out-of-office): its people are read like any human mail's, and the decided intent keeps or drops them.
+    auto = auto_reply is None
     forward_block = None if auto else _forwarded_block(parts, split, body, meeting, language)
     forward_text = forward_block.text[:MAX_OWN] if forward_block else None
     ner_parts = [] if auto else [body, attachments_text, forward_text or ""]
@@ -257,12 +260,23 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
                                    has_attachment=bool(parts.attachments), sender=headers.from_addr,
                                    meeting=prep.meeting, language=prep.language,
                                    auto_reply=prep.auto_reply if prep.body else None,
-                                   answers_us_only=_quotes_only_ours(prep))
+                                   answers_us_only=_quotes_only_ours(prep),
+                                   writer_withdrawn_only=len(withdrawn) == 1 and _is_sender(D.Person(name=withdrawn[0]), ctx),
+                                   only_mentioned=_only_mentioned(people, result))
     if parts.parse_error:
         intent = "other"
     return Gathered(prep, ctx, result, people, withdrawn, intent, cues,
                     intent_text(headers.subject, prep.body or prep.split.own), persons_ner, tuple(ner_texts),
                     candidates, facts, roles)
+
+
+# How a person is found when nothing lists them: a name after a title in running text, the signer, the From header.
+_MENTION_SOURCES = frozenset({"title", "signature", "from_header"})
+
+
+def _only_mentioned(people: Sequence[D.Person], result: D.PeopleResult) -> bool:
+    """Everyone found was only mentioned (see ``_MENTION_SOURCES``) and the writer does not register themself."""
+    return bool(people) and not result.self_registration and all(p.source in _MENTION_SOURCES for p in people)
 
 
 def _quotes_only_ours(prep: Prepared) -> bool:

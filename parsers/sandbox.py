@@ -2,8 +2,9 @@
 or exhaust the daemon.
 
 The parent (:func:`read_attachments`) decides what needs reading (type, count and size caps, no parsing), writes
-the attachments into a private temporary folder and starts ``python -m parsers.sandbox``. The child sets its
-own limits before it reads a byte (``RLIMIT_AS`` = ``memory_mb``, a CPU-time ceiling, a file-size ceiling,
+the attachments into a private temporary folder and starts ``python -m parsers.sandbox_child`` (a module that
+imports only what reading needs: it costs a child less CPU to start). The child sets its own limits before it
+reads a byte (``RLIMIT_AS`` = ``memory_mb``, a CPU-time ceiling, a file-size ceiling,
 no core files), reads the attachments one by one with :mod:`parsers.attachments` (and :mod:`parsers.ocr` for
 scans) and prints one JSON line per attachment, plus a progress line before each OCR'd page. The parent gives
 each attachment ``seconds`` (and each OCR'd page ``ocr_page_seconds`` more), and the whole message
@@ -19,7 +20,6 @@ import hashlib
 import json
 import logging
 import os
-import resource
 import selectors
 import shutil
 import signal
@@ -34,8 +34,10 @@ from typing import Any
 from parsers.attachments import kind_of
 from parsers.limits import MB, AttachmentLimits
 from parsers.model import Attachment, ScannedPage
+from parsers.sandbox_child import MAX_TEXT as _MAX_TEXT  # one figure for the parent and the child
 
 log = logging.getLogger("parsers.sandbox")
+CHILD_MODULE = "parsers.sandbox_child"  # what the child runs (python -m)
 
 _ROOT = str(Path(__file__).resolve().parent.parent)  # the folder holding the parsers package
 _peak_kb = [0]  # the highest peak RSS a reader reported in this process (see reader_peak_mb)
@@ -45,7 +47,6 @@ def reader_peak_mb() -> float:
     """The highest peak RSS (MB) of any attachment reader this process started: its own high-water mark,
     taken by the child after exec (``RUSAGE_CHILDREN`` would count the parent's pages shared at fork)."""
     return _peak_kb[0] / 1024
-_MAX_TEXT = 200_000  # characters of text kept from one attachment
 _MAX_LINE = 8 * MB  # a result line longer than this is a broken child
 
 
@@ -146,7 +147,7 @@ def _one_child(jobs: list[AttachmentJob], pending: list[tuple[int, str]], limits
         env["TESSDATA_PREFIX"] = os.environ["TESSDATA_PREFIX"]
     stderr_path = Path(tmp, "stderr.txt")
     with open(stderr_path, "wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", "parsers.sandbox"], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-m", CHILD_MODULE], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=tmp, start_new_session=True)
     assert proc.stdin is not None and proc.stdout is not None
     try:
@@ -249,83 +250,3 @@ def _result(msg: dict[str, Any], tmp: str) -> dict[str, Any]:
                                  png=png, width=int(p["width"]), height=int(p["height"]), angle=float(p["angle"])))
     return {"text": msg.get("text"), "status": msg.get("status", "read"), "problem": msg.get("problem", ""),
             "scan": tuple(pages), "ocr_language": msg.get("ocr_language")}
-
-
-# --------------------------------------------------------------------------------------------------- the child
-
-
-def _limit_self(limits: AttachmentLimits) -> None:
-    """Before reading anything: the address-space, CPU, file-size and core limits of this process."""
-    # the soft limit holds while documents are read; the OCR raises it once, up to the hard limit
-    mem, ocr_mem = limits.memory_mb * MB, max(limits.memory_mb, limits.ocr_memory_mb) * MB
-    resource.setrlimit(resource.RLIMIT_AS, (mem, ocr_mem))
-    cpu = int(limits.message_seconds) + 10
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * MB, 64 * MB))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def _own_peak_kb() -> int:
-    """This process's peak RSS since exec (VmHWM), in KB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def _child() -> int:
-    spec = json.loads(sys.stdin.buffer.read())
-    limits = AttachmentLimits(**spec["limits"])
-    _limit_self(limits)
-    from parsers.attachments import OcrUnavailable, read_attachment
-    from parsers.ocr import Reader, ocr_status
-
-    folder = spec["folder"]
-    language = spec["language"]
-    apis: dict[str, Any] = {}
-    page_languages: list[str] = []  # the language each page of the current attachment was read in
-
-    def ocr(sources: list[Any]) -> list[ScannedPage]:
-        if "reader" not in apis:
-            # Tesseract is looked for only when a scan is to be read (loading it costs time)
-            available, why = ocr_status()
-            if not available:
-                raise OcrUnavailable(why)
-            # Tesseract's models and the page images need more room than a document; the pages are bounded
-            # in pixels and count, so this is still a bound (and it stays for the rest of this child)
-            hard = resource.getrlimit(resource.RLIMIT_AS)[1]
-            resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
-            apis["reader"] = Reader(language)
-        reader: Reader = apis["reader"]
-        pages = []
-        for n, source in enumerate(sources, start=1):
-            print(json.dumps({"progress": n}), flush=True)
-            pages.append(reader.read(source(), seconds=limits.ocr_page_seconds, number=n))
-            page_languages.append(reader.expected)
-        return pages
-
-    for job in spec["jobs"]:
-        page_languages.clear()
-        data = Path(folder, f"{job['k']}.bin").read_bytes()
-        reading = read_attachment(job["kind"], data, limits, ocr=ocr if language else None,
-                                  ocr_missing="OCR is switched off ([attachments] ocr)", inline=job["inline"])
-        scan = []
-        for page in reading.scan:
-            name = f"{job['k']}-{page.number}.png"
-            Path(folder, name).write_bytes(page.png)
-            scan.append({"number": page.number, "text": page.text[:_MAX_TEXT], "confidence": page.confidence,
-                         "png": name, "width": page.width, "height": page.height, "angle": page.angle})
-        out = {"text": reading.text[:_MAX_TEXT] if reading.text is not None else None, "status": reading.status,
-               "problem": reading.problem, "scan": scan, "ocr_language": "+".join(dict.fromkeys(page_languages)) if scan else None,
-               "peak_rss_kb": _own_peak_kb()}
-        print(json.dumps(out), flush=True)
-    if "reader" in apis:
-        apis["reader"].close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_child())

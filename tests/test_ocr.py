@@ -63,9 +63,10 @@ def assert_read_from_scan(ex: Extraction, language: str) -> None:
     assert ex.intent == "registration"
     assert people(ex) == expected(language)
     assert {r.source for r in ex.representatives} == {"ocr"}
-    # the OCR's doubt lowers each person's confidence below the probability that they attend
+    # the OCR's doubt lowers each person's confidence below the probability that they attend, by at most half
+    # (parsers.people.ocr_doubt); the probability itself is the retrained model's, not this test's to fix
     attending = {ev.name: ev.p_attending for ev in ex.evidence.roles}
-    assert all(0.4 < r.confidence < attending[r.name] for r in ex.representatives)
+    assert all(0.5 * attending[r.name] <= r.confidence < attending[r.name] for r in ex.representatives)
     codes = {f.code for f in ex.flags}
     assert {"ocr", "attachment_only"} <= codes and "attachment_unreadable" not in codes
     assert ex.needs_review

@@ -92,6 +92,24 @@ def test_a_question_stays_a_question_when_the_model_reads_a_registration_of_nobo
     assert intent("registration", {"question": 0.6, "registration": 0.4}).intent == "question"
 
 
+def test_disagreements_are_settled_by_small_named_rules_with_their_cues() -> None:
+    """parsers.combine.DISAGREEMENT_RULES: each a reading kept on a cue the rules saw; a person checks either way."""
+    # a correction read where the organisation as a whole declines: the model's cancellation (627, 754)
+    ie = intent("correction", {"cancellation": 0.6, "correction": 0.3, "registration": 0.1},
+                cues=frozenset({"declines"}))
+    assert (ie.intent, ie.decided_by, ie.settled_by) == ("cancellation", "model", "organisation_declines")
+    assert intent("correction", {"cancellation": 0.6, "correction": 0.4}).intent == "correction"
+    # only the writer counts themself out, no correction phrase: the model's registration (592, 668)
+    ie = intent("correction", {"registration": 0.7, "correction": 0.3}, cues=frozenset({"writer_out"}))
+    assert (ie.intent, ie.settled_by) == ("registration", "writer_counts_themself_out")
+    # people found and a request to register them, then a question: a registration with a question (652, 719)
+    ie = intent("registration", {"question": 0.6, "registration": 0.4}, cues=frozenset({"register_request"}))
+    assert (ie.intent, ie.decided_by, ie.settled_by) == ("registration", "rules", "registration_with_a_question")
+    for ie in (intent("correction", {"cancellation": 0.6, "correction": 0.4}, cues=frozenset({"declines"})),
+               intent("registration", {"question": 0.6, "registration": 0.4}, cues=frozenset({"register_request"}))):
+        assert "uncertain" in codes(Evidence(intent=ie, organization="PAX"))
+
+
 def test_a_thin_margin_between_two_readings_that_need_nothing_is_no_reason_to_look() -> None:
     auto = intent("auto_reply", {"auto_reply": 0.5, "other": 0.4, "registration": 0.1})
     assert auto.agreement is True and auto.margin is not None and auto.margin < THIN_MARGIN
