@@ -781,6 +781,7 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
             cand = Candidate(name=name, key=key)
             by_key[key] = cand
             cands.append(cand)
+            name_from[key] = _written_form(mention) if mention is not None else 0  # the rules read the text
         elif name != cand.name and mention is not None and _written_form(mention) < name_from.get(key, 9):
             cand.name = name  # "Olivier Lemaire" of the signature, not "Lemaire Olivier" of a directory's header
         if mention is not None:

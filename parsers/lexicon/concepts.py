@@ -57,6 +57,7 @@ CONCEPTS: dict[str, Concept] = {
     'my_detail': Concept('patterns', 'the writer\'s own detail that is corrected ("my e-mail address", "mon titre")'),
     'detail_is': Concept('patterns', 'what follows a detail being corrected ("is", "should be", "devrait être", "como")'),
     'head_of_delegation': Concept('patterns', 'the head of the delegation ("head of delegation", "chef de délégation", "will lead the")'),
+    'head_of_delegation_passive': Concept('patterns', 'the delegation is headed by someone, in the passive ("will be headed by", "sera conduite par", "será presidida por")'),
     'hod_marker': Concept('patterns', 'a bare head-of-delegation marker in brackets or a list item ("(HoD)", "head")'),
     'self_marker': Concept('patterns', 'a marker that the person is the writer ("(myself)", "(moi-même)", "(la suscrita)")'),
     'generic_role': Concept('patterns', 'a word for "a colleague" or "a participant" that is no function'),
@@ -267,6 +268,7 @@ EVERY_LANGUAGE: frozenset[str] = frozenset({
     'members_heading',  # headings of a form in another language than the text (455)
     'hod_marker',  # headings and markers of a form in another language than the text
     'head_of_delegation',  # the delegation's head is named in the form's or the writer's language (587: English in French mail)
+    'head_of_delegation_passive',  # as head_of_delegation
     'phone_label',  # signatures in another language than the text
     'web_label',  # signatures in another language than the text
 })
