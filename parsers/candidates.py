@@ -32,6 +32,7 @@ from parsers.lexicon import Phrases, fill, mapping, phrases, words
 from parsers.names import (
     COURTESY,
     HONORIFIC_RE,
+    MC_PREFIX,
     NAME_TOKEN_PREFIX,
     PARTICLES,
     is_upper_word,
@@ -224,6 +225,10 @@ def never_a_name(name: str, ctx: D.Context) -> bool:
 _RANK_WORD = re.compile(f"(?:{RANKS}|{DIPLOMATIC})")
 
 
+_TITLE_ARTICLES = frozenset({"la", "le", "el", "the"})  # "la Professeure X"
+_INITIAL = re.compile(r"[A-ZÀ-Þ]\.")
+
+
 def _title_word(word: str) -> bool:
     """A word that is a title, never part of a name: an honorific, a courtesy title, a title of the lexicon's
     title_before_name, a rank ("Frau", "Eng.", "Professeure", "Coronel", "Superintendent")."""
@@ -260,10 +265,6 @@ def bare_name(name: str, keep: int = 2) -> str:
     if len(inner) >= 2 and len(inner) < len(words):
         words = inner
     return " ".join(words)
-
-
-_TITLE_ARTICLES = frozenset({"la", "le", "el", "the"})
-_INITIAL = re.compile(r"[A-ZÀ-Þ]\.")
 
 
 def _written_form(m: Mention) -> int:
@@ -606,7 +607,7 @@ def _titled_plain(region: str, text: str, spans: list[tuple[int, int]], ctx: D.C
 
 
 # "OKAFOR, Ikechukwu Nnamdi", "VAN DER MEULEN, Joost": the family name in capitals, a comma, the given names
-_UPPER_TOK = r"(?:Ma?c)?[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+)*"  # "McKENZIE-GRANT" too
+_UPPER_TOK = rf"{MC_PREFIX}[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+)*"
 _FAMILY_COMMA = re.compile(
     rf"(?<![\w.-])(?P<title>(?:(?:{_TITLE}|{_RANK_RE.pattern})[ \t]+)*)"
     rf"(?P<fam>(?:(?:{_PART})[ \t]+)*{_UPPER_TOK}(?:[ \t]+(?:(?:{_PART})[ \t]+)*{_UPPER_TOK}){{0,2}}),[ \t]*"

@@ -18,7 +18,10 @@ COURTESY = words("courtesy_title")
 # their dots so that an initial or the pronoun "he" is not read as a title.
 HONORIFIC_RE = fill("<<honorific_written>>")
 PARTICLES = words("name_particle")
-_UPPER = re.compile(r"^(?:Ma?c)?[A-ZÀ-ÖØ-ÞŒŸ][A-ZÀ-ÖØ-ÞŒŸ'’\-]+$")  # "McKENZIE" is a family name in capitals
+# "Mc"/"Mac" before a family name in capitals ("McKENZIE-GRANT"): the name is still written in capitals
+MC_PREFIX = r"(?:Ma?c)?"
+_MC = re.compile(r"(Ma?c)(?=[A-ZÀ-Þ])")
+_UPPER = re.compile(rf"^{MC_PREFIX}[A-ZÀ-ÖØ-ÞŒŸ][A-ZÀ-ÖØ-ÞŒŸ'’\-]+$")
 # An article joined to a word of the name ("al-" of "Abd al-Karim"; lexicon: name_token_prefix).
 NAME_TOKEN_PREFIX = fill("<<name_token_prefix>>")
 _NAME_TOKEN = re.compile(rf"^(?:{NAME_TOKEN_PREFIX})?(?:[A-ZÀ-ÖØ-ÞŒŸ][\w'’\-]*\.?|[A-Z]\.)$")
@@ -39,7 +42,7 @@ def normalise_honorific(text: str | None) -> str | None:
 def _cap_word(word: str) -> str:
     """Capitalise one all-capitals word, hyphen by hyphen (``AL-KHATIB`` -> ``Al-Khatib``, ``McKENZIE`` ->
     ``McKenzie``)."""
-    mc = re.match(r"(Ma?c)(?=[A-ZÀ-Þ])", word)
+    mc = _MC.match(word)
     if mc:
         return mc.group(1) + _cap_word(word[mc.end():])
     parts = re.split(r"([\-'’])", word)
