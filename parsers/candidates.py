@@ -251,6 +251,8 @@ def bare_name(name: str, keep: int = 2) -> str:
     'Gareth J. Holloway'
     >>> bare_name("D. K. Mensah")
     'D. K. Mensah'
+    >>> bare_name("Takeshi Minister Moriyama"), bare_name("Kasun Lieutenant Commander")
+    ('Takeshi Moriyama', 'Kasun')
     """
     words = name.split()
     while len(words) > keep:
@@ -262,8 +264,8 @@ def bare_name(name: str, keep: int = 2) -> str:
         else:
             break
     inner = [w for w in words if not _RANK_WORD.fullmatch(w)]
-    if len(inner) >= 2 and len(inner) < len(words):
-        words = inner
+    if inner and len(inner) < len(words):
+        words = inner  # one word left ("Kasun Lieutenant Commander" of a table row): not a name, never registered
     return " ".join(words)
 
 
