@@ -217,15 +217,22 @@ def key_of(name: str) -> tuple[str, ...]:
 def never_a_name(name: str, ctx: D.Context) -> bool:
     """A word no person's name holds: an organisation's ("Network"), a job title's ("Adviser"), a venue's or an
     office's ("Gate", "Unit"), a word of the meeting ("Munitions"). Such a candidate may be mentioned, never
-    registered (none of the 700 labelled people has one)."""
-    return bool(ORG_WORDS.search(name) or JOB_WORDS.search(name) or PLACE_OR_OFFICE.search(name)) or any(
-        D.not_name_word(w, ctx) for w in name.split())
+    registered (none of the 700 labelled people has one); nor does one that starts with an article ("le
+    Ministre") or holds an address's or a header's characters (none of the 2,000 labelled names does)."""
+    return bool(ORG_WORDS.search(name) or JOB_WORDS.search(name) or PLACE_OR_OFFICE.search(name)
+                or _NOT_IN_A_NAME.search(name) or name.split(" ", 1)[0] in _ARTICLES
+                or any(D.not_name_word(w, ctx) for w in name.split()))
+
+
+# what a written name never holds: an address, a header's "CC:", a digit ("CC: Ann Verhoef <av@pax.nl>")
+_NOT_IN_A_NAME = re.compile(r"[@<>:;\d/|]")
+# an article before a title: "le Ministre" is no name, "la Professeure X" is X
+_ARTICLES = frozenset({"le", "la", "les", "el", "los", "las", "the"})
 
 
 _RANK_WORD = re.compile(f"(?:{RANKS}|{DIPLOMATIC})")
 
 
-_TITLE_ARTICLES = frozenset({"la", "le", "el", "the"})  # "la Professeure X"
 _INITIAL = re.compile(r"[A-ZÀ-Þ]\.")
 
 
@@ -258,7 +265,7 @@ def bare_name(name: str, keep: int = 2) -> str:
     while len(words) > keep:
         if _title_word(words[0]):
             words = words[1:]
-        elif len(words) > keep + 1 and (words[0].lower() in _TITLE_ARTICLES or _INITIAL.fullmatch(words[0])) \
+        elif len(words) > keep + 1 and (words[0].lower() in _ARTICLES or _INITIAL.fullmatch(words[0])) \
                 and _title_word(words[1]):
             words = words[2:]
         else:
