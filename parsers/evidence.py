@@ -124,7 +124,7 @@ class Evidence:
     confidence: float = 1.0
     language: str | None = None
     shape: tuple[str, ...] = ()  # how the message is built: forwarded, quoted, table, list, attachments...
-    risk: float | None = None  # the review-risk model's probability that this reading is wrong (parsers.risk)
+    risk: float | None = None  # the review-risk model's probability that the people read are wrong (parsers.risk)
     record: RecordFacts | None = None
     # Flags an extraction brought without evidence (made by hand, or restored from the store): kept as they
     # are, unless a rule of the table raises the same code or the record answers them (see review_flags).

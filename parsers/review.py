@@ -59,7 +59,7 @@ UNSURE_HEAD = (0.35, 0.65)
 # The review-risk model (parsers.risk: how likely the people read are wrong, learned out of fold). At or above
 # RISK_HIGH a person checks (``risky``). Nested grouped CV (benchmarks/review_cv.py --sweep, 863 replies): at 0.2
 # no wrong reply is silent (5 without the rule) for automatic & right 0.402 -> 0.368; every fold, picking on the
-# other four, picks 0.2 (silent 1 then); 0.25: silent 2, 0.3: silent 2 (0.392).
+# other four, picks 0.2 (and silent stays 0 on it); 0.25: silent 2, 0.3: silent 2 (0.392).
 RISK_HIGH = 0.2
 # Below RISK_LOW the people rules ``person_uncertain`` and ``people_count`` would stay silent (the model weighed
 # what they read). Measured and left off: up to 0.08 it spares no reply; from 0.1 on it makes a wrong reply silent.
@@ -406,12 +406,12 @@ def _low_risk(ev: Evidence) -> bool:
 
 
 def risky(ev: Evidence) -> Flag | None:
-    """The review-risk model (:mod:`parsers.risk`), weighing all the evidence at once, finds this reading likely
-    wrong."""
+    """The review-risk model (:mod:`parsers.risk`), weighing all the evidence at once, finds the people read likely
+    wrong (out of fold it caught the five wrong replies no other rule flagged)."""
     if ev.risk is None or ev.risk < RISK_HIGH:
         return None
-    return make_flag("uncertain", f"the evidence as a whole looks like readings that were wrong (risk {ev.risk:.2f}):"
-                                  " check the intent and the people")
+    return make_flag("uncertain", f"the evidence as a whole looks like readings whose people were wrong (risk "
+                                  f"{ev.risk:.2f}): check who attends, who is withdrawn and who heads the delegation")
 
 
 def low_confidence(ev: Evidence) -> Flag | None:
