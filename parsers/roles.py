@@ -91,6 +91,7 @@ def _sentence_cues(sentence: str, lang: str | None) -> tuple[str, ...]:
 _NEXT_PERSON_OR_SENTENCE = re.compile(r"\n|(?<![A-Z])[.;](?:\s|$)|" + HONORIFIC_RE + r"\s+[A-ZÀ-Þ]")
 _TITLED_START = re.compile(HONORIFIC_RE + r"\s+[A-ZÀ-Þ]")
 _HONORIFIC = re.compile(HONORIFIC_RE)
+_HOD_PASSIVE = phrases("<<head_of_delegation_passive>>", re.IGNORECASE)
 
 
 def _cues(m: Mention, lang: str | None) -> set[str]:
@@ -115,6 +116,9 @@ def _cues(m: Mention, lang: str | None) -> set[str]:
         out.add("hod_just_before")
     if D._HOD.search(near_after, lang):
         out.add("hod_just_after")
+    passive = _HOD_PASSIVE.search(before[-90:], lang)
+    if passive and not _NEXT_PERSON_OR_SENTENCE.search(before[-90:][passive.end():]):
+        out.add("hod_passive_before")  # "la délégation sera conduite par le Directeur du Centre, <name>"
     if D._HOD.search(m.prev_line, lang) and len(m.prev_line.strip(" :*-")) <= 40 and not _HONORIFIC.search(m.prev_line):
         out.add("hod_heading")
     if R._PRIOR_REGISTRATION.search(before[-60:], lang):
@@ -233,7 +237,7 @@ def features(c: Candidate, facts: MessageFacts, ctx: D.Context) -> dict[str, lis
     # the text designates this person as head: one feature for all the ways (few labelled heads to learn from)
     cues_here = set(g["cues"])
     if ({"t:hod_just_before", "t:hod_just_after", "t:hod_heading", "table_hod", "partial:hod_just_after",
-         "partial:hod_just_before"} & cues_here) or v.hod or (person is not None and person.head_of_delegation):
+         "partial:hod_just_before", "t:hod_passive_before", "partial:hod_passive_before"} & cues_here) or v.hod or (person is not None and person.head_of_delegation):
         g["cues"].append("hod_designated")
     # the shape of the name
     words = c.name.split()
