@@ -78,6 +78,7 @@ _CHECKS = {
     "hod": D._HOD, "hod_designation": D._HOD_DESIGNATION, "status": D._STATUS_QUERY, "self": D._SELF,
     "self_withdraw": D.SELF_WITHDRAW, "not_attendee": R._NOT_ATTENDEE, "past_registration": R._PAST_REGISTRATION,
     "already": R._ALREADY_REGISTERED, "request_register": D._REQUEST_TO_REGISTER,
+    "unchanged": phrases("<<unchanged>>", re.IGNORECASE),
 }
 
 

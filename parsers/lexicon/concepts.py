@@ -34,6 +34,7 @@ CONCEPTS: dict[str, Concept] = {
     'system_acknowledgement': Concept('patterns', 'an acknowledgement written by a ticket or mail system'),
     'newsletter_footer': Concept('patterns', 'the footer of a newsletter sent without list headers'),
     'still_attends': Concept('patterns', 'someone else of the delegation still comes ("the other names stand")'),
+    'unchanged': Concept('patterns', 'a registered person whose entry does not change ("no change", "sans changement")'),
     'attachment_word': Concept('patterns', 'the writer points to an attachment'),
     # people: the cue words every person finder shares (parsers/person_details.py)
     'participant_label': Concept('patterns', 'a numbered list label ("Participant 1:", "Délégué 2 -", "Persona 3)")'),
