@@ -35,6 +35,7 @@ from parsers.names import (
     MC_PREFIX,
     NAME_TOKEN_PREFIX,
     PARTICLES,
+    TIME_OF_DAY,
     is_upper_word,
     looks_like_name,
     name_key,
@@ -630,7 +631,7 @@ def _family_comma(region: str, text: str, spans: list[tuple[int, int]]) -> Itera
     "Hon. OKAFOR, Ikechukwu Nnamdi"): the person "Stefan Hofer"."""
     for m in _FAMILY_COMMA.finditer(text):
         fam, given = m.group("fam"), m.group("given")
-        if not any(is_upper_word(w) for w in fam.split()) or normalise_honorific(given):
+        if not any(is_upper_word(w) for w in fam.split()) or normalise_honorific(given) or fam.upper() in TIME_OF_DAY:
             continue
         if JOB_WORDS.search(given) or ORG_WORDS.search(given) or ORG_WORDS.search(fam) or PLACE_OR_OFFICE.search(given):
             continue

@@ -59,6 +59,9 @@ def is_upper_word(word: str) -> bool:
     return bool(_UPPER.match(word)) and any(c.isalpha() for c in word) and len(word.strip("-'’.")) > 1
 
 
+TIME_OF_DAY = frozenset({"AM", "PM", "A.M.", "P.M."})  # never a name: "at 10:14 PM, Sophie Marlowe"
+
+
 @lru_cache(maxsize=2048)  # called for each name many times per message (candidates, rules, review)
 def normalise_name(raw: str) -> str:
     """Given name(s) then family name, in normal capitalisation; particles lower-case.
@@ -71,6 +74,8 @@ def normalise_name(raw: str) -> str:
     'Faizal bin Ismail'
     """
     tokens = [t for t in _SPACES.split(raw.strip(" ,;:()")) if t]
+    while len(tokens) > 1 and tokens[0].upper() in TIME_OF_DAY:
+        tokens = tokens[1:]  # "On Tue, Oct 25, 2016 at 10:14 PM, Sophie Marlowe <...> wrote:"
     if not tokens:
         return ""
     upper = [is_upper_word(t) or (t.lower() in PARTICLES and t.isupper()) for t in tokens]
