@@ -16,7 +16,8 @@ _STYLE = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.DOTALL | re.IGNOREC
 _CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
 _ROW_END = re.compile(r"</tr\s*>", re.IGNORECASE)
 _CELL = re.compile(r"(<t[dh]\b[^>]*>)(.*?)(</t[dh]\s*>)", re.DOTALL | re.IGNORECASE)
-_BLOCK_IN_CELL = re.compile(r"</?(?:p|div|br|span|o:p)\b[^>]*>", re.IGNORECASE)
+_BLOCK_IN_CELL = re.compile(r"</?(?:p|div|br|o:p)\b[^>]*>", re.IGNORECASE)
+_SPAN = re.compile(r"</?span\b[^>]*>", re.IGNORECASE)  # inline: "ECHAG</span><span>&Uuml;E" is one word
 
 
 def html_to_text(html: str) -> str:
@@ -24,11 +25,13 @@ def html_to_text(html: str) -> str:
 
     >>> html_to_text("<table><tr><td>Ms.</td><td>Ana Ruiz</td></tr></table>").strip()
     'Ms. | Ana Ruiz'
+    >>> html_to_text("<table><tr><td><p><span>ECHAG</span><span>&Uuml;E</span></p></td></tr></table>").strip()
+    'ECHAGÜE'
     """
     html = _STYLE.sub(" ", html)
     if "<t" in html.lower():
         # Word/Outlook put <p> inside cells: inside a cell, block tags become spaces so a row stays one line.
-        html = _CELL.sub(lambda m: m.group(1) + _BLOCK_IN_CELL.sub(" ", m.group(2)) + m.group(3), html)
+        html = _CELL.sub(lambda m: m.group(1) + _BLOCK_IN_CELL.sub(" ", _SPAN.sub("", m.group(2))) + m.group(3), html)
         # Flatten tables before inscriptis sees them: a cell separator and a line break per row.
         html = _CELL_END.sub(" | ", html)
         html = _ROW_END.sub("<br>", html)
