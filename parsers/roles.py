@@ -73,12 +73,13 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+_UNCHANGED = phrases("<<unchanged>>", re.IGNORECASE)
 _CHECKS = {
     "withdraw": D._WITHDRAW, "register": D._REGISTER, "register_verb": D._REGISTER_VERB, "contact": D._CONTACT,
     "hod": D._HOD, "hod_designation": D._HOD_DESIGNATION, "status": D._STATUS_QUERY, "self": D._SELF,
     "self_withdraw": D.SELF_WITHDRAW, "not_attendee": R._NOT_ATTENDEE, "past_registration": R._PAST_REGISTRATION,
     "already": R._ALREADY_REGISTERED, "request_register": D._REQUEST_TO_REGISTER,
-    "unchanged": phrases("<<unchanged>>", re.IGNORECASE),
+    "unchanged": _UNCHANGED,
 }
 
 
@@ -325,6 +326,17 @@ def _read_from_scan_only(c: Candidate) -> bool:
             and c.person.ocr_confidence is not None)
 
 
+def _restated_unchanged(c: Candidate, lang: str | None) -> bool:
+    """The sender's own text says the candidate's entry does not change ("no change", "se mantienen sin
+    cambios"), in the sentence that names them or just after it ("Dr. X and Brig. Gen. Y are still coming as
+    planned, no change for them"), and no sentence that names them asks to register, replace or withdraw."""
+    own = [m for m in c.mentions if m.region in {"body", "attachment", "forward"}]
+    return bool(own) and any(_UNCHANGED.search(m.sentence + m.after[:90], lang) for m in own) and not any(
+        D._REGISTER_VERB.search(m.sentence, lang) or D._WITHDRAW.search(m.sentence, lang)
+        or D._REPLACED_BY.search(m.sentence, lang) or R._INSTEAD_OF.search(m.sentence, lang)
+        or D._REPLACE_WITH.search(m.sentence, lang) for m in own)
+
+
 def _model_cannot_tell(rule_role: str, probs: dict[str, float], p_att: float) -> bool:
     """The rules read attending or withdrawn, and the model gives that reading and its best other one
     probabilities within :data:`RULES_DECIDE_WITHIN` of each other."""
@@ -347,6 +359,12 @@ def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, mode
         p_att = sum(probs.get(r, 0.0) for r in ATTENDING)
         p_head = heads_p[k].get("head", 0.0) if heads_p is not None else 0.0
         a_name = len(c.name.split()) >= 2 and not never_a_name(c.name, ctx)
+        if a_name and _restated_unchanged(c, facts.language):
+            # "X and Y are still coming as planned, no change for them": restated, not added (the labels' rule
+            # for corrections); attending becomes mentioned, a withdrawal stays
+            p_att = min(p_att, 0.02)
+            probs = {r: (min(p, 0.01) if r in ATTENDING else p) for r, p in probs.items()}
+            probs["mentioned"] = max(probs.get("mentioned", 0.0), 0.5)
         if not a_name:
             # a person has a given and a family name, and no job, organisation or place word in them: such a
             # candidate may be mentioned, never registered or withdrawn (the rules' vote stays in the evidence)
