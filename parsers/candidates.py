@@ -225,8 +225,8 @@ def never_a_name(name: str, ctx: D.Context) -> bool:
                 or any(D.not_name_word(w, ctx) for w in name.split()))
 
 
-# what a written name never holds: an address, a header's "CC:", a digit ("CC: Ann Verhoef <av@pax.nl>")
-_NOT_IN_A_NAME = re.compile(r"[@<>:;\d/|]")
+# what a written name never holds: an address's or a header's characters ("CC: Ann Verhoef <av@pax.nl>")
+_NOT_IN_A_NAME = re.compile(r"[@<>:;/|]")
 # an article before a title: "le Ministre" is no name, "la Professeure X" is X
 _ARTICLES = frozenset({"le", "la", "les", "el", "los", "las", "the"})
 
