@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from intake.config import Config, MailboxConfig, StoreConfig, TransportConfig
+from intake.labelled import Labelled, load_labelled
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("INTAKE_SHARED_DIR", REPO.parent / "shared"))
@@ -24,6 +25,12 @@ def shared_dir() -> Path:
     """../shared beside the repo (CI lays it there). Missing shared data is an error, not a skip."""
     assert (SHARED / "corpus").is_dir(), f"shared data not found at {SHARED} (set INTAKE_SHARED_DIR)"
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def labelled(shared_dir: Path) -> Labelled:
+    """Every labelled reply (the shared corpus and tests/labelled), read once for the session."""
+    return load_labelled(shared=shared_dir)
 
 
 @pytest.fixture(scope="session")

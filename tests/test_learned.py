@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from intake.cli import main
-from intake.labelled import Labelled, load_labelled
+from intake.labelled import Labelled
 from intake.train import (
     INTENT,
     Example,
@@ -29,11 +29,6 @@ from parsers.learned import MODELS_DIR, load_model, text_features
 from parsers.pipeline import decide, gather_messages
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def labelled(shared_dir: Path) -> Labelled:
-    return load_labelled(shared=shared_dir)
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,12 @@ import json
 from collections import Counter
 from email.message import EmailMessage
 from email.policy import SMTP
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from intake.config import load_config
-from intake.labelled import Labelled, load_labelled
+from intake.labelled import Labelled
 from intake.people_training import first_runs_digest, load_first_runs, role_examples
 from intake.train import PEOPLE_HEAD, PEOPLE_ROLES, ModelSpec, figures, fit, stale
 from parsers import parse_message
@@ -208,11 +207,6 @@ def test_a_person_the_rules_and_the_model_disagree_on_is_named_in_a_review_flag(
 
 
 # --------------------------------------------------------------------------------------------- the model files
-
-
-@pytest.fixture(scope="module")
-def labelled(shared_dir: Path) -> Labelled:
-    return load_labelled(shared=shared_dir)
 
 
 @pytest.mark.parametrize("spec", [PEOPLE_ROLES, PEOPLE_HEAD], ids=lambda s: s.name)

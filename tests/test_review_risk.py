@@ -4,14 +4,13 @@ where the risk is very low."""
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from intake.cli import main
-from intake.labelled import Labelled, load_labelled
+from intake.labelled import Labelled
 from intake.people_training import first_runs_digest
 from intake.risk_training import risk_examples
 from intake.train import RISK, Example, figures, fit, stale
@@ -21,11 +20,6 @@ from parsers.evidence import Evidence, IntentEvidence, PersonEvidence, RoleEvide
 from parsers.learned import MODELS_DIR, load_model
 from parsers.review import RISK_INPUTS, review_flags
 from parsers.risk import RISK_MODEL, features, fired_rules, risk
-
-
-@pytest.fixture(scope="module")
-def labelled(shared_dir: Path) -> Labelled:
-    return load_labelled(shared=shared_dir)
 
 
 @pytest.fixture(scope="module")
