@@ -20,6 +20,7 @@ The rules were written on every batch, so the rules' share is a training figure;
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import pickle
 import sys
@@ -34,67 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from figures import INTENTS
 
-from intake.labelled import Reply, shared_scorer
-from intake.people_training import head_examples, load_replies, parse_up_to_ner, role_examples
-from intake.train import INTENT, PEOPLE_HEAD, PEOPLE_ROLES, Example, assign_folds, fit
-from parsers.learned import LinearModel, text_features
+from intake.labelled import load_labelled
+from intake.risk_training import Case, out_of_fold, risk_example, what_is_wrong
+from intake.train import RISK, Example, assign_folds, fit
+from parsers import review
+from parsers.learned import LinearModel
 from parsers.model import Extraction
-from parsers.pipeline import Gathered, decide, gather
+from parsers.pipeline import decide
 from parsers.review import REVIEW_CODES, RULES, Rule
-from parsers.roles import RoleModel
-
-_SC = shared_scorer()
-
-
-@dataclass
-class Case:
-    """One reply decided out of fold: what ``decide`` needs, to decide it again with other settings."""
-
-    reply: Reply
-    gathered: Gathered
-    model: LinearModel
-
-
-def out_of_fold(k: int = 5) -> list[Case]:
-    """Every labelled reply gathered with role models and scored with an intent model that never saw its fold."""
-    parsed = parse_up_to_ner(load_replies())
-    replies = [p.reply for p in parsed]
-    folds = assign_folds([r.group for r in replies], k)
-    roles, heads = role_examples(replies), head_examples(replies)
-    plain = {p.reply.key: gather(p.prep, p.persons, p.ner_texts, role_model=None) for p in parsed}
-    intents = [Example(r.key, r.group, text_features(plain[r.key].model_text), r.label["intent"]) for r in replies]
-    cases: dict[str, Case] = {}
-    for f in sorted(set(folds.values())):
-        intent_model = fit(INTENT, [e for e in intents if folds[e.group] != f]).rounded()
-        role_model = RoleModel(fit(PEOPLE_ROLES, [e for e in roles if folds[e.group] != f]).rounded(),
-                               fit(PEOPLE_HEAD, [e for e in heads if folds[e.group] != f]).rounded())
-        for p in parsed:
-            if folds[p.reply.group] == f:
-                cases[p.reply.key] = Case(p.reply, gather(p.prep, p.persons, p.ner_texts, role_model=role_model),
-                                          intent_model)
-    return [cases[r.key] for r in replies]
-
-
-def _names(people: Sequence[Any]) -> list[tuple[str, ...]]:
-    return sorted(tuple(_SC.name_key(p if isinstance(p, str) else p.get("name") if isinstance(p, dict) else p.name))
-                  for p in people or [])
-
-
-def what_is_wrong(label: dict[str, Any], ex: Extraction) -> list[str]:
-    out = []
-    if label.get("intent") != ex.intent:
-        out.append(f"intent {label.get('intent')}->{ex.intent}")
-    if _names(label.get("representatives") or []) != _names(ex.representatives):
-        out.append("people")
-    if _names(label.get("withdrawn") or []) != _names(ex.withdrawn):
-        out.append("withdrawn")
-    gold = label.get("representatives") or []
-    heads = [p for p in ex.representatives if p.head_of_delegation]
-    # labels from 500 on say who heads (judged as benchmarks/pipeline_silent.py does)
-    if any("head_of_delegation" in p for p in gold) and _names([p for p in gold if p.get("head_of_delegation")]) \
-            != _names(heads):
-        out.append("head of delegation")
-    return out
 
 
 @dataclass
@@ -114,10 +62,13 @@ class Decided:
 
 
 def decide_all(cases: Sequence[Case], rules: tuple[Rule, ...] = RULES,
-               decider: Callable[[Case], Extraction] | None = None) -> list[Decided]:
+               decider: Callable[[Case], Extraction] | None = None,
+               risk: dict[str, LinearModel | None] | None = None) -> list[Decided]:
+    """Every case decided (``risk``: the risk model for each reply, by key; none given: no risk model)."""
     out = []
     for c in cases:
-        ex = decider(c) if decider else decide(c.gathered, model=c.model)
+        ex = decider(c) if decider else decide(c.gathered, model=c.model,
+                                               risk_model=(risk or {}).get(c.reply.key))
         assert ex.evidence is not None
         fired = tuple(r.name for r in rules if r.code in REVIEW_CODES and r.check(ex.evidence) is not None)
         out.append(Decided(c, ex, what_is_wrong(c.reply.label, ex), fired))
@@ -158,16 +109,124 @@ def rule_table(ds: Sequence[Decided], rules: tuple[Rule, ...] = RULES) -> str:
     return "\n".join(lines)
 
 
-def load_cases(cache: Path | None, k: int) -> list[Case]:
+@dataclass
+class Data:
+    """The out-of-fold cases, and for each outer fold the risk model's training rows from models that never saw
+    that fold (nested: empty when not asked for)."""
+
+    cases: list[Case]
+    folds: dict[str, int]  # group -> fold
+    inner: dict[int, list[Case]]
+
+
+def load_data(cache: Path | None, k: int, nested: bool) -> Data:
+    """The out-of-fold parse, read from ``cache`` when it holds it (our own pickle, written here)."""
+    data: Data | None = None
     if cache is not None and cache.exists():
         with cache.open("rb") as fh:
-            cases: list[Case] = pickle.load(fh)  # our own file, written below
-        return cases
-    cases = out_of_fold(k)
+            data = pickle.load(fh)
+    if data is None:
+        replies = list(load_labelled().replies)
+        data = Data(out_of_fold(replies, k), assign_folds([r.group for r in replies], k), {})
+    if nested and not data.inner:
+        replies = [c.reply for c in data.cases]
+        for f in sorted(set(data.folds.values())):
+            print(f"nested: risk rows for outer fold {f}", file=sys.stderr)
+            data.inner[f] = out_of_fold(replies, k, exclude=frozenset({f}))
     if cache is not None:
         with cache.open("wb") as fh:
-            pickle.dump(cases, fh)
-    return cases
+            pickle.dump(data, fh)
+    return data
+
+
+def risk_models(data: Data, nested: bool) -> dict[str, LinearModel | None]:
+    """For each reply, a risk model that never saw its fold: fitted on the rows of the other folds, from the nested
+    parses (``nested``) or from the out-of-fold cases themselves (whose evidence came from models that saw it)."""
+    flat = [] if nested else _rows(data.cases)
+    by_fold: dict[int, LinearModel] = {}
+    for f in sorted(set(data.folds.values())):
+        rows = _rows(data.inner[f]) if nested else [e for e in flat if data.folds[e.group] != f]
+        by_fold[f] = fit(RISK, rows).rounded()
+    return {c.reply.key: by_fold[data.folds[c.reply.group]] for c in data.cases}
+
+
+def _rows(cases: Sequence[Case]) -> list[Example]:
+    return [e for e in map(risk_example, cases) if e is not None]
+
+
+HIGHS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 1.01)  # 1.01: the rule `risky` never fires
+LOWS = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15)  # 0: the people rules always stand
+
+
+def _flagged(ds: Sequence[Decided], high: float, low: float) -> list[bool]:
+    """Whether each reply goes to review with the thresholds ``high`` / ``low`` (the evidence as decided)."""
+    saved = review.RISK_HIGH, review.RISK_LOW
+    review.RISK_HIGH, review.RISK_LOW = high, low
+    try:
+        return [review.needs_review(review.review_flags(d.ex.evidence)) if d.ex.evidence else True for d in ds]
+    finally:
+        review.RISK_HIGH, review.RISK_LOW = saved
+
+
+def _counts(ds: Sequence[Decided], flagged: Sequence[bool]) -> tuple[int, int, int]:
+    """silent, automatic & right, reviewed."""
+    silent = sum(bool(d.wrong) and not f and d.label.get("intent") != "other" for d, f in zip(ds, flagged, strict=True))
+    auto = sum(not d.wrong and not f for d, f in zip(ds, flagged, strict=True))
+    return silent, auto, sum(flagged)
+
+
+def sweep(ds: Sequence[Decided], folds: dict[str, int]) -> str:
+    """The figures at other review-risk thresholds (RISK_HIGH x RISK_LOW), and thresholds **picked by CV**: for each
+    fold, the pair with the most automatic & right replies and no silent one on the other folds, applied to it."""
+    grid = {(h, lo): _flagged(ds, h, lo) for h in HIGHS for lo in LOWS if lo < h}
+    new = [_is_new(d) for d in ds]
+    n, n_new = len(ds), max(1, sum(new))
+    lines = ["| RISK_HIGH | RISK_LOW | silent (>= 500) | review | automatic & right (>= 500) |", "|---|---|---|---|---|"]
+    for (h, lo), flagged in grid.items():
+        s, a, r = _counts(ds, flagged)
+        s_new, a_new, _ = _counts([d for d, x in zip(ds, new, strict=True) if x],
+                                  [f for f, x in zip(flagged, new, strict=True) if x])
+        lines.append(f"| {h:g} | {lo:g} | {s} ({s_new}) | {r / n:.3f} | {a / n:.3f} ({a_new / n_new:.3f}) |")
+    fold_of = [folds[d.case.reply.group] for d in ds]
+    total = [0, 0, 0, 0]
+    picked = []
+    for f in sorted(set(fold_of)):
+        inside = [k for k, x in enumerate(fold_of) if x != f]
+        test = [k for k, x in enumerate(fold_of) if x == f]
+
+        def score(flagged: list[bool], idx: list[int]) -> tuple[int, int, int]:
+            return _counts([ds[k] for k in idx], [flagged[k] for k in idx])
+        best = max(grid, key=lambda hl: (score(grid[hl], inside)[0] == 0, score(grid[hl], inside)[1], hl[0]))
+        s, a, r = score(grid[best], test)
+        a_new = score(grid[best], [k for k in test if new[k]])[1]
+        picked.append(f"fold {f}: {best[0]:g} / {best[1]:g}")
+        total = [total[0] + s, total[1] + a, total[2] + r, total[3] + a_new]
+    lines.append(f"\nthresholds picked on the other folds ({'; '.join(picked)}): silent {total[0]}, review "
+                 f"{total[2] / n:.3f}, automatic & right {total[1] / n:.3f} (>= 500: {total[3] / n_new:.3f})")
+    return "\n".join(lines)
+
+
+def risk_figures(ds: Sequence[Decided]) -> str:
+    """How well the out-of-fold risk separates wrong from right readings: AUC, and by band."""
+    scored = [(d.ex.evidence.risk, any(not w.startswith("intent") for w in d.wrong))
+              for d in ds if d.ex.evidence and d.ex.evidence.risk is not None]
+    if not scored:
+        return "no risk model"
+    pos = [r for r, w in scored if w]
+    neg = [r for r, w in scored if not w]
+    auc = sum((p > q) + 0.5 * (p == q) for p in pos for q in neg) / max(1, len(pos) * len(neg))
+    bands = [0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.01]
+    parts = []
+    for lo, hi in itertools.pairwise(bands):
+        inside = [w for r, w in scored if lo <= r < hi]
+        parts.append(f"[{lo:g},{hi:g}): {sum(inside)} wrong of {len(inside)}")
+    return (f"risk AUC {auc:.3f} (people wrong {len(pos)}, right {len(neg)}; replies read as registration, "
+            "correction or cancellation); " + "; ".join(parts))
+
+
+def _is_new(d: Decided) -> bool:
+    key = d.case.reply.key
+    return key.startswith("labelled/") and int(key.split("/")[1]) >= 500
 
 
 def main(argv: list[str]) -> int:
@@ -175,13 +234,19 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--cache", type=Path, default=None, help="pickle of the out-of-fold parse (read if it exists)")
     ap.add_argument("--misses", action="store_true", help="list the wrong replies (silent ones marked)")
+    ap.add_argument("--risk", choices=("nested", "simple", "none"), default="nested",
+                    help="the review-risk model of each fold: nested (its rows from models that never saw the fold; "
+                         "default), simple (its rows from the out-of-fold parse), none (the table without it)")
+    ap.add_argument("--sweep", action="store_true", help="also the figures at other review-risk thresholds")
     args = ap.parse_args(argv)
-    cases = load_cases(args.cache, args.folds)
-    ds = decide_all(cases)
+    data = load_data(args.cache, args.folds, nested=args.risk == "nested")
+    cases = data.cases
+    ds = decide_all(cases, risk=None if args.risk == "none" else risk_models(data, args.risk == "nested"))
+    print(f"review risk: {args.risk}; " + risk_figures(ds))
     print(summary(ds))
     print()
     print(rule_table(ds))
-    new = [d for d in ds if d.case.reply.key.startswith("labelled/") and int(d.case.reply.key.split("/")[1]) >= 500]
+    new = [d for d in ds if _is_new(d)]
     print("\nbatches >= 500: " + summary(new))
     if args.misses:
         print()
@@ -189,6 +254,8 @@ def main(argv: list[str]) -> int:
             if d.wrong:
                 print(f"  {d.case.reply.key}{' SILENT' if d.silent else ''}: {', '.join(d.wrong)} "
                       f"[{', '.join(d.fired)}] decided_by={d.ex.evidence.intent.decided_by if d.ex.evidence else ''}")
+    if args.sweep:
+        print("\n" + sweep(ds, data.folds))
     counts = Counter(len(d.fired) for d in ds)
     print("\nreview reasons per reply: " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     return 0

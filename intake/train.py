@@ -1,6 +1,6 @@
 """Training the parser's learned models, reproducibly: ``intake train`` (scikit-learn, the ``train`` extra).
 
-For each model in :data:`MODELS` (today: ``intent``):
+For each model in :data:`MODELS` (intent, the people-role models, the review risk):
 
 1. read every labelled reply (:mod:`intake.labelled`: ``../shared/corpus`` and ``tests/labelled``) and make
    its examples with the parser's own stages and feature functions (:mod:`parsers.learned`);
@@ -45,6 +45,8 @@ from parsers.learned import (
 )
 from parsers.model import INTENTS
 from parsers.pipeline import prepare
+from parsers.risk import GROUPS as RISK_GROUPS
+from parsers.risk import RISK_CLASSES, RISK_MODEL
 from parsers.roles import GROUPS, HEAD_GROUPS, HEAD_MODEL, MODEL_ROLES, ROLES_MODEL
 
 DEFAULT_FOLDS = 5
@@ -137,7 +139,30 @@ PEOPLE_HEAD = ModelSpec(
     inputs="the attending candidates whose label says whether they head the delegation (intake/people_training.py)",
     card=_first_runs,
 )
-MODELS: dict[str, ModelSpec] = {INTENT.name: INTENT, PEOPLE_ROLES.name: PEOPLE_ROLES, PEOPLE_HEAD.name: PEOPLE_HEAD}
+
+
+def _risk_examples(replies: Sequence[Reply]) -> list[Example]:
+    from intake.risk_training import risk_examples
+    return risk_examples(replies)
+
+
+RISK = ModelSpec(
+    name=RISK_MODEL,
+    description="How likely the people read from a registration, correction or cancellation (attending, withdrawn, "
+                "head of delegation) are wrong, from the message's evidence: intent margin and agreement, the role "
+                "model's margins, counts, sources and shapes of the people, the message's shape and language, which "
+                "review rules fire; named binary features, logistic regression with balanced classes.",
+    classes=RISK_CLASSES,
+    blocks={g: (None, _INDICATORS) for g in RISK_GROUPS},
+    examples=_risk_examples,
+    params={"C": 0.05, "class_weight": "balanced", "min_df": 3, "max_iter": 3000},
+    inputs="the out-of-fold evidence of every labelled reply read as a registration, correction or cancellation: "
+           "decided by intent and people-role models fitted on the other 5 folds grouped by batch "
+           "(intake/risk_training.py), labelled wrong / right by its people",
+    card=_first_runs,
+)
+MODELS: dict[str, ModelSpec] = {INTENT.name: INTENT, PEOPLE_ROLES.name: PEOPLE_ROLES, PEOPLE_HEAD.name: PEOPLE_HEAD,
+                                RISK.name: RISK}
 
 
 # --------------------------------------------------------------------------------------------------- fitting

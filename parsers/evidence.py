@@ -122,6 +122,9 @@ class Evidence:
     parse_error: str | None = None
     suspect_sender: str | None = None  # why the From looks forged (parsers.mime.read_sender)
     confidence: float = 1.0
+    language: str | None = None
+    shape: tuple[str, ...] = ()  # how the message is built: forwarded, quoted, table, list, attachments...
+    risk: float | None = None  # the review-risk model's probability that the people read are wrong (parsers.risk)
     record: RecordFacts | None = None
     # Flags an extraction brought without evidence (made by hand, or restored from the store): kept as they
     # are, unless a rule of the table raises the same code or the record answers them (see review_flags).
@@ -132,7 +135,7 @@ class Evidence:
                 "people": [{"name": p.name, "source": p.source, "confidence": round(p.confidence, 3)}
                            for p in self.people],
                 "roles": [r.to_json() for r in self.roles],
-                "human": self.human}
+                "human": self.human, "risk": round(self.risk, 3) if self.risk is not None else None}
 
 
 def evidence_of(ex: Extraction) -> Evidence:

@@ -310,7 +310,7 @@ def load_model(name: str, folder: Path = MODELS_DIR) -> LinearModel:
     return LinearModel(name, classes, features, idf, coef, intercept, blocks, card)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def shipped_model(name: str) -> LinearModel | None:
     """The model shipped in ``parsers/models``, loaded once; None (and a warning) when it cannot be read."""
     try:

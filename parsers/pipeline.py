@@ -34,6 +34,7 @@ from parsers.organizations import Org, _domain_matches, is_webmail, resolve_orga
 from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
 from parsers.quotes import QuotedBlock, SplitReply, split_reply
 from parsers.review import (
+    RISK_INPUTS,
     contradiction,
     either_or,
     is_late,
@@ -43,6 +44,7 @@ from parsers.review import (
     review_flags,
     stand_in,
 )
+from parsers.risk import SCORED_INTENTS, fired_rules, risk, shipped_risk_model
 from parsers.roles import SELF_CUE, MessageFacts, RoleModel, cancelled_people, shipped_role_model
 from parsers.roles import decide as decide_roles
 from parsers.sandbox import read_attachments
@@ -343,10 +345,12 @@ def _sanitise_emails(people: list[D.Person], prep: Prepared, ctx: D.Context) -> 
     return people
 
 
-def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | object = _SHIPPED) -> Extraction:
-    """The intent (rules and model, :mod:`parsers.combine`), the people it allows, the reply policy, and the
-    review flags (:mod:`parsers.review`). ``model``: a :class:`LinearModel` to score with (the evaluation passes
-    one trained on other folds), None for none, default the shipped one."""
+def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | object = _SHIPPED,
+           risk_model: LinearModel | None | object = _SHIPPED) -> Extraction:
+    """The intent (rules and model, :mod:`parsers.combine`), the people it allows, the reply policy, the
+    review risk (:mod:`parsers.risk`) and the review flags (:mod:`parsers.review`). ``model`` / ``risk_model``: a
+    :class:`LinearModel` to score with (the evaluation passes ones trained on other folds), None for none,
+    default the shipped one."""
     prep, ctx, headers, parts = g.prep, g.ctx, g.prep.parts.headers, g.prep.parts
     intent_model = shipped_model("intent") if model is _SHIPPED else model
     probs = None
@@ -377,6 +381,9 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
     should_reply = all(_may_answer(reading, g) for reading in readings) and not overruled
     evidence = _evidence(g, ie, people, withdrawn)
     evidence = replace(evidence, confidence=_message_confidence(evidence, people))
+    scorer = shipped_risk_model() if risk_model is _SHIPPED else risk_model
+    if isinstance(scorer, LinearModel) and mode == "combined" and intent in SCORED_INTENTS:
+        evidence = replace(evidence, risk=risk(evidence, scorer, fired_rules(evidence, RISK_INPUTS)))
     flags = review_flags(evidence)
     return Extraction(intent=Intent(intent), language=prep.language, organization=org_label, representatives=reps,
                       withdrawn=withdrawn, should_reply=should_reply, needs_review=needs_review(flags), flags=flags,
@@ -419,10 +426,29 @@ def _evidence(g: Gathered, ie: IntentEvidence, people: list[D.Person], withdrawn
         either_or=either_or(prep.body, prep.language), resend=resend_hint(prep.body, prep.language),
         stand_in=ie.intent == Intent.AUTO_REPLY and stand_in(prep.body or prep.split.own, prep.language),
         head_named=names_a_head(prep.body, prep.language), heads=sum(1 for p in people if p.head_of_delegation),
-        self_cue=g.facts.self_cue,
+        self_cue=g.facts.self_cue, language=prep.language, shape=_shape(g),
         suspect_sender=headers.from_suspect or None,
         unreadable_attachments=unreadable,
         parse_error="; ".join(prep.parts.defects) if prep.parts.parse_error else None)
+
+
+_TABLE_SOURCES = frozenset({"table_row", "cell", "cell_pair", "table"})
+_LIST_SOURCES = frozenset({"list_line", "lower_list", "line", "block"})
+
+
+def _shape(g: Gathered) -> tuple[str, ...]:
+    """How the message is built, as tags for the review-risk model (parsers.risk): forwarded, quoted, a table..."""
+    prep, facts = g.prep, g.facts
+    sources = {m.source for c in g.candidates for m in c.mentions if not m.partial}
+    regions = {m.region for c in g.candidates for m in c.mentions if not m.partial}
+    tags = {"forwarded": facts.forwarded, "forward_text": bool(prep.forward_text), "quoted": bool(prep.split.blocks),
+            "quotes_only_ours": _quotes_only_ours(prep), "points_below": facts.points_below,
+            "people_in_text": facts.people_in_text, "self_registration": facts.self_registration,
+            "self_withdrawn": facts.self_withdrawn, "table": bool(sources & _TABLE_SOURCES),
+            "list": bool(sources & _LIST_SOURCES), "attachments": bool(prep.parts.attachments),
+            "no_body": not prep.body.strip()}
+    return (*(k for k, on in tags.items() if on), *(f"mention={s}" for s in sorted(sources)),
+            *(f"region={r}" for r in sorted(regions)))
 
 
 def _clean_title(title: str | None, ctx: D.Context) -> str | None:

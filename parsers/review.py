@@ -11,6 +11,10 @@ No silent errors: a human-written message the rules read as ``other`` is ``uncla
 the model disagree, or the model's margin is thin, is ``uncertain``; a message from an invitee's address or in the
 invitation's thread that changed nothing is ``unclassified`` too. The thresholds were calibrated under grouped
 cross-validation (``benchmarks/crossval.py``, docs/parsing.md).
+
+One rule reads a learned figure rather than one piece of evidence: ``risky``, the review-risk model's probability
+that the people read are wrong (:mod:`parsers.risk`, ``Evidence.risk``; set by the parser, None without the model
+or when the intent records nobody).
 """
 from __future__ import annotations
 
@@ -52,6 +56,14 @@ UNSURE = (0.25, 0.75)
 # ... and of heading the delegation, for a person who attends. Out of fold (the labels from 500 on say who heads)
 # the band 0.25-0.75 sent 7 more right replies to a person than 0.35-0.65 and caught no more wrong ones.
 UNSURE_HEAD = (0.35, 0.65)
+# The review-risk model (parsers.risk: how likely the people read are wrong, learned out of fold). At or above
+# RISK_HIGH a person checks (``risky``). Nested grouped CV (benchmarks/review_cv.py --sweep, 863 replies): at 0.2
+# no wrong reply is silent (5 without the rule) for automatic & right 0.402 -> 0.368; every fold, picking on the
+# other four, picks 0.2 (and silent stays 0 on it); 0.25: silent 2, 0.3: silent 2 (0.392).
+RISK_HIGH = 0.2
+# Below RISK_LOW the people rules ``person_uncertain`` and ``people_count`` would stay silent (the model weighed
+# what they read). Measured and left off: up to 0.08 it spares no reply; from 0.1 on it makes a wrong reply silent.
+RISK_LOW = 0.0
 _RESEND = phrases("<<resend>>", re.IGNORECASE)
 _EITHER_OR = phrases("<<either_or>>", re.IGNORECASE | re.DOTALL)
 _STAND_IN = phrases("<<stand_in>>", re.IGNORECASE)
@@ -339,8 +351,9 @@ def writer_left_out(ev: Evidence) -> Flag | None:
 
 def people_count(ev: Evidence) -> Flag | None:
     """More people written with a title, or more e-mail addresses, than people found: someone may be missing.
-    The people a correction withdraws are found too ("Mr. Smith is replaced by Ms. Lopez" names two)."""
-    if not ev.human or _intent(ev) not in _REGISTERING:
+    The people a correction withdraws are found too ("Mr. Smith is replaced by Ms. Lopez" names two). Not where
+    the review risk is very low (:data:`RISK_LOW`)."""
+    if not ev.human or _intent(ev) not in _REGISTERING or _low_risk(ev):
         return None
     n = len(ev.people) + len(ev.withdrawn)
     if ev.titled_mentions > n or ev.addresses > n:
@@ -364,8 +377,9 @@ _PEOPLE_INTENTS = frozenset({"registration", "correction", "cancellation"})
 
 def person_uncertain(ev: Evidence) -> Flag | None:
     """Every person the role model (:mod:`parsers.roles`) is unsure of, by name: a thin margin between attending
-    and not, a role the rules and the model disagree on, an unsure head of delegation."""
-    if _intent(ev) not in _PEOPLE_INTENTS:
+    and not, a role the rules and the model disagree on, an unsure head of delegation. Not where the review risk
+    is very low (:data:`RISK_LOW`)."""
+    if _intent(ev) not in _PEOPLE_INTENTS or _low_risk(ev):
         return None
     notes: list[str] = []
     for r in ev.roles:
@@ -385,6 +399,19 @@ def person_uncertain(ev: Evidence) -> Flag | None:
         if reasons:
             notes.append(f"{r.name} ({'; '.join(reasons)})")
     return make_flag("person_uncertain", "check " + ", ".join(notes)) if notes else None
+
+
+def _low_risk(ev: Evidence) -> bool:
+    return ev.risk is not None and ev.risk < RISK_LOW
+
+
+def risky(ev: Evidence) -> Flag | None:
+    """The review-risk model (:mod:`parsers.risk`), weighing all the evidence at once, finds the people read likely
+    wrong (out of fold it caught the five wrong replies no other rule flagged)."""
+    if ev.risk is None or ev.risk < RISK_HIGH:
+        return None
+    return make_flag("uncertain", f"the evidence as a whole looks like readings whose people were wrong (risk "
+                                  f"{ev.risk:.2f}): check who attends, who is withdrawn and who heads the delegation")
 
 
 def low_confidence(ev: Evidence) -> Flag | None:
@@ -426,7 +453,11 @@ RULES: tuple[Rule, ...] = (
     Rule("person_uncertain", person_uncertain),
     Rule("person_uncertain", head_missing),
     Rule("low_confidence", low_confidence),
+    Rule("uncertain", risky),
 )
+#: The review rules whose firing the review-risk model reads (every one but its own).
+RISK_INPUTS: tuple[tuple[str, Callable[[Evidence], Flag | None]], ...] = tuple(
+    (r.name, r.check) for r in RULES if r.code in REVIEW_CODES and r.check is not risky)
 
 
 def review_flags(ev: Evidence, rules: tuple[Rule, ...] = RULES) -> list[Flag]:
