@@ -88,7 +88,8 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-_SURROGATE_ESCAPE = re.compile("[\udc80-\udcff]")  # raw 8-bit bytes, as the email package hands them over
+_SURROGATE_ESCAPE = re.compile(r"[\udc80-\udcff]")  # raw 8-bit bytes, as the email package hands them over
+# (an escape re reads: mypyc cannot compile a surrogate in a literal; benchmarks/mypyc_trial.py)
 _FOLDING = re.compile(r"\s*\r?\n\s*")  # a folded header's line breaks
 
 
