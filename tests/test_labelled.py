@@ -37,14 +37,15 @@ def test_groups_are_batches_and_never_split(shared_dir: Path) -> None:
     other = {r.number: r.meeting.deadline for r in labelled.replies
              if r.key.startswith("labelled/") and r.meeting != DEFAULT_MEETING}
     ccw = {*range(530, 560), *range(680, 695), *range(740, 755), *range(875, 890)}
-    bwc = {*range(590, 620), *range(710, 725), *range(800, 815)}
-    apmbc = {*range(725, 740), *range(860, 875)}  # Vienna, a mailbox outside unog.ch
-    att = {*range(755, 770), *range(815, 830)}
+    bwc = {*range(590, 620), *range(710, 725), *range(800, 815), *range(965, 980)}
+    apmbc = {*range(725, 740), *range(860, 875), *range(980, 995)}  # Vienna, a mailbox outside unog.ch
+    att = {*range(755, 770), *range(815, 830), *range(935, 950)}
     ccm8 = set(range(845, 860))
-    assert set(other) == ccw | bwc | apmbc | att | ccm8
+    poa = set(range(905, 920))  # New York, a mailbox at un.org
+    assert set(other) == ccw | bwc | apmbc | att | ccm8 | poa
     assert {other[n] for n in ccw} == {date(2016, 11, 25)} and {other[n] for n in bwc} == {date(2017, 11, 17)}
     assert {other[n] for n in apmbc} == {date(2017, 12, 1)} and {other[n] for n in att} == {date(2017, 8, 11)}
-    assert {other[n] for n in ccm8} == {date(2018, 8, 17)}
+    assert {other[n] for n in ccm8} == {date(2018, 8, 17)} and {other[n] for n in poa} == {date(2018, 6, 1)}
 
 
 def test_a_batch_takes_its_meeting_from_meetings_toml(tmp_path: Path) -> None:
