@@ -36,6 +36,7 @@ from parsers.names import (
     NAME_TOKEN_PREFIX,
     PARTICLES,
     TIME_OF_DAY,
+    UPPER,
     is_upper_word,
     looks_like_name,
     name_key,
@@ -64,8 +65,8 @@ _EXTRA_TITLE_RE = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in sorted(_
 _BRACKETED = fill(r"\((?:<<honorific_abbreviation>>)\.?\)")
 _TITLE = rf"(?:(?i:{_EXTRA_TITLE_RE})(?=\s)|{HONORIFIC_RE}|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ])|{_BRACKETED}(?=\s))"
 # A name token: capitalised word, initial ("J.", "J.-F.", "N."), hyphenated; particles between.
-_TOK = (r"(?:[A-ZÀ-ÖØ-ÞŒ]\.(?:-[A-ZÀ-ÖØ-ÞŒ]\.)?|" + f"(?:(?<![\\w-])(?:{NAME_TOKEN_PREFIX}))?"
-        + r"[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ])")
+_TOK = (f"(?:[{UPPER}]\\.(?:-[{UPPER}]\\.)?|(?:(?<![\\w-])(?:{NAME_TOKEN_PREFIX}))?"
+        + f"[{UPPER}]" + r"[\w'’\-]*\w|" + f"[{UPPER}])")
 _PART = (r"(?:van|der|den|de|del|della|la|las|los|le|di|da|dos|das|do|du|von|zu|bin|binti|ibn|bint|ben|ter|ten|af|i|"
          r"y|e|al|el|DE|LA|LAS|LOS|DEL|VAN|DER|DEN|BIN|AL|EL|DOS|DA|DU|Y|"
          r"[EÉeé]p\.|épouse|[Vv]ve\.|veuve)")  # a married name ("Leïla Ben Ammar Ep. Trabelsi")
@@ -617,7 +618,7 @@ def _titled_plain(region: str, text: str, spans: list[tuple[int, int]], ctx: D.C
 
 
 # "OKAFOR, Ikechukwu Nnamdi", "VAN DER MEULEN, Joost": the family name in capitals, a comma, the given names
-_UPPER_TOK = rf"{MC_PREFIX}[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+(?:-[A-ZÀ-ÖØ-ÞŒ][A-ZÀ-ÖØ-ÞŒ'’]+)*"
+_UPPER_TOK = rf"{MC_PREFIX}[{UPPER}][{UPPER}'’]+(?:-[{UPPER}][{UPPER}'’]+)*"
 _FAMILY_COMMA = re.compile(
     rf"(?<![\w.-])(?P<title>(?:(?:{_TITLE}|{_RANK_RE.pattern})[ \t]+)*)"
     rf"(?P<fam>(?:(?:{_PART})[ \t]+)*{_UPPER_TOK}(?:[ \t]+(?:(?:{_PART})[ \t]+)*{_UPPER_TOK}){{0,2}}),[ \t]*"

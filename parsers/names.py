@@ -18,13 +18,17 @@ COURTESY = words("courtesy_title")
 # their dots so that an initial or the pronoun "he" is not read as a title.
 HONORIFIC_RE = fill("<<honorific_written>>")
 PARTICLES = words("name_particle")
+# A capital letter that starts a name, as a regex class body: Latin-1's and the capitals of Latin Extended-A/B and
+# Latin Extended Additional ("Žemaitytė", "Łukasz", "Şahin", "Ștefan", "Đặng"); the rest of a name token is \w.
+UPPER = "A-ZÀ-ÖØ-ÞŒŸ" + "".join(c for c in map(chr, [*range(0x100, 0x250), *range(0x1E00, 0x1F00)])
+                                if c.isupper() and c not in "ŒŸ")
 # "Mc"/"Mac" before a family name in capitals ("McKENZIE-GRANT"): the name is still written in capitals
 MC_PREFIX = r"(?:Ma?c)?"
 _MC = re.compile(r"(Ma?c)(?=[A-ZÀ-Þ])")
-_UPPER = re.compile(rf"^{MC_PREFIX}[A-ZÀ-ÖØ-ÞŒŸ][A-ZÀ-ÖØ-ÞŒŸ'’\-]+$")
+_UPPER = re.compile(rf"^{MC_PREFIX}[{UPPER}][{UPPER}'’\-]+$")
 # An article joined to a word of the name ("al-" of "Abd al-Karim"; lexicon: name_token_prefix).
 NAME_TOKEN_PREFIX = fill("<<name_token_prefix>>")
-_NAME_TOKEN = re.compile(rf"^(?:{NAME_TOKEN_PREFIX})?(?:[A-ZÀ-ÖØ-ÞŒŸ][\w'’\-]*\.?|[A-Z]\.)$")
+_NAME_TOKEN = re.compile(rf"^(?:{NAME_TOKEN_PREFIX})?(?:[{UPPER}][\w'’\-]*\.?|[A-Z]\.)$")
 
 
 _SPACES = re.compile(r"\s+")

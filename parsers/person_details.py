@@ -18,6 +18,7 @@ from parsers.meeting import NO_MEETING, MeetingProfile
 from parsers.names import (
     HONORIFIC_RE,
     NAME_TOKEN_PREFIX,
+    UPPER,
     looks_like_name,
     name_key,
     normalise_honorific,
@@ -27,7 +28,7 @@ from parsers.organizations import JOB_WORDS, ORG_WORDS, Org, find_org, fold, pub
 
 EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _TOK = (r"(?:Jr\.|Jnr\.|Snr\.|" + f"(?:(?<![\\w-])(?:{NAME_TOKEN_PREFIX}))?"
-        + r"[A-ZÀ-ÖØ-ÞŒ][\w'’\-]*\w|[A-ZÀ-ÖØ-ÞŒ]\.|[A-ZÀ-ÖØ-ÞŒ])")
+        + f"[{UPPER}]" + r"[\w'’\-]*\w|" + f"[{UPPER}]" + r"\.|" + f"[{UPPER}])")
 _PART = fill("<<name_joining_particle>>")
 NAME_RE = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
 HON_NAME = re.compile(rf"(?<![\w.])(?P<hon>{HONORIFIC_RE})[ \t]+(?P<name>{NAME_RE})")
