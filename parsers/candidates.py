@@ -713,6 +713,30 @@ def display_comma_matches(text: str) -> Iterator[re.Match[str]]:
         comma = text.find(",", max(comma + 1, pos))
 
 
+def by_address(name: str, addr: str | None) -> str:
+    """A directory display name read with its address: "Lemaire Olivier" <olivier.lemaire@...> is "Olivier
+    Lemaire", "Fontana Séverine EDA FOS" <severine.fontana@eda.admin.ch> is "Séverine Fontana". Only when every
+    part of the address's local part is a word of the name; a code in capitals the address lacks is dropped, and
+    the name starts where the address does.
+
+    >>> by_address("Fontana Séverine EDA FOS", "severine.fontana@eda.admin.ch")
+    'Séverine Fontana'
+    >>> by_address("Benítez Juan Pablo", "juan.benitez@mre.gov.py"), by_address("Ana Ruiz", "aruiz@x.org")
+    ('Juan Pablo Benítez', 'Ana Ruiz')
+    """
+    parts = [p for p in re.split(r"[._-]", (addr or "").split("@")[0].lower()) if p.isalpha() and len(p) > 1]
+    words = name.split()
+    folded = [fold(w) for w in words]
+    if len(parts) < 2 or not all(p in folded for p in parts):
+        return name
+    keep = [k for k, w in enumerate(words) if folded[k] in parts or not (w.isupper() and 2 <= len(w) <= 5)]
+    words, folded = [words[k] for k in keep], [folded[k] for k in keep]
+    start = folded.index(parts[0])
+    if start > folded.index(parts[-1]):
+        words = words[start:] + words[:start]
+    return " ".join(words)
+
+
 def _display_names(region: str, text: str, spans: list[tuple[int, int]]) -> Iterable[tuple[Mention, str, str | None]]:
     """Display names in quoted header blocks (From / To / Cc): "Aasen-Tveit, Hilde <hilde@npaid.org>"."""
     if "@" not in text:
@@ -726,8 +750,9 @@ def _display_names(region: str, text: str, spans: list[tuple[int, int]]) -> Iter
         name = m.group("name").strip(' "')
         if "," in name or not looks_like_name(name, min_tokens=2, max_tokens=6):
             continue
+        addr = D.valid_email(m.group("addr"))
         yield (_mention(region, "display_name", text, spans, m.start("name"), m.end("name"), name),
-               normalise_name(name), D.valid_email(m.group("addr")))
+               normalise_name(by_address(name, addr)), addr)
 
 
 # --------------------------------------------------------------------------------------------- generation
@@ -835,6 +860,7 @@ def generate(texts: Texts, ctx: D.Context, *, rule_people: Sequence[D.Person], r
             _, _, bare = split_title(sname)
             fam_first = re.match(r"^([^,]+),\s*(.+)$", bare)
             bare = f"{fam_first.group(2)} {fam_first.group(1)}" if fam_first else bare
+            bare = by_address(bare, saddr) if not fam_first else bare
             if len(bare.split()) >= 2 and looks_like_name(bare, min_tokens=2, max_tokens=6):
                 c = add(normalise_name(bare), Mention(region, "from_header", sname, 0, sname, sname, "", "", 0.0))
                 if c is not None:
