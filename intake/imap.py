@@ -270,7 +270,7 @@ class ImapMailbox:
                 if uid not in self._pending:
                     continue
                 item = data.get(uid)
-                if not item or b"BODY[]" not in item:
+                if not item or item.get(b"BODY[]") is None:  # absent, or NIL: expunged by another client
                     # Expunged or moved away by another client meanwhile: not ours to handle any more. If it is
                     # moved back it gets a new UID and comes again (then recognised by Message-ID).
                     log.warning("%s: UID %d vanished before it was read", self.name, uid)

@@ -85,9 +85,10 @@ def test_correct_a_name_mark_the_head_and_approve(tmp_path: Path, page: Any, out
         page.on("console", lambda m: console.append(m.text))
         log_in(page, server)
         rows = page.locator("table.queue tbody tr")
-        assert rows.count() == 2
-        assert rows.nth(0).locator(".reason").inner_text() == "webmail_sender"  # oldest first
-        assert rows.nth(1).locator(".reason").inner_text() == "question"
+        reasons = [rows.nth(k).locator(".reason").inner_text() for k in range(rows.count())]
+        # oldest first: the registration's reasons (the learned review risk may add "uncertain"), then the question
+        assert reasons[0] == "webmail_sender" and reasons[-1] == "question", reasons
+        assert set(reasons[1:-1]) <= {"uncertain"}, reasons
         page.screenshot(path=str(output_dir / "review-queue.png"), full_page=True)
 
         rows.nth(0).get_by_role("link", name="Open").click()
