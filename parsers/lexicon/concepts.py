@@ -194,6 +194,7 @@ CONCEPTS: dict[str, Concept] = {
     'secretariat_word': Concept('words', 'the word "secretariat" in a display name ("CCM Secretariat", "Secrétariat CCM")'),
     # people candidates and their roles (parsers/candidates.py, parsers/roles.py, parsers/pipeline.py)
     'rank': Concept('patterns', 'a military or police rank before a name ("Lt Col", "Colonel", "Coronel EP"): goes to the function'),
+    'rank_suffix': Concept('patterns', 'a service or staff mark written after a rank ("Coronel EP", "Colonel GS", "Capt. USN"): part of the rank'),
     'diplomatic_title': Concept('patterns', 'a diplomatic title written before a name ("Consejero", "Premier Secrétaire"): a function'),
     'title_before_name': Concept('map', 'a title before a name that the honorifics lack, lower case -> the honorific ("" for none)'),
     'honorific_in_sentence': Concept('patterns', 'an honorific written in lower case inside a sentence ("a la señora X", "de madame Y")'),
