@@ -78,8 +78,6 @@ def normalise_name(raw: str) -> str:
     'Faizal bin Ismail'
     """
     tokens = [t for t in _SPACES.split(raw.strip(" ,;:()")) if t]
-    while len(tokens) > 1 and tokens[0].upper() in TIME_OF_DAY:
-        tokens = tokens[1:]  # "On Tue, Oct 25, 2016 at 10:14 PM, Sophie Marlowe <...> wrote:"
     if not tokens:
         return ""
     upper = [is_upper_word(t) or (t.lower() in PARTICLES and t.isupper()) for t in tokens]
