@@ -31,6 +31,7 @@ from parsers.names import family_key, name_key, normalise_name
 from parsers.nlp import has_ner, pipeline
 from parsers.nlp_rules import person_keys
 from parsers.organizations import Org, _domain_matches, is_webmail, resolve_organization
+from parsers.states import is_state
 from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
 from parsers.quotes import QuotedBlock, SplitReply, split_reply
 from parsers.review import (
@@ -120,7 +121,7 @@ def prepare(raw: bytes, *, meeting: MeetingProfile, limits: AttachmentLimits = D
     org, org_label = (None, None)
     if not signals.bounce:
         org, org_label = resolve_organization(_sender_domain(parts.headers.from_addr), split.own, parts.headers.subject,
-                                              full_text)
+                                              full_text, sender_name=parts.headers.from_name or "")
     auto_reply = None if signals.bounce or signals.auto_submitted or signals.bulk else \
         is_auto_reply(parts.headers.subject, body, parts.headers.from_addr, language)
     # Automatic by its headers or structure: nobody is read from it. Automatic by its wording only (no header says
@@ -369,7 +370,7 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
     spam = "spam" in g.cues
     org_label = prep.org_label if intent != Intent.BOUNCE and not spam else None
     reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
-                           organization=p.organization or org_label, email=p.email,
+                           organization=_own_organization(p.organization, org_label), email=p.email,
                            head_of_delegation=p.head_of_delegation, confidence=p.confidence,
                            source="ocr" if p.ocr_confidence is not None else (
                                "attachment" if p.in_attachment else "text"), found_by=p.source) for p in people]
@@ -389,6 +390,14 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
                       withdrawn=withdrawn, should_reply=should_reply, needs_review=needs_review(flags), flags=flags,
                       confidence=evidence.confidence, headers=headers, body_text=prep.split.own,
                       attachments=list(parts.attachments), evidence=evidence)
+
+
+def _own_organization(own: str | None, message_org: str | None) -> str | None:
+    """A representative's organisation: their own when the text gives one (a partner or member organisation),
+    else the message's; every member of a State's delegation is the State's, whichever ministry they are from."""
+    if is_state(message_org):
+        return message_org
+    return own or message_org
 
 
 def _may_answer(intent: str, g: Gathered) -> bool:

@@ -159,6 +159,8 @@ CONCEPTS: dict[str, Concept] = {
     'public_body_start': Concept('patterns', 'the opening words of a State body\'s name ("Permanent Mission of", "Ministère de", "Misión Permanente de")'),
     'public_body_link': Concept('words', 'a small word inside a State body\'s name, lower case ("to", "other", "auprès", "ante", "sede")'),
     'public_body_word': Concept('patterns', 'a word that makes "Full Name (ACRONYM)" a public body ("Nations", "Agency", "Programme")'),
+    'state_body_word': Concept('patterns', 'a word or phrase that makes an organisation\'s name a body of a State ("Ministry", "Department of Foreign Affairs", "Armed Forces", "Ministère", "Cancillería"): its sender writes for the State\'s delegation'),
+    'government_domain': Concept('words', 'a label of a mail domain only a State\'s government writes from ("gov", "gouv", "gob", "admin" of admin.ch, "mfa"): its sender writes for the State of the domain\'s country code'),
     'honorific': Concept('map', 'an honorific as written (lower case, without its final dot) and its normalised form'),
     'courtesy_title': Concept('words', 'a courtesy title that marks a name but has no normalised form ("D. Javier Ortiz", "Dña. Marta Sanz")'),
     'honorific_written': Concept('patterns', 'an honorific as written in running text, case as written ("M" and "HE" need their dots)'),
@@ -237,6 +239,7 @@ EVERY_LANGUAGE: frozenset[str] = frozenset({
     'org_connector',  # an organisation is named in its own language (162, 436)
     'not_english_word',  # decides whether a name is English: the other languages' words
     'public_body_word',  # an organisation is named in its own language
+    'state_body_word',  # a State body is named in its own language ("Ministerio de Defensa" in English mail)
     'institution_word',  # an institution is named in its own language ("Universidad" in English mail)
     'public_body_start',  # a mission writes its name in its own language ("Misión Permanente de ..." in English mail)
     'public_body_link',
