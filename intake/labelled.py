@@ -143,7 +143,7 @@ def load_labelled(labelled: Path | None = None, shared: Path | None = None, *,
                                      DEFAULT_MEETING))
     adding = _adding_commits(labelled)
     meetings = read_meetings(labelled)
-    for eml in sorted(labelled.glob("*.eml")):
+    for eml in sorted(labelled.glob("*.eml"), key=lambda p: (len(p.stem), p.stem)):  # 999 before 1000
         if not eml.with_suffix(".json").exists():
             continue
         number = int(eml.stem)
