@@ -371,13 +371,10 @@ def test_the_old_arguments_still_work_for_one_release() -> None:
     (("The Permanent Mission of the Socialist Republic of Viet Nam to the United Nations Office, the World Trade "
      "Organization and other International Organizations in Geneva presents its compliments to the Secretariat and "
      "has the honour to inform that Mr. Nguyen Van An, First Secretary, will attend.\n"),
-     "Mission <mission.vietnam@mofa.gov.vn>",
-     ("Permanent Mission of the Socialist Republic of Viet Nam to the United Nations Office, the World Trade "
-     "Organization and other International Organizations in Geneva")),
+     "Mission <mission.vietnam@mofa.gov.vn>", "Viet Nam"),
     (("Estimados señores:\n\nLes informamos que asistirá la Sra. Lucía Cárdenas Ayala, Segunda Secretaria.\n\n"
      "Atentamente,\nLucía Cárdenas Ayala\nMisión Permanente de México ante los Organismos Internacionales con sede "
-     "en Ginebra | Tel. +41 22 748 07 07\n"), "Lucía Cárdenas <lcardenas@sre.gob.mx>",
-     "Misión Permanente de México ante los Organismos Internacionales con sede en Ginebra"),
+     "en Ginebra | Tel. +41 22 748 07 07\n"), "Lucía Cárdenas <lcardenas@sre.gob.mx>", "Mexico"),
     (("Dear Secretariat,\n\nPlease register Ms. Laura Gómez, Coordinator, for the Asociación para Políticas Públicas "
      "(APP).\n\nRegards\n"), "Laura Gómez <lgomez@app.org.ar>", "Asociación para Políticas Públicas"),
     (("Dear Secretariat,\n\nPlease register Ms. Elin Lindqvist.\n\nBest regards,\nElin Lindqvist\nEvents Coordinator\n"
@@ -385,8 +382,9 @@ def test_the_old_arguments_still_work_for_one_release() -> None:
      "Stockholm International Peace Research Institute"),
 ])
 def test_the_organisation_is_named_as_written_on_its_letterhead_or_signature(body: str, frm: str, label: str) -> None:
-    """A State body's own name (mission, ministry; any language), a full name before its acronym in any language
-    (the acronym is the label only when it stands alone), never a name run across a signature's lines."""
+    """A State body (mission, ministry; any language) stands for its State, under the UN's short name (the
+    delegation is the State's: tests/labelled/README.md); a full name before its acronym in any language (the
+    acronym is the label only when it stands alone); never a name run across a signature's lines."""
     assert parse_message(mail(body, frm=frm), meeting=MEETING).organization == label
 
 
