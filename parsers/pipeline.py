@@ -31,7 +31,6 @@ from parsers.names import family_key, name_key, normalise_name
 from parsers.nlp import has_ner, pipeline
 from parsers.nlp_rules import person_keys
 from parsers.organizations import Org, _domain_matches, is_webmail, resolve_organization
-from parsers.states import is_state
 from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
 from parsers.quotes import QuotedBlock, SplitReply, split_reply
 from parsers.review import (
@@ -49,6 +48,7 @@ from parsers.risk import SCORED_INTENTS, fired_rules, risk, shipped_risk_model
 from parsers.roles import SELF_CUE, MessageFacts, RoleModel, cancelled_people, shipped_role_model
 from parsers.roles import decide as decide_roles
 from parsers.sandbox import read_attachments
+from parsers.states import is_state
 
 _FORWARD_SUBJECT = phrases(r"^\s*(?:(?:<<reply_prefix>>)\s*:\s*)*(?:<<forward_prefix>>)\s*:", re.IGNORECASE)
 _POINTS_BELOW = phrases("<<points_below>>", re.IGNORECASE)

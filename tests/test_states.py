@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime, timezone
 
 import pytest
 
@@ -34,8 +34,8 @@ def test_a_mistake_in_the_data_names_the_entry(tmp_path) -> None:
     ("Permanent Mission of the Republic of Poland to the United Nations Office at Geneva", "Poland"),
     ("Misión Permanente de la República Argentina ante la Oficina de las Naciones Unidas en Ginebra", "Argentina"),
     ("Mission permanente de la République de Côte d’Ivoire auprès des Nations Unies", "Côte d'Ivoire"),
-    ("Permanent Mission of the People's Republic of China to the United Nations Office at Geneva and other "
-     "International Organizations in Switzerland", "China"),
+    (("Permanent Mission of the People's Republic of China to the United Nations Office at Geneva and other "
+     "International Organizations in Switzerland"), "China"),
     ("Ministère belge des Affaires étrangères", "Belgium"),
     ("Permanent Mission of Equatorial Guinea", "Equatorial Guinea"),
     ("Embassy of the Republic of Iraq in Vienna", "Iraq"),
@@ -64,7 +64,7 @@ def _mail(sender: str, body: str) -> bytes:
     msg["From"] = sender
     msg["To"] = "ccm@unog.ch"
     msg["Subject"] = "7MSP CCM - delegation"
-    msg["Date"] = format_datetime(datetime(2017, 8, 1, 10, tzinfo=timezone.utc))
+    msg["Date"] = format_datetime(datetime(2017, 8, 1, 10, tzinfo=UTC))
     msg["Message-ID"] = "<states-1@example.org>"
     msg.set_content(body)
     return bytes(msg)
