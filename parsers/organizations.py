@@ -209,7 +209,7 @@ def find_org(name_or_acronym: str) -> Org | None:
 
 
 def resolve_organization(sender_domain: str | None, own_text: str, subject: str, full_text: str,
-                         exclude_text: str = "", sender_name: str = "") -> tuple[Org | None, str | None]:
+                         exclude_text: str = "") -> tuple[Org | None, str | None]:
     """The organisation the sender writes for and its label.
 
     The sender's domain decides when it belongs to exactly one directory organisation; when several share a
@@ -221,16 +221,7 @@ def resolve_organization(sender_domain: str | None, own_text: str, subject: str,
     if len(by_domain) == 1:
         org = by_domain[0]
         return org, label_for(org, full_text)
-    # A State's delegation (a mission's or ministry's name, or a government's mail domain) is the State's.
-    # The sender's display name counts only for this, and only from the organisation's own domain
-    # ("Misión Permanente del Perú - Ginebra" <misionperu@onu-peru.ch>).
-    webmail = is_webmail(sender_domain)
     body = public_body(own_text)
-    named_body = body or (public_body(sender_name) if sender_name and not webmail else None)
-    if named_body or (not webmail and states.of_domain(sender_domain)):
-        state = states.delegation(named_body, sender_domain, webmail)
-        if state:
-            return None, state
     if body:
         return None, body
     if len(by_domain) > 1:
@@ -251,12 +242,31 @@ def resolve_organization(sender_domain: str | None, own_text: str, subject: str,
         acronym = _acronym_of_domain(sender_domain, subject + "\n" + own_text)
         label = acronym and (expand_acronym(acronym, full_text) or acronym)
     if label:
-        return None, states.delegation(label, sender_domain, webmail) or label
+        return None, label
     # nothing in the sender's own words (a bare forward): an organisation named in the forwarded text
     rest = sorted(mentions(full_text), key=lambda m: m.start)
     if rest:
         return rest[0].org, label_for(rest[0].org, full_text)
     return None, None
+
+
+def recorded_organization(org: Org | None, label: str | None, sender_domain: str | None,
+                          sender_name: str = "") -> str | None:
+    """The organisation a reply is recorded under: ``label`` (what :func:`resolve_organization` read), except
+    for a State's delegation, which is the State's (:mod:`parsers.states`): the label is a State body's
+    ("Permanent Mission of Peru ..."), or the sender writes from a government domain, or from the
+    organisation's own domain under a State body's display name ("Misión Permanente del Perú - Ginebra"
+    <misionperu@onu-peru.ch>: the display name counts for this only). A directory organisation the sender's
+    domain belongs to stays itself."""
+    if org is not None and sender_domain and _domain_matches(sender_domain, org):
+        return label
+    webmail = is_webmail(sender_domain)
+    body = label if label and org is None and states.STATE_BODY.search(label) else None
+    if body is None and sender_name and not webmail:
+        body = public_body(sender_name)
+    if body or (not webmail and states.of_domain(sender_domain)):
+        return states.delegation(body, sender_domain, webmail) or label
+    return label
 
 
 _NOT_ENGLISH = phrases(r"\b(?:<<not_english_word>>)\b")

@@ -30,7 +30,13 @@ from parsers.model import AUTOMATIC_INTENTS, Extraction, Intent, Representative
 from parsers.names import family_key, name_key, normalise_name
 from parsers.nlp import has_ner, pipeline
 from parsers.nlp_rules import person_keys
-from parsers.organizations import Org, _domain_matches, is_webmail, resolve_organization
+from parsers.organizations import (
+    Org,
+    _domain_matches,
+    is_webmail,
+    recorded_organization,
+    resolve_organization,
+)
 from parsers.policy_headers import HeaderSignals, header_signals, reply_allowed
 from parsers.quotes import QuotedBlock, SplitReply, split_reply
 from parsers.review import (
@@ -74,7 +80,8 @@ class Prepared:
     language: str
     signals: HeaderSignals
     org: Org | None
-    org_label: str | None
+    org_label: str | None  # the organisation as the text names it (what names and functions are read against)
+    recorded_org: str | None  # what the reply is recorded under (a State's delegation: the State)
     auto: bool
     ner_text: str | None
     own_addresses: tuple[str, ...]
@@ -118,10 +125,12 @@ def prepare(raw: bytes, *, meeting: MeetingProfile, limits: AttachmentLimits = D
     signals = header_signals(parts.headers, parts.raw_headers, parts.content_type, parts.report_type, own)
     attachments_text = "\n".join(a.all_text or "" for a in parts.attachments)[:MAX_OWN]
     full_text = "\n".join([parts.headers.subject, parts.text[:MAX_OWN], attachments_text])
-    org, org_label = (None, None)
+    org, org_label, recorded_org = (None, None, None)
     if not signals.bounce:
         org, org_label = resolve_organization(_sender_domain(parts.headers.from_addr), split.own, parts.headers.subject,
-                                              full_text, sender_name=parts.headers.from_name or "")
+                                              full_text)
+        recorded_org = recorded_organization(org, org_label, _sender_domain(parts.headers.from_addr),
+                                             parts.headers.from_name or "")
     auto_reply = None if signals.bounce or signals.auto_submitted or signals.bulk else \
         is_auto_reply(parts.headers.subject, body, parts.headers.from_addr, language)
     # Automatic by its headers or structure: nobody is read from it. Automatic by its wording only (no header says
@@ -135,7 +144,8 @@ def prepare(raw: bytes, *, meeting: MeetingProfile, limits: AttachmentLimits = D
     # spaCy's tokenizer is quadratic in the length of one token (">>>>..." runs, base64 pasted into a body):
     # no name is 80 characters without a space.
     ner_text = re.sub(r"\S{80,}", " ", joined) or None
-    return Prepared(parts, split, body, signature, language, signals, org, org_label, auto, ner_text, own,
+    return Prepared(parts, split, body, signature, language, signals, org, org_label, recorded_org, auto, ner_text,
+                    own,
                     meeting.deadline, forward_text, forward_block, meeting, auto_reply)
 
 
@@ -368,7 +378,7 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
     if intent == Intent.CANCELLATION:
         withdrawn = cancelled_people(g.people, withdrawn)
     spam = "spam" in g.cues
-    org_label = prep.org_label if intent != Intent.BOUNCE and not spam else None
+    org_label = prep.recorded_org if intent != Intent.BOUNCE and not spam else None
     reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
                            organization=_own_organization(p.organization, org_label), email=p.email,
                            head_of_delegation=p.head_of_delegation, confidence=p.confidence,
@@ -427,7 +437,7 @@ def _evidence(g: Gathered, ie: IntentEvidence, people: list[D.Person], withdrawn
         people=tuple(PersonEvidence(p.name, p.source, p.confidence, p.in_attachment, p.ocr_confidence)
                      for p in people),
         withdrawn=tuple(withdrawn), roles=g.roles, human=human, late=is_late(headers, prep.deadline), date=headers.date,
-        sender_domain=domain, webmail=is_webmail(domain), organization=prep.org_label,
+        sender_domain=domain, webmail=is_webmail(domain), organization=prep.recorded_org,
         domain_mismatch=bool(prep.org is not None and prep.org.domains and domain
                              and not _domain_matches(domain, prep.org)),
         announced_count=g.result.announced_count, titled_mentions=_titled_mentions(prep.body),
