@@ -263,6 +263,8 @@ def bare_name(name: str, keep: int = 2) -> str:
     'D. K. Mensah'
     >>> bare_name("Takeshi Minister Moriyama"), bare_name("Kasun Lieutenant Commander")
     ('Takeshi Moriyama', 'Kasun')
+    >>> bare_name("E. M. Thill Romain"), bare_name("E. M. Forster"), bare_name("Mag. Verena Hofbauer")
+    ('Thill Romain', 'E. M. Forster', 'Verena Hofbauer')
     """
     words = name.split()
     while len(words) > keep:
@@ -271,6 +273,8 @@ def bare_name(name: str, keep: int = 2) -> str:
         elif len(words) > keep + 1 and (words[0].lower() in _ARTICLES or _INITIAL.fullmatch(words[0])) \
                 and _title_word(words[1]):
             words = words[2:]
+        elif len(words) > keep + 1 and words[0] == "E." and words[1] in {"M.", "Mme", "Mme."}:
+            words = words[2:]  # the rest of a split "S.E.M." / "S.E. Mme" ("E. M. Mamadou Saliou Diouf")
         else:
             break
     inner = [w for w in words if not _RANK_WORD.fullmatch(w)]
