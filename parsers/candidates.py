@@ -43,7 +43,7 @@ from parsers.names import (
     normalise_honorific,
     normalise_name,
 )
-from parsers.organizations import JOB_WORDS, ORG_WORDS, fold
+from parsers.organizations import JOB_WORDS, ORG_WORDS, find_org, fold
 
 # Where a mention is, in the order a reader meets them (the order of the representatives follows it).
 REGIONS = ("subject", "body", "attachment", "forward", "signature", "quoted", "quoted_ours", "header")
@@ -221,10 +221,12 @@ def never_a_name(name: str, ctx: D.Context) -> bool:
     """A word no person's name holds: an organisation's ("Network"), a job title's ("Adviser"), a venue's or an
     office's ("Gate", "Unit"), a word of the meeting ("Munitions"). Such a candidate may be mentioned, never
     registered (none of the 700 labelled people has one); nor does one that starts with an article ("le
-    Ministre") or holds an address's or a header's characters (none of the 2,000 labelled names does)."""
+    Ministre") or holds an address's or a header's characters (none of the 2,000 labelled names does), nor the
+    name of an organisation of the directory ("Reaching Critical Will", WILPF's programme, read as a person by
+    NER)."""
     return bool(ORG_WORDS.search(name) or JOB_WORDS.search(name) or PLACE_OR_OFFICE.search(name)
                 or _NOT_IN_A_NAME.search(name) or name.split(" ", 1)[0] in _ARTICLES
-                or any(D.not_name_word(w, ctx) for w in name.split()))
+                or any(D.not_name_word(w, ctx) for w in name.split()) or find_org(name) is not None)
 
 
 # what a written name never holds: an address's or a header's characters ("CC: Ann Verhoef <av@pax.nl>")
