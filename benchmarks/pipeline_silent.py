@@ -370,6 +370,8 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--invitees", type=Path, help="the invitee list for --corpus (default DIR/invitees.csv)")
     parser.add_argument("--quiet", action="store_true", help="do not list the silent replies")
     parser.add_argument("--verbose", action="store_true", help="also list the wrong replies that were flagged")
+    parser.add_argument("--flags", action="store_true",
+                        help="which flags held right replies whose label asks no review (the review queue's excess)")
     args = parser.parse_args(argv)
     batches = ([corpus_batch(args.corpus, args.invitees)] if args.corpus
                else labelled_batches(args.batches, args.since))
@@ -397,6 +399,13 @@ def main(argv: Sequence[str]) -> int:
         print(f"\nwrong but flagged ({len(flagged)}):")
         for j in flagged:
             print(f"  {j.file}: {'; '.join(j.wrong)}  [flags: {', '.join(j.flagged)}]")
+    if args.flags:
+        excess = [j for j in pooled.judged if j.klass == "right_flagged" and not j.review_asked]
+        alone = Counter(j.flagged[0] for j in excess if len(j.flagged) == 1)
+        fired = Counter(f for j in excess for f in set(j.flagged))
+        print(f"\nright, flagged, and the label asks no review ({len(excess)}): flag, fired / the only flag")
+        for flag, n in fired.most_common():
+            print(f"  {flag:28s} {n:4d} / {alone.get(flag, 0):4d}")
     return 0
 
 
