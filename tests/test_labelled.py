@@ -33,8 +33,7 @@ def test_groups_are_batches_and_never_split(shared_dir: Path) -> None:
     assert len({by_number[n] for n in range(469, 484)}) == 1 and by_number[469] != by_number[468]
     # meetings.toml lists the batches written for the CCW Review Conference, the BWC and APMBC meetings, the
     # ATT conference, the CCM's next meeting (8MSP: the same mailbox, another deadline) and the TPNW 1MSP (2022);
-    # every other reply is
-    # the 7MSP's
+    # every other reply is the 7MSP's
     other = {r.number: r.meeting.deadline for r in labelled.replies
              if r.key.startswith("labelled/") and r.meeting != DEFAULT_MEETING}
     ccw = {*range(530, 560), *range(680, 695), *range(740, 755), *range(875, 890), *range(1010, 1025)}
