@@ -69,8 +69,8 @@ def test_own_labelled_replies_meet_the_goals(tmp_path: Path) -> None:
     fig = score(LABELLED, tmp_path)
     assert fig["loop_risk"] == 0, _explain(fig)
     assert fig["people_f1"] >= 0.9, _explain(fig)
-    # 0.85, not 0.9: six writers of sessions 4 and 5 label a State's delegation with the State's short name
-    # ("Fiji", "Belgium") where earlier writers, and the parser, give the mission or ministry as written
-    # (docs/parsing.md): 0.890 on the 773 replies of session 4, 0.859 on all 878 with the 105 of session 5
-    assert fig["field_acc"] >= 0.85, _explain(fig)
+    # 0.88, not 0.9: organisations outside the directory, named as the sender writes them, still miss (a State's
+    # delegation is the State since session 6, in the labels and the parser): 0.859 on 878 replies before that
+    # decision, 0.893 on all 998 after it (docs/parsing.md)
+    assert fig["field_acc"] >= 0.88, _explain(fig)
     assert fig["intent_acc"] >= 0.9, _explain(fig)
