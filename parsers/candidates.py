@@ -377,16 +377,28 @@ def _mention(region: str, source: str, text: str, spans: list[tuple[int, int]], 
 # --------------------------------------------------------------------------------------------- finders
 
 
+# "... Quispe Salazar y de la Primera Secretaria Carla ...": a joining word (and the articles after it) before
+# another title ends a titled name; the particle "y" of a compound surname is followed by a name, not a title.
+_JOIN_BEFORE_TITLE = re.compile(r"[ \t]+(?:y|e|et|and|&)[ \t]+(?:(?:de|del|la|el|le|les|los|las|of|the|d['’])[ \t]*)*"
+                                rf"(?=(?:{_TITLE}|{_RANK_RE.pattern})[ \t])")
+
+
 def _titled(region: str, text: str, spans: list[tuple[int, int]]) -> Iterable[tuple[Mention, str]]:
-    """Title or rank + name ("Mr. X", "Colonel X", "Excma. Sra. X", "Me X")."""
-    for m in _TITLED.finditer(text):
-        surface = m.group(0)
+    """Title or rank + name ("Mr. X", "Colonel X", "Excma. Sra. X", "Me X"); two in one phrase joined by "y",
+    "et", "and" ("del Ministro Consejero X y de la Primera Secretaria Y") are two."""
+    pos = 0
+    while (m := _TITLED.search(text, pos)) is not None:
+        surface, end = m.group(0), m.end()
+        cut = _JOIN_BEFORE_TITLE.search(text, m.start() + len(m.group("title")), m.end() + 80)
+        if cut is not None and cut.start() < m.end():
+            surface, end = text[m.start():cut.start()], cut.start()
+        pos = end
         name = clean_name(surface)
         if not name:
             continue
         title = m.group("title")
         source = "rank" if _RANK_RE.search(title) and not re.search(HONORIFIC_RE, title) else "title"
-        yield _mention(region, source, text, spans, m.start(), m.end(), surface,
+        yield _mention(region, source, text, spans, m.start(), end, surface,
                        partial=len(name.split()) < 2 and not re.match(r"^[A-Z]\.", name)), name
 
 

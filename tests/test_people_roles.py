@@ -165,6 +165,19 @@ def test_initials_stay_in_the_name() -> None:
     assert set(people(parse(mail(body)))) == {"J.-F. Roussel", "Aïssatou N. Diop"}
 
 
+def test_two_titled_names_joined_in_one_phrase_are_two_people() -> None:
+    """"del Ministro Consejero X y de la Primera Secretaria Y": the joining word before a title ends the first name
+    (a compound surname's "y" is followed by a name, not a title)."""
+    body = ("Estimados señores:\n\nNos complace informarles que asistirán el Ministro Consejero Jorge Luis Quispe "
+            "Salazar y la Primera Secretaria Carla Valeria Huamán Torres, así como el Sr. José Ortega y Gasset, "
+            "Asesor.\n\nAtentamente,\nLucía Valdivia Paredes")
+    ex = parse(mail(body))
+    assert ex.evidence is not None
+    candidates = {ev.name for ev in ex.evidence.roles}
+    assert {"Jorge Luis Quispe Salazar", "Carla Valeria Huamán Torres", "José Ortega y Gasset"} <= candidates
+    assert not any("Secretaria" in name for name in candidates)
+
+
 @pytest.mark.parametrize("surface, title, rank, name", [
     ("H.E. Mr. Wojciech Lisowski", "H.E.", None, "Wojciech Lisowski"),
     ("Lieutenant Colonel Paweł Grabowski", None, "Lieutenant Colonel", "Paweł Grabowski"),
