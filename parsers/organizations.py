@@ -264,9 +264,7 @@ def recorded_organization(org: Org | None, label: str | None, sender_domain: str
     body = label if label and org is None and states.STATE_BODY.search(label) else None
     if body is None and sender_name and not webmail:
         body = public_body(sender_name)
-    if body or (not webmail and states.of_domain(sender_domain)):
-        return states.delegation(body, sender_domain, webmail) or label
-    return label
+    return states.delegation(body, sender_domain, webmail) or label
 
 
 _NOT_ENGLISH = phrases(r"\b(?:<<not_english_word>>)\b")

@@ -7,8 +7,8 @@ list of participants' heading, and every member of the delegation is listed unde
 tests/labelled/README.md).
 
 The States are data: ``parsers/lexicon/states.toml`` (the 193 Member States, the two observer States, the Cook
-Islands and Niue; their
-English, French and Spanish names without articles, their nationality adjectives, their country-code domain).
+Islands and Niue; their English, French and Spanish names without articles, their nationality adjectives, their
+country-code domain).
 What makes an organisation a State's body is data too (lexicon concepts ``state_body_word`` and
 ``government_domain``). This module only reads a State out of a body's name or a government mail domain.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from parsers.lexicon import phrases, words
@@ -56,6 +55,7 @@ def load_states(path: Path = STATES_FILE) -> tuple[State, ...]:
 
 STATES: tuple[State, ...] = load_states()
 _BY_CCTLD = {s.cctld: s for s in STATES}
+_BY_NAME = {s.name: s for s in STATES}
 
 
 def _fold(text: str) -> str:
@@ -84,35 +84,28 @@ def named(text: str) -> State | None:
     return _BY_FOLDED[m.group(1)] if m else None
 
 
+def _labels(domain: str | None) -> list[str]:
+    return domain.lower().rstrip(".").split(".") if domain else [""]
+
+
 def of_domain(domain: str | None) -> State | None:
     """The State whose government a mail domain belongs to: a government label under the State's country code
     (mfa.gov.lb, eda.admin.ch, sre.gob.mx), or .gov/.mil (the United States)."""
-    if not domain:
-        return None
-    labels = domain.lower().rstrip(".").split(".")
+    labels = _labels(domain)
     if labels[-1] in _UNITED_STATES_TLDS:
-        return _by_name("United States of America")
+        return _BY_NAME["United States of America"]
     state = _BY_CCTLD.get(labels[-1])
-    if state is None or not any(label in _GOVERNMENT_LABELS for label in labels[:-1]):
-        return None
-    return state
+    return state if state is not None and any(label in _GOVERNMENT_LABELS for label in labels[:-1]) else None
 
 
-def ccTLD_state(domain: str | None) -> State | None:
+def country_code_state(domain: str | None) -> State | None:
     """The State of a domain's country code, whatever the domain (for a body already known to be a State's)."""
-    if not domain:
-        return None
-    return _BY_CCTLD.get(domain.lower().rstrip(".").rsplit(".", 1)[-1])
-
-
-@cache
-def _by_name(name: str) -> State | None:
-    return next((s for s in STATES if s.name == name), None)
+    return _BY_CCTLD.get(_labels(domain)[-1])
 
 
 def is_state(label: str | None) -> bool:
     """Whether ``label`` is a State's recorded name."""
-    return bool(label) and any(s.name == label for s in STATES)
+    return label in _BY_NAME
 
 
 def delegation(label: str | None, sender_domain: str | None, webmail: bool) -> str | None:
@@ -124,5 +117,5 @@ def delegation(label: str | None, sender_domain: str | None, webmail: bool) -> s
     body = bool(label) and bool(STATE_BODY.search(label or ""))
     if not (body or government):
         return None
-    state = (named(label) if label else None) or government or (None if webmail else ccTLD_state(sender_domain))
+    state = (named(label) if label else None) or government or (None if webmail else country_code_state(sender_domain))
     return state.name if state else None
