@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 
 from parsers import person_details as D
 from parsers import prose as R
+from parsers import text_tables
 from parsers.lexicon import Phrases, fill, mapping, phrases, words
 from parsers.names import (
     COURTESY,
@@ -74,6 +75,7 @@ _PART = (r"(?:van|der|den|de|del|della|la|las|los|le|di|da|dos|das|do|du|von|zu|
 NAME = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
 _TITLED = re.compile(rf"(?<![\w.])(?P<title>(?:(?:{_TITLE}|{_RANK_RE.pattern})[ \t]+)+)(?P<name>{NAME})")
 _NAME_RUN = re.compile(NAME)
+_CELL_GAP = re.compile(r" {3,}|\t")
 _EMAIL = D.EMAIL_RE
 _BULLET = D._BULLET
 _LOWER_LIST_NAME = re.compile(r"^(?P<name>[a-zà-ÿ][a-zà-ÿ'’-]+(?: [a-zà-ÿ][a-zà-ÿ'’-]+){1,3})\s*[,(–—|-]")
@@ -392,6 +394,9 @@ def _titled(region: str, text: str, spans: list[tuple[int, int]]) -> Iterable[tu
         cut = _JOIN_BEFORE_TITLE.search(text, m.start() + len(m.group("title")), m.end() + 80)
         if cut is not None and cut.start() < m.end():
             surface, end = text[m.start():cut.start()], cut.start()
+        gap = _CELL_GAP.search(text, m.start("name"), end)  # a name ends at a table cell's edge
+        if gap is not None:
+            surface, end = text[m.start():gap.start()], gap.start()
         pos = end
         name = clean_name(surface)
         if not name:
@@ -432,8 +437,6 @@ def _ner(region: str, text: str, spans: list[tuple[int, int]], ner_keys: frozens
 # compiled once (read for every line of every region)
 _CELL_SPLIT = re.compile(r"\s*\|\s*|\t+| {3,}")
 _LIST_LINE_HEAD = re.compile(rf"\s*(?P<name>{NAME})\s*(?:,|\(|–|—| - |:|$)")
-_SPACED = re.compile(r"\S {2,}\S")
-_SPACES = re.compile(r" {2,}")
 
 
 def _layout_lines(region: str, text: str, spans: list[tuple[int, int]], ctx: D.Context) -> Iterable[tuple[Mention, str]]:
@@ -530,40 +533,19 @@ def _tables(region: str, text: str, spans: list[tuple[int, int]], ctx: D.Context
         offsets.append(offsets[-1] + len(line) + 1)
     k = 0
     while k < len(lines):
-        cells = _row_cells(lines[k])
-        roles = _columns(cells) if cells else None
-        if not roles:
+        head = text_tables.header(lines, k)
+        roles = _columns(head.cells) if head else None
+        if not head or not roles:
             k += 1
             continue
-        j = k + 1
-        while j < len(lines):
-            if re.fullmatch(r"[\s|+:=_-]*", lines[j]) and lines[j].strip():
-                j += 1  # a rule line under the header
-                continue
-            row = _row_cells(lines[j])
-            if not row:
-                break
-            found = _table_person(row, roles, ctx)
+        table, k = text_tables.rows(lines, head, [i for i, r in enumerate(roles) if r in {"name", "given", "family"}])
+        for row in table:
+            found = _table_person(row.cells, roles, ctx)
             if found is not None:
                 name, person, surface = found
-                at = lines[j].find(surface.split()[0]) if surface else -1
-                start = offsets[j] + max(at, 0)
+                at = lines[row.index].find(surface.split()[0]) if surface else -1
+                start = offsets[row.index] + max(at, 0)
                 yield _mention(region, "table_row", text, spans, start, start + len(surface), surface), name, person
-            j += 1
-        k = j
-
-
-def _row_cells(line: str) -> list[str] | None:
-    if "\t" in line:
-        cells = line.split("\t")
-    elif line.count("|") >= 2 or " | " in line:
-        cells = line.strip().strip("|").split("|")
-    elif _SPACED.search(line.strip()):
-        cells = _SPACES.split(line.strip())
-    else:
-        return None
-    cells = [c.strip() for c in cells]
-    return cells if len([c for c in cells if c]) >= 2 else None
 
 
 def _table_person(row: list[str], roles: list[str | None], ctx: D.Context) -> tuple[str, D.Person, str] | None:

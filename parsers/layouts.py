@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from parsers import text_tables
 from parsers.lexicon import mapping, phrases, words
 from parsers.names import HONORIFIC_RE, looks_like_name, normalise_honorific
 from parsers.organizations import find_org, fold
@@ -50,32 +51,14 @@ _TITLE_LABEL = words("title_label")
 _LABEL_SPELLING: dict[str, str] = {k: str(v) for k, v in mapping("label_spelling").items()}
 
 
-_SPACED = re.compile(r"\S {2,}\S")  # compiled once (read for every line)
-_SPACES = re.compile(r" {2,}")
-
-
-def _cells(line: str) -> list[str] | None:
-    if "\t" in line:
-        cells = [c.strip() for c in line.split("\t")]
-    elif " | " in line or line.count("|") >= 2:
-        cells = [c.strip() for c in line.split("|")]
-    elif _SPACED.search(line.strip()):
-        cells = [c.strip() for c in _SPACES.split(line.strip())]
-    else:
-        return None
-    return cells if len([c for c in cells if c]) >= 2 else None
-
-
 def _header_roles(cells: list[str]) -> list[str | None] | None:
     roles: list[str | None] = []
     for cell in cells:
-        c = cell.strip(" *:").lower()
+        c = re.sub(r"\((?:e?s|e)\)", "", cell.strip(" *:").lower())  # "Prénom(s)", "Nom(s)"
         c = _LABEL_SPELLING.get(fold(c), c)
-        role = None
-        for r, pat in _HEADER_WORDS.items():
-            if pat.match(c):
-                role = r
-                break
+        # "Titre/Grade", "Name / Nom": a header in two words or two languages is read by either
+        role = next((r for part in (c, *c.split("/")) for r, pat in _HEADER_WORDS.items()
+                     if pat.match(part.strip())), None)
         roles.append(role)
     named = [r for r in roles if r]
     if len(named) < 2 or not ({"name", "given", "family"} & set(named)):
@@ -100,34 +83,23 @@ def find_tables(lines: list[str], ctx: Context) -> tuple[list[Person], set[int]]
     used: set[int] = set()
     i = 0
     while i < len(lines):
-        cells = _cells(lines[i])
-        roles = _header_roles(cells) if cells else None
-        if not roles:
+        head = text_tables.header(lines, i)
+        roles = _header_roles(head.cells) if head else None
+        if not head or not roles:
             i += 1
             continue
-        used.add(i)
-        j = i + 1
-        while j < len(lines):
-            if not lines[j].strip():
-                # blank lines between rows (PDF layout); stop at two in a row
-                if j + 1 < len(lines) and lines[j + 1].strip() and _cells(lines[j + 1]):
-                    j += 1
-                    continue
-                break
-            row = _cells(lines[j])
-            if not row:
-                break
-            used.add(j)
-            person = _row_person(row, roles, ctx)
+        table, j = text_tables.rows(lines, head, [k for k, r in enumerate(roles) if r in {"name", "given", "family"}])
+        used.update(range(i, j))
+        for row in table:
+            person = _row_person(row.cells, roles, ctx)
             if person:
                 people.append(person)
-            j += 1
         i = j
     # rows without a header ("Mr. | Rafael SANTOS | Specialist | mail"): cells told apart by their shape
     for k, line in enumerate(lines):
         if k in used:
             continue
-        cells = _cells(line)
+        cells = text_tables.cells(line)
         if cells and len([c for c in cells if c]) >= 3:
             person = _headerless_row([c for c in cells if c], ctx)
             if person:

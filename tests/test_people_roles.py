@@ -184,6 +184,11 @@ def test_two_titled_names_joined_in_one_phrase_are_two_people() -> None:
     ("colonel BELKACEMI Mourad", None, "colonel", "BELKACEMI Mourad"),
     ("Excma. Sra. Marta Elena Villavicencio", "H.E.", None, "Marta Elena Villavicencio"),
     ("Consejero Martín Goldaracena", None, "Consejero", "Martín Goldaracena"),
+    ("DCP Funmilayo A. Ogunleye", None, "DCP", "Funmilayo A. Ogunleye"),
+    ("PCSupt. Ernesto D. Lacson", None, "PCSupt.", "Ernesto D. Lacson"),
+    ("Oberstleutnant Jörg Marquardt", None, "Oberstleutnant", "Jörg Marquardt"),
+    ("Subcomisionado de Policía Óscar Mejía Bustillo", None, "Subcomisionado de Policía", "Óscar Mejía Bustillo"),
+    ("Usec. Ricardo M. Dela Paz", None, None, "Ricardo M. Dela Paz"),
 ])
 def test_titles_and_ranks_are_split_from_the_name(surface: str, title: str | None, rank: str | None, name: str) -> None:
     assert split_title(surface) == (title, rank, name)

@@ -1,0 +1,100 @@
+"""Plain-text tables (parsers/text_tables.py): columns from the rule line, rows read by position, cells that
+wrap onto the next lines; and whole messages whose tables wrap (the shapes new writers sent in fixed width)."""
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.policy import SMTP
+
+from intake.config import load_config
+from parsers import parse_message, text_tables
+
+MEETING = load_config(None).meeting_profile()
+
+WRAPPED = """\
+ Titre/Grade             NOM          Prénom(s)              Fonction
+ ----------------------  -----------  ----------------------  -----------------------------------------
+ S.E.M.                  ZONGO        Kouliga Jean-Baptiste   Ambassadeur, Représentant permanent,
+                                                              Chef de délégation
+ Commissaire de police   KABORÉ       Salif                   Secrétaire permanent de la Commission
+                                                              nationale (CNLPAL)
+ Mme                     ILBOUDO      Rasmata                 Premier Conseiller
+
+Adresses électroniques : voir ci-dessous."""
+
+NUMBERED = """\
+No  SURNAME Name Patronymic         Position                                  E-mail
+--  --------------------------      ----------------------------------------  ---------------------
+1.  TOKHTAROV Yerlan Bolatovich     Deputy Permanent Representative           y.tokhtarov@mfa.kz
+                                    (Head of delegation)
+2.  Colonel SADYKOV Nurlan          Senior officer, Department of             -
+    Amanzholovich                   International Cooperation
+3.  Ms. ZHUMABAYEVA Aliya           Third Secretary                           a.zhumabayeva@mfa.kz"""
+
+
+def table(text: str, name_columns: list[int]) -> list[list[str]]:
+    lines = text.split("\n")
+    head = text_tables.header(lines, 0)
+    assert head is not None
+    rows, end = text_tables.rows(lines, head, name_columns)
+    assert lines[end - 1].strip() == "" or end == len(lines) or not text_tables.cells(lines[end])
+    return [r.cells for r in rows]
+
+
+def test_the_rule_line_gives_the_columns_even_when_header_words_are_one_space_apart() -> None:
+    head = text_tables.header(NUMBERED.split("\n"), 0)
+    assert head is not None and head.cells == ["No", "SURNAME Name Patronymic", "Position", "E-mail"]
+    head = text_tables.header(WRAPPED.split("\n"), 0)
+    assert head is not None and head.cells == ["Titre/Grade", "NOM", "Prénom(s)", "Fonction"]
+
+
+def test_a_cell_that_wraps_joins_the_row_above_and_does_not_end_the_table() -> None:
+    rows = table(WRAPPED, [1, 2])
+    assert [r[1] for r in rows] == ["ZONGO", "KABORÉ", "ILBOUDO"]
+    assert rows[0][3] == "Ambassadeur, Représentant permanent, Chef de délégation"
+    assert rows[1][3] == "Secrétaire permanent de la Commission nationale (CNLPAL)"
+
+
+def test_a_name_that_wraps_in_a_numbered_table_joins_its_row() -> None:
+    rows = table(NUMBERED, [1])
+    assert [r[0] for r in rows] == ["1.", "2.", "3."]
+    assert rows[1][1] == "Colonel SADYKOV Nurlan Amanzholovich"
+    assert rows[1][2] == "Senior officer, Department of International Cooperation"
+    assert rows[0][2] == "Deputy Permanent Representative (Head of delegation)"
+
+
+def test_a_row_with_an_empty_cell_is_read_by_position() -> None:
+    text = ("Name              Title        E-mail\n"
+            "Anna Berg                      anna.berg@npaid.org\n"
+            "Per Olsen         Adviser      per.olsen@npaid.org")
+    assert table(text, [0]) == [["Anna Berg", "", "anna.berg@npaid.org"],
+                                ["Per Olsen", "Adviser", "per.olsen@npaid.org"]]
+
+
+def test_a_pipe_table_line_with_empty_name_cells_continues_the_row_above() -> None:
+    text = ("Name        | Function              | E-mail\n"
+            "Anna Berg   | Senior Adviser,       | anna.berg@npaid.org\n"
+            "            | Head of delegation    |\n"
+            "Per Olsen   | Adviser               | per.olsen@npaid.org")
+    rows = table(text, [0])
+    assert [r[0] for r in rows] == ["Anna Berg", "Per Olsen"]
+    assert rows[0][1] == "Senior Adviser, Head of delegation"
+
+
+def _mail(body: str) -> bytes:
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = "Dilshod Karimov <d.karimov@mfa.tj>"
+    msg["To"] = "ccm@unog.ch"
+    msg["Subject"] = "Delegation of Tajikistan"
+    msg["Date"] = "Mon, 10 Jul 2017 10:00:00 +0200"
+    msg["Message-ID"] = "<tt1@mfa.tj>"
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+def test_every_row_of_a_wrapped_table_is_a_person_with_its_whole_name() -> None:
+    body = ("Dear Sir/Madam,\n\nThe composition of the delegation of the Republic of Tajikistan:\n\n" + NUMBERED
+            + "\n\nRespectfully,\n\nDilshod Karimov\nCounsellor\n")
+    ex = parse_message(_mail(body), meeting=MEETING)
+    names = {p.name: p for p in ex.representatives}
+    assert set(names) == {"Yerlan Bolatovich Tokhtarov", "Nurlan Amanzholovich Sadykov", "Aliya Zhumabayeva"}
+    assert names["Yerlan Bolatovich Tokhtarov"].head_of_delegation
