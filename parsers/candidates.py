@@ -225,12 +225,15 @@ def never_a_name(name: str, ctx: D.Context) -> bool:
     registered (none of the 700 labelled people has one); nor does one that starts with an article ("le
     Ministre") or holds an address's or a header's characters (none of the 2,000 labelled names does), nor the
     name of an organisation of the directory ("Reaching Critical Will", WILPF's programme, read as a person by
-    NER)."""
+    NER) or of a State's body ("Mission Permanente du Niger")."""
     return bool(ORG_WORDS.search(name) or JOB_WORDS.search(name) or PLACE_OR_OFFICE.search(name)
                 or _NOT_IN_A_NAME.search(name) or name.split(" ", 1)[0] in _ARTICLES
-                or any(D.not_name_word(w, ctx) for w in name.split()) or find_org(name) is not None)
+                or any(D.not_name_word(w, ctx) for w in name.split()) or find_org(name) is not None
+                or _STATE_BODY.search(name) is not None)
 
 
+# a State body's name ("Mission Permanente du Niger"), in any of our languages and any case
+_STATE_BODY = phrases(r"\b(?:<<state_body_word>>)\b", re.IGNORECASE)
 # what a written name never holds: an address's or a header's characters ("CC: Ann Verhoef <av@pax.nl>")
 _NOT_IN_A_NAME = re.compile(r"[@<>:;/|]")
 # an article before a title: "le Ministre" is no name, "la Professeure X" is X

@@ -364,9 +364,14 @@ _UNIT = phrases(r"\b(?:<<unit_word>>)\b")  # characters stripped from both ends 
 _PLACES = words("places")
 
 
+# a rank's service mark left before a name once the rank is read ("Coronel EP Luis Miguel Quispe Huamán")
+_SERVICE_MARK = re.compile(fill(r"^((?:<<rank>>)\s+)?(?:<<rank_suffix>>)\s+(?=\S+\s+\S)"))
+
+
 def _make_person(raw_name: str, honorific: str | None, details: _Details, source: str, ctx: Context,
                  confidence: float) -> Person | None:
     raw_name = _strip_possessive(raw_name.strip(" ,;:-–"))
+    raw_name = _SERVICE_MARK.sub(r"\1", raw_name)  # "EP Luis Miguel Quispe" of "Coronel EP Luis Miguel Quispe"
     while True:  # "S.E. M. Stefan Aebersold": the second title is not part of the name
         m2 = re.match(rf"^(?:{HONORIFIC_RE})\s+(?=\S+\s+\S)", raw_name)
         if not m2:

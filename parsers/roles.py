@@ -373,7 +373,9 @@ def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, mode
             probs = {r: (p if r in {"mentioned", "not_person"} else min(p, 0.01)) for r, p in probs.items()}
             p_att = min(p_att, 0.02)
         role = max(probs, key=lambda r: probs[r])
-        if a_name and (_read_from_scan_only(c) or _model_cannot_tell(c.vote.role, probs, p_att)):
+        if not a_name:
+            role = max(("mentioned", "not_person"), key=lambda r: probs.get(r, 0.0))  # never withdrawn either
+        elif _read_from_scan_only(c) or _model_cannot_tell(c.vote.role, probs, p_att):
             role = c.vote.role  # the rules' reading stands (the review rule flags the person to check)
         elif p_att >= 0.5:
             role = "attend"
