@@ -203,12 +203,17 @@ def clean_name(surface: str) -> str:
 
     >>> clean_name("Lic. María Florencia Etchegaray y del Dr")
     'María Florencia Etchegaray'
+    >>> clean_name("Ibrahim Abdulkadir Dr. BELLO")
+    'Ibrahim Abdulkadir Bello'
     """
     _, _, rest = split_title(surface)
     rest = re.sub(r"['’]s$", "", rest.strip(" ,;:-–()"))
     rest = re.sub(r"^(?:I['’]m|I am|I['’]d)\s+", "", rest)
     rest = _LEADING_WORD.sub("", rest)
-    words = rest.split()
+    # an abbreviated honorific inside the name: a table's given-name cell that ends with it ("BELLO | Ibrahim
+    # Abdulkadir Dr.") joined to the family name
+    words = [w for k, w in enumerate(rest.split())
+             if not (k and w.endswith(".") and not _INITIAL.fullmatch(w) and normalise_honorific(w))]
     # a name run that reached into the next title ("Etchegaray y del Dr"): cut the particles and the title
     while words and (normalise_honorific(words[-1]) or words[-1].lower() in PARTICLES) and len(words) > 1:
         words.pop()

@@ -34,8 +34,8 @@ def organisation_declines(text: str, language: str | None = None) -> bool:
 
 _AUTO_SUBJECT = phrases(r"^\s*(?:<<automatic_subject>>)", re.IGNORECASE)
 _AUTO_BODY = phrases("<<out_of_office>>", re.IGNORECASE)
-_CANCEL = phrases("<<cancel>>", re.IGNORECASE)
-_CORRECT = phrases("<<correct>>", re.IGNORECASE)
+CANCEL_WORDS = _CANCEL = phrases("<<cancel>>", re.IGNORECASE)
+CORRECT_WORDS = _CORRECT = phrases("<<correct>>", re.IGNORECASE)
 _QUESTION = phrases("<<question>>", re.IGNORECASE)
 _SAME_AS_BEFORE = phrases("<<same_as_before>>", re.IGNORECASE)
 _RECALL = phrases("<<recall_notice>>", re.IGNORECASE)

@@ -19,7 +19,7 @@ from parsers import person_details as D
 from parsers import prose as R
 from parsers.combine import decide_intent
 from parsers.evidence import Evidence, IntentEvidence, PersonEvidence, RoleEvidence
-from parsers.intent import classify_intent, is_auto_reply
+from parsers.intent import CANCEL_WORDS, CORRECT_WORDS, classify_intent, is_auto_reply, organisation_declines
 from parsers.language import detect_language
 from parsers.learned import LinearModel, intent_text, shipped_model
 from parsers.lexicon import phrases
@@ -253,6 +253,7 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
         language=prep.language, self_registration=result.self_registration, self_withdrawn=result.self_withdrawn,
         forwarded=bool(not result.people and prep.forward_text and any(p.source == "quoted" for p in people)),
         sender_domain=_sender_domain(headers.from_addr), n_candidates=len(candidates),
+        change=_change_asked(prep.body or prep.split.own, prep.language),
         points_below=bool(_POINTS_BELOW.search(prep.body, prep.language)),
         people_in_text=any(m.region in {"body", "attachment"} and not m.partial
                            and m.source in {"title", "rank", "table_row", "cell_pair", "list_line", "lower_list"}
@@ -281,6 +282,14 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
     return Gathered(prep, ctx, result, people, withdrawn, intent, cues,
                     intent_text(headers.subject, prep.body or prep.split.own), persons_ner, tuple(ner_texts),
                     candidates, facts, roles)
+
+
+def _change_asked(text: str, language: str | None) -> str:
+    """What the sender's own text asks of an earlier list, in the intent rules' words: "cancel" (a cancellation's
+    wording, or the organisation declines), "correct" (a correction's), else "none"."""
+    if CANCEL_WORDS.search(text, language) or organisation_declines(text, language):
+        return "cancel"
+    return "correct" if CORRECT_WORDS.search(text, language) else "none"
 
 
 # How a person is found when nothing lists them: a name after a title in running text, the signer, the From header.

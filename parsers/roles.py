@@ -56,6 +56,7 @@ class MessageFacts:
     self_cue: bool = False  # the writer counts themself in ("ainsi que moi-même", "and I", "y yo", "(undersigned)")
     sender_domain: str | None = None
     n_candidates: int = 0
+    change: str = "none"  # the sender's own text asks to change a list ("correct") or to cancel ("cancel")
 
 
 # --------------------------------------------------------------------------------------------- features
@@ -204,6 +205,10 @@ def features(c: Candidate, facts: MessageFacts, ctx: D.Context) -> dict[str, lis
             g["cues"].append("table_hod")
     if facts.forwarded:
         g["layout"].append("forwarded_names")
+    if facts.change != "none":
+        # a change to an earlier list: who is restated, quoted or named differs from a first registration
+        g["layout"] += [f"change={facts.change}", *(f"change={facts.change}&region={r}" for r in regions)]
+        g["rules"].append(f"change={facts.change}&rule={role}")
     # what the rules missed although the layout vouches for it (a line of a list, a table cell, a title)
     strong = {m.source for m in full if m.region in {"body", "attachment", "forward"}} & _STRONG_SOURCES
     if any(_LIST_ITEM.match(m.line) for m in full if m.region in {"body", "attachment", "forward"}):
