@@ -51,7 +51,14 @@ from parsers.review import (
     stand_in,
 )
 from parsers.risk import SCORED_INTENTS, fired_rules, risk, shipped_risk_model
-from parsers.roles import SELF_CUE, MessageFacts, RoleModel, cancelled_people, shipped_role_model
+from parsers.roles import (
+    HOD_FOOTNOTE,
+    SELF_CUE,
+    MessageFacts,
+    RoleModel,
+    cancelled_people,
+    shipped_role_model,
+)
 from parsers.roles import decide as decide_roles
 from parsers.sandbox import read_attachments
 from parsers.states import is_state
@@ -254,6 +261,7 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
         forwarded=bool(not result.people and prep.forward_text and any(p.source == "quoted" for p in people)),
         sender_domain=_sender_domain(headers.from_addr), n_candidates=len(candidates),
         change=_change_asked(prep.body or prep.split.own, prep.language),
+        hod_footnote=bool(HOD_FOOTNOTE.search("\n".join([prep.body, *attachments]), prep.language)),
         points_below=bool(_POINTS_BELOW.search(prep.body, prep.language)),
         people_in_text=any(m.region in {"body", "attachment"} and not m.partial
                            and m.source in {"title", "rank", "table_row", "cell_pair", "list_line", "lower_list"}

@@ -57,6 +57,7 @@ class MessageFacts:
     sender_domain: str | None = None
     n_candidates: int = 0
     change: str = "none"  # the sender's own text asks to change a list ("correct") or to cancel ("cancel")
+    hod_footnote: bool = False  # a legend line says a star marks the head ("(*) Jefa de delegación")
 
 
 # --------------------------------------------------------------------------------------------- features
@@ -68,6 +69,9 @@ SELF_CUE = phrases("<<counts_self_in>>", re.IGNORECASE)
 _SELF_IN_BRACKETS = phrases(r"\(\s*(?:<<self_marker>>)\s*\)", re.IGNORECASE)
 
 _WORD = re.compile(r"[a-zà-ÿ]+(?:['’][a-zà-ÿ]+)?")
+# a footnote star right after a name ("María Pérez (*)", "María Pérez*"), and the legend line that says what it marks
+_STAR_AFTER = re.compile(r"[ \t]*(?:\(\*\)|\*(?!\*))")
+HOD_FOOTNOTE = phrases(r"^[ \t]*(?:\(\*\)|\*)[ \t]*:?[ \t]*(?:<<hod_marker>>)", re.IGNORECASE | re.MULTILINE)
 
 
 def _words(text: str) -> list[str]:
@@ -237,6 +241,8 @@ def features(c: Candidate, facts: MessageFacts, ctx: D.Context) -> dict[str, lis
         if m.partial:
             for w in bw[-2:] + aw[:2]:
                 g["context"].append(f"{lang}:partial:{w}")
+        if facts.hod_footnote and _STAR_AFTER.match(m.after):
+            g["cues"].append("hod_footnote")
         for cue in _cues(m, lang):
             g["cues"].append(f"{region}:{cue}")
             if m.partial:
@@ -244,7 +250,7 @@ def features(c: Candidate, facts: MessageFacts, ctx: D.Context) -> dict[str, lis
     # the text designates this person as head: one feature for all the ways (few labelled heads to learn from)
     cues_here = set(g["cues"])
     if ({"t:hod_just_before", "t:hod_just_after", "t:hod_heading", "table_hod", "partial:hod_just_after",
-         "partial:hod_just_before", "t:hod_passive_before", "partial:hod_passive_before"} & cues_here) or v.hod or (person is not None and person.head_of_delegation):
+         "partial:hod_just_before", "t:hod_passive_before", "partial:hod_passive_before", "hod_footnote"} & cues_here) or v.hod or (person is not None and person.head_of_delegation):
         g["cues"].append("hod_designated")
     # the shape of the name
     words = c.name.split()
