@@ -53,7 +53,8 @@ REGIONS = ("subject", "body", "attachment", "forward", "signature", "quoted", "q
 # honorific; they go to the function ("Colonel, Military Adviser"). A service may follow ("Coronel EP").
 RANKS = fill("<<rank>>")
 DIPLOMATIC = fill("<<diplomatic_title>>")
-RANK_SUFFIX = fill("<<rank_suffix>>")  # "Coronel EP": a service mark, not a family name in capitals ("Colonel PHAM")
+RANK_SUFFIX = fill("<<rank_suffix>>")
+GIVEN_ABBREVIATION = fill("<<given_name_abbreviation>>")  # "Coronel EP": a service mark, not a family name in capitals ("Colonel PHAM")
 _RANK_RE = re.compile(rf"(?:{RANKS}|{DIPLOMATIC})(?:\s+(?:{RANK_SUFFIX}|\((?:ret|retd|retired|r)\.?\)))?(?=\s)")
 # Words of a venue, a room, an office or a unit: a capitalised run with one is never a person ("Pregny Gate",
 # "Protocol Office", "Pass and Identification Unit").
@@ -67,7 +68,7 @@ _EXTRA_TITLE_RE = "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in sorted(_
 _BRACKETED = fill(r"\((?:<<honorific_abbreviation>>)\.?\)")
 _TITLE = rf"(?:(?i:{_EXTRA_TITLE_RE})(?=\s)|{HONORIFIC_RE}|Me(?=\s+[A-ZÀ-Þ][a-zà-ÿ])|{_BRACKETED}(?=\s))"
 # A name token: capitalised word, initial ("J.", "J.-F.", "N."), hyphenated; particles between.
-_TOK = (f"(?:[{UPPER}]\\.(?:-[{UPPER}]\\.)?|(?:(?<![\\w-])(?:{NAME_TOKEN_PREFIX}))?"
+_TOK = (f"(?:{GIVEN_ABBREVIATION}|[{UPPER}]\\.(?:-[{UPPER}]\\.)?|(?:(?<![\\w-])(?:{NAME_TOKEN_PREFIX}))?"
         + f"[{UPPER}]" + r"[\w'’\-]*\w|" + f"[{UPPER}])")
 _PART = (r"(?:van|der|den|de|del|della|la|las|los|le|di|da|dos|das|do|du|von|zu|bin|binti|ibn|bint|ben|ter|ten|af|i|"
          r"y|e|al|el|DE|LA|LAS|LOS|DEL|VAN|DER|DEN|BIN|AL|EL|DOS|DA|DU|Y|"

@@ -28,7 +28,7 @@ _MC = re.compile(r"(Ma?c)(?=[A-ZÀ-Þ])")
 _UPPER = re.compile(rf"^{MC_PREFIX}[{UPPER}][{UPPER}'’\-]+$")
 # An article joined to a word of the name ("al-" of "Abd al-Karim"; lexicon: name_token_prefix).
 NAME_TOKEN_PREFIX = fill("<<name_token_prefix>>")
-_NAME_TOKEN = re.compile(rf"^(?:{NAME_TOKEN_PREFIX})?(?:[{UPPER}][\w'’\-]*\.?|[A-Z]\.)$")
+_NAME_TOKEN = re.compile(rf"^(?:{NAME_TOKEN_PREFIX})?(?:[{UPPER}][\w'’\-]*\.?|(?:[A-Z]\.){{1,3}})$")
 
 
 _SPACES = re.compile(r"\s+")

@@ -27,7 +27,7 @@ from parsers.names import (
 from parsers.organizations import JOB_WORDS, ORG_WORDS, Org, find_org, fold, public_body
 
 EMAIL_RE = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
-_TOK = (r"(?:Jr\.|Jnr\.|Snr\.|" + f"(?:(?<![\\w-])(?:{NAME_TOKEN_PREFIX}))?"
+_TOK = (r"(?:Jr\.|Jnr\.|Snr\.|" + fill("<<given_name_abbreviation>>") + "|" + f"(?:(?<![\\w-])(?:{NAME_TOKEN_PREFIX}))?"
         + f"[{UPPER}]" + r"[\w'’\-]*\w|" + f"[{UPPER}]" + r"\.|" + f"[{UPPER}])")
 _PART = fill("<<name_joining_particle>>")
 NAME_RE = rf"{_TOK}(?:[ \t]+(?:{_PART}[ \t]+)*{_TOK}){{0,5}}"
