@@ -100,7 +100,7 @@ class MeetingProfile:
         """Capitalised words of the meeting's names, venue and secretariat: never part of a person's name
         ("Seventh", "Munitions", "Septième", "Geneva," as written after a comma)."""
         words: set[str] = set()
-        for text in (self.name, *(n for _, n in self.names), *self.venues, *self.venue_words,
+        for text in (self.name, *self.short_names, *(n for _, n in self.names), *self.venues, *self.venue_words,
                      *self.secretariat_names, *self.treaty_words):
             for token in text.split():
                 bare = token.strip(",;:.()«»\"")

@@ -437,5 +437,7 @@ _NOT_NAME_WORDS = words("not_name_words")
 
 
 def not_name_word(word: str, ctx: Context) -> bool:
-    """A capitalised word that is never part of a person's name: a common one, or one of the meeting's."""
-    return word in _NOT_NAME_WORDS or word in ctx.meeting.name_words
+    """A capitalised word that is never part of a person's name: a common one, or one of the meeting's (its
+    acronyms in any case: "Bwc Isu" is a display name "BWC ISU" a name reader wrote in title case)."""
+    return word in _NOT_NAME_WORDS or word in ctx.meeting.name_words or (
+        len(word) > 2 and word.upper() in ctx.meeting.name_words)
