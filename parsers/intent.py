@@ -191,6 +191,11 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         elif asks and only_mentioned:
             return "question", cues  # "one of our delegates, Mr. X, uses a wheelchair: which entrance ...?"
         return "registration", cues
+    if n_withdrawn and not asks:
+        # people withdrawn, nobody added, no word that others still come or that a list changes: a change to the
+        # list all the same (its withdrawn names are kept; a person checks, the correction flag). Measured against
+        # "cancellation" here: the same withdrawn recall, two intents fewer right (people_crossval.py, 1,088).
+        return "correction", cues
     if _SAME_AS_BEFORE.search(text, language) and _REGISTRATION_CUE.search(text, language):
         cues.add("same_as_before")
         return "registration", cues
