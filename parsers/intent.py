@@ -167,7 +167,7 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
     about = subject + "\n" + text
     about_meeting = bool(_MEETING.search(about, language) or meeting.meeting_words.search(about))
     asks = bool(_QUESTION.search(text, language)) and about_meeting
-    if n_people == 0 and n_withdrawn == 0 and _NAMES_TO_FOLLOW.search(text, language) and not asks:
+    if (n_people == 0 or only_mentioned) and n_withdrawn == 0 and _NAMES_TO_FOLLOW.search(text, language) and not asks:
         # "the names will follow next week": nobody to record yet (but "we will send the names once you have
         # answered this question" is a question: 819)
         cues |= {"names_to_follow", "no_reply"}
