@@ -79,12 +79,13 @@ def _words(text: str) -> list[str]:
 
 
 _UNCHANGED = phrases("<<unchanged>>", re.IGNORECASE)
+_PREVIOUS_MEETING = phrases("<<previous_meeting>>", re.IGNORECASE)
 _CHECKS = {
     "withdraw": D._WITHDRAW, "register": D._REGISTER, "register_verb": D._REGISTER_VERB, "contact": D._CONTACT,
     "hod": D._HOD, "hod_designation": D._HOD_DESIGNATION, "status": D._STATUS_QUERY, "self": D._SELF,
     "self_withdraw": D.SELF_WITHDRAW, "not_attendee": R._NOT_ATTENDEE, "past_registration": R._PAST_REGISTRATION,
     "already": R._ALREADY_REGISTERED, "request_register": D._REQUEST_TO_REGISTER,
-    "unchanged": _UNCHANGED,
+    "unchanged": _UNCHANGED, "previous_meeting": _PREVIOUS_MEETING,
 }
 
 

@@ -168,6 +168,7 @@ CONCEPTS: dict[str, Concept] = {
     'name_particle': Concept('words', 'a particle of a person\'s name, written in lower case inside it ("van", "de la", "bin")'),
     'name_joining_particle': Concept('patterns', 'a particle that joins capitalised words into one name in running text (case as written)'),
     'name_token_prefix': Concept('patterns', 'an article joined by a hyphen to a capitalised word of a name ("al-" of "Abd al-Karim")'),
+    'previous_meeting': Concept('patterns', 'an earlier meeting, not this one ("last year", "l\'an dernier", "el año pasado"): a cue of the role features'),
     'given_name_abbreviation': Concept('patterns', 'a given name written abbreviated with its full stop ("Muhd.", "Md.", "Ma."): a word of the name'),
     'name_particle_short': Concept('words', 'the particles the title-case name checks and the spaCy person rules allow inside a name'),
     # mail structure: quotes, forwards, headers, bounces (quotes.py, pipeline.py, policy_headers.py, review.py)
