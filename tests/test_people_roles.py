@@ -189,6 +189,7 @@ def test_two_titled_names_joined_in_one_phrase_are_two_people() -> None:
     ("Oberstleutnant Jörg Marquardt", None, "Oberstleutnant", "Jörg Marquardt"),
     ("Subcomisionado de Policía Óscar Mejía Bustillo", None, "Subcomisionado de Policía", "Óscar Mejía Bustillo"),
     ("Usec. Ricardo M. Dela Paz", None, None, "Ricardo M. Dela Paz"),
+    ("H.E. Ratu Inoke Vuniwaqa Seruvakula", "H.E.", None, "Inoke Vuniwaqa Seruvakula"),
 ])
 def test_titles_and_ranks_are_split_from_the_name(surface: str, title: str | None, rank: str | None, name: str) -> None:
     assert split_title(surface) == (title, rank, name)
