@@ -155,7 +155,7 @@ RISK = ModelSpec(
     classes=RISK_CLASSES,
     blocks={g: (None, _INDICATORS) for g in RISK_GROUPS},
     examples=_risk_examples,
-    params={"C": 0.05, "class_weight": "balanced", "min_df": 3, "max_iter": 3000},
+    params={"C": 0.02, "class_weight": "balanced", "min_df": 3, "max_iter": 3000},
     inputs="the out-of-fold evidence of every labelled reply read as a registration, correction or cancellation: "
            "decided by intent and people-role models fitted on the other 5 folds grouped by batch "
            "(intake/risk_training.py), labelled wrong / right by its people",

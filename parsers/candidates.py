@@ -53,8 +53,8 @@ REGIONS = ("subject", "body", "attachment", "forward", "signature", "quoted", "q
 # honorific; they go to the function ("Colonel, Military Adviser"). A service may follow ("Coronel EP").
 RANKS = fill("<<rank>>")
 DIPLOMATIC = fill("<<diplomatic_title>>")
-RANK_SUFFIX = fill("<<rank_suffix>>")
-GIVEN_ABBREVIATION = fill("<<given_name_abbreviation>>")  # "Coronel EP": a service mark, not a family name in capitals ("Colonel PHAM")
+RANK_SUFFIX = fill("<<rank_suffix>>")  # "Coronel EP": a service mark, not a family name in capitals ("Colonel PHAM")
+GIVEN_ABBREVIATION = fill("<<given_name_abbreviation>>")  # "Muhd. Asif Chaudhry": a word of the name
 _RANK_RE = re.compile(rf"(?:{RANKS}|{DIPLOMATIC})(?:\s+(?:{RANK_SUFFIX}|\((?:ret|retd|retired|r)\.?\)))?(?=\s)")
 # Words of a venue, a room, an office or a unit: a capitalised run with one is never a person ("Pregny Gate",
 # "Protocol Office", "Pass and Identification Unit").

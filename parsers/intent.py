@@ -34,8 +34,8 @@ def organisation_declines(text: str, language: str | None = None) -> bool:
 
 _AUTO_SUBJECT = phrases(r"^\s*(?:<<automatic_subject>>)", re.IGNORECASE)
 _AUTO_BODY = phrases("<<out_of_office>>", re.IGNORECASE)
-CANCEL_WORDS = _CANCEL = phrases("<<cancel>>", re.IGNORECASE)
-CORRECT_WORDS = _CORRECT = phrases("<<correct>>", re.IGNORECASE)
+CANCEL_WORDS = phrases("<<cancel>>", re.IGNORECASE)
+CORRECT_WORDS = phrases("<<correct>>", re.IGNORECASE)
 _QUESTION = phrases("<<question>>", re.IGNORECASE)
 _SAME_AS_BEFORE = phrases("<<same_as_before>>", re.IGNORECASE)
 _RECALL = phrases("<<recall_notice>>", re.IGNORECASE)
@@ -174,13 +174,13 @@ def classify_intent(*, signals: HeaderSignals, subject: str, body: str, n_people
         return "other", cues
     if n_withdrawn and _STILL_ATTENDS.search(text, language):
         return "correction", cues  # someone withdrawn, the organisation still comes
-    if n_people == 0 and (_CANCEL.search(text, language) or (organisation_declines(text, language) and not _CORRECT.search(text, language))):
+    if n_people == 0 and (CANCEL_WORDS.search(text, language) or (organisation_declines(text, language) and not CORRECT_WORDS.search(text, language))):
         return "cancellation", cues
-    correct = bool(_CORRECT.search(text, language))
+    correct = bool(CORRECT_WORDS.search(text, language))
     if (correct and (n_people or n_withdrawn)) or (n_people and n_withdrawn and not answers_us_only):
         # someone added and someone withdrawn: the earlier list changes. Two signs that it may not, for
         # parsers.combine to weigh with the model: the organisation as a whole declines; only the writer is out.
-        if _CANCEL.search(text, language) or organisation_declines(text, language):
+        if CANCEL_WORDS.search(text, language) or organisation_declines(text, language):
             cues.add("declines")
         if writer_withdrawn_only and not correct:
             cues.add("writer_out")
