@@ -172,7 +172,7 @@ def test_a_wrong_uninvited_policy_names_the_key_and_the_fix(tmp_path: Path) -> N
     assert "replies.uninvited" in str(err.value) and 'uninvited = "acknowledge"' in str(err.value)
 
 
-def test_a_clean_correction_is_reported_not_queued(tmp_path: Path, workdir_config: Config, smtp: SmtpServer,
+def test_a_clean_correction_is_confirmed_and_its_correction_flag_answered(tmp_path: Path, workdir_config: Config, smtp: SmtpServer,
                                                   output_dir: Path) -> None:
     cfg, store = world(tmp_path, workdir_config, smtp)
     deliver(cfg.mailbox.path, REGISTRATION)
@@ -184,7 +184,9 @@ def test_a_clean_correction_is_reported_not_queued(tmp_path: Path, workdir_confi
     clean = store.scalar("SELECT id FROM messages WHERE message_id = 'corr1@icrc.org'")
     unknown = store.scalar("SELECT id FROM messages WHERE message_id = 'corr2@icrc.org'")
     flags = {r["message_id"]: (r["reason"], r["detail"]) for r in store.open_flags()}
-    assert clean not in flags  # applied cleanly: its confirmation went, nothing waits for a person
+    # applied cleanly: its confirmation went and the record answered the correction flag (the learned review risk
+    # may still ask a person to look: out of fold about half the corrections are read wrong, parsers/review.py)
+    assert flags.get(clean, ("",))[0] != "correction"
     assert "+ added: Ms. Maria Lopez" in smtp.received[1].text
     reason, detail = flags[unknown]
     assert reason == "correction" and "not registered" in detail and "Hans Nobody" in detail  # what to check
@@ -193,9 +195,9 @@ def test_a_clean_correction_is_reported_not_queued(tmp_path: Path, workdir_confi
         log_in(page, server)
         page.goto(server.url + "/")
         assert f'href="/messages/{unknown}"' in page.content()
-        assert f'href="/messages/{clean}"' not in page.content()  # the clean one is not in the queue
         page.goto(f"{server.url}/messages/{clean}")
-        assert page.locator("ul.flags").inner_text().strip() == "No flags."
+        shown = page.locator("ul.flags").inner_text()
+        assert "correction" not in shown and "not registered" not in shown  # nothing about the change to check
         assert "correction confirmation" in page.locator(".mail-out").first.inner_text()
         page.screenshot(path=str(output_dir / "review-clean-correction.png"), full_page=True)
     store.close()
