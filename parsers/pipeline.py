@@ -53,10 +53,10 @@ from parsers.review import (
 from parsers.risk import SCORED_INTENTS, fired_rules, risk, shipped_risk_model
 from parsers.roles import (
     HOD_FOOTNOTE,
-    SELF_CUE,
     MessageFacts,
     RoleModel,
     cancelled_people,
+    counts_self_in,
     shipped_role_model,
 )
 from parsers.roles import decide as decide_roles
@@ -266,8 +266,8 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
         people_in_text=any(m.region in {"body", "attachment"} and not m.partial
                            and m.source in {"title", "rank", "table_row", "cell_pair", "list_line", "lower_list"}
                            for c in candidates for m in c.mentions),
-        self_cue=bool(SELF_CUE.search(prep.body, prep.language)
-                      or (prep.forward_text and SELF_CUE.search(prep.forward_text, prep.language))))
+        self_cue=counts_self_in(prep.body, prep.language)
+        or bool(prep.forward_text and counts_self_in(prep.forward_text, prep.language)))
     model = shipped_role_model() if role_model is _SHIPPED else role_model
     roles: tuple[RoleEvidence, ...] = ()
     if isinstance(model, RoleModel) and candidates:

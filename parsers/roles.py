@@ -66,12 +66,29 @@ _STRONG_SOURCES = frozenset({"title", "rank", "cell", "cell_pair", "list_line", 
                              "family_comma"})
 # The writer counts themself in, in words the rule finders may not read as a registration.
 SELF_CUE = phrases("<<counts_self_in>>", re.IGNORECASE)
+# ... unless its sentence says the opposite ("I will not attend myself", "je ne participerai pas moi-même"): of the
+# 118 labelled senders whose text matched a wording, 40 were the signer only, most of them in such a sentence.
+_SELF_NEGATED = phrases("<<self_negated>>", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[.!?;]|\n[ \t]*\n")
 _SELF_IN_BRACKETS = phrases(r"\(\s*(?:<<self_marker>>)\s*\)", re.IGNORECASE)
 
 _WORD = re.compile(r"[a-zà-ÿ]+(?:['’][a-zà-ÿ]+)?")
 # a footnote star right after a name ("María Pérez (*)", "María Pérez*"), and the legend line that says what it marks
 _STAR_AFTER = re.compile(r"[ \t]*(?:\(\*\)|\*(?!\*))")
+# ... or inside the name's cell ("FERNÁNDEZ DE LA VEGA (*)"), or anywhere in its table row
+_STAR_AT_END = re.compile(r"(?:\(\*\)|(?<!\*)\*)\s*$")
+_STAR_IN_ROW = re.compile(r"\(\*\)|(?<![*\w])\*(?![*\w])")
 HOD_FOOTNOTE = phrases(r"^[ \t]*(?:\(\*\)|\*)[ \t]*:?[ \t]*(?:<<hod_marker>>)", re.IGNORECASE | re.MULTILINE)
+
+
+def counts_self_in(text: str, language: str | None) -> bool:
+    """The writer counts themself in ("and by me", "y yo misma") in a sentence that does not negate it."""
+    for m in SELF_CUE.finditer(text, language):
+        before = _CLAUSE_END.split(text[max(0, m.start() - 200):m.start()])[-1]
+        after = _CLAUSE_END.split(text[m.end():m.end() + 200])[0]
+        if not _SELF_NEGATED.search(f"{before} {m.group(0)} {after}", language):
+            return True
+    return False
 
 
 def _words(text: str) -> list[str]:
@@ -242,7 +259,8 @@ def features(c: Candidate, facts: MessageFacts, ctx: D.Context) -> dict[str, lis
         if m.partial:
             for w in bw[-2:] + aw[:2]:
                 g["context"].append(f"{lang}:partial:{w}")
-        if facts.hod_footnote and _STAR_AFTER.match(m.after):
+        if facts.hod_footnote and (_STAR_AFTER.match(m.after) or _STAR_AT_END.search(m.surface)
+                                   or (m.source == "table_row" and _STAR_IN_ROW.search(m.line))):
             g["cues"].append("hod_footnote")
         for cue in _cues(m, lang):
             g["cues"].append(f"{region}:{cue}")

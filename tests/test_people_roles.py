@@ -23,6 +23,7 @@ from parsers import parse_message
 from parsers.candidates import clean_name, split_title
 from parsers.learned import MODELS_DIR, load_model
 from parsers.model import Extraction
+from parsers.roles import counts_self_in
 
 MEETING = load_config(None).meeting_profile()
 
@@ -103,6 +104,32 @@ def test_self_registration_whose_name_is_only_in_the_signature() -> None:
     assert ex.intent == "registration"
     assert list(people(ex)) == ["Anna Berg"]
     assert people(ex)["Anna Berg"]["email"] == "anna.berg@npaid.org"
+
+
+@pytest.mark.parametrize(("text", "language", "counted"), [
+    ("She will be accompanied by Mr Hemi Paraone, Counsellor, and by me.", "en", True),
+    ("Asistiremos dos personas: Marc Vilanova Soler y yo misma (mis datos, en la firma).", "es", True),
+    ("Elle accompagnera Paul et moi pour toute la durée de la réunion.", "fr", True),
+    ("I will not attend myself, but please contact me for anything practical.", "en", False),
+    ("I had hoped to attend myself, but unfortunately I will not be able to travel.", "en", False),
+    ("Je ne participerai pas moi-même à l'Assemblée ; merci de me garder en copie.", "fr", False),
+    ("Yo misma no podré viajar esta vez.", "es", False),
+])
+def test_the_writer_counts_themself_in_unless_the_sentence_says_not(text: str, language: str, counted: bool) -> None:
+    assert counts_self_in(text, language) is counted
+
+
+def test_a_footnote_star_in_a_table_cell_marks_the_head() -> None:
+    body = ("Estimados:\n\nRemito la nómina de la delegación de la República Argentina:\n\n"
+            "Apellidos                 Nombres           Cargo\n"
+            "------------------------  ----------------  ------------------------------\n"
+            "SOLARI (*)                Alejandra Inés    Embajadora, Representante Permanente\n"
+            "ROSSI PAGLIERI            Juan Ignacio      Consejero de Embajada\n"
+            "OTERO                     María Belén       Secretaria de Embajada\n\n"
+            "(*) Jefa de Delegación\n\nSaludos cordiales,\n\nValeria Solís\nMisión Permanente de la República Argentina\n")
+    found = people(parse(mail(body, sender="Valeria Solís <vsolis@mrecic.gov.ar>")))
+    assert set(found) == {"Alejandra Inés Solari", "Juan Ignacio Rossi Paglieri", "María Belén Otero"}
+    assert [n for n, p in found.items() if p["head_of_delegation"]] == ["Alejandra Inés Solari"]
 
 
 def test_a_forwarded_chain_where_the_head_of_delegation_registers_himself() -> None:
