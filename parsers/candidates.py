@@ -516,6 +516,9 @@ def _columns(cells: list[str]) -> list[str | None] | None:
     roles: list[str | None] = []
     for cell in cells:
         c = cell.strip(" *:")
+        if c and text_tables.hod_column(c):
+            roles.append("hod")
+            continue
         roles.append(next((role for role, rx in _COLUMNS if rx.search(c)), None) if c else None)
     if "name" in roles and ("family" in roles) != ("given" in roles):
         # "Name | Surname": the name column holds the given names (and the reverse)
@@ -593,7 +596,7 @@ def _table_person(row: list[str], roles: list[str | None], ctx: D.Context) -> tu
     if org and not D._is_top_org(org, ctx):
         organization = D._external_org(org, ctx) or org.strip()
     email = D._clean_email(values.get("email", "")) or D._clean_email(" ".join(row))
-    hod = bool(D._HOD.search(" ".join(row)))
+    hod = bool(D._HOD.search(" ".join(row))) or text_tables.says_yes(values.get("hod", ""))
     person = D.Person(name=name, honorific=hon, function=d.function, organization=organization, email=email,
                       head_of_delegation=hod, source="table", confidence=0.95)
     person_rank = rank or cell_rank

@@ -56,6 +56,9 @@ def _header_roles(cells: list[str]) -> list[str | None] | None:
     for cell in cells:
         c = re.sub(r"\((?:e?s|e)\)", "", cell.strip(" *:").lower())  # "Prénom(s)", "Nom(s)"
         c = _LABEL_SPELLING.get(fold(c), c)
+        if text_tables.hod_column(c):
+            roles.append("hod")
+            continue
         # "Titre/Grade", "Name / Nom": a header in two words or two languages is read by either
         role = next((r for part in (c, *c.split("/")) for r, pat in _HEADER_WORDS.items()
                      if pat.match(part.strip())), None)
@@ -147,7 +150,8 @@ def _row_person(row: list[str], roles: list[str | None], ctx: Context) -> Person
     raw = values.get("name") or " ".join(x for x in (values.get("given"), values.get("family")) if x)
     if not raw:
         return None
-    hod = bool(_HOD.search(raw, ctx.language)) or bool(values.get("remark") and _HOD.search(values["remark"], ctx.language))
+    hod = (bool(_HOD.search(raw, ctx.language)) or bool(values.get("remark") and _HOD.search(values["remark"], ctx.language))
+           or text_tables.says_yes(values.get("hod", "")))
     raw = re.sub(r"\([^)]*\)", " ", raw).strip()
     hon = values.get("hon")
     m = re.match(rf"^(?P<hon>{HONORIFIC_RE})\s+(?P<rest>.+)$", raw)

@@ -98,8 +98,11 @@ class MeetingProfile:
     @cached_property
     def name_words(self) -> frozenset[str]:
         """Capitalised words of the meeting's names, venue and secretariat: never part of a person's name
-        ("Seventh", "Munitions", "Septième", "Geneva," as written after a comma)."""
-        words: set[str] = set()
+        ("Seventh", "Munitions", "Septième", "Geneva," as written after a comma), and in capitals the acronyms of
+        its reference and the local parts of its addresses ("ISU APMBC" for isu@... and "APMBC/4RC/2019/INV")."""
+        words: set[str] = {w.upper() for w in re.split(r"[^A-Za-z]+", self.reference) if len(w) >= 3}
+        words |= {a.split("@")[0].upper() for a in self.secretariat_addresses
+                  if re.fullmatch(r"[A-Za-z]{3,}", a.split("@")[0])}
         for text in (self.name, *self.short_names, *(n for _, n in self.names), *self.venues, *self.venue_words,
                      *self.secretariat_names, *self.treaty_words):
             for token in text.split():

@@ -113,7 +113,9 @@ def _sentence_cues(sentence: str, lang: str | None) -> tuple[str, ...]:
 
 
 # compiled once (read for every mention)
-_NEXT_PERSON_OR_SENTENCE = re.compile(r"\n|(?<![A-Z])[.;](?:\s|$)|" + HONORIFIC_RE + r"\s+[A-ZÀ-Þ]")
+# (a line that goes on in lower case or with a bracket continues the sentence of a hard-wrapped mail:
+# "... Ministry of Foreign Affairs in Cairo\n(y.a@mfa.gov.eg), will head the delegation")
+_NEXT_PERSON_OR_SENTENCE = re.compile(r"\n(?![ \t]*[a-zà-ÿ(])|(?<![A-Z])[.;](?:\s|$)|" + HONORIFIC_RE + r"\s+[A-ZÀ-Þ]")
 _TITLED_START = re.compile(HONORIFIC_RE + r"\s+[A-ZÀ-Þ]")
 _HONORIFIC = re.compile(HONORIFIC_RE)
 _HOD_PASSIVE = phrases("<<head_of_delegation_passive>>", re.IGNORECASE)
@@ -136,7 +138,7 @@ def _cues(m: Mention, lang: str | None) -> set[str]:
             pos = s.find(m.surface)
             out.add(name + ("<" if 0 <= pos and hit.end() <= pos else ">"))
     # a head-of-delegation phrase written right next to this name, with no other name between
-    near_after = _NEXT_PERSON_OR_SENTENCE.split(after, maxsplit=1)[0][:100]
+    near_after = _NEXT_PERSON_OR_SENTENCE.split(after, maxsplit=1)[0][:140]
     if D._HOD.search(before[-45:], lang) and not _TITLED_START.search(before[-45:]):
         out.add("hod_just_before")
     if D._HOD.search(near_after, lang):

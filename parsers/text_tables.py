@@ -15,11 +15,29 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from parsers.lexicon import phrases
+
 _SPACED = re.compile(r"\S {2,}\S")
 _SPACES = re.compile(r" {2,}")
 _CHUNK = re.compile(r"\S+(?: \S+)*")  # a cell of a space-aligned row: words one space apart
 _RULE_LINE = re.compile(r"[\s|+:=_-]*")
 _DASH_GROUP = re.compile(r"[-=_]{2,}")
+
+
+# a column that says who heads the delegation ("Head of Delegation", "HoD?", "Chef de délégation (Oui/Non)"), and a
+# cell of it that says so ("Yes", "Oui", "Sí", "X", "HoD")
+_HOD_COLUMN = phrases(r"(?:<<hod_marker>>)\s*(?:\?|\([^)]*\))?", re.IGNORECASE)
+_YES = phrases("<<table_yes>>", re.IGNORECASE)
+
+
+def hod_column(header_cell: str) -> bool:
+    """A header cell of a column that marks the head of delegation."""
+    return bool(_HOD_COLUMN.fullmatch(header_cell.strip(" *:")))
+
+
+def says_yes(cell: str) -> bool:
+    """A cell of a head-of-delegation column that marks its row's person as the head."""
+    return bool(_YES.fullmatch(cell.strip(" .*()")))
 
 
 def cells(line: str) -> list[str] | None:

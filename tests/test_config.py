@@ -173,6 +173,7 @@ def test_meeting_profile_for_the_parser(tmp_path: Path) -> None:
     assert set(other.short_names) >= {"CCW", "RevCon5"} and "CCM" not in other.short_names
     assert other.treaty_words == () and other.is_ours("registry@unog.ch") and not other.is_ours("ccm@unog.ch")
     assert cfg.meeting_profile() is other  # built once per meeting: its patterns compile once
+    assert "CCW" in other.name_words  # the local part of its address: a display name "CCW Registry" is no person
 
 
 def test_the_example_config_describes_the_embedded_meeting() -> None:

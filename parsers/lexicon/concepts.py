@@ -205,6 +205,7 @@ CONCEPTS: dict[str, Concept] = {
     'place_or_office_word': Concept('patterns', 'a word of a venue, a room, an office or a unit ("Gate", "Protocol", "Unité"): never in a name'),
     'word_glued_to_name': Concept('words', 'a sentence word that a capitalised run glues to a name ("Add Hilde", "Please register Ana")'),
     'counts_self_in': Concept('patterns', 'the writer counts themself in ("ainsi que moi-même", "and I", "y yo", "I will also attend")'),
+    'table_yes': Concept('patterns', 'a cell of a head-of-delegation column that marks its row\'s person as the head ("Yes", "Oui", "Sí", "X")'),
     'self_negated': Concept('patterns', 'a negation in the sentence of a counts_self_in wording ("I will not attend myself", "je ne participerai pas moi-même")'),
     'sent_to_address': Concept('patterns', 'where a mail went ("the invitation sent to x@y"): an address that is nobody\'s own'),
     'column_both_names': Concept('patterns', 'a table column of given and family names together ("Nombres y APELLIDOS", "Nom et prénom")'),
