@@ -98,3 +98,18 @@ def test_every_row_of_a_wrapped_table_is_a_person_with_its_whole_name() -> None:
     names = {p.name: p for p in ex.representatives}
     assert set(names) == {"Yerlan Bolatovich Tokhtarov", "Nurlan Amanzholovich Sadykov", "Aliya Zhumabayeva"}
     assert names["Yerlan Bolatovich Tokhtarov"].head_of_delegation
+
+
+def test_a_head_of_delegation_column_marks_the_row_that_says_yes() -> None:
+    assert text_tables.hod_column("Head of Delegation") and text_tables.hod_column("Chef de délégation (Oui/Non)")
+    assert not text_tables.hod_column("Name") and not text_tables.hod_column("Remarks")
+    assert text_tables.says_yes("Yes") and text_tables.says_yes("Oui") and text_tables.says_yes("X")
+    assert not text_tables.says_yes("No") and not text_tables.says_yes("Deputy") and not text_tables.says_yes("")
+    body = ("Dear Sir/Madam,\n\nThe delegation of Tajikistan:\n\n"
+            "No. | Name | Position | E-mail | Head of Delegation\n"
+            "1 | Mr. Yerlan Tokhtarov | Ambassador | y.tokhtarov@mfa.tj | No\n"
+            "2 | Ms. Aliya Zhumabayeva | First Vice-Minister | a.zhumabayeva@mfa.tj | Yes\n"
+            "3 | Mr. Nurlan Sadykov | Counsellor | n.sadykov@mfa.tj |\n\nRespectfully,\n\nDilshod Karimov\nCounsellor\n")
+    ex = parse_message(_mail(body), meeting=MEETING)
+    assert {p.name for p in ex.representatives} == {"Yerlan Tokhtarov", "Aliya Zhumabayeva", "Nurlan Sadykov"}
+    assert [p.name for p in ex.representatives if p.head_of_delegation] == ["Aliya Zhumabayeva"]
