@@ -394,18 +394,34 @@ _JOIN_BEFORE_TITLE = re.compile(r"[ \t]+(?:y|e|et|and|&)[ \t]+(?:(?:de|del|la|el
                                 rf"(?=(?:{_TITLE}|{_RANK_RE.pattern})[ \t])")
 
 
+# a line of a hard-wrapped paragraph (a mail client that breaks lines at 60-78 columns), and the line that goes on
+# from it: neither a table row nor a list item
+_WRAPPED_LINE = re.compile(r"(?m)^(?P<line>[^\n|\t]{45,80}?[^\s:|])\n(?=[ \t]{0,3}(?![-*•·]|\d+[.)])[^\W\d_])")
+
+
+def unwrap(text: str) -> str:
+    """The text with the line breaks of hard-wrapped paragraphs made spaces: the same length and offsets, so a
+    name broken over two lines ("Brigadier Syed\nTahir Hussain Naqvi") is found whole and placed in the text."""
+    return _WRAPPED_LINE.sub(lambda m: m.group("line") + " " if not _SPACED_CELLS.search(m.group("line"))
+                             else m.group(0), text)
+
+
+_SPACED_CELLS = re.compile(r"\S {3,}\S")
+
+
 def _titled(region: str, text: str, spans: list[tuple[int, int]]) -> Iterable[tuple[Mention, str]]:
     """Title or rank + name ("Mr. X", "Colonel X", "Excma. Sra. X", "Me X"); two in one phrase joined by "y",
-    "et", "and" ("del Ministro Consejero X y de la Primera Secretaria Y") are two."""
+    "et", "and" ("del Ministro Consejero X y de la Primera Secretaria Y") are two. Read in the unwrapped text."""
     pos = 0
-    while (m := _TITLED.search(text, pos)) is not None:
+    flat = unwrap(text)
+    while (m := _TITLED.search(flat, pos)) is not None:
         surface, end = m.group(0), m.end()
-        cut = _JOIN_BEFORE_TITLE.search(text, m.start() + len(m.group("title")), m.end() + 80)
+        cut = _JOIN_BEFORE_TITLE.search(flat, m.start() + len(m.group("title")), m.end() + 80)
         if cut is not None and cut.start() < m.end():
-            surface, end = text[m.start():cut.start()], cut.start()
-        gap = _CELL_GAP.search(text, m.start("name"), end)  # a name ends at a table cell's edge
+            surface, end = flat[m.start():cut.start()], cut.start()
+        gap = _CELL_GAP.search(flat, m.start("name"), end)  # a name ends at a table cell's edge
         if gap is not None:
-            surface, end = text[m.start():gap.start()], gap.start()
+            surface, end = flat[m.start():gap.start()], gap.start()
         pos = end
         name = clean_name(surface)
         if not name:

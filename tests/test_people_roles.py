@@ -20,7 +20,7 @@ from intake.labelled import Labelled
 from intake.people_training import first_runs_digest, load_first_runs, role_examples
 from intake.train import PEOPLE_HEAD, PEOPLE_ROLES, ModelSpec, figures, fit, stale
 from parsers import parse_message
-from parsers.candidates import clean_name, split_title
+from parsers.candidates import clean_name, split_title, unwrap
 from parsers.learned import MODELS_DIR, load_model
 from parsers.model import Extraction
 from parsers.roles import counts_self_in
@@ -294,3 +294,13 @@ def test_the_rules_votes_for_training_are_those_of_the_first_runs() -> None:
     assert len(first) >= 400 and all(k.startswith("labelled/") for k in first)
     row = first["labelled/501"]  # the old rules missed the ambassador: his vote for training is "none"
     assert not any("Lisowski" in r["name"] for r in row["representatives"])
+
+
+def test_a_titled_name_broken_over_two_lines_of_a_hard_wrapped_mail_is_found_whole() -> None:
+    body = ("Dear Sir/Madam,\n\nFurther to your invitation, our delegation will be led by Brigadier Syed\n"
+            "Tahir Hussain Naqvi, Director General (Arms Control), with Mr. Faisal Mahmood\n"
+            "Abbasi, First Secretary of the Permanent Mission of Pakistan in Geneva.\n\nRegards,\n\nThird Secretary\n")
+    assert all(len(line) <= 78 for line in body.splitlines())
+    assert unwrap(body) != body and len(unwrap(body)) == len(body)
+    found = people(parse(mail(body, sender="Mission <mission@pakistanmission.ch>")))
+    assert {"Syed Tahir Hussain Naqvi", "Faisal Mahmood Abbasi"} <= set(found)
