@@ -535,7 +535,9 @@ def _columns(cells: list[str]) -> list[str | None] | None:
         if c and text_tables.hod_column(c):
             roles.append("hod")
             continue
-        roles.append(next((role for role, rx in _COLUMNS if rx.search(c)), None) if c else None)
+        # a header that is one of the words whole ("Job Title": the function) before one that holds one ("Title")
+        roles.append(next((role for role, rx in _COLUMNS if rx.fullmatch(c)), None)
+                     or next((role for role, rx in _COLUMNS if rx.search(c)), None) if c else None)
     if "name" in roles and ("family" in roles) != ("given" in roles):
         # "Name | Surname": the name column holds the given names (and the reverse)
         roles = [("given" if "family" in roles else "family") if r == "name" else r for r in roles]

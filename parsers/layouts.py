@@ -59,8 +59,9 @@ def _header_roles(cells: list[str]) -> list[str | None] | None:
         if text_tables.hod_column(c):
             roles.append("hod")
             continue
-        # "Titre/Grade", "Name / Nom": a header in two words or two languages is read by either
-        role = next((r for part in (c, *c.split("/")) for r, pat in _HEADER_WORDS.items()
+        # "Titre/Grade", "Name / Nom": a header in two words or two languages is read by either; "Given name,
+        # patronymic" by its first part
+        role = next((r for part in (c, *c.split("/"), c.split(",")[0]) for r, pat in _HEADER_WORDS.items()
                      if pat.match(part.strip())), None)
         roles.append(role)
     named = [r for r in roles if r]
@@ -75,8 +76,12 @@ def _header_roles(cells: list[str]) -> list[str | None] | None:
         for i, c in enumerate(cells):
             if c.strip().lower() in _TITLE_LABEL:
                 roles[i] = "function"
-    if "given" in roles and "family" not in roles:
-        roles = ["name" if r == "given" else r for r in roles]
+    if "name" in roles and ("family" in roles) != ("given" in roles):
+        # "Surname | Name", "APELLIDO | NOMBRE": the name column holds the given names (and the reverse)
+        roles = [("given" if "family" in roles else "family") if r == "name" else r for r in roles]
+    elif "name" not in roles and ("family" in roles) != ("given" in roles):
+        # "SURNAME, Given names" or "Nombre" alone: the one column holds the whole name
+        roles = ["name" if r in {"family", "given"} else r for r in roles]
     return roles
 
 

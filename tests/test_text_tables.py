@@ -5,6 +5,8 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.policy import SMTP
 
+import pytest
+
 from intake.config import load_config
 from parsers import parse_message, text_tables
 
@@ -113,3 +115,20 @@ def test_a_head_of_delegation_column_marks_the_row_that_says_yes() -> None:
     ex = parse_message(_mail(body), meeting=MEETING)
     assert {p.name for p in ex.representatives} == {"Yerlan Tokhtarov", "Aliya Zhumabayeva", "Nurlan Sadykov"}
     assert [p.name for p in ex.representatives if p.head_of_delegation] == ["Aliya Zhumabayeva"]
+
+
+@pytest.mark.parametrize(("table", "names"), [
+    (("No | SURNAME | Name, patronymic | Position\n1 | TOKHTAROV | Yerlan Bolatovich | Ambassador\n"
+     "2 | SADYKOV | Nurlan Amanzholovich | Counsellor\n"), {"Yerlan Bolatovich Tokhtarov", "Nurlan Amanzholovich Sadykov"}),
+    (("N° | Civilité | NOM | Prénoms | Qualité | Courriel\n"
+     "1 | Mme | ZHUMABAYEVA | Aliya | Première Secrétaire | a.zhumabayeva@mfa.tj\n"
+     "2 | M. | SADYKOV | Nurlan | Conseiller | n.sadykov@mfa.tj\n"), {"Aliya Zhumabayeva", "Nurlan Sadykov"}),
+])
+def test_headers_in_other_words_name_the_same_columns_for_the_rules_and_the_candidates(table: str, names: set[str]
+                                                                                         ) -> None:
+    body = f"Dear Sir/Madam,\n\nThe delegation:\n\n{table}\nRespectfully,\n\nDilshod Karimov\n"
+    ex = parse_message(_mail(body), meeting=MEETING)
+    assert {p.name for p in ex.representatives} == names
+    assert all(r.rule_role == "attend" for r in ex.evidence.roles if r.name in names)  # the rules read the table too
+    assert all(p.function and p.function.split()[0] in {"Ambassador", "Counsellor", "Première", "Conseiller"}
+               for p in ex.representatives)
