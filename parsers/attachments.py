@@ -96,8 +96,12 @@ def docx_text(data: bytes) -> str:
         lines.append("")
         for row in table.rows:
             cells = []
+            previous = None
             for cell in row.cells:
-                text = " ".join(cell.text.split())
+                # a merged cell is every grid cell it spans (the same element): its text once, then empty cells,
+                # so a row heading "Head of Delegation" across the table reads as one heading
+                text = " ".join(cell.text.split()) if cell._tc is not previous else ""
+                previous = cell._tc
                 cells.append(text)
             lines.append(" | ".join(cells))
     return "\n".join(lines).strip()

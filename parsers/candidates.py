@@ -25,6 +25,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from parsers import person_details as D
 from parsers import prose as R
@@ -379,8 +380,9 @@ def _mention(region: str, source: str, text: str, spans: list[tuple[int, int]], 
     le = len(text) if le < 0 else le
     hon, rank, _ = split_title(surface)
     above = [x for x in _last_lines(text, ls) if x.strip()]
+    flat = unwrap(text)  # the sentence and its words around the name as a hard-wrapped mail's reader reads them
     return Mention(region=region, source=source, surface=surface, start=start, line=text[ls:le],
-                   sentence=text[sa:max(sb, end)], before=text[sa:start][-150:], after=text[end:max(sb, end)][:150],
+                   sentence=flat[sa:max(sb, end)], before=flat[sa:start][-150:], after=flat[end:max(sb, end)][:150],
                    rel_pos=start / max(1, len(text)), title=hon, rank=rank, partial=partial,
                    line_no=text.count("\n", 0, start), text_id=id(text), prev_line=above[-1] if above else "")
 
@@ -396,9 +398,10 @@ _JOIN_BEFORE_TITLE = re.compile(r"[ \t]+(?:y|e|et|and|&)[ \t]+(?:(?:de|del|la|el
 
 # a line of a hard-wrapped paragraph (a mail client that breaks lines at 60-78 columns), and the line that goes on
 # from it: neither a table row nor a list item
-_WRAPPED_LINE = re.compile(r"(?m)^(?P<line>[^\n|\t]{45,80}?[^\s:|])\n(?=[ \t]{0,3}(?![-*•·]|\d+[.)])[^\W\d_])")
+_WRAPPED_LINE = re.compile(r"(?m)^(?P<line>[^\n|\t]{45,100}?[^\s:|])\n(?=[ \t]{0,3}(?![-*•·]|\d+[.)])[^\W\d_])")
 
 
+@lru_cache(maxsize=16)
 def unwrap(text: str) -> str:
     """The text with the line breaks of hard-wrapped paragraphs made spaces: the same length and offsets, so a
     name broken over two lines ("Brigadier Syed\nTahir Hussain Naqvi") is found whole and placed in the text."""

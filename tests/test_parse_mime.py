@@ -71,6 +71,20 @@ def test_docx_table_rows_are_lines_with_cells() -> None:
     assert text is not None and "Astrid Bech-Jørgensen | Head of HMA | abj@dca.dk" in text
 
 
+def test_a_merged_docx_cell_gives_its_text_once() -> None:
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=3)
+    for r, row in enumerate([("Name", "Position", "E-mail"), ("", "", ""), ("Peter Mwangi", "Ambassador", "p@k.org")]):
+        for c, val in enumerate(row):
+            table.cell(r, c).text = val
+    table.cell(1, 0).merge(table.cell(1, 2)).text = "Head of Delegation"
+    buf = io.BytesIO()
+    document.save(buf)
+    text = extract_attachment_text("list.docx", "application/octet-stream", buf.getvalue())
+    assert text is not None and text.count("Head of Delegation") == 1
+    assert "Head of Delegation |  | " in text and "Peter Mwangi | Ambassador | p@k.org" in text
+
+
 def test_broken_attachments_give_none_not_an_exception() -> None:
     assert extract_attachment_text("x.pdf", "application/pdf", b"%PDF-1.4 not really") is None
     assert extract_attachment_text("x.docx", "application/octet-stream", b"PK\x03\x04 broken") is None
