@@ -1048,14 +1048,43 @@ def _details(c: Candidate, ctx: D.Context) -> D.Person | None:
 _NORMAL_HONORIFICS = frozenset({"Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "H.E.", "Amb.", "M.", "Mme", "Sr.", "Sra."})
 
 
-def finished_person(c: Candidate) -> D.Person:
-    """The candidate as a person of the result: the rank before the function, the name cleaned."""
+# what follows a name and sets its details apart: a comma, a dash, a colon ("Supt. Abena Owusu-Sekyere – Head, ...")
+_DETAILS_AFTER = re.compile(r"^\s*(?:,|[–—]|\s-|:)\s*(?=\S)")
+
+
+def details_after(c: Candidate, ctx: D.Context) -> D.Person | None:
+    """The details written after the candidate's name on its line, read as the rules read a listed person's
+    ("Lt. Col. Musa D. Garba, Directorate of Policy and Plans, Defence Headquarters"): for a person the model
+    registers whom no rule listed with details (found in prose or by a title alone)."""
+    for m in c.mentions:
+        if m.partial or m.region not in {"body", "attachment", "forward"}:
+            continue
+        at = m.line.find(m.surface)
+        sep = _DETAILS_AFTER.match(m.line[at + len(m.surface):]) if at >= 0 else None
+        if sep is None:
+            continue
+        rest = m.line[at + len(m.surface) + sep.end():]
+        d = D._parse_details(rest, ctx)
+        if d.function or d.email:
+            return D.Person(name=c.name, honorific=d.honorific, function=d.function, organization=d.organization,
+                            email=d.email, head_of_delegation=d.hod)
+    return None
+
+
+def finished_person(c: Candidate, ctx: D.Context | None = None) -> D.Person:
+    """The candidate as a person of the result: the rank before the function, the name cleaned; with ``ctx``,
+    the details after its name on its line when nothing else gave it a function."""
     p = c.person or D.Person(name=c.name)
     t = c.table_person
     if t is not None:  # a row under a header says which cell is which: its details come first
         p = replace(p, honorific=t.honorific or p.honorific, function=t.function or p.function,
                     organization=t.organization or p.organization, email=t.email or p.email,
                     head_of_delegation=t.head_of_delegation or p.head_of_delegation)
+    elif ctx is not None and not p.function:
+        d = details_after(c, ctx)
+        if d is not None:
+            p = replace(p, honorific=p.honorific or d.honorific, function=d.function,
+                        organization=p.organization or d.organization, email=p.email or d.email)
     function = p.function
     if c.rank and not (function and fold(function).startswith(fold(c.rank))):
         function = f"{c.rank}, {function}" if function else c.rank

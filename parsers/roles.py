@@ -425,7 +425,7 @@ def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, mode
     withdrawn: list[str] = []
     for c, ev in sorted(scored, key=lambda x: x[0].order):
         if ev.role in ATTENDING:
-            p = finished_person(c)
+            p = finished_person(c, ctx)
             p.head_of_delegation = ev.role == "head"
             p.confidence = ev.p_attending if p.ocr_confidence is None else ocr_doubt(ev.p_attending, p.ocr_confidence)
             p.source = ev.source
