@@ -294,7 +294,8 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
             chunk = at.group(1)
         pieces = [p.strip(" .;:") for p in re.split(r",\s+", chunk) if p.strip(" .;:")]
         for k, piece in enumerate(pieces):
-            if _HOD.fullmatch(piece.lower(), ctx.language) or _HOD_MARKER.fullmatch(piece, ctx.language):
+            if _HOD.fullmatch(piece.lower(), ctx.language) or (_HOD_MARKER.fullmatch(piece, ctx.language) and not (
+                    piece.lower() == "head" and k + 1 < len(pieces))):  # "Head, Research and Monitoring": a title
                 d.hod = True
                 continue
             if _SELF_MARK.match(piece, ctx.language):
