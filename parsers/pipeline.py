@@ -33,7 +33,9 @@ from parsers.nlp_rules import person_keys
 from parsers.organizations import (
     Org,
     _domain_matches,
+    find_org,
     is_webmail,
+    label_for,
     recorded_organization,
     resolve_organization,
 )
@@ -396,8 +398,9 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
         withdrawn = cancelled_people(g.people, withdrawn)
     spam = "spam" in g.cues
     org_label = prep.recorded_org if intent != Intent.BOUNCE and not spam else None
+    texts = "\n".join([headers.subject, parts.text[:MAX_OWN], *(a.all_text or "" for a in parts.attachments)])
     reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
-                           organization=_own_organization(p.organization, org_label), email=p.email,
+                           organization=_own_organization(_as_labelled(p.organization, texts), org_label), email=p.email,
                            head_of_delegation=p.head_of_delegation, confidence=p.confidence,
                            source="ocr" if p.ocr_confidence is not None else (
                                "attachment" if p.in_attachment else "text"), found_by=p.source) for p in people]
@@ -417,6 +420,13 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
                       withdrawn=withdrawn, should_reply=should_reply, needs_review=needs_review(flags), flags=flags,
                       confidence=evidence.confidence, headers=headers, body_text=prep.split.own,
                       attachments=list(parts.attachments), evidence=evidence)
+
+
+def _as_labelled(own: str | None, texts: str) -> str | None:
+    """A person's own organisation written as an organisation of the directory names it ("OSCE" in a function):
+    under the form the message's label takes (its full English name when the message writes it anywhere)."""
+    org = find_org(own) if own else None
+    return label_for(org, texts) if org is not None else own
 
 
 def _own_organization(own: str | None, message_org: str | None) -> str | None:

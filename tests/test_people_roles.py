@@ -304,3 +304,11 @@ def test_a_titled_name_broken_over_two_lines_of_a_hard_wrapped_mail_is_found_who
     assert unwrap(body) != body and len(unwrap(body)) == len(body)
     found = people(parse(mail(body, sender="Mission <mission@pakistanmission.ch>")))
     assert {"Syed Tahir Hussain Naqvi", "Faisal Mahmood Abbasi"} <= set(found)
+
+
+def test_a_directory_organisation_written_as_an_acronym_takes_its_label_form() -> None:
+    body = ("Dear Secretariat,\n\nPlease register Dr. Ngozi Eze-Nwankwo, Head, Small Arms Division, ECOWAS Commission, "
+            "and Mr. Chinedu Okwuosa, Programme Officer, ECOWAS.\n\nBest regards,\n\nAmina Bello\n"
+            "Economic Community of West African States (ECOWAS)\nAbuja, Nigeria\n")
+    found = people(parse(mail(body, sender="Amina Bello <a.bello@ecowas.int>")))
+    assert {p["organization"] for p in found.values()} == {"Economic Community of West African States"}
