@@ -372,6 +372,23 @@ def _sanitise_emails(people: list[D.Person], prep: Prepared, ctx: D.Context) -> 
             p.email = None
         if not p.email and _is_sender(p, ctx) and ctx.sender_addr:
             p.email = ctx.sender_addr
+    return _addresses_by_name(people, prep)
+
+
+def _addresses_by_name(people: list[D.Person], prep: Prepared) -> list[D.Person]:
+    """A person with no address gets the one address of the sender's own text made of their name and of nobody
+    else's ("E-mail addresses: mereana.tawhiri@mfat.govt.nz ..." listed apart from the names)."""
+    text = "\n".join([prep.body, prep.forward_text or "", *(a.all_text or "" for a in prep.parts.attachments)])
+    found = dict.fromkeys(m.group(0).strip(".").lower() for m in D.EMAIL_RE.finditer(text[:MAX_OWN]))
+    addresses = [a for a in found if not prep.meeting.is_ours(a)]
+    taken = {p.email.lower() for p in people if p.email}
+    for p in people:
+        if p.email:
+            continue
+        mine = [a for a in addresses if a not in taken and C.name_in_address(p.name, [a.split("@")[0]])]
+        if len(mine) == 1 and not any(C.name_in_address(o.name, [mine[0].split("@")[0]]) for o in people if o is not p):
+            p.email = mine[0]
+            taken.add(mine[0])
     return people
 
 

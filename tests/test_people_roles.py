@@ -312,3 +312,12 @@ def test_a_directory_organisation_written_as_an_acronym_takes_its_label_form() -
             "Economic Community of West African States (ECOWAS)\nAbuja, Nigeria\n")
     found = people(parse(mail(body, sender="Amina Bello <a.bello@ecowas.int>")))
     assert {p["organization"] for p in found.values()} == {"Economic Community of West African States"}
+
+
+def test_addresses_listed_apart_from_the_names_go_to_the_people_they_are_made_of() -> None:
+    body = ("Tēnā koe,\n\nAmbassador Mereana Tāwhiri will head the delegation. She will be accompanied by Mr Hēmi "
+            "Paraone, Counsellor (Disarmament).\n\nE-mail addresses:\nhemi.paraone@mfat.govt.nz\n"
+            "mereana.tawhiri@mfat.govt.nz\nregistry.geneva@mfat.govt.nz\n\nNgā mihi,\n\nAroha Ngātai-Reid\n")
+    found = people(parse(mail(body, sender="Aroha Ngatai-Reid <aroha.ngatai-reid@mfat.govt.nz>")))
+    assert found["Mereana Tāwhiri"]["email"] == "mereana.tawhiri@mfat.govt.nz"
+    assert found["Hēmi Paraone"]["email"] == "hemi.paraone@mfat.govt.nz"
