@@ -1052,6 +1052,10 @@ _NORMAL_HONORIFICS = frozenset({"Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "H.E.", "A
 _DETAILS_AFTER = re.compile(r"^\s*(?:,|[–—]|\s-|:)\s*(?=\S)")
 
 
+_DETAILS_END = re.compile(r"[.;](?:\s|$)|,?\s+(?:y|e|et|and)\s+(?=[a-zà-ÿ]|(?:" + HONORIFIC_RE + r")\s)|\s(?:"
+                          + HONORIFIC_RE + r")\s+[A-ZÀ-Þ]")
+
+
 def details_after(c: Candidate, ctx: D.Context) -> D.Person | None:
     """The details written after the candidate's name on its line, read as the rules read a listed person's
     ("Lt. Col. Musa D. Garba, Directorate of Policy and Plans, Defence Headquarters"): for a person the model
@@ -1064,7 +1068,8 @@ def details_after(c: Candidate, ctx: D.Context) -> D.Person | None:
         if sep is None:
             continue
         rest = m.line[at + len(m.surface) + sep.end():]
-        d = D._parse_details(rest, ctx)
+        end = _DETAILS_END.search(rest)  # the details end with the sentence or where the next person begins
+        d = D._parse_details(rest[:end.start()] if end else rest, ctx)
         if d.function or d.email:
             return D.Person(name=c.name, honorific=d.honorific, function=d.function, organization=d.organization,
                             email=d.email, head_of_delegation=d.hod)
