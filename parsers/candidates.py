@@ -1096,6 +1096,8 @@ def finished_person(c: Candidate, ctx: D.Context | None = None) -> D.Person:
     hon = p.honorific if p.honorific in _NORMAL_HONORIFICS else None
     if hon is None:
         hon = next((m.title for m in c.mentions if m.title in _NORMAL_HONORIFICS), None)
+    if any(m.title == "H.E." and not m.region.startswith("quoted") for m in c.mentions):
+        hon = "H.E."  # "S.E.M.", "Excmo. Sr.", "H.E. Ms." where a rule kept "M.": the label writes H.E.
     return replace(p, name=c.name, function=function, honorific=hon)
 
 
