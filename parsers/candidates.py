@@ -1052,8 +1052,8 @@ _NORMAL_HONORIFICS = frozenset({"Mr.", "Ms.", "Mrs.", "Dr.", "Prof.", "H.E.", "A
 _DETAILS_AFTER = re.compile(r"^\s*(?:,|[–—]|\s-|:)\s*(?=\S)")
 
 
-_DETAILS_END = re.compile(r"[.;](?:\s|$)|,?\s+(?:y|e|et|and)\s+(?=[a-zà-ÿ]|(?:" + HONORIFIC_RE + r")\s)|\s(?:"
-                          + HONORIFIC_RE + r")\s+[A-ZÀ-Þ]")
+_DETAILS_END = re.compile(r"(?:^|\s)(?:" + HONORIFIC_RE + r")\s+[A-ZÀ-Þ]|[.;](?:\s|$)|,?\s+(?:y|e|et|and)\s+(?=[a-zà-ÿ]|(?:"
+                          + HONORIFIC_RE + r")\s)")
 
 
 def details_after(c: Candidate, ctx: D.Context) -> D.Person | None:
