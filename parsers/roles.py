@@ -119,6 +119,7 @@ _NEXT_PERSON_OR_SENTENCE = re.compile(r"\n(?![ \t]*[a-zà-ÿ(])|(?<![A-Z])[.;](?
 _TITLED_START = re.compile(HONORIFIC_RE + r"\s+[A-ZÀ-Þ]")
 _HONORIFIC = re.compile(HONORIFIC_RE)
 _HOD_PASSIVE = phrases("<<head_of_delegation_passive>>", re.IGNORECASE)
+_HOD_IN_BRACKETS_AFTER = phrases(r"\s*\(\s*(?:<<hod_marker>>)\s*\)", re.IGNORECASE)  # "Fadi Abu Khalil (Head), ..."
 
 
 def _cues(m: Mention, lang: str | None) -> set[str]:
@@ -141,7 +142,7 @@ def _cues(m: Mention, lang: str | None) -> set[str]:
     near_after = _NEXT_PERSON_OR_SENTENCE.split(after, maxsplit=1)[0][:140]
     if D._HOD.search(before[-45:], lang) and not _TITLED_START.search(before[-45:]):
         out.add("hod_just_before")
-    if D._HOD.search(near_after, lang):
+    if D._HOD.search(near_after, lang) or _HOD_IN_BRACKETS_AFTER.match(after, lang):
         out.add("hod_just_after")
     passive = _HOD_PASSIVE.search(before[-90:], lang)
     if passive and not _NEXT_PERSON_OR_SENTENCE.search(before[-90:][passive.end():]):
@@ -419,8 +420,14 @@ def decide(cands: Sequence[Candidate], facts: MessageFacts, ctx: D.Context, mode
     # A delegation has one head: the attending person most likely to be it, when likely enough.
     heads = [ev for _, ev in scored if ev.role in ATTENDING]
     best = max(heads, key=lambda ev: ev.p_head, default=None)
+    designated: list[RoleEvidence] = []
+    if best is not None and best.p_head < HEAD_THRESHOLD:
+        # the model names no head, and the text designates exactly one attending person: that one (on the labelled
+        # replies, a lone designated attending person is the head 259 times in 283)
+        designated = [ev for (_, ev), g in zip(scored, groups) if ev.role in ATTENDING and "hod_designated" in g["cues"]]
+        best = designated[0] if len(designated) == 1 else None
     for ev in heads:
-        ev.role = "head" if ev is best and ev.p_head >= HEAD_THRESHOLD else "attend"
+        ev.role = "head" if ev is best and (ev.p_head >= HEAD_THRESHOLD or any(ev is d for d in designated)) else "attend"
     people: list[D.Person] = []
     withdrawn: list[str] = []
     for c, ev in sorted(scored, key=lambda x: x[0].order):
