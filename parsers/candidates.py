@@ -396,9 +396,10 @@ _JOIN_BEFORE_TITLE = re.compile(r"[ \t]+(?:y|e|et|and|&)[ \t]+(?:(?:de|del|la|el
                                 rf"(?=(?:{_TITLE}|{_RANK_RE.pattern})[ \t])")
 
 
-# a line of a hard-wrapped paragraph (a mail client that breaks lines at 60-78 columns), and the line that goes on
+# a line of a hard-wrapped paragraph (a mail client or a PDF breaks lines at 45-100 columns), and the line that goes on
 # from it: neither a table row nor a list item
 _WRAPPED_LINE = re.compile(r"(?m)^(?P<line>[^\n|\t]{45,100}?[^\s:|])\n(?=[ \t]{0,3}(?![-*•·]|\d+[.)])[^\W\d_])")
+_SPACED_CELLS = re.compile(r"\S {3,}\S")  # a row of cells aligned with spaces is no wrapped prose
 
 
 @lru_cache(maxsize=16)
@@ -408,8 +409,6 @@ def unwrap(text: str) -> str:
     return _WRAPPED_LINE.sub(lambda m: m.group("line") + " " if not _SPACED_CELLS.search(m.group("line"))
                              else m.group(0), text)
 
-
-_SPACED_CELLS = re.compile(r"\S {3,}\S")
 
 
 def _titled(region: str, text: str, spans: list[tuple[int, int]]) -> Iterable[tuple[Mention, str]]:
@@ -541,11 +540,7 @@ def _columns(cells: list[str]) -> list[str | None] | None:
         # a header that is one of the words whole ("Job Title": the function) before one that holds one ("Title")
         roles.append(next((role for role, rx in _COLUMNS if rx.fullmatch(c)), None)
                      or next((role for role, rx in _COLUMNS if rx.search(c)), None) if c else None)
-    if "name" in roles and ("family" in roles) != ("given" in roles):
-        # "Name | Surname": the name column holds the given names (and the reverse)
-        roles = [("given" if "family" in roles else "family") if r == "name" else r for r in roles]
-    elif "name" not in roles and ("family" in roles) != ("given" in roles):
-        roles = ["name" if r in {"family", "given"} else r for r in roles]  # "Nombre", "Nom" alone: the full name
+    roles = text_tables.settle_name_columns(roles)
     has_name = "name" in roles or ("family" in roles and "given" in roles)
     if not has_name or len([r for r in roles if r]) < 2:
         return None

@@ -76,13 +76,7 @@ def _header_roles(cells: list[str]) -> list[str | None] | None:
         for i, c in enumerate(cells):
             if c.strip().lower() in _TITLE_LABEL:
                 roles[i] = "function"
-    if "name" in roles and ("family" in roles) != ("given" in roles):
-        # "Surname | Name", "APELLIDO | NOMBRE": the name column holds the given names (and the reverse)
-        roles = [("given" if "family" in roles else "family") if r == "name" else r for r in roles]
-    elif "name" not in roles and ("family" in roles) != ("given" in roles):
-        # "SURNAME, Given names" or "Nombre" alone: the one column holds the whole name
-        roles = ["name" if r in {"family", "given"} else r for r in roles]
-    return roles
+    return text_tables.settle_name_columns(roles)
 
 
 def find_tables(lines: list[str], ctx: Context) -> tuple[list[Person], set[int]]:

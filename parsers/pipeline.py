@@ -99,6 +99,7 @@ class Prepared:
     forward_block: QuotedBlock | None = None
     meeting: MeetingProfile = NO_MEETING
     auto_reply: bool | None = None  # is_auto_reply(subject, body, sender, language); None: not asked (headers decided)
+    full_text: str = ""  # the subject, the text and the attachments' text: where organisations are named
 
 
 def _sender_domain(addr: str | None) -> str | None:
@@ -155,7 +156,7 @@ def prepare(raw: bytes, *, meeting: MeetingProfile, limits: AttachmentLimits = D
     ner_text = re.sub(r"\S{80,}", " ", joined) or None
     return Prepared(parts, split, body, signature, language, signals, org, org_label, recorded_org, auto, ner_text,
                     own,
-                    meeting.deadline, forward_text, forward_block, meeting, auto_reply)
+                    meeting.deadline, forward_text, forward_block, meeting, auto_reply, full_text)
 
 
 _ARTIFACTS = (
@@ -415,9 +416,9 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
         withdrawn = cancelled_people(g.people, withdrawn)
     spam = "spam" in g.cues
     org_label = prep.recorded_org if intent != Intent.BOUNCE and not spam else None
-    texts = "\n".join([headers.subject, parts.text[:MAX_OWN], *(a.all_text or "" for a in parts.attachments)])
     reps = [Representative(name=p.name, honorific=p.honorific, function=p.function,
-                           organization=_own_organization(_as_labelled(p.organization, texts), org_label), email=p.email,
+                           organization=_own_organization(_as_labelled(p.organization, prep.full_text), org_label),
+                           email=p.email,
                            head_of_delegation=p.head_of_delegation, confidence=p.confidence,
                            source="ocr" if p.ocr_confidence is not None else (
                                "attachment" if p.in_attachment else "text"), found_by=p.source) for p in people]
@@ -439,11 +440,11 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
                       attachments=list(parts.attachments), evidence=evidence)
 
 
-def _as_labelled(own: str | None, texts: str) -> str | None:
+def _as_labelled(own: str | None, full_text: str) -> str | None:
     """A person's own organisation written as an organisation of the directory names it ("OSCE" in a function):
     under the form the message's label takes (its full English name when the message writes it anywhere)."""
     org = find_org(own) if own else None
-    return label_for(org, texts) if org is not None else own
+    return label_for(org, full_text) if org is not None else own
 
 
 def _own_organization(own: str | None, message_org: str | None) -> str | None:

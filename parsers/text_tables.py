@@ -40,6 +40,17 @@ def says_yes(cell: str) -> bool:
     return bool(_YES.fullmatch(cell.strip(" .*()")))
 
 
+def settle_name_columns(roles: list[str | None]) -> list[str | None]:
+    """The name columns of a header as both table readers take them: beside a family (or given) name column, the
+    "name" column holds the other part ("Surname | Name", "APELLIDO | NOMBRE", "Name | Surname"); a family or given
+    column alone holds the whole name ("SURNAME, Given names", "Nombre", "Nom")."""
+    if "name" in roles and ("family" in roles) != ("given" in roles):
+        return [("given" if "family" in roles else "family") if r == "name" else r for r in roles]
+    if "name" not in roles and ("family" in roles) != ("given" in roles):
+        return ["name" if r in {"family", "given"} else r for r in roles]
+    return roles
+
+
 def cells(line: str) -> list[str] | None:
     """The cells of a line that looks like a table row (two cells or more), else None."""
     if "\t" in line:
