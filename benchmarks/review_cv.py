@@ -37,9 +37,9 @@ from figures import INTENTS
 
 from intake.labelled import load_labelled
 from intake.risk_training import Case, out_of_fold, risk_example, what_is_wrong
-from intake.train import RISK, Example, assign_folds, fit
+from intake.train import RISK, Example, assign_folds, fit_scorer
 from parsers import review
-from parsers.learned import LinearModel
+from parsers.learned import Scorer
 from parsers.model import Extraction
 from parsers.pipeline import decide
 from parsers.review import REVIEW_CODES, RULES, Rule
@@ -63,7 +63,7 @@ class Decided:
 
 def decide_all(cases: Sequence[Case], rules: tuple[Rule, ...] = RULES,
                decider: Callable[[Case], Extraction] | None = None,
-               risk: dict[str, LinearModel | None] | None = None) -> list[Decided]:
+               risk: dict[str, Scorer | None] | None = None) -> list[Decided]:
     """Every case decided (``risk``: the risk model for each reply, by key; none given: no risk model)."""
     out = []
     for c in cases:
@@ -139,14 +139,14 @@ def load_data(cache: Path | None, k: int, nested: bool) -> Data:
     return data
 
 
-def risk_models(data: Data, nested: bool) -> dict[str, LinearModel | None]:
+def risk_models(data: Data, nested: bool) -> dict[str, Scorer | None]:
     """For each reply, a risk model that never saw its fold: fitted on the rows of the other folds, from the nested
     parses (``nested``) or from the out-of-fold cases themselves (whose evidence came from models that saw it)."""
     flat = [] if nested else _rows(data.cases)
-    by_fold: dict[int, LinearModel] = {}
+    by_fold: dict[int, Scorer] = {}
     for f in sorted(set(data.folds.values())):
         rows = _rows(data.inner[f]) if nested else [e for e in flat if data.folds[e.group] != f]
-        by_fold[f] = fit(RISK, rows).rounded()
+        by_fold[f] = fit_scorer(RISK, rows).rounded()
     return {c.reply.key: by_fold[data.folds[c.reply.group]] for c in data.cases}
 
 
@@ -154,8 +154,8 @@ def _rows(cases: Sequence[Case]) -> list[Example]:
     return [e for e in map(risk_example, cases) if e is not None]
 
 
-HIGHS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 1.01)  # 1.01: the rule `risky` never fires
-LOWS = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15)  # 0: the people rules always stand
+HIGHS = (0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 1.01)  # 1.01: the rule `risky` never fires
+LOWS = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1)  # 0: the people rules always stand
 
 
 def _flagged(ds: Sequence[Decided], high: float, low: float) -> list[bool]:

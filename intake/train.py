@@ -35,11 +35,14 @@ from intake.labelled import Labelled, Reply, load_labelled
 from parsers.learned import (
     FEATURES_VERSION,
     MODELS_DIR,
+    TREES,
     BlockSpec,
     LinearModel,
+    Scorer,
+    TreeModel,
     char_features,
     intent_text,
-    load_model,
+    load_scorer,
     text_features,
     word_features,
 )
@@ -74,6 +77,7 @@ class ModelSpec:
     params: dict[str, Any] = field(default_factory=dict)
     inputs: str = ""  # what the model reads, for the card
     card: Callable[[], dict[str, Any]] | None = None  # more inputs to record in the card (beside the replies)
+    learner: str = "linear"  # "linear": logistic regression (LinearModel); "trees": boosted trees (TreeModel)
 
 
 def intent_examples(replies: Sequence[Reply]) -> list[Example]:
@@ -151,11 +155,15 @@ RISK = ModelSpec(
     description="How likely the people read from a registration, correction or cancellation (attending, withdrawn, "
                 "head of delegation) are wrong, from the message's evidence: intent margin and agreement, the role "
                 "model's margins, counts, sources and shapes of the people, the message's shape and language, which "
-                "review rules fire; named binary features, logistic regression with balanced classes.",
+                "review rules fire; named binary features, boosted decision trees (scikit-learn's histogram gradient "
+                "boosting, balanced classes): out of fold they separate wrong from right readings better than the "
+                "logistic regression they replaced (AUC 0.874 -> 0.895, benchmarks/review_cv.py).",
     classes=RISK_CLASSES,
     blocks={g: (None, _INDICATORS) for g in RISK_GROUPS},
     examples=_risk_examples,
-    params={"C": 0.02, "class_weight": "balanced", "min_df": 3, "max_iter": 3000},
+    params={"max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 8, "min_samples_leaf": 20,
+            "l2_regularization": 1.0, "class_weight": "balanced", "min_df": 3},
+    learner="trees",
     inputs="the out-of-fold evidence of every labelled reply read as a registration, correction or cancellation: "
            "decided by intent and people-role models fitted on the other 5 folds grouped by batch "
            "(intake/risk_training.py), labelled wrong / right by its people",
@@ -169,8 +177,67 @@ MODELS: dict[str, ModelSpec] = {INTENT.name: INTENT, PEOPLE_ROLES.name: PEOPLE_R
 
 
 def fit(spec: ModelSpec, examples: Sequence[Example]) -> LinearModel:
-    """Fit ``spec`` on ``examples`` with scikit-learn and return it as the parser's :class:`LinearModel`."""
+    """Fit the linear ``spec`` on ``examples`` with scikit-learn and return it as the parser's :class:`LinearModel`."""
+    if spec.learner != "linear":
+        raise TrainingError(f"{spec.name} is not a linear model: use fit_scorer")
     return export(spec, *fit_sklearn(spec, examples))
+
+
+def fit_scorer(spec: ModelSpec, examples: Sequence[Example]) -> Scorer:
+    """:func:`fit` for a spec of either learner: a :class:`TreeModel` for ``trees``."""
+    if spec.learner == TREES:
+        return export_trees(spec, *fit_trees(spec, examples))
+    return fit(spec, examples)
+
+
+def fit_trees(spec: ModelSpec, examples: Sequence[Example]) -> tuple[list[Any], Any]:
+    """Boosted trees (scikit-learn's ``HistGradientBoostingClassifier``) over the named indicator features of
+    ``spec``'s blocks, on the examples sorted by key (the sums inside the trees then never depend on the order the
+    examples came in, so training is deterministic). ``params``: the classifier's, and ``min_df``."""
+    try:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.feature_extraction.text import CountVectorizer
+    except ImportError as exc:  # pragma: no cover - the message is the point
+        raise TrainingError("training needs scikit-learn: pip install -e '.[train]'") from exc
+    from scipy.sparse import hstack
+    if any(b != _INDICATORS for _, b in spec.blocks.values()):
+        raise TrainingError(f"{spec.name}: trees read named indicator features only")
+    ordered = sorted(examples, key=lambda e: e.key)
+    p = dict(spec.params)
+    min_df = p.pop("min_df", 1)
+    vectorizers, matrices = [], []
+    for prefix, _ in sorted(spec.blocks.items()):
+        vec = CountVectorizer(analyzer=_block_of(prefix), min_df=min_df, binary=True, dtype=np.float64)
+        matrices.append(vec.fit_transform([e.features for e in ordered]))
+        vectorizers.append(vec)
+    clf = HistGradientBoostingClassifier(random_state=0, early_stopping=False, **p)
+    clf.fit(hstack(matrices).toarray(), [e.label for e in ordered])
+    return vectorizers, clf
+
+
+def export_trees(spec: ModelSpec, vectorizers: list[Any], clf: Any) -> TreeModel:
+    """A fitted binary ``HistGradientBoostingClassifier`` as a :class:`TreeModel`: every tree's nodes (its
+    ``_predictors``; ``tests/test_review_risk.py`` checks the exported probabilities against ``predict_proba``,
+    so a change in scikit-learn's layout fails there, not silently)."""
+    features = [str(n) for vec in vectorizers for n in vec.get_feature_names_out()]
+    if tuple(str(c) for c in clf.classes_) != spec.classes or len(spec.classes) != 2:
+        raise TrainingError(f"{spec.name}: trees are exported for two classes {spec.classes}, got {clf.classes_}")
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("feature", "threshold", "left", "right", "value")}
+    roots, offset = [], 0
+    for (tree,) in clf._predictors:  # one tree per iteration for two classes
+        nodes = tree.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        parts["feature"].append(np.where(leaf, -1, nodes["feature_idx"]).astype(np.int32))
+        parts["threshold"].append(nodes["num_threshold"].astype(np.float64))
+        parts["left"].append(np.where(leaf, -1, nodes["left"].astype(np.int64) + offset).astype(np.int32))
+        parts["right"].append(np.where(leaf, -1, nodes["right"].astype(np.int64) + offset).astype(np.int32))
+        parts["value"].append(nodes["value"].astype(np.float64))
+        roots.append(offset)
+        offset += len(nodes)
+    flat = {k: np.concatenate(v) for k, v in parts.items()}
+    return TreeModel(spec.name, spec.classes, tuple(features), float(np.ravel(clf._baseline_prediction)[0]),
+                     flat["feature"], flat["threshold"], flat["left"], flat["right"], flat["value"],
+                     np.asarray(roots, dtype=np.int32))
 
 
 def fit_sklearn(spec: ModelSpec, examples: Sequence[Example]) -> tuple[list[Any], Any]:
@@ -253,7 +320,7 @@ def cross_validate(spec: ModelSpec, examples: Sequence[Example], k: int = DEFAUL
     for f in sorted(set(folds.values())):
         train = [e for e in examples if folds[e.group] != f]
         test = [e for e in examples if folds[e.group] == f]
-        model = fit(spec, train).rounded()
+        model = fit_scorer(spec, train).rounded()
         for e in test:
             held_out[e.key] = model.probabilities(e.features)
     return held_out, figures(examples, held_out, folds=len(set(folds.values())),
@@ -302,7 +369,7 @@ def stale(name: str, labelled: Labelled, folder: Path = MODELS_DIR) -> list[str]
 
 
 def train(name: str, *, labelled: Labelled | None = None, folder: Path = MODELS_DIR, k: int = DEFAULT_FOLDS,
-          log: Callable[[str], None] = print) -> LinearModel:
+          log: Callable[[str], None] = print) -> Scorer:
     """Cross-validate, fit on everything and write the model's files; returns the model as the parser loads it."""
     spec = MODELS[name]
     labelled = labelled or load_labelled()
@@ -312,7 +379,7 @@ def train(name: str, *, labelled: Labelled | None = None, folder: Path = MODELS_
     examples = spec.examples(labelled.replies)
     _, cv = cross_validate(spec, examples, k)
     log(f"{name}: grouped {cv['folds']}-fold cross-validation, accuracy {cv['accuracy']:.3f}")
-    model = fit(spec, examples)
+    model = fit_scorer(spec, examples)
     trained = figures(examples, {e.key: model.rounded().probabilities(e.features) for e in examples})
     import sklearn
     card = {
@@ -331,4 +398,4 @@ def train(name: str, *, labelled: Labelled | None = None, folder: Path = MODELS_
     npz, js = model.save(folder, card)
     log(f"{name}: wrote {npz} ({npz.stat().st_size} bytes) and {js}; accuracy on its training data "
         f"{trained['accuracy']:.3f}")
-    return load_model(name, folder)
+    return load_scorer(name, folder)

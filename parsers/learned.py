@@ -217,35 +217,18 @@ class LinearModel:
 
     def weights_bytes(self) -> bytes:
         """The ``.npz`` file, byte for byte the same for the same weights (fixed zip dates, sorted entries)."""
-        arrays = {
+        return _npz_bytes({
             "features": np.frombuffer("\n".join(self.features).encode("utf-8"), dtype=np.uint8),
             "idf": self.idf.astype(np.float32),
             "coef": self.coef.astype(np.float16),
             "intercept": self.intercept.astype(np.float32),
-        }
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for name in sorted(arrays):
-                member = io.BytesIO()
-                np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
-                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                zf.writestr(info, member.getvalue())
-        return buf.getvalue()
+        })
 
     def save(self, folder: Path, card: Mapping[str, Any]) -> tuple[Path, Path]:
         """Write ``NAME.npz`` and ``NAME.json`` (the card, with the weights' sha256 and the scoring spec)."""
-        folder.mkdir(parents=True, exist_ok=True)
-        weights = self.weights_bytes()
-        npz, js = folder / f"{self.name}.npz", folder / f"{self.name}.json"
-        npz.write_bytes(weights)
-        full = {**card, "name": self.name, "features_version": FEATURES_VERSION, "classes": list(self.classes),
-                "blocks": {k: vars(v) for k, v in sorted(self.blocks.items())},
-                "weights": npz.name, "weights_sha256": hashlib.sha256(weights).hexdigest(),
-                "n_features": len(self.features)}
-        js.write_text(json.dumps(full, indent=1, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
-        return npz, js
+        return _save(folder, self.name, self.weights_bytes(), {
+            **card, "classes": list(self.classes), "blocks": {k: vars(v) for k, v in sorted(self.blocks.items())},
+            "n_features": len(self.features)})
 
     def rounded(self) -> LinearModel:
         """The model as its files hold it (coefficients in float16): what the parser will score."""
@@ -282,12 +265,105 @@ def _gram_cache(model: LinearModel) -> dict[str, np.ndarray]:
     return {}
 
 
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity (it holds arrays)
+class TreeModel:
+    """A two-class model of boosted decision trees over named indicator features (a feature is present or not):
+    p(second class) = sigmoid(baseline + the sum over trees of the leaf each example reaches). At every split an
+    example whose feature value is at most ``threshold`` goes left. That is what scikit-learn's
+    ``HistGradientBoostingClassifier`` computes for a binary problem without missing values, exported node by
+    node by :func:`intake.train.export_trees` (``tests/test_review_risk.py`` checks the probabilities agree).
+    All trees' nodes are in flat arrays; ``roots`` holds each tree's first node and a leaf has ``feature`` -1."""
+
+    name: str
+    classes: tuple[str, ...]
+    features: tuple[str, ...]
+    baseline: float
+    feature: np.ndarray  # (n_nodes,) int32: the column a split reads, -1 at a leaf
+    threshold: np.ndarray  # (n_nodes,) float64
+    left: np.ndarray  # (n_nodes,) int32: node numbers in the flat arrays
+    right: np.ndarray  # (n_nodes,) int32
+    value: np.ndarray  # (n_nodes,) float64: a leaf's contribution to the raw score
+    roots: np.ndarray  # (n_trees,) int32
+    card: Mapping[str, Any] = field(default_factory=dict)
+
+    def probabilities(self, counts: Mapping[str, float]) -> dict[str, float]:
+        """Class -> probability for one example's features (a positive count is present; unknown are ignored)."""
+        index = _tree_index(self)
+        x = np.zeros(len(self.features), dtype=np.float64)
+        for f, n in counts.items():
+            j = index.get(f)
+            if j is not None and n > 0:
+                x[j] = 1.0
+        feature, threshold, left, right = self.feature, self.threshold, self.left, self.right
+        raw = self.baseline
+        for node in self.roots.tolist():
+            while (j := int(feature[node])) >= 0:
+                node = int(left[node]) if x[j] <= threshold[node] else int(right[node])
+            raw += float(self.value[node])
+        p = 1.0 / (1.0 + np.exp(-raw))
+        return {self.classes[0]: float(1.0 - p), self.classes[1]: float(p)}
+
+    def weights_bytes(self) -> bytes:
+        """The ``.npz`` file, byte for byte the same for the same trees."""
+        return _npz_bytes({
+            "features": np.frombuffer("\n".join(self.features).encode("utf-8"), dtype=np.uint8),
+            "baseline": np.array([self.baseline], dtype=np.float64),
+            "feature": self.feature.astype(np.int32), "threshold": self.threshold.astype(np.float64),
+            "left": self.left.astype(np.int32), "right": self.right.astype(np.int32),
+            "value": self.value.astype(np.float64), "roots": self.roots.astype(np.int32),
+        })
+
+    def save(self, folder: Path, card: Mapping[str, Any]) -> tuple[Path, Path]:
+        """Write ``NAME.npz`` and ``NAME.json`` (the card, with the weights' sha256 and ``kind: trees``)."""
+        return _save(folder, self.name, self.weights_bytes(), {
+            **card, "kind": TREES, "classes": list(self.classes), "n_features": len(self.features),
+            "n_trees": len(self.roots), "n_nodes": len(self.feature)})
+
+    def rounded(self) -> TreeModel:
+        """The model as its files hold it (they keep every number exactly)."""
+        return self
+
+
+TREES = "trees"  # a card's ``kind`` for a TreeModel (a card without ``kind`` is a LinearModel's)
+Scorer = LinearModel | TreeModel  # what a shipped model file holds: both give probabilities(features)
+
+
+@lru_cache(maxsize=8)
+def _tree_index(model: TreeModel) -> dict[str, int]:
+    return {f: j for j, f in enumerate(model.features)}
+
+
+def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    """An ``.npz`` of ``arrays`` (no pickle), byte for byte the same for the same arrays (fixed zip dates, sorted
+    entries)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(arrays):
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, member.getvalue())
+    return buf.getvalue()
+
+
+def _save(folder: Path, name: str, weights: bytes, card: Mapping[str, Any]) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    npz, js = folder / f"{name}.npz", folder / f"{name}.json"
+    npz.write_bytes(weights)
+    full = {**card, "name": name, "features_version": FEATURES_VERSION, "weights": npz.name,
+            "weights_sha256": hashlib.sha256(weights).hexdigest()}
+    js.write_text(json.dumps(full, indent=1, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+    return npz, js
+
+
 class ModelFileError(ValueError):
     """A model file is missing, unreadable or does not match its card."""
 
 
-def load_model(name: str, folder: Path = MODELS_DIR) -> LinearModel:
-    """Read ``NAME.json`` and ``NAME.npz`` (no pickle); raises :class:`ModelFileError` when they do not agree."""
+def _read(name: str, folder: Path) -> tuple[dict[str, Any], bytes]:
+    """A model's card and weights, checked against each other and against the parser's features version."""
     js, npz = folder / f"{name}.json", folder / f"{name}.npz"
     try:
         card = json.loads(js.read_text(encoding="utf-8"))
@@ -299,6 +375,14 @@ def load_model(name: str, folder: Path = MODELS_DIR) -> LinearModel:
     if card.get("features_version") != FEATURES_VERSION:
         raise ModelFileError(f"model {name!r} was trained with features version {card.get('features_version')}, "
                              f"the parser makes version {FEATURES_VERSION}: run `intake train`")
+    return card, weights
+
+
+def load_model(name: str, folder: Path = MODELS_DIR) -> LinearModel:
+    """Read ``NAME.json`` and ``NAME.npz`` (no pickle); raises :class:`ModelFileError` when they do not agree."""
+    card, weights = _read(name, folder)
+    if card.get("kind", "linear") != "linear":
+        raise ModelFileError(f"model {name!r} is a {card.get('kind')} model, not a linear one")
     with np.load(io.BytesIO(weights), allow_pickle=False) as data:
         features = tuple(bytes(data["features"]).decode("utf-8").split("\n"))
         idf, coef, intercept = data["idf"], data["coef"].astype(np.float32), data["intercept"]
@@ -310,6 +394,38 @@ def load_model(name: str, folder: Path = MODELS_DIR) -> LinearModel:
     return LinearModel(name, classes, features, idf, coef, intercept, blocks, card)
 
 
+def load_tree_model(name: str, folder: Path = MODELS_DIR) -> TreeModel:
+    """Read a :class:`TreeModel`'s ``NAME.json`` and ``NAME.npz`` (no pickle), checking that every split and
+    child points inside the arrays (a damaged file raises :class:`ModelFileError`, never loops)."""
+    card, weights = _read(name, folder)
+    if card.get("kind") != TREES:
+        raise ModelFileError(f"model {name!r} is not a trees model")
+    try:
+        with np.load(io.BytesIO(weights), allow_pickle=False) as data:
+            features = tuple(bytes(data["features"]).decode("utf-8").split("\n"))
+            arrays = {k: data[k] for k in ("feature", "threshold", "left", "right", "value", "roots")}
+            baseline = float(data["baseline"][0])
+    except (KeyError, ValueError, IndexError) as exc:
+        raise ModelFileError(f"model {name!r}: {exc}") from exc
+    n = len(arrays["feature"])
+    inner = arrays["feature"] >= 0
+    children = np.concatenate([arrays["left"][inner], arrays["right"][inner]])
+    nodes = np.arange(n)
+    if (len(card.get("classes", ())) != 2 or any(len(arrays[k]) != n for k in ("threshold", "left", "right", "value"))
+            or (arrays["feature"] >= len(features)).any() or ((children <= np.concatenate([nodes[inner]] * 2))
+                                                              | (children >= n)).any()
+            or (arrays["roots"] < 0).any() or (arrays["roots"] >= n).any()):
+        raise ModelFileError(f"model {name!r}: the trees do not fit their arrays")
+    return TreeModel(name, tuple(card["classes"]), features, baseline, arrays["feature"], arrays["threshold"],
+                     arrays["left"], arrays["right"], arrays["value"], arrays["roots"], card)
+
+
+def load_scorer(name: str, folder: Path = MODELS_DIR) -> Scorer:
+    """The model in ``NAME.json`` / ``NAME.npz``, of the kind its card says."""
+    card, _ = _read(name, folder)
+    return load_tree_model(name, folder) if card.get("kind") == TREES else load_model(name, folder)
+
+
 @lru_cache(maxsize=8)
 def shipped_model(name: str) -> LinearModel | None:
     """The model shipped in ``parsers/models``, loaded once; None (and a warning) when it cannot be read."""
@@ -317,4 +433,14 @@ def shipped_model(name: str) -> LinearModel | None:
         return load_model(name)
     except ModelFileError as exc:
         log.warning("%s; parsing without it (rules only)", exc)
+        return None
+
+
+@lru_cache(maxsize=8)
+def shipped_scorer(name: str) -> Scorer | None:
+    """:func:`shipped_model` for a model of either kind (:data:`Scorer`)."""
+    try:
+        return load_scorer(name)
+    except ModelFileError as exc:
+        log.warning("%s; parsing without it", exc)
         return None

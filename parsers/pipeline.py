@@ -21,7 +21,7 @@ from parsers.combine import decide_intent
 from parsers.evidence import Evidence, IntentEvidence, PersonEvidence, RoleEvidence
 from parsers.intent import CANCEL_WORDS, CORRECT_WORDS, classify_intent, is_auto_reply, organisation_declines
 from parsers.language import detect_language
-from parsers.learned import LinearModel, intent_text, shipped_model
+from parsers.learned import LinearModel, Scorer, TreeModel, intent_text, shipped_model
 from parsers.lexicon import phrases
 from parsers.limits import DEFAULT_LIMITS, AttachmentLimits
 from parsers.meeting import NO_MEETING, MeetingProfile
@@ -394,7 +394,7 @@ def _addresses_by_name(people: list[D.Person], prep: Prepared) -> list[D.Person]
 
 
 def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | object = _SHIPPED,
-           risk_model: LinearModel | None | object = _SHIPPED) -> Extraction:
+           risk_model: Scorer | None | object = _SHIPPED) -> Extraction:
     """The intent (rules and model, :mod:`parsers.combine`), the people it allows, the reply policy, the
     review risk (:mod:`parsers.risk`) and the review flags (:mod:`parsers.review`). ``model`` / ``risk_model``: a
     :class:`LinearModel` to score with (the evaluation passes ones trained on other folds), None for none,
@@ -431,7 +431,7 @@ def decide(g: Gathered, *, mode: str = "combined", model: LinearModel | None | o
     evidence = _evidence(g, ie, people, withdrawn)
     evidence = replace(evidence, confidence=_message_confidence(evidence, people))
     scorer = shipped_risk_model() if risk_model is _SHIPPED else risk_model
-    if isinstance(scorer, LinearModel) and mode == "combined" and intent in SCORED_INTENTS:
+    if isinstance(scorer, (LinearModel, TreeModel)) and mode == "combined" and intent in SCORED_INTENTS:
         evidence = replace(evidence, risk=risk(evidence, scorer, fired_rules(evidence, RISK_INPUTS)))
     flags = review_flags(evidence)
     return Extraction(intent=Intent(intent), language=prep.language, organization=org_label, representatives=reps,

@@ -4,6 +4,7 @@ where the risk is very low."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,11 +14,11 @@ from intake.cli import main
 from intake.labelled import Labelled
 from intake.people_training import first_runs_digest
 from intake.risk_training import risk_examples
-from intake.train import RISK, Example, figures, fit, stale
+from intake.train import RISK, Example, figures, fit_scorer, fit_trees, stale
 from parsers import parse_message
 from parsers import review as R
 from parsers.evidence import Evidence, IntentEvidence, PersonEvidence, RoleEvidence
-from parsers.learned import MODELS_DIR, load_model
+from parsers.learned import MODELS_DIR, ModelFileError, TreeModel, load_scorer, load_tree_model
 from parsers.review import RISK_INPUTS, review_flags
 from parsers.risk import RISK_MODEL, features, fired_rules, risk
 
@@ -29,8 +30,9 @@ def examples(labelled: Labelled) -> list[Example]:
 
 def test_the_risk_model_loads_without_pickle_and_is_not_stale(labelled: Labelled) -> None:
     with np.load(MODELS_DIR / f"{RISK_MODEL}.npz", allow_pickle=False) as data:  # raises on any pickled object
-        assert set(data.files) == {"features", "idf", "coef", "intercept"}
-    model = load_model(RISK_MODEL)
+        assert set(data.files) == {"features", "baseline", "feature", "threshold", "left", "right", "value", "roots"}
+    model = load_scorer(RISK_MODEL)
+    assert isinstance(model, TreeModel) and model.card["kind"] == "trees" and len(model.roots) == RISK.params["max_iter"]
     assert model.classes == RISK.classes == ("right", "wrong")
     assert all(f.split(":", 1)[0] in RISK.blocks for f in model.features)
     assert model.card["first_runs_sha256"] == first_runs_digest()
@@ -43,7 +45,7 @@ def test_the_risk_model_loads_without_pickle_and_is_not_stale(labelled: Labelled
 def test_the_risk_model_scores_at_least_its_cross_validated_figures(examples: list[Example]) -> None:
     """On its own training rows (the out-of-fold evidence of every labelled reply) the shipped model does at least
     as well as the grouped cross-validation recorded in its card; the rows are what the card says it read."""
-    model = load_model(RISK_MODEL)
+    model = load_scorer(RISK_MODEL)
     recorded = model.card["cross_validation"]
     assert recorded["examples"] == len(examples) and {e.label for e in examples} == {"right", "wrong"}
     now = figures(examples, {e.key: model.probabilities(e.features) for e in examples})
@@ -52,7 +54,37 @@ def test_the_risk_model_scores_at_least_its_cross_validated_figures(examples: li
 
 
 def test_risk_training_is_deterministic(examples: list[Example]) -> None:
-    assert fit(RISK, examples).weights_bytes() == fit(RISK, list(reversed(examples))).weights_bytes()
+    assert fit_scorer(RISK, examples).weights_bytes() == fit_scorer(RISK, list(reversed(examples))).weights_bytes()
+
+
+def test_the_exported_trees_give_scikit_learns_probabilities(examples: list[Example]) -> None:
+    """The parser scores the trees itself (numpy only); on held-out rows it gives what scikit-learn's own
+    ``predict_proba`` gives, so the export read the fitted trees right (a change of scikit-learn's layout fails
+    here)."""
+    train, test = examples[::2], examples[1::2]
+    vectorizers, clf = fit_trees(RISK, train)
+    model = fit_scorer(RISK, train)
+    assert isinstance(model, TreeModel)
+    from scipy.sparse import hstack
+    x = hstack([vec.transform([e.features for e in test]) for vec in vectorizers]).toarray()
+    theirs = clf.predict_proba(x)[:, list(clf.classes_).index("wrong")]
+    ours = np.array([model.probabilities(e.features)["wrong"] for e in test])
+    assert np.allclose(ours, theirs, atol=1e-9) and 0.02 < theirs.mean() < 0.98  # a real spread, not a constant
+
+
+def test_a_damaged_tree_file_is_refused_not_walked(tmp_path: Path) -> None:
+    """A child pointing back up (a loop) or outside the arrays is a file error, never a hang at parse time."""
+    model = load_tree_model(RISK_MODEL)
+    left = model.left.copy()
+    inner = int(np.flatnonzero(model.feature >= 0)[1])
+    left[inner] = inner  # a loop
+    bad = replace(model, left=left)
+    bad.save(tmp_path, {k: v for k, v in model.card.items() if k not in {"weights_sha256"}})
+    with pytest.raises(ModelFileError, match="do not fit"):
+        load_tree_model(RISK_MODEL, tmp_path)
+    model.save(tmp_path, dict(model.card))
+    assert load_scorer(RISK_MODEL, tmp_path).probabilities({"r:intent=registration": 1}) == \
+        model.probabilities({"r:intent=registration": 1})
 
 
 def test_the_parser_scores_every_message_with_the_shipped_risk_model() -> None:
@@ -65,7 +97,7 @@ def test_the_parser_scores_every_message_with_the_shipped_risk_model() -> None:
     assert ev is not None and ev.risk is not None and 0.0 <= ev.risk <= 1.0
     # the figure is the model's on the evidence as the parser gave it (the rules that fire are part of it)
     bare = replace(ev, risk=None)
-    assert ev.risk == pytest.approx(risk(bare, load_model(RISK_MODEL), fired_rules(bare, RISK_INPUTS)))
+    assert ev.risk == pytest.approx(risk(bare, load_scorer(RISK_MODEL), fired_rules(bare, RISK_INPUTS)))
     assert "r:intent=registration" in features(bare) and ex.to_json()["evidence"]["risk"] == round(ev.risk, 3)
 
 
