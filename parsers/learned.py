@@ -289,17 +289,21 @@ class TreeModel:
     def probabilities(self, counts: Mapping[str, float]) -> dict[str, float]:
         """Class -> probability for one example's features (a positive count is present; unknown are ignored)."""
         index = _tree_index(self)
+        present = [j for f, n in counts.items() if n > 0 and (j := index.get(f)) is not None]
         x = np.zeros(len(self.features), dtype=np.float64)
-        for f, n in counts.items():
-            j = index.get(f)
-            if j is not None and n > 0:
-                x[j] = 1.0
-        feature, threshold, left, right = self.feature, self.threshold, self.left, self.right
-        raw = self.baseline
-        for node in self.roots.tolist():
-            while (j := int(feature[node])) >= 0:
-                node = int(left[node]) if x[j] <= threshold[node] else int(right[node])
-            raw += float(self.value[node])
+        x[present] = 1.0
+        # every split's way at once, then all trees walked together, one level a step (a child's number is
+        # always above its parent's, checked when the file is read, so the walk ends within n_nodes steps)
+        inner = self.feature >= 0
+        ahead = np.where(inner, np.where(x[np.where(inner, self.feature, 0)] <= self.threshold, self.left,
+                                         self.right), -1)
+        node = self.roots.astype(np.int64)
+        for _ in range(len(self.feature)):
+            step = ahead[node]
+            if (step < 0).all():
+                break
+            node = np.where(step >= 0, step, node)
+        raw = self.baseline + float(self.value[node].sum())
         p = 1.0 / (1.0 + np.exp(-raw))
         return {self.classes[0]: float(1.0 - p), self.classes[1]: float(p)}
 
