@@ -33,28 +33,31 @@ def test_groups_are_batches_and_never_split(shared_dir: Path) -> None:
     assert len({by_number[n] for n in range(469, 484)}) == 1 and by_number[469] != by_number[468]
     # meetings.toml lists the batches written for the CCW Review Conference, the BWC and APMBC meetings, the
     # ATT conference, the CCM's next meeting (8MSP: the same mailbox, another deadline), the TPNW 1MSP (2022), the
-    # APMBC Oslo Review Conference (2019) and the BWC Ninth Review Conference (2022); every other reply is the 7MSP's
+    # APMBC Oslo Review Conference (2019), the BWC Ninth Review Conference (2022), the CCM 10MSP, the ATT CSP9 and the
+    # NPT Tenth Review Conference (2022); every other reply is the 7MSP's
     other = {r.number: r.meeting.deadline for r in labelled.replies
              if r.key.startswith("labelled/") and r.meeting != DEFAULT_MEETING}
     ccw = {*range(530, 560), *range(680, 695), *range(740, 755), *range(875, 890), *range(1010, 1025), *range(1145, 1160)}
-    bwc = {*range(590, 620), *range(710, 725), *range(800, 815), *range(965, 980), *range(1055, 1070), *range(1220, 1235)}
-    apmbc = {*range(725, 740), *range(860, 875), *range(980, 995)}  # Vienna, a mailbox outside unog.ch
+    bwc = {*range(590, 620), *range(710, 725), *range(800, 815), *range(965, 980), *range(1055, 1070), *range(1220, 1235),
+           *range(1505, 1520)}
+    apmbc = {*range(725, 740), *range(860, 875), *range(980, 995), *range(1490, 1505)}  # Vienna, a mailbox outside unog.ch
     att = {*range(755, 770), *range(815, 830), *range(935, 950), *range(1100, 1115), *range(1205, 1220),
-           *range(1265, 1280)}
+           *range(1265, 1280), *range(1460, 1475)}
     ccm8 = {*range(845, 860), *range(1070, 1085)}
     poa = {*range(905, 920), *range(1085, 1100), *range(1190, 1205), *range(1400, 1415)}  # New York, a mailbox at un.org
     tpnw = {*range(1025, 1040), *range(1160, 1175), *range(1385, 1400)}  # Vienna, 2022
     oslo = {*range(1130, 1145), *range(1280, 1295)}  # the APMBC Fourth Review Conference, 2019
     bwc9 = {*range(1235, 1250), *range(1370, 1385)}  # the BWC Ninth Review Conference, 2022
-    ccm10 = set(range(1325, 1340))  # the CCM Tenth Meeting of States Parties, 2022, another mailbox
+    ccm10 = {*range(1325, 1340), *range(1520, 1535)}  # the CCM Tenth Meeting of States Parties, 2022, another mailbox
     csp9 = set(range(1340, 1355))  # the ATT Ninth Conference of States Parties, 2023
-    assert set(other) == ccw | bwc | apmbc | att | ccm8 | poa | tpnw | oslo | bwc9 | ccm10 | csp9
+    npt = set(range(1430, 1445))  # the NPT Tenth Review Conference, New York, 2022
+    assert set(other) == ccw | bwc | apmbc | att | ccm8 | poa | tpnw | oslo | bwc9 | ccm10 | csp9 | npt
     assert {other[n] for n in ccw} == {date(2016, 11, 25)} and {other[n] for n in bwc} == {date(2017, 11, 17)}
     assert {other[n] for n in apmbc} == {date(2017, 12, 1)} and {other[n] for n in att} == {date(2017, 8, 11)}
     assert {other[n] for n in ccm8} == {date(2018, 8, 17)} and {other[n] for n in poa} == {date(2018, 6, 1)}
     assert {other[n] for n in tpnw} == {date(2022, 5, 27)} and {other[n] for n in oslo} == {date(2019, 10, 25)}
     assert {other[n] for n in bwc9} == {date(2022, 11, 4)} and {other[n] for n in ccm10} == {date(2022, 8, 5)}
-    assert {other[n] for n in csp9} == {date(2023, 7, 21)}
+    assert {other[n] for n in csp9} == {date(2023, 7, 21)} and {other[n] for n in npt} == {date(2022, 7, 15)}
 
 
 def test_a_batch_takes_its_meeting_from_meetings_toml(tmp_path: Path) -> None:
