@@ -1,4 +1,5 @@
-"""Learned models the parser scores at run time: sparse linear models over named features, without pickle.
+"""Learned models the parser scores at run time: sparse linear models over named features (and one model of
+boosted trees, :class:`TreeModel`, the review risk), without pickle.
 
 A model is two files in ``parsers/models/``: ``NAME.npz`` (numpy arrays only, read with ``allow_pickle=False``)
 and ``NAME.json`` (its card: classes, how features are made, the data it was trained on with file hashes, the
@@ -431,20 +432,20 @@ def load_scorer(name: str, folder: Path = MODELS_DIR) -> Scorer:
 
 
 @lru_cache(maxsize=8)
-def shipped_model(name: str) -> LinearModel | None:
-    """The model shipped in ``parsers/models``, loaded once; None (and a warning) when it cannot be read."""
+def shipped_scorer(name: str) -> Scorer | None:
+    """The model shipped in ``parsers/models``, of either kind, loaded once; None (and a warning) when it cannot be
+    read."""
     try:
-        return load_model(name)
+        return load_scorer(name)
     except ModelFileError as exc:
         log.warning("%s; parsing without it (rules only)", exc)
         return None
 
 
-@lru_cache(maxsize=8)
-def shipped_scorer(name: str) -> Scorer | None:
-    """:func:`shipped_model` for a model of either kind (:data:`Scorer`)."""
-    try:
-        return load_scorer(name)
-    except ModelFileError as exc:
-        log.warning("%s; parsing without it", exc)
+def shipped_model(name: str) -> LinearModel | None:
+    """:func:`shipped_scorer` for a model the parser scores as linear (intent, people roles); None when it is not."""
+    model = shipped_scorer(name)
+    if model is not None and not isinstance(model, LinearModel):
+        log.warning("model %r is not a linear model; parsing without it (rules only)", name)
         return None
+    return model
