@@ -37,7 +37,7 @@ from figures import INTENTS
 
 from intake.labelled import load_labelled
 from intake.risk_training import Case, out_of_fold, risk_example, what_is_wrong
-from intake.train import RISK, Example, assign_folds, fit_scorer
+from intake.train import RISK, TREE_RISK, Example, assign_folds, fit_scorer
 from parsers import review
 from parsers.learned import Scorer
 from parsers.model import Extraction
@@ -139,14 +139,15 @@ def load_data(cache: Path | None, k: int, nested: bool) -> Data:
     return data
 
 
-def risk_models(data: Data, nested: bool) -> dict[str, Scorer | None]:
+def risk_models(data: Data, nested: bool, spec: Any = RISK) -> dict[str, Scorer | None]:
     """For each reply, a risk model that never saw its fold: fitted on the rows of the other folds, from the nested
-    parses (``nested``) or from the out-of-fold cases themselves (whose evidence came from models that saw it)."""
+    parses (``nested``) or from the out-of-fold cases themselves (whose evidence came from models that saw it).
+    ``spec``: the shipped one, or ``TREE_RISK`` (boosted trees, measured and not shipped)."""
     flat = [] if nested else _rows(data.cases)
     by_fold: dict[int, Scorer] = {}
     for f in sorted(set(data.folds.values())):
         rows = _rows(data.inner[f]) if nested else [e for e in flat if data.folds[e.group] != f]
-        by_fold[f] = fit_scorer(RISK, rows).rounded()
+        by_fold[f] = fit_scorer(spec, rows).rounded()
     return {c.reply.key: by_fold[data.folds[c.reply.group]] for c in data.cases}
 
 
@@ -238,10 +239,12 @@ def main(argv: list[str]) -> int:
                     help="the review-risk model of each fold: nested (its rows from models that never saw the fold; "
                          "default), simple (its rows from the out-of-fold parse), none (the table without it)")
     ap.add_argument("--sweep", action="store_true", help="also the figures at other review-risk thresholds")
+    ap.add_argument("--trees", action="store_true", help="the review risk as boosted trees (TREE_RISK, not shipped)")
     args = ap.parse_args(argv)
     data = load_data(args.cache, args.folds, nested=args.risk == "nested")
     cases = data.cases
-    ds = decide_all(cases, risk=None if args.risk == "none" else risk_models(data, args.risk == "nested"))
+    ds = decide_all(cases, risk=None if args.risk == "none" else risk_models(
+        data, args.risk == "nested", TREE_RISK if args.trees else RISK))
     print(f"review risk: {args.risk}; " + risk_figures(ds))
     print(summary(ds))
     print()

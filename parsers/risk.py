@@ -2,16 +2,13 @@
 
 The review rules (:mod:`parsers.review`) each read one piece of evidence (a thin intent margin, one unsure
 person...). This model reads all of it at once and says how likely the people read from a registration,
-correction or cancellation (attending, withdrawn, head of delegation) are wrong: boosted decision trees with
-balanced classes (:class:`parsers.learned.TreeModel`) over named indicator features of
-:class:`parsers.evidence.Evidence` (:func:`features`), trained by ``intake train`` on **out-of-fold** evidence
-(each labelled reply decided by intent and role models that never saw its batch, :mod:`intake.risk_training`:
-in-fold evidence is overconfident), shipped as ``parsers/models/review_risk.{npz,json}`` like the other models.
-Trees replaced a logistic regression in session 9: they read combinations (a thin role margin *and* a correction,
-a table *and* one person) that a linear model can only add up, and out of fold they separate wrong from right
-readings better (nested out of fold on 1,508 replies, AUC 0.864 -> 0.881; at the highest threshold where no
-wrong reply is silent, 0.162 of the replies pass automatic and right instead of 0.140: ``benchmarks/review_cv.py
---sweep``).
+correction or cancellation (attending, withdrawn, head of delegation) are wrong: a logistic regression with
+balanced classes over named indicator features of :class:`parsers.evidence.Evidence` (:func:`features`), trained by
+``intake train`` on **out-of-fold** evidence (each labelled reply decided by intent and role models that never saw
+its batch, :mod:`intake.risk_training`: in-fold evidence is overconfident), shipped as
+``parsers/models/review_risk.{npz,json}`` like the other models. The model may be of either kind the parser
+scores (:data:`parsers.learned.Scorer`): boosted trees (:class:`parsers.learned.TreeModel`,
+``intake.train.TREE_RISK``) were measured in session 9 and not shipped (docs/parsing.md).
 
 Numbers are given as thresholds ("margin<0.3" is set for every margin below 0.3, thermometer coding), so a
 model of indicator features can learn a step anywhere on the scale. The review table uses the estimate in one rule

@@ -14,11 +14,11 @@ from intake.cli import main
 from intake.labelled import Labelled
 from intake.people_training import first_runs_digest
 from intake.risk_training import risk_examples
-from intake.train import RISK, Example, figures, fit_scorer, fit_trees, stale
+from intake.train import RISK, TREE_RISK, Example, figures, fit_scorer, fit_trees, stale
 from parsers import parse_message
 from parsers import review as R
 from parsers.evidence import Evidence, IntentEvidence, PersonEvidence, RoleEvidence
-from parsers.learned import MODELS_DIR, ModelFileError, TreeModel, load_scorer, load_tree_model
+from parsers.learned import MODELS_DIR, LinearModel, ModelFileError, TreeModel, load_scorer, load_tree_model
 from parsers.review import RISK_INPUTS, review_flags
 from parsers.risk import RISK_MODEL, features, fired_rules, risk
 
@@ -30,9 +30,9 @@ def examples(labelled: Labelled) -> list[Example]:
 
 def test_the_risk_model_loads_without_pickle_and_is_not_stale(labelled: Labelled) -> None:
     with np.load(MODELS_DIR / f"{RISK_MODEL}.npz", allow_pickle=False) as data:  # raises on any pickled object
-        assert set(data.files) == {"features", "baseline", "feature", "threshold", "left", "right", "value", "roots"}
+        assert set(data.files) == {"features", "idf", "coef", "intercept"}
     model = load_scorer(RISK_MODEL)
-    assert isinstance(model, TreeModel) and model.card["kind"] == "trees" and len(model.roots) == RISK.params["max_iter"]
+    assert isinstance(model, LinearModel) and RISK.learner == "linear"
     assert model.classes == RISK.classes == ("right", "wrong")
     assert all(f.split(":", 1)[0] in RISK.blocks for f in model.features)
     assert model.card["first_runs_sha256"] == first_runs_digest()
@@ -58,12 +58,13 @@ def test_risk_training_is_deterministic(examples: list[Example]) -> None:
 
 
 def test_the_exported_trees_give_scikit_learns_probabilities(examples: list[Example]) -> None:
-    """The parser scores the trees itself (numpy only); on held-out rows it gives what scikit-learn's own
-    ``predict_proba`` gives, so the export read the fitted trees right (a change of scikit-learn's layout fails
-    here)."""
+    """The parser scores trees itself (numpy only); on held-out rows the risk as trees (TREE_RISK, measured, not
+    shipped) gives what scikit-learn's own ``predict_proba`` gives, so the export read the fitted trees right (a
+    change of scikit-learn's layout fails here), and training them is deterministic."""
     train, test = examples[::2], examples[1::2]
-    vectorizers, clf = fit_trees(RISK, train)
-    model = fit_scorer(RISK, train)
+    vectorizers, clf = fit_trees(TREE_RISK, train)
+    model = fit_scorer(TREE_RISK, train)
+    assert model.weights_bytes() == fit_scorer(TREE_RISK, list(reversed(train))).weights_bytes()
     assert isinstance(model, TreeModel)
     from scipy.sparse import hstack
     x = hstack([vec.transform([e.features for e in test]) for vec in vectorizers]).toarray()
@@ -72,9 +73,13 @@ def test_the_exported_trees_give_scikit_learns_probabilities(examples: list[Exam
     assert np.allclose(ours, theirs, atol=1e-9) and 0.02 < theirs.mean() < 0.98  # a real spread, not a constant
 
 
-def test_a_damaged_tree_file_is_refused_not_walked(tmp_path: Path) -> None:
+def test_a_damaged_tree_file_is_refused_not_walked(examples: list[Example], tmp_path: Path) -> None:
     """A child pointing back up (a loop) or outside the arrays is a file error, never a hang at parse time."""
-    model = load_tree_model(RISK_MODEL)
+    model = fit_scorer(TREE_RISK, examples)
+    assert isinstance(model, TreeModel)
+    model.save(tmp_path, {})
+    assert load_tree_model(RISK_MODEL, tmp_path).weights_bytes() == model.weights_bytes()
+    model = load_tree_model(RISK_MODEL, tmp_path)
     left = model.left.copy()
     inner = int(np.flatnonzero(model.feature >= 0)[1])
     left[inner] = inner  # a loop
