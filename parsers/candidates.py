@@ -612,7 +612,8 @@ def _table_person(row: list[str], roles: list[str | None], ctx: D.Context) -> tu
     if org and not D._is_top_org(org, ctx):
         organization = D._external_org(org, ctx) or org.strip()
     email = D._clean_email(values.get("email", "")) or D._clean_email(" ".join(row))
-    hod = bool(D._HOD.search(" ".join(row))) or text_tables.says_yes(values.get("hod", ""))
+    hod = (bool(D._HOD.search(" ".join(row))) or text_tables.says_yes(values.get("hod", ""))
+           or any(text_tables.marks_head(c) for c in row))
     person = D.Person(name=name, honorific=hon, function=d.function, organization=organization, email=email,
                       head_of_delegation=hod, source="table", confidence=0.95)
     person_rank = rank or cell_rank

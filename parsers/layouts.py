@@ -150,7 +150,7 @@ def _row_person(row: list[str], roles: list[str | None], ctx: Context) -> Person
     if not raw:
         return None
     hod = (bool(_HOD.search(raw, ctx.language)) or bool(values.get("remark") and _HOD.search(values["remark"], ctx.language))
-           or text_tables.says_yes(values.get("hod", "")))
+           or text_tables.says_yes(values.get("hod", "")) or any(text_tables.marks_head(c) for c in row))
     raw = re.sub(r"\([^)]*\)", " ", raw).strip()
     hon = values.get("hon")
     m = re.match(rf"^(?P<hon>{HONORIFIC_RE})\s+(?P<rest>.+)$", raw)

@@ -40,6 +40,13 @@ def says_yes(cell: str) -> bool:
     return bool(_YES.fullmatch(cell.strip(" .*()")))
 
 
+def marks_head(cell: str) -> bool:
+    """A cell of any column that is itself a head-of-delegation marker ("HOD" in a Remarks column, "Head of
+    Delegation", "Chef de délégation"), not the bare word "head" (a function: "Head", of a unit)."""
+    value = cell.strip(" .*():")
+    return value.lower() != "head" and bool(_HOD_COLUMN.fullmatch(value))
+
+
 def settle_name_columns(roles: list[str | None]) -> list[str | None]:
     """The name columns of a header as both table readers take them: beside a family (or given) name column, the
     "name" column holds the other part ("Surname | Name", "APELLIDO | NOMBRE", "Name | Surname"); a family or given

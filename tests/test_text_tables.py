@@ -117,6 +117,21 @@ def test_a_head_of_delegation_column_marks_the_row_that_says_yes() -> None:
     assert [p.name for p in ex.representatives if p.head_of_delegation] == ["Aliya Zhumabayeva"]
 
 
+def test_a_remarks_cell_that_says_hod_marks_its_row_as_the_head() -> None:
+    # a held-out reply of session 10 (1600): "HOD" in a Remarks column, the other remarks say something else
+    assert text_tables.marks_head("HOD") and text_tables.marks_head("(HoD)") and text_tables.marks_head("Head of Delegation")
+    assert not text_tables.marks_head("Head") and not text_tables.marks_head("Focal point")
+    body = ("Dear Sir/Madam,\n\nThe delegation of Sri Lanka:\n\n"
+            "Name | Designation | Email | Remarks\n"
+            "Mr. Tharindu Abeysekara | Assistant Director | tharindu.a@mfa.gov.lk | 4 & 5 September only\n"
+            "Mr. Dhammika Gunasekara | Minister (Political) | d.gunasekara@mfa.gov.lk | HOD\n"
+            "Ms. Nadeesha Wickramaratne | Second Secretary | nadeesha.w@mfa.gov.lk | Focal point\n"
+            "\nBest regards,\n\nNadeesha Wickramaratne\nSecond Secretary\n")
+    ex = parse_message(_mail(body), meeting=MEETING)
+    assert {p.name for p in ex.representatives} == {"Tharindu Abeysekara", "Dhammika Gunasekara", "Nadeesha Wickramaratne"}
+    assert [p.name for p in ex.representatives if p.head_of_delegation] == ["Dhammika Gunasekara"]
+
+
 @pytest.mark.parametrize(("table", "names"), [
     (("No | SURNAME | Name, patronymic | Position\n1 | TOKHTAROV | Yerlan Bolatovich | Ambassador\n"
      "2 | SADYKOV | Nurlan Amanzholovich | Counsellor\n"), {"Yerlan Bolatovich Tokhtarov", "Nurlan Amanzholovich Sadykov"}),
