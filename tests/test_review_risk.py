@@ -78,8 +78,9 @@ def test_a_damaged_tree_file_is_refused_not_walked(examples: list[Example], tmp_
     model = fit_scorer(TREE_RISK, examples)
     assert isinstance(model, TreeModel)
     model.save(tmp_path, {})
-    assert load_tree_model(RISK_MODEL, tmp_path).weights_bytes() == model.weights_bytes()
-    model = load_tree_model(RISK_MODEL, tmp_path)
+    loaded = load_tree_model(RISK_MODEL, tmp_path)
+    assert loaded.weights_bytes() == model.weights_bytes()
+    model = loaded
     left = model.left.copy()
     inner = int(np.flatnonzero(model.feature >= 0)[1])
     left[inner] = inner  # a loop
