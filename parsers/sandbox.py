@@ -15,21 +15,25 @@ child reads the remaining ones. Nothing is raised to the caller: every attachmen
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import json
 import logging
 import os
+import select
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 from parsers.attachments import kind_of
 from parsers.limits import MB, AttachmentLimits
@@ -41,12 +45,21 @@ CHILD_MODULE = "parsers.sandbox_child"  # what the child runs (python -m)
 
 _ROOT = str(Path(__file__).resolve().parent.parent)  # the folder holding the parsers package
 _peak_kb = [0]  # the highest peak RSS a reader reported in this process (see reader_peak_mb)
+_cpu = [0.0]  # CPU seconds of every reader this process has had run (see reader_cpu_seconds)
 
 
 def reader_peak_mb() -> float:
     """The highest peak RSS (MB) of any attachment reader this process started: its own high-water mark,
     taken by the child after exec (``RUSAGE_CHILDREN`` would count the parent's pages shared at fork)."""
     return _peak_kb[0] / 1024
+
+
+def reader_cpu_seconds() -> float:
+    """CPU seconds (user + system) used by every attachment reader run for this process so far, forked by the
+    zygote (not our children, so not in ``os.times``) or started by us."""
+    return _cpu[0]
+
+
 _MAX_LINE = 8 * MB  # a result line longer than this is a broken child
 
 
@@ -133,11 +146,8 @@ def _run_children(jobs: list[AttachmentJob], todo: list[tuple[int, str]], limits
     return done
 
 
-def _one_child(jobs: list[AttachmentJob], pending: list[tuple[int, str]], limits: AttachmentLimits,
-               ocr_language: str | None, tmp: str, budget_end: float, done: dict[int, dict[str, Any]]) -> None:
-    """One child reads ``pending`` in order until it finishes, overruns or dies; fills ``done``."""
-    spec = {"limits": asdict(limits), "language": ocr_language, "folder": tmp,
-            "jobs": [{"k": k, "kind": kind, "inline": jobs[k].inline} for k, kind in pending]}
+def _reader_env() -> dict[str, str]:
+    """The whole environment of a reader (and of the zygote that forks readers): nothing of ours leaks in."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": _ROOT, "LANG": "C.UTF-8",
            "OMP_THREAD_LIMIT": "1",  # Tesseract's OpenMP threads cost memory and gain nothing on 2 cores
            "OPENBLAS_NUM_THREADS": "1",  # numpy (imported by openpyxl) would reserve address space per core
@@ -145,18 +155,179 @@ def _one_child(jobs: list[AttachmentJob], pending: list[tuple[int, str]], limits
            "PYTHONDONTWRITEBYTECODE": "1"}
     if os.environ.get("TESSDATA_PREFIX"):
         env["TESSDATA_PREFIX"] = os.environ["TESSDATA_PREFIX"]
+    return env
+
+
+class _Reader(Protocol):
+    """A running reader: its stdout to read lines from, and ``finish`` (kill its group, reap it)."""
+
+    stdout_fd: int
+
+    def finish(self) -> tuple[int | None, int]:
+        """Kill the reader's process group if it still runs, reap it: (exit code or None, peak RSS in KB)."""
+
+
+class _Started:
+    """A reader started as ``python -m parsers.sandbox_child`` (when the zygote cannot serve)."""
+
+    def __init__(self, spec: dict[str, Any], tmp: str, stderr: IO[bytes]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", CHILD_MODULE], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=stderr, env=_reader_env(), cwd=tmp,
+                                     start_new_session=True)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.stdout_fd = self.proc.stdout.fileno()
+        try:
+            self.proc.stdin.write(json.dumps(spec).encode())
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    def finish(self) -> tuple[int | None, int]:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # not yet reaped: the pid is still ours
+        _pid, status, usage = os.wait4(self.proc.pid, 0)
+        _cpu[0] += usage.ru_utime + usage.ru_stime
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+        return self.proc.returncode, usage.ru_maxrss
+
+
+class _Forked:
+    """A reader forked by the zygote: its stdout pipe, and its status socket (``pid N``, then ``exit CODE KB CPU``)."""
+
+    def __init__(self, stdout_fd: int, status: socket.socket) -> None:
+        self.stdout_fd = stdout_fd
+        self.status = status
+        self.buf = b""
+
+    def line(self, seconds: float) -> str | None:
+        """The next status line within ``seconds``, or None (the zygote has gone or is stuck)."""
+        end = time.monotonic() + seconds
+        while b"\n" not in self.buf:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.status], [], [], left)[0]:
+                return None
+            try:
+                chunk = self.status.recv(4096)
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, _, self.buf = self.buf.partition(b"\n")
+        return line.decode("ascii", errors="replace")
+
+    def finish(self) -> tuple[int | None, int]:
+        with contextlib.suppress(OSError):
+            self.status.sendall(b"kill\n")  # the zygote kills it unless it has already reaped it
+        line = self.line(_ZYGOTE_SECONDS)
+        self.status.close()
+        os.close(self.stdout_fd)
+        parts = (line or "").split()
+        if len(parts) == 4 and parts[0] == "exit":
+            _cpu[0] += float(parts[3])
+            return int(parts[1]), int(parts[2])
+        return None, 0
+
+
+_ZYGOTE_SECONDS = 10.0  # the zygote answers a request (fork) or a kill well within this, or is taken as broken
+
+
+class _Zygote:
+    """The one reader server of this process (``python -m parsers.sandbox_child --zygote``; see its docstring):
+    started on the first attachment, restarted if it has died or the readers' environment has changed, and never
+    used from a forked copy of this process. When it cannot serve, :func:`_one_child` starts a reader itself, as before the zygote."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.control: socket.socket | None = None
+        self.owner = 0  # the pid that started it
+        self.env: dict[str, str] = {}  # the environment it was started with
+
+    def pid(self) -> int | None:
+        """The zygote's pid while it runs for this process."""
+        with self.lock:
+            return self.proc.pid if self._alive() and self.proc is not None else None
+
+    def _alive(self) -> bool:
+        return self.proc is not None and self.owner == os.getpid() and self.proc.poll() is None
+
+    def _ensure(self) -> socket.socket:
+        env = _reader_env()
+        if self._alive() and env == self.env:  # a changed environment (TESSDATA_PREFIX) needs a new zygote
+            assert self.control is not None
+            return self.control
+        self._stop()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", CHILD_MODULE, "--zygote", str(theirs.fileno())],
+                                         pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, env=env, cwd="/",
+                                         start_new_session=True)
+        finally:
+            theirs.close()
+        ours.settimeout(_ZYGOTE_SECONDS)
+        self.control, self.owner, self.env = ours, os.getpid(), env
+        return ours
+
+    def _stop(self) -> None:
+        if self.control is not None and self.owner == os.getpid():
+            self.control.close()  # end of file: the zygote kills its readers and ends
+        if self.proc is not None and self.owner == os.getpid():
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                self.proc.wait(timeout=_ZYGOTE_SECONDS)
+        self.proc, self.control = None, None
+
+    def start(self, spec: dict[str, Any], stderr_fd: int) -> _Forked | None:
+        """A reader forked for ``spec``, or None when the zygote cannot serve (then the caller starts one)."""
+        out_r, out_w = os.pipe()
+        ours, theirs = socket.socketpair()
+        try:
+            with self.lock:
+                try:
+                    control = self._ensure()
+                    socket.send_fds(control, [json.dumps(spec).encode()], [out_w, stderr_fd, theirs.fileno()])
+                except OSError as exc:
+                    log.warning("attachment reader: the zygote cannot serve (%s); starting a reader", exc)
+                    self._stop()
+                    raise
+        except OSError:
+            os.close(out_r)
+            ours.close()
+            return None
+        finally:
+            os.close(out_w)
+            theirs.close()
+        reader = _Forked(out_r, ours)
+        line = reader.line(_ZYGOTE_SECONDS)
+        if line is None or not line.startswith("pid "):
+            log.warning("attachment reader: the zygote did not start a reader; starting one")
+            with self.lock:
+                self._stop()
+            ours.close()
+            os.close(out_r)
+            return None
+        return reader
+
+
+_ZYGOTE = _Zygote()
+atexit.register(lambda: _ZYGOTE._stop())
+
+
+def _one_child(jobs: list[AttachmentJob], pending: list[tuple[int, str]], limits: AttachmentLimits,
+               ocr_language: str | None, tmp: str, budget_end: float, done: dict[int, dict[str, Any]]) -> None:
+    """One child reads ``pending`` in order until it finishes, overruns or dies; fills ``done``."""
+    spec = {"limits": asdict(limits), "language": ocr_language, "folder": tmp,
+            "jobs": [{"k": k, "kind": kind, "inline": jobs[k].inline} for k, kind in pending]}
     stderr_path = Path(tmp, "stderr.txt")
     with open(stderr_path, "wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", CHILD_MODULE], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=tmp, start_new_session=True)
-    assert proc.stdin is not None and proc.stdout is not None
-    try:
-        proc.stdin.write(json.dumps(spec).encode())
-        proc.stdin.close()
-    except BrokenPipeError:
-        pass
+        proc: _Reader = _ZYGOTE.start(spec, stderr.fileno()) or _Started(spec, tmp, stderr)
     sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
+    sel.register(proc.stdout_fd, selectors.EVENT_READ)
     buf = b""
     killed_for: str | None = None
     idx = 0
@@ -186,27 +357,21 @@ def _one_child(jobs: list[AttachmentJob], pending: list[tuple[int, str]], limits
             deadline = min(time.monotonic() + limits.seconds, budget_end)
     finally:
         sel.close()
-        # the whole group: whatever the reader started goes too (nothing when it has finished)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        _pid, status, usage = os.wait4(proc.pid, 0)  # reaped here, with its resource use
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        proc.stdout.close()
-    log.debug("attachment reader: exit %s, peak RSS %.0f MB", proc.returncode, usage.ru_maxrss / 1024)
+        returncode, maxrss_kb = proc.finish()  # killed with its group (nothing left when it has finished) and reaped
+    log.debug("attachment reader: exit %s, peak RSS %.0f MB", returncode, maxrss_kb / 1024)
     if idx < len(pending):
         # it died or was stopped before it could report its own peak: the kernel's figure (an upper bound,
-        # which also counts the pages it shared with us between fork and exec)
-        _peak_kb[0] = max(_peak_kb[0], usage.ru_maxrss)
+        # which also counts the pages it shared with its parent at fork)
+        _peak_kb[0] = max(_peak_kb[0], maxrss_kb)
     if idx < len(pending) and pending[idx][0] not in done:
         k = pending[idx][0]
-        done[k] = {"status": "unreadable", "problem": _death_reason(proc.returncode, limits, stderr_path)}
+        done[k] = {"status": "unreadable", "problem": _death_reason(returncode, limits, stderr_path)}
 
 
-def _read_line(sel: selectors.BaseSelector, proc: subprocess.Popen[bytes], buf: bytes,
+def _read_line(sel: selectors.BaseSelector, proc: _Reader, buf: bytes,
                deadline: float) -> tuple[str | None, bytes, bool]:
     """The next line from the child before ``deadline``: (line, rest, eof). (None, rest, False) = timed out."""
-    assert proc.stdout is not None
-    fd = proc.stdout.fileno()
+    fd = proc.stdout_fd
     while b"\n" not in buf:
         left = deadline - time.monotonic()
         if left <= 0:

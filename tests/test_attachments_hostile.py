@@ -99,7 +99,7 @@ def test_png_bomb_is_refused_from_its_header() -> None:
 
 
 def test_an_attachment_over_the_time_limit_is_stopped_and_the_next_one_still_read() -> None:
-    slow = AttachmentLimits(seconds=0.05)  # less than a child needs to start: every document overruns
+    slow = AttachmentLimits(seconds=0.05)  # this PDF's 5,000-page tree takes over a second to open
     jobs = [AttachmentJob("a.pdf", "application/pdf", hostile.build("pdf_many_pages")),
             AttachmentJob("note.txt", "text/plain", b"Mr. Ole Dahl, Adviser")]
     pdf, text = read_attachments(jobs, slow, language="en")
