@@ -5,9 +5,10 @@ import re
 
 from parsers import text_tables
 from parsers.lexicon import mapping, phrases, words
-from parsers.names import HONORIFIC_RE, looks_like_name, normalise_honorific
+from parsers.names import HONORIFIC_RE, looks_like_name, normalise_honorific, normalise_name
 from parsers.organizations import find_org, fold
 from parsers.person_details import (
+    _ADD_VERB,
     _BRACKET_HONORIFIC,
     _BULLET,
     _CLAUSE,
@@ -21,6 +22,7 @@ from parsers.person_details import (
     _NAME_KEYS,
     _ORG_KEYS,
     _PHONE,
+    _REGISTER_VERB,
     _REPLACE_WITH,
     _REPLACED_BY,
     _STATUS_QUERY,
@@ -332,11 +334,14 @@ def _apply_kv(km: re.Match[str], details: _Details, ctx: Context) -> None:
         details.honorific = normalise_honorific(value) or details.honorific
 
 
-def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tuple[list[Person], set[int]]:
-    """List lines ("- Ms. X, Function (mail)") and stacked blocks (name line, function line, mail line)."""
+def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context,
+                          withdrawn: list[str] | None = None) -> tuple[list[Person], set[int]]:
+    """List lines ("- Ms. X, Function (mail)") and stacked blocks (name line, function line, mail line). The
+    names listed under a line that withdraws ("Please remove:") go to ``withdrawn`` when it is given."""
     people: list[Person] = []
     consumed: set[int] = set()
     hod_section = False
+    withdraw_section = False
     i = 0
     while i < len(lines):
         if i in used or i in consumed:
@@ -358,6 +363,18 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tup
             hod_section = False
             i += 1
             continue
+        if withdrawn is not None and _withdraws_below(line, ctx):
+            withdraw_section = True
+            i += 1
+            continue
+        if withdraw_section and line:
+            taken = _withdrawn_item(line, bulleted, ctx)
+            if taken:
+                withdrawn.append(taken)  # type: ignore[union-attr]
+                consumed.add(i)
+                i += 1
+                continue
+            withdraw_section = False  # the first line that is not a name ends the list
         if not line or _GREETING.match(line, ctx.language) or _WITHDRAW.search(line, ctx.language) or _REPLACED_BY.search(line, ctx.language) \
                 or _REPLACE_WITH.search(line, ctx.language):
             i += 1
@@ -449,6 +466,34 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context) -> tup
         consumed.update(range(i, j))
         i = j
     return people, consumed
+
+
+def _withdraws_below(line: str, ctx: Context) -> bool:
+    """A line that introduces a list of people withdrawn ("Please remove:", "Les personnes suivantes ne
+    participeront plus :"): its last sentence ends with a colon soon after words that withdraw, and adds or
+    replaces nobody after them ("... ne pourra pas venir. Voici la liste corrigée :" introduces the new list)."""
+    if not line.endswith(":"):
+        return False
+    last = re.split(r"[.;!?]\s+", line)[-1]
+    m = _WITHDRAW.search(last, ctx.language)
+    if not m or len(last) - m.end() > 40 or _REPLACED_BY.search(last, ctx.language) \
+            or _REPLACE_WITH.search(last, ctx.language):
+        return False
+    return not _ADD_VERB.search(last[m.end():], ctx.language) and not _REGISTER_VERB.search(last[m.end():], ctx.language)
+
+
+def _withdrawn_item(line: str, bulleted: bool, ctx: Context) -> str | None:
+    """The name of one item of a list of people withdrawn: a titled name, or a bulleted one that looks like a
+    name; the details after it do not matter."""
+    hon, name, _rest = _split_name_rest(line)
+    if not name:
+        return None
+    name = _strip_possessive(name)
+    if hon is not None and (len(name.split()) >= 2 or re.match(r"^[A-Z]\.", name)):
+        return normalise_name(name)
+    if hon is None and bulleted and _name_ok(name, ctx, strong_layout=True):
+        return normalise_name(name)
+    return None
 
 
 def _block_follows(lines: list[str], j: int, ctx: Context) -> bool:

@@ -83,7 +83,7 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
     tables, used = find_tables(lines, ctx)
     kv, used_kv = find_key_values(lines, ctx)
     used |= used_kv
-    listed, consumed = find_lines_and_blocks(lines, used, ctx)
+    listed, consumed = find_lines_and_blocks(lines, used, ctx, result.withdrawn)
     people += tables + kv + listed
     prose_text = "\n".join(line for k, line in enumerate(lines) if k not in used and k not in consumed)
     taken = {name_key(p.name) for p in people}
@@ -92,7 +92,7 @@ def extract_people(body: str, signature: str, ctx: Context, *, attachments: list
         a_lines = normalise_key_values(text.split("\n"))
         at, au = find_tables(a_lines, ctx)
         ak, aku = find_key_values(a_lines, ctx)
-        al, _ = find_lines_and_blocks(a_lines, au | aku, ctx)
+        al, _ = find_lines_and_blocks(a_lines, au | aku, ctx, result.withdrawn)
         for p in at + ak + al:
             p.in_attachment = True
             if ocr_confidence is not None:

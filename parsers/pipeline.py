@@ -59,6 +59,7 @@ from parsers.roles import (
     RoleModel,
     cancelled_people,
     counts_self_in,
+    restated_line,
     shipped_role_model,
 )
 from parsers.roles import decide as decide_roles
@@ -265,6 +266,7 @@ def gather(prep: Prepared, persons_ner: frozenset[tuple[str, ...]], ner_texts: S
         sender_domain=_sender_domain(headers.from_addr), n_candidates=len(candidates),
         change=_change_asked(prep.body or prep.split.own, prep.language),
         hod_footnote=bool(HOD_FOOTNOTE.search("\n".join([prep.body, *attachments]), prep.language)),
+        restated=sum(1 for c in candidates if restated_line(c) is not None),
         points_below=bool(_POINTS_BELOW.search(prep.body, prep.language)),
         people_in_text=any(m.region in {"body", "attachment"} and not m.partial
                            and m.source in {"title", "rank", "table_row", "cell_pair", "list_line", "lower_list"}

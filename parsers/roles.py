@@ -58,6 +58,7 @@ class MessageFacts:
     n_candidates: int = 0
     change: str = "none"  # the sender's own text asks to change a list ("correct") or to cancel ("cancel")
     hod_footnote: bool = False  # a legend line says a star marks the head ("(*) Jefa de delegación")
+    restated: int = 0  # candidates written both in the sender's own text and in a quoted message (restated_line)
 
 
 # --------------------------------------------------------------------------------------------- features
@@ -177,6 +178,33 @@ def _cues(m: Mention, lang: str | None) -> set[str]:
     return out
 
 
+_OWN_REGIONS = frozenset({"body", "attachment"})
+_HEADER_SOURCES = frozenset({"display_name", "from_header"})  # "From: X [mailto:...]", "On ..., X wrote:"
+_LINE_NOISE = re.compile(r"[\s>|•*·–—-]+")
+
+
+def _line_key(line: str) -> str:
+    return _LINE_NOISE.sub(" ", line).strip(" .,;:").casefold()
+
+
+def _earlier(m: Mention) -> bool:
+    """A mention in an earlier message this one holds (quoted or forwarded), outside its headers."""
+    return (m.region.startswith("quoted") or m.region == "forward") and m.source not in _HEADER_SOURCES
+
+
+def restated_line(c: Candidate) -> str | None:
+    """A name the sender writes in their own text (body, attachment) that an earlier message in this one (quoted
+    or forwarded) also holds, both outside the quote headers: a list sent again, an acknowledgement answered.
+    ``"same"`` when one of its lines is written alike in both (restated unchanged: a correction lists only who
+    changes), ``"changed"`` when not; None when it is not in both."""
+    own = {_line_key(m.line) for m in c.mentions
+           if m.region in _OWN_REGIONS and not m.partial and m.source not in _HEADER_SOURCES}
+    earlier = {_line_key(m.line) for m in c.mentions if _earlier(m) and not m.partial}
+    if not own or not earlier:
+        return None
+    return "same" if own & earlier else "changed"
+
+
 def features(c: Candidate, facts: MessageFacts, ctx: D.Context) -> dict[str, list[str]]:
     """The candidate's features, by group (see :data:`GROUPS`)."""
     lang = facts.language
@@ -230,6 +258,16 @@ def features(c: Candidate, facts: MessageFacts, ctx: D.Context) -> dict[str, lis
             g["cues"].append("table_hod")
     if facts.forwarded:
         g["layout"].append("forwarded_names")
+    restated = restated_line(c)
+    if restated:
+        g["layout"] += [f"restated_{restated}", f"change={facts.change}&restated_{restated}"]
+    if facts.restated >= 2:
+        # a list sent again: who is left out of it (named only in the quote) may be withdrawn
+        g["layout"].append("list_restated")
+        if regions and regions <= {"quoted", "quoted_ours"}:
+            g["layout"] += ["only_quoted&list_restated", f"change={facts.change}&only_quoted&list_restated"]
+        elif not regions & _OWN_REGIONS and any(_earlier(m) for m in full):
+            g["layout"] += ["only_earlier&list_restated", f"change={facts.change}&only_earlier&list_restated"]
     if facts.change != "none":
         # a change to an earlier list: who is restated, quoted or named differs from a first registration
         g["layout"] += [f"change={facts.change}", *(f"change={facts.change}&region={r}" for r in regions)]

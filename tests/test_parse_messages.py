@@ -12,6 +12,7 @@ from parsers import parse_message, parse_messages
 from parsers.meeting import MeetingProfile
 from parsers.model import FLAG_CODES, INTENTS
 from parsers.nlp import load_pipeline
+from parsers.pipeline import gather_messages
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("INTAKE_SHARED_DIR", REPO.parent / "shared")) / "corpus"
@@ -261,6 +262,24 @@ def test_withdrawals_in_new_wordings(body: str, withdrawn: list[str]) -> None:
         # viajar" as only mentioned (0.67 against withdrawn 0.25, the rules: withdrawn): flagged, not silent.
         assert ex.needs_review and ex.withdrawn == [] and any(
             f.code == "person_uncertain" and all(n in f.detail for n in withdrawn) for f in ex.flags)
+
+
+@pytest.mark.parametrize("body,withdrawn,attending", [
+    # a list under a line that withdraws: every item is withdrawn, with or without details after the name
+    (("Dear colleagues,\nTwo of our colleagues will not be able to travel after all. Please remove:\n"
+      "• Mr. Julien Marchetti\n• Ms. Chhun Sokha (HI Cambodia)\nThe rest of the delegation is unchanged.\nBest,\nAna\n"),
+     ["Julien Marchetti", "Chhun Sokha"], []),
+    (("Madame,\nLes personnes suivantes ne participeront plus :\n- M. Paul Girard, Conseiller\n"
+      "- Mme Léa Morel\nCordialement,\nAna\n"), ["Paul Girard", "Léa Morel"], []),
+    # "... ne pourra pas venir. Voici la liste corrigée :" introduces the new list, not the withdrawn
+    (("Bonjour,\nUn de nos collègues ne pourra finalement pas venir. Voici la liste corrigée :\n"
+      "- Mme Clémence Baudry, Responsable du plaidoyer\n- M. Yannick Tardieu, Chargé de mission\nMerci,\nAna\n"),
+     [], ["Clémence Baudry", "Yannick Tardieu"]),
+])
+def test_the_rules_read_a_list_under_a_withdrawing_line(body: str, withdrawn: list[str], attending: list[str]) -> None:
+    [g] = gather_messages([_mail(body)], meeting=MEETING, role_model=None)  # the rules alone
+    assert g.withdrawn == withdrawn
+    assert [p.name for p in g.people] == attending
 
 
 def test_the_undersigned_in_a_withdrawing_sentence_withdraws_the_signer() -> None:

@@ -23,7 +23,8 @@ from parsers import parse_message
 from parsers.candidates import clean_name, split_title, unwrap
 from parsers.learned import MODELS_DIR, load_model
 from parsers.model import Extraction
-from parsers.roles import counts_self_in
+from parsers.pipeline import gather_messages
+from parsers.roles import counts_self_in, features, flat, restated_line
 
 MEETING = load_config(None).meeting_profile()
 
@@ -321,3 +322,26 @@ def test_addresses_listed_apart_from_the_names_go_to_the_people_they_are_made_of
     found = people(parse(mail(body, sender="Aroha Ngatai-Reid <aroha.ngatai-reid@mfat.govt.nz>")))
     assert found["Mereana Tāwhiri"]["email"] == "mereana.tawhiri@mfat.govt.nz"
     assert found["Hēmi Paraone"]["email"] == "hemi.paraone@mfat.govt.nz"
+
+
+def test_a_list_sent_again_tells_who_is_restated_unchanged_changed_or_left_out() -> None:
+    """The role model reads, for each name, whether the sender's own text writes it as the quoted earlier message
+    does (restated unchanged: a correction lists only who changes), differently, or not at all (left out of a
+    list sent again). The features, not the model's call, are asserted: the call is the CV's to measure."""
+    body = ("Dear Secretariat,\n\nPlease find below our updated delegation:\n\n"
+            "- Ms. Kari Lund, Adviser (kari.lund@npaid.org)\n"
+            "- Mr. John Smith, Senior Director (john.smith@npaid.org)\n\nBest regards,\nAnna Berg\n\n"
+            "On Mon, 3 Jul 2017 at 09:12, Anna Berg <anna.berg@npaid.org> wrote:\n> Dear Secretariat,\n>\n"
+            "> Our delegation:\n>\n> - Ms. Kari Lund, Adviser (kari.lund@npaid.org)\n"
+            "> - Mr. John Smith, Director (john.smith@npaid.org)\n"
+            "> - Mr. Ola Dahl, Intern (ola.dahl@npaid.org)\n>\n> Best regards,\n> Anna Berg\n")
+    [g] = gather_messages([mail(body, subject="RE: 7MSP registration")], meeting=MEETING, role_model=None)
+    by_name = {c.name: c for c in g.candidates}
+    assert restated_line(by_name["Kari Lund"]) == "same"
+    assert restated_line(by_name["John Smith"]) == "changed"
+    assert restated_line(by_name["Ola Dahl"]) is None
+    assert g.facts.restated == 2
+    dahl = flat(features(by_name["Ola Dahl"], g.facts, g.ctx))
+    # left out of the list sent again: named only in the earlier message (read here as the forwarded one)
+    assert "layout:only_earlier&list_restated" in dahl or "layout:only_quoted&list_restated" in dahl
+    assert "layout:restated_same" in flat(features(by_name["Kari Lund"], g.facts, g.ctx))
