@@ -183,13 +183,16 @@ def test_a_clean_correction_is_confirmed_and_its_correction_flag_answered(tmp_pa
     run(cfg, store, smtp)
     clean = store.scalar("SELECT id FROM messages WHERE message_id = 'corr1@icrc.org'")
     unknown = store.scalar("SELECT id FROM messages WHERE message_id = 'corr2@icrc.org'")
-    flags = {r["message_id"]: (r["reason"], r["detail"]) for r in store.open_flags()}
+    flags: dict[int, list[tuple[str, str]]] = {}
+    for r in store.open_flags():
+        flags.setdefault(r["message_id"], []).append((r["reason"], r["detail"]))
     # applied cleanly: its confirmation went and the record answered the correction flag (the learned review risk
     # may still ask a person to look: out of fold about half the corrections are read wrong, parsers/review.py)
-    assert flags.get(clean, ("",))[0] != "correction"
+    assert "correction" not in [reason for reason, _ in flags.get(clean, [])]
     assert "+ added: Ms. Maria Lopez" in smtp.received[1].text
-    reason, detail = flags[unknown]
-    assert reason == "correction" and "not registered" in detail and "Hans Nobody" in detail  # what to check
+    # what to check (beside it the review risk or an unsure person may add a flag of its own)
+    assert any(reason == "correction" and "not registered" in detail and "Hans Nobody" in detail
+               for reason, detail in flags[unknown]), flags[unknown]
 
     with LiveServer(cfg) as server, chromium_page() as page:
         log_in(page, server)
