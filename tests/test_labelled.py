@@ -34,7 +34,8 @@ def test_groups_are_batches_and_never_split(shared_dir: Path) -> None:
     # meetings.toml lists the batches written for the CCW Review Conference, the BWC and APMBC meetings, the
     # ATT conference, the CCM's next meeting (8MSP: the same mailbox, another deadline), the TPNW 1MSP (2022), the
     # APMBC Oslo Review Conference (2019), the BWC Ninth Review Conference (2022), the CCM 10MSP, the ATT CSP9 and the
-    # NPT Tenth Review Conference (2022), the CTBT Article XIV Conference (2023) and the TPNW 2MSP (2023); every other
+    # NPT Tenth Review Conference (2022), the CTBT Article XIV Conference (2023), the TPNW 2MSP (2023), the CCW Meeting
+    # of the High Contracting Parties (2024) and the APMBC Fifth Review Conference (Siem Reap, 2024); every other
     # reply is the 7MSP's
     other = {r.number: r.meeting.deadline for r in labelled.replies
              if r.key.startswith("labelled/") and r.meeting != DEFAULT_MEETING}
@@ -54,7 +55,10 @@ def test_groups_are_batches_and_never_split(shared_dir: Path) -> None:
     npt = set(range(1430, 1445))  # the NPT Tenth Review Conference, New York, 2022
     ctbt = set(range(1565, 1580))  # the CTBT Article XIV Conference, New York, 2023, a mailbox at ctbto.org
     tpnw2 = set(range(1610, 1625))  # the TPNW Second Meeting of States Parties, New York, 2023
-    assert set(other) == ccw | bwc | apmbc | att | ccm8 | poa | tpnw | oslo | bwc9 | ccm10 | csp9 | npt | ctbt | tpnw2
+    mhcp = set(range(1655, 1670))  # the CCW Meeting of the High Contracting Parties, Geneva, 2024, ccw@un.org
+    siem_reap = set(range(1730, 1745))  # the APMBC Fifth Review Conference, Siem Reap, 2024, far from Geneva
+    assert set(other) == ccw | bwc | apmbc | att | ccm8 | poa | tpnw | oslo | bwc9 | ccm10 | csp9 | npt | ctbt | tpnw2 \
+        | mhcp | siem_reap
     assert {other[n] for n in ccw} == {date(2016, 11, 25)} and {other[n] for n in bwc} == {date(2017, 11, 17)}
     assert {other[n] for n in apmbc} == {date(2017, 12, 1)} and {other[n] for n in att} == {date(2017, 8, 11)}
     assert {other[n] for n in ccm8} == {date(2018, 8, 17)} and {other[n] for n in poa} == {date(2018, 6, 1)}
@@ -62,6 +66,7 @@ def test_groups_are_batches_and_never_split(shared_dir: Path) -> None:
     assert {other[n] for n in bwc9} == {date(2022, 11, 4)} and {other[n] for n in ccm10} == {date(2022, 8, 5)}
     assert {other[n] for n in csp9} == {date(2023, 7, 21)} and {other[n] for n in npt} == {date(2022, 7, 15)}
     assert {other[n] for n in ctbt} == {date(2023, 9, 8)} and {other[n] for n in tpnw2} == {date(2023, 11, 10)}
+    assert {other[n] for n in mhcp} == {date(2024, 10, 25)} and {other[n] for n in siem_reap} == {date(2024, 11, 1)}
 
 
 def test_a_batch_takes_its_meeting_from_meetings_toml(tmp_path: Path) -> None:
