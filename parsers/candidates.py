@@ -1087,6 +1087,8 @@ def finished_person(c: Candidate, ctx: D.Context | None = None) -> D.Person:
             p = replace(p, honorific=p.honorific or d.honorific, function=d.function,
                         organization=p.organization or d.organization, email=p.email or d.email)
     function = p.function
+    if function and not c.rank and D.only_a_ministry(function):
+        function = None  # "Ms. X, Ministry of Foreign Affairs": her body, not her title ("Colonel, Ministry of ..." is)
     if c.rank and not (function and fold(function).startswith(fold(c.rank))):
         function = f"{c.rank}, {function}" if function else c.rank
     hon = p.honorific if p.honorific in _NORMAL_HONORIFICS else None

@@ -316,6 +316,12 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
             if piece in _PLACES or (_starts_with_top_org(piece, ctx) and piece.split()[-1] in _PLACES
                                     and len(piece.split()) <= 3 and k > 0):
                 continue
+            if _MINISTRY.match(piece):
+                # "Counsellor, Ministry of Foreign Affairs", "Colonel, Ministry of Defence": a State's body named in
+                # a title stays in it (the labelling rule; the own mission or embassy is dropped as the
+                # organisation). Alone, with no title or rank, it is no function (candidates.finished_person).
+                function_parts.append(piece)
+                continue
             ext = _external_org(piece, ctx)
             if ext:
                 if not d.organization:
@@ -360,6 +366,15 @@ _NOT_A_FUNCTION = phrases("<<not_a_function_note>>", re.IGNORECASE)
 _AT_ORGANIZATION = phrases(r"^(.*?)\s+(?:<<at_organization>>)\s+(?:(?:<<article>>)\s+|<<elided_article>>)?(.+)$")
 _OF_ORGANIZATION = phrases(r"^(.+?)\s+(?:<<of_organization>>)\s+(.+)$")
 _UNIT = phrases(r"\b(?:<<unit_word>>)\b")  # characters stripped from both ends of a piece (a set, not a suffix)
+# a State's body at the start of a piece of a title; every language's words (a title may name one in another)
+_MINISTRY = phrases(r"(?:(?:the|le|la|el)\s+)?(?:<<ministry_word>>)\b")
+
+
+
+def only_a_ministry(function: str) -> bool:
+    """A function that is only a State's body ("Ministry of Foreign Affairs"), with no title before it."""
+    return bool(_MINISTRY.match(function)) and "," not in function
+
 
 # Places that trail a function or organisation ("PAX, Utrecht"); not part of a title.
 _PLACES = words("places")

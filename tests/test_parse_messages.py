@@ -282,6 +282,22 @@ def test_the_rules_read_a_list_under_a_withdrawing_line(body: str, withdrawn: li
     assert [p.name for p in g.people] == attending
 
 
+def test_a_ministry_named_in_a_title_stays_in_the_function_and_the_own_mission_does_not() -> None:
+    body = ("Dear Secretariat,\n\nThe delegation of the Republic of Korea to the 7MSP:\n\n"
+            "- Mr. Kim Min-jun, Counsellor, Permanent Mission of the Republic of Korea (mj.kim@mofa.go.kr)\n"
+            "- Ms. Lee Seo-yeon, Deputy Director, Trade Security Division, Ministry of Trade, Industry and Energy "
+            "(sy.lee@motie.go.kr)\n- Colonel Park Ji-hoon, Ministry of National Defense (jh.park@mnd.go.kr)\n"
+            "- Ms. Han So-hee, Ministry of Foreign Affairs (sh.han@mofa.go.kr)\n\n"
+            "Best regards,\nChoi Yuna\nPermanent Mission of the Republic of Korea\n")
+    ex = parse_message(_mail(body, sender="Choi Yuna <yn.choi@mofa.go.kr>"), meeting=MEETING)
+    assert {r.name: (r.function, r.organization) for r in ex.representatives} == {
+        "Kim Min-jun": ("Counsellor", "Republic of Korea"),  # the own mission is the organisation
+        "Lee Seo-yeon": ("Deputy Director, Trade Security Division, Ministry of Trade, Industry and Energy",
+                         "Republic of Korea"),
+        "Park Ji-hoon": ("Colonel, Ministry of National Defense", "Republic of Korea"),  # a rank and a ministry
+        "Han So-hee": (None, "Republic of Korea")}  # a ministry alone is no title
+
+
 def test_the_undersigned_in_a_withdrawing_sentence_withdraws_the_signer() -> None:
     raw = _mail("Estimados:\nLa delegación finalmente no viajará. Les rogamos dar de baja a las dos personas "
                 "inscritas, el Sr. Ricardo Paredes y la suscrita.\nAtentamente,\nLucía Montenegro\n",

@@ -82,6 +82,7 @@ CONCEPTS: dict[str, Concept] = {
     'article': Concept('patterns', 'a definite article ("the", "le", "la", "el"; the elided "l\'" is elided_article)'),
     'elided_article': Concept('patterns', 'an article glued to the next word ("l\'")'),
     'of_organization': Concept('patterns', '"Director of Organisation": the word between a function and the organisation'),
+    'ministry_word': Concept('patterns', 'the start of a government body a title names (a ministry, a department of State): kept in the function, unlike the own mission'),
     'unit_word': Concept('patterns', 'a unit written before a place in a function ("Geneva Office", "Delegation")'),
     'function_word': Concept('patterns', 'a word for someone\'s function ("title", "fonction", "cargo")'),
     'exact_word': Concept('patterns', '"exact", "correct", "official" before a function being corrected'),
