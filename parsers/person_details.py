@@ -316,6 +316,11 @@ def _parse_details(rest: str, ctx: Context, *, split_dashes: bool = True) -> _De
             if piece in _PLACES or (_starts_with_top_org(piece, ctx) and piece.split()[-1] in _PLACES
                                     and len(piece.split()) <= 3 and k > 0):
                 continue
+            piece = _OWN_MISSION_SUFFIX.sub("", piece).strip(" .;:,")  # "First Secretary of this Mission"
+            if not piece:
+                continue
+            if k > 0 and _OWN_MISSION.fullmatch(piece):
+                continue  # "Counsellor, Permanent Mission in Geneva": the own mission, not a title
             if _MINISTRY.match(piece):
                 # "Counsellor, Ministry of Foreign Affairs", "Colonel, Ministry of Defence": a State's body named in
                 # a title stays in it (the labelling rule; the own mission or embassy is dropped as the
@@ -368,6 +373,10 @@ _OF_ORGANIZATION = phrases(r"^(.+?)\s+(?:<<of_organization>>)\s+(.+)$")
 _UNIT = phrases(r"\b(?:<<unit_word>>)\b")  # characters stripped from both ends of a piece (a set, not a suffix)
 # a State's body at the start of a piece of a title; every language's words (a title may name one in another)
 _MINISTRY = phrases(r"(?:(?:the|le|la|el)\s+)?(?:<<ministry_word>>)\b")
+# the own mission, alone in a piece of a title (with where it is), or written after the title
+_OWN_MISSION = phrases(r"(?:<<own_mission>>)(?:\s+(?:(?:in|at|to|à|a|en|ante|auprès\s+de[s]?|de\s+la|de\s+l['’])\s+)?"
+                       r"(?:the\s+|la\s+|las\s+|l['’])?(?:<<un_place>>)(?:\s+(?:in|at|à|en)\s+(?:<<un_place>>))?)?")
+_OWN_MISSION_SUFFIX = phrases(r"\s+(?:<<own_mission_suffix>>)\b.*$")
 
 
 

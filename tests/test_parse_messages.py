@@ -287,7 +287,9 @@ def test_a_ministry_named_in_a_title_stays_in_the_function_and_the_own_mission_d
             "- Mr. Kim Min-jun, Counsellor, Permanent Mission of the Republic of Korea (mj.kim@mofa.go.kr)\n"
             "- Ms. Lee Seo-yeon, Deputy Director, Trade Security Division, Ministry of Trade, Industry and Energy "
             "(sy.lee@motie.go.kr)\n- Colonel Park Ji-hoon, Ministry of National Defense (jh.park@mnd.go.kr)\n"
-            "- Ms. Han So-hee, Ministry of Foreign Affairs (sh.han@mofa.go.kr)\n\n"
+            "- Ms. Han So-hee, Ministry of Foreign Affairs (sh.han@mofa.go.kr)\n"
+            "- Mr. Jung Woo-sung, First Secretary of this Mission (ws.jung@mofa.go.kr)\n"
+            "- Ms. Oh Ji-won, Attaché, Permanent Mission in Geneva (jw.oh@mofa.go.kr)\n\n"
             "Best regards,\nChoi Yuna\nPermanent Mission of the Republic of Korea\n")
     ex = parse_message(_mail(body, sender="Choi Yuna <yn.choi@mofa.go.kr>"), meeting=MEETING)
     assert {r.name: (r.function, r.organization) for r in ex.representatives} == {
@@ -295,7 +297,9 @@ def test_a_ministry_named_in_a_title_stays_in_the_function_and_the_own_mission_d
         "Lee Seo-yeon": ("Deputy Director, Trade Security Division, Ministry of Trade, Industry and Energy",
                          "Republic of Korea"),
         "Park Ji-hoon": ("Colonel, Ministry of National Defense", "Republic of Korea"),  # a rank and a ministry
-        "Han So-hee": (None, "Republic of Korea")}  # a ministry alone is no title
+        "Han So-hee": (None, "Republic of Korea"),  # a ministry alone is no title
+        "Jung Woo-sung": ("First Secretary", "Republic of Korea"),  # the own mission after the title
+        "Oh Ji-won": ("Attaché", "Republic of Korea")}  # ... or as a piece of it
 
 
 def test_the_undersigned_in_a_withdrawing_sentence_withdraws_the_signer() -> None:
