@@ -367,10 +367,10 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context,
             withdraw_section = True
             i += 1
             continue
-        if withdraw_section and line:
+        if withdraw_section and line and withdrawn is not None:
             taken = _withdrawn_item(line, bulleted, ctx)
             if taken:
-                withdrawn.append(taken)  # type: ignore[union-attr]
+                withdrawn.append(taken)
                 consumed.add(i)
                 i += 1
                 continue

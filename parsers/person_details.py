@@ -379,7 +379,6 @@ _OWN_MISSION = phrases(r"(?:<<own_mission>>)(?:\s+(?:(?:in|at|to|à|a|en|ante|au
 _OWN_MISSION_SUFFIX = phrases(r"\s+(?:<<own_mission_suffix>>)\b.*$")
 
 
-
 def only_a_ministry(function: str) -> bool:
     """A function that is only a State's body ("Ministry of Foreign Affairs"), with no title before it."""
     return bool(_MINISTRY.match(function)) and "," not in function

@@ -2,10 +2,11 @@
 or exhaust the daemon.
 
 The parent (:func:`read_attachments`) decides what needs reading (type, count and size caps, no parsing), writes
-the attachments into a private temporary folder and starts ``python -m parsers.sandbox_child`` (a module that
-imports only what reading needs: it costs a child less CPU to start). The child sets its own limits before it
-reads a byte (``RLIMIT_AS`` = ``memory_mb``, a CPU-time ceiling, a file-size ceiling,
-no core files), reads the attachments one by one with :mod:`parsers.attachments` (and :mod:`parsers.ocr` for
+the attachments into a private temporary folder and has a reader forked by the zygote (:class:`_Zygote`, ``python
+-m parsers.sandbox_child --zygote``: the reading libraries imported once, nothing read there), or, when the zygote
+cannot serve, starts ``python -m parsers.sandbox_child`` (a module that imports only what reading needs). The
+child sets its own limits before it reads a byte (``RLIMIT_AS`` = ``memory_mb``, a CPU-time ceiling, a file-size
+ceiling, no core files), reads the attachments one by one with :mod:`parsers.attachments` (and :mod:`parsers.ocr` for
 scans) and prints one JSON line per attachment, plus a progress line before each OCR'd page. The parent gives
 each attachment ``seconds`` (and each OCR'd page ``ocr_page_seconds`` more), and the whole message
 ``message_seconds``; a child that overruns is killed with its process group, one that dies (memory, a crash in
