@@ -4,8 +4,9 @@
 
 Parses every labelled reply (shared corpus and tests/labelled: English, French and Spanish, so the three spaCy
 pipelines and the intent model are loaded) in one process, as the daemon would over time, and prints the peak
-resident set size (``getrusage``), after loading and after parsing, and the attachment readers' own peak (a child
-process per message with attachments, one at a time, so the two add up at worst). Printed, not asserted.
+resident set size (``getrusage``), after loading and after parsing, the attachment readers' own peak (a child
+process per message with attachments, one at a time, so the two add up at worst) and the zygote's that forks them
+(parsers/sandbox.py: it lives as long as the parser). Printed, not asserted.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from intake.labelled import load_labelled
 from parsers import parse_messages
 from parsers.learned import shipped_model
 from parsers.nlp import pipeline
-from parsers.sandbox import reader_peak_mb
+from parsers.sandbox import reader_peak_mb, zygote_peak_mb
 
 
 def peak_mb() -> float:
@@ -44,7 +45,9 @@ def main() -> int:
     took = time.perf_counter() - t
     print(f"python alone: {start:.0f} MB; spaCy en/fr/es + intent model ({model and len(model.features)} features) "
           f"loaded: {loaded:.0f} MB; after parsing {n} replies in {took:.1f} s: peak {peak_mb():.0f} MB; "
-          f"the attachment readers (a child process each, one at a time): peak {reader_peak_mb():.0f} MB")
+          f"the attachment readers (a child process each, one at a time, forked by the zygote: their RSS counts "
+          f"the pages they share with it): peak {reader_peak_mb():.0f} MB; the zygote itself: peak "
+          f"{zygote_peak_mb() or 0:.0f} MB")
     return 0
 
 

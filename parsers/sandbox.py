@@ -55,6 +55,18 @@ def reader_peak_mb() -> float:
     return _peak_kb[0] / 1024
 
 
+def zygote_peak_mb() -> float | None:
+    """The peak RSS (MB) of this process's zygote (``VmHWM``), while it runs; None when none runs."""
+    pid = _ZYGOTE.pid()
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+
+
 def reader_cpu_seconds() -> float:
     """CPU seconds (user + system) used by every attachment reader run for this process so far, forked by the
     zygote (not our children, so not in ``os.times``) or started by us."""

@@ -19,7 +19,7 @@ import pytest
 
 from parsers import sandbox
 from parsers.limits import AttachmentLimits
-from parsers.sandbox import AttachmentJob, read_attachments, reader_cpu_seconds
+from parsers.sandbox import AttachmentJob, read_attachments, reader_cpu_seconds, zygote_peak_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,6 +68,7 @@ def test_readers_are_forked_by_one_zygote_that_outlives_a_reader_killed_for_its_
     zygote = sandbox._ZYGOTE.pid()
     assert zygote is not None
     assert b"--zygote" in Path(f"/proc/{zygote}/cmdline").read_bytes()
+    assert (zygote_peak_mb() or 0) > 5  # the reading libraries are loaded there (benchmarks/parse_memory.py prints it)
     # a 5,000-page PDF takes over a second to open: with 0.1 s it is stopped, and its reader killed
     slow = _read(AttachmentJob("a.pdf", "application/pdf", hostile.build("pdf_many_pages")), AttachmentLimits(seconds=0.1))
     assert slow[0] == "unreadable" and slow[2] == "reading took longer than the time limit; stopped"
