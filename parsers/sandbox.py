@@ -40,6 +40,7 @@ from parsers.attachments import kind_of
 from parsers.limits import MB, AttachmentLimits
 from parsers.model import Attachment, ScannedPage
 from parsers.sandbox_child import MAX_TEXT as _MAX_TEXT  # one figure for the parent and the child
+from parsers.sandbox_child import peak_rss_kb
 
 log = logging.getLogger("parsers.sandbox")
 CHILD_MODULE = "parsers.sandbox_child"  # what the child runs (python -m)
@@ -58,13 +59,8 @@ def reader_peak_mb() -> float:
 def zygote_peak_mb() -> float | None:
     """The peak RSS (MB) of this process's zygote (``VmHWM``), while it runs; None when none runs."""
     pid = _ZYGOTE.pid()
-    if pid is None:
-        return None
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
-            return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
-    except (OSError, StopIteration, ValueError, IndexError):
-        return None
+    peak = peak_rss_kb(pid) if pid is not None else None
+    return peak / 1024 if peak is not None else None
 
 
 def reader_cpu_seconds() -> float:
@@ -231,12 +227,15 @@ class _Forked:
         line, _, self.buf = self.buf.partition(b"\n")
         return line.decode("ascii", errors="replace")
 
+    def close(self) -> None:
+        self.status.close()
+        os.close(self.stdout_fd)
+
     def finish(self) -> tuple[int | None, int]:
         with contextlib.suppress(OSError):
             self.status.sendall(b"kill\n")  # the zygote kills it unless it has already reaped it
         line = self.line(_ZYGOTE_SECONDS)
-        self.status.close()
-        os.close(self.stdout_fd)
+        self.close()
         parts = (line or "").split()
         if len(parts) == 4 and parts[0] == "exit":
             _cpu[0] += float(parts[3])
@@ -299,30 +298,25 @@ class _Zygote:
         """A reader forked for ``spec``, or None when the zygote cannot serve (then the caller starts one)."""
         out_r, out_w = os.pipe()
         ours, theirs = socket.socketpair()
+        reader = _Forked(out_r, ours)
         try:
             with self.lock:
                 try:
-                    control = self._ensure()
-                    socket.send_fds(control, [json.dumps(spec).encode()], [out_w, stderr_fd, theirs.fileno()])
+                    socket.send_fds(self._ensure(), [json.dumps(spec).encode()], [out_w, stderr_fd, theirs.fileno()])
                 except OSError as exc:
                     log.warning("attachment reader: the zygote cannot serve (%s); starting a reader", exc)
                     self._stop()
-                    raise
-        except OSError:
-            os.close(out_r)
-            ours.close()
-            return None
+                    reader.close()
+                    return None
         finally:
             os.close(out_w)
             theirs.close()
-        reader = _Forked(out_r, ours)
         line = reader.line(_ZYGOTE_SECONDS)
         if line is None or not line.startswith("pid "):
             log.warning("attachment reader: the zygote did not start a reader; starting one")
             with self.lock:
                 self._stop()
-            ours.close()
-            os.close(out_r)
+            reader.close()
             return None
         return reader
 

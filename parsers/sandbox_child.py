@@ -38,16 +38,22 @@ def limit_self(limits: AttachmentLimits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _own_peak_kb() -> int:
-    """This process's peak RSS since exec (VmHWM), in KB."""
+def peak_rss_kb(pid: int | None = None) -> int | None:
+    """The peak RSS (VmHWM), in KB, of process ``pid`` (None: this one) since it started; None when unreadable."""
     try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+        with open(f"/proc/{pid or 'self'}/status", encoding="ascii", errors="replace") as f:
             for line in f:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1])
     except (OSError, ValueError, IndexError):
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return None
+
+
+def _own_peak_kb() -> int:
+    """This process's peak RSS since exec (VmHWM), in KB."""
+    peak = peak_rss_kb()
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _write(path: str, data: bytes) -> None:
