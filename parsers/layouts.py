@@ -394,7 +394,7 @@ def find_lines_and_blocks(lines: list[str], used: set[int], ctx: Context,
             if not ok:
                 i += 1
                 continue
-        elif len(name.split()) < 2 and not re.match(r"^[A-Z]\.", name):
+        elif not _whole_titled_name(name):
             i += 1
             continue
         if rest_clean and (not re.match(r"^[,(–—|:;\t-]", rest_clean) or _STATUS_QUERY.search(rest_clean, ctx.language)
@@ -482,6 +482,11 @@ def _withdraws_below(line: str, ctx: Context) -> bool:
     return not _ADD_VERB.search(last[m.end():], ctx.language) and not _REGISTER_VERB.search(last[m.end():], ctx.language)
 
 
+def _whole_titled_name(name: str) -> bool:
+    """A name after a title that is a whole name: two words or more, or an initial first ("Mr. J. Smith")."""
+    return len(name.split()) >= 2 or bool(re.match(r"^[A-Z]\.", name))
+
+
 def _withdrawn_item(line: str, bulleted: bool, ctx: Context) -> str | None:
     """The name of one item of a list of people withdrawn: a titled name, or a bulleted one that looks like a
     name; the details after it do not matter."""
@@ -489,7 +494,7 @@ def _withdrawn_item(line: str, bulleted: bool, ctx: Context) -> str | None:
     if not name:
         return None
     name = _strip_possessive(name)
-    if hon is not None and (len(name.split()) >= 2 or re.match(r"^[A-Z]\.", name)):
+    if hon is not None and _whole_titled_name(name):
         return normalise_name(name)
     if hon is None and bulleted and _name_ok(name, ctx, strong_layout=True):
         return normalise_name(name)
